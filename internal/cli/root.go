@@ -1,0 +1,153 @@
+// Package cli builds rootwatch's cobra commands. Commands turn flags into
+// option structs and call the packages that do the work; they hold no
+// evaluation logic of their own.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes (DESIGN.md).
+const (
+	ExitOK       = 0 // no failing finding at or above --fail-on
+	ExitFindings = 1 // failing findings
+	ExitUsage    = 2 // usage, input or credentials error: nothing judged
+	ExitUnknown  = 3 // no failing finding, but some rules could not be judged
+)
+
+// ExitError carries an exit code up to main. Err may be nil when the code
+// alone says it all (findings were printed).
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// ExitCode maps an error returned by Execute to the process exit code: nil
+// is 0, an ExitError its code, and anything else a usage or input error (2).
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	return ExitUsage
+}
+
+// Message returns what main should print for an error, or "" for none.
+func Message(err error) string {
+	var ee *ExitError
+	if errors.As(err, &ee) && ee.Err == nil {
+		return ""
+	}
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// App is the environment commands run in; tests replace every part.
+type App struct {
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Getenv  func(string) string
+	Now     func() time.Time
+	Version string
+	// IsTerminal reports whether w is an interactive terminal (for colour
+	// and progress).
+	IsTerminal func(w io.Writer) bool
+}
+
+// DefaultApp is the App of the real process.
+func DefaultApp(version string) *App {
+	return &App{
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		Getenv:     os.Getenv,
+		Now:        time.Now,
+		Version:    version,
+		IsTerminal: isTerminal,
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// Execute runs the command line args (without the program name).
+func Execute(ctx context.Context, app *App, args []string) error {
+	root := NewRootCommand(app)
+	root.SetArgs(args)
+	return root.ExecuteContext(ctx)
+}
+
+// NewRootCommand builds the command tree.
+func NewRootCommand(app *App) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "rootwatch",
+		Short: "Audit AWS root users: is anyone using them, and could anyone?",
+		Long: `rootwatch audits AWS accounts for root-user risk: a root password used
+recently, root access keys and signing certificates, missing or virtual root MFA,
+and organizations that have not centralized root access.
+
+Every rule returns pass only on evidence. Missing, denied, stale or malformed
+evidence gives "unknown" (or "error") with the reason, never a silent pass.
+
+Exit codes:
+  0  no failing finding at or above --fail-on
+  1  failing findings
+  2  usage, input or credentials error (nothing was judged)
+  3  no failing finding, but some rules could not be judged (unknown/error)`,
+		Example: `  # See real output in seconds, no AWS credentials needed
+  rootwatch scan --demo
+
+  # Judge a saved credential report as of the moment it was generated
+  rootwatch scan --credential-report report.csv --as-of 2026-01-01T00:00:00Z
+
+  # Read a rule's knowledge-base page
+  rootwatch explain iam-root-active-password`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(app.Stdout)
+	root.SetErr(app.Stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
+	})
+	root.AddCommand(newScanCommand(app), newRulesCommand(app), newExplainCommand(app), newVersionCommand(app))
+	return root
+}
+
+func newVersionCommand(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print rootwatch's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintf(app.Stdout, "rootwatch %s\n", app.Version)
+			return err
+		},
+	}
+}

@@ -1,0 +1,301 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rootwatch/rootwatch/internal/config"
+	"github.com/rootwatch/rootwatch/internal/credreport"
+	"github.com/rootwatch/rootwatch/internal/demo"
+	"github.com/rootwatch/rootwatch/internal/engine"
+	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/report"
+	"github.com/rootwatch/rootwatch/internal/rules"
+)
+
+type scanOptions struct {
+	demo              bool
+	credentialReports []string
+	account           string
+	reportTime        string
+	asOf              string
+	window            string
+	maxReportAge      string
+	configFile        string
+	format            string
+	output            string
+	failOn            string
+	color             string
+}
+
+func newScanCommand(app *App) *cobra.Command {
+	o := &scanOptions{}
+	cmd := &cobra.Command{
+		Use:   "scan",
+		Short: "Audit root-user risk and print one finding per rule and account",
+		Long: `scan collects evidence, evaluates every rule against it and prints one finding
+per rule and account, passes included, so the absence of a failure is never
+ambiguous.
+
+Evidence comes from:
+  --demo                      an embedded demo organization (no credentials needed)
+  --credential-report FILE    a saved IAM credential report: the CSV, or the JSON
+                              printed by 'aws iam get-credential-report' (which also
+                              carries the generation time). Repeat for several accounts.
+
+A bare CSV does not say when it was generated: pass --report-time so rootwatch can
+check that the report is fresh enough (--max-report-age) to support a pass, or use
+--as-of to judge it as of the moment it was taken.
+
+Windows are written 15d, 2w, 36h or 90m. --window sets the default window; a
+window set for one rule in the --config file still applies to that rule.`,
+		Example: `  rootwatch scan --demo
+  rootwatch scan --demo --format json --output findings.json
+  rootwatch scan --credential-report report.csv --as-of 2026-03-01T12:00:00Z --window 30d
+  aws iam get-credential-report > report.json && rootwatch scan --credential-report report.json
+  rootwatch scan --credential-report report.csv --config rootwatch.yaml --fail-on high`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runScan(cmd.Context(), app, o)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.demo, "demo", false, "scan the embedded demo organization instead of AWS")
+	f.StringArrayVar(&o.credentialReports, "credential-report", nil, "evaluate a saved credential report `FILE` (CSV or AWS CLI JSON); repeatable")
+	f.StringVar(&o.account, "account", "", "expected 12-digit account `ID` of the --credential-report (checked against its ARNs)")
+	f.StringVar(&o.reportTime, "report-time", "", "when the --credential-report was generated (RFC 3339), for the freshness check")
+	f.StringVar(&o.asOf, "as-of", "", "judge as of this `TIME` (RFC 3339) instead of now")
+	f.StringVar(&o.window, "window", "", "default window for recent use, e.g. 15d, 36h (default from config: 15d)")
+	f.StringVar(&o.maxReportAge, "max-report-age", "", "oldest credential report that can support a pass, e.g. 4h (default 4h)")
+	f.StringVar(&o.configFile, "config", "", "YAML `FILE` with per-rule windows, severities, disabled rules and suppressions")
+	f.StringVarP(&o.format, "format", "f", "table", "output format: "+strings.Join(report.Formats(), ", "))
+	f.StringVarP(&o.output, "output", "o", "", "write the output to `FILE` instead of standard output")
+	f.StringVar(&o.failOn, "fail-on", "info", "exit 1 when a failing finding has this severity or worse: critical, high, medium, low, info, or none")
+	f.StringVar(&o.color, "color", "auto", "colour the table: auto (only on a terminal, honours NO_COLOR), always, never")
+	return cmd
+}
+
+func usageErr(format string, args ...any) error {
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, args...)}
+}
+
+func runScan(ctx context.Context, app *App, o *scanOptions) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	modes := 0
+	if o.demo {
+		modes++
+	}
+	if len(o.credentialReports) > 0 {
+		modes++
+	}
+	switch {
+	case modes == 0:
+		return usageErr("nothing to scan: give --demo or --credential-report FILE (see 'rootwatch scan --help')")
+	case modes > 1:
+		return usageErr("--demo and --credential-report cannot be combined")
+	}
+	if (o.account != "" || o.reportTime != "") && len(o.credentialReports) == 0 {
+		return usageErr("--account and --report-time go with --credential-report")
+	}
+
+	now := app.Now().UTC()
+	asOf := now
+	if o.asOf != "" {
+		t, err := time.Parse(time.RFC3339, o.asOf)
+		if err != nil {
+			return usageErr("--as-of %q is not an RFC 3339 time (e.g. 2026-01-31T12:00:00Z)", o.asOf)
+		}
+		asOf = t.UTC()
+	}
+	failOn, err := parseFailOn(o.failOn)
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	w, err := report.New(o.format, report.Options{Color: useColor(app, o)})
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+
+	catalog := rules.Catalog()
+	var cfgFiles []config.NamedFile
+	if o.demo {
+		cfgFiles = append(cfgFiles, config.NamedFile{Name: "(demo)", Data: demo.Config(asOf)})
+	}
+	if o.configFile != "" {
+		data, err := os.ReadFile(o.configFile)
+		if err != nil {
+			return usageErr("read config: %w", err)
+		}
+		cfgFiles = append(cfgFiles, config.NamedFile{Name: o.configFile, Data: data})
+	}
+	settings, err := config.Resolve(catalog, cfgFiles...)
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	if o.window != "" {
+		if settings.Window, err = config.ParseWindow(o.window); err != nil {
+			return usageErr("--window: %w", err)
+		}
+	}
+	if o.maxReportAge != "" {
+		if settings.MaxReportAge, err = config.ParseWindow(o.maxReportAge); err != nil {
+			return usageErr("--max-report-age: %w", err)
+		}
+	}
+
+	var accounts []*evidence.Account
+	if o.demo {
+		accounts, err = demo.Accounts(asOf)
+	} else {
+		accounts, err = loadCredentialReports(app, o, now)
+	}
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+
+	findings := engine.Evaluate(accounts, settings.Enabled(catalog), settings, asOf)
+	run := engine.BuildRun(finding.Tool{Name: "rootwatch", Version: app.Version}, accounts, findings, config.Describe(settings), asOf, now)
+	if err := writeRun(app, w, &run, o.output); err != nil {
+		return err
+	}
+	return verdictExit(&run, failOn)
+}
+
+func parseFailOn(s string) (int, error) {
+	if strings.EqualFold(s, "none") {
+		return 99, nil
+	}
+	sev, err := finding.ParseSeverity(s)
+	if err != nil {
+		return 0, fmt.Errorf("--fail-on: %w, or none", err)
+	}
+	return sev.Rank(), nil
+}
+
+func useColor(app *App, o *scanOptions) bool {
+	switch o.color {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	return o.output == "" && app.Getenv("NO_COLOR") == "" && app.IsTerminal(app.Stdout)
+}
+
+func writeRun(app *App, w report.Writer, run *finding.Run, path string) error {
+	if path == "" {
+		return w.Write(app.Stdout, run)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("open output: %w", err)}
+	}
+	if err := w.Write(f, run); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// verdictExit maps a run to exit code 0, 1 or 3.
+func verdictExit(run *finding.Run, failOnRank int) error {
+	undecided := false
+	for _, f := range run.Findings {
+		if f.Severity.Rank() < failOnRank {
+			continue
+		}
+		switch f.Status {
+		case finding.StatusFail:
+			return &ExitError{Code: ExitFindings}
+		case finding.StatusUnknown, finding.StatusError:
+			undecided = true
+		}
+	}
+	if undecided {
+		return &ExitError{Code: ExitUnknown}
+	}
+	return nil
+}
+
+// loadCredentialReports turns saved reports into account evidence. Sources
+// a file cannot provide are recorded as missing, so the account is shown as
+// partial and the rules that need them say so.
+func loadCredentialReports(app *App, o *scanOptions, now time.Time) ([]*evidence.Account, error) {
+	if o.account != "" && len(o.credentialReports) > 1 {
+		return nil, errors.New("--account names one account; it cannot go with several --credential-report files")
+	}
+	var reportTime time.Time
+	if o.reportTime != "" {
+		t, err := time.Parse(time.RFC3339, o.reportTime)
+		if err != nil {
+			return nil, fmt.Errorf("--report-time %q is not an RFC 3339 time", o.reportTime)
+		}
+		reportTime = t.UTC()
+	}
+	seen := map[string]string{}
+	var out []*evidence.Account
+	for _, path := range o.credentialReports {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read credential report: %w", err)
+		}
+		rep, err := credreport.ParseFile(data, path)
+		if err != nil {
+			return nil, err
+		}
+		if !reportTime.IsZero() {
+			if !rep.GeneratedTime.IsZero() && !rep.GeneratedTime.Equal(reportTime) {
+				return nil, fmt.Errorf("%s says it was generated at %s, but --report-time says %s", path, rep.GeneratedTime.Format(time.RFC3339), o.reportTime)
+			}
+			rep.GeneratedTime = reportTime
+		}
+		partition, account, err := credreport.AccountOf(rep)
+		switch {
+		case err != nil && o.account == "":
+			return nil, err
+		case err != nil:
+			partition, account = "aws", o.account
+		case o.account != "" && o.account != account:
+			return nil, fmt.Errorf("%s belongs to account %s, not %s (--account)", path, account, o.account)
+		}
+		if prev, dup := seen[account]; dup {
+			return nil, fmt.Errorf("%s and %s are both reports of account %s; give one per account", prev, path, account)
+		}
+		seen[account] = path
+		for _, warn := range rep.Warnings {
+			fmt.Fprintf(app.Stderr, "warning: %s: %s\n", path, report.Sanitize(warn))
+		}
+		for _, is := range rep.Issues {
+			fmt.Fprintf(app.Stderr, "warning: %s: %s\n", path, report.Sanitize(is.String()))
+		}
+		a := &evidence.Account{ID: account, Partition: partition, CollectedAt: now, CredentialReport: rep}
+		a.SetSource(evidence.SourceCredentialReport, evidence.SourceStatus{State: evidence.StateOK, CollectedAt: now, Detail: reportDetail(rep)})
+		offline := evidence.SourceStatus{State: evidence.StateMissing, Detail: "not available from a credential report file"}
+		a.SetSource(evidence.SourceAccountSummary, offline)
+		a.SetSource(evidence.SourceVirtualMFA, offline)
+		a.SetSource(evidence.SourceOrganization, offline)
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func reportDetail(rep *evidence.CredentialReport) string {
+	d := fmt.Sprintf("read from %s (%d rows, %d columns)", rep.Source, len(rep.Rows), len(rep.Columns))
+	if n := len(rep.Warnings) + len(rep.Issues); n > 0 {
+		d += fmt.Sprintf("; %d warnings, see stderr", n)
+	}
+	return d
+}
+

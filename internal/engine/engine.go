@@ -1,0 +1,232 @@
+// Package engine evaluates the rule catalog against accounts' evidence with
+// resolved settings and a fixed as-of time, isolating each rule, applying
+// suppressions, and assembling the Run that writers print.
+package engine
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/rules"
+)
+
+// RuleSettings are per-rule overrides; zero values mean "use the default".
+type RuleSettings struct {
+	Disabled  bool
+	Window    time.Duration
+	Severity  finding.Severity
+	Threshold int
+}
+
+// Suppression accepts a known finding until it expires.
+type Suppression struct {
+	RuleID    string
+	AccountID string // empty: every account
+	Resource  string // empty: every resource
+	Reason    string
+	Expires   time.Time // zero: never
+}
+
+// Settings are the resolved tunables of a run.
+type Settings struct {
+	Window       time.Duration
+	MaxReportAge time.Duration
+	Threshold    int
+	Rules        map[string]RuleSettings
+	Suppressions []Suppression
+}
+
+// For resolves the settings one rule receives.
+func (s Settings) For(r rules.Rule) rules.Settings {
+	out := rules.Settings{Window: s.Window, MaxReportAge: s.MaxReportAge, Threshold: s.Threshold}
+	if rs, ok := s.Rules[r.ID]; ok {
+		if rs.Window > 0 {
+			out.Window = rs.Window
+		}
+		if rs.Threshold > 0 {
+			out.Threshold = rs.Threshold
+		}
+	}
+	return out
+}
+
+// Enabled filters the catalog by the settings.
+func (s Settings) Enabled(catalog []rules.Rule) []rules.Rule {
+	var out []rules.Rule
+	for _, r := range catalog {
+		if !s.Rules[r.ID].Disabled {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Evaluate runs every rule against every account that was not skipped. Each
+// rule yields at least one finding per account; a rule that panics or
+// returns nothing yields an error finding and the others go on.
+func Evaluate(accounts []*evidence.Account, catalog []rules.Rule, s Settings, asOf time.Time) []finding.Finding {
+	var out []finding.Finding
+	for _, a := range accounts {
+		if a.Skipped != "" {
+			continue
+		}
+		for _, r := range catalog {
+			for _, res := range evalOne(r, rules.Input{Account: a, AsOf: asOf, Settings: s.For(r)}) {
+				out = append(out, toFinding(r, a, res, s))
+			}
+		}
+	}
+	for i := range out {
+		applySuppressions(&out[i], s.Suppressions, asOf)
+	}
+	SortFindings(out)
+	return out
+}
+
+func evalOne(r rules.Rule, in rules.Input) (results []rules.Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			results = []rules.Result{{Status: finding.StatusError,
+				Message:  fmt.Sprintf("Rule %s failed while evaluating (panic: %v); the other rules were evaluated.", r.ID, p),
+				Evidence: map[string]any{"panic": fmt.Sprint(p)}}}
+		}
+	}()
+	results = r.Eval(in)
+	if len(results) == 0 {
+		results = []rules.Result{{Status: finding.StatusError,
+			Message: fmt.Sprintf("Rule %s returned no verdict.", r.ID), Evidence: map[string]any{}}}
+	}
+	return results
+}
+
+func toFinding(r rules.Rule, a *evidence.Account, res rules.Result, s Settings) finding.Finding {
+	sev := r.Severity
+	if o := s.Rules[r.ID].Severity; o != "" {
+		sev = o
+	}
+	resource := res.Resource
+	if resource == "" {
+		resource = a.RootARN()
+	}
+	region := res.Region
+	if region == "" {
+		region = "global"
+	}
+	ev := res.Evidence
+	if ev == nil {
+		ev = map[string]any{}
+	}
+	return finding.Finding{
+		RuleID:      r.ID,
+		Title:       r.Title,
+		Status:      res.Status,
+		Severity:    sev,
+		AccountID:   a.ID,
+		Region:      region,
+		Resource:    resource,
+		Message:     res.Message,
+		Evidence:    ev,
+		Fingerprint: finding.Fingerprint(r.ID, a.ID, resource),
+	}
+}
+
+// applySuppressions marks a finding suppressed when an unexpired suppression
+// matches it. Passes and not-applicable findings need no exception and stay.
+func applySuppressions(f *finding.Finding, sups []Suppression, asOf time.Time) {
+	if f.Status == finding.StatusPass || f.Status == finding.StatusNotApplicable {
+		return
+	}
+	for _, s := range sups {
+		if s.RuleID != f.RuleID || (s.AccountID != "" && s.AccountID != f.AccountID) || (s.Resource != "" && s.Resource != f.Resource) {
+			continue
+		}
+		if !s.Expires.IsZero() && !asOf.Before(s.Expires) {
+			f.Evidence["suppression_expired"] = s.Expires.UTC().Format(time.RFC3339)
+			f.Evidence["suppression_reason"] = s.Reason
+			continue
+		}
+		f.Evidence["suppressed_status"] = string(f.Status)
+		f.Evidence["suppression_reason"] = s.Reason
+		if !s.Expires.IsZero() {
+			f.Evidence["suppression_expires"] = s.Expires.UTC().Format(time.RFC3339)
+		}
+		f.Status = finding.StatusSuppressed
+		f.Message = fmt.Sprintf("Suppressed (%s): %s", s.Reason, f.Message)
+		return
+	}
+}
+
+// SortFindings orders findings by account, then severity (worst first), rule
+// and resource, so that output is deterministic.
+func SortFindings(fs []finding.Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.AccountID != b.AccountID {
+			return a.AccountID < b.AccountID
+		}
+		if a.Severity.Rank() != b.Severity.Rank() {
+			return a.Severity.Rank() > b.Severity.Rank()
+		}
+		if a.RuleID != b.RuleID {
+			return a.RuleID < b.RuleID
+		}
+		return a.Resource < b.Resource
+	})
+}
+
+// AccountOutcome derives an account's status from its sources.
+func AccountOutcome(a *evidence.Account) finding.Account {
+	out := finding.Account{AccountID: a.ID, Partition: a.Partition, Sources: []finding.Source{}}
+	ok, notOK := 0, 0
+	for _, name := range a.SourceNames() {
+		st := a.Sources[name]
+		src := finding.Source{Name: name, State: string(st.State), Detail: st.Detail}
+		if name == evidence.SourceCredentialReport && a.CredentialReport != nil && !a.CredentialReport.GeneratedTime.IsZero() {
+			src.GeneratedTime = a.CredentialReport.GeneratedTime.UTC().Format(time.RFC3339)
+		}
+		out.Sources = append(out.Sources, src)
+		if st.State == evidence.StateOK {
+			ok++
+		} else {
+			notOK++
+		}
+	}
+	switch {
+	case a.Skipped != "":
+		out.Status, out.Error = finding.AccountSkipped, a.Skipped
+	case a.Error != "":
+		out.Status, out.Error = finding.AccountFailed, a.Error
+	case ok == 0:
+		out.Status, out.Error = finding.AccountFailed, "no evidence source could be collected"
+	case notOK > 0:
+		out.Status = finding.AccountPartial
+	default:
+		out.Status = finding.AccountAssessed
+	}
+	return out
+}
+
+// BuildRun assembles the result of a scan.
+func BuildRun(tool finding.Tool, accounts []*evidence.Account, findings []finding.Finding, settings map[string]string, asOf, now time.Time) finding.Run {
+	accs := make([]finding.Account, 0, len(accounts))
+	for _, a := range accounts {
+		accs = append(accs, AccountOutcome(a))
+	}
+	sort.SliceStable(accs, func(i, j int) bool { return accs[i].AccountID < accs[j].AccountID })
+	if findings == nil {
+		findings = []finding.Finding{}
+	}
+	return finding.Run{
+		SchemaVersion: finding.SchemaVersion,
+		Tool:          tool,
+		GeneratedAt:   now.UTC(),
+		AsOf:          asOf.UTC(),
+		Settings:      settings,
+		Accounts:      accs,
+		Findings:      findings,
+		Summary:       finding.Summarize(findings),
+	}
+}

@@ -1,0 +1,134 @@
+// Package evidence is the snapshot of what was collected about an account:
+// the credential report, account summary, MFA devices, organization facts, and
+// the state of each source. Collectors fill it; rules only read it.
+package evidence
+
+import (
+	"sort"
+	"time"
+)
+
+// Source names.
+const (
+	SourceCredentialReport = "credential_report"
+	SourceAccountSummary   = "account_summary"
+	SourceVirtualMFA       = "virtual_mfa_devices"
+	SourceOrganization     = "organization"
+)
+
+// SourceState is the outcome of collecting one source.
+type SourceState string
+
+const (
+	StateOK      SourceState = "ok"
+	StateMissing SourceState = "missing" // not collected, or not available in this mode
+	StateDenied  SourceState = "denied"  // the caller lacks permission
+	StateError   SourceState = "error"   // collection failed
+)
+
+// SourceStatus records how one source of an account was collected.
+type SourceStatus struct {
+	State       SourceState
+	Detail      string
+	CollectedAt time.Time
+}
+
+// Summary-map keys that concern the root user (IAM GetAccountSummary).
+const (
+	SummaryMFAEnabled          = "AccountMFAEnabled"
+	SummaryAccessKeysPresent   = "AccountAccessKeysPresent"
+	SummarySigningCertsPresent = "AccountSigningCertificatesPresent"
+	SummaryPasswordPresent     = "AccountPasswordPresent"
+)
+
+// VirtualMFADevice is one entry of ListVirtualMFADevices.
+type VirtualMFADevice struct {
+	SerialNumber string    `json:"serial_number"`
+	UserARN      string    `json:"user_arn,omitempty"`
+	EnableDate   time.Time `json:"enable_date,omitempty"`
+}
+
+// Organization roles of an account.
+const (
+	OrgRoleManagement = "management" // management account or delegated administrator
+	OrgRoleMember     = "member"
+	OrgRoleStandalone = "standalone" // not in an organization
+)
+
+// Organization is what is known of the account's AWS Organization.
+type Organization struct {
+	Role                string   `json:"role"`
+	ID                  string   `json:"id,omitempty"`
+	ManagementAccountID string   `json:"management_account_id,omitempty"`
+	EnabledFeatures     []string `json:"enabled_features,omitempty"`
+}
+
+// Org feature names (IAM ListOrganizationsFeatures).
+const (
+	FeatureRootCredentialsManagement = "RootCredentialsManagement"
+	FeatureRootSessions              = "RootSessions"
+)
+
+// HasFeature reports whether the organization enabled feature f.
+func (o *Organization) HasFeature(f string) bool {
+	for _, x := range o.EnabledFeatures {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+// Account is the evidence collected for one AWS account.
+type Account struct {
+	ID          string
+	Partition   string
+	Name        string
+	CollectedAt time.Time
+	Sources     map[string]SourceStatus
+	// Error is set when the account could not be assessed at all (role not
+	// assumable, timeout); Skipped when it was deliberately not assessed.
+	// Both say why, so that no account leaves the output silently.
+	Error   string
+	Skipped string
+
+	CredentialReport  *CredentialReport
+	AccountSummary    map[string]int
+	VirtualMFADevices []VirtualMFADevice
+	Organization      *Organization
+}
+
+// Source returns the status of a source; a source never attempted is missing.
+func (a *Account) Source(name string) SourceStatus {
+	if s, ok := a.Sources[name]; ok {
+		return s
+	}
+	return SourceStatus{State: StateMissing, Detail: "not collected"}
+}
+
+// SetSource records the outcome of collecting a source.
+func (a *Account) SetSource(name string, st SourceStatus) {
+	if a.Sources == nil {
+		a.Sources = map[string]SourceStatus{}
+	}
+	a.Sources[name] = st
+}
+
+// SourceNames lists the recorded sources in sorted order.
+func (a *Account) SourceNames() []string {
+	names := make([]string, 0, len(a.Sources))
+	for n := range a.Sources {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// RootARN is the ARN of the account's root user.
+func (a *Account) RootARN() string {
+	p := a.Partition
+	if p == "" {
+		p = "aws"
+	}
+	return "arn:" + p + ":iam::" + a.ID + ":root"
+}

@@ -1,0 +1,186 @@
+// Package finding defines what a scan produces: findings with a status and a
+// severity, per-account outcomes, and the Run that gathers them. Writers read
+// these types; nothing here does I/O.
+package finding
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Status is the verdict of one rule on one account and resource.
+type Status string
+
+const (
+	StatusPass          Status = "pass"
+	StatusFail          Status = "fail"
+	StatusUnknown       Status = "unknown"
+	StatusError         Status = "error"
+	StatusNotApplicable Status = "not_applicable"
+	StatusSuppressed    Status = "suppressed"
+)
+
+// Statuses lists every status in the order summaries print them.
+func Statuses() []Status {
+	return []Status{StatusFail, StatusUnknown, StatusError, StatusPass, StatusNotApplicable, StatusSuppressed}
+}
+
+// Severity ranks how bad a failing finding is.
+type Severity string
+
+const (
+	SeverityCritical Severity = "critical"
+	SeverityHigh     Severity = "high"
+	SeverityMedium   Severity = "medium"
+	SeverityLow      Severity = "low"
+	SeverityInfo     Severity = "info"
+)
+
+// Rank orders severities: critical is 4, info is 0, anything else -1.
+func (s Severity) Rank() int {
+	switch s {
+	case SeverityCritical:
+		return 4
+	case SeverityHigh:
+		return 3
+	case SeverityMedium:
+		return 2
+	case SeverityLow:
+		return 1
+	case SeverityInfo:
+		return 0
+	}
+	return -1
+}
+
+// ParseSeverity accepts a severity name in any case.
+func ParseSeverity(s string) (Severity, error) {
+	sev := Severity(strings.ToLower(strings.TrimSpace(s)))
+	if sev.Rank() < 0 {
+		return "", fmt.Errorf("unknown severity %q (want critical, high, medium, low or info)", s)
+	}
+	return sev, nil
+}
+
+// Finding is the verdict of one rule on one resource of one account.
+type Finding struct {
+	RuleID      string         `json:"rule_id"`
+	Title       string         `json:"title"`
+	Status      Status         `json:"status"`
+	Severity    Severity       `json:"severity"`
+	AccountID   string         `json:"account_id"`
+	Region      string         `json:"region"`
+	Resource    string         `json:"resource"`
+	Message     string         `json:"message"`
+	Evidence    map[string]any `json:"evidence"`
+	Fingerprint string         `json:"fingerprint"`
+}
+
+// Fingerprint identifies the subject of a finding (rule, account, resource),
+// not its verdict, so that baselines and suppressions survive status changes.
+func Fingerprint(ruleID, accountID, resource string) string {
+	sum := sha256.Sum256([]byte(ruleID + "\x00" + accountID + "\x00" + resource))
+	return hex.EncodeToString(sum[:16])
+}
+
+// AccountStatus says how completely an account was assessed.
+type AccountStatus string
+
+const (
+	AccountAssessed AccountStatus = "assessed"
+	AccountPartial  AccountStatus = "partial"
+	AccountFailed   AccountStatus = "failed"
+	AccountSkipped  AccountStatus = "skipped"
+)
+
+// Source reports what happened to one evidence source of an account.
+type Source struct {
+	Name          string `json:"name"`
+	State         string `json:"state"`
+	Detail        string `json:"detail"`
+	GeneratedTime string `json:"generated_time,omitempty"`
+}
+
+// Account is one audited account's outcome.
+type Account struct {
+	AccountID string        `json:"account_id"`
+	Partition string        `json:"partition"`
+	Status    AccountStatus `json:"status"`
+	Sources   []Source      `json:"sources"`
+	Error     string        `json:"error"`
+}
+
+// Tool names the program that produced a run.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Summary counts findings per status.
+type Summary struct {
+	Pass          int `json:"pass"`
+	Fail          int `json:"fail"`
+	Unknown       int `json:"unknown"`
+	Error         int `json:"error"`
+	NotApplicable int `json:"not_applicable"`
+	Suppressed    int `json:"suppressed"`
+}
+
+// Count returns the number of findings with status s.
+func (s Summary) Count(st Status) int {
+	switch st {
+	case StatusPass:
+		return s.Pass
+	case StatusFail:
+		return s.Fail
+	case StatusUnknown:
+		return s.Unknown
+	case StatusError:
+		return s.Error
+	case StatusNotApplicable:
+		return s.NotApplicable
+	case StatusSuppressed:
+		return s.Suppressed
+	}
+	return 0
+}
+
+// Summarize counts the findings per status.
+func Summarize(fs []Finding) Summary {
+	var s Summary
+	for _, f := range fs {
+		switch f.Status {
+		case StatusPass:
+			s.Pass++
+		case StatusFail:
+			s.Fail++
+		case StatusUnknown:
+			s.Unknown++
+		case StatusError:
+			s.Error++
+		case StatusNotApplicable:
+			s.NotApplicable++
+		case StatusSuppressed:
+			s.Suppressed++
+		}
+	}
+	return s
+}
+
+// SchemaVersion is the version of the JSON contract in DESIGN.md.
+const SchemaVersion = "1"
+
+// Run is the whole result of a scan.
+type Run struct {
+	SchemaVersion string            `json:"schema_version"`
+	Tool          Tool              `json:"tool"`
+	GeneratedAt   time.Time         `json:"generated_at"`
+	AsOf          time.Time         `json:"as_of"`
+	Settings      map[string]string `json:"settings"`
+	Accounts      []Account         `json:"accounts"`
+	Findings      []Finding         `json:"findings"`
+	Summary       Summary           `json:"summary"`
+}

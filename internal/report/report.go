@@ -1,0 +1,82 @@
+// Package report writes a Run in the formats users read. Each format is one
+// Writer over an io.Writer; writers never open or close files.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/rootwatch/rootwatch/internal/finding"
+)
+
+// Writer renders a run.
+type Writer interface {
+	Write(w io.Writer, run *finding.Run) error
+}
+
+// Formats lists the names New accepts.
+func Formats() []string { return []string{"table", "json"} }
+
+// Options tune writers that have a choice to make.
+type Options struct {
+	Color bool // ANSI colour in the table (only for a terminal)
+}
+
+// New returns the writer for a format name.
+func New(format string, opts Options) (Writer, error) {
+	switch strings.ToLower(format) {
+	case "table", "":
+		return Table{Color: opts.Color}, nil
+	case "json":
+		return JSON{}, nil
+	}
+	return nil, fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats(), ", "))
+}
+
+// JSON writes the schema-1 contract of DESIGN.md.
+type JSON struct{}
+
+func (JSON) Write(w io.Writer, run *finding.Run) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(run); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	return nil
+}
+
+// Sanitize makes untrusted text safe for a terminal: control characters
+// (which could carry escape sequences) and bidirectional overrides are
+// shown as \x.. or \u.... escapes instead of being interpreted.
+func Sanitize(s string) string {
+	clean := true
+	for _, r := range s {
+		if unsafeRune(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case !unsafeRune(r):
+			b.WriteRune(r)
+		case r < 0x100:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+	}
+	return b.String()
+}
+
+func unsafeRune(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) ||
+		(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+}
+

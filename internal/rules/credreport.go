@@ -1,0 +1,139 @@
+package rules
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/finding"
+)
+
+// rootRow returns the usable root row of the credential report, or the
+// verdict to give when there is none (source failed, no root row, an
+// inconsistent root row).
+func rootRow(in Input, needFor string) (*evidence.Row, *Result) {
+	if r := sourceProblem(in.Account, evidence.SourceCredentialReport, needFor); r != nil {
+		return nil, r
+	}
+	rep := in.Account.CredentialReport
+	if rep == nil {
+		return nil, &Result{Status: finding.StatusError, Message: "Internal inconsistency: the credential report source is ok but holds no report.", Evidence: map[string]any{}}
+	}
+	lk := rep.Root()
+	if lk.Row == nil {
+		return nil, &Result{
+			Status:   finding.StatusUnknown,
+			Message:  fmt.Sprintf("Cannot judge %s: %s.", needFor, lk.Problem),
+			Evidence: reportEvidence(in, nil),
+		}
+	}
+	return lk.Row, nil
+}
+
+// reportEvidence is the evidence every credential-report finding carries.
+func reportEvidence(in Input, row *evidence.Row) map[string]any {
+	rep := in.Account.CredentialReport
+	ev := map[string]any{"source": evidence.SourceCredentialReport}
+	if rep == nil {
+		return ev
+	}
+	ev["report_source"] = rep.Source
+	if rep.GeneratedTime.IsZero() {
+		ev["report_generated_time"] = "unknown"
+	} else {
+		ev["report_generated_time"] = fmtTime(rep.GeneratedTime)
+		ev["report_age_days"] = Days(in.AsOf.Sub(rep.GeneratedTime))
+	}
+	if row != nil {
+		ev["report_line"] = row.Line
+	}
+	return ev
+}
+
+// staleReport says why a report is too old to support a pass, or "".
+// A report without a known generation time (a bare CSV file) is judged as
+// if current, and the finding says so; see reportTimeNote.
+func staleReport(in Input) string {
+	rep := in.Account.CredentialReport
+	if rep == nil || rep.GeneratedTime.IsZero() || in.Settings.MaxReportAge <= 0 {
+		return ""
+	}
+	age := in.AsOf.Sub(rep.GeneratedTime)
+	if age <= in.Settings.MaxReportAge {
+		return ""
+	}
+	return fmt.Sprintf("the credential report was generated %s (%.1f days before the as-of time), older than the maximum report age of %s, so it cannot show what happened since",
+		fmtTime(rep.GeneratedTime), Days(age), FormatWindow(in.Settings.MaxReportAge))
+}
+
+// reportTimeNote is appended to passes that rest on a report of unknown age.
+func reportTimeNote(in Input) string {
+	rep := in.Account.CredentialReport
+	if rep != nil && rep.GeneratedTime.IsZero() {
+		return " The report's generation time is unknown (a bare CSV file), so it is taken as current at the as-of time."
+	}
+	return ""
+}
+
+// useVerdict is the window judgement of a last-used cell.
+type useVerdict struct {
+	Status finding.Status
+	Recent bool    // a use within the window (or in the future)
+	Age    float64 // days; set only for times
+	Text   string  // a clause for the message
+}
+
+// judgeLastUsed applies DESIGN.md's window semantics to a last-used cell:
+// a time within the window (inclusive) fails, an older one passes, a time
+// after the as-of time fails as recent; no_information and N/A pass;
+// not_supported, invalid and missing cells are unknown.
+func judgeLastUsed(v evidence.TimeValue, column string, asOf time.Time, window time.Duration) useVerdict {
+	switch v.Kind {
+	case evidence.KindTime:
+		age := asOf.Sub(v.Time)
+		days := Days(age)
+		switch {
+		case age < 0:
+			return useVerdict{Status: finding.StatusFail, Recent: true, Age: days,
+				Text: fmt.Sprintf("%s is %s, after the as-of time %s; treated as recent", column, fmtTime(v.Time), fmtTime(asOf))}
+		case age <= window:
+			return useVerdict{Status: finding.StatusFail, Recent: true, Age: days,
+				Text: fmt.Sprintf("last used %s, %.1f days ago (window %s)", fmtTime(v.Time), days, humanWindow(window))}
+		default:
+			return useVerdict{Status: finding.StatusPass, Age: days,
+				Text: fmt.Sprintf("last used %s, %.1f days ago, outside the window of %s", fmtTime(v.Time), days, humanWindow(window))}
+		}
+	case evidence.KindNoInformation:
+		return useVerdict{Status: finding.StatusPass,
+			Text: fmt.Sprintf("%s is no_information: no use recorded (never used, or not since IAM began tracking)", column)}
+	case evidence.KindNotApplicable:
+		return useVerdict{Status: finding.StatusPass, Text: fmt.Sprintf("%s is N/A: no such credential", column)}
+	case evidence.KindNotSupported:
+		return useVerdict{Status: finding.StatusUnknown, Text: fmt.Sprintf("%s is not_supported, which is not a value this column should hold", column)}
+	case evidence.KindMissing:
+		return useVerdict{Status: finding.StatusUnknown, Text: fmt.Sprintf("the credential report has no %s column", column)}
+	default:
+		return useVerdict{Status: finding.StatusUnknown, Text: fmt.Sprintf("%s has an invalid value %q", column, v.Raw)}
+	}
+}
+
+// boolCell judges a boolean cell that must be true or false.
+func boolProblem(v evidence.BoolValue, column string) string {
+	switch v.Kind {
+	case evidence.KindBool:
+		return ""
+	case evidence.KindMissing:
+		return fmt.Sprintf("the credential report has no %s column", column)
+	default:
+		return fmt.Sprintf("%s has an invalid value %q", column, v.Raw)
+	}
+}
+
+// summaryValue reads a key of the account summary when that source is ok.
+func summaryValue(a *evidence.Account, key string) (int, bool) {
+	if a.Source(evidence.SourceAccountSummary).State != evidence.StateOK || a.AccountSummary == nil {
+		return 0, false
+	}
+	v, ok := a.AccountSummary[key]
+	return v, ok
+}

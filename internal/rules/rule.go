@@ -1,0 +1,141 @@
+// Package rules is the catalog: one file per rule, its knowledge-base page
+// beside it (embedded), and table-driven tests. Rules are pure functions of
+// an account's evidence, their settings and the as-of time; they never do I/O.
+package rules
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/finding"
+)
+
+// Settings are the tunables a rule receives, already resolved from the
+// defaults, the config file and the command line.
+type Settings struct {
+	Window       time.Duration // how far back "recent" reaches
+	MaxReportAge time.Duration // how old a credential report may be and still support a pass
+	Threshold    int           // a count that makes a rule fail (e.g. failed sign-ins)
+}
+
+// Input is everything a rule may look at.
+type Input struct {
+	Account  *evidence.Account
+	AsOf     time.Time
+	Settings Settings
+}
+
+// Result is one verdict of a rule. Resource and Region default to the root
+// user's ARN and "global".
+type Result struct {
+	Status   finding.Status
+	Message  string
+	Evidence map[string]any
+	Resource string
+	Region   string
+}
+
+// Rule is the definition of a check.
+type Rule struct {
+	ID       string
+	Title    string
+	Severity finding.Severity
+	Category string
+	// Sources names the evidence sources the rule reads, for documentation
+	// and for the least-privilege notes of each page.
+	Sources []string
+	// UsesWindow and UsesThreshold say which settings the rule reads, so a
+	// config file that sets one the rule ignores is refused.
+	UsesWindow    bool
+	UsesThreshold bool
+	Eval          func(Input) []Result
+}
+
+// Catalog returns every rule, in a fixed order. It builds a new slice on each
+// call: there is no global registry to mutate.
+func Catalog() []Rule {
+	return []Rule{
+		activePassword(),
+		accessKeyActive(),
+		accessKeyUsed(),
+		noMFA(),
+		noHardwareMFA(),
+		signingCertActive(),
+		orgRootAccessNotCentralized(),
+	}
+}
+
+// ByID finds a rule of the catalog.
+func ByID(id string) (Rule, bool) {
+	for _, r := range Catalog() {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return Rule{}, false
+}
+
+func one(r Result) []Result { return []Result{r} }
+
+// Days converts a duration to days rounded to one decimal, as findings show it.
+func Days(d time.Duration) float64 {
+	return math.Round(d.Hours()/24*10) / 10
+}
+
+// FormatWindow prints a window the way users write it: 15d, 36h, 90m.
+func FormatWindow(d time.Duration) string {
+	switch {
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", int64(d/(24*time.Hour)))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", int64(d/time.Hour))
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", int64(d/time.Minute))
+	}
+	return d.String()
+}
+
+// humanWindow prints a window for a sentence: "15 days", "36 hours".
+func humanWindow(d time.Duration) string {
+	plural := func(n int64, unit string) string {
+		if n == 1 {
+			return fmt.Sprintf("1 %s", unit)
+		}
+		return fmt.Sprintf("%d %ss", n, unit)
+	}
+	switch {
+	case d%(24*time.Hour) == 0:
+		return plural(int64(d/(24*time.Hour)), "day")
+	case d%time.Hour == 0:
+		return plural(int64(d/time.Hour), "hour")
+	case d%time.Minute == 0:
+		return plural(int64(d/time.Minute), "minute")
+	}
+	return d.String()
+}
+
+func fmtTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// sourceProblem turns a source that is not ok into the matching verdict:
+// error when collection failed, unknown when it was denied or never made.
+func sourceProblem(a *evidence.Account, name, needFor string) *Result {
+	st := a.Source(name)
+	if st.State == evidence.StateOK {
+		return nil
+	}
+	status := finding.StatusUnknown
+	if st.State == evidence.StateError {
+		status = finding.StatusError
+	}
+	detail := st.Detail
+	if detail == "" {
+		detail = string(st.State)
+	}
+	return &Result{
+		Status:   status,
+		Message:  fmt.Sprintf("Cannot judge %s: the %s source is %s (%s).", needFor, name, st.State, detail),
+		Evidence: map[string]any{"source": name, "source_state": string(st.State), "source_detail": detail},
+	}
+}
