@@ -298,4 +298,3 @@ func reportDetail(rep *evidence.CredentialReport) string {
 	}
 	return d
 }
-
