@@ -170,9 +170,12 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 	return verdictExit(&run, failOn)
 }
 
+// failOnNone ranks above every severity: nothing fails the exit code.
+const failOnNone = 99
+
 func parseFailOn(s string) (int, error) {
 	if strings.EqualFold(s, "none") {
-		return 99, nil
+		return failOnNone, nil
 	}
 	sev, err := finding.ParseSeverity(s)
 	if err != nil {
@@ -209,18 +212,24 @@ func writeRun(app *App, w report.Writer, run *finding.Run, path string) error {
 	return nil
 }
 
-// verdictExit maps a run to exit code 0, 1 or 3.
+// verdictExit maps a run to exit code 0, 1 or 3. Findings below the
+// --fail-on severity count for neither; with --fail-on none nothing exits 1,
+// but rules that could not be judged still exit 3.
 func verdictExit(run *finding.Run, failOnRank int) error {
+	undecidedRank := failOnRank
+	if failOnRank == failOnNone {
+		undecidedRank = 0
+	}
 	undecided := false
 	for _, f := range run.Findings {
-		if f.Severity.Rank() < failOnRank {
-			continue
-		}
+		rank := f.Severity.Rank()
 		switch f.Status {
 		case finding.StatusFail:
-			return &ExitError{Code: ExitFindings}
+			if rank >= failOnRank {
+				return &ExitError{Code: ExitFindings}
+			}
 		case finding.StatusUnknown, finding.StatusError:
-			undecided = true
+			undecided = undecided || rank >= undecidedRank
 		}
 	}
 	if undecided {

@@ -1,0 +1,379 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rootwatch/rootwatch/internal/finding"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
+
+var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+type result struct {
+	stdout, stderr string
+	code           int
+	err            error
+}
+
+func runCLI(t *testing.T, env map[string]string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	app := &App{
+		Stdout:     &out,
+		Stderr:     &errb,
+		Getenv:     func(k string) string { return env[k] },
+		Now:        func() time.Time { return testNow },
+		Version:    "test",
+		IsTerminal: func(io.Writer) bool { return env["TERM_IS_TTY"] == "1" },
+	}
+	err := Execute(context.Background(), app, args)
+	return result{out.String(), errb.String(), ExitCode(err), err}
+}
+
+func repoPath(parts ...string) string {
+	return filepath.Join(append([]string{"..", ".."}, parts...)...)
+}
+
+func fixture(name string) string { return repoPath("testdata", "credential-reports", name) }
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := repoPath("testdata", "golden", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/cli -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("output differs from %s (review, then regenerate with -update):\n--- got ---\n%s", path, got)
+	}
+}
+
+func decodeRun(t *testing.T, s string) finding.Run {
+	t.Helper()
+	var run finding.Run
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&run); err != nil {
+		t.Fatalf("output is not a schema-1 run: %v\n%s", err, s)
+	}
+	return run
+}
+
+func statusOf(run finding.Run, account, rule string) finding.Status {
+	for _, f := range run.Findings {
+		if f.AccountID == account && f.RuleID == rule {
+			return f.Status
+		}
+	}
+	return "(none)"
+}
+
+func TestScanDemoGolden(t *testing.T) {
+	r := runCLI(t, nil, "scan", "--demo", "--as-of", "2026-03-01T00:00:00Z", "--format", "json")
+	if r.code != ExitFindings {
+		t.Fatalf("exit %d (%v), want 1; stderr %s", r.code, r.err, r.stderr)
+	}
+	golden(t, "scan-demo.json", r.stdout)
+	run := decodeRun(t, r.stdout)
+	seen := map[finding.Status]bool{}
+	for _, f := range run.Findings {
+		seen[f.Status] = true
+	}
+	for _, st := range finding.Statuses() {
+		if !seen[st] {
+			t.Errorf("the demo shows no %s finding", st)
+		}
+	}
+	if run.SchemaVersion != "1" || run.Tool.Name != "rootwatch" || run.Settings["window"] != "15d" || !run.AsOf.Equal(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("run header: %+v", run)
+	}
+	if len(run.Accounts) != 3 || len(run.Findings) != 3*7 {
+		t.Errorf("accounts %d findings %d", len(run.Accounts), len(run.Findings))
+	}
+
+	table := runCLI(t, nil, "scan", "--demo", "--as-of", "2026-03-01T00:00:00Z")
+	golden(t, "scan-demo.txt", table.stdout)
+	if strings.Contains(table.stdout, "\x1b[") {
+		t.Error("colour written to a non-terminal")
+	}
+}
+
+func TestScanDemoIsStableOverTime(t *testing.T) {
+	// The demo's evidence is dated relative to the as-of time: any day gives
+	// the same verdicts.
+	a := decodeRun(t, runCLI(t, nil, "scan", "--demo", "--as-of", "2026-03-01T00:00:00Z", "-f", "json").stdout)
+	b := decodeRun(t, runCLI(t, nil, "scan", "--demo", "--as-of", "2031-07-15T08:30:00Z", "-f", "json").stdout)
+	for i := range a.Findings {
+		if a.Findings[i].Status != b.Findings[i].Status || a.Findings[i].RuleID != b.Findings[i].RuleID {
+			t.Errorf("finding %d changed with the date: %s/%s vs %s/%s", i, a.Findings[i].RuleID, a.Findings[i].Status, b.Findings[i].RuleID, b.Findings[i].Status)
+		}
+	}
+}
+
+func TestScanOfflineGolden(t *testing.T) {
+	r := runCLI(t, nil, "scan", "--credential-report", fixture("prod-root-recent.csv"), "--as-of", "2026-03-01T00:00:00Z", "--format", "json")
+	if r.code != ExitFindings {
+		t.Fatalf("exit %d: %v", r.code, r.err)
+	}
+	golden(t, "scan-offline-prod.json", r.stdout)
+	run := decodeRun(t, r.stdout)
+	if run.Accounts[0].AccountID != "123456789012" || run.Accounts[0].Status != finding.AccountPartial {
+		t.Errorf("account: %+v", run.Accounts[0])
+	}
+	want := map[string]finding.Status{
+		"iam-root-active-password":        finding.StatusFail,
+		"iam-root-access-key-active":      finding.StatusPass,
+		"iam-root-access-key-used":        finding.StatusPass,
+		"iam-root-no-mfa":                 finding.StatusPass,
+		"iam-root-no-hardware-mfa":        finding.StatusUnknown,
+		"iam-root-signing-cert-active":    finding.StatusPass,
+		"org-root-access-not-centralized": finding.StatusUnknown,
+	}
+	for rule, st := range want {
+		if got := statusOf(run, "123456789012", rule); got != st {
+			t.Errorf("%s = %s, want %s", rule, got, st)
+		}
+	}
+}
+
+func TestScanCLIJSONReportFreshness(t *testing.T) {
+	// The CLI JSON carries GeneratedTime 2026-02-28T22:00:00Z. As of two
+	// hours later the report is fresh; as of two days later it is stale.
+	fresh := decodeRun(t, runCLI(t, nil, "scan", "--credential-report", fixture("prod-root-recent.cli.json"), "--as-of", "2026-03-01T00:00:00Z", "-f", "json").stdout)
+	if got := statusOf(fresh, "123456789012", "iam-root-no-mfa"); got != finding.StatusPass {
+		t.Errorf("fresh report: no-mfa = %s", got)
+	}
+	if fresh.Accounts[0].Sources[1].GeneratedTime != "2026-02-28T22:00:00Z" {
+		t.Errorf("generated time not reported: %+v", fresh.Accounts[0].Sources)
+	}
+	stale := decodeRun(t, runCLI(t, nil, "scan", "--credential-report", fixture("prod-root-recent.cli.json"), "--as-of", "2026-03-03T00:00:00Z", "-f", "json").stdout)
+	if got := statusOf(stale, "123456789012", "iam-root-no-mfa"); got != finding.StatusUnknown {
+		t.Errorf("stale report: no-mfa = %s, want unknown", got)
+	}
+	r := runCLI(t, nil, "scan", "--credential-report", fixture("prod-root-recent.csv"), "--report-time", "2026-02-20T00:00:00Z", "--as-of", "2026-03-01T00:00:00Z", "--max-report-age", "10d", "-f", "json")
+	if got := statusOf(decodeRun(t, r.stdout), "123456789012", "iam-root-signing-cert-active"); got != finding.StatusPass {
+		t.Errorf("--report-time within --max-report-age: %s", got)
+	}
+}
+
+func TestScanRejectsNonReport(t *testing.T) {
+	r := runCLI(t, nil, "scan", "--credential-report", fixture("not-a-report.csv"))
+	if r.code != ExitUsage {
+		t.Fatalf("exit %d, want 2", r.code)
+	}
+	if r.stdout != "" {
+		t.Errorf("findings printed for a non-report: %s", r.stdout)
+	}
+	msg := Message(r.err)
+	if !strings.Contains(msg, "not-a-report.csv") || !strings.Contains(msg, "user, arn, password_last_used, mfa_active") {
+		t.Errorf("message %q should name the file and the missing columns", msg)
+	}
+}
+
+func TestScanOfflineFailClosedCases(t *testing.T) {
+	cases := []struct {
+		file, rule string
+		status     finding.Status
+		message    string
+	}{
+		{"no-root-row.csv", "iam-root-active-password", finding.StatusUnknown, "has no root row"},
+		{"no-root-row.csv", "iam-root-no-mfa", finding.StatusUnknown, "has no root row"},
+		{"inconsistent-root.csv", "iam-root-active-password", finding.StatusUnknown, "is not a root ARN"},
+		{"invalid-cells.csv", "iam-root-active-password", finding.StatusUnknown, `invalid value "yesterday"`},
+		{"invalid-cells.csv", "iam-root-no-mfa", finding.StatusUnknown, `invalid value "maybe"`},
+		{"invalid-cells.csv", "iam-root-access-key-active", finding.StatusPass, "no active access key"},
+		{"legacy-16-columns.csv", "iam-root-access-key-used", finding.StatusUnknown, "no access_key_1_last_used_date column"},
+		{"legacy-16-columns.csv", "iam-root-access-key-active", finding.StatusFail, "access key 1"},
+		{"legacy-16-columns.csv", "iam-root-signing-cert-active", finding.StatusFail, "signing certificate 1"},
+		{"messy-bom-crlf.csv", "iam-root-no-mfa", finding.StatusPass, "mfa_active = TRUE"},
+	}
+	for _, tc := range cases {
+		r := runCLI(t, nil, "scan", "--credential-report", fixture(tc.file), "--as-of", "2026-03-01T00:00:00Z", "-f", "json")
+		if r.code == ExitUsage {
+			t.Fatalf("%s: %v", tc.file, r.err)
+		}
+		run := decodeRun(t, r.stdout)
+		found := false
+		for _, f := range run.Findings {
+			if f.RuleID == tc.rule {
+				found = true
+				if f.Status != tc.status || !strings.Contains(f.Message, tc.message) {
+					t.Errorf("%s %s: %s %q, want %s containing %q", tc.file, tc.rule, f.Status, f.Message, tc.status, tc.message)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no %s finding", tc.file, tc.rule)
+		}
+	}
+	// Warnings about the file reach stderr, naming it.
+	r := runCLI(t, nil, "scan", "--credential-report", fixture("invalid-cells.csv"), "-f", "json")
+	if !strings.Contains(r.stderr, "invalid-cells.csv: line 2 (user \"<root_account>\"): column password_last_used has invalid value \"yesterday\"") {
+		t.Errorf("stderr = %q", r.stderr)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+	}{
+		{[]string{"scan", "--demo"}, ExitFindings},
+		{[]string{"scan", "--demo", "--fail-on", "none"}, ExitUnknown},
+		{[]string{"scan", "--demo", "--fail-on", "CRITICAL"}, ExitFindings},
+		// Offline prod at a time when the password use is old: only unknowns remain.
+		{[]string{"scan", "--credential-report", fixture("prod-root-recent.csv"), "--as-of", "2026-06-01T00:00:00Z"}, ExitUnknown},
+		{[]string{"scan", "--credential-report", fixture("prod-root-recent.csv"), "--as-of", "2026-06-01T00:00:00Z", "--fail-on", "critical"}, ExitOK},
+		{[]string{"scan"}, ExitUsage},
+		{[]string{"scan", "--demo", "--credential-report", "x.csv"}, ExitUsage},
+		{[]string{"scan", "--demo", "--bogus"}, ExitUsage},
+		{[]string{"scan", "--demo", "--window", "fortnight"}, ExitUsage},
+		{[]string{"scan", "--demo", "--as-of", "yesterday"}, ExitUsage},
+		{[]string{"scan", "--demo", "--format", "xml"}, ExitUsage},
+		{[]string{"scan", "--demo", "--fail-on", "severe"}, ExitUsage},
+		{[]string{"scan", "--demo", "--config", "/nonexistent.yaml"}, ExitUsage},
+		{[]string{"scan", "--credential-report", "/nonexistent.csv"}, ExitUsage},
+		{[]string{"scan", "--credential-report", fixture("prod-root-recent.csv"), "--account", "999999999999"}, ExitUsage},
+		{[]string{"scan", "--credential-report", fixture("prod-root-recent.csv"), "--credential-report", fixture("prod-root-recent.cli.json")}, ExitUsage},
+		{[]string{"explain", "no-such-rule"}, ExitUsage},
+		{[]string{"nonsense"}, ExitUsage},
+		{[]string{"version"}, ExitOK},
+	}
+	for _, tc := range cases {
+		if r := runCLI(t, nil, tc.args...); r.code != tc.code {
+			t.Errorf("%v: exit %d (%v), want %d", tc.args, r.code, r.err, tc.code)
+		}
+	}
+}
+
+func TestWindowFlagChangesVerdict(t *testing.T) {
+	// prod-root-recent: password last used 2026-02-25T08:30Z, 3.6 days before as-of.
+	args := []string{"scan", "--credential-report", fixture("prod-root-recent.csv"), "--as-of", "2026-03-01T00:00:00Z", "-f", "json"}
+	if got := statusOf(decodeRun(t, runCLI(t, nil, append(args, "--window", "72h")...).stdout), "123456789012", "iam-root-active-password"); got != finding.StatusPass {
+		t.Errorf("--window 72h: %s, want pass", got)
+	}
+	if got := statusOf(decodeRun(t, runCLI(t, nil, append(args, "--window", "4d")...).stdout), "123456789012", "iam-root-active-password"); got != finding.StatusFail {
+		t.Errorf("--window 4d: %s, want fail", got)
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "rw.yaml")
+	os.WriteFile(cfg, []byte("rules:\n  iam-root-active-password:\n    window: 2d\n    severity: low\n"), 0o600)
+	run := decodeRun(t, runCLI(t, nil, append(args, "--config", cfg)...).stdout)
+	for _, f := range run.Findings {
+		if f.RuleID == "iam-root-active-password" && (f.Status != finding.StatusPass || f.Severity != finding.SeverityLow) {
+			t.Errorf("per-rule config not applied: %+v", f)
+		}
+	}
+	if run.Settings["rules.iam-root-active-password.window"] != "2d" {
+		t.Errorf("settings = %v", run.Settings)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("rules:\n  iam-root-typo:\n    enabled: false\n"), 0o600)
+	r := runCLI(t, nil, "scan", "--demo", "--config", bad)
+	if r.code != ExitUsage || !strings.Contains(Message(r.err), "rules.iam-root-typo: no such rule") || r.stdout != "" {
+		t.Errorf("bad config: exit %d %q", r.code, Message(r.err))
+	}
+}
+
+func TestOutputFileAndColour(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run.json")
+	r := runCLI(t, nil, "scan", "--demo", "-f", "json", "-o", out)
+	if r.stdout != "" || r.code != ExitFindings {
+		t.Errorf("stdout %q exit %d", r.stdout, r.code)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decodeRun(t, string(data))
+
+	tty := runCLI(t, map[string]string{"TERM_IS_TTY": "1"}, "scan", "--demo")
+	if !strings.Contains(tty.stdout, "\x1b[31m") {
+		t.Error("no colour on a terminal")
+	}
+	noColor := runCLI(t, map[string]string{"TERM_IS_TTY": "1", "NO_COLOR": "1"}, "scan", "--demo")
+	if strings.Contains(noColor.stdout, "\x1b[") {
+		t.Error("NO_COLOR not honoured")
+	}
+}
+
+func TestRulesAndExplain(t *testing.T) {
+	r := runCLI(t, nil, "rules", "-f", "json")
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || len(list) != 7 {
+		t.Fatalf("rules json: %v (%d)", err, len(list))
+	}
+	if list[0]["id"] != "iam-root-active-password" || list[0]["title"] != "Root user has active password" || list[0]["severity"] != "critical" {
+		t.Errorf("first rule: %v", list[0])
+	}
+	table := runCLI(t, nil, "rules").stdout
+	if !strings.Contains(table, "iam-root-no-hardware-mfa") || !strings.Contains(table, "SEVERITY") {
+		t.Errorf("rules table: %s", table)
+	}
+	ex := runCLI(t, nil, "explain", "iam-root-active-password")
+	for _, want := range []string{"Root user has active password (iam-root-active-password)", "Severity: critical", "CIS AWS Foundations Benchmark v1.4.0 1.7", "Details\n-------", "Suggested Action\n----------------", "References\n----------", "<https://docs.aws.amazon.com/"} {
+		if !strings.Contains(ex.stdout, want) {
+			t.Errorf("explain output lacks %q", want)
+		}
+	}
+	if strings.Contains(ex.stdout, "](") || strings.Contains(ex.stdout, "`") {
+		t.Error("explain left Markdown link or code markers")
+	}
+	help := runCLI(t, nil, "scan", "--help").stdout
+	for _, want := range []string{"--credential-report", "--as-of", "--window", "--fail-on", "Examples:", "report-time"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("scan --help lacks %q", want)
+		}
+	}
+}
+
+// TestSharedCredentialReports scans the third-party reports in
+// ../shared/data with the as-of times and verdicts its README lists.
+func TestSharedCredentialReports(t *testing.T) {
+	dir := repoPath("..", "shared", "data", "credential-reports")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("third-party data not found at %s (it sits beside the repository in CI): %v", dir, err)
+	}
+	cases := []struct {
+		file, asOf, window, account string
+		want                        map[string]finding.Status
+	}{
+		{"cloudmapper-demo-root-active-key-with-mfa.csv", "2019-05-02T21:49:50Z", "", "653711331788", map[string]finding.Status{
+			"iam-root-active-password": finding.StatusPass, "iam-root-access-key-active": finding.StatusFail, "iam-root-no-mfa": finding.StatusPass}},
+		{"cloudmapper-demo-root-active-key-with-mfa.csv", "2019-05-02T21:49:50Z", "90d", "653711331788", map[string]finding.Status{
+			"iam-root-active-password": finding.StatusFail}},
+		{"c7n-root-no-information-no-mfa.csv", "2021-02-04T15:24:53Z", "", "644160558196", map[string]finding.Status{
+			"iam-root-active-password": finding.StatusPass, "iam-root-access-key-active": finding.StatusPass, "iam-root-no-mfa": finding.StatusFail}},
+	}
+	for _, tc := range cases {
+		args := []string{"scan", "--credential-report", filepath.Join(dir, tc.file), "--as-of", tc.asOf, "-f", "json"}
+		if tc.window != "" {
+			args = append(args, "--window", tc.window)
+		}
+		r := runCLI(t, nil, args...)
+		if r.code == ExitUsage {
+			t.Fatalf("%s: %v", tc.file, r.err)
+		}
+		run := decodeRun(t, r.stdout)
+		for rule, want := range tc.want {
+			if got := statusOf(run, tc.account, rule); got != want {
+				t.Errorf("%s (window %q): %s = %s, want %s", tc.file, tc.window, rule, got, want)
+			}
+		}
+	}
+}

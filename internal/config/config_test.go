@@ -1,0 +1,86 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rootwatch/rootwatch/internal/rules"
+)
+
+func TestParseWindow(t *testing.T) {
+	good := map[string]time.Duration{"15d": 15 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "36h": 36 * time.Hour, "90m": 90 * time.Minute, "1h30m": 90 * time.Minute, " 7d ": 7 * 24 * time.Hour}
+	for in, want := range good {
+		if got, err := ParseWindow(in); err != nil || got != want {
+			t.Errorf("ParseWindow(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "0d", "-1d", "15", "fifteen days", "15y", "99999999d"} {
+		if _, err := ParseWindow(in); err == nil {
+			t.Errorf("ParseWindow(%q) accepted", in)
+		}
+	}
+}
+
+func TestResolveDefaults(t *testing.T) {
+	s, err := Resolve(rules.Catalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Window != 15*24*time.Hour || s.MaxReportAge != 4*time.Hour || s.Threshold != 3 {
+		t.Errorf("defaults = %+v", s)
+	}
+	if d := Describe(s); d["window"] != "15d" || d["max_report_age"] != "4h" || len(d) != 2 {
+		t.Errorf("Describe = %v", d)
+	}
+}
+
+func TestResolveUserFile(t *testing.T) {
+	yaml := `
+window: 30d
+rules:
+  iam-root-active-password:
+    window: 7d
+    severity: HIGH
+  iam-root-signing-cert-active:
+    enabled: false
+suppressions:
+  - rule: iam-root-no-hardware-mfa
+    account: "123456789012"
+    reason: hardware keys ordered, ticket SEC-9
+    expires: 2026-06-30
+`
+	s, err := Resolve(rules.Catalog(), NamedFile{Name: "rw.yaml", Data: []byte(yaml)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := s.Rules["iam-root-active-password"]
+	if s.Window != 30*24*time.Hour || rs.Window != 7*24*time.Hour || rs.Severity != "high" || !s.Rules["iam-root-signing-cert-active"].Disabled {
+		t.Errorf("settings = %+v", s)
+	}
+	if len(s.Suppressions) != 1 || !s.Suppressions[0].Expires.Equal(time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("suppressions = %+v", s.Suppressions)
+	}
+}
+
+func TestResolveErrorsNameFileRuleAndKey(t *testing.T) {
+	cases := map[string]string{
+		"window: 15x": "config rw.yaml: window:",
+		"rules:\n  iam-root-nope:\n    window: 1d":                                        "rules.iam-root-nope: no such rule",
+		"rules:\n  iam-root-no-mfa:\n    window: 1d":                                      "rules.iam-root-no-mfa.window: rule iam-root-no-mfa has no window",
+		"rules:\n  iam-root-no-mfa:\n    severity: urgent":                                "rules.iam-root-no-mfa.severity: unknown severity",
+		"rules:\n  iam-root-no-mfa:\n    threshold: 2":                                    "rules.iam-root-no-mfa.threshold",
+		"rules:\n  iam-root-active-password:\n    windw: 1d":                              "field windw not found",
+		"suppressions:\n  - rule: iam-root-no-mfa":                                        "suppressions[0] (rule iam-root-no-mfa).reason",
+		"suppressions:\n  - rule: x\n    reason: r":                                       `suppressions[0].rule: "x" is not a rule`,
+		"suppressions:\n  - rule: iam-root-no-mfa\n    reason: r\n    account: 12":        "is not a 12-digit account ID",
+		"suppressions:\n  - rule: iam-root-no-mfa\n    reason: r\n    expires: next week": "expires",
+		"colour: red": "field colour not found",
+	}
+	for in, want := range cases {
+		_, err := Resolve(rules.Catalog(), NamedFile{Name: "rw.yaml", Data: []byte(in)})
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "rw.yaml") {
+			t.Errorf("%q: err = %v, want it to contain %q and the file name", in, err, want)
+		}
+	}
+}

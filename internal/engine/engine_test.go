@@ -1,0 +1,152 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/rules"
+)
+
+var asOf = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+
+func fixedRule(id string, sev finding.Severity, st finding.Status) rules.Rule {
+	return rules.Rule{ID: id, Title: id, Severity: sev, Eval: func(rules.Input) []rules.Result {
+		return []rules.Result{{Status: st, Message: "m", Evidence: map[string]any{}}}
+	}}
+}
+
+func accounts(ids ...string) []*evidence.Account {
+	var out []*evidence.Account
+	for _, id := range ids {
+		out = append(out, &evidence.Account{ID: id, Partition: "aws"})
+	}
+	return out
+}
+
+func TestPanicAndEmptyResultBecomeErrors(t *testing.T) {
+	cat := []rules.Rule{
+		{ID: "panics", Severity: finding.SeverityHigh, Eval: func(rules.Input) []rules.Result { panic("boom") }},
+		{ID: "silent", Severity: finding.SeverityHigh, Eval: func(rules.Input) []rules.Result { return nil }},
+		fixedRule("ok", finding.SeverityHigh, finding.StatusPass),
+	}
+	fs := Evaluate(accounts("111111111111"), cat, Settings{}, asOf)
+	if len(fs) != 3 {
+		t.Fatalf("findings = %d, want 3", len(fs))
+	}
+	got := map[string]finding.Finding{}
+	for _, f := range fs {
+		got[f.RuleID] = f
+	}
+	if got["panics"].Status != finding.StatusError || !strings.Contains(got["panics"].Message, "panic: boom") {
+		t.Errorf("panic: %+v", got["panics"])
+	}
+	if got["silent"].Status != finding.StatusError {
+		t.Errorf("silent rule: %+v", got["silent"])
+	}
+	if got["ok"].Status != finding.StatusPass {
+		t.Errorf("the run did not go on after a panic: %+v", got["ok"])
+	}
+}
+
+func TestSettingsOverridesAndDisable(t *testing.T) {
+	var seen rules.Settings
+	r := rules.Rule{ID: "w", Severity: finding.SeverityLow, Eval: func(in rules.Input) []rules.Result {
+		seen = in.Settings
+		return []rules.Result{{Status: finding.StatusFail}}
+	}}
+	s := Settings{Window: 15 * 24 * time.Hour, MaxReportAge: 4 * time.Hour, Threshold: 3, Rules: map[string]RuleSettings{
+		"w":   {Window: 36 * time.Hour, Severity: finding.SeverityCritical, Threshold: 5},
+		"off": {Disabled: true},
+	}}
+	cat := s.Enabled([]rules.Rule{r, fixedRule("off", finding.SeverityHigh, finding.StatusFail)})
+	if len(cat) != 1 || cat[0].ID != "w" {
+		t.Fatalf("Enabled = %v", cat)
+	}
+	fs := Evaluate(accounts("111111111111"), cat, s, asOf)
+	if seen.Window != 36*time.Hour || seen.Threshold != 5 || seen.MaxReportAge != 4*time.Hour {
+		t.Errorf("rule saw %+v", seen)
+	}
+	if fs[0].Severity != finding.SeverityCritical {
+		t.Errorf("severity override not applied: %s", fs[0].Severity)
+	}
+	if fs[0].Resource != "arn:aws:iam::111111111111:root" || fs[0].Region != "global" || fs[0].Fingerprint == "" {
+		t.Errorf("defaults: %+v", fs[0])
+	}
+}
+
+func TestSuppressions(t *testing.T) {
+	cat := []rules.Rule{fixedRule("r", finding.SeverityHigh, finding.StatusFail), fixedRule("p", finding.SeverityHigh, finding.StatusPass)}
+	s := Settings{Suppressions: []Suppression{
+		{RuleID: "r", AccountID: "111111111111", Reason: "accepted", Expires: asOf.Add(time.Hour)},
+		{RuleID: "r", AccountID: "222222222222", Reason: "old", Expires: asOf},
+		{RuleID: "p", Reason: "nothing to suppress"},
+	}}
+	fs := Evaluate(accounts("111111111111", "222222222222", "333333333333"), cat, s, asOf)
+	by := map[string]finding.Finding{}
+	for _, f := range fs {
+		by[f.AccountID+"/"+f.RuleID] = f
+	}
+	if f := by["111111111111/r"]; f.Status != finding.StatusSuppressed || f.Evidence["suppressed_status"] != "fail" || f.Evidence["suppression_reason"] != "accepted" {
+		t.Errorf("active suppression: %+v", f)
+	}
+	if f := by["222222222222/r"]; f.Status != finding.StatusFail || f.Evidence["suppression_expired"] == nil {
+		t.Errorf("expired suppression must not apply: %+v", f)
+	}
+	if f := by["333333333333/r"]; f.Status != finding.StatusFail {
+		t.Errorf("suppression for another account applied: %+v", f)
+	}
+	if f := by["111111111111/p"]; f.Status != finding.StatusPass {
+		t.Errorf("a pass was suppressed: %+v", f)
+	}
+}
+
+func TestOrderAndSkippedAccounts(t *testing.T) {
+	cat := []rules.Rule{fixedRule("b-low", finding.SeverityLow, finding.StatusFail), fixedRule("a-crit", finding.SeverityCritical, finding.StatusFail), fixedRule("c-crit", finding.SeverityCritical, finding.StatusPass)}
+	accs := accounts("222222222222", "111111111111", "333333333333")
+	accs[2].Skipped = "account state SUSPENDED"
+	fs := Evaluate(accs, cat, Settings{}, asOf)
+	var order []string
+	for _, f := range fs {
+		order = append(order, f.AccountID[:1]+":"+f.RuleID)
+	}
+	want := "1:a-crit 1:c-crit 1:b-low 2:a-crit 2:c-crit 2:b-low"
+	if strings.Join(order, " ") != want {
+		t.Errorf("order = %v, want %s", order, want)
+	}
+	run := BuildRun(finding.Tool{Name: "rootwatch"}, accs, fs, nil, asOf, asOf)
+	if len(run.Accounts) != 3 || run.Accounts[2].Status != finding.AccountSkipped || run.Accounts[2].Error != "account state SUSPENDED" {
+		t.Errorf("skipped account not listed with its reason: %+v", run.Accounts)
+	}
+	if run.Summary.Fail != 4 || run.Summary.Pass != 2 {
+		t.Errorf("summary %+v", run.Summary)
+	}
+}
+
+func TestAccountOutcome(t *testing.T) {
+	ok := evidence.SourceStatus{State: evidence.StateOK}
+	mk := func(states ...evidence.SourceState) *evidence.Account {
+		a := &evidence.Account{ID: "1"}
+		for i, s := range states {
+			a.SetSource(string(rune('a'+i)), evidence.SourceStatus{State: s})
+		}
+		return a
+	}
+	cases := []struct {
+		a    *evidence.Account
+		want finding.AccountStatus
+	}{
+		{mk(evidence.StateOK, evidence.StateOK), finding.AccountAssessed},
+		{mk(evidence.StateOK, evidence.StateDenied), finding.AccountPartial},
+		{mk(evidence.StateError, evidence.StateDenied), finding.AccountFailed},
+		{mk(), finding.AccountFailed},
+		{&evidence.Account{ID: "1", Error: "AssumeRole: AccessDenied", Sources: map[string]evidence.SourceStatus{"x": ok}}, finding.AccountFailed},
+	}
+	for i, tc := range cases {
+		if got := AccountOutcome(tc.a); got.Status != tc.want {
+			t.Errorf("case %d: %s, want %s", i, got.Status, tc.want)
+		}
+	}
+}
