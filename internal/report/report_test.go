@@ -1,0 +1,57 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rootwatch/rootwatch/internal/finding"
+)
+
+func TestSanitize(t *testing.T) {
+	cases := map[string]string{
+		"plain text é ü":              "plain text é ü",
+		"evil\x1b[2J\x1b]0;pwned\x07": `evil\x1b[2J\x1b]0;pwned\x07`,
+		"line\nbreak\r":               `line\x0abreak\x0d`,
+		"rtl\u202eoverride":           `rtl\u202eoverride`,
+		"c1\u009bcsi":                 `c1\x9bcsi`,
+	}
+	for in, want := range cases {
+		if got := Sanitize(in); got != want {
+			t.Errorf("Sanitize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestTableNeutralisesHostileText(t *testing.T) {
+	run := &finding.Run{
+		Tool: finding.Tool{Version: "v"}, AsOf: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		Settings: map[string]string{"window": "15d"},
+		Accounts: []finding.Account{{AccountID: "111111111111", Partition: "aws", Status: finding.AccountPartial,
+			Sources: []finding.Source{{Name: "credential_report", State: "error", Detail: "user \x1b[31mred"}}}},
+		Findings: []finding.Finding{{RuleID: "r", Status: finding.StatusFail, Severity: finding.SeverityHigh, AccountID: "111111111111",
+			Message: "agent \x1b]8;;http://evil\x07click"}},
+	}
+	var b bytes.Buffer
+	if err := (Table{}).Write(&b, run); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsRune(b.String(), 0x1b) || strings.ContainsRune(b.String(), 0x07) {
+		t.Errorf("control characters reached the terminal: %q", b.String())
+	}
+	if !strings.Contains(b.String(), `agent \x1b]8;;http://evil\x07click`) {
+		t.Errorf("hostile text not shown escaped: %s", b.String())
+	}
+}
+
+func TestNewFormats(t *testing.T) {
+	for _, f := range Formats() {
+		if _, err := New(f, Options{}); err != nil {
+			t.Errorf("New(%q): %v", f, err)
+		}
+	}
+	if _, err := New("yaml", Options{}); err == nil || !strings.Contains(err.Error(), "table, json") {
+		t.Errorf("unknown format error: %v", err)
+	}
+}
