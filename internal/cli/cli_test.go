@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"io"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/rootwatch/rootwatch/internal/finding"
 )
@@ -35,6 +38,9 @@ func runCLI(t *testing.T, env map[string]string, args ...string) result {
 		Now:        func() time.Time { return testNow },
 		Version:    "test",
 		IsTerminal: func(io.Writer) bool { return env["TERM_IS_TTY"] == "1" },
+		AWSConfig: func(context.Context, string, string) (aws.Config, error) {
+			return aws.Config{}, errors.New("AWS is not reachable from this test")
+		},
 	}
 	err := Execute(context.Background(), app, args)
 	return result{out.String(), errb.String(), ExitCode(err), err}

@@ -73,6 +73,8 @@ type App struct {
 	// IsTerminal reports whether w is an interactive terminal (for colour
 	// and progress).
 	IsTerminal func(w io.Writer) bool
+	// AWSConfig loads the SDK configuration for live scans.
+	AWSConfig AWSConfigLoader
 }
 
 // DefaultApp is the App of the real process.
@@ -84,6 +86,7 @@ func DefaultApp(version string) *App {
 		Now:        time.Now,
 		Version:    version,
 		IsTerminal: isTerminal,
+		AWSConfig:  defaultAWSConfig,
 	}
 }
 

@@ -33,6 +33,9 @@ type scanOptions struct {
 	output            string
 	failOn            string
 	color             string
+	profile           string
+	region            string
+	reportTimeout     time.Duration
 }
 
 func newScanCommand(app *App) *cobra.Command {
@@ -45,10 +48,20 @@ per rule and account, passes included, so the absence of a failure is never
 ambiguous.
 
 Evidence comes from:
-  --demo                      an embedded demo organization (no credentials needed)
+  (nothing)                   the live account your AWS credentials land in
+  --demo                      an embedded demo organization served by a fake AWS
+                              on a loopback port (no credentials needed)
   --credential-report FILE    a saved IAM credential report: the CSV, or the JSON
                               printed by 'aws iam get-credential-report' (which also
                               carries the generation time). Repeat for several accounts.
+
+Live, rootwatch calls GetCallerIdentity, reuses the account's credential report
+when it is younger than --max-report-age or asks IAM to generate one and waits up
+to --report-timeout, then reads GetAccountSummary, ListVirtualMFADevices (every
+page), DescribeOrganization and, in an organization, ListOrganizationsFeatures.
+A call that is denied makes only the rules that need it "unknown".
+Credentials come from the SDK's default chain (environment, --profile/AWS_PROFILE,
+SSO, instance roles); AWS_ENDPOINT_URL redirects every call (e.g. to an emulator).
 
 A bare CSV does not say when it was generated: pass --report-time so rootwatch can
 check that the report is fresh enough (--max-report-age) to support a pass, or use
@@ -57,6 +70,7 @@ check that the report is fresh enough (--max-report-age) to support a pass, or u
 Windows are written 15d, 2w, 36h or 90m. --window sets the default window; a
 window set for one rule in the --config file still applies to that rule.`,
 		Example: `  rootwatch scan --demo
+  rootwatch scan --profile audit
   rootwatch scan --demo --format json --output findings.json
   rootwatch scan --credential-report report.csv --as-of 2026-03-01T12:00:00Z --window 30d
   aws iam get-credential-report > report.json && rootwatch scan --credential-report report.json
@@ -78,6 +92,9 @@ window set for one rule in the --config file still applies to that rule.`,
 	f.StringVarP(&o.format, "format", "f", "table", "output format: "+strings.Join(report.Formats(), ", "))
 	f.StringVarP(&o.output, "output", "o", "", "write the output to `FILE` instead of standard output")
 	f.StringVar(&o.failOn, "fail-on", "info", "exit 1 when a failing finding has this severity or worse: critical, high, medium, low, info, or none")
+	f.StringVar(&o.profile, "profile", "", "AWS shared config `PROFILE` for a live scan (default: AWS_PROFILE or the default chain)")
+	f.StringVar(&o.region, "region", "", "AWS region for STS and Organizations calls (default from config, else us-east-1)")
+	f.DurationVar(&o.reportTimeout, "report-timeout", 2*time.Minute, "how long to wait for IAM to generate a credential report")
 	f.StringVar(&o.color, "color", "auto", "colour the table: auto (only on a terminal, honours NO_COLOR), always, never")
 	return cmd
 }
@@ -98,8 +115,6 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 		modes++
 	}
 	switch {
-	case modes == 0:
-		return usageErr("nothing to scan: give --demo or --credential-report FILE (see 'rootwatch scan --help')")
 	case modes > 1:
 		return usageErr("--demo and --credential-report cannot be combined")
 	}
@@ -107,7 +122,7 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 		return usageErr("--account and --report-time go with --credential-report")
 	}
 
-	now := app.Now().UTC()
+	now := app.Now().UTC().Truncate(time.Second)
 	asOf := now
 	if o.asOf != "" {
 		t, err := time.Parse(time.RFC3339, o.asOf)
@@ -152,14 +167,22 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 		}
 	}
 
+	if (o.profile != "" || o.region != "") && modes > 0 {
+		return usageErr("--profile and --region are for live scans; they cannot go with --demo or --credential-report")
+	}
 	var accounts []*evidence.Account
-	if o.demo {
-		accounts, err = demo.Accounts(asOf)
-	} else {
-		accounts, err = loadCredentialReports(app, o, now)
+	switch {
+	case o.demo:
+		accounts, err = collectDemo(ctx, settings, asOf)
+	case len(o.credentialReports) > 0:
+		if accounts, err = loadCredentialReports(app, o, now); err != nil {
+			err = &ExitError{Code: ExitUsage, Err: err}
+		}
+	default:
+		accounts, err = collectLive(ctx, app, o, settings)
 	}
 	if err != nil {
-		return &ExitError{Code: ExitUsage, Err: err}
+		return err
 	}
 
 	findings := engine.Evaluate(accounts, settings.Enabled(catalog), settings, asOf)

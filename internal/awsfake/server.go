@@ -1,0 +1,312 @@
+package awsfake
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"math/rand"
+	"net"
+	"net/http"
+	"net/url"
+	"reflect"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configure a Server.
+type Options struct {
+	// Now is the fake's clock (default time.Now). Relative world times and
+	// report generation are measured on it.
+	Now func() time.Time
+	// Seed makes fault rates reproducible.
+	Seed int64
+}
+
+// Server is the fake AWS. It is safe for concurrent use.
+type Server struct {
+	now   func() time.Time
+	style string
+
+	mu       sync.Mutex
+	accounts map[string]*acctState
+	byKey    map[string]*acctState
+	calls    map[string]int // "account/Op" → count
+	rng      *rand.Rand
+	reqSeq   int
+}
+
+type acctState struct {
+	spec *Account
+
+	reportAt   time.Time
+	reportCSV  []byte
+	expired    bool
+	generating bool
+	pollsLeft  int
+	readyAt    time.Time
+
+	faultCalls []int
+}
+
+// New builds a server over a world.
+func New(w *World, opts Options) (*Server, error) {
+	if err := w.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{
+		now: opts.Now, style: w.OrgErrorStyle,
+		accounts: map[string]*acctState{}, byKey: map[string]*acctState{}, calls: map[string]int{},
+		rng: rand.New(rand.NewSource(opts.Seed)),
+	}
+	now := s.now()
+	for _, a := range w.Accounts {
+		st := &acctState{spec: a, faultCalls: make([]int, len(a.Faults)), expired: a.Report.Expired}
+		if a.Report.Existing != "" {
+			age, _ := parseDur(a.Report.Existing)
+			st.reportAt = now.Add(-age)
+			csv, err := buildReport(a, st.reportAt)
+			if err != nil {
+				return nil, err
+			}
+			st.reportCSV = csv
+		}
+		s.accounts[a.ID] = st
+		for _, k := range a.AccessKeys {
+			s.byKey[k] = st
+		}
+	}
+	return s, nil
+}
+
+// Calls returns how many times an operation was called for an account.
+func (s *Server) Calls(account, op string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[account+"/"+op]
+}
+
+// Listen serves on addr (use "127.0.0.1:0" for a free loopback port) until
+// ctx ends. It returns the base URL.
+func (s *Server) Listen(ctx context.Context, addr string) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("awsfake listen %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	go func() { _ = srv.Serve(ln) }()
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shut)
+		_ = srv.Close()
+	}()
+	return "http://" + ln.Addr().String(), nil
+}
+
+var credScope = regexp.MustCompile(`Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request`)
+
+// request is one decoded call.
+type request struct {
+	service string // iam, sts, organizations, cloudtrail
+	op      string
+	form    url.Values
+	body    []byte
+	acct    *acctState
+	region  string
+	json    bool
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 10<<20))
+	if err != nil {
+		http.Error(w, "read body", http.StatusBadRequest)
+		return
+	}
+	req := request{body: body}
+	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		req.json = true
+		i := strings.LastIndex(target, ".")
+		req.op = target[i+1:]
+		switch {
+		case strings.HasPrefix(target, "AWSOrganizationsV20161128."):
+			req.service = "organizations"
+		case strings.Contains(target, "CloudTrail_20131101."):
+			req.service = "cloudtrail"
+		default:
+			s.writeJSONError(w, http.StatusBadRequest, "UnknownOperationException", "unknown target "+target)
+			return
+		}
+	} else {
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			s.writeQueryError(w, iamNS, http.StatusBadRequest, "MalformedQueryString", err.Error())
+			return
+		}
+		for k, v := range r.URL.Query() {
+			form[k] = v
+		}
+		req.form = form
+		req.op = form.Get("Action")
+		req.service = serviceOfAction(req.op)
+	}
+	m := credScope.FindStringSubmatch(r.Header.Get("Authorization"))
+	if m == nil {
+		s.writeError(w, req, http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token")
+		return
+	}
+	req.region = m[2]
+	if m[3] == "iam" || m[3] == "sts" {
+		req.service = m[3]
+	}
+	s.mu.Lock()
+	acct := s.byKey[m[1]]
+	s.mu.Unlock()
+	if acct == nil {
+		s.writeError(w, req, http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
+		return
+	}
+	req.acct = acct
+	s.mu.Lock()
+	s.calls[acct.spec.ID+"/"+req.op]++
+	s.mu.Unlock()
+
+	if s.applyFaults(r.Context(), w, req) {
+		return
+	}
+	switch req.service {
+	case "iam":
+		s.serveIAM(w, req)
+	case "sts":
+		s.serveSTS(w, req)
+	case "organizations":
+		s.serveOrganizations(w, req)
+	default:
+		s.writeError(w, req, http.StatusBadRequest, "InvalidAction", "The action "+req.op+" is not valid for this endpoint.")
+	}
+}
+
+func serviceOfAction(op string) string {
+	switch op {
+	case "GetCallerIdentity", "AssumeRole", "AssumeRoot":
+		return "sts"
+	}
+	return "iam"
+}
+
+// applyFaults injects the account's faults for this operation; it reports
+// whether it wrote the response.
+func (s *Server) applyFaults(ctx context.Context, w http.ResponseWriter, req request) bool {
+	for i, f := range req.acct.spec.Faults {
+		if f.Op != req.op && f.Op != "*" {
+			continue
+		}
+		s.mu.Lock()
+		req.acct.faultCalls[i]++
+		n := req.acct.faultCalls[i]
+		fire := (f.Times == 0 || n <= f.Times) && (f.Rate == 0 || s.rng.Float64() < f.Rate)
+		s.mu.Unlock()
+		if !fire {
+			continue
+		}
+		if d, _ := parseDur(f.Latency); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+				return true
+			}
+		}
+		if f.Hang {
+			<-ctx.Done()
+			return true
+		}
+		if f.Code == "" {
+			continue // latency only
+		}
+		status := f.Status
+		if status == 0 {
+			status = http.StatusBadRequest
+		}
+		msg := f.Message
+		if msg == "" {
+			msg = "injected fault " + f.Code
+		}
+		s.writeError(w, req, status, f.Code, msg)
+		return true
+	}
+	return false
+}
+
+const (
+	iamNS = "https://iam.amazonaws.com/doc/2010-05-08/"
+	stsNS = "https://sts.amazonaws.com/doc/2011-06-15/"
+)
+
+func (s *Server) requestID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reqSeq++
+	return fmt.Sprintf("f4ke%04x-0000-4000-8000-%012x", s.reqSeq&0xffff, s.reqSeq)
+}
+
+func (s *Server) writeError(w http.ResponseWriter, req request, status int, code, msg string) {
+	if req.json {
+		s.writeJSONError(w, status, code, msg)
+		return
+	}
+	ns := iamNS
+	if req.service == "sts" {
+		ns = stsNS
+	}
+	s.writeQueryError(w, ns, status, code, msg)
+}
+
+// writeQueryResult writes an AWS Query response. result must be a pointer to
+// a struct with an XMLName field; nil writes a response without a result.
+func (s *Server) writeQueryResult(w http.ResponseWriter, ns, action string, result any) {
+	var inner []byte
+	if result != nil {
+		reflect.ValueOf(result).Elem().FieldByName("XMLName").Set(reflect.ValueOf(xml.Name{Local: action + "Result"}))
+		var err error
+		if inner, err = xml.Marshal(result); err != nil {
+			s.writeQueryError(w, ns, http.StatusInternalServerError, "ServiceFailure", err.Error())
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	fmt.Fprintf(w, `<%sResponse xmlns="%s">%s<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>`,
+		action, ns, inner, s.requestID(), action)
+}
+
+func (s *Server) writeQueryError(w http.ResponseWriter, ns string, status int, code, msg string) {
+	typ := "Sender"
+	if status >= 500 {
+		typ = "Receiver"
+	}
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(msg))
+	w.Header().Set("Content-Type", "text/xml")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `<ErrorResponse xmlns="%s"><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
+		ns, typ, code, b.String(), s.requestID())
+}
+
+func (s *Server) writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-RequestId", s.requestID())
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) writeJSONError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-RequestId", s.requestID())
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"__type": code, "message": msg, "Message": msg})
+}

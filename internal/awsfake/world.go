@@ -1,0 +1,220 @@
+// Package awsfake is rootwatch's own fake AWS: an HTTP server that speaks
+// the real wire protocols (AWS Query XML for IAM and STS, JSON 1.1 for
+// Organizations) so that the real aws-sdk-go-v2 clients, and the AWS CLI,
+// talk to it. It serves what moto lacks or cannot control: a realistic root
+// row, report generation timing, organization features, per-operation
+// faults and latency. Its world is loaded from YAML (or JSON).
+package awsfake
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// World is everything the fake knows.
+type World struct {
+	Accounts []*Account `yaml:"accounts"`
+	// OrgErrorStyle chooses how IAM organization errors are spelled on the
+	// wire: "sdk" (Exception-suffixed, what aws-sdk-go-v2 matches) or
+	// "documented" (the API reference's codes). Default "sdk".
+	OrgErrorStyle string `yaml:"org_error_style"`
+}
+
+// Account is one AWS account of the world.
+type Account struct {
+	ID        string `yaml:"id"`
+	Partition string `yaml:"partition"`
+	// AccessKeys are the access key IDs whose requests land in this account.
+	AccessKeys []string `yaml:"access_keys"`
+	// CallerARN is what GetCallerIdentity returns (default a user "scanner").
+	CallerARN string `yaml:"caller_arn"`
+
+	Root  Principal   `yaml:"root"`
+	Users []Principal `yaml:"users"`
+
+	Report       ReportSpec    `yaml:"report"`
+	Organization *Organization `yaml:"organization"`
+	Faults       []Fault       `yaml:"faults"`
+}
+
+// Principal is the root user or an IAM user, as the credential report shows it.
+// Time fields take RFC 3339, a time relative to the fake's clock ("-3d",
+// "-36h"), or a special value (N/A, no_information, not_supported).
+type Principal struct {
+	Name             string     `yaml:"name"`
+	Created          string     `yaml:"created"`
+	PasswordEnabled  string     `yaml:"password_enabled"`
+	PasswordLastUsed string     `yaml:"password_last_used"`
+	MFA              string     `yaml:"mfa"` // none, virtual, hardware
+	MFASerial        string     `yaml:"mfa_serial"`
+	AccessKeys       []KeySpec  `yaml:"access_keys"`
+	Certs            []CertSpec `yaml:"certs"`
+}
+
+// KeySpec is an access key of a principal.
+type KeySpec struct {
+	Active      bool   `yaml:"active"`
+	LastRotated string `yaml:"last_rotated"`
+	LastUsed    string `yaml:"last_used"`
+	Service     string `yaml:"service"`
+	Region      string `yaml:"region"`
+}
+
+// CertSpec is a signing certificate of a principal.
+type CertSpec struct {
+	Active      bool   `yaml:"active"`
+	LastRotated string `yaml:"last_rotated"`
+}
+
+// ReportSpec controls the account's credential report.
+type ReportSpec struct {
+	// Existing is the age of a report already generated ("37m"), or "" for none.
+	Existing string `yaml:"existing"`
+	// Expired makes GetCredentialReport answer ReportExpired until a new one is generated.
+	Expired bool `yaml:"expired"`
+	// Polls is how many polls (Generate or Get calls) generation takes after
+	// it starts; -1 never completes.
+	Polls int `yaml:"polls"`
+	// Duration is how long generation takes on the fake's clock.
+	Duration string `yaml:"duration"`
+	// Columns is 22 (default) or 16 (the older report without last-used columns).
+	Columns int `yaml:"columns"`
+}
+
+// Organization is the account's place in AWS Organizations.
+type Organization struct {
+	ID                string   `yaml:"id"`
+	ManagementAccount string   `yaml:"management_account"`
+	Features          []string `yaml:"features"` // on the management account
+}
+
+// Fault makes an operation misbehave for this account.
+type Fault struct {
+	Op      string  `yaml:"op"`      // operation name, e.g. ListVirtualMFADevices; "*" for all
+	Code    string  `yaml:"code"`    // error code on the wire
+	Status  int     `yaml:"status"`  // HTTP status (default 400)
+	Message string  `yaml:"message"` // error message
+	Times   int     `yaml:"times"`   // fail only the first N calls (0: every call)
+	Rate    float64 `yaml:"rate"`    // fail this fraction of calls (0: every call)
+	Latency string  `yaml:"latency"` // delay before answering
+	Hang    bool    `yaml:"hang"`    // never answer (until the client gives up)
+}
+
+var relTime = regexp.MustCompile(`^-(\d+)(d|h|m|s)$`)
+
+// resolveTime turns a world time into the credential-report text.
+func resolveTime(s string, now time.Time) (string, error) {
+	switch s {
+	case "", "N/A":
+		return "N/A", nil
+	case "no_information", "not_supported":
+		return s, nil
+	}
+	if m := relTime.FindStringSubmatch(s); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		unit := map[string]time.Duration{"d": 24 * time.Hour, "h": time.Hour, "m": time.Minute, "s": time.Second}[m[2]]
+		return now.Add(-time.Duration(n) * unit).UTC().Format("2006-01-02T15:04:05+00:00"), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC().Format("2006-01-02T15:04:05+00:00"), nil
+	}
+	// Anything else is passed through verbatim so that tests can serve
+	// malformed cells exactly as written.
+	if strings.HasPrefix(s, "raw:") {
+		return strings.TrimPrefix(s, "raw:"), nil
+	}
+	return "", fmt.Errorf("time %q: want RFC 3339, -Nd/-Nh/-Nm/-Ns, N/A, no_information, not_supported or raw:TEXT", s)
+}
+
+func parseDur(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	if m := regexp.MustCompile(`^(\d+)d$`).FindStringSubmatch(s); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
+// LoadWorld reads a world file.
+func LoadWorld(path string) (*World, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read world: %w", err)
+	}
+	return ParseWorld(data, path)
+}
+
+// ParseWorld decodes a world strictly and checks it.
+func ParseWorld(data []byte, name string) (*World, error) {
+	var w World
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&w); err != nil {
+		return nil, fmt.Errorf("world %s: %w", name, err)
+	}
+	return &w, w.Validate()
+}
+
+// Validate checks a world for mistakes a test author would want to hear about.
+func (w *World) Validate() error {
+	ids := map[string]bool{}
+	keys := map[string]string{}
+	for i, a := range w.Accounts {
+		if !regexp.MustCompile(`^\d{12}$`).MatchString(a.ID) {
+			return fmt.Errorf("accounts[%d]: id %q is not 12 digits", i, a.ID)
+		}
+		if ids[a.ID] {
+			return fmt.Errorf("accounts[%d]: account %s appears twice", i, a.ID)
+		}
+		ids[a.ID] = true
+		for _, k := range a.AccessKeys {
+			if other, dup := keys[k]; dup {
+				return fmt.Errorf("account %s: access key %s already belongs to %s", a.ID, k, other)
+			}
+			keys[k] = a.ID
+		}
+		for _, p := range append([]Principal{a.Root}, a.Users...) {
+			for _, t := range []string{p.Created, p.PasswordLastUsed} {
+				if _, err := resolveTime(t, time.Now()); err != nil {
+					return fmt.Errorf("account %s principal %q: %w", a.ID, p.Name, err)
+				}
+			}
+			switch p.MFA {
+			case "", "none", "virtual", "hardware":
+			default:
+				return fmt.Errorf("account %s principal %q: mfa %q (want none, virtual or hardware)", a.ID, p.Name, p.MFA)
+			}
+		}
+		if _, err := parseDur(a.Report.Existing); err != nil {
+			return fmt.Errorf("account %s: report.existing: %w", a.ID, err)
+		}
+		if _, err := parseDur(a.Report.Duration); err != nil {
+			return fmt.Errorf("account %s: report.duration: %w", a.ID, err)
+		}
+		if c := a.Report.Columns; c != 0 && c != 16 && c != 22 {
+			return fmt.Errorf("account %s: report.columns %d (want 16 or 22)", a.ID, c)
+		}
+		for _, f := range a.Faults {
+			if f.Op == "" || (f.Code == "" && !f.Hang && f.Latency == "") {
+				return fmt.Errorf("account %s: a fault needs an op and a code, latency or hang", a.ID)
+			}
+			if _, err := parseDur(f.Latency); err != nil {
+				return fmt.Errorf("account %s: fault %s latency: %w", a.ID, f.Op, err)
+			}
+		}
+	}
+	switch w.OrgErrorStyle {
+	case "", "sdk", "documented":
+	default:
+		return fmt.Errorf("org_error_style %q (want sdk or documented)", w.OrgErrorStyle)
+	}
+	return nil
+}

@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/rootwatch/rootwatch/internal/awsfake"
+	"github.com/rootwatch/rootwatch/internal/finding"
+)
+
+// runLive runs the CLI in-process with its AWS configuration pointed at a
+// fake AWS serving world.
+func runLive(t *testing.T, world string, args ...string) result {
+	t.Helper()
+	w, err := awsfake.ParseWorld([]byte(world), t.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := awsfake.New(w, awsfake.Options{Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	url, err := srv.Listen(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	app := &App{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }, Now: func() time.Time { return testNow },
+		Version: "test", IsTerminal: func(io.Writer) bool { return false },
+		AWSConfig: func(context.Context, string, string) (aws.Config, error) {
+			return awsfake.ClientConfig(url, "AKIALIVE000000000001"), nil
+		}}
+	err = Execute(ctx, app, args)
+	return result{out.String(), errb.String(), ExitCode(err), err}
+}
+
+const liveAccount = "210987654321"
+
+func liveWorld(report, faults string) string {
+	return `
+accounts:
+  - id: "210987654321"
+    access_keys: [AKIALIVE000000000001]
+    root: {password_last_used: -40d, mfa: hardware}
+    users: [{name: alice, password_last_used: -1d, mfa: virtual}]
+    report: ` + report + `
+    faults: ` + faults + "\n"
+}
+
+func TestLiveScanAllJudged(t *testing.T) {
+	r := runLive(t, liveWorld("{existing: 1h}", "[]"), "scan", "-f", "json")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d (%v): %s", r.code, r.err, r.stdout)
+	}
+	run := decodeRun(t, r.stdout)
+	if run.Accounts[0].AccountID != liveAccount || run.Accounts[0].Status != finding.AccountAssessed {
+		t.Errorf("account %+v", run.Accounts[0])
+	}
+	for _, f := range run.Findings {
+		if f.Status != finding.StatusPass && f.Status != finding.StatusNotApplicable {
+			t.Errorf("%s: %s %s", f.RuleID, f.Status, f.Message)
+		}
+	}
+}
+
+func TestLiveScanDeniedMFADevicesOnlyAffectsHardwareRule(t *testing.T) {
+	r := runLive(t, liveWorld("{existing: 1h}", "[{op: ListVirtualMFADevices, code: AccessDenied, status: 403}]"), "scan", "-f", "json")
+	if r.code != ExitUnknown {
+		t.Fatalf("exit %d (%v)", r.code, r.err)
+	}
+	run := decodeRun(t, r.stdout)
+	for _, f := range run.Findings {
+		want := finding.StatusPass
+		switch f.RuleID {
+		case "iam-root-no-hardware-mfa":
+			want = finding.StatusUnknown
+		case "org-root-access-not-centralized":
+			want = finding.StatusNotApplicable
+		}
+		if f.Status != want {
+			t.Errorf("%s = %s (%s), want %s", f.RuleID, f.Status, f.Message, want)
+		}
+	}
+	if run.Accounts[0].Status != finding.AccountPartial {
+		t.Errorf("account status %s", run.Accounts[0].Status)
+	}
+}
+
+func TestLiveScanReportNeverCompletes(t *testing.T) {
+	start := time.Now()
+	r := runLive(t, liveWorld("{polls: -1}", "[]"), "scan", "-f", "json", "--report-timeout", "300ms")
+	if r.code != ExitUnknown {
+		t.Fatalf("exit %d (%v)", r.code, r.err)
+	}
+	if elapsed := time.Since(start); elapsed > 30*time.Second {
+		t.Errorf("the scan did not respect its report timeout (took %s)", elapsed)
+	}
+	run := decodeRun(t, r.stdout)
+	for _, rule := range []string{"iam-root-active-password", "iam-root-access-key-used"} {
+		if got := statusOf(run, liveAccount, rule); got != finding.StatusUnknown {
+			t.Errorf("%s = %s, want unknown", rule, got)
+		}
+	}
+	src := run.Accounts[0].Sources
+	found := false
+	for _, s := range src {
+		if s.Name == "credential_report" {
+			found = s.State == "missing" && strings.Contains(s.Detail, "not ready within 300ms")
+		}
+	}
+	if !found {
+		t.Errorf("sources %+v", src)
+	}
+}
+
+func TestLiveScanNoCredentials(t *testing.T) {
+	dir := t.TempDir()
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
+		"AWS_CONFIG_FILE": dir + "/config", "AWS_SHARED_CREDENTIALS_FILE": dir + "/credentials",
+		"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "",
+		"AWS_WEB_IDENTITY_TOKEN_FILE": "", "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+	} {
+		t.Setenv(k, v)
+	}
+	var out, errb bytes.Buffer
+	app := DefaultApp("test")
+	app.Stdout, app.Stderr = &out, &errb
+	err := Execute(context.Background(), app, []string{"scan"})
+	if code := ExitCode(err); code != ExitUsage {
+		t.Fatalf("exit %d (%v), want 2", code, err)
+	}
+	msg := Message(err)
+	for _, want := range []string{"no usable AWS credentials", "--profile", "AWS_ACCESS_KEY_ID", "scan --demo"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message lacks %q:\n%s", want, msg)
+		}
+	}
+	if out.Len() != 0 {
+		t.Errorf("findings printed without credentials: %s", out.String())
+	}
+}
+
+func TestLiveScanInvalidCredentials(t *testing.T) {
+	w := `accounts: [{id: "111111111111", access_keys: [AKIAOTHER00000000001]}]`
+	r := runLive(t, w, "scan")
+	if r.code != ExitUsage || !strings.Contains(Message(r.err), "InvalidClientTokenId") {
+		t.Errorf("exit %d: %s", r.code, Message(r.err))
+	}
+}

@@ -1,0 +1,242 @@
+// Package collect gathers evidence from live AWS accounts with
+// aws-sdk-go-v2. Each source is collected on its own and records ok,
+// denied or error with the reason; a failed source never stops the others.
+// Collectors never judge: that is the rules' job.
+package collect
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/rootwatch/rootwatch/internal/evidence"
+)
+
+// IAMAPI lists the IAM calls rootwatch makes: all read-only, except
+// GenerateCredentialReport, which only refreshes the account's report.
+type IAMAPI interface {
+	GenerateCredentialReport(context.Context, *iam.GenerateCredentialReportInput, ...func(*iam.Options)) (*iam.GenerateCredentialReportOutput, error)
+	GetCredentialReport(context.Context, *iam.GetCredentialReportInput, ...func(*iam.Options)) (*iam.GetCredentialReportOutput, error)
+	GetAccountSummary(context.Context, *iam.GetAccountSummaryInput, ...func(*iam.Options)) (*iam.GetAccountSummaryOutput, error)
+	ListVirtualMFADevices(context.Context, *iam.ListVirtualMFADevicesInput, ...func(*iam.Options)) (*iam.ListVirtualMFADevicesOutput, error)
+	ListOrganizationsFeatures(context.Context, *iam.ListOrganizationsFeaturesInput, ...func(*iam.Options)) (*iam.ListOrganizationsFeaturesOutput, error)
+}
+
+// STSAPI lists the STS calls rootwatch makes.
+type STSAPI interface {
+	GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
+}
+
+// OrganizationsAPI lists the Organizations calls rootwatch makes.
+type OrganizationsAPI interface {
+	DescribeOrganization(context.Context, *organizations.DescribeOrganizationInput, ...func(*organizations.Options)) (*organizations.DescribeOrganizationOutput, error)
+}
+
+// Clients are the service clients for one account.
+type Clients struct {
+	IAM           IAMAPI
+	STS           STSAPI
+	Organizations OrganizationsAPI
+}
+
+// NewClients builds the clients from an SDK configuration.
+func NewClients(cfg aws.Config) Clients {
+	return Clients{IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg), Organizations: organizations.NewFromConfig(cfg)}
+}
+
+// Options tune collection.
+type Options struct {
+	// MaxReportAge: an existing credential report younger than this is reused.
+	MaxReportAge time.Duration
+	// ReportTimeout bounds the wait for a new credential report.
+	ReportTimeout time.Duration
+	// PollInterval is the first wait between report polls; it grows 1.5× up to PollMax.
+	PollInterval time.Duration
+	PollMax      time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxReportAge <= 0 {
+		o.MaxReportAge = 4 * time.Hour
+	}
+	if o.ReportTimeout <= 0 {
+		o.ReportTimeout = 2 * time.Minute
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = 2 * time.Second
+	}
+	if o.PollMax <= 0 {
+		o.PollMax = 15 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// CredentialsError says the caller's identity could not be established:
+// nothing can be judged (exit code 2).
+type CredentialsError struct{ Err error }
+
+func (e *CredentialsError) Error() string {
+	return fmt.Sprintf("cannot establish the AWS identity to scan with: %v", e.Err)
+}
+
+func (e *CredentialsError) Unwrap() error { return e.Err }
+
+// Identity is who the scan runs as.
+type Identity struct {
+	Account   string
+	Partition string
+	ARN       string
+}
+
+// WhoAmI calls GetCallerIdentity; account and partition come from the ARN.
+func WhoAmI(ctx context.Context, c STSAPI) (Identity, error) {
+	out, err := c.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return Identity{}, &CredentialsError{Err: err}
+	}
+	id := Identity{Account: aws.ToString(out.Account), ARN: aws.ToString(out.Arn)}
+	parsed, perr := arn.Parse(id.ARN)
+	if perr != nil {
+		return Identity{}, &CredentialsError{Err: fmt.Errorf("GetCallerIdentity returned an ARN that does not parse (%q): %w", id.ARN, perr)}
+	}
+	id.Partition = parsed.Partition
+	if id.Account == "" {
+		id.Account = parsed.AccountID
+	}
+	return id, nil
+}
+
+// Account collects every source of the account the clients land in.
+func Account(ctx context.Context, c Clients, opts Options) (*evidence.Account, error) {
+	opts = opts.withDefaults()
+	id, err := WhoAmI(ctx, c.STS)
+	if err != nil {
+		return nil, err
+	}
+	a := &evidence.Account{ID: id.Account, Partition: id.Partition, CollectedAt: opts.Now().UTC()}
+	collectAll(ctx, c, opts, a)
+	if err := ctx.Err(); err != nil {
+		return a, fmt.Errorf("collection of account %s interrupted: %w", a.ID, err)
+	}
+	return a, nil
+}
+
+// collectAll fills every source; one source's failure never stops another.
+func collectAll(ctx context.Context, c Clients, opts Options, a *evidence.Account) {
+	stamp := func(st evidence.SourceStatus) evidence.SourceStatus {
+		st.CollectedAt = opts.Now().UTC()
+		return st
+	}
+	rep, st := CredentialReport(ctx, c.IAM, opts)
+	a.CredentialReport = rep
+	a.SetSource(evidence.SourceCredentialReport, stamp(st))
+
+	summary, st := accountSummary(ctx, c.IAM)
+	a.AccountSummary = summary
+	a.SetSource(evidence.SourceAccountSummary, stamp(st))
+
+	devices, st := virtualMFADevices(ctx, c.IAM)
+	a.VirtualMFADevices = devices
+	a.SetSource(evidence.SourceVirtualMFA, stamp(st))
+
+	org, st := organization(ctx, c, a.ID)
+	a.Organization = org
+	a.SetSource(evidence.SourceOrganization, stamp(st))
+}
+
+func accountSummary(ctx context.Context, c IAMAPI) (map[string]int, evidence.SourceStatus) {
+	out, err := c.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})
+	if err != nil {
+		return nil, failed("GetAccountSummary", err)
+	}
+	m := make(map[string]int, len(out.SummaryMap))
+	for k, v := range out.SummaryMap {
+		m[k] = int(v)
+	}
+	return m, evidence.SourceStatus{State: evidence.StateOK}
+}
+
+// virtualMFADevices lists every page of assigned virtual MFA devices.
+func virtualMFADevices(ctx context.Context, c IAMAPI) ([]evidence.VirtualMFADevice, evidence.SourceStatus) {
+	devices := []evidence.VirtualMFADevice{}
+	p := iam.NewListVirtualMFADevicesPaginator(c, &iam.ListVirtualMFADevicesInput{AssignmentStatus: iamtypes.AssignmentStatusTypeAssigned})
+	pages := 0
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, failed("ListVirtualMFADevices", err)
+		}
+		pages++
+		for _, d := range out.VirtualMFADevices {
+			dev := evidence.VirtualMFADevice{SerialNumber: aws.ToString(d.SerialNumber), EnableDate: aws.ToTime(d.EnableDate)}
+			if d.User != nil {
+				dev.UserARN = aws.ToString(d.User.Arn)
+			}
+			devices = append(devices, dev)
+		}
+	}
+	return devices, evidence.SourceStatus{State: evidence.StateOK, Detail: fmt.Sprintf("%d assigned devices in %d pages", len(devices), pages)}
+}
+
+// organization finds the account's place in AWS Organizations: standalone,
+// member, or management (or delegated administrator) with its features.
+func organization(ctx context.Context, c Clients, account string) (*evidence.Organization, evidence.SourceStatus) {
+	ok := evidence.SourceStatus{State: evidence.StateOK}
+	out, err := c.Organizations.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if err != nil {
+		if codeIs(err, "AWSOrganizationsNotInUseException") {
+			ok.Detail = "the account is not in an organization"
+			return &evidence.Organization{Role: evidence.OrgRoleStandalone}, ok
+		}
+		return nil, failed("DescribeOrganization", err)
+	}
+	org := &evidence.Organization{Role: evidence.OrgRoleMember}
+	if out.Organization != nil {
+		org.ID = aws.ToString(out.Organization.Id)
+		org.ManagementAccountID = aws.ToString(out.Organization.MasterAccountId)
+	}
+	feats, err := c.IAM.ListOrganizationsFeatures(ctx, &iam.ListOrganizationsFeaturesInput{})
+	switch {
+	case err == nil:
+		org.Role = evidence.OrgRoleManagement
+		for _, f := range feats.EnabledFeatures {
+			org.EnabledFeatures = append(org.EnabledFeatures, string(f))
+		}
+		if org.EnabledFeatures == nil {
+			org.EnabledFeatures = []string{}
+		}
+		if org.ID == "" {
+			org.ID = aws.ToString(feats.OrganizationId)
+		}
+		if org.ManagementAccountID != account {
+			ok.Detail = "delegated administrator for IAM"
+		}
+	case codeIs(err, "AccountNotManagementOrDelegatedAdministrator"):
+		if org.ManagementAccountID == account {
+			return nil, evidence.SourceStatus{State: evidence.StateError, Detail: "the management account was refused ListOrganizationsFeatures: " + describe("ListOrganizationsFeatures", err)}
+		}
+		ok.Detail = "member account; features are read on the management account " + org.ManagementAccountID
+	case codeIs(err, "ServiceAccessNotEnabled"):
+		// IAM trusted access is off, so centralized root access cannot be on.
+		if org.ManagementAccountID != account {
+			return nil, failed("ListOrganizationsFeatures", err)
+		}
+		org.Role, org.EnabledFeatures = evidence.OrgRoleManagement, []string{}
+		ok.Detail = "trusted access for IAM is not enabled: " + describe("ListOrganizationsFeatures", err)
+	default:
+		return nil, failed("ListOrganizationsFeatures", err)
+	}
+	return org, ok
+}

@@ -1,0 +1,217 @@
+package collect
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rootwatch/rootwatch/internal/awsfake"
+	"github.com/rootwatch/rootwatch/internal/evidence"
+)
+
+var clockStart = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// serve starts the fake with a one-account world and returns clients for it.
+func serve(t *testing.T, worldYAML string, clock func() time.Time) (*awsfake.Server, Clients) {
+	t.Helper()
+	w, err := awsfake.ParseWorld([]byte(worldYAML), t.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := awsfake.New(w, awsfake.Options{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	url, err := srv.Listen(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, NewClients(awsfake.ClientConfig(url, "AKIATEST000000000001"))
+}
+
+const acct = "123456789012"
+
+func world(report, faults string) string {
+	return `
+accounts:
+  - id: "123456789012"
+    access_keys: [AKIATEST000000000001]
+    root: {password_last_used: -3d, mfa: hardware}
+    users: [{name: alice, password_last_used: -1d, mfa: virtual}]
+    report: ` + report + `
+    faults: ` + faults + "\n"
+}
+
+func fastOpts(now func() time.Time) Options {
+	return Options{MaxReportAge: 4 * time.Hour, ReportTimeout: 5 * time.Second, PollInterval: time.Millisecond, PollMax: 5 * time.Millisecond, Now: now}
+}
+
+func TestFreshReportReusedWithoutGenerate(t *testing.T) {
+	srv, c := serve(t, world("{existing: 2h}", "[]"), func() time.Time { return clockStart })
+	rep, st := CredentialReport(context.Background(), c.IAM, fastOpts(func() time.Time { return clockStart }))
+	if st.State != evidence.StateOK || rep == nil {
+		t.Fatalf("state %+v", st)
+	}
+	if n := srv.Calls(acct, "GenerateCredentialReport"); n != 0 {
+		t.Errorf("GenerateCredentialReport called %d times for a fresh report", n)
+	}
+	if !rep.GeneratedTime.Equal(clockStart.Add(-2*time.Hour)) || !strings.Contains(st.Detail, "reused the existing report") {
+		t.Errorf("generated %v detail %q", rep.GeneratedTime, st.Detail)
+	}
+	if rep.Root().Row == nil || !rep.Root().Row.PasswordLastUsed.Time.Equal(clockStart.Add(-2*time.Hour-3*24*time.Hour)) {
+		t.Errorf("root row not as the world says: %+v", rep.Root())
+	}
+}
+
+func TestColdGenerationThroughInProgressPolls(t *testing.T) {
+	srv, c := serve(t, world("{polls: 3}", "[]"), func() time.Time { return clockStart })
+	rep, st := CredentialReport(context.Background(), c.IAM, fastOpts(func() time.Time { return clockStart }))
+	if st.State != evidence.StateOK || rep == nil {
+		t.Fatalf("state %+v", st)
+	}
+	if g := srv.Calls(acct, "GenerateCredentialReport"); g < 3 {
+		t.Errorf("Generate called %d times, want the polls through INPROGRESS", g)
+	}
+	if !strings.Contains(st.Detail, "generated a new report") {
+		t.Errorf("detail %q", st.Detail)
+	}
+}
+
+func TestStaleAndExpiredReportsAreRegenerated(t *testing.T) {
+	for _, report := range []string{"{existing: 5h}", "{existing: 1h, expired: true}"} {
+		srv, c := serve(t, world(report, "[]"), func() time.Time { return clockStart })
+		rep, st := CredentialReport(context.Background(), c.IAM, fastOpts(func() time.Time { return clockStart }))
+		if st.State != evidence.StateOK || !rep.GeneratedTime.Equal(clockStart) {
+			t.Errorf("%s: state %+v generated %v", report, st, rep)
+		}
+		if srv.Calls(acct, "GenerateCredentialReport") == 0 {
+			t.Errorf("%s: no generation", report)
+		}
+	}
+}
+
+func TestLimitExceededThenSuccess(t *testing.T) {
+	srv, c := serve(t, world("{polls: 0}", "[{op: GenerateCredentialReport, code: LimitExceeded, status: 409, times: 2}]"), func() time.Time { return clockStart })
+	rep, st := CredentialReport(context.Background(), c.IAM, fastOpts(func() time.Time { return clockStart }))
+	if st.State != evidence.StateOK || rep == nil {
+		t.Fatalf("state %+v", st)
+	}
+	if g := srv.Calls(acct, "GenerateCredentialReport"); g < 3 {
+		t.Errorf("Generate called %d times; LimitExceeded twice should be waited out", g)
+	}
+}
+
+func TestThrottlingRetriedBySDK(t *testing.T) {
+	srv, c := serve(t, world("{existing: 1h}", "[{op: GetAccountSummary, code: Throttling, status: 400, message: Rate exceeded, times: 2}]"), func() time.Time { return clockStart })
+	sum, st := accountSummary(context.Background(), c.IAM)
+	if st.State != evidence.StateOK || sum[evidence.SummaryMFAEnabled] != 1 {
+		t.Fatalf("state %+v summary %v", st, sum)
+	}
+	if n := srv.Calls(acct, "GetAccountSummary"); n != 3 {
+		t.Errorf("GetAccountSummary calls = %d, want 3 (two throttled, retried)", n)
+	}
+}
+
+func TestReportNeverCompletes(t *testing.T) {
+	// A frozen injected clock must not stop the timeout: it runs in real time.
+	_, c := serve(t, world("{polls: -1}", "[]"), func() time.Time { return clockStart })
+	opts := fastOpts(func() time.Time { return clockStart })
+	opts.ReportTimeout = 300 * time.Millisecond
+	rep, st := CredentialReport(context.Background(), c.IAM, opts)
+	if rep != nil || st.State != evidence.StateMissing {
+		t.Fatalf("state %+v", st)
+	}
+	if !strings.Contains(st.Detail, "not ready within 300ms") || !strings.Contains(st.Detail, "INPROGRESS") {
+		t.Errorf("detail %q should give the timeout and the last state", st.Detail)
+	}
+}
+
+func TestDeniedAndFailedSources(t *testing.T) {
+	faults := `[{op: ListVirtualMFADevices, code: AccessDenied, status: 403, message: "User: arn:aws:iam::123456789012:user/scanner is not authorized to perform: iam:ListVirtualMFADevices"},
+	           {op: GetAccountSummary, code: ServiceFailure, status: 500}]`
+	_, c := serve(t, world("{existing: 1h}", faults), func() time.Time { return clockStart })
+	a, err := Account(context.Background(), c, fastOpts(func() time.Time { return clockStart }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := a.Source(evidence.SourceVirtualMFA); st.State != evidence.StateDenied || !strings.Contains(st.Detail, "ListVirtualMFADevices: AccessDenied (HTTP 403)") {
+		t.Errorf("virtual MFA source %+v", st)
+	}
+	if st := a.Source(evidence.SourceAccountSummary); st.State != evidence.StateError || !strings.Contains(st.Detail, "ServiceFailure") {
+		t.Errorf("summary source %+v", st)
+	}
+	if st := a.Source(evidence.SourceCredentialReport); st.State != evidence.StateOK {
+		t.Errorf("one failing source stopped another: %+v", st)
+	}
+	if a.ID != acct || a.Partition != "aws" {
+		t.Errorf("identity %s %s", a.ID, a.Partition)
+	}
+}
+
+func TestCredentialReportDenied(t *testing.T) {
+	_, c := serve(t, world("{existing: 1h}", "[{op: GetCredentialReport, code: AccessDenied, status: 403}]"), func() time.Time { return clockStart })
+	_, st := CredentialReport(context.Background(), c.IAM, fastOpts(func() time.Time { return clockStart }))
+	if st.State != evidence.StateDenied {
+		t.Errorf("state %+v", st)
+	}
+}
+
+func TestVirtualMFAPagination(t *testing.T) {
+	var users strings.Builder
+	for i := 0; i < 250; i++ {
+		users.WriteString("      - {name: u" + strings.Repeat("x", i%3) + string(rune('a'+i%26)) + strconv.Itoa(i) + ", mfa: virtual}\n")
+	}
+	yaml := "accounts:\n  - id: \"123456789012\"\n    access_keys: [AKIATEST000000000001]\n    root: {mfa: virtual}\n    users:\n" + users.String()
+	srv, c := serve(t, yaml, func() time.Time { return clockStart })
+	devs, st := virtualMFADevices(context.Background(), c.IAM)
+	if st.State != evidence.StateOK || len(devs) != 251 {
+		t.Fatalf("devices %d state %+v", len(devs), st)
+	}
+	if n := srv.Calls(acct, "ListVirtualMFADevices"); n != 3 {
+		t.Errorf("pages = %d, want 3", n)
+	}
+	if devs[0].UserARN != "arn:aws:iam::123456789012:root" {
+		t.Errorf("root device %+v", devs[0])
+	}
+}
+
+func TestOrganizationRoles(t *testing.T) {
+	mk := func(style, org string) string {
+		return "org_error_style: " + style + "\naccounts:\n  - id: \"123456789012\"\n    access_keys: [AKIATEST000000000001]\n    organization: " + org + "\n"
+	}
+	cases := []struct {
+		name, yaml, role string
+		features         []string
+	}{
+		{"management", mk("sdk", `{id: o-abcdefghij, management_account: "123456789012", features: [RootCredentialsManagement]}`), evidence.OrgRoleManagement, []string{"RootCredentialsManagement"}},
+		{"member, SDK spelling", mk("sdk", `{id: o-abcdefghij, management_account: "999999999999"}`), evidence.OrgRoleMember, nil},
+		{"member, documented spelling", mk("documented", `{id: o-abcdefghij, management_account: "999999999999"}`), evidence.OrgRoleMember, nil},
+		{"standalone", mk("sdk", "null"), evidence.OrgRoleStandalone, nil},
+	}
+	for _, tc := range cases {
+		_, c := serve(t, tc.yaml, func() time.Time { return clockStart })
+		org, st := organization(context.Background(), c, acct)
+		if st.State != evidence.StateOK || org == nil || org.Role != tc.role {
+			t.Errorf("%s: org %+v state %+v", tc.name, org, st)
+			continue
+		}
+		if strings.Join(org.EnabledFeatures, ",") != strings.Join(tc.features, ",") {
+			t.Errorf("%s: features %v", tc.name, org.EnabledFeatures)
+		}
+	}
+}
+
+func TestCodeMatchingBothSpellings(t *testing.T) {
+	for _, code := range []string{"OrganizationNotFound", "OrganizationNotFoundException", "organizationnotfoundexception"} {
+		if !codeIs(fakeAPIError(code), "OrganizationNotFound") || !codeIs(fakeAPIError(code), "OrganizationNotFoundException") {
+			t.Errorf("%s not matched", code)
+		}
+	}
+	if codeIs(fakeAPIError("OrganizationNotFoundish"), "OrganizationNotFound") {
+		t.Error("prefix matched")
+	}
+}

@@ -1,0 +1,124 @@
+package collect
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/rootwatch/rootwatch/internal/credreport"
+	"github.com/rootwatch/rootwatch/internal/evidence"
+)
+
+// CredentialReport returns the account's credential report. It reuses an
+// existing report younger than MaxReportAge; otherwise it asks IAM to
+// generate one and polls with backoff until it is ready or ReportTimeout
+// passes. The SDK retries throttling; ReportInProgress (404) and
+// LimitExceeded (409) are not retried by the SDK and are waited out here.
+// A report that never became ready is "missing", with the last state seen.
+func CredentialReport(ctx context.Context, c IAMAPI, opts Options) (*evidence.CredentialReport, evidence.SourceStatus) {
+	opts = opts.withDefaults()
+	start := opts.Now()
+
+	out, err := c.GetCredentialReport(ctx, &iam.GetCredentialReportInput{})
+	switch {
+	case err == nil:
+		gen := aws.ToTime(out.GeneratedTime)
+		if age := opts.Now().Sub(gen); age <= opts.MaxReportAge {
+			return parseLive(out, fmt.Sprintf("reused the existing report, generated %s ago", age.Round(time.Second)))
+		}
+	case codeIs(err, "ReportNotPresent", "ReportExpired", "ReportInProgress"):
+		// Generate (or join the generation under way) below.
+	case isDenied(err):
+		return nil, failed("GetCredentialReport", err)
+	default:
+		if ctx.Err() != nil {
+			return nil, failed("GetCredentialReport", err)
+		}
+		// A transient failure: generation may still succeed.
+	}
+
+	// The wait is bounded in real time; the injected clock only dates reports.
+	waitCtx, cancel := context.WithTimeout(ctx, opts.ReportTimeout)
+	defer cancel()
+	wait := opts.PollInterval
+	polls := 0
+	last := "not started"
+	pause := func() error {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		wait = min(time.Duration(float64(wait)*1.5), opts.PollMax)
+		select {
+		case <-waitCtx.Done():
+			return waitCtx.Err()
+		case <-t.C:
+			return nil
+		}
+	}
+	notReady := func() (*evidence.CredentialReport, evidence.SourceStatus) {
+		if ctx.Err() != nil {
+			return nil, evidence.SourceStatus{State: evidence.StateError, Detail: fmt.Sprintf("credential report: interrupted after %d polls (%s): %v", polls, last, ctx.Err())}
+		}
+		return nil, evidence.SourceStatus{State: evidence.StateMissing,
+			Detail: fmt.Sprintf("credential report not ready within %s (%d polls; last: %s)", opts.ReportTimeout, polls, last)}
+	}
+
+	for {
+		polls++
+		gen, err := c.GenerateCredentialReport(waitCtx, &iam.GenerateCredentialReportInput{})
+		if waitCtx.Err() != nil {
+			return notReady()
+		}
+		switch {
+		case err == nil:
+			last = "GenerateCredentialReport " + string(gen.State)
+		case isDenied(err):
+			return nil, failed("GenerateCredentialReport", err)
+		case codeIs(err, "LimitExceeded", "Throttling", "ThrottlingException", "ServiceFailure"):
+			last = describe("GenerateCredentialReport", err)
+		default:
+			return nil, failed("GenerateCredentialReport", err)
+		}
+		if err == nil && gen.State == "COMPLETE" {
+			out, err := c.GetCredentialReport(waitCtx, &iam.GetCredentialReportInput{})
+			if waitCtx.Err() != nil {
+				return notReady()
+			}
+			switch {
+			case err == nil:
+				how := fmt.Sprintf("generated a new report (%d polls)", polls)
+				if aws.ToTime(out.GeneratedTime).Before(start.Add(-time.Minute)) {
+					// IAM regenerates at most every four hours and hands back
+					// the report it has; the rules judge whether it is fresh enough.
+					how = fmt.Sprintf("IAM returned its existing report, generated %s ago, instead of a new one", opts.Now().Sub(aws.ToTime(out.GeneratedTime)).Round(time.Second))
+				}
+				return parseLive(out, how)
+			case codeIs(err, "ReportInProgress", "ReportNotPresent", "ServiceFailure", "Throttling"):
+				last = describe("GetCredentialReport", err)
+			default:
+				return nil, failed("GetCredentialReport", err)
+			}
+		}
+		if err := pause(); err != nil {
+			return notReady()
+		}
+	}
+}
+
+func parseLive(out *iam.GetCredentialReportOutput, how string) (*evidence.CredentialReport, evidence.SourceStatus) {
+	if f := string(out.ReportFormat); f != "" && f != "text/csv" {
+		return nil, evidence.SourceStatus{State: evidence.StateError, Detail: fmt.Sprintf("GetCredentialReport returned format %q, want text/csv", f)}
+	}
+	gen := aws.ToTime(out.GeneratedTime).UTC()
+	rep, err := credreport.Parse(out.Content, "GetCredentialReport", gen)
+	if err != nil {
+		return nil, evidence.SourceStatus{State: evidence.StateError, Detail: "GetCredentialReport returned content that is not a credential report: " + err.Error()}
+	}
+	detail := fmt.Sprintf("%s; %d rows", how, len(rep.Rows))
+	if n := len(rep.Warnings) + len(rep.Issues); n > 0 {
+		detail += fmt.Sprintf("; %d warnings", n)
+	}
+	return rep, evidence.SourceStatus{State: evidence.StateOK, Detail: detail}
+}

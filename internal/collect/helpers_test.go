@@ -1,0 +1,5 @@
+package collect
+
+import "github.com/aws/smithy-go"
+
+func fakeAPIError(code string) error { return &smithy.GenericAPIError{Code: code, Message: "m"} }
