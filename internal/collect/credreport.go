@@ -27,7 +27,7 @@ func CredentialReport(ctx context.Context, c IAMAPI, opts Options) (*evidence.Cr
 	case err == nil:
 		gen := aws.ToTime(out.GeneratedTime)
 		if age := opts.Now().Sub(gen); age <= opts.MaxReportAge {
-			return parseLive(out, fmt.Sprintf("reused the existing report, generated %s ago", age.Round(time.Second)))
+			return parseLive(out, fmt.Sprintf("reused the existing report, generated %s ago", humanAge(age)))
 		}
 	case codeIs(err, "ReportNotPresent", "ReportExpired", "ReportInProgress"):
 		// Generate (or join the generation under way) below.
@@ -92,7 +92,7 @@ func CredentialReport(ctx context.Context, c IAMAPI, opts Options) (*evidence.Cr
 				if aws.ToTime(out.GeneratedTime).Before(start.Add(-time.Minute)) {
 					// IAM regenerates at most every four hours and hands back
 					// the report it has; the rules judge whether it is fresh enough.
-					how = fmt.Sprintf("IAM returned its existing report, generated %s ago, instead of a new one", opts.Now().Sub(aws.ToTime(out.GeneratedTime)).Round(time.Second))
+					how = fmt.Sprintf("IAM returned its existing report, generated %s ago, instead of a new one", humanAge(opts.Now().Sub(aws.ToTime(out.GeneratedTime))))
 				}
 				return parseLive(out, how)
 			case codeIs(err, "ReportInProgress", "ReportNotPresent", "ServiceFailure", "Throttling"):
@@ -121,4 +121,19 @@ func parseLive(out *iam.GetCredentialReportOutput, how string) (*evidence.Creden
 		detail += fmt.Sprintf("; %d warnings", n)
 	}
 	return rep, evidence.SourceStatus{State: evidence.StateOK, Detail: detail}
+}
+
+// humanAge prints an age the way a person reads it: 45s, 37m, 5.5h, 12.3 days.
+func humanAge(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "-" + humanAge(-d)
+	case d < 2*time.Minute:
+		return d.Round(time.Second).String()
+	case d < 2*time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%.1fh", d.Hours())
+	}
+	return fmt.Sprintf("%.1f days", d.Hours()/24)
 }

@@ -1,0 +1,67 @@
+// Command awsfake serves rootwatch's fake AWS on a loopback port, for trying
+// rootwatch or the AWS CLI against a controlled world:
+//
+//	awsfake --world world.yaml --listen 127.0.0.1:4566
+//	AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_ACCESS_KEY_ID=AKIA... AWS_SECRET_ACCESS_KEY=x rootwatch scan
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/rootwatch/rootwatch/internal/awsfake"
+	"github.com/rootwatch/rootwatch/internal/demo"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "awsfake:", err)
+		os.Exit(2)
+	}
+}
+
+func run() error {
+	worldPath := flag.String("world", "", "world `FILE` (YAML); default: rootwatch's demo world")
+	listen := flag.String("listen", "127.0.0.1:4566", "loopback `ADDRESS` to listen on")
+	seed := flag.Int64("seed", 1, "seed for fault rates")
+	flag.Parse()
+
+	host, _, err := net.SplitHostPort(*listen)
+	if err != nil {
+		return fmt.Errorf("--listen: %w", err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return errors.New("--listen must be a loopback address: the fake accepts any signature")
+	}
+	var w *awsfake.World
+	if *worldPath == "" {
+		w, err = awsfake.ParseWorld(demo.World(), "demo world")
+	} else {
+		w, err = awsfake.LoadWorld(*worldPath)
+	}
+	if err != nil {
+		return err
+	}
+	srv, err := awsfake.New(w, awsfake.Options{Seed: *seed})
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	url, err := srv.Listen(ctx, *listen)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("awsfake serving %d accounts on %s\n", len(w.Accounts), url)
+	for _, a := range w.Accounts {
+		fmt.Printf("  account %s: access keys %v\n", a.ID, a.AccessKeys)
+	}
+	<-ctx.Done()
+	return nil
+}

@@ -1,0 +1,113 @@
+// Package testutil starts the real third-party parts tests run against
+// (moto_server, the AWS CLI, the rootwatch binary) on loopback. It is
+// imported by tests only.
+package testutil
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// RequireTool finds a program a test drives. Locally a missing one skips
+// with a message; in CI (CI set) it fails, so a machine without it cannot
+// pass silently.
+func RequireTool(t testing.TB, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is required in CI but not installed (see .ci/run)", name)
+		}
+		t.Skipf("%s not installed; skipping (CI installs it)", name)
+	}
+	return path
+}
+
+// FreePort returns a loopback port that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// StartMoto runs moto_server on a free loopback port for the test's
+// lifetime and returns its URL.
+func StartMoto(t testing.TB) string {
+	t.Helper()
+	bin := RequireTool(t, "moto_server")
+	for attempt := 0; attempt < 3; attempt++ {
+		port := FreePort(t)
+		cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		logf, _ := os.Create(filepath.Join(t.TempDir(), "moto.log"))
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start moto_server: %v", err)
+		}
+		t.Cleanup(func() {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			_ = cmd.Wait()
+			logf.Close()
+		})
+		url := fmt.Sprintf("http://127.0.0.1:%d", port)
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			resp, err := http.Get(url + "/moto-api/")
+			if err == nil {
+				resp.Body.Close()
+				return url
+			}
+			if cmd.ProcessState != nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	t.Fatalf("moto_server did not start on loopback")
+	return ""
+}
+
+// RepoRoot returns the repository root, from this file's location.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// BuildRootwatch compiles cmd/rootwatch into a temporary directory.
+func BuildRootwatch(t testing.TB) string {
+	t.Helper()
+	goBin := RequireTool(t, "go")
+	out := filepath.Join(t.TempDir(), "rootwatch")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goBin, "build", "-o", out, "./cmd/rootwatch")
+	cmd.Dir = RepoRoot()
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	return out
+}
+
+// CleanAWSEnv returns an environment with no AWS settings of the user's: a
+// temporary HOME, no config files, no instance metadata.
+func CleanAWSEnv(home string, extra ...string) []string {
+	return append([]string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + home,
+		"AWS_CONFIG_FILE=" + filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "credentials"),
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER=",
+	}, extra...)
+}
