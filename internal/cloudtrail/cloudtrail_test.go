@@ -1,0 +1,307 @@
+package cloudtrail
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "cloudtrail", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func decodeBytes(t *testing.T, b []byte) ([]Event, SourceStats) {
+	t.Helper()
+	return Decode(bytes.NewReader(b), "test")
+}
+
+func byID(evs []Event) map[string]Event {
+	m := map[string]Event{}
+	for _, e := range evs {
+		m[e.EventID] = e
+	}
+	return m
+}
+
+func TestClassifierCategories(t *testing.T) {
+	evs, st := decodeBytes(t, fixture(t, "root-events.records.json"))
+	if st.Error != "" || st.Events != 11 || st.RootEvents != 10 {
+		t.Fatalf("stats %+v", st)
+	}
+	id := func(n string) string { return "c0000001-0000-4000-8000-0000000000" + n }
+	want := []struct {
+		id, category, result, mfa string
+	}{
+		{id("01"), CategoryConsoleLogin, "success", "no"},
+		{id("02"), CategoryConsoleLogin, "failure", "no"},
+		{id("03"), CategoryConsoleLogin, "success", "yes"},     // MFAUsed "YES"
+		{id("04"), CategoryConsoleLogin, "success", "unknown"}, // no additionalEventData
+		{id("05"), CategorySignin, "success", ""},              // password recovery
+		{id("06"), CategoryAPICall, "success", ""},             // console call: invokedBy signin
+		{id("07"), CategoryService, "success", ""},             // invokedBy another AWS service
+		{id("08"), CategoryService, "success", ""},             // AwsServiceEvent
+		{id("09"), CategoryAssumeRoot, "success", ""},          // the AssumeRoot call
+		{id("10"), CategoryAssumeRoot, "success", ""},          // a call made in the root session
+	}
+	got := byID(evs)
+	for _, w := range want {
+		e, ok := got[w.id]
+		if !ok {
+			t.Errorf("%s not classified as root activity", w.id)
+			continue
+		}
+		if e.Category != w.category || e.Result != w.result || e.MFA != w.mfa {
+			t.Errorf("%s: %s/%s/%s, want %s/%s/%s", w.id, e.Category, e.Result, e.MFA, w.category, w.result, w.mfa)
+		}
+	}
+	if _, ok := got[id("11")]; ok {
+		t.Error("an IAM user's sign-in (eventType AwsConsoleSignin) was taken for root activity")
+	}
+	call := got[id("09")]
+	if call.Caller != "arn:aws:sts::999988887777:assumed-role/SecOps/alice" || call.Target != "111122223333" ||
+		call.TaskPolicy != "arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials" {
+		t.Errorf("AssumeRoot call: %+v", call)
+	}
+	if s := got[id("10")]; s.Caller != "alice" || s.AccountID != "111122223333" {
+		t.Errorf("root session event: %+v", s)
+	}
+	first := got[id("01")]
+	if first.SourceIP != "198.51.100.7" || first.Region != "us-east-1" || first.UserAgent == "" || !first.Time.Equal(time.Date(2026, 2, 27, 9, 15, 0, 0, time.UTC)) {
+		t.Errorf("fields: %+v", first)
+	}
+}
+
+func TestOddTimes(t *testing.T) {
+	evs, st := decodeBytes(t, fixture(t, "root-odd-times.json"))
+	if st.Error != "" || st.RootEvents != 3 {
+		t.Fatalf("stats %+v", st)
+	}
+	got := byID(evs)
+	if e := got["c0000002-0000-4000-8000-000000000001"]; e.TimeProblem != "missing" || e.EventTime != "" {
+		t.Errorf("no eventTime: %+v", e)
+	}
+	if e := got["c0000002-0000-4000-8000-000000000002"]; e.TimeProblem != "invalid" || e.EventTime != "REDACTED" || e.MFA != "yes" {
+		t.Errorf("redacted time kept and marked: %+v", e)
+	}
+	if e := got["c0000002-0000-4000-8000-000000000003"]; e.TimeProblem != "invalid" || e.EventTime != "2026/02/27 10:00:00" {
+		t.Errorf("non-RFC 3339 time kept and marked: %+v", e)
+	}
+}
+
+func gz(b []byte) []byte {
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+// oneRoot is a single root console login event.
+const oneRoot = `{"eventVersion":"1.08","userIdentity":{"type":"Root","arn":"arn:aws:iam::111122223333:root","accountId":"111122223333"},"eventTime":"2026-02-27T09:15:00Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","awsRegion":"us-east-1","responseElements":{"ConsoleLogin":"Success"},"additionalEventData":{"MFAUsed":"No"},"eventID":"e1","recipientAccountId":"111122223333"}`
+const oneUser = `{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/bob","accountId":"111122223333","userName":"bob"},"eventTime":"2026-02-27T09:16:00Z","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","awsRegion":"us-east-1","eventID":"e2","recipientAccountId":"111122223333"}`
+
+func TestShapes(t *testing.T) {
+	lookup := func(ev string) string {
+		s, _ := json.Marshal(ev)
+		return `{"EventId":"x","EventName":"ConsoleLogin","Username":"root","EventTime":1772183700,"CloudTrailEvent":` + string(s) + `}`
+	}
+	shapes := map[string]string{
+		"single event":        oneRoot,
+		"S3 log file":         `{"Records":[` + oneRoot + `,` + oneUser + `]}`,
+		"S3 log file, spaced": "{ \"Records\" : [\n " + oneRoot + " ,\n" + oneUser + "\n ] }\n",
+		"Records not first":   `{"Other":1,"Records":[` + oneRoot + `,` + oneUser + `]}`,
+		"JSON array":          "[" + oneUser + "," + oneRoot + "]",
+		"JSON Lines":          oneUser + "\n" + oneRoot + "\n",
+		"EventBridge":         `{"version":"0","id":"1","detail-type":"AWS Console Sign In via CloudTrail","source":"aws.signin","detail":` + oneRoot + `}`,
+		"EventBridge lines":   `{"detail-type":"AWS API Call via CloudTrail","detail":` + oneUser + "}\n" + `{"detail-type":"AWS Console Sign In via CloudTrail","detail":` + oneRoot + "}",
+		"LookupEvents":        `{"Events":[` + lookup(oneRoot) + `,` + lookup(oneUser) + `],"NextToken":"abc"}`,
+	}
+	for name, body := range shapes {
+		for _, compress := range []bool{false, true} {
+			b := []byte(body)
+			if compress {
+				b = gz(b)
+			}
+			evs, st := decodeBytes(t, b)
+			if st.Error != "" || st.RootEvents != 1 || len(evs) != 1 || evs[0].Category != CategoryConsoleLogin || evs[0].MFA != "no" {
+				t.Errorf("%s (gzip %v): stats %+v events %+v", name, compress, st, evs)
+			}
+			wantEvents := strings.Count(body, `"eventSource"`)
+			if name == "LookupEvents" {
+				wantEvents = 2
+			}
+			if st.Events != wantEvents {
+				t.Errorf("%s (gzip %v): events = %d, want %d", name, compress, st.Events, wantEvents)
+			}
+		}
+	}
+}
+
+func TestBadSources(t *testing.T) {
+	trunc := gz([]byte(`{"Records":[` + oneRoot + `,` + oneUser + `]}`))
+	cases := map[string]struct {
+		body []byte
+		err  string
+	}{
+		"empty":            {[]byte("  \n"), "empty"},
+		"CSV":              {[]byte("user,arn\n"), "not JSON"},
+		"not CloudTrail":   {[]byte(`{"name":"rootwatch","version":"1"}`), "not CloudTrail"},
+		"truncated JSON":   {[]byte(`{"Records":[` + oneRoot + `,{"eventSource":"x"`), "truncated"},
+		"truncated gzip":   {trunc[:len(trunc)-12], "truncated"},
+		"garbage in gzip":  {append([]byte{0x1f, 0x8b}, bytes.Repeat([]byte{7}, 40)...), "gzip"},
+		"bad separator":    {[]byte(`[` + oneUser + ` ` + oneRoot + `]`), "expected ','"},
+		"array of numbers": {[]byte(`[1,2,3]`), "not CloudTrail"},
+	}
+	for name, tc := range cases {
+		_, st := decodeBytes(t, tc.body)
+		if !strings.Contains(st.Error, tc.err) {
+			t.Errorf("%s: error %q, want %q", name, st.Error, tc.err)
+		}
+	}
+	// Events read before the damage are kept: a damaged file cannot hide root activity.
+	evs, st := decodeBytes(t, []byte(`{"Records":[`+oneRoot+`,{"eventSource":"x"`))
+	if len(evs) != 1 || st.RootEvents != 1 {
+		t.Errorf("events before the truncation lost: %+v", st)
+	}
+}
+
+func TestMalformedLookupEventString(t *testing.T) {
+	body := `{"Events":[{"EventId":"bad1","Username":"root","CloudTrailEvent":"{\"userIdentity\":{\"type\":\"Root\""},` +
+		`{"EventId":"ok","Username":"bob","CloudTrailEvent":"{\"eventSource\":\"ec2.amazonaws.com\",\"eventName\":\"X\"}"}]}`
+	evs, st := decodeBytes(t, []byte(body))
+	if st.Undecodable != 1 || st.Events != 2 || len(evs) != 0 || len(st.Problems) != 1 || !strings.Contains(st.Problems[0], "bad1") {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestFileJobsSkipsDigests(t *testing.T) {
+	dir := t.TempDir()
+	logDir := filepath.Join(dir, "AWSLogs", "111122223333", "CloudTrail", "us-east-1", "2026", "02", "27")
+	digestDir := filepath.Join(dir, "AWSLogs", "111122223333", "CloudTrail-Digest", "us-east-1", "2026", "02", "27")
+	for _, d := range []string{logDir, digestDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(logDir, "111122223333_CloudTrail_us-east-1_20260227T0915Z_abcdefghijklmnop.json.gz"), gz([]byte(`{"Records":[`+oneRoot+`]}`)), 0o644)
+	os.WriteFile(filepath.Join(digestDir, "digest.json.gz"), gz([]byte(`{"awsAccountId":"111122223333"}`)), 0o644)
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("hello"), 0o644)
+	jobs, bad := FileJobs([]string{dir, filepath.Join(dir, "missing.json")})
+	if len(jobs) != 2 || len(bad) != 1 {
+		t.Fatalf("jobs %d bad %+v", len(jobs), bad)
+	}
+	res := Run(context.Background(), jobs, 2, Filter{})
+	if len(res.Events) != 1 || len(res.Sources) != 2 {
+		t.Fatalf("result %+v", res)
+	}
+	var notes SourceStats
+	for _, s := range res.Sources {
+		if strings.HasSuffix(s.Path, "notes.txt") {
+			notes = s
+		}
+	}
+	if !strings.Contains(notes.Error, "not JSON") {
+		t.Errorf("a non-JSON file must be listed with its error: %+v", notes)
+	}
+}
+
+func TestRunFilterSortAndDedupe(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.json")
+	b := filepath.Join(dir, "b.json")
+	os.WriteFile(a, fixture(t, "root-events.records.json"), 0o644)
+	os.WriteFile(b, fixture(t, "root-events.records.json"), 0o644) // the same events again
+	jobs, _ := FileJobs([]string{a, b})
+	res := Run(context.Background(), jobs, 0, Filter{})
+	if res.Duplicates != 10 || len(res.Events) != 10 {
+		t.Fatalf("duplicates %d events %d", res.Duplicates, len(res.Events))
+	}
+	for i := 1; i < len(res.Events); i++ {
+		if res.Events[i].Time.After(res.Events[i-1].Time) {
+			t.Errorf("not newest first at %d", i)
+		}
+	}
+	since := time.Date(2026, 2, 26, 0, 0, 0, 0, time.UTC)
+	res = Run(context.Background(), jobs, 0, Filter{Since: since, Accounts: map[string]bool{"111122223333": true}})
+	for _, e := range res.Events {
+		if e.Time.Before(since) || e.AccountID != "111122223333" {
+			t.Errorf("filter let through %+v", e)
+		}
+	}
+	if len(res.Events) != 5 {
+		t.Errorf("filtered events = %d, want 5", len(res.Events))
+	}
+}
+
+// TestSharedCloudTrail checks the classifications that ../shared/data's
+// README lists, on data nobody here wrote.
+func TestSharedCloudTrail(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "shared", "data", "cloudtrail")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("third-party data not found at %s: %v", dir, err)
+	}
+	type want struct{ category, result, mfa string }
+	expect := map[string]*want{
+		"awsdocs-root-consolelogin-success-no-mfa.json":            {CategoryConsoleLogin, "success", "no"},
+		"awsdocs-root-consolelogin-success-mfa-uppercase-YES.json": {CategoryConsoleLogin, "success", "yes"},
+		"awsdocs-root-consolelogin-failure-no-mfa.json":            {CategoryConsoleLogin, "failure", "no"},
+		"awsdocs-root-enablemfadevice.json":                        {CategoryAPICall, "success", ""},
+		"awsdocs-root-passwordupdated.json":                        {CategorySignin, "success", ""},
+		"panther-root-consolelogin-success-no-mfa.json":            {CategoryConsoleLogin, "success", "no"},
+		"panther-root-api-putbucketversioning.json":                {CategoryAPICall, "success", ""},
+	}
+	jobs, bad := FileJobs([]string{dir})
+	if len(bad) > 0 {
+		t.Fatalf("unreadable: %+v", bad)
+	}
+	res := Run(context.Background(), jobs, 0, Filter{})
+	bulkEvents, bulkRoot := 0, 0
+	for _, s := range res.Sources {
+		name := filepath.Base(s.Path)
+		if s.Error != "" {
+			t.Errorf("%s: %s", name, s.Error)
+		}
+		if strings.Contains(s.Path, "bulk-stratus-red-team-detonation-logs") {
+			bulkEvents += s.Events
+			bulkRoot += s.RootEvents
+			continue
+		}
+		w := expect[name]
+		if w == nil {
+			if s.RootEvents != 0 {
+				t.Errorf("%s: %d root events, want none (not root)", name, s.RootEvents)
+			}
+			continue
+		}
+		if s.RootEvents != 1 {
+			t.Errorf("%s: %d root events, want 1", name, s.RootEvents)
+		}
+	}
+	if bulkEvents != 310 || bulkRoot != 0 {
+		t.Errorf("bulk folder: %d events, %d root; want 310 and 0", bulkEvents, bulkRoot)
+	}
+	for _, e := range res.Events {
+		w := expect[filepath.Base(e.Source)]
+		if w == nil {
+			t.Errorf("unexpected root event from %s", e.Source)
+			continue
+		}
+		if e.Category != w.category || e.Result != w.result || e.MFA != w.mfa {
+			t.Errorf("%s: %s/%s/%s, want %s/%s/%s", filepath.Base(e.Source), e.Category, e.Result, e.MFA, w.category, w.result, w.mfa)
+		}
+	}
+	if len(res.Events) != len(expect) {
+		t.Errorf("root events = %d, want %d", len(res.Events), len(expect))
+	}
+}

@@ -1,0 +1,457 @@
+package cloudtrail
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// SourceStats is what one source (a file, an S3 object, a LookupEvents
+// query) yielded. Nothing read is dropped without being counted here.
+type SourceStats struct {
+	Path       string `json:"path"`
+	Events     int    `json:"events"`
+	RootEvents int    `json:"root_events"`
+	// Skipped counts JSON values that are not CloudTrail events.
+	Skipped int `json:"skipped,omitempty"`
+	// Undecodable counts values that may be root activity but could not be
+	// decoded (a malformed record, a CloudTrailEvent string that is not JSON).
+	Undecodable int    `json:"undecodable,omitempty"`
+	Error       string `json:"error"`
+	// Problems details Skipped and Undecodable (the first few).
+	Problems []string `json:"problems,omitempty"`
+}
+
+const maxProblems = 5
+
+// rootMarker is in every record the classifier could call root activity:
+// userIdentity.type "Root", eventName "AssumeRoot", sessionContext
+// "assumedRoot". Records without it are counted, never decoded.
+var rootMarker = []byte("Root")
+
+var (
+	eventSourceKey       = []byte(`"eventSource"`)
+	lookupEventSourceKey = []byte(`"EventSource"`)
+	recordsKey           = []byte(`"Records"`)
+	eventsKey            = []byte(`"Events"`)
+)
+
+// decoder reads one decompressed stream.
+type decoder struct {
+	br     *bufio.Reader
+	source string
+	stats  SourceStats
+	events []Event
+	buf    []byte
+	offset int64
+}
+
+// Decode reads one CloudTrail source of any supported shape (a single
+// event, {"Records": [...]}, a JSON array, JSON Lines, EventBridge
+// envelopes, LookupEvents output), gzip-compressed or not, and returns the
+// root events it holds with the source's statistics. A read or syntax
+// error is recorded in the statistics; events read before it are kept, so
+// that a damaged file cannot hide the root activity it does show.
+func Decode(r io.Reader, source string) ([]Event, SourceStats) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, SourceStats{Path: source, Error: "gzip: " + err.Error()}
+		}
+		defer zr.Close()
+		br = bufio.NewReaderSize(zr, 1<<20)
+	}
+	d := &decoder{br: br, source: source, stats: SourceStats{Path: source}}
+	if err := d.top(); err != nil {
+		d.stats.Error = err.Error()
+	}
+	return d.events, d.stats
+}
+
+func (d *decoder) problem(format string, args ...any) {
+	if len(d.stats.Problems) < maxProblems {
+		d.stats.Problems = append(d.stats.Problems, fmt.Sprintf(format, args...))
+	}
+}
+
+// top reads every top-level JSON value of the stream.
+func (d *decoder) top() error {
+	values := 0
+	for {
+		c, err := d.skipSpace()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return d.readErr(err)
+		}
+		values++
+		switch c {
+		case '[':
+			d.next()
+			if err := d.array(); err != nil {
+				return err
+			}
+		case '{':
+			if ok, err := d.recordsPrefix(); err != nil {
+				return err
+			} else if ok {
+				if err := d.array(); err != nil {
+					return err
+				}
+				if err := d.skipRestOfObject(); err != nil {
+					return err
+				}
+				continue
+			}
+			raw, err := d.readValue()
+			if err != nil {
+				return err
+			}
+			d.element(raw)
+		default:
+			return fmt.Errorf("not JSON: unexpected %q at byte %d", c, d.offset)
+		}
+	}
+	switch {
+	case values == 0:
+		return errors.New("empty: no JSON value")
+	case d.stats.Events == 0 && d.stats.Skipped > 0:
+		return fmt.Errorf("not CloudTrail: none of its %d JSON values is a CloudTrail event", d.stats.Skipped)
+	}
+	return nil
+}
+
+func (d *decoder) readErr(err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("truncated at byte %d", d.offset)
+	}
+	return fmt.Errorf("read error at byte %d: %w", d.offset, err)
+}
+
+func (d *decoder) next() {
+	if _, err := d.br.ReadByte(); err == nil {
+		d.offset++
+	}
+}
+
+// skipSpace returns the next non-space byte without consuming it.
+func (d *decoder) skipSpace() (byte, error) {
+	for {
+		c, err := d.br.ReadByte()
+		if err != nil {
+			return 0, err
+		}
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			d.offset++
+		default:
+			_ = d.br.UnreadByte()
+			return c, nil
+		}
+	}
+}
+
+// recordsPrefix consumes `{"Records":[` (the S3 log-file form) when the
+// object starts with it, so that its array can be streamed.
+func (d *decoder) recordsPrefix() (bool, error) {
+	head, err := d.br.Peek(64)
+	if err != nil && len(head) == 0 {
+		return false, d.readErr(err)
+	}
+	compact := make([]byte, 0, 16)
+	n := 0
+	for n < len(head) && len(compact) < 12 {
+		c := head[n]
+		n++
+		if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			continue
+		}
+		compact = append(compact, c)
+	}
+	if !bytes.Equal(compact, []byte(`{"Records":[`)) {
+		return false, nil
+	}
+	if _, err := d.br.Discard(n); err != nil {
+		return false, d.readErr(err)
+	}
+	d.offset += int64(n)
+	return true, nil
+}
+
+// array streams the elements of an array whose '[' was consumed.
+func (d *decoder) array() error {
+	for i := 0; ; i++ {
+		c, err := d.skipSpace()
+		if err != nil {
+			return d.readErr(err)
+		}
+		if c == ']' {
+			d.next()
+			return nil
+		}
+		if i > 0 {
+			if c != ',' {
+				return fmt.Errorf("invalid JSON: expected ',' or ']' at byte %d, found %q", d.offset, c)
+			}
+			d.next()
+			if c, err = d.skipSpace(); err != nil {
+				return d.readErr(err)
+			}
+		}
+		if c != '{' && c != '[' {
+			if err := d.skipScalar(); err != nil {
+				return err
+			}
+			d.stats.Skipped++
+			d.problem("array element %d is not an object", i)
+			continue
+		}
+		raw, err := d.readValue()
+		if err != nil {
+			return err
+		}
+		d.element(raw)
+	}
+}
+
+// skipRestOfObject consumes what follows a streamed Records array up to the
+// object's closing brace (normally nothing but the brace).
+func (d *decoder) skipRestOfObject() error {
+	c, err := d.skipSpace()
+	if err != nil {
+		return d.readErr(err)
+	}
+	if c == '}' {
+		d.next()
+		return nil
+	}
+	if c != ',' {
+		return fmt.Errorf("invalid JSON: expected ',' or '}' at byte %d, found %q", d.offset, c)
+	}
+	// Other keys after Records: read them as one value by re-opening the object.
+	d.next()
+	d.buf = append(d.buf[:0], '{')
+	raw, err := d.scan(1)
+	if err != nil {
+		return err
+	}
+	var rest map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &rest); err != nil {
+		return fmt.Errorf("invalid JSON after Records at byte %d: %v", d.offset, err)
+	}
+	return nil
+}
+
+// readValue reads one object or array, returning its raw bytes (valid
+// until the next call).
+func (d *decoder) readValue() ([]byte, error) {
+	d.buf = d.buf[:0]
+	return d.scan(0)
+}
+
+// scan appends bytes to d.buf until the value that starts at depth 0 ends.
+// It tracks only strings, escapes and nesting: enough to find where a
+// record ends at the speed of memory, leaving full parsing to the records
+// that the pre-filter selects.
+func (d *decoder) scan(depth int) ([]byte, error) {
+	inString, escape := false, false
+	for {
+		if d.br.Buffered() == 0 {
+			if _, err := d.br.Peek(1); err != nil {
+				return nil, d.readErr(err)
+			}
+		}
+		b, _ := d.br.Peek(d.br.Buffered())
+		i, end := 0, -1
+		for i < len(b) && end < 0 {
+			if inString {
+				if escape {
+					escape = false
+					i++
+					continue
+				}
+				q := bytes.IndexByte(b[i:], '"')
+				limit := len(b) - i
+				if q >= 0 {
+					limit = q
+				}
+				if bs := bytes.IndexByte(b[i:i+limit], '\\'); bs >= 0 {
+					i += bs + 1
+					escape = true
+					continue
+				}
+				if q < 0 {
+					i = len(b)
+					continue
+				}
+				i += q + 1
+				inString = false
+				continue
+			}
+			switch b[i] {
+			case '"':
+				inString = true
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					end = i + 1
+				}
+			}
+			i++
+		}
+		d.buf = append(d.buf, b[:i]...)
+		if _, err := d.br.Discard(i); err != nil {
+			return nil, d.readErr(err)
+		}
+		d.offset += int64(i)
+		if end >= 0 {
+			return d.buf, nil
+		}
+	}
+}
+
+// skipScalar consumes a non-container array element.
+func (d *decoder) skipScalar() error {
+	inString, escape := false, false
+	for {
+		c, err := d.br.ReadByte()
+		if err != nil {
+			return d.readErr(err)
+		}
+		d.offset++
+		switch {
+		case escape:
+			escape = false
+		case inString && c == '\\':
+			escape = true
+		case c == '"':
+			inString = !inString
+		case !inString && (c == ',' || c == ']'):
+			_ = d.br.UnreadByte()
+			d.offset--
+			return nil
+		}
+	}
+}
+
+// element handles one JSON value: counted cheaply when it cannot hold root
+// activity, decoded by shape when it can.
+func (d *decoder) element(raw []byte) {
+	candidate := bytes.Contains(raw, rootMarker)
+	container := bytes.Contains(raw, recordsKey) || bytes.Contains(raw, eventsKey)
+	if !candidate && !container {
+		if bytes.Contains(raw, eventSourceKey) || bytes.Contains(raw, lookupEventSourceKey) {
+			d.stats.Events++
+		} else {
+			d.stats.Skipped++
+			d.problem("a JSON value at byte %d has no eventSource: not a CloudTrail event", d.offset-int64(len(raw)))
+		}
+		return
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &top); err != nil {
+		if raw[0] == '[' {
+			var arr []json.RawMessage
+			if json.Unmarshal(raw, &arr) == nil {
+				for _, e := range arr {
+					d.element(e)
+				}
+				return
+			}
+		}
+		d.stats.Undecodable++
+		d.problem("a record at byte %d is not valid JSON: %v", d.offset-int64(len(raw)), err)
+		return
+	}
+	if recs, ok := top["Records"]; ok {
+		var arr []json.RawMessage
+		if err := json.Unmarshal(recs, &arr); err != nil {
+			d.stats.Undecodable++
+			d.problem("Records is not an array: %v", err)
+			return
+		}
+		for _, e := range arr {
+			d.element(e)
+		}
+		return
+	}
+	if evs, ok := top["Events"]; ok {
+		var arr []json.RawMessage
+		if err := json.Unmarshal(evs, &arr); err != nil {
+			d.stats.Undecodable++
+			d.problem("Events is not an array: %v", err)
+			return
+		}
+		for _, e := range arr {
+			d.lookupElement(e)
+		}
+		return
+	}
+	if det, ok := top["detail"]; ok {
+		if _, isEnvelope := top["detail-type"]; isEnvelope {
+			d.element(det)
+			return
+		}
+	}
+	if _, ok := top["CloudTrailEvent"]; ok {
+		d.lookupElement(raw)
+		return
+	}
+	d.record(raw)
+}
+
+func (d *decoder) record(raw []byte) {
+	var r record
+	if err := json.Unmarshal(raw, &r); err != nil {
+		d.stats.Undecodable++
+		d.problem("a record could not be decoded: %v", err)
+		return
+	}
+	if !r.looksLikeEvent() {
+		d.stats.Skipped++
+		d.problem("a JSON object without eventSource and eventName: not a CloudTrail event")
+		return
+	}
+	d.stats.Events++
+	if ev, ok := classify(&r, d.source); ok {
+		d.stats.RootEvents++
+		d.events = append(d.events, ev)
+	}
+}
+
+// lookupElement handles one LookupEvents result: the record is a JSON
+// string in CloudTrailEvent.
+func (d *decoder) lookupElement(raw []byte) {
+	var le struct {
+		EventID         string  `json:"EventId"`
+		Username        string  `json:"Username"`
+		CloudTrailEvent *string `json:"CloudTrailEvent"`
+	}
+	if err := json.Unmarshal(raw, &le); err != nil || le.CloudTrailEvent == nil {
+		d.element(raw) // not a LookupEvents result after all
+		return
+	}
+	d.stats.Events++
+	if !bytes.Contains([]byte(*le.CloudTrailEvent), rootMarker) && le.Username != "root" {
+		return
+	}
+	var r record
+	if err := json.Unmarshal([]byte(*le.CloudTrailEvent), &r); err != nil {
+		d.stats.Undecodable++
+		d.problem("event %s (user %q): CloudTrailEvent is not valid JSON: %v", le.EventID, le.Username, err)
+		return
+	}
+	if ev, ok := classify(&r, d.source); ok {
+		d.stats.RootEvents++
+		d.events = append(d.events, ev)
+	}
+}
