@@ -50,6 +50,7 @@ type acctState struct {
 	readyAt    time.Time
 
 	faultCalls []int
+	lookups    []time.Time // recent LookupEvents calls, for the throttle
 }
 
 // New builds a server over a world.
@@ -188,6 +189,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveSTS(w, req)
 	case "organizations":
 		s.serveOrganizations(w, req)
+	case "cloudtrail":
+		s.serveCloudTrail(w, req)
 	default:
 		s.writeError(w, req, http.StatusBadRequest, "InvalidAction", "The action "+req.op+" is not valid for this endpoint.")
 	}

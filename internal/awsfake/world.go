@@ -41,6 +41,38 @@ type Account struct {
 	Report       ReportSpec    `yaml:"report"`
 	Organization *Organization `yaml:"organization"`
 	Faults       []Fault       `yaml:"faults"`
+
+	// Trail is the account's CloudTrail history, served by LookupEvents.
+	Trail  []TrailEvent `yaml:"trail"`
+	Lookup LookupSpec   `yaml:"lookup"`
+}
+
+// TrailEvent is one CloudTrail record of the world. Omitted fields take
+// the values of a root console sign-in.
+type TrailEvent struct {
+	Time      string `yaml:"time"` // RFC 3339, relative (-2d), or raw:TEXT
+	Name      string `yaml:"name"`
+	Source    string `yaml:"source"`
+	Identity  string `yaml:"identity"` // Root (default), IAMUser, AssumedRole
+	User      string `yaml:"user"`
+	Result    string `yaml:"result"` // Success or Failure, for sign-in events
+	MFA       string `yaml:"mfa"`    // MFAUsed as written (Yes, No, YES); empty omits it
+	IP        string `yaml:"ip"`
+	UserAgent string `yaml:"user_agent"`
+	Region    string `yaml:"region"`
+	InvokedBy string `yaml:"invoked_by"`
+	EventType string `yaml:"event_type"`
+	// Raw is served verbatim as CloudTrailEvent (to test malformed strings).
+	Raw string `yaml:"raw"`
+}
+
+// LookupSpec controls LookupEvents.
+type LookupSpec struct {
+	// MaxPerSecond throttles calls per account (ThrottlingException); 0 is
+	// AWS's 2, -1 disables the throttle.
+	MaxPerSecond int `yaml:"max_per_second"`
+	// PageSize caps results per page below MaxResults (default 50).
+	PageSize int `yaml:"page_size"`
 }
 
 // Principal is the root user or an IAM user, as the credential report shows it.

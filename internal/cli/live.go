@@ -14,6 +14,7 @@ import (
 	"github.com/rootwatch/rootwatch/internal/demo"
 	"github.com/rootwatch/rootwatch/internal/engine"
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/rules"
 )
 
 // AWSConfigLoader loads the SDK configuration for a profile and region.
@@ -63,6 +64,7 @@ func collectLive(ctx context.Context, app *App, o *scanOptions, settings engine.
 	}
 	a, err := collect.Account(ctx, collect.NewClients(cfg), collect.Options{
 		MaxReportAge: settings.MaxReportAge, ReportTimeout: o.reportTimeout, Now: app.Now,
+		TrailLookback: lookback(settings),
 	})
 	var ce *collect.CredentialsError
 	switch {
@@ -98,6 +100,7 @@ func collectDemo(ctx context.Context, settings engine.Settings, asOf time.Time) 
 	for _, id := range []string{demo.ManagementAccount, demo.MemberAccount, demo.StandaloneAccount} {
 		a, err := collect.Account(ctx, collect.NewClients(awsfake.ClientConfig(url, creds[id])), collect.Options{
 			MaxReportAge: settings.MaxReportAge, ReportTimeout: 10 * time.Second, PollInterval: 10 * time.Millisecond, Now: clock,
+			TrailLookback: lookback(settings),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("demo account %s: %w", id, err)
@@ -105,4 +108,17 @@ func collectDemo(ctx context.Context, settings engine.Settings, asOf time.Time) 
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// lookback is how far back live CloudTrail must reach: the widest window of
+// the enabled rules. Beyond LookupEvents' 90 days the rules say the
+// evidence does not cover their window.
+func lookback(s engine.Settings) time.Duration {
+	d := s.Window
+	for _, r := range s.Enabled(rules.Catalog()) {
+		if w := s.For(r).Window; r.UsesWindow && w > d {
+			d = w
+		}
+	}
+	return d
 }

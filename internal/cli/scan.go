@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rootwatch/rootwatch/internal/cloudtrail"
 	"github.com/rootwatch/rootwatch/internal/config"
 	"github.com/rootwatch/rootwatch/internal/credreport"
 	"github.com/rootwatch/rootwatch/internal/demo"
@@ -36,6 +37,7 @@ type scanOptions struct {
 	profile           string
 	region            string
 	reportTimeout     time.Duration
+	cloudtrail        []string
 }
 
 func newScanCommand(app *App) *cobra.Command {
@@ -62,6 +64,11 @@ page), DescribeOrganization and, in an organization, ListOrganizationsFeatures.
 A call that is denied makes only the rules that need it "unknown".
 Credentials come from the SDK's default chain (environment, --profile/AWS_PROFILE,
 SSO, instance roles); AWS_ENDPOINT_URL redirects every call (e.g. to an emulator).
+
+--cloudtrail adds root activity from CloudTrail log files (any shape, gzip or
+not, directories walked): the sign-in rules judge it, and iam-root-active-password
+also fails on a successful root console sign-in within the window. Without
+CloudTrail evidence those rules are "unknown", never "pass".
 
 A bare CSV does not say when it was generated: pass --report-time so rootwatch can
 check that the report is fresh enough (--max-report-age) to support a pass, or use
@@ -95,6 +102,7 @@ window set for one rule in the --config file still applies to that rule.`,
 	f.StringVar(&o.profile, "profile", "", "AWS shared config `PROFILE` for a live scan (default: AWS_PROFILE or the default chain)")
 	f.StringVar(&o.region, "region", "", "AWS region for STS and Organizations calls (default from config, else us-east-1)")
 	f.DurationVar(&o.reportTimeout, "report-timeout", 2*time.Minute, "how long to wait for IAM to generate a credential report")
+	f.StringArrayVar(&o.cloudtrail, "cloudtrail", nil, "CloudTrail evidence: a `PATH` (file or directory of logs, any shape, gzip or not); repeatable")
 	f.StringVar(&o.color, "color", "auto", "colour the table: auto (only on a terminal, honours NO_COLOR), always, never")
 	return cmd
 }
@@ -184,6 +192,13 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 	if err != nil {
 		return err
 	}
+	if len(o.cloudtrail) > 0 {
+		jobs, bad := cloudtrail.FileJobs(o.cloudtrail)
+		res := cloudtrail.Run(ctx, jobs, 0, cloudtrail.Filter{})
+		res.Sources = append(bad, res.Sources...)
+		attachCloudTrail(accounts, res, fmt.Sprintf("%d CloudTrail sources (%s)", len(res.Sources), strings.Join(o.cloudtrail, ", ")), time.Time{}, time.Time{}, now)
+	}
+	markNoCloudTrail(accounts)
 
 	findings := engine.Evaluate(accounts, settings.Enabled(catalog), settings, asOf)
 	run := engine.BuildRun(finding.Tool{Name: "rootwatch", Version: app.Version}, accounts, findings, config.Describe(settings), asOf, now)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -23,6 +24,9 @@ type SourceStats struct {
 	// decoded (a malformed record, a CloudTrailEvent string that is not JSON).
 	Undecodable int    `json:"undecodable,omitempty"`
 	Error       string `json:"error"`
+	// Accounts counts the events read per recipient account, so that a
+	// scan can tell "no root activity" from "no evidence about this account".
+	Accounts map[string]int `json:"accounts,omitempty"`
 	// Problems details Skipped and Undecodable (the first few).
 	Problems []string `json:"problems,omitempty"`
 }
@@ -39,7 +43,38 @@ var (
 	lookupEventSourceKey = []byte(`"EventSource"`)
 	recordsKey           = []byte(`"Records"`)
 	eventsKey            = []byte(`"Events"`)
+	recipientKey         = []byte(`"recipientAccountId"`)
 )
+
+// countAccount adds one event to the account it was recorded for.
+func (d *decoder) countAccount(account string) {
+	if d.stats.Accounts == nil {
+		d.stats.Accounts = map[string]int{}
+	}
+	if account == "" {
+		account = "unknown"
+	}
+	d.stats.Accounts[account]++
+}
+
+// recipientOf reads recipientAccountId from a raw record without decoding it.
+func recipientOf(raw []byte) string {
+	i := bytes.Index(raw, recipientKey)
+	if i < 0 {
+		return ""
+	}
+	rest := raw[i+len(recipientKey):]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 || j > 8 {
+		return ""
+	}
+	rest = rest[j+1:]
+	k := bytes.IndexByte(rest, '"')
+	if k < 0 || k > 32 {
+		return ""
+	}
+	return string(rest[:k])
+}
 
 // decoder reads one decompressed stream.
 type decoder struct {
@@ -351,6 +386,7 @@ func (d *decoder) element(raw []byte) {
 	if !candidate && !container {
 		if bytes.Contains(raw, eventSourceKey) || bytes.Contains(raw, lookupEventSourceKey) {
 			d.stats.Events++
+			d.countAccount(recipientOf(raw))
 		} else {
 			d.stats.Skipped++
 			d.problem("a JSON value at byte %d has no eventSource: not a CloudTrail event", d.offset-int64(len(raw)))
@@ -422,6 +458,7 @@ func (d *decoder) record(raw []byte) {
 		return
 	}
 	d.stats.Events++
+	d.countAccount(r.RecipientAccountID)
 	if ev, ok := classify(&r, d.source); ok {
 		d.stats.RootEvents++
 		d.events = append(d.events, ev)
@@ -440,16 +477,24 @@ func (d *decoder) lookupElement(raw []byte) {
 		d.element(raw) // not a LookupEvents result after all
 		return
 	}
+	d.lookupEvent(le.EventID, le.Username, *le.CloudTrailEvent)
+}
+
+// lookupEvent classifies one LookupEvents event given its fields.
+func (d *decoder) lookupEvent(eventID, username, cloudTrailEvent string) {
 	d.stats.Events++
-	if !bytes.Contains([]byte(*le.CloudTrailEvent), rootMarker) && le.Username != "root" {
+	if !strings.Contains(cloudTrailEvent, "Root") && username != "root" {
+		d.countAccount(recipientOf([]byte(cloudTrailEvent)))
 		return
 	}
 	var r record
-	if err := json.Unmarshal([]byte(*le.CloudTrailEvent), &r); err != nil {
+	if err := json.Unmarshal([]byte(cloudTrailEvent), &r); err != nil {
+		d.countAccount("")
 		d.stats.Undecodable++
-		d.problem("event %s (user %q): CloudTrailEvent is not valid JSON: %v", le.EventID, le.Username, err)
+		d.problem("event %s (user %q): CloudTrailEvent is not valid JSON: %v", eventID, username, err)
 		return
 	}
+	d.countAccount(r.RecipientAccountID)
 	if ev, ok := classify(&r, d.source); ok {
 		d.stats.RootEvents++
 		d.events = append(d.events, ev)

@@ -7,15 +7,18 @@ package collect
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	ctapi "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/rootwatch/rootwatch/internal/cloudtrail"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 )
 
@@ -44,11 +47,21 @@ type Clients struct {
 	IAM           IAMAPI
 	STS           STSAPI
 	Organizations OrganizationsAPI
+	// CloudTrail is a client for us-east-1, where root sign-ins and
+	// global-service events are recorded (and, since November 2021, the
+	// only region whose LookupEvents shows them).
+	CloudTrail cloudtrail.LookupAPI
 }
+
+// LookupRegion is where LookupEvents is asked about root activity.
+const LookupRegion = "us-east-1"
 
 // NewClients builds the clients from an SDK configuration.
 func NewClients(cfg aws.Config) Clients {
-	return Clients{IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg), Organizations: organizations.NewFromConfig(cfg)}
+	return Clients{
+		IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg), Organizations: organizations.NewFromConfig(cfg),
+		CloudTrail: ctapi.NewFromConfig(cfg, func(o *ctapi.Options) { o.Region = LookupRegion }),
+	}
 }
 
 // Options tune collection.
@@ -62,6 +75,10 @@ type Options struct {
 	PollMax      time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// TrailLookback is how far back LookupEvents is read (at most 90 days).
+	TrailLookback time.Duration
+	// LookupInterval spaces LookupEvents calls (AWS allows two a second).
+	LookupInterval time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -79,6 +96,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.TrailLookback <= 0 || o.TrailLookback > cloudtrail.MaxLookback {
+		o.TrailLookback = cloudtrail.MaxLookback
 	}
 	return o
 }
@@ -154,6 +174,43 @@ func collectAll(ctx context.Context, c Clients, opts Options, a *evidence.Accoun
 	org, st := organization(ctx, c, a.ID)
 	a.Organization = org
 	a.SetSource(evidence.SourceOrganization, stamp(st))
+
+	if c.CloudTrail != nil {
+		ct, st := rootActivity(ctx, c.CloudTrail, opts, a.ID)
+		a.CloudTrail = ct
+		a.SetSource(evidence.SourceCloudTrail, stamp(st))
+	}
+}
+
+// rootActivity reads the account's root events with LookupEvents
+// (Username=root in us-east-1) over the lookback.
+func rootActivity(ctx context.Context, c cloudtrail.LookupAPI, opts Options, account string) (*evidence.CloudTrail, evidence.SourceStatus) {
+	end := opts.Now().UTC()
+	start := end.Add(-opts.TrailLookback)
+	desc := fmt.Sprintf("LookupEvents %s, Username=root, %s to %s", LookupRegion, start.Format(time.RFC3339), end.Format(time.RFC3339))
+	events, stats := cloudtrail.Lookup(ctx, c, cloudtrail.LookupQuery{Start: start, End: end, Interval: opts.LookupInterval, Source: "LookupEvents " + LookupRegion})
+	if stats.Error != "" {
+		st := evidence.SourceStatus{State: evidence.StateError, Detail: stats.Error}
+		if strings.Contains(stats.Error, "AccessDenied") {
+			st.State = evidence.StateDenied
+		}
+		return nil, st
+	}
+	ct := &evidence.CloudTrail{From: start, To: end, Description: desc, AccountEvents: stats.Events}
+	for _, e := range events {
+		if e.AccountID == account || e.AccountID == "" {
+			ct.Events = append(ct.Events, e)
+		}
+	}
+	cloudtrail.SortNewestFirst(ct.Events)
+	if stats.Undecodable > 0 {
+		ct.Problems = append(ct.Problems, fmt.Sprintf("%d events with a CloudTrailEvent that is not valid JSON (%s)", stats.Undecodable, strings.Join(stats.Problems, "; ")))
+	}
+	detail := fmt.Sprintf("%s: %d root events", desc, len(ct.Events))
+	if len(ct.Problems) > 0 {
+		detail += "; " + strings.Join(ct.Problems, "; ")
+	}
+	return ct, evidence.SourceStatus{State: evidence.StateOK, Detail: detail}
 }
 
 func accountSummary(ctx context.Context, c IAMAPI) (map[string]int, evidence.SourceStatus) {

@@ -6,6 +6,8 @@ package evidence
 import (
 	"sort"
 	"time"
+
+	"github.com/rootwatch/rootwatch/internal/cloudtrail"
 )
 
 // Source names.
@@ -14,6 +16,7 @@ const (
 	SourceAccountSummary   = "account_summary"
 	SourceVirtualMFA       = "virtual_mfa_devices"
 	SourceOrganization     = "organization"
+	SourceCloudTrail       = "cloudtrail"
 )
 
 // SourceState is the outcome of collecting one source.
@@ -96,6 +99,24 @@ type Account struct {
 	AccountSummary    map[string]int
 	VirtualMFADevices []VirtualMFADevice
 	Organization      *Organization
+	CloudTrail        *CloudTrail
+}
+
+// CloudTrail is the root activity read for an account.
+type CloudTrail struct {
+	// Events are this account's root events, newest first.
+	Events []cloudtrail.Event
+	// From and To bound the period the evidence is known to cover; both are
+	// zero when it is not known (log files given by the user).
+	From, To time.Time
+	// Problems lists sources that could not be fully read; a rule may not
+	// pass while any remain, since the missing part could hold root activity.
+	Problems []string
+	// Description says where the events came from, for findings.
+	Description string
+	// AccountEvents counts every event (root or not) read for this account.
+	// With no known coverage, zero means the evidence says nothing about it.
+	AccountEvents int
 }
 
 // Source returns the status of a source; a source never attempted is missing.

@@ -13,17 +13,51 @@ func activePassword() Rule {
 		Title:      "Root user has active password",
 		Severity:   finding.SeverityCritical,
 		Category:   "identity",
-		Sources:    []string{evidence.SourceCredentialReport},
+		Sources:    []string{evidence.SourceCredentialReport, evidence.SourceCloudTrail},
 		UsesWindow: true,
-		Eval:       evalActivePassword,
+		Eval: func(in Input) []Result {
+			return one(withSignins(in, passwordFromReport(in)))
+		},
 	}
 }
 
-func evalActivePassword(in Input) []Result {
+// withSignins joins CloudTrail to the report's verdict: the successful root
+// console sign-ins within the window explain a failure, and fail the rule
+// even when the report is older, has no root row, or says otherwise.
+func withSignins(in Input, r Result) Result {
+	if r.Evidence == nil {
+		r.Evidence = map[string]any{}
+	}
+	ct := in.Account.CloudTrail
+	if in.Account.Source(evidence.SourceCloudTrail).State != evidence.StateOK || ct == nil {
+		r.Evidence["cloudtrail_signins"] = "no CloudTrail evidence"
+		return r
+	}
+	inside, _ := windowed(ct, in, isSuccessfulLogin)
+	r.Evidence["cloudtrail_signins"] = summaries(inside, 10)
+	if len(inside) == 0 {
+		if r.Status == finding.StatusPass {
+			r.Message += " CloudTrail shows no successful root console sign-in within the window either."
+		}
+		return r
+	}
+	seen := fmt.Sprintf("CloudTrail shows %s within the window of %s; the latest at %s.",
+		counted(len(inside), "successful root console sign-ins"), humanWindow(in.Settings.Window), describeEvent(inside[0]))
+	if r.Status == finding.StatusFail {
+		r.Message += " " + seen
+		return r
+	}
+	r.Message = seen + " (The credential report alone: " + r.Message + ")"
+	r.Status = finding.StatusFail
+	return r
+}
+
+// passwordFromReport judges password_last_used of the root row.
+func passwordFromReport(in Input) Result {
 	const need = "recent root password use"
 	row, stop := rootRow(in, need)
 	if stop != nil {
-		return one(*stop)
+		return *stop
 	}
 	ev := reportEvidence(in, row)
 	ev["password_last_used"] = row.PasswordLastUsed.Raw
@@ -36,15 +70,15 @@ func evalActivePassword(in Input) []Result {
 	}
 	switch v.Status {
 	case finding.StatusFail:
-		return one(Result{Status: finding.StatusFail, Evidence: ev,
-			Message: fmt.Sprintf("The root user's password was %s.", v.Text)})
+		return Result{Status: finding.StatusFail, Evidence: ev,
+			Message: fmt.Sprintf("The root user's password was %s.", v.Text)}
 	case finding.StatusUnknown:
-		return one(Result{Status: finding.StatusUnknown, Evidence: ev,
-			Message: fmt.Sprintf("Cannot judge root password use: %s (line %d).", v.Text, row.Line)})
+		return Result{Status: finding.StatusUnknown, Evidence: ev,
+			Message: fmt.Sprintf("Cannot judge root password use: %s (line %d).", v.Text, row.Line)}
 	}
 	if stale := staleReport(in); stale != "" {
-		return one(Result{Status: finding.StatusUnknown, Evidence: ev,
-			Message: fmt.Sprintf("No recent root password use in the report, but %s.", stale)})
+		return Result{Status: finding.StatusUnknown, Evidence: ev,
+			Message: fmt.Sprintf("No recent root password use in the report, but %s.", stale)}
 	}
 	var msg string
 	switch row.PasswordLastUsed.Kind {
@@ -55,5 +89,5 @@ func evalActivePassword(in Input) []Result {
 	default:
 		msg = fmt.Sprintf("The root user's password was %s.", v.Text)
 	}
-	return one(Result{Status: finding.StatusPass, Evidence: ev, Message: msg + reportTimeNote(in)})
+	return Result{Status: finding.StatusPass, Evidence: ev, Message: msg + reportTimeNote(in)}
 }

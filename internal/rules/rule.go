@@ -63,6 +63,10 @@ func Catalog() []Rule {
 		noMFA(),
 		noHardwareMFA(),
 		signingCertActive(),
+		consoleLogin(),
+		loginWithoutMFA(),
+		failedLogins(),
+		apiActivity(),
 		orgRootAccessNotCentralized(),
 	}
 }

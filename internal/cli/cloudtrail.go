@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rootwatch/rootwatch/internal/cloudtrail"
+	"github.com/rootwatch/rootwatch/internal/evidence"
+)
+
+const noCloudTrail = "no CloudTrail evidence was given (use --cloudtrail PATH|s3://…, or a live scan, which reads LookupEvents)"
+
+// attachCloudTrail gives each scanned account its root events from res.
+// Events of accounts outside the scan are counted in the detail, not lost.
+func attachCloudTrail(accounts []*evidence.Account, res cloudtrail.Result, description string, from, to time.Time, now time.Time) {
+	var problems []string
+	readable := 0
+	for _, s := range res.Sources {
+		switch {
+		case s.Error != "":
+			problems = append(problems, fmt.Sprintf("%s: %s", s.Path, s.Error))
+		case s.Undecodable > 0:
+			problems = append(problems, fmt.Sprintf("%s: %d records could not be decoded", s.Path, s.Undecodable))
+		}
+		if s.Error == "" {
+			readable++
+		}
+	}
+	scanned := map[string]bool{}
+	for _, a := range accounts {
+		scanned[a.ID] = true
+	}
+	others := 0
+	for _, e := range res.Events {
+		if !scanned[e.AccountID] {
+			others++
+		}
+	}
+	for _, a := range accounts {
+		ct := &evidence.CloudTrail{From: from, To: to, Problems: problems, Description: description}
+		for _, e := range res.Events {
+			if e.AccountID == a.ID {
+				ct.Events = append(ct.Events, e)
+			}
+		}
+		for _, s := range res.Sources {
+			ct.AccountEvents += s.Accounts[a.ID]
+		}
+		detail := fmt.Sprintf("%s: %d events for this account, %d of them root's", description, ct.AccountEvents, len(ct.Events))
+		if others > 0 {
+			detail += fmt.Sprintf("; %d root events of accounts not in this scan", others)
+		}
+		if len(problems) > 0 {
+			detail += fmt.Sprintf("; %d sources with problems: %s", len(problems), strings.Join(problems, "; "))
+		}
+		state := evidence.StateOK
+		if readable == 0 {
+			state = evidence.StateError
+		}
+		a.CloudTrail = ct
+		a.SetSource(evidence.SourceCloudTrail, evidence.SourceStatus{State: state, Detail: detail, CollectedAt: now})
+	}
+}
+
+// markNoCloudTrail records that no CloudTrail evidence was given, so the
+// account shows as partial and the CloudTrail rules say why they are unknown.
+func markNoCloudTrail(accounts []*evidence.Account) {
+	for _, a := range accounts {
+		if _, ok := a.Sources[evidence.SourceCloudTrail]; !ok {
+			a.SetSource(evidence.SourceCloudTrail, evidence.SourceStatus{State: evidence.StateMissing, Detail: noCloudTrail})
+		}
+	}
+}

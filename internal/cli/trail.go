@@ -1,0 +1,149 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rootwatch/rootwatch/internal/cloudtrail"
+	"github.com/rootwatch/rootwatch/internal/config"
+	"github.com/rootwatch/rootwatch/internal/report"
+)
+
+type trailOptions struct {
+	since, until, asOf string
+	accounts           []string
+	format, output     string
+	workers            int
+}
+
+func newTrailCommand(app *App) *cobra.Command {
+	o := &trailOptions{}
+	cmd := &cobra.Command{
+		Use:   "trail PATH...",
+		Short: "Show root activity from CloudTrail: who signed in as root, when, from where, with or without MFA",
+		Long: `trail reads CloudTrail data and prints every root event, newest first:
+console sign-ins (with result and MFA), other sign-in events (password changes,
+recovery), root API calls, calls made by AWS services on root's behalf, and
+centralized-root-access sessions (sts:AssumeRoot) with the principal who opened them.
+
+PATH is a file or a directory (walked recursively; CloudTrail-Digest folders are
+skipped). Each file is recognised by its content: a single event, an S3 log file
+{"Records": [...]}, a JSON array, JSON Lines, EventBridge events or saved
+LookupEvents output, each gzip-compressed or not.
+
+Every source is listed with the events it held and how many were root's; a file
+that is not JSON or not CloudTrail is listed with its error and the others are
+still read. Exit code 3 when any source could not be fully read.`,
+		Example: `  rootwatch trail ./AWSLogs
+  rootwatch trail logs/*.json.gz --since 30d --account 111122223333
+  rootwatch trail events.json --format json`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTrail(cmd.Context(), app, o, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.since, "since", "", "only events after this: a duration back from now (90d, 36h) or an RFC 3339 time")
+	f.StringVar(&o.until, "until", "", "only events before this RFC 3339 time (or duration back from now)")
+	f.StringVar(&o.asOf, "as-of", "", "take 'now' to be this RFC 3339 time for --since and --until")
+	f.StringArrayVar(&o.accounts, "account", nil, "only this 12-digit account `ID`; repeatable")
+	f.StringVarP(&o.format, "format", "f", "table", "table or json")
+	f.StringVarP(&o.output, "output", "o", "", "write to `FILE` instead of standard output")
+	f.IntVar(&o.workers, "workers", 0, "files decoded at once (default: one per core)")
+	return cmd
+}
+
+var accountRE = regexp.MustCompile(`^\d{12}$`)
+
+// parseWhen reads a time as RFC 3339 or as a duration back from now.
+func parseWhen(flag, s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	d, err := config.ParseWindow(s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--%s %q: want an RFC 3339 time or a duration such as 90d", flag, s)
+	}
+	return now.Add(-d), nil
+}
+
+func (o *trailOptions) filter(now time.Time) (cloudtrail.Filter, error) {
+	var f cloudtrail.Filter
+	var err error
+	if f.Since, err = parseWhen("since", o.since, now); err != nil {
+		return f, err
+	}
+	if f.Until, err = parseWhen("until", o.until, now); err != nil {
+		return f, err
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && f.Until.Before(f.Since) {
+		return f, fmt.Errorf("--until %s is before --since %s", f.Until.Format(time.RFC3339), f.Since.Format(time.RFC3339))
+	}
+	if len(o.accounts) > 0 {
+		f.Accounts = map[string]bool{}
+		for _, a := range o.accounts {
+			if !accountRE.MatchString(a) {
+				return f, fmt.Errorf("--account %q is not a 12-digit account ID", a)
+			}
+			f.Accounts[a] = true
+		}
+	}
+	return f, nil
+}
+
+func resolveNow(app *App, asOf string) (time.Time, error) {
+	if asOf == "" {
+		return app.Now().UTC().Truncate(time.Second), nil
+	}
+	t, err := time.Parse(time.RFC3339, asOf)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--as-of %q is not an RFC 3339 time", asOf)
+	}
+	return t.UTC(), nil
+}
+
+func runTrail(ctx context.Context, app *App, o *trailOptions, args []string) error {
+	now, err := resolveNow(app, o.asOf)
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	filter, err := o.filter(now)
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	if f := strings.ToLower(o.format); f != "table" && f != "json" {
+		return usageErr("--format must be table or json")
+	}
+	jobs, bad := cloudtrail.FileJobs(args)
+	res := cloudtrail.Run(ctx, jobs, o.workers, filter)
+	res.Sources = append(bad, res.Sources...)
+	tl := report.NewTimeline(res)
+
+	w := app.Stdout
+	if o.output != "" {
+		f, err := os.OpenFile(o.output, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		if err != nil {
+			return &ExitError{Code: ExitUsage, Err: fmt.Errorf("open output: %w", err)}
+		}
+		defer f.Close()
+		w = f
+	}
+	if err := report.WriteTimeline(w, tl, o.format); err != nil {
+		return err
+	}
+	for _, s := range tl.Sources {
+		if s.Error != "" || s.Undecodable > 0 {
+			return &ExitError{Code: ExitUnknown}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/report"
+)
+
+func TestScanWithCloudTrail(t *testing.T) {
+	// The report says root last signed in in November; CloudTrail shows a
+	// sign-in without MFA on 27 February, a failure, and a console API call.
+	r := runCLI(t, nil, "scan", "--credential-report", fixture("quiet-report-busy-trail.csv"),
+		"--cloudtrail", repoPath("testdata", "cloudtrail"), "--as-of", "2026-03-01T00:00:00Z", "-f", "json")
+	if r.code != ExitFindings {
+		t.Fatalf("exit %d: %v", r.code, r.err)
+	}
+	golden(t, "scan-offline-cloudtrail.json", r.stdout)
+	run := decodeRun(t, r.stdout)
+	want := map[string]finding.Status{
+		"iam-root-active-password":   finding.StatusFail,
+		"iam-root-console-login":     finding.StatusFail,
+		"iam-root-login-without-mfa": finding.StatusFail,
+		"iam-root-failed-logins":     finding.StatusPass,
+		"iam-root-api-activity":      finding.StatusFail,
+	}
+	for rule, st := range want {
+		if got := statusOf(run, "111122223333", rule); got != st {
+			t.Errorf("%s = %s, want %s", rule, got, st)
+		}
+	}
+	for _, f := range run.Findings {
+		if f.RuleID == "iam-root-active-password" && !strings.Contains(f.Message, "The credential report alone: The root user's password was last used 2025-11-30") {
+			t.Errorf("central finding does not explain itself: %s", f.Message)
+		}
+	}
+}
+
+func TestTrailCommand(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "notes.md")
+	os.WriteFile(bad, []byte("# not json"), 0o644)
+	r := runCLI(t, nil, "trail", repoPath("testdata", "cloudtrail"), bad, filepath.Join(dir, "missing.json"), "-f", "json")
+	if r.code != ExitUnknown {
+		t.Fatalf("exit %d (%v), want 3: some sources could not be read", r.code, r.err)
+	}
+	var tl report.Timeline
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	if err := dec.Decode(&tl); err != nil {
+		t.Fatal(err)
+	}
+	if tl.SchemaVersion != "1" || len(tl.Sources) != 4 || len(tl.Events) != 13 {
+		t.Fatalf("sources %d events %d", len(tl.Sources), len(tl.Events))
+	}
+	errs := 0
+	for _, s := range tl.Sources {
+		if s.Error != "" {
+			errs++
+		}
+	}
+	if errs != 2 {
+		t.Errorf("the unreadable and missing files must be listed with errors: %+v", tl.Sources)
+	}
+	if tl.Events[0].EventName != "CreateAccessKey" || tl.Events[len(tl.Events)-1].TimeProblem == "" {
+		t.Errorf("not newest first, undated last: first %+v", tl.Events[0])
+	}
+	// The JSON keeps the contract's field names.
+	var raw map[string]any
+	json.Unmarshal([]byte(r.stdout), &raw)
+	ev := raw["events"].([]any)[1].(map[string]any)
+	for _, k := range []string{"event_id", "event_time", "account_id", "region", "event_source", "event_name", "category", "result", "mfa", "source_ip", "user_agent", "source"} {
+		if _, ok := ev[k]; !ok {
+			t.Errorf("event lacks %q", k)
+		}
+	}
+	src := raw["sources"].([]any)[0].(map[string]any)
+	for _, k := range []string{"path", "events", "root_events", "error"} {
+		if _, ok := src[k]; !ok {
+			t.Errorf("source lacks %q", k)
+		}
+	}
+
+	since := runCLI(t, nil, "trail", repoPath("testdata", "cloudtrail"), "--as-of", "2026-03-01T00:00:00Z", "--since", "3d", "--account", "111122223333", "-f", "json")
+	var tl2 report.Timeline
+	json.Unmarshal([]byte(since.stdout), &tl2)
+	for _, e := range tl2.Events {
+		if e.HasTime() && e.EventTime < "2026-02-26" {
+			t.Errorf("--since 3d let through %s", e.EventTime)
+		}
+		if e.AccountID != "111122223333" {
+			t.Errorf("--account let through %s", e.AccountID)
+		}
+	}
+	table := runCLI(t, nil, "trail", repoPath("testdata", "cloudtrail"))
+	for _, want := range []string{"console_login", "assume_root", "caller arn:aws:sts::999988887777:assumed-role/SecOps/alice → 111122223333 (IAMDeleteRootUserCredentials)", "Read 2 sources"} {
+		if !strings.Contains(table.stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, table.stdout)
+		}
+	}
+	for _, args := range [][]string{{"trail"}, {"trail", "x", "--since", "soon"}, {"trail", "x", "--account", "12"}, {"trail", "x", "-f", "xml"}} {
+		if r := runCLI(t, nil, args...); r.code != ExitUsage {
+			t.Errorf("%v: exit %d", args, r.code)
+		}
+	}
+}
+
+func TestSharedCloudTrailThroughCLI(t *testing.T) {
+	dir := repoPath("..", "shared", "data", "cloudtrail")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("third-party data not found at %s: %v", dir, err)
+	}
+	r := runCLI(t, nil, "trail", dir, "-f", "json")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %v", r.code, r.err)
+	}
+	var tl report.Timeline
+	json.Unmarshal([]byte(r.stdout), &tl)
+	cats := map[string]int{}
+	for _, e := range tl.Events {
+		cats[e.Category+"/"+e.Result+"/"+e.MFA]++
+	}
+	want := map[string]int{"console_login/success/no": 2, "console_login/success/yes": 1, "console_login/failure/no": 1, "api_call/success/": 2, "signin/success/": 1}
+	for k, n := range want {
+		if cats[k] != n {
+			t.Errorf("%s: %d, want %d (all: %v)", k, cats[k], n, cats)
+		}
+	}
+}

@@ -1,0 +1,86 @@
+package cloudtrail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ctapi "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/smithy-go"
+)
+
+// LookupAPI is the CloudTrail call rootwatch makes.
+type LookupAPI interface {
+	LookupEvents(context.Context, *ctapi.LookupEventsInput, ...func(*ctapi.Options)) (*ctapi.LookupEventsOutput, error)
+}
+
+// MaxLookback is how far back LookupEvents can see.
+const MaxLookback = 90 * 24 * time.Hour
+
+// LookupQuery is one LookupEvents query.
+type LookupQuery struct {
+	Start, End time.Time
+	// Username is the one lookup attribute the API allows; root events are
+	// recorded with Username "root".
+	Username string
+	// Interval spaces calls: LookupEvents allows two per second per account
+	// and region.
+	Interval time.Duration
+	// Source names the query in the output (e.g. "LookupEvents us-east-1").
+	Source string
+}
+
+// Lookup reads every page of a LookupEvents query, newest first, at most one
+// call per Interval. The SDK retries ThrottlingException; an error that
+// outlasts its retries ends the query and is recorded in the statistics,
+// with the events read so far kept.
+func Lookup(ctx context.Context, c LookupAPI, q LookupQuery) ([]Event, SourceStats) {
+	if q.Interval <= 0 {
+		q.Interval = 500 * time.Millisecond
+	}
+	if q.Username == "" {
+		q.Username = "root"
+	}
+	d := &decoder{source: q.Source, stats: SourceStats{Path: q.Source}}
+	in := &ctapi.LookupEventsInput{
+		StartTime: aws.Time(q.Start), EndTime: aws.Time(q.End), MaxResults: aws.Int32(50),
+		LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyUsername, AttributeValue: aws.String(q.Username)}},
+	}
+	p := ctapi.NewLookupEventsPaginator(c, in)
+	var last time.Time
+	pages := 0
+	for p.HasMorePages() {
+		if wait := q.Interval - time.Since(last); !last.IsZero() && wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				d.stats.Error = fmt.Sprintf("interrupted after %d pages: %v", pages, ctx.Err())
+				return d.events, d.stats
+			case <-t.C:
+			}
+		}
+		last = time.Now()
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			d.stats.Error = fmt.Sprintf("LookupEvents page %d: %s", pages+1, apiErr(err))
+			return d.events, d.stats
+		}
+		pages++
+		for _, e := range out.Events {
+			d.lookupEvent(aws.ToString(e.EventId), aws.ToString(e.Username), aws.ToString(e.CloudTrailEvent))
+		}
+	}
+	return d.events, d.stats
+}
+
+func apiErr(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode() + ": " + ae.ErrorMessage()
+	}
+	return err.Error()
+}

@@ -1,0 +1,109 @@
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/rootwatch/rootwatch/internal/cloudtrail"
+	"github.com/rootwatch/rootwatch/internal/finding"
+)
+
+// Timeline is the result of `rootwatch trail` (DESIGN.md, schema 1).
+type Timeline struct {
+	SchemaVersion string                   `json:"schema_version"`
+	Sources       []cloudtrail.SourceStats `json:"sources"`
+	Events        []cloudtrail.Event       `json:"events"`
+	Duplicates    int                      `json:"duplicates"`
+}
+
+// NewTimeline wraps a CloudTrail result for writing.
+func NewTimeline(res cloudtrail.Result) *Timeline {
+	t := &Timeline{SchemaVersion: finding.SchemaVersion, Sources: res.Sources, Events: res.Events, Duplicates: res.Duplicates}
+	if t.Sources == nil {
+		t.Sources = []cloudtrail.SourceStats{}
+	}
+	if t.Events == nil {
+		t.Events = []cloudtrail.Event{}
+	}
+	return t
+}
+
+// WriteTimeline writes a timeline as json or table.
+func WriteTimeline(w io.Writer, t *Timeline, format string) error {
+	switch strings.ToLower(format) {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(t)
+	case "table", "":
+		return timelineTable(w, t)
+	}
+	return fmt.Errorf("unknown format %q (want table or json)", format)
+}
+
+func timelineTable(w io.Writer, t *Timeline) error {
+	bw := bufio.NewWriter(w)
+	if len(t.Events) == 0 {
+		fmt.Fprintln(bw, "No root activity found.")
+	} else {
+		fmt.Fprintf(bw, "%-20s  %-12s  %-13s  %-26s  %-7s  %-7s  %-15s  %s\n", "TIME (UTC)", "ACCOUNT", "CATEGORY", "EVENT", "RESULT", "MFA", "SOURCE IP", "DETAIL")
+		for _, e := range t.Events {
+			when := e.EventTime
+			if e.HasTime() {
+				when = e.Time.Format("2006-01-02 15:04:05")
+			} else {
+				when = fmt.Sprintf("(%s time %q)", e.TimeProblem, e.EventTime)
+			}
+			detail := e.UserAgent
+			if e.Category == cloudtrail.CategoryAssumeRoot {
+				detail = "caller " + e.Caller
+				if e.Target != "" {
+					detail += " → " + e.Target
+				}
+				if e.TaskPolicy != "" {
+					detail += " (" + e.TaskPolicy[strings.LastIndex(e.TaskPolicy, "/")+1:] + ")"
+				}
+			} else if e.InvokedBy != "" {
+				detail = "invoked by " + e.InvokedBy
+			}
+			if e.Category != cloudtrail.CategoryAssumeRoot && len(detail) > 60 {
+				detail = detail[:57] + "..."
+			}
+			fmt.Fprintf(bw, "%-20s  %-12s  %-13s  %-26s  %-7s  %-7s  %-15s  %s\n",
+				Sanitize(when), Sanitize(e.AccountID), e.Category, Sanitize(e.EventSource[:strings.IndexByte(e.EventSource+".", '.')]+":"+e.EventName),
+				e.Result, e.MFA, Sanitize(e.SourceIP), Sanitize(detail))
+		}
+	}
+	fmt.Fprintln(bw)
+	total, root, failed := 0, 0, 0
+	for _, s := range t.Sources {
+		total += s.Events
+		root += s.RootEvents
+		if s.Error != "" || s.Undecodable > 0 || s.Skipped > 0 {
+			failed++
+			line := fmt.Sprintf("source %s: %d events, %d root", Sanitize(s.Path), s.Events, s.RootEvents)
+			if s.Skipped > 0 {
+				line += fmt.Sprintf(", %d skipped (not CloudTrail)", s.Skipped)
+			}
+			if s.Undecodable > 0 {
+				line += fmt.Sprintf(", %d undecodable", s.Undecodable)
+			}
+			if s.Error != "" {
+				line += ", error: " + Sanitize(s.Error)
+			}
+			fmt.Fprintln(bw, line)
+			for _, p := range s.Problems {
+				fmt.Fprintln(bw, "  "+Sanitize(p))
+			}
+		}
+	}
+	fmt.Fprintf(bw, "Read %d sources (%d with problems): %d events, %d root events; %d shown", len(t.Sources), failed, total, root, len(t.Events))
+	if t.Duplicates > 0 {
+		fmt.Fprintf(bw, "; %d duplicates merged", t.Duplicates)
+	}
+	fmt.Fprintln(bw, ".")
+	return bw.Flush()
+}

@@ -1,0 +1,241 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rootwatch/rootwatch/internal/cloudtrail"
+	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/finding"
+)
+
+// trailEvidence returns the account's CloudTrail evidence, or the verdict
+// to give without it: no CloudTrail evidence is unknown, never a pass.
+func trailEvidence(in Input, need string) (*evidence.CloudTrail, *Result) {
+	if r := sourceProblem(in.Account, evidence.SourceCloudTrail, need); r != nil {
+		return nil, r
+	}
+	if in.Account.CloudTrail == nil {
+		return nil, &Result{Status: finding.StatusError, Message: "Internal inconsistency: the cloudtrail source is ok but holds nothing.", Evidence: map[string]any{}}
+	}
+	return in.Account.CloudTrail, nil
+}
+
+// windowed splits events of the wanted kind into those inside the window
+// (at or after as-of − window, including times after as-of) and those
+// whose time is unknown.
+func windowed(ct *evidence.CloudTrail, in Input, keep func(*cloudtrail.Event) bool) (inside, undated []cloudtrail.Event) {
+	start := in.AsOf.Add(-in.Settings.Window)
+	for _, e := range ct.Events {
+		if !keep(&e) {
+			continue
+		}
+		switch {
+		case !e.HasTime():
+			undated = append(undated, e)
+		case !e.Time.Before(start):
+			inside = append(inside, e)
+		}
+	}
+	return inside, undated
+}
+
+// coverageProblem says why the evidence cannot support a pass: sources not
+// fully read, or a known coverage that does not reach back over the window.
+func coverageProblem(ct *evidence.CloudTrail, in Input) string {
+	var why []string
+	if ct.From.IsZero() && ct.AccountEvents == 0 {
+		why = append(why, fmt.Sprintf("the CloudTrail evidence (%s) holds no events at all of account %s, so it says nothing about it", ct.Description, in.Account.ID))
+	}
+	if len(ct.Problems) > 0 {
+		why = append(why, fmt.Sprintf("%d CloudTrail sources could not be fully read (%s)", len(ct.Problems), strings.Join(ct.Problems, "; ")))
+	}
+	start := in.AsOf.Add(-in.Settings.Window)
+	if !ct.From.IsZero() && ct.From.After(start) {
+		why = append(why, fmt.Sprintf("the CloudTrail evidence reaches back only to %s, not over the whole window (from %s)", fmtTime(ct.From), fmtTime(start)))
+	}
+	if !ct.To.IsZero() && ct.To.Before(in.AsOf.Add(-time.Hour)) {
+		why = append(why, fmt.Sprintf("the CloudTrail evidence ends at %s, before the as-of time", fmtTime(ct.To)))
+	}
+	return strings.Join(why, "; ")
+}
+
+func trailBase(ct *evidence.CloudTrail, in Input) map[string]any {
+	ev := map[string]any{
+		"source":          evidence.SourceCloudTrail,
+		"cloudtrail":      ct.Description,
+		"window":          FormatWindow(in.Settings.Window),
+		"root_events":     len(ct.Events),
+		"coverage_from":   "unknown",
+		"coverage_to":     "unknown",
+		"source_problems": len(ct.Problems),
+		"account_events":  ct.AccountEvents,
+	}
+	if !ct.From.IsZero() {
+		ev["coverage_from"] = fmtTime(ct.From)
+	}
+	if !ct.To.IsZero() {
+		ev["coverage_to"] = fmtTime(ct.To)
+	}
+	return ev
+}
+
+// eventSummary is the part of an event a finding shows.
+func eventSummary(e cloudtrail.Event) map[string]any {
+	m := map[string]any{
+		"event_time": e.EventTime, "event_name": e.EventName, "event_id": e.EventID,
+		"source_ip": e.SourceIP, "user_agent": e.UserAgent, "region": e.Region,
+	}
+	if e.MFA != "" {
+		m["mfa"] = e.MFA
+	}
+	if e.Result != "" {
+		m["result"] = e.Result
+	}
+	if e.TimeProblem != "" {
+		m["time_problem"] = e.TimeProblem
+	}
+	return m
+}
+
+func summaries(evs []cloudtrail.Event, max int) []map[string]any {
+	out := []map[string]any{}
+	for i, e := range evs {
+		if i == max {
+			break
+		}
+		out = append(out, eventSummary(e))
+	}
+	return out
+}
+
+func describeEvent(e cloudtrail.Event) string {
+	s := e.EventTime
+	if e.SourceIP != "" {
+		s += " from " + e.SourceIP
+	}
+	if e.MFA != "" {
+		s += ", MFA " + e.MFA
+	}
+	return s
+}
+
+// judgeEvents is the shared shape of the CloudTrail rules: fail on events
+// inside the window; unknown when undated events could be inside or the
+// evidence cannot cover the window; pass otherwise.
+func judgeEvents(in Input, need, noun string, threshold int, keep func(*cloudtrail.Event) bool) []Result {
+	n := func(k int) string { return counted(k, noun) }
+	ct, stop := trailEvidence(in, need)
+	if stop != nil {
+		return one(*stop)
+	}
+	ev := trailBase(ct, in)
+	inside, undated := windowed(ct, in, keep)
+	ev["matching_events"] = len(inside)
+	ev["events"] = summaries(inside, 20)
+	if len(undated) > 0 {
+		ev["undated_events"] = summaries(undated, 20)
+	}
+	if threshold > 1 {
+		ev["threshold"] = threshold
+	}
+	if len(inside) >= threshold {
+		latest := describeEvent(inside[0])
+		return one(Result{Status: finding.StatusFail, Evidence: ev,
+			Message: fmt.Sprintf("CloudTrail shows %s within the window of %s; the latest at %s.", n(len(inside)), humanWindow(in.Settings.Window), latest)})
+	}
+	if len(inside)+len(undated) >= threshold {
+		return one(Result{Status: finding.StatusUnknown, Evidence: ev,
+			Message: fmt.Sprintf("CloudTrail shows %s within the window and %d more whose time is missing or invalid, which may fall inside it.", n(len(inside)), len(undated))})
+	}
+	if p := coverageProblem(ct, in); p != "" {
+		return one(Result{Status: finding.StatusUnknown, Evidence: ev,
+			Message: fmt.Sprintf("CloudTrail shows %s within the window, but %s.", n(len(inside)), p)})
+	}
+	msg := fmt.Sprintf("CloudTrail shows no %s within the window of %s (%s).", noun, humanWindow(in.Settings.Window), ct.Description)
+	if threshold > 1 {
+		msg = fmt.Sprintf("CloudTrail shows %s within the window of %s, below the threshold of %d (%s).", n(len(inside)), humanWindow(in.Settings.Window), threshold, ct.Description)
+	}
+	return one(Result{Status: finding.StatusPass, Evidence: ev, Message: msg})
+}
+
+func isSuccessfulLogin(e *cloudtrail.Event) bool {
+	return e.Category == cloudtrail.CategoryConsoleLogin && e.Result == "success"
+}
+
+func consoleLogin() Rule {
+	return Rule{
+		ID: "iam-root-console-login", Title: "Root user signed in to the console", Severity: finding.SeverityHigh,
+		Category: "activity", Sources: []string{evidence.SourceCloudTrail}, UsesWindow: true,
+		Eval: func(in Input) []Result {
+			return judgeEvents(in, "root console sign-ins", "successful root console sign-ins", 1, isSuccessfulLogin)
+		},
+	}
+}
+
+func loginWithoutMFA() Rule {
+	return Rule{
+		ID: "iam-root-login-without-mfa", Title: "Root user signed in without MFA", Severity: finding.SeverityCritical,
+		Category: "activity", Sources: []string{evidence.SourceCloudTrail}, UsesWindow: true,
+		Eval: func(in Input) []Result {
+			res := judgeEvents(in, "root sign-ins without MFA", "successful root console sign-ins without MFA", 1, func(e *cloudtrail.Event) bool {
+				return isSuccessfulLogin(e) && e.MFA == "no"
+			})
+			if res[0].Status != finding.StatusPass {
+				return res
+			}
+			// A sign-in whose MFA use is not recorded cannot be shown to have used MFA.
+			ct := in.Account.CloudTrail
+			unclear, _ := windowed(ct, in, func(e *cloudtrail.Event) bool { return isSuccessfulLogin(e) && e.MFA == "unknown" })
+			if len(unclear) > 0 {
+				res[0].Status = finding.StatusUnknown
+				res[0].Evidence["mfa_unknown_events"] = summaries(unclear, 20)
+				res[0].Message = fmt.Sprintf("CloudTrail shows %d successful root console sign-ins within the window whose MFA use is not recorded (no additionalEventData.MFAUsed).", len(unclear))
+			}
+			return res
+		},
+	}
+}
+
+func failedLogins() Rule {
+	return Rule{
+		ID: "iam-root-failed-logins", Title: "Failed root sign-in attempts", Severity: finding.SeverityHigh,
+		Category: "activity", Sources: []string{evidence.SourceCloudTrail}, UsesWindow: true, UsesThreshold: true,
+		Eval: func(in Input) []Result {
+			t := in.Settings.Threshold
+			if t < 1 {
+				t = 3
+			}
+			return judgeEvents(in, "failed root sign-ins", "failed root console sign-ins", t, func(e *cloudtrail.Event) bool {
+				return e.Category == cloudtrail.CategoryConsoleLogin && e.Result == "failure"
+			})
+		},
+	}
+}
+
+func apiActivity() Rule {
+	return Rule{
+		ID: "iam-root-api-activity", Title: "Root user made API calls", Severity: finding.SeverityHigh,
+		Category: "activity", Sources: []string{evidence.SourceCloudTrail}, UsesWindow: true,
+		Eval: func(in Input) []Result {
+			return judgeEvents(in, "root API activity", "root API calls made by a person", 1, func(e *cloudtrail.Event) bool {
+				return e.Category == cloudtrail.CategoryAPICall
+			})
+		},
+	}
+}
+
+// counted writes "1 sign-in", "3 sign-ins", "0 sign-ins" for the noun
+// phrases the CloudTrail rules use.
+func counted(k int, plural string) string {
+	if k != 1 {
+		return fmt.Sprintf("%d %s", k, plural)
+	}
+	for _, w := range []string{"sign-ins", "calls"} {
+		if j := strings.Index(plural, w); j >= 0 {
+			return "1 " + plural[:j] + strings.TrimSuffix(w, "s") + plural[j+len(w):]
+		}
+	}
+	return "1 " + plural
+}
