@@ -27,6 +27,13 @@ accounts:
     organization: {id: o-abcdefghij, management_account: "111111111111", features: [RootCredentialsManagement, RootSessions]}
     faults:
       - {op: GetCallerIdentity, code: Throttling, status: 400, message: Rate exceeded, times: 1}
+    lookup: {page_size: 2, max_per_second: -1}
+    trail:
+      - {time: -1h, mfa: "YES", ip: 198.51.100.7}
+      - {time: -2h, result: Failure, mfa: "No"}
+      - {time: -3h, name: CreateAccessKey, source: iam.amazonaws.com, invoked_by: signin.amazonaws.com}
+      - {time: -4h, identity: IAMUser, user: bob}
+      - {time: -5h, raw: "{not json"}
   - id: "222222222222"
     access_keys: [AKIACLI0000000000002]
     organization: {id: o-abcdefghij, management_account: "111111111111"}
@@ -199,6 +206,38 @@ func TestAWSCLIConformance(t *testing.T) {
 			t.Errorf("%+v", o)
 		}
 		c.fails(other, "AWSOrganizationsNotInUseException", "organizations", "describe-organization")
+	})
+
+	t.Run("cloudtrail lookup-events, paginated", func(t *testing.T) {
+		var l struct {
+			Events []struct {
+				EventId, EventName, Username, CloudTrailEvent string
+				EventTime                                     float64
+			}
+		}
+		// The CLI follows NextToken across the fake's two-event pages.
+		c.json(mgmt, &l, "cloudtrail", "lookup-events", "--lookup-attributes", "AttributeKey=Username,AttributeValue=root")
+		if len(l.Events) != 4 {
+			t.Fatalf("events = %d, want the 4 root ones", len(l.Events))
+		}
+		var rec struct {
+			UserIdentity struct{ Type string } `json:"userIdentity"`
+			EventTime    string                `json:"eventTime"`
+		}
+		if err := json.Unmarshal([]byte(l.Events[0].CloudTrailEvent), &rec); err != nil || rec.UserIdentity.Type != "Root" {
+			t.Errorf("CloudTrailEvent is not a root record: %v %q", err, l.Events[0].CloudTrailEvent)
+		}
+		if rec.EventTime != "2026-03-01T11:00:00Z" || int64(l.Events[0].EventTime) != now.Add(-time.Hour).Unix() {
+			t.Errorf("times: %q %v", rec.EventTime, l.Events[0].EventTime)
+		}
+		if l.Events[3].CloudTrailEvent != "{not json" {
+			t.Errorf("a malformed CloudTrailEvent must be served verbatim: %q", l.Events[3].CloudTrailEvent)
+		}
+		if n := srv.Calls("111111111111", "LookupEvents"); n < 2 {
+			t.Errorf("LookupEvents requests = %d, want pages", n)
+		}
+		c.fails(mgmt, "InvalidLookupAttributesException", "cloudtrail", "lookup-events", "--lookup-attributes",
+			"AttributeKey=Username,AttributeValue=root", "AttributeKey=EventName,AttributeValue=ConsoleLogin")
 	})
 
 	t.Run("unknown access key", func(t *testing.T) {
