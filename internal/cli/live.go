@@ -52,15 +52,9 @@ or try rootwatch without AWS: rootwatch scan --demo`
 
 // collectLive scans the account the caller's credentials land in.
 func collectLive(ctx context.Context, app *App, o *scanOptions, settings engine.Settings) ([]*evidence.Account, error) {
-	cfg, err := app.AWSConfig(ctx, o.profile, o.region)
+	cfg, err := awsConfigFor(ctx, app, o.profile, o.region)
 	if err != nil {
-		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("load AWS configuration: %w", err)}
-	}
-	if cfg.Credentials == nil {
-		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("no AWS credentials found; %s", credentialsHelp)}
-	}
-	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("no usable AWS credentials (%v);\n%s", err, credentialsHelp)}
+		return nil, err
 	}
 	a, err := collect.Account(ctx, collect.NewClients(cfg), collect.Options{
 		MaxReportAge: settings.MaxReportAge, ReportTimeout: o.reportTimeout, Now: app.Now,

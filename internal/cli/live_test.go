@@ -14,6 +14,16 @@ import (
 	"github.com/rootwatch/rootwatch/internal/finding"
 )
 
+// runWith runs the CLI in-process with the given AWS configuration loader.
+func runWith(t *testing.T, loader AWSConfigLoader, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	app := &App{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }, Now: func() time.Time { return testNow },
+		Version: "test", IsTerminal: func(io.Writer) bool { return false }, AWSConfig: loader}
+	err := Execute(context.Background(), app, args)
+	return result{out.String(), errb.String(), ExitCode(err), err}
+}
+
 // runLive runs the CLI in-process with its AWS configuration pointed at a
 // fake AWS serving world.
 func runLive(t *testing.T, world string, args ...string) result {

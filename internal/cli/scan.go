@@ -102,7 +102,7 @@ window set for one rule in the --config file still applies to that rule.`,
 	f.StringVar(&o.profile, "profile", "", "AWS shared config `PROFILE` for a live scan (default: AWS_PROFILE or the default chain)")
 	f.StringVar(&o.region, "region", "", "AWS region for STS and Organizations calls (default from config, else us-east-1)")
 	f.DurationVar(&o.reportTimeout, "report-timeout", 2*time.Minute, "how long to wait for IAM to generate a credential report")
-	f.StringArrayVar(&o.cloudtrail, "cloudtrail", nil, "CloudTrail evidence: a `PATH` (file or directory of logs, any shape, gzip or not); repeatable")
+	f.StringArrayVar(&o.cloudtrail, "cloudtrail", nil, "CloudTrail evidence: a `PATH` (file or directory of logs, any shape, gzip or not) or s3://bucket/prefix; repeatable")
 	f.StringVar(&o.color, "color", "auto", "colour the table: auto (only on a terminal, honours NO_COLOR), always, never")
 	return cmd
 }
@@ -175,8 +175,12 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 		}
 	}
 
-	if (o.profile != "" || o.region != "") && modes > 0 {
-		return usageErr("--profile and --region are for live scans; they cannot go with --demo or --credential-report")
+	usesS3 := false
+	for _, p := range o.cloudtrail {
+		usesS3 = usesS3 || cloudtrail.IsS3(p)
+	}
+	if (o.profile != "" || o.region != "") && modes > 0 && !usesS3 {
+		return usageErr("--profile and --region are for live scans and s3:// CloudTrail paths")
 	}
 	var accounts []*evidence.Account
 	switch {
@@ -193,9 +197,12 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 		return err
 	}
 	if len(o.cloudtrail) > 0 {
-		jobs, bad := cloudtrail.FileJobs(o.cloudtrail)
-		res := cloudtrail.Run(ctx, jobs, 0, cloudtrail.Filter{})
-		res.Sources = append(bad, res.Sources...)
+		// Read only the days the widest rule window needs.
+		f := cloudtrail.Filter{Since: asOf.Add(-lookback(settings))}
+		res, err := readCloudTrail(ctx, app, o.cloudtrail, f, o.profile, o.region, 0)
+		if err != nil {
+			return err
+		}
 		attachCloudTrail(accounts, res, fmt.Sprintf("%d CloudTrail sources (%s)", len(res.Sources), strings.Join(o.cloudtrail, ", ")), time.Time{}, time.Time{}, now)
 	}
 	markNoCloudTrail(accounts)

@@ -20,12 +20,14 @@ type trailOptions struct {
 	accounts           []string
 	format, output     string
 	workers            int
+	lookup             bool
+	profile, region    string
 }
 
 func newTrailCommand(app *App) *cobra.Command {
 	o := &trailOptions{}
 	cmd := &cobra.Command{
-		Use:   "trail PATH...",
+		Use:   "trail [PATH | s3://BUCKET/PREFIX]... [--lookup]",
 		Short: "Show root activity from CloudTrail: who signed in as root, when, from where, with or without MFA",
 		Long: `trail reads CloudTrail data and prints every root event, newest first:
 console sign-ins (with result and MFA), other sign-in events (password changes,
@@ -33,7 +35,13 @@ recovery), root API calls, calls made by AWS services on root's behalf, and
 centralized-root-access sessions (sts:AssumeRoot) with the principal who opened them.
 
 PATH is a file or a directory (walked recursively; CloudTrail-Digest folders are
-skipped). Each file is recognised by its content: a single event, an S3 log file
+skipped), or s3://bucket/prefix: an account trail's bucket
+(AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/) or an organization trail's
+(AWSLogs/<o-id>/<account>/…). With --since, only the days asked for are listed
+and fetched; --account narrows the accounts listed. Objects are fetched in
+parallel. --lookup asks LookupEvents (us-east-1, where root sign-ins are
+recorded; 90 days at most, two calls a second) about the account your
+credentials land in. Each file is recognised by its content: a single event, an S3 log file
 {"Records": [...]}, a JSON array, JSON Lines, EventBridge events or saved
 LookupEvents output, each gzip-compressed or not.
 
@@ -42,8 +50,9 @@ that is not JSON or not CloudTrail is listed with its error and the others are
 still read. Exit code 3 when any source could not be fully read.`,
 		Example: `  rootwatch trail ./AWSLogs
   rootwatch trail logs/*.json.gz --since 30d --account 111122223333
+  rootwatch trail s3://org-trail-bucket/AWSLogs/o-exampleorg1/ --since 7d
+  rootwatch trail --lookup --profile audit --since 30d
   rootwatch trail events.json --format json`,
-		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runTrail(cmd.Context(), app, o, args)
 		},
@@ -55,7 +64,10 @@ still read. Exit code 3 when any source could not be fully read.`,
 	f.StringArrayVar(&o.accounts, "account", nil, "only this 12-digit account `ID`; repeatable")
 	f.StringVarP(&o.format, "format", "f", "table", "table or json")
 	f.StringVarP(&o.output, "output", "o", "", "write to `FILE` instead of standard output")
-	f.IntVar(&o.workers, "workers", 0, "files decoded at once (default: one per core)")
+	f.IntVar(&o.workers, "workers", 0, "files decoded at once (default: one per core; 16 for S3)")
+	f.BoolVar(&o.lookup, "lookup", false, "ask LookupEvents about the account your AWS credentials land in")
+	f.StringVar(&o.profile, "profile", "", "AWS shared config `PROFILE` for s3:// paths and --lookup")
+	f.StringVar(&o.region, "region", "", "AWS region of the bucket for s3:// paths")
 	return cmd
 }
 
@@ -123,9 +135,22 @@ func runTrail(ctx context.Context, app *App, o *trailOptions, args []string) err
 	if f := strings.ToLower(o.format); f != "table" && f != "json" {
 		return usageErr("--format must be table or json")
 	}
-	jobs, bad := cloudtrail.FileJobs(args)
-	res := cloudtrail.Run(ctx, jobs, o.workers, filter)
-	res.Sources = append(bad, res.Sources...)
+	if len(args) == 0 && !o.lookup {
+		return usageErr("nothing to read: give a PATH, an s3:// URI or --lookup (see 'rootwatch trail --help')")
+	}
+	res, err := readCloudTrail(ctx, app, args, filter, o.profile, o.region, o.workers)
+	if err != nil {
+		return err
+	}
+	if o.lookup {
+		lk, err := lookupCloudTrail(ctx, app, filter, o.profile, o.region, now)
+		if err != nil {
+			return err
+		}
+		res.Sources = append(res.Sources, lk.Sources...)
+		res.Events = append(res.Events, lk.Events...)
+		cloudtrail.SortNewestFirst(res.Events)
+	}
 	tl := report.NewTimeline(res)
 
 	w := app.Stdout
