@@ -93,14 +93,14 @@ type decoder struct {
 // error is recorded in the statistics; events read before it are kept, so
 // that a damaged file cannot hide the root activity it does show.
 func Decode(r io.Reader, source string) ([]Event, SourceStats) {
-	br := bufio.NewReaderSize(r, 1<<20)
+	br := bufio.NewReaderSize(r, 64<<10)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, SourceStats{Path: source, Error: "gzip: " + err.Error()}
 		}
 		defer zr.Close()
-		br = bufio.NewReaderSize(zr, 1<<20)
+		br = bufio.NewReaderSize(zr, 256<<10)
 	}
 	d := &decoder{br: br, source: source, stats: SourceStats{Path: source}}
 	if err := d.top(); err != nil {
@@ -145,7 +145,7 @@ func (d *decoder) top() error {
 				}
 				continue
 			}
-			raw, err := d.readValue()
+			raw, _, err := d.readValue()
 			if err != nil {
 				return err
 			}
@@ -248,12 +248,24 @@ func (d *decoder) array() error {
 			d.problem("array element %d is not an object", i)
 			continue
 		}
-		raw, err := d.readValue()
+		raw, info, err := d.readValue()
 		if err != nil {
 			return err
 		}
-		d.element(raw)
+		d.arrayElement(raw, info)
 	}
+}
+
+// arrayElement is the fast path for the records of an array: a record the
+// scan recognised (it has eventSource) and that cannot be root's is counted
+// without another pass; anything else takes the general path.
+func (d *decoder) arrayElement(raw []byte, info scanInfo) {
+	if info.hasEventSource && !bytes.Contains(raw, rootMarker) {
+		d.stats.Events++
+		d.countAccount(string(info.recipient))
+		return
+	}
+	d.element(raw)
 }
 
 // skipRestOfObject consumes what follows a streamed Records array up to the
@@ -273,7 +285,7 @@ func (d *decoder) skipRestOfObject() error {
 	// Other keys after Records: read them as one value by re-opening the object.
 	d.next()
 	d.buf = append(d.buf[:0], '{')
-	raw, err := d.scan(1)
+	raw, _, err := d.scan(1)
 	if err != nil {
 		return err
 	}
@@ -285,54 +297,77 @@ func (d *decoder) skipRestOfObject() error {
 }
 
 // readValue reads one object or array, returning its raw bytes (valid
-// until the next call).
-func (d *decoder) readValue() ([]byte, error) {
+// until the next call) and what the scan noticed on its way.
+func (d *decoder) readValue() ([]byte, scanInfo, error) {
 	d.buf = d.buf[:0]
 	return d.scan(0)
 }
 
-// scan appends bytes to d.buf until the value that starts at depth 0 ends.
-// It tracks only strings, escapes and nesting: enough to find where a
-// record ends at the speed of memory, leaving full parsing to the records
-// that the pre-filter selects.
-func (d *decoder) scan(depth int) ([]byte, error) {
-	inString, escape := false, false
+// scanInfo is what the structural scan learns about a value for free: the
+// top-level keys that make it a CloudTrail record and its recipient account.
+type scanInfo struct {
+	hasEventSource bool
+	recipient      []byte
+}
+
+var (
+	keyEventSource = []byte(`eventSource"`)
+	keyRecipient   = []byte(`recipientAccountId"`)
+)
+
+// scan appends bytes to d.buf until the value that starts at depth ends.
+// It tracks only strings (one IndexByte per string; a quote is escaped when
+// an odd number of backslashes precede it), nesting, and the value's own
+// keys: enough to find where a record ends at the speed of memory, leaving
+// full parsing to the records the pre-filter selects.
+func (d *decoder) scan(depth int) ([]byte, scanInfo, error) {
+	var info scanInfo
+	inString := false
+	wantRecipient := false // the next string at depth 1 is recipientAccountId's value
+	valueStart := -1       // offset in d.buf+b of that value's first byte
 	for {
 		if d.br.Buffered() == 0 {
 			if _, err := d.br.Peek(1); err != nil {
-				return nil, d.readErr(err)
+				return nil, info, d.readErr(err)
 			}
 		}
 		b, _ := d.br.Peek(d.br.Buffered())
+		base := len(d.buf)
 		i, end := 0, -1
 		for i < len(b) && end < 0 {
 			if inString {
-				if escape {
-					escape = false
-					i++
-					continue
-				}
 				q := bytes.IndexByte(b[i:], '"')
-				limit := len(b) - i
-				if q >= 0 {
-					limit = q
-				}
-				if bs := bytes.IndexByte(b[i:i+limit], '\\'); bs >= 0 {
-					i += bs + 1
-					escape = true
-					continue
-				}
 				if q < 0 {
 					i = len(b)
 					continue
 				}
-				i += q + 1
+				i += q
+				if d.escaped(b, i) {
+					i++
+					continue
+				}
+				if valueStart >= 0 {
+					info.recipient = append(info.recipient[:0], d.at(b, base, valueStart, base+i)...)
+					valueStart = -1
+				}
+				i++
 				inString = false
 				continue
 			}
 			switch b[i] {
 			case '"':
 				inString = true
+				if depth == 1 {
+					rest := b[i+1:]
+					switch {
+					case wantRecipient:
+						valueStart, wantRecipient = base+i+1, false
+					case bytes.HasPrefix(rest, keyEventSource):
+						info.hasEventSource = true
+					case bytes.HasPrefix(rest, keyRecipient):
+						wantRecipient = true
+					}
+				}
 			case '{', '[':
 				depth++
 			case '}', ']':
@@ -340,18 +375,44 @@ func (d *decoder) scan(depth int) ([]byte, error) {
 				if depth == 0 {
 					end = i + 1
 				}
+			case ',':
+				wantRecipient = false
 			}
 			i++
 		}
 		d.buf = append(d.buf, b[:i]...)
 		if _, err := d.br.Discard(i); err != nil {
-			return nil, d.readErr(err)
+			return nil, info, d.readErr(err)
 		}
 		d.offset += int64(i)
 		if end >= 0 {
-			return d.buf, nil
+			return d.buf, info, nil
 		}
 	}
+}
+
+// escaped reports whether the quote at b[i] is preceded by an odd number of
+// backslashes, counting back into bytes already appended to d.buf.
+func (d *decoder) escaped(b []byte, i int) bool {
+	n := 0
+	for j := i - 1; j >= 0 && b[j] == '\\'; j-- {
+		n++
+	}
+	if n == i {
+		for j := len(d.buf) - 1; j >= 0 && d.buf[j] == '\\'; j-- {
+			n++
+		}
+	}
+	return n%2 == 1
+}
+
+// at returns bytes [from, to) of the stream where offsets below base are in
+// d.buf and the rest in b.
+func (d *decoder) at(b []byte, base, from, to int) []byte {
+	if from >= base {
+		return b[from-base : to-base]
+	}
+	return append(append([]byte(nil), d.buf[from:]...), b[:to-base]...)
 }
 
 // skipScalar consumes a non-container array element.
@@ -500,3 +561,5 @@ func (d *decoder) lookupEvent(eventID, username, cloudTrailEvent string) {
 		d.events = append(d.events, ev)
 	}
 }
+
+func newGzip(r io.Reader) (io.Reader, error) { return gzip.NewReader(r) }

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Benchmark `rootwatch trail` on a generated CloudTrail corpus against, in the
+# same run on the same files:
+#   - the decompression floor: parallel `zcat > /dev/null`;
+#   - the filter a user would otherwise write: `zcat | jq` selecting root
+#     events, parallelised the same way.
+# It checks that rootwatch (and jq) found exactly the planted root events and
+# records rootwatch's peak RSS. Usage:
+#   bench/cloudtrail.sh [SIZE_MB]        (default 1024: 1 GiB compressed)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+size=${1:-1024}
+out=bench/out
+corpus=$out/corpus-${size}mb
+procs=$(nproc)
+mkdir -p "$out"
+command -v jq >/dev/null || { echo "jq is required" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "GNU time (/usr/bin/time) is required" >&2; exit 1; }
+
+go build -o "$out/rootwatch" ./cmd/rootwatch
+if [ ! -f "$corpus/manifest.json" ]; then
+  echo "generating a ${size} MiB corpus in $corpus ..."
+  go run ./bench/ctgen -out "$corpus" -size-mb "$size" -root 250 -seed 1 >/dev/null
+fi
+planted=$(jq .root_events "$corpus/manifest.json")
+cbytes=$(jq .compressed_bytes "$corpus/manifest.json")
+rbytes=$(jq .raw_bytes "$corpus/manifest.json")
+files=$(jq .files "$corpus/manifest.json")
+list() { find "$corpus/AWSLogs" -path '*/CloudTrail/*' -name '*.json.gz' -print0; }
+
+# Warm the page cache so that every contender reads from memory.
+list | xargs -0 cat > /dev/null
+
+secs() { /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@"; cut -d' ' -f1 "$out/time.txt"; }
+
+floor=$(secs sh -c "find '$corpus/AWSLogs' -path '*/CloudTrail/*' -name '*.json.gz' -print0 | xargs -0 -P $procs -n 64 zcat > /dev/null")
+rw=$(secs "$out/rootwatch" trail "$corpus/AWSLogs" --format json --output "$out/trail.json" || true)
+rss=$(cut -d' ' -f2 "$out/time.txt")
+found=$(jq '.events | length' "$out/trail.json")
+read_events=$(jq '[.sources[].events] | add' "$out/trail.json")
+jqs=$(secs sh -c "find '$corpus/AWSLogs' -path '*/CloudTrail/*' -name '*.json.gz' -print0 | xargs -0 -P $procs -n 64 sh -c 'zcat \"\$@\" | jq -c \".Records[] | select(.userIdentity.type == \\\"Root\\\")\"' sh > '$out/jq.jsonl'")
+jq_found=$(wc -l < "$out/jq.jsonl")
+
+mb() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.0f", b / 1048576 / s }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+cat <<REPORT | tee "$out/cloudtrail-results.md"
+Corpus: $files files, $(awk -v b="$cbytes" 'BEGIN{printf "%.0f", b/1048576}') MiB gzip ($(awk -v b="$rbytes" 'BEGIN{printf "%.0f", b/1048576}') MiB JSON), $read_events records, $planted root events planted; $procs cores; page cache warm.
+
+| contender | wall (s) | compressed MiB/s | JSON MiB/s | vs rootwatch |
+|---|---|---|---|---|
+| parallel zcat > /dev/null (floor) | $floor | $(mb "$cbytes" "$floor") | $(mb "$rbytes" "$floor") | $(ratio "$floor" "$rw")× |
+| rootwatch trail | $rw | $(mb "$cbytes" "$rw") | $(mb "$rbytes" "$rw") | 1.00× |
+| parallel zcat \| jq (root filter) | $jqs | $(mb "$cbytes" "$jqs") | $(mb "$rbytes" "$jqs") | $(ratio "$jqs" "$rw")× |
+
+rootwatch / floor: $(ratio "$rw" "$floor")×; jq / rootwatch: $(ratio "$jqs" "$rw")×; rootwatch peak RSS: $((rss / 1024)) MiB.
+Root events found: rootwatch $found, jq $jq_found, planted $planted.
+REPORT
+[ "$found" -eq "$planted" ] || { echo "rootwatch found $found root events, $planted were planted" >&2; exit 1; }

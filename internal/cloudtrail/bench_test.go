@@ -1,0 +1,65 @@
+package cloudtrail
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// benchCorpus loads the files of a generated corpus (ROOTWATCH_BENCH_CORPUS,
+// see bench/) or skips.
+func benchCorpus(b *testing.B) [][]byte {
+	dir := os.Getenv("ROOTWATCH_BENCH_CORPUS")
+	if dir == "" {
+		b.Skip("set ROOTWATCH_BENCH_CORPUS to a corpus from bench/ctgen")
+	}
+	var files [][]byte
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && filepath.Ext(p) == ".gz" && len(files) < 200 {
+			data, _ := os.ReadFile(p)
+			files = append(files, data)
+		}
+		return nil
+	})
+	return files
+}
+
+// BenchmarkDecode measures one core decoding gzip log files.
+func BenchmarkDecode(b *testing.B) {
+	files := benchCorpus(b)
+	var total int64
+	for _, f := range files {
+		total += int64(len(f))
+	}
+	b.SetBytes(total)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, f := range files {
+			Decode(bytes.NewReader(f), "bench")
+		}
+	}
+}
+
+// BenchmarkDecodeFullJSON is the alternative inside Go: decoding every record
+// with encoding/json, no pre-filter.
+func BenchmarkDecodeFullJSON(b *testing.B) {
+	files := benchCorpus(b)
+	var total int64
+	for _, f := range files {
+		total += int64(len(f))
+	}
+	b.SetBytes(total)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, f := range files {
+			zr, _ := newGzip(bytes.NewReader(f))
+			var doc struct{ Records []record }
+			json.NewDecoder(zr).Decode(&doc)
+			for k := range doc.Records {
+				classify(&doc.Records[k], "bench")
+			}
+		}
+	}
+}
