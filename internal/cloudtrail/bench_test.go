@@ -35,9 +35,10 @@ func BenchmarkDecode(b *testing.B) {
 	}
 	b.SetBytes(total)
 	b.ResetTimer()
+	rd := NewReader()
 	for i := 0; i < b.N; i++ {
 		for _, f := range files {
-			Decode(bytes.NewReader(f), "bench")
+			rd.Decode(bytes.NewReader(f), "bench")
 		}
 	}
 }

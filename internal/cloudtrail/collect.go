@@ -112,8 +112,9 @@ func Run(ctx context.Context, jobs []Job, workers int, f Filter) Result {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			rd := NewReader()
 			for i := range next {
-				results[i].events, results[i].stats = decodeJob(ctx, jobs[i])
+				results[i].events, results[i].stats = decodeJob(ctx, rd, jobs[i])
 			}
 		}()
 	}
@@ -153,7 +154,7 @@ feed:
 	return res
 }
 
-func decodeJob(ctx context.Context, j Job) ([]Event, SourceStats) {
+func decodeJob(ctx context.Context, rd *Reader, j Job) ([]Event, SourceStats) {
 	if err := ctx.Err(); err != nil {
 		return nil, SourceStats{Path: j.Name, Error: "not read: " + err.Error()}
 	}
@@ -162,7 +163,7 @@ func decodeJob(ctx context.Context, j Job) ([]Event, SourceStats) {
 		return nil, SourceStats{Path: j.Name, Error: fmt.Sprintf("open: %v", err)}
 	}
 	defer rc.Close()
-	return Decode(rc, j.Name)
+	return rd.Decode(rc, j.Name)
 }
 
 // SortNewestFirst orders a timeline: newest first, events without a usable

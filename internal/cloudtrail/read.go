@@ -93,18 +93,47 @@ type decoder struct {
 // error is recorded in the statistics; events read before it are kept, so
 // that a damaged file cannot hide the root activity it does show.
 func Decode(r io.Reader, source string) ([]Event, SourceStats) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	return NewReader().Decode(r, source)
+}
+
+// Reader decodes sources one after another, reusing its buffers and gzip
+// state between them. It is not safe for concurrent use: give each worker
+// its own.
+type Reader struct {
+	raw      *bufio.Reader
+	inflated *bufio.Reader
+	zr       *gzip.Reader
+	buf      []byte
+}
+
+// NewReader returns a Reader.
+func NewReader() *Reader {
+	return &Reader{raw: bufio.NewReaderSize(nil, 64<<10), inflated: bufio.NewReaderSize(nil, 256<<10)}
+}
+
+// Decode is the package-level Decode with reused buffers.
+func (rd *Reader) Decode(r io.Reader, source string) ([]Event, SourceStats) {
+	rd.raw.Reset(r)
+	br := rd.raw
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
+		var err error
+		if rd.zr == nil {
+			rd.zr, err = gzip.NewReader(br)
+		} else {
+			err = rd.zr.Reset(br)
+		}
 		if err != nil {
 			return nil, SourceStats{Path: source, Error: "gzip: " + err.Error()}
 		}
-		defer zr.Close()
-		br = bufio.NewReaderSize(zr, 256<<10)
+		rd.inflated.Reset(rd.zr)
+		br = rd.inflated
 	}
-	d := &decoder{br: br, source: source, stats: SourceStats{Path: source}}
+	d := &decoder{br: br, source: source, stats: SourceStats{Path: source}, buf: rd.buf[:0]}
 	if err := d.top(); err != nil {
 		d.stats.Error = err.Error()
+	}
+	if cap(d.buf) <= 1<<20 {
+		rd.buf = d.buf // keep a grown buffer unless one huge record made it so
 	}
 	return d.events, d.stats
 }
