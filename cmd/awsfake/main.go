@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/rootwatch/rootwatch/internal/awsfake"
@@ -29,7 +30,14 @@ func main() {
 func run() error {
 	worldPath := flag.String("world", "", "world `FILE` (YAML); default: rootwatch's demo world")
 	listen := flag.String("listen", "127.0.0.1:4566", "loopback `ADDRESS` to listen on")
-	seed := flag.Int64("seed", 1, "seed for fault rates")
+	seed := flag.Int64("seed", 1, "seed for fault rates and generated worlds")
+	generate := flag.Int("generate", 0, "serve a generated organization of `N` accounts instead of a world file")
+	latency := flag.String("latency", "", "with --generate: delay every call, e.g. 100ms")
+	polls := flag.Int("report-polls", 2, "with --generate: polls a credential report takes")
+	features := flag.String("features", "", "with --generate: organization features, comma-separated (e.g. RootCredentialsManagement)")
+	deny := flag.Float64("deny-rate", 0, "with --generate: fraction of member accounts whose role cannot be assumed")
+	throttle := flag.Float64("throttle-rate", 0, "with --generate: fraction of member accounts that throttle in bursts")
+	hang := flag.Float64("hang-rate", 0, "with --generate: fraction of member accounts with a call that hangs")
 	flag.Parse()
 
 	host, _, err := net.SplitHostPort(*listen)
@@ -40,7 +48,15 @@ func run() error {
 		return errors.New("--listen must be a loopback address: the fake accepts any signature")
 	}
 	var w *awsfake.World
-	if *worldPath == "" {
+	if *generate > 0 {
+		var feats []string
+		if *features != "" {
+			feats = strings.Split(*features, ",")
+		}
+		w, _ = awsfake.GenerateWorld(awsfake.GenOptions{Accounts: *generate, Seed: *seed, Latency: *latency, ReportPolls: *polls,
+			Features: feats, DenyRate: *deny, ThrottleRate: *throttle, HangRate: *hang})
+		fmt.Printf("management account %s, access key %s\n", awsfake.GenManagementAccount, awsfake.GenManagementKey)
+	} else if *worldPath == "" {
 		w, err = awsfake.ParseWorld(demo.World(), "demo world")
 	} else {
 		w, err = awsfake.LoadWorld(*worldPath)
@@ -59,8 +75,10 @@ func run() error {
 		return err
 	}
 	fmt.Printf("awsfake serving %d accounts on %s\n", len(w.Accounts), url)
-	for _, a := range w.Accounts {
-		fmt.Printf("  account %s: access keys %v\n", a.ID, a.AccessKeys)
+	if *generate == 0 {
+		for _, a := range w.Accounts {
+			fmt.Printf("  account %s: access keys %v\n", a.ID, a.AccessKeys)
+		}
 	}
 	<-ctx.Done()
 	return nil

@@ -171,6 +171,9 @@ type orgFeaturesResult struct {
 }
 
 func (s *Server) serveIAM(w http.ResponseWriter, req request) {
+	if s.serveRootCredentials(w, req) {
+		return
+	}
 	switch req.op {
 	case "GenerateCredentialReport":
 		s.generateReport(w, req)

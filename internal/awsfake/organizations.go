@@ -1,8 +1,12 @@
 package awsfake
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
+	"strconv"
+	"strings"
 )
 
 func (s *Server) serveOrganizations(w http.ResponseWriter, req request) {
@@ -26,7 +30,87 @@ func (s *Server) serveOrganizations(w http.ResponseWriter, req request) {
 				{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"},
 			},
 		}})
+	case "ListAccounts":
+		s.listAccounts(w, req)
 	default:
 		s.writeJSONError(w, http.StatusBadRequest, "UnknownOperationException", "unknown operation "+req.op)
 	}
+}
+
+func (s *Server) listAccounts(w http.ResponseWriter, req request) {
+	a := req.acct.spec
+	switch {
+	case a.Organization == nil:
+		s.writeJSONError(w, http.StatusBadRequest, "AWSOrganizationsNotInUseException", "Your account is not a member of an organization.")
+		return
+	case a.Organization.ManagementAccount != a.ID || req.session.kind != "user":
+		s.writeJSONError(w, http.StatusBadRequest, "AccessDeniedException", "You don't have permissions to access this resource.")
+		return
+	}
+	var in struct {
+		MaxResults *int    `json:"MaxResults"`
+		NextToken  *string `json:"NextToken"`
+	}
+	if err := json.Unmarshal(req.body, &in); err != nil {
+		s.writeJSONError(w, http.StatusBadRequest, "InvalidInputException", err.Error())
+		return
+	}
+	size := 20
+	if s.world.ListAccountsPageSize > 0 {
+		size = s.world.ListAccountsPageSize
+	}
+	if in.MaxResults != nil {
+		if *in.MaxResults < 1 || *in.MaxResults > 20 {
+			s.writeJSONError(w, http.StatusBadRequest, "InvalidInputException", "MaxResults must be between 1 and 20.")
+			return
+		}
+		size = min(size, *in.MaxResults)
+	}
+	var members []*Account
+	for _, b := range s.world.Accounts {
+		if b.Organization != nil && b.Organization.ID == a.Organization.ID {
+			members = append(members, b)
+		}
+	}
+	sort.Slice(members, func(i, j int) bool { return members[i].ID < members[j].ID })
+	from := 0
+	token := ""
+	if in.NextToken != nil {
+		token = *in.NextToken
+	}
+	switch {
+	case token == "" && s.world.ListAccountsEmptyFirst:
+		s.writeJSON(w, map[string]any{"Accounts": []any{}, "NextToken": "page:0"})
+		return
+	case token != "":
+		n, err := strconv.Atoi(strings.TrimPrefix(token, "page:"))
+		if err != nil || !strings.HasPrefix(token, "page:") || n < 0 || n > len(members) {
+			s.writeJSONError(w, http.StatusBadRequest, "InvalidInputException", "The NextToken is not valid.")
+			return
+		}
+		from = n
+	}
+	to := min(from+size, len(members))
+	var out []map[string]any
+	p := partition(a)
+	for _, m := range members[from:to] {
+		state := orDefault(m.State, "ACTIVE")
+		status := state
+		if state == "CLOSED" || state == "PENDING_ACTIVATION" {
+			status = "SUSPENDED"
+		}
+		out = append(out, map[string]any{
+			"Id": m.ID, "Arn": fmt.Sprintf("arn:%s:organizations::%s:account/%s/%s", p, a.ID, a.Organization.ID, m.ID),
+			"Email": "aws+" + m.ID + "@example.com", "Name": orDefault(m.Name, "account-"+m.ID), "State": state, "Status": status,
+			"JoinedMethod": "CREATED", "JoinedTimestamp": 946684800,
+		})
+	}
+	res := map[string]any{"Accounts": out}
+	if res["Accounts"] == nil {
+		res["Accounts"] = []any{}
+	}
+	if to < len(members) {
+		res["NextToken"] = "page:" + strconv.Itoa(to)
+	}
+	s.writeJSON(w, res)
 }

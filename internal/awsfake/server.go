@@ -28,15 +28,25 @@ type Options struct {
 
 // Server is the fake AWS. It is safe for concurrent use.
 type Server struct {
-	now   func() time.Time
-	style string
+	now     func() time.Time
+	style   string
+	latency time.Duration
+	world   *World
 
 	mu       sync.Mutex
 	accounts map[string]*acctState
-	byKey    map[string]*acctState
+	byKey    map[string]session
 	calls    map[string]int // "account/Op" → count
 	rng      *rand.Rand
 	reqSeq   int
+}
+
+// session is what an access key stands for: an account, and the kind of
+// credentials (a user's keys, an assumed role, or an AssumeRoot audit).
+type session struct {
+	acct *acctState
+	kind string // "user", "role", "root"
+	task string // the AssumeRoot task policy, for root sessions
 }
 
 type acctState struct {
@@ -61,9 +71,10 @@ func New(w *World, opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	latency, _ := parseDur(w.Latency)
 	s := &Server{
-		now: opts.Now, style: w.OrgErrorStyle,
-		accounts: map[string]*acctState{}, byKey: map[string]*acctState{}, calls: map[string]int{},
+		now: opts.Now, style: w.OrgErrorStyle, latency: latency, world: w,
+		accounts: map[string]*acctState{}, byKey: map[string]session{}, calls: map[string]int{},
 		rng: rand.New(rand.NewSource(opts.Seed)),
 	}
 	now := s.now()
@@ -80,7 +91,7 @@ func New(w *World, opts Options) (*Server, error) {
 		}
 		s.accounts[a.ID] = st
 		for _, k := range a.AccessKeys {
-			s.byKey[k] = st
+			s.byKey[k] = session{acct: st, kind: "user"}
 		}
 	}
 	return s, nil
@@ -121,8 +132,10 @@ type request struct {
 	form    url.Values
 	body    []byte
 	acct    *acctState
+	session session
 	region  string
 	json    bool
+	ctx     context.Context
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -131,7 +144,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "read body", http.StatusBadRequest)
 		return
 	}
-	req := request{body: body}
+	req := request{body: body, ctx: r.Context()}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		req.json = true
 		i := strings.LastIndex(target, ".")
@@ -168,18 +181,33 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		req.service = m[3]
 	}
 	s.mu.Lock()
-	acct := s.byKey[m[1]]
+	sess, known := s.byKey[m[1]]
 	s.mu.Unlock()
-	if acct == nil {
+	if !known {
 		s.writeError(w, req, http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
 		return
 	}
-	req.acct = acct
+	acct := sess.acct
+	req.acct, req.session = acct, sess
+	if s.latency > 0 {
+		select {
+		case <-time.After(s.latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if sess.kind == "root" && !rootTaskAllows(sess.task, req.op) {
+		s.writeError(w, req, http.StatusForbidden, "AccessDenied",
+			fmt.Sprintf("User: arn:aws:iam::%s:root is not authorized to perform: %s:%s with an explicit deny in a session policy", acct.spec.ID, req.service, req.op))
+		return
+	}
 	s.mu.Lock()
 	s.calls[acct.spec.ID+"/"+req.op]++
 	s.mu.Unlock()
 
-	if s.applyFaults(r.Context(), w, req) {
+	// The faults of the account the credentials land in; AssumeRole and
+	// AssumeRoot also apply the target account's own, in their handlers.
+	if req.op != "AssumeRole" && req.op != "AssumeRoot" && s.applyFaults(r.Context(), w, req) {
 		return
 	}
 	switch req.service {
@@ -198,10 +226,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func serviceOfAction(op string) string {
 	switch op {
-	case "GetCallerIdentity", "AssumeRole", "AssumeRoot":
+	case "GetCallerIdentity", "AssumeRole", "AssumeRoot", "GetSessionToken":
 		return "sts"
 	}
 	return "iam"
+}
+
+// applyTargetFaults injects the faults of the account a role or root
+// session is requested for (a role that cannot be assumed, a hang).
+func (s *Server) applyTargetFaults(w http.ResponseWriter, req request, target *acctState) bool {
+	t := req
+	t.acct = target
+	return s.applyFaults(req.ctx, w, t)
 }
 
 // applyFaults injects the account's faults for this operation; it reports

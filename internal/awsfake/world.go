@@ -24,6 +24,13 @@ type World struct {
 	// wire: "sdk" (Exception-suffixed, what aws-sdk-go-v2 matches) or
 	// "documented" (the API reference's codes). Default "sdk".
 	OrgErrorStyle string `yaml:"org_error_style"`
+	// Latency delays every call (e.g. "100ms"), to model a distant endpoint.
+	Latency string `yaml:"latency"`
+	// ListAccountsPageSize caps ListAccounts pages (default 20, AWS's maximum);
+	// ListAccountsEmptyFirst serves an empty first page with a NextToken, as
+	// Organizations occasionally does.
+	ListAccountsPageSize   int  `yaml:"list_accounts_page_size"`
+	ListAccountsEmptyFirst bool `yaml:"list_accounts_empty_first"`
 }
 
 // Account is one AWS account of the world.
@@ -34,6 +41,12 @@ type Account struct {
 	AccessKeys []string `yaml:"access_keys"`
 	// CallerARN is what GetCallerIdentity returns (default a user "scanner").
 	CallerARN string `yaml:"caller_arn"`
+	Name      string `yaml:"name"`
+	// State is the Organizations account state (default ACTIVE).
+	State string `yaml:"state"`
+	// Roles can be assumed from the management account (default:
+	// OrganizationAccountAccessRole).
+	Roles []string `yaml:"roles"`
 
 	Root  Principal   `yaml:"root"`
 	Users []Principal `yaml:"users"`
@@ -79,14 +92,18 @@ type LookupSpec struct {
 // Time fields take RFC 3339, a time relative to the fake's clock ("-3d",
 // "-36h"), or a special value (N/A, no_information, not_supported).
 type Principal struct {
-	Name             string     `yaml:"name"`
-	Created          string     `yaml:"created"`
-	PasswordEnabled  string     `yaml:"password_enabled"`
-	PasswordLastUsed string     `yaml:"password_last_used"`
-	MFA              string     `yaml:"mfa"` // none, virtual, hardware
-	MFASerial        string     `yaml:"mfa_serial"`
-	AccessKeys       []KeySpec  `yaml:"access_keys"`
-	Certs            []CertSpec `yaml:"certs"`
+	Name             string `yaml:"name"`
+	Created          string `yaml:"created"`
+	PasswordEnabled  string `yaml:"password_enabled"`
+	PasswordLastUsed string `yaml:"password_last_used"`
+	MFA              string `yaml:"mfa"` // none, virtual, hardware
+	MFASerial        string `yaml:"mfa_serial"`
+	// NoPassword says the principal has no password (GetLoginProfile answers
+	// NoSuchEntity); by default root has one unless password_enabled is
+	// false or password_last_used is N/A.
+	NoPassword bool       `yaml:"no_password"`
+	AccessKeys []KeySpec  `yaml:"access_keys"`
+	Certs      []CertSpec `yaml:"certs"`
 }
 
 // KeySpec is an access key of a principal.
@@ -242,6 +259,9 @@ func (w *World) Validate() error {
 				return fmt.Errorf("account %s: fault %s latency: %w", a.ID, f.Op, err)
 			}
 		}
+	}
+	if _, err := parseDur(w.Latency); err != nil {
+		return fmt.Errorf("latency: %w", err)
 	}
 	switch w.OrgErrorStyle {
 	case "", "sdk", "documented":

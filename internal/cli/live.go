@@ -14,6 +14,7 @@ import (
 	"github.com/rootwatch/rootwatch/internal/demo"
 	"github.com/rootwatch/rootwatch/internal/engine"
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/org"
 	"github.com/rootwatch/rootwatch/internal/rules"
 )
 
@@ -90,17 +91,19 @@ func collectDemo(ctx context.Context, settings engine.Settings, asOf time.Time) 
 		return nil, fmt.Errorf("start the demo's fake AWS: %w", err)
 	}
 	creds := demo.Credentials()
-	var out []*evidence.Account
-	for _, id := range []string{demo.ManagementAccount, demo.MemberAccount, demo.StandaloneAccount} {
-		a, err := collect.Account(ctx, collect.NewClients(awsfake.ClientConfig(url, creds[id])), collect.Options{
-			MaxReportAge: settings.MaxReportAge, ReportTimeout: 10 * time.Second, PollInterval: 10 * time.Millisecond, Now: clock,
-			TrailLookback: lookback(settings),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("demo account %s: %w", id, err)
-		}
-		out = append(out, a)
+	copts := collect.Options{MaxReportAge: settings.MaxReportAge, ReportTimeout: 10 * time.Second, PollInterval: 10 * time.Millisecond,
+		Now: clock, TrailLookback: lookback(settings)}
+	// The organization goes through the --org path (ListAccounts, AssumeRole
+	// into the member); the standalone account is scanned on its own.
+	out, err := org.Scan(ctx, awsfake.ClientConfig(url, creds[demo.ManagementAccount]), org.Options{Concurrency: 4, AccountTimeout: 30 * time.Second, Collect: copts})
+	if err != nil {
+		return nil, fmt.Errorf("demo organization: %w", err)
 	}
+	a, err := collect.Account(ctx, collect.NewClients(awsfake.ClientConfig(url, creds[demo.StandaloneAccount])), copts)
+	if err != nil {
+		return nil, fmt.Errorf("demo account %s: %w", demo.StandaloneAccount, err)
+	}
+	out = append(out, a)
 	return out, nil
 }
 

@@ -92,7 +92,7 @@ func TestLiveScanDeniedMFADevicesOnlyAffectsHardwareRule(t *testing.T) {
 		switch f.RuleID {
 		case "iam-root-no-hardware-mfa":
 			want = finding.StatusUnknown
-		case "org-root-access-not-centralized":
+		case "org-root-access-not-centralized", "iam-root-credentials-present":
 			want = finding.StatusNotApplicable
 		}
 		if f.Status != want {

@@ -38,6 +38,15 @@ type scanOptions struct {
 	region            string
 	reportTimeout     time.Duration
 	cloudtrail        []string
+	org               bool
+	roleName          string
+	roleARNTemplate   string
+	externalID        string
+	sessionName       string
+	accounts          []string
+	excludeAccounts   []string
+	concurrency       int
+	accountTimeout    time.Duration
 }
 
 func newScanCommand(app *App) *cobra.Command {
@@ -51,6 +60,12 @@ ambiguous.
 
 Evidence comes from:
   (nothing)                   the live account your AWS credentials land in
+  --org                       every account of the organization your credentials
+                              manage: ListAccounts, then in each ACTIVE account
+                              AssumeRole (--role-name or --role-arn-template) and
+                              the same collection; with centralized root access,
+                              an AssumeRoot audit session reads each member root
+                              user's password, keys, MFA devices and certificates
   --demo                      an embedded demo organization served by a fake AWS
                               on a loopback port (no credentials needed)
   --credential-report FILE    a saved IAM credential report: the CSV, or the JSON
@@ -78,6 +93,8 @@ Windows are written 15d, 2w, 36h or 90m. --window sets the default window; a
 window set for one rule in the --config file still applies to that rule.`,
 		Example: `  rootwatch scan --demo
   rootwatch scan --profile audit
+  rootwatch scan --org --profile management --role-name RootwatchAudit --external-id "$EXTERNAL_ID"
+  rootwatch scan --org --exclude-accounts 111122223333 --concurrency 32 --format json -o org.json
   rootwatch scan --demo --format json --output findings.json
   rootwatch scan --credential-report report.csv --as-of 2026-03-01T12:00:00Z --window 30d
   aws iam get-credential-report > report.json && rootwatch scan --credential-report report.json
@@ -103,6 +120,15 @@ window set for one rule in the --config file still applies to that rule.`,
 	f.StringVar(&o.region, "region", "", "AWS region for STS and Organizations calls (default from config, else us-east-1)")
 	f.DurationVar(&o.reportTimeout, "report-timeout", 2*time.Minute, "how long to wait for IAM to generate a credential report")
 	f.StringArrayVar(&o.cloudtrail, "cloudtrail", nil, "CloudTrail evidence: a `PATH` (file or directory of logs, any shape, gzip or not) or s3://bucket/prefix; repeatable")
+	f.BoolVar(&o.org, "org", false, "scan every account of the organization (run from the management account or a delegated administrator)")
+	f.StringVar(&o.roleName, "role-name", "OrganizationAccountAccessRole", "with --org: the role to assume in each member account")
+	f.StringVar(&o.roleARNTemplate, "role-arn-template", "", "with --org: the role ARN to assume, with {account} (and {partition}), e.g. arn:aws:iam::{account}:role/RootwatchAudit")
+	f.StringVar(&o.externalID, "external-id", "", "with --org: the sts:ExternalId the member roles require")
+	f.StringVar(&o.sessionName, "session-name", "rootwatch", "with --org: the role session name (shows in the members' CloudTrail)")
+	f.StringSliceVar(&o.accounts, "accounts", nil, "with --org: scan only these account IDs (comma-separated or repeated)")
+	f.StringSliceVar(&o.excludeAccounts, "exclude-accounts", nil, "with --org: skip these account IDs (listed as skipped)")
+	f.IntVar(&o.concurrency, "concurrency", 64, "with --org: accounts scanned at once")
+	f.DurationVar(&o.accountTimeout, "account-timeout", 5*time.Minute, "with --org: give up on an account after this long (it is reported as failed)")
 	f.StringVar(&o.color, "color", "auto", "colour the table: auto (only on a terminal, honours NO_COLOR), always, never")
 	return cmd
 }
@@ -122,9 +148,15 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 	if len(o.credentialReports) > 0 {
 		modes++
 	}
+	if o.org {
+		modes++
+	}
 	switch {
 	case modes > 1:
-		return usageErr("--demo and --credential-report cannot be combined")
+		return usageErr("--demo, --credential-report and --org cannot be combined")
+	}
+	if err := o.validateOrg(); err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
 	}
 	if (o.account != "" || o.reportTime != "") && len(o.credentialReports) == 0 {
 		return usageErr("--account and --report-time go with --credential-report")
@@ -179,7 +211,7 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 	for _, p := range o.cloudtrail {
 		usesS3 = usesS3 || cloudtrail.IsS3(p)
 	}
-	if (o.profile != "" || o.region != "") && modes > 0 && !usesS3 {
+	if (o.profile != "" || o.region != "") && modes > 0 && !usesS3 && !o.org {
 		return usageErr("--profile and --region are for live scans and s3:// CloudTrail paths")
 	}
 	var accounts []*evidence.Account
@@ -190,6 +222,8 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 		if accounts, err = loadCredentialReports(app, o, now); err != nil {
 			err = &ExitError{Code: ExitUsage, Err: err}
 		}
+	case o.org:
+		accounts, err = collectOrg(ctx, app, o, settings)
 	default:
 		accounts, err = collectLive(ctx, app, o, settings)
 	}

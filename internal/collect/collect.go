@@ -79,6 +79,9 @@ type Options struct {
 	TrailLookback time.Duration
 	// LookupInterval spaces LookupEvents calls (AWS allows two a second).
 	LookupInterval time.Duration
+	// Organization, when set, is used instead of asking DescribeOrganization
+	// and ListOrganizationsFeatures (an org scan already knows it).
+	Organization *evidence.Organization
 }
 
 func (o Options) withDefaults() Options {
@@ -146,15 +149,17 @@ func Account(ctx context.Context, c Clients, opts Options) (*evidence.Account, e
 		return nil, err
 	}
 	a := &evidence.Account{ID: id.Account, Partition: id.Partition, CollectedAt: opts.Now().UTC()}
-	collectAll(ctx, c, opts, a)
+	CollectInto(ctx, c, opts, a)
 	if err := ctx.Err(); err != nil {
 		return a, fmt.Errorf("collection of account %s interrupted: %w", a.ID, err)
 	}
 	return a, nil
 }
 
-// collectAll fills every source; one source's failure never stops another.
-func collectAll(ctx context.Context, c Clients, opts Options, a *evidence.Account) {
+// CollectInto fills every source of an account whose identity is known;
+// one source's failure never stops another.
+func CollectInto(ctx context.Context, c Clients, opts Options, a *evidence.Account) {
+	opts = opts.withDefaults()
 	stamp := func(st evidence.SourceStatus) evidence.SourceStatus {
 		st.CollectedAt = opts.Now().UTC()
 		return st
@@ -171,9 +176,14 @@ func collectAll(ctx context.Context, c Clients, opts Options, a *evidence.Accoun
 	a.VirtualMFADevices = devices
 	a.SetSource(evidence.SourceVirtualMFA, stamp(st))
 
-	org, st := organization(ctx, c, a.ID)
-	a.Organization = org
-	a.SetSource(evidence.SourceOrganization, stamp(st))
+	if opts.Organization != nil {
+		a.Organization = opts.Organization
+		a.SetSource(evidence.SourceOrganization, stamp(evidence.SourceStatus{State: evidence.StateOK, Detail: "from the organization scan"}))
+	} else {
+		org, st := organization(ctx, c, a.ID)
+		a.Organization = org
+		a.SetSource(evidence.SourceOrganization, stamp(st))
+	}
 
 	if c.CloudTrail != nil {
 		ct, st := rootActivity(ctx, c.CloudTrail, opts, a.ID)
@@ -247,8 +257,12 @@ func virtualMFADevices(ctx context.Context, c IAMAPI) ([]evidence.VirtualMFADevi
 	return devices, evidence.SourceStatus{State: evidence.StateOK, Detail: fmt.Sprintf("%d assigned devices in %d pages", len(devices), pages)}
 }
 
-// organization finds the account's place in AWS Organizations: standalone,
+// Organization finds the account's place in AWS Organizations: standalone,
 // member, or management (or delegated administrator) with its features.
+func Organization(ctx context.Context, c Clients, account string) (*evidence.Organization, evidence.SourceStatus) {
+	return organization(ctx, c, account)
+}
+
 func organization(ctx context.Context, c Clients, account string) (*evidence.Organization, evidence.SourceStatus) {
 	ok := evidence.SourceStatus{State: evidence.StateOK}
 	out, err := c.Organizations.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})

@@ -73,3 +73,9 @@ func failed(op string, err error) evidence.SourceStatus {
 	}
 	return evidence.SourceStatus{State: state, Detail: describe(op, err)}
 }
+
+// Describe renders an API error with its operation, for details and reasons.
+func Describe(op string, err error) string { return describe(op, err) }
+
+// Failed turns an error into a denied or error source status.
+func Failed(op string, err error) evidence.SourceStatus { return failed(op, err) }

@@ -17,6 +17,7 @@ const (
 	SourceVirtualMFA       = "virtual_mfa_devices"
 	SourceOrganization     = "organization"
 	SourceCloudTrail       = "cloudtrail"
+	SourceRootCredentials  = "root_credentials"
 )
 
 // SourceState is the outcome of collecting one source.
@@ -60,11 +61,16 @@ const (
 
 // Organization is what is known of the account's AWS Organization.
 type Organization struct {
-	Role                string   `json:"role"`
-	ID                  string   `json:"id,omitempty"`
-	ManagementAccountID string   `json:"management_account_id,omitempty"`
-	EnabledFeatures     []string `json:"enabled_features,omitempty"`
+	Role                string `json:"role"`
+	ID                  string `json:"id,omitempty"`
+	ManagementAccountID string `json:"management_account_id,omitempty"`
+	// EnabledFeatures is nil when unknown (a member account cannot read
+	// them), empty when none are enabled.
+	EnabledFeatures []string `json:"enabled_features,omitempty"`
 }
+
+// FeaturesKnown reports whether the organization's features were read.
+func (o *Organization) FeaturesKnown() bool { return o.EnabledFeatures != nil }
 
 // Org feature names (IAM ListOrganizationsFeatures).
 const (
@@ -100,6 +106,29 @@ type Account struct {
 	VirtualMFADevices []VirtualMFADevice
 	Organization      *Organization
 	CloudTrail        *CloudTrail
+	RootCredentials   *RootCredentials
+}
+
+// RootCredentials is what an AssumeRoot session with the
+// IAMAuditRootUserCredentials task policy reads of a member's root user.
+type RootCredentials struct {
+	Password        bool
+	PasswordCreated time.Time
+	AccessKeys      []RootCredential
+	MFADevices      []RootCredential
+	Certificates    []RootCredential
+}
+
+// RootCredential is one access key, MFA device or signing certificate.
+type RootCredential struct {
+	ID      string
+	Status  string // Active or Inactive; empty for MFA devices
+	Created time.Time
+}
+
+// Any reports whether the root user has any credential at all.
+func (r *RootCredentials) Any() bool {
+	return r.Password || len(r.AccessKeys) > 0 || len(r.Certificates) > 0
 }
 
 // CloudTrail is the root activity read for an account.

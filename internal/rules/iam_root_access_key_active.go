@@ -18,10 +18,11 @@ func accessKeyActive() Rule {
 		Eval: func(in Input) []Result {
 			return evalActiveCredential(in, credentialKind{
 				noun: "access key", summaryKey: evidence.SummaryAccessKeysPresent,
-				active: func(r *evidence.Row, i int) evidence.BoolValue { return r.AccessKeys[i].Active },
-				col:    func(n int) string { return evidence.KeyCol(n, "active") },
-				rotCol: func(n int) string { return evidence.KeyCol(n, "last_rotated") },
-				rot:    func(r *evidence.Row, i int) evidence.TimeValue { return r.AccessKeys[i].LastRotated },
+				audited: func(rc *evidence.RootCredentials) []evidence.RootCredential { return rc.AccessKeys },
+				active:  func(r *evidence.Row, i int) evidence.BoolValue { return r.AccessKeys[i].Active },
+				col:     func(n int) string { return evidence.KeyCol(n, "active") },
+				rotCol:  func(n int) string { return evidence.KeyCol(n, "last_rotated") },
+				rot:     func(r *evidence.Row, i int) evidence.TimeValue { return r.AccessKeys[i].LastRotated },
 			})
 		},
 	}
@@ -31,6 +32,7 @@ func accessKeyActive() Rule {
 // certificates) so that both rules share one judgement.
 type credentialKind struct {
 	noun       string
+	audited    func(*evidence.RootCredentials) []evidence.RootCredential
 	summaryKey string
 	active     func(*evidence.Row, int) evidence.BoolValue
 	col        func(n int) string
@@ -43,6 +45,20 @@ type credentialKind struct {
 // that shows no credential of this kind at all; otherwise it is unknown.
 func evalActiveCredential(in Input, k credentialKind) []Result {
 	need := "whether the root user has an active " + k.noun
+	if rc := auditedRoot(in.Account); rc != nil {
+		// Read live in an AssumeRoot audit session: authoritative.
+		ev := rootCredsEvidence(rc)
+		var active []string
+		for _, c := range k.audited(rc) {
+			if strings.EqualFold(c.Status, "Active") {
+				active = append(active, fmt.Sprintf("%s %s (created %s)", k.noun, c.ID, fmtTime(c.Created)))
+			}
+		}
+		if len(active) > 0 {
+			return one(Result{Status: finding.StatusFail, Evidence: ev, Message: fmt.Sprintf("The root user has an active %s: %s (AssumeRoot audit).", k.noun, strings.Join(active, "; "))})
+		}
+		return one(Result{Status: finding.StatusPass, Evidence: ev, Message: fmt.Sprintf("The root user has no active %s (AssumeRoot audit).", k.noun)})
+	}
 	present, havePresent := summaryValue(in.Account, k.summaryKey)
 	row, stop := rootRow(in, need)
 

@@ -16,9 +16,38 @@ func activePassword() Rule {
 		Sources:    []string{evidence.SourceCredentialReport, evidence.SourceCloudTrail},
 		UsesWindow: true,
 		Eval: func(in Input) []Result {
-			return one(withSignins(in, passwordFromReport(in)))
+			return one(withSignins(in, withAudit(in, passwordFromReport(in))))
 		},
 	}
+}
+
+// withAudit lets an AssumeRoot audit settle the question the report could
+// not: a root user without a password has no password to use. A recent use
+// the report recorded still fails: it happened, even if the password has
+// since been deleted.
+func withAudit(in Input, r Result) Result {
+	rc := auditedRoot(in.Account)
+	if rc == nil {
+		return r
+	}
+	if r.Evidence == nil {
+		r.Evidence = map[string]any{}
+	}
+	r.Evidence["root_password"] = rc.Password
+	if rc.Password {
+		if !rc.PasswordCreated.IsZero() {
+			r.Evidence["root_password_created"] = fmtTime(rc.PasswordCreated)
+			r.Message += fmt.Sprintf(" The root user has a password, created %s (AssumeRoot audit).", fmtTime(rc.PasswordCreated))
+		}
+		return r
+	}
+	if r.Status == finding.StatusFail {
+		r.Message += " The password has since been removed (AssumeRoot audit: GetLoginProfile found none)."
+		return r
+	}
+	r.Status = finding.StatusPass
+	r.Message = "The root user has no password (AssumeRoot audit: GetLoginProfile found none)." + " (The credential report alone: " + r.Message + ")"
+	return r
 }
 
 // withSignins joins CloudTrail to the report's verdict: the successful root

@@ -15,10 +15,11 @@ func signingCertActive() Rule {
 		Eval: func(in Input) []Result {
 			return evalActiveCredential(in, credentialKind{
 				noun: "signing certificate", summaryKey: evidence.SummarySigningCertsPresent,
-				active: func(r *evidence.Row, i int) evidence.BoolValue { return r.Certs[i].Active },
-				col:    func(n int) string { return evidence.CertCol(n, "active") },
-				rotCol: func(n int) string { return evidence.CertCol(n, "last_rotated") },
-				rot:    func(r *evidence.Row, i int) evidence.TimeValue { return r.Certs[i].LastRotated },
+				audited: func(rc *evidence.RootCredentials) []evidence.RootCredential { return rc.Certificates },
+				active:  func(r *evidence.Row, i int) evidence.BoolValue { return r.Certs[i].Active },
+				col:     func(n int) string { return evidence.CertCol(n, "active") },
+				rotCol:  func(n int) string { return evidence.CertCol(n, "last_rotated") },
+				rot:     func(r *evidence.Row, i int) evidence.TimeValue { return r.Certs[i].LastRotated },
 			})
 		},
 	}

@@ -61,6 +61,9 @@ func noMFA() Rule {
 		Category: "identity",
 		Sources:  []string{evidence.SourceCredentialReport, evidence.SourceAccountSummary},
 		Eval: func(in Input) []Result {
+			if r := noCredentialsToProtect(in); r != nil {
+				return one(*r)
+			}
 			m := rootMFA(in, "root MFA")
 			if m.stop != nil {
 				return one(*m.stop)
@@ -99,6 +102,9 @@ func noHardwareMFA() Rule {
 // MFA with the device list read and no root virtual device passes (the
 // device is hardware); MFA without a device list is unknown.
 func evalNoHardwareMFA(in Input) []Result {
+	if r := noCredentialsToProtect(in); r != nil {
+		return one(*r)
+	}
 	m := rootMFA(in, "root hardware MFA")
 	if m.stop != nil {
 		return one(*m.stop)
@@ -129,4 +135,17 @@ func evalNoHardwareMFA(in Input) []Result {
 	}
 	return one(Result{Status: finding.StatusPass, Evidence: ev,
 		Message: fmt.Sprintf("The root user has MFA and no virtual MFA device is assigned to it, so its MFA is hardware (%s).", m.text)})
+}
+
+// noCredentialsToProtect: under centralized root access, a member root user
+// whose audit shows no password, keys or certificates cannot sign in and
+// cannot recover a password, so MFA is neither possible nor necessary (CIS
+// says as much).
+func noCredentialsToProtect(in Input) *Result {
+	rc := auditedRoot(in.Account)
+	if rc == nil || rc.Any() {
+		return nil
+	}
+	return &Result{Status: finding.StatusNotApplicable, Evidence: rootCredsEvidence(rc),
+		Message: "Under centralized root access the member root user has no password, access keys or signing certificates (AssumeRoot audit), so root MFA is neither possible nor necessary."}
 }

@@ -68,6 +68,7 @@ func Catalog() []Rule {
 		failedLogins(),
 		apiActivity(),
 		orgRootAccessNotCentralized(),
+		rootCredentialsPresent(),
 	}
 }
 

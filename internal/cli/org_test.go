@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/rootwatch/rootwatch/internal/finding"
+)
+
+const orgWorld = `
+list_accounts_page_size: 3
+list_accounts_empty_first: true
+accounts:
+  - id: "900000000000"
+    name: management
+    access_keys: [AKIAORGMANAGEMENT001]
+    root: {password_last_used: no_information, mfa: hardware}
+    report: {existing: 1h}
+    organization: {id: o-orgtest0001, management_account: "900000000000", features: [RootCredentialsManagement, RootSessions]}
+  - id: "900000000001"
+    name: no-root-credentials
+    root: {password_enabled: "false", password_last_used: N/A, no_password: true}
+    report: {existing: 1h}
+    organization: {id: o-orgtest0001, management_account: "900000000000"}
+  - id: "900000000002"
+    name: root-still-has-password-and-key
+    root: {password_last_used: -40d, mfa: virtual, access_keys: [{active: true, last_rotated: -300d}]}
+    report: {existing: 1h}
+    organization: {id: o-orgtest0001, management_account: "900000000000"}
+  - id: "900000000003"
+    name: role-not-assumable
+    organization: {id: o-orgtest0001, management_account: "900000000000"}
+    faults: [{op: AssumeRole, code: AccessDenied, status: 403, message: "not authorized to perform sts:AssumeRole"}]
+  - id: "900000000004"
+    name: suspended
+    state: SUSPENDED
+    organization: {id: o-orgtest0001, management_account: "900000000000"}
+  - id: "900000000005"
+    name: hangs
+    report: {existing: 1h}
+    organization: {id: o-orgtest0001, management_account: "900000000000"}
+    faults: [{op: GetAccountSummary, hang: true}]
+  - id: "900000000006"
+    name: mfa-list-denied
+    root: {no_password: true, password_last_used: N/A, password_enabled: "false"}
+    report: {existing: 1h}
+    organization: {id: o-orgtest0001, management_account: "900000000000"}
+    faults: [{op: ListVirtualMFADevices, code: AccessDenied, status: 403}]
+  - id: "900000000007"
+    name: assume-root-denied
+    report: {existing: 1h}
+    organization: {id: o-orgtest0001, management_account: "900000000000"}
+    faults: [{op: AssumeRoot, code: AccessDenied, status: 403}]
+  - id: "900000000008"
+    name: excluded
+    organization: {id: o-orgtest0001, management_account: "900000000000"}
+  - id: "800000000000"
+    name: other-organization
+    organization: {id: o-other000001, management_account: "800000000000"}
+`
+
+func TestOrgScanEveryOutcome(t *testing.T) {
+	w := strings.Replace(orgWorld, "AKIAORGMANAGEMENT001", "AKIALIVE000000000001", 1)
+	r := runLive(t, w, "scan", "--org", "--exclude-accounts", "900000000008", "--account-timeout", "2s", "-f", "json")
+	if r.code != ExitFindings {
+		t.Fatalf("exit %d (%v)\n%s", r.code, r.err, r.stderr)
+	}
+	run := decodeRun(t, r.stdout)
+	status := map[string]finding.Account{}
+	for _, a := range run.Accounts {
+		status[a.AccountID] = a
+	}
+	want := map[string]struct {
+		st  finding.AccountStatus
+		msg string
+	}{
+		"900000000000": {finding.AccountAssessed, ""},
+		"900000000001": {finding.AccountAssessed, ""},
+		"900000000002": {finding.AccountAssessed, ""},
+		"900000000003": {finding.AccountFailed, "role not assumable: AssumeRole arn:aws:iam::900000000003:role/OrganizationAccountAccessRole: AccessDenied"},
+		"900000000004": {finding.AccountSkipped, "account state SUSPENDED"},
+		"900000000005": {finding.AccountFailed, "timed out after 2s"},
+		"900000000006": {finding.AccountPartial, ""},
+		"900000000007": {finding.AccountPartial, ""},
+		"900000000008": {finding.AccountSkipped, "excluded by --exclude-accounts"},
+	}
+	if len(run.Accounts) != len(want) {
+		t.Errorf("accounts %d, want %d: %+v", len(run.Accounts), len(want), run.Accounts)
+	}
+	for id, w := range want {
+		a, ok := status[id]
+		if !ok {
+			t.Errorf("account %s missing from the output", id)
+			continue
+		}
+		if a.Status != w.st || !strings.Contains(a.Error, w.msg) {
+			t.Errorf("%s: %s %q, want %s %q", id, a.Status, a.Error, w.st, w.msg)
+		}
+	}
+	checks := []struct {
+		account, rule string
+		want          finding.Status
+	}{
+		{"900000000000", "org-root-access-not-centralized", finding.StatusPass},
+		{"900000000000", "iam-root-credentials-present", finding.StatusNotApplicable},
+		{"900000000001", "iam-root-credentials-present", finding.StatusPass},
+		{"900000000001", "iam-root-no-mfa", finding.StatusNotApplicable},
+		{"900000000001", "iam-root-active-password", finding.StatusPass},
+		{"900000000002", "iam-root-credentials-present", finding.StatusFail},
+		{"900000000002", "iam-root-access-key-active", finding.StatusFail},
+		{"900000000002", "org-root-access-not-centralized", finding.StatusNotApplicable},
+		{"900000000003", "iam-root-active-password", finding.StatusUnknown},
+		{"900000000006", "iam-root-no-hardware-mfa", finding.StatusNotApplicable},
+		{"900000000007", "iam-root-credentials-present", finding.StatusUnknown},
+	}
+	for _, c := range checks {
+		if got := statusOf(run, c.account, c.rule); got != c.want {
+			t.Errorf("%s %s = %s, want %s", c.account, c.rule, got, c.want)
+		}
+	}
+	// Nothing passes without evidence: the account whose role could not be
+	// assumed has none; the one that timed out keeps its credential report
+	// (read before the hang) but nothing that needed the calls after it.
+	needsLater := map[string]bool{"iam-root-no-mfa": true, "iam-root-no-hardware-mfa": true, "iam-root-console-login": true,
+		"iam-root-login-without-mfa": true, "iam-root-failed-logins": true, "iam-root-api-activity": true}
+	for _, f := range run.Findings {
+		if f.Status == finding.StatusPass && (f.AccountID == "900000000003" || (f.AccountID == "900000000005" && needsLater[f.RuleID])) {
+			t.Errorf("%s %s passed without its evidence: %s", f.AccountID, f.RuleID, f.Message)
+		}
+		if f.AccountID == "900000000004" || f.AccountID == "900000000008" {
+			t.Errorf("a skipped account has findings: %+v", f)
+		}
+	}
+}
+
+func TestOrgScanNotManagement(t *testing.T) {
+	w := strings.Replace(orgWorld, "AKIAORGMANAGEMENT001", "AKIAUNUSED0000000001", 1)
+	w = strings.Replace(w, "    name: no-root-credentials\n", "    name: no-root-credentials\n    access_keys: [AKIALIVE000000000001]\n", 1)
+	r := runLive(t, w, "scan", "--org")
+	if r.code != ExitUsage || !strings.Contains(Message(r.err), "ListAccounts") || !strings.Contains(Message(r.err), "management account or a delegated administrator") {
+		t.Errorf("exit %d: %s", r.code, Message(r.err))
+	}
+	for _, args := range [][]string{
+		{"scan", "--org", "--accounts", "12"},
+		{"scan", "--exclude-accounts", "900000000001"},
+		{"scan", "--org", "--role-arn-template", "arn:aws:iam::123456789012:role/x"},
+		{"scan", "--org", "--demo"},
+		{"scan", "--org", "--concurrency", "0"},
+	} {
+		if r := runLive(t, w, args...); r.code != ExitUsage {
+			t.Errorf("%v: exit %d", args, r.code)
+		}
+	}
+}

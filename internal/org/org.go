@@ -1,0 +1,283 @@
+// Package org scans every account of an AWS Organization: it lists the
+// accounts, assumes a role in each (bounded concurrency, a deadline per
+// account), collects the same evidence as a single-account scan, and, when
+// the organization centralizes root access, reads each member's root
+// credentials through an AssumeRoot audit session. Every listed account
+// comes back, assessed, partial, failed or skipped, with the reason.
+package org
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/rootwatch/rootwatch/internal/collect"
+	"github.com/rootwatch/rootwatch/internal/evidence"
+)
+
+// DefaultRoleName is the role Organizations creates in accounts it creates.
+const DefaultRoleName = "OrganizationAccountAccessRole"
+
+// Options tune an organization scan.
+type Options struct {
+	RoleName        string // default OrganizationAccountAccessRole
+	RoleARNTemplate string // e.g. arn:aws:iam::{account}:role/Audit; overrides RoleName
+	ExternalID      string
+	SessionName     string // default "rootwatch"
+	Include         map[string]bool
+	Exclude         map[string]bool
+	Concurrency     int           // default 64
+	AccountTimeout  time.Duration // default 5m
+	Collect         collect.Options
+	// Progress is called after each account (from one goroutine at a time).
+	Progress func(Progress)
+}
+
+// Progress counts accounts as the scan goes.
+type Progress struct{ Done, Failed, Total int }
+
+// ListAccountsAPI and the other narrow interfaces keep fakes small.
+type ListAccountsAPI interface {
+	ListAccounts(context.Context, *organizations.ListAccountsInput, ...func(*organizations.Options)) (*organizations.ListAccountsOutput, error)
+}
+
+// RoleARN renders the role to assume in an account.
+func (o Options) RoleARN(partition, account string) string {
+	if o.RoleARNTemplate != "" {
+		return strings.NewReplacer("{account}", account, "{partition}", partition).Replace(o.RoleARNTemplate)
+	}
+	name := o.RoleName
+	if name == "" {
+		name = DefaultRoleName
+	}
+	return fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, name)
+}
+
+// ValidateTemplate checks a --role-arn-template.
+func ValidateTemplate(t string) error {
+	if !strings.Contains(t, "{account}") {
+		return errors.New("--role-arn-template must contain {account}, e.g. arn:aws:iam::{account}:role/RootwatchAudit")
+	}
+	if !strings.HasPrefix(t, "arn:") || !strings.Contains(t, ":role/") {
+		return fmt.Errorf("--role-arn-template %q is not a role ARN", t)
+	}
+	return nil
+}
+
+// Listed is an account as ListAccounts returned it.
+type Listed struct {
+	ID, Name, State string
+}
+
+// ListAll reads every page of ListAccounts. A page may be empty while more
+// follow: only a missing NextToken ends the list.
+func ListAll(ctx context.Context, c ListAccountsAPI) ([]Listed, error) {
+	var out []Listed
+	var token *string
+	seen := map[string]bool{}
+	for {
+		page, err := c.ListAccounts(ctx, &organizations.ListAccountsInput{MaxResults: aws.Int32(20), NextToken: token})
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range page.Accounts {
+			state := string(a.State)
+			if state == "" {
+				state = string(a.Status) // Status retires in 2026; State is preferred
+			}
+			out = append(out, Listed{ID: aws.ToString(a.Id), Name: aws.ToString(a.Name), State: state})
+		}
+		if page.NextToken == nil || *page.NextToken == "" {
+			return out, nil
+		}
+		if seen[*page.NextToken] {
+			return nil, fmt.Errorf("ListAccounts returned the same NextToken twice (%q)", *page.NextToken)
+		}
+		seen[*page.NextToken] = true
+		token = page.NextToken
+	}
+}
+
+// Scan scans the organization that base's credentials manage.
+func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account, error) {
+	if o.Concurrency <= 0 {
+		o.Concurrency = 64
+	}
+	if o.AccountTimeout <= 0 {
+		o.AccountTimeout = 5 * time.Minute
+	}
+	if o.SessionName == "" {
+		o.SessionName = "rootwatch"
+	}
+	mgmt := collect.NewClients(base)
+	stsc := sts.NewFromConfig(base)
+	orgc := organizations.NewFromConfig(base)
+	id, err := collect.WhoAmI(ctx, mgmt.STS)
+	if err != nil {
+		return nil, err
+	}
+	desc, err := orgc.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if err != nil {
+		return nil, fmt.Errorf("DescribeOrganization as %s: %w (an organization scan runs from the management account or a delegated administrator)", id.ARN, err)
+	}
+	listed, err := ListAll(ctx, orgc)
+	if err != nil {
+		return nil, fmt.Errorf("ListAccounts as %s: %w (an organization scan needs organizations:ListAccounts in the management account or a delegated administrator)", id.ARN, err)
+	}
+	orgEv, orgSt := collect.Organization(ctx, mgmt, id.Account)
+	var orgID, mgmtID string
+	if desc.Organization != nil {
+		orgID, mgmtID = aws.ToString(desc.Organization.Id), aws.ToString(desc.Organization.MasterAccountId)
+	}
+	var features []string // nil: unknown
+	if orgEv != nil && orgEv.Role == evidence.OrgRoleManagement {
+		features = orgEv.EnabledFeatures
+	}
+	centralized := contains(features, evidence.FeatureRootCredentialsManagement)
+
+	var accounts []*evidence.Account
+	var jobs []*evidence.Account
+	for _, l := range listed {
+		a := &evidence.Account{ID: l.ID, Partition: id.Partition, Name: l.Name}
+		switch {
+		case l.State != string(orgtypes.AccountStateActive):
+			a.Skipped = "account state " + l.State
+		case o.Exclude[l.ID]:
+			a.Skipped = "excluded by --exclude-accounts"
+		case len(o.Include) > 0 && !o.Include[l.ID]:
+			a.Skipped = "not selected by --accounts"
+		default:
+			jobs = append(jobs, a)
+		}
+		accounts = append(accounts, a)
+	}
+	for want := range o.Include {
+		found := false
+		for _, l := range listed {
+			found = found || l.ID == want
+		}
+		if !found {
+			accounts = append(accounts, &evidence.Account{ID: want, Partition: id.Partition, Error: "asked for with --accounts, but ListAccounts does not list it in " + orgID})
+		}
+	}
+
+	var mu sync.Mutex
+	prog := Progress{Total: len(jobs)}
+	next := make(chan *evidence.Account)
+	var wg sync.WaitGroup
+	for w := 0; w < min(o.Concurrency, max(len(jobs), 1)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for a := range next {
+				actx, cancel := context.WithTimeout(ctx, o.AccountTimeout)
+				scanAccount(actx, base, stsc, o, id, a, member(a.ID, id.Account, orgEv, orgSt, orgID, mgmtID, features), centralized && a.ID != mgmtID)
+				if errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+					a.Error = strings.TrimPrefix(a.Error+"; ", "; ") + fmt.Sprintf("timed out after %s (--account-timeout); sources read before are kept", o.AccountTimeout)
+				}
+				cancel()
+				mu.Lock()
+				prog.Done++
+				if a.Error != "" {
+					prog.Failed++
+				}
+				if o.Progress != nil {
+					o.Progress(prog)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, a := range jobs {
+		select {
+		case next <- a:
+		case <-ctx.Done():
+			if a.Error == "" && len(a.Sources) == 0 {
+				a.Error = "not scanned: " + ctx.Err().Error()
+			}
+		}
+	}
+	close(next)
+	wg.Wait()
+	sort.Slice(accounts, func(i, j int) bool { return accounts[i].ID < accounts[j].ID })
+	return accounts, nil
+}
+
+// member gives an account its organization evidence from what the
+// management account read, saving each account two calls.
+func member(account, caller string, orgEv *evidence.Organization, orgSt evidence.SourceStatus, orgID, mgmtID string, features []string) func() (*evidence.Organization, evidence.SourceStatus) {
+	return func() (*evidence.Organization, evidence.SourceStatus) {
+		if account == caller {
+			return orgEv, orgSt
+		}
+		ev := &evidence.Organization{Role: evidence.OrgRoleMember, ID: orgID, ManagementAccountID: mgmtID}
+		if account == mgmtID {
+			ev.Role = evidence.OrgRoleManagement
+		}
+		if features != nil {
+			ev.EnabledFeatures = append([]string{}, features...)
+		}
+		return ev, evidence.SourceStatus{State: evidence.StateOK, Detail: "from the organization scan"}
+	}
+}
+
+func scanAccount(ctx context.Context, base aws.Config, stsc *sts.Client, o Options, caller collect.Identity, a *evidence.Account,
+	orgOf func() (*evidence.Organization, evidence.SourceStatus), audit bool) {
+	cfg := base
+	if a.ID != caller.Account {
+		arn := o.RoleARN(caller.Partition, a.ID)
+		in := &sts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String(o.SessionName), DurationSeconds: aws.Int32(3600)}
+		if o.ExternalID != "" {
+			in.ExternalId = aws.String(o.ExternalID)
+		}
+		out, err := stsc.AssumeRole(ctx, in)
+		if err != nil {
+			a.Error = "role not assumable: " + collect.Describe("AssumeRole "+arn, err)
+			return
+		}
+		cfg = base.Copy()
+		cr := out.Credentials
+		cfg.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(
+			aws.ToString(cr.AccessKeyId), aws.ToString(cr.SecretAccessKey), aws.ToString(cr.SessionToken)))
+	}
+	// The organization evidence is the management account's knowledge; when
+	// even that failed, the caller's own collection asks again and records why.
+	orgEv, _ := orgOf()
+	opts := o.Collect
+	opts.Organization = orgEv
+	a.CollectedAt = time.Now().UTC()
+	if opts.Now != nil {
+		a.CollectedAt = opts.Now().UTC()
+	}
+	collect.CollectInto(ctx, collect.NewClients(cfg), opts, a)
+	if audit {
+		iamc, err := collect.OpenRootAudit(ctx, stsc, base, a.ID)
+		if err != nil {
+			st := collect.Failed("AssumeRoot "+collect.AuditTaskPolicy, err)
+			a.SetSource(evidence.SourceRootCredentials, st)
+			return
+		}
+		rc, st := collect.RootCredentials(ctx, iamc)
+		a.RootCredentials = rc
+		a.SetSource(evidence.SourceRootCredentials, st)
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
