@@ -1,0 +1,109 @@
+package awsfake
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rootwatch/rootwatch/internal/testutil"
+)
+
+const cliOrgWorld = `
+list_accounts_page_size: 2
+list_accounts_empty_first: true
+accounts:
+  - id: "700000000000"
+    access_keys: [AKIACLIORG0000000001]
+    organization: {id: o-cliorg00001, management_account: "700000000000", features: [RootCredentialsManagement]}
+  - id: "700000000001"
+    root: {password_last_used: -3d, mfa: virtual, access_keys: [{active: true, last_rotated: -30d}], certs: [{active: false, last_rotated: -90d}]}
+    organization: {id: o-cliorg00001, management_account: "700000000000"}
+  - id: "700000000002"
+    state: SUSPENDED
+    root: {no_password: true, password_last_used: N/A}
+    organization: {id: o-cliorg00001, management_account: "700000000000"}
+  - id: "700000000003"
+    organization: {id: o-cliorg00001, management_account: "700000000000"}
+    roles: [AuditRole]
+`
+
+// TestAWSCLIOrganizationCalls checks the organization-scan calls with the
+// AWS CLI: pagination across an empty page, AssumeRole into members,
+// AssumeRoot and what its audit session may and may not do.
+func TestAWSCLIOrganizationCalls(t *testing.T) {
+	bin := testutil.RequireTool(t, "aws")
+	w, err := ParseWorld([]byte(cliOrgWorld), "cli org world")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(w, Options{Now: func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	url, err := srv.Listen(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := awsCLI{t: t, bin: bin, url: url, home: t.TempDir()}
+	const mgmt = "AKIACLIORG0000000001"
+
+	var list struct {
+		Accounts []struct{ Id, State, Status, Name string }
+	}
+	c.json(mgmt, &list, "organizations", "list-accounts")
+	if len(list.Accounts) != 4 || list.Accounts[2].State != "SUSPENDED" || list.Accounts[2].Status != "SUSPENDED" {
+		t.Errorf("list-accounts across an empty first page: %+v", list.Accounts)
+	}
+
+	var role struct {
+		Credentials     struct{ AccessKeyId, SecretAccessKey, SessionToken, Expiration string }
+		AssumedRoleUser struct{ Arn string }
+	}
+	c.json(mgmt, &role, "sts", "assume-role", "--role-arn", "arn:aws:iam::700000000001:role/OrganizationAccountAccessRole", "--role-session-name", "rootwatch")
+	if !strings.HasPrefix(role.Credentials.AccessKeyId, "ASIA") || role.Credentials.SessionToken == "" || role.AssumedRoleUser.Arn != "arn:aws:sts::700000000001:assumed-role/OrganizationAccountAccessRole/rootwatch" {
+		t.Errorf("assume-role: %+v", role)
+	}
+	var who struct{ Account string }
+	c.json(role.Credentials.AccessKeyId, &who, "sts", "get-caller-identity")
+	if who.Account != "700000000001" {
+		t.Errorf("the role's credentials land in %s", who.Account)
+	}
+	c.fails(mgmt, "AccessDenied", "sts", "assume-role", "--role-arn", "arn:aws:iam::700000000003:role/OrganizationAccountAccessRole", "--role-session-name", "rootwatch")
+
+	var root struct {
+		Credentials struct{ AccessKeyId string }
+	}
+	c.json(mgmt, &root, "sts", "assume-root", "--target-principal", "700000000001", "--task-policy-arn", "arn=arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials")
+	key := root.Credentials.AccessKeyId
+	var lp struct{ LoginProfile struct{ CreateDate string } }
+	c.json(key, &lp, "iam", "get-login-profile")
+	if lp.LoginProfile.CreateDate == "" {
+		t.Errorf("get-login-profile in the root session: %+v", lp)
+	}
+	var keys struct{ AccessKeyMetadata []struct{ AccessKeyId, Status string } }
+	c.json(key, &keys, "iam", "list-access-keys")
+	if len(keys.AccessKeyMetadata) != 1 || keys.AccessKeyMetadata[0].Status != "Active" {
+		t.Errorf("list-access-keys: %+v", keys)
+	}
+	var mfa struct{ MFADevices []struct{ SerialNumber string } }
+	c.json(key, &mfa, "iam", "list-mfa-devices")
+	if len(mfa.MFADevices) != 1 {
+		t.Errorf("list-mfa-devices: %+v", mfa)
+	}
+	var certs struct{ Certificates []struct{ CertificateId, Status string } }
+	c.json(key, &certs, "iam", "list-signing-certificates")
+	if len(certs.Certificates) != 1 || certs.Certificates[0].Status != "Inactive" {
+		t.Errorf("list-signing-certificates: %+v", certs)
+	}
+	// The audit task policy denies the credential report.
+	c.fails(key, "AccessDenied", "iam", "generate-credential-report")
+	// A root without a password: NoSuchEntity.
+	c.json(mgmt, &root, "sts", "assume-root", "--target-principal", "700000000002", "--task-policy-arn", "arn=arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials")
+	c.fails(root.Credentials.AccessKeyId, "NoSuchEntity", "iam", "get-login-profile")
+	// Not a task policy; and the management account cannot target itself.
+	c.fails(mgmt, "ValidationError", "sts", "assume-root", "--target-principal", "700000000001", "--task-policy-arn", "arn=arn:aws:iam::aws:policy/AdministratorAccess")
+	c.fails(mgmt, "AccessDenied", "sts", "assume-root", "--target-principal", "700000000000", "--task-policy-arn", "arn=arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials")
+}
