@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -38,6 +39,8 @@ func run() error {
 	deny := flag.Float64("deny-rate", 0, "with --generate: fraction of member accounts whose role cannot be assumed")
 	throttle := flag.Float64("throttle-rate", 0, "with --generate: fraction of member accounts that throttle in bursts")
 	hang := flag.Float64("hang-rate", 0, "with --generate: fraction of member accounts with a call that hangs")
+	statsOut := flag.String("stats-out", "", "on shutdown, write call counts (per operation and per account) to this JSON `FILE`")
+	faultsOut := flag.String("faults-out", "", "with --generate: write each account's injected fault to this JSON `FILE`")
 	flag.Parse()
 
 	host, _, err := net.SplitHostPort(*listen)
@@ -53,8 +56,14 @@ func run() error {
 		if *features != "" {
 			feats = strings.Split(*features, ",")
 		}
-		w, _ = awsfake.GenerateWorld(awsfake.GenOptions{Accounts: *generate, Seed: *seed, Latency: *latency, ReportPolls: *polls,
+		var faults map[string]string
+		w, faults = awsfake.GenerateWorld(awsfake.GenOptions{Accounts: *generate, Seed: *seed, Latency: *latency, ReportPolls: *polls,
 			Features: feats, DenyRate: *deny, ThrottleRate: *throttle, HangRate: *hang})
+		if *faultsOut != "" {
+			if err := writeJSON(*faultsOut, faults); err != nil {
+				return err
+			}
+		}
 		fmt.Printf("management account %s, access key %s\n", awsfake.GenManagementAccount, awsfake.GenManagementKey)
 	} else if *worldPath == "" {
 		w, err = awsfake.ParseWorld(demo.World(), "demo world")
@@ -81,5 +90,17 @@ func run() error {
 		}
 	}
 	<-ctx.Done()
+	if *statsOut != "" {
+		byOp, byAccount := srv.CallCounts()
+		return writeJSON(*statsOut, map[string]any{"by_operation": byOp, "by_account": byAccount})
+	}
 	return nil
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
 }

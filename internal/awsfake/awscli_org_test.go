@@ -83,17 +83,23 @@ func TestAWSCLIOrganizationCalls(t *testing.T) {
 	if lp.LoginProfile.CreateDate == "" {
 		t.Errorf("get-login-profile in the root session: %+v", lp)
 	}
-	var keys struct{ AccessKeyMetadata []struct{ AccessKeyId, Status string } }
+	var keys struct {
+		AccessKeyMetadata []struct{ AccessKeyId, Status string }
+	}
 	c.json(key, &keys, "iam", "list-access-keys")
 	if len(keys.AccessKeyMetadata) != 1 || keys.AccessKeyMetadata[0].Status != "Active" {
 		t.Errorf("list-access-keys: %+v", keys)
 	}
-	var mfa struct{ MFADevices []struct{ SerialNumber string } }
+	var mfa struct {
+		MFADevices []struct{ SerialNumber string }
+	}
 	c.json(key, &mfa, "iam", "list-mfa-devices")
 	if len(mfa.MFADevices) != 1 {
 		t.Errorf("list-mfa-devices: %+v", mfa)
 	}
-	var certs struct{ Certificates []struct{ CertificateId, Status string } }
+	var certs struct {
+		Certificates []struct{ CertificateId, Status string }
+	}
 	c.json(key, &certs, "iam", "list-signing-certificates")
 	if len(certs.Certificates) != 1 || certs.Certificates[0].Status != "Inactive" {
 		t.Errorf("list-signing-certificates: %+v", certs)

@@ -104,6 +104,19 @@ func (s *Server) Calls(account, op string) int {
 	return s.calls[account+"/"+op]
 }
 
+// CallCounts returns the number of calls per operation and per account.
+func (s *Server) CallCounts() (byOp map[string]int, byAccount map[string]int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	byOp, byAccount = map[string]int{}, map[string]int{}
+	for k, n := range s.calls {
+		acct, op, _ := strings.Cut(k, "/")
+		byOp[op] += n
+		byAccount[acct] += n
+	}
+	return byOp, byAccount
+}
+
 // Listen serves on addr (use "127.0.0.1:0" for a free loopback port) until
 // ctx ends. It returns the base URL.
 func (s *Server) Listen(ctx context.Context, addr string) (string, error) {

@@ -92,10 +92,10 @@ func (o Options) withDefaults() Options {
 		o.ReportTimeout = 2 * time.Minute
 	}
 	if o.PollInterval <= 0 {
-		o.PollInterval = 2 * time.Second
+		o.PollInterval = time.Second
 	}
 	if o.PollMax <= 0 {
-		o.PollMax = 15 * time.Second
+		o.PollMax = 10 * time.Second
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -164,9 +164,20 @@ func CollectInto(ctx context.Context, c Clients, opts Options, a *evidence.Accou
 		st.CollectedAt = opts.Now().UTC()
 		return st
 	}
-	rep, st := CredentialReport(ctx, c.IAM, opts)
-	a.CredentialReport = rep
-	a.SetSource(evidence.SourceCredentialReport, stamp(st))
+	// The report may take several polls to generate: collect the other
+	// sources while it does, so the waits overlap the calls.
+	var rep *evidence.CredentialReport
+	var repSt evidence.SourceStatus
+	reportDone := make(chan struct{})
+	go func() {
+		defer close(reportDone)
+		rep, repSt = CredentialReport(ctx, c.IAM, opts)
+	}()
+	defer func() {
+		<-reportDone
+		a.CredentialReport = rep
+		a.SetSource(evidence.SourceCredentialReport, stamp(repSt))
+	}()
 
 	summary, st := accountSummary(ctx, c.IAM)
 	a.AccountSummary = summary

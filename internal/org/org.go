@@ -28,6 +28,11 @@ import (
 // DefaultRoleName is the role Organizations creates in accounts it creates.
 const DefaultRoleName = "OrganizationAccountAccessRole"
 
+// DefaultConcurrency is how many accounts are scanned at once. An account in
+// flight mostly waits (on its credential report, on latency), so this is
+// well above the number of cores; each account's own API limits are its own.
+const DefaultConcurrency = 128
+
 // Options tune an organization scan.
 type Options struct {
 	RoleName        string // default OrganizationAccountAccessRole
@@ -36,7 +41,7 @@ type Options struct {
 	SessionName     string // default "rootwatch"
 	Include         map[string]bool
 	Exclude         map[string]bool
-	Concurrency     int           // default 64
+	Concurrency     int           // default 128: accounts in flight mostly wait on reports
 	AccountTimeout  time.Duration // default 5m
 	Collect         collect.Options
 	// Progress is called after each account (from one goroutine at a time).
@@ -111,7 +116,7 @@ func ListAll(ctx context.Context, c ListAccountsAPI) ([]Listed, error) {
 // Scan scans the organization that base's credentials manage.
 func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account, error) {
 	if o.Concurrency <= 0 {
-		o.Concurrency = 64
+		o.Concurrency = DefaultConcurrency
 	}
 	if o.AccountTimeout <= 0 {
 		o.AccountTimeout = 5 * time.Minute
@@ -259,17 +264,28 @@ func scanAccount(ctx context.Context, base aws.Config, stsc *sts.Client, o Optio
 	if opts.Now != nil {
 		a.CollectedAt = opts.Now().UTC()
 	}
-	collect.CollectInto(ctx, collect.NewClients(cfg), opts, a)
-	if audit {
-		iamc, err := collect.OpenRootAudit(ctx, stsc, base, a.ID)
-		if err != nil {
-			st := collect.Failed("AssumeRoot "+collect.AuditTaskPolicy, err)
-			a.SetSource(evidence.SourceRootCredentials, st)
+	// The AssumeRoot audit runs beside the collection, whose credential
+	// report usually spends seconds generating.
+	var rc *evidence.RootCredentials
+	var rcSt evidence.SourceStatus
+	auditDone := make(chan struct{})
+	go func() {
+		defer close(auditDone)
+		if !audit {
 			return
 		}
-		rc, st := collect.RootCredentials(ctx, iamc)
+		iamc, err := collect.OpenRootAudit(ctx, stsc, base, a.ID)
+		if err != nil {
+			rcSt = collect.Failed("AssumeRoot "+collect.AuditTaskPolicy, err)
+			return
+		}
+		rc, rcSt = collect.RootCredentials(ctx, iamc)
+	}()
+	collect.CollectInto(ctx, collect.NewClients(cfg), opts, a)
+	<-auditDone
+	if audit {
 		a.RootCredentials = rc
-		a.SetSource(evidence.SourceRootCredentials, st)
+		a.SetSource(evidence.SourceRootCredentials, rcSt)
 	}
 }
 

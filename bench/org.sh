@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Benchmark `rootwatch scan --org` on the fake AWS: N generated accounts
+# (default 1000), LATENCY on every call (default 100ms), credential reports
+# that take a few polls, centralized root access on (AssumeRoot audits).
+#   1. rootwatch with its default concurrency, every account;
+#   2. rootwatch --concurrency 1 on SAMPLE accounts (default 10), on a fresh
+#      fake, to extrapolate the one-by-one cost;
+#   3. a fault run: 5% of roles denied, 10% of accounts throttling in bursts,
+#      1% with a call that hangs: every account must come back with the
+#      status its fault calls for, and nothing may pass without evidence.
+# Usage: bench/org.sh [N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-1000}
+latency=${LATENCY:-100ms}
+sample=${SAMPLE:-10}
+out=bench/out
+mkdir -p "$out"
+tmp=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
+command -v jq >/dev/null || { echo "jq is required" >&2; exit 1; }
+
+go build -o "$out/rootwatch" ./cmd/rootwatch
+go build -o "$out/awsfake" ./cmd/awsfake
+
+fake_pid=
+start_fake() { # $1: stats file; then extra flags
+  local stats=$1; shift
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$out/awsfake" --generate "$n" --latency "$latency" --report-polls 2 --features RootCredentialsManagement --seed 1 \
+    --listen "127.0.0.1:$port" --stats-out "$stats" "$@" > "$tmp/awsfake.log" 2>&1 &
+  fake_pid=$!
+  for _ in $(seq 100); do grep -q serving "$tmp/awsfake.log" && return; sleep 0.1; done
+  echo "awsfake did not start" >&2; cat "$tmp/awsfake.log" >&2; exit 1
+}
+stop_fake() { kill -TERM "$fake_pid"; wait "$fake_pid" || true; }
+scan() { # rootwatch scan --org against the running fake; extra flags follow
+  env -i PATH="$PATH" HOME="$tmp" AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL="http://127.0.0.1:$port" \
+    AWS_ACCESS_KEY_ID=AKIAGENMANAGEMENT000 AWS_SECRET_ACCESS_KEY=fake AWS_REGION=us-east-1 \
+    /usr/bin/time -f "%e %M" -o "$tmp/time" "$out/rootwatch" scan --org --format json "$@" || true
+}
+
+# 1. Default concurrency, every account.
+start_fake "$out/org-stats.json"
+scan --output "$out/org.json"
+stop_fake
+wall=$(tail -1 "$tmp/time" | cut -d" " -f1); rss=$(( $(tail -1 "$tmp/time" | cut -d" " -f2) / 1024 ))
+accounts=$(jq '.accounts | length' "$out/org.json")
+assessed=$(jq '[.accounts[] | select(.status == "assessed")] | length' "$out/org.json")
+calls=$(jq '[.by_account[]] | add' "$out/org-stats.json")
+mgmt_calls=$(jq '.by_account["100000000000"]' "$out/org-stats.json")
+per_account=$(awk -v c="$calls" -v m="$mgmt_calls" -v n="$n" 'BEGIN { printf "%.1f", (c - m) / (n - 1) }')
+ops=$(jq -r '.by_operation | to_entries | sort_by(-.value) | map("\(.key) \(.value)") | join(", ")' "$out/org-stats.json")
+
+# 2. One by one, on a sample, with fresh reports to generate.
+ids=$(seq -f "1%011g" 1 "$sample" | paste -sd, -)
+start_fake "$tmp/one-stats.json"
+scan --concurrency 1 --accounts "$ids" --output "$tmp/one.json"
+stop_fake
+one=$(tail -1 "$tmp/time" | cut -d" " -f1)
+one_n=$(jq '[.accounts[] | select(.status != "skipped")] | length' "$tmp/one.json")
+extrapolated=$(awk -v t="$one" -v s="$one_n" -v n="$n" 'BEGIN { printf "%.0f", t / s * n }')
+speedup=$(awk -v e="$extrapolated" -v w="$wall" 'BEGIN { printf "%.0f", e / w }')
+
+# 3. Faults.
+start_fake "$tmp/fault-stats.json" --deny-rate 0.05 --throttle-rate 0.10 --hang-rate 0.01 --faults-out "$out/faults.json"
+scan --account-timeout 20s --output "$out/org-faults.json"
+stop_fake
+fwall=$(tail -1 "$tmp/time" | cut -d" " -f1)
+faccounts=$(jq '.accounts | length' "$out/org-faults.json")
+# Every denied role and every hang must be a failed account saying why.
+wrong=$(jq -rn --slurpfile run "$out/org-faults.json" --slurpfile faults "$out/faults.json" '
+  ($run[0].accounts | map({(.account_id): .}) | add) as $acc
+  | [$faults[0] | to_entries[] | . as $f | $acc[$f.key] as $a
+     | select(
+         ($f.value == "deny" and ($a.status != "failed" or ($a.error | test("role not assumable") | not))) or
+         ($f.value == "hang" and ($a.status != "failed" or ($a.error | test("timed out") | not))))
+     | "\($f.key) \($f.value): \($a.status) \($a.error)"] | join("; ")')
+# Accounts with no evidence at all must have no passing finding.
+blind_passes=$(jq '[.accounts[] | select([.sources[] | select(.state == "ok")] | length == 0) | .account_id] as $blind
+  | [.findings[] | select(.status == "pass" and (.account_id | IN($blind[])))] | length' "$out/org-faults.json")
+fstatus=$(jq -r '[.accounts[].status] | group_by(.) | map("\(.[0]) \(length)") | join(", ")' "$out/org-faults.json")
+denied=$(jq '[.[] | select(. == "deny")] | length' "$out/faults.json")
+hung=$(jq '[.[] | select(. == "hang")] | length' "$out/faults.json")
+throttled=$(jq '[.[] | select(. == "throttle")] | length' "$out/faults.json")
+
+cat <<REPORT | tee "$out/org-results.md"
+$n accounts on the fake, $latency on every call, reports needing 2 polls after STARTED, centralized root access on; $(nproc) cores.
+
+| run | accounts | wall (s) | notes |
+|---|---|---|---|
+| rootwatch scan --org (default concurrency) | $accounts ($assessed assessed) | $wall | peak RSS $rss MiB |
+| rootwatch --concurrency 1, $one_n accounts | $one_n | $one | extrapolated to $n: ${extrapolated} s |
+
+Speed-up over one by one: ${speedup}×. API calls per member account: $per_account (all: $ops).
+
+Fault run ($denied roles denied, $throttled throttling, $hung hanging; --account-timeout 20s): $faccounts accounts in the output ($fstatus), wall $fwall s.
+Accounts whose status does not match their fault: ${wrong:-none}. Passing findings in accounts with no evidence: $blind_passes.
+REPORT
+[ "$accounts" -eq "$n" ] && [ "$faccounts" -eq "$n" ] && [ -z "$wrong" ] && [ "$blind_passes" -eq 0 ] || { echo "org benchmark checks failed" >&2; exit 1; }
