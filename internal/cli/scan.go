@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -31,8 +32,9 @@ type scanOptions struct {
 	window            string
 	maxReportAge      string
 	configFile        string
-	format            string
-	output            string
+	formats           []string
+	outputs           []string
+	outputDir         string
 	failOn            string
 	color             string
 	profile           string
@@ -97,6 +99,8 @@ window set for one rule in the --config file still applies to that rule.`,
   rootwatch scan --org --profile management --role-name RootwatchAudit --external-id "$EXTERNAL_ID"
   rootwatch scan --org --exclude-accounts 111122223333 --concurrency 32 --format json -o org.json
   rootwatch scan --demo --format json --output findings.json
+  rootwatch scan --demo -f sarif -o rootwatch.sarif -f html -o report.html
+  rootwatch scan --demo -f json -f sarif -f csv -f junit -f markdown -f html --output-dir out/
   rootwatch scan --credential-report report.csv --as-of 2026-03-01T12:00:00Z --window 30d
   aws iam get-credential-report > report.json && rootwatch scan --credential-report report.json
   rootwatch scan --credential-report report.csv --config rootwatch.yaml --fail-on high`,
@@ -114,8 +118,9 @@ window set for one rule in the --config file still applies to that rule.`,
 	f.StringVar(&o.window, "window", "", "default window for recent use, e.g. 15d, 36h (default from config: 15d)")
 	f.StringVar(&o.maxReportAge, "max-report-age", "", "oldest credential report that can support a pass, e.g. 4h (default 4h)")
 	f.StringVar(&o.configFile, "config", "", "YAML `FILE` with per-rule windows, severities, disabled rules and suppressions")
-	f.StringVarP(&o.format, "format", "f", "table", "output format: "+strings.Join(report.Formats(), ", "))
-	f.StringVarP(&o.output, "output", "o", "", "write the output to `FILE` instead of standard output")
+	f.StringArrayVarP(&o.formats, "format", "f", []string{"table"}, "output `FORMAT`: "+strings.Join(report.Formats(), ", ")+"; repeatable")
+	f.StringArrayVarP(&o.outputs, "output", "o", nil, "write to `FILE` instead of standard output; repeat to pair with each --format in order")
+	f.StringVar(&o.outputDir, "output-dir", "", "write every --format into `DIR` as rootwatch.<ext> (txt, json, csv, junit.xml, md, sarif, html)")
 	f.StringVar(&o.failOn, "fail-on", "info", "exit 1 when a failing finding has this severity or worse: critical, high, medium, low, info, or none")
 	f.StringVar(&o.profile, "profile", "", "AWS shared config `PROFILE` for a live scan (default: AWS_PROFILE or the default chain)")
 	f.StringVar(&o.region, "region", "", "AWS region for STS and Organizations calls (default from config, else us-east-1)")
@@ -176,7 +181,7 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	w, err := report.New(o.format, report.Options{Color: useColor(app, o)})
+	outs, err := planOutputs(app, o)
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
@@ -244,8 +249,10 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 
 	findings := engine.Evaluate(accounts, settings.Enabled(catalog), settings, asOf)
 	run := engine.BuildRun(finding.Tool{Name: "rootwatch", Version: app.Version}, accounts, findings, config.Describe(settings), asOf, now)
-	if err := writeRun(app, w, &run, o.output); err != nil {
-		return err
+	for _, out := range outs {
+		if err := writeRun(app, out.writer, &run, out.path); err != nil {
+			return err
+		}
 	}
 	return verdictExit(&run, failOn)
 }
@@ -264,14 +271,64 @@ func parseFailOn(s string) (int, error) {
 	return sev.Rank(), nil
 }
 
-func useColor(app *App, o *scanOptions) bool {
+// output is one writer and where it writes ("" is standard output).
+type output struct {
+	writer report.Writer
+	path   string
+}
+
+// planOutputs pairs formats with destinations: one format to standard
+// output, formats paired in order with --output files, or every format
+// into --output-dir with its default name.
+func planOutputs(app *App, o *scanOptions) ([]output, error) {
+	meta, err := report.CatalogMeta()
+	if err != nil {
+		return nil, err
+	}
+	var paths []string
+	switch {
+	case o.outputDir != "" && len(o.outputs) > 0:
+		return nil, fmt.Errorf("--output and --output-dir cannot be combined")
+	case o.outputDir != "":
+		if st, err := os.Stat(o.outputDir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("--output-dir %s is not a directory", o.outputDir)
+		}
+		for _, f := range o.formats {
+			paths = append(paths, filepath.Join(o.outputDir, "rootwatch."+report.Extension(f)))
+		}
+	case len(o.outputs) == len(o.formats):
+		paths = o.outputs
+	case len(o.outputs) == 0 && len(o.formats) == 1:
+		paths = []string{""}
+	case len(o.outputs) == 0:
+		return nil, fmt.Errorf("%d formats but no --output: give one --output per --format, or --output-dir", len(o.formats))
+	default:
+		return nil, fmt.Errorf("%d --format and %d --output: give one --output per --format, in the same order", len(o.formats), len(o.outputs))
+	}
+	seen := map[string]bool{}
+	var outs []output
+	for i, f := range o.formats {
+		if paths[i] != "" && seen[paths[i]] {
+			return nil, fmt.Errorf("two outputs write to %s", paths[i])
+		}
+		seen[paths[i]] = true
+		w, err := report.New(f, report.Options{Color: useColor(app, o, paths[i]), Meta: meta})
+		if err != nil {
+			return nil, err
+		}
+		outs = append(outs, output{writer: w, path: paths[i]})
+	}
+	return outs, nil
+}
+
+func useColor(app *App, o *scanOptions, path string) bool {
 	switch o.color {
 	case "always":
 		return true
 	case "never":
 		return false
 	}
-	return o.output == "" && app.Getenv("NO_COLOR") == "" && app.IsTerminal(app.Stdout)
+	return path == "" && app.Getenv("NO_COLOR") == "" && app.IsTerminal(app.Stdout)
 }
 
 func writeRun(app *App, w report.Writer, run *finding.Run, path string) error {

@@ -17,11 +17,27 @@ type Writer interface {
 }
 
 // Formats lists the names New accepts.
-func Formats() []string { return []string{"table", "json"} }
+func Formats() []string {
+	return []string{"table", "json", "csv", "junit", "markdown", "sarif", "html"}
+}
+
+// Extension is the file name ending --output-dir gives a format.
+func Extension(format string) string {
+	switch strings.ToLower(format) {
+	case "table":
+		return "txt"
+	case "junit":
+		return "junit.xml"
+	case "markdown":
+		return "md"
+	}
+	return strings.ToLower(format)
+}
 
 // Options tune writers that have a choice to make.
 type Options struct {
 	Color bool // ANSI colour in the table (only for a terminal)
+	Meta  Meta // the catalog, for formats that describe rules
 }
 
 // New returns the writer for a format name.
@@ -31,6 +47,16 @@ func New(format string, opts Options) (Writer, error) {
 		return Table{Color: opts.Color}, nil
 	case "json":
 		return JSON{}, nil
+	case "csv":
+		return CSV{}, nil
+	case "junit":
+		return JUnit{}, nil
+	case "markdown", "md":
+		return Markdown{Meta: opts.Meta}, nil
+	case "sarif":
+		return SARIF{Meta: opts.Meta}, nil
+	case "html":
+		return HTML{Meta: opts.Meta}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats(), ", "))
 }

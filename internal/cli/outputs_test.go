@@ -1,0 +1,162 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/testutil"
+)
+
+// hostileWorld puts attacker-influenced text where AWS data flows into
+// reports: CloudTrail user agents and source addresses of root sign-ins.
+const hostileWorld = `
+accounts:
+  - id: "210987654321"
+    access_keys: [AKIALIVE000000000001]
+    root: {password_last_used: -2d, mfa: virtual}
+    users: [{name: "<script>alert('user')</script>", password_last_used: -1d}]
+    report: {existing: 1h}
+    trail:
+      - {time: -2d, mfa: "No", ip: "<svg/onload=alert(1)>", user_agent: "<script>document.title='pwned'</script>"}
+      - {time: -3d, result: Failure, mfa: "No", user_agent: "\"><img src=x onerror=alert(document.domain)>"}
+      - {time: -3d, result: Failure, mfa: "No", user_agent: "=HYPERLINK(\"http://evil.example\",\"x\")"}
+      - {time: -3d, result: Failure, mfa: "No", user_agent: "+cmd|' /C calc'!A0"}
+`
+
+// TestHTMLReportInChromium loads a report built from hostile input in a
+// real browser and checks, from the DOM Chromium built, that nothing was
+// injected and that the counts shown are the JSON's.
+func TestHTMLReportInChromium(t *testing.T) {
+	chromium := testutil.RequireTool(t, "chromium")
+	dir := t.TempDir()
+	htmlPath, jsonPath := filepath.Join(dir, "report.html"), filepath.Join(dir, "run.json")
+	r := runLive(t, hostileWorld, "scan", "-f", "html", "-o", htmlPath, "-f", "json", "-o", jsonPath)
+	if r.code == ExitUsage {
+		t.Fatalf("scan: %v", r.err)
+	}
+	data, _ := os.ReadFile(jsonPath)
+	run := decodeRun(t, string(data))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	browser := func(args ...string) string {
+		base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+			"--disable-component-update", "--disable-sync", "--user-data-dir=" + t.TempDir(), "--window-size=1400,2400"}
+		out, err := exec.CommandContext(ctx, chromium, append(base, args...)...).Output()
+		if err != nil {
+			t.Fatalf("chromium %v: %v", args, err)
+		}
+		return string(out)
+	}
+	dom := browser("--dump-dom", "file://"+htmlPath)
+	for _, bad := range []string{"<script", "<img", "<svg", "pwned</title>"} {
+		if strings.Contains(dom, bad) {
+			t.Errorf("the DOM contains %q: injected markup was interpreted", bad)
+		}
+	}
+	if !strings.Contains(dom, "&lt;script&gt;document.title='pwned'&lt;/script&gt;") {
+		t.Error("the hostile user agent should be shown as text")
+	}
+	count := func(id string) int {
+		m := regexp.MustCompile(`id="` + id + `" data-count="(\d+)"`).FindStringSubmatch(dom)
+		if m == nil {
+			t.Fatalf("no %s in the DOM", id)
+		}
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	for _, st := range finding.Statuses() {
+		if got := count("count-" + string(st)); got != run.Summary.Count(st) {
+			t.Errorf("%s shown %d, JSON says %d", st, got, run.Summary.Count(st))
+		}
+	}
+	if rows := strings.Count(dom, " finding\" data-status="); rows != len(run.Findings) {
+		t.Errorf("%d finding rows shown, JSON has %d", rows, len(run.Findings))
+	}
+	shot := filepath.Join(os.TempDir(), "rootwatch-report-hostile.png")
+	browser("--screenshot="+shot, "file://"+htmlPath)
+	if st, err := os.Stat(shot); err != nil || st.Size() < 10000 {
+		t.Errorf("screenshot %s: %v", shot, err)
+	}
+	t.Logf("screenshot: %s", shot)
+
+	html := string(mustRead(t, htmlPath))
+	if !strings.Contains(dom, `http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'sha256-`) {
+		t.Error("no strict Content-Security-Policy")
+	}
+	for _, ext := range []string{"<link", "<script", "src=\"http", "@import", "url("} {
+		if strings.Contains(html, ext) {
+			t.Errorf("the report is not self-contained: it has %q", ext)
+		}
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// multitool finds Microsoft's SARIF Multitool: on PATH, or where .ci/run
+// installs it.
+func multitool(t *testing.T) string {
+	local := filepath.Join(testutil.RepoRoot(), ".ci", "tools", "node_modules", ".bin", "sarif-multitool")
+	if _, err := os.Stat(local); err == nil {
+		return local
+	}
+	return testutil.RequireTool(t, "sarif-multitool")
+}
+
+// TestSARIFValidatesWithMultitool runs `sarif-multitool validate`, which
+// checks the file against the SARIF 2.1.0 JSON schema and Microsoft's
+// validation rules, and requires that it reports no error.
+func TestSARIFValidatesWithMultitool(t *testing.T) {
+	tool := multitool(t)
+	dir := t.TempDir()
+	sarif := filepath.Join(dir, "rootwatch.sarif")
+	r := runLive(t, hostileWorld, "scan", "-f", "sarif", "-o", sarif)
+	if r.code == ExitUsage {
+		t.Fatal(r.err)
+	}
+	demo := filepath.Join(dir, "demo.sarif")
+	runCLI(t, nil, "scan", "--demo", "--as-of", "2026-03-01T00:00:00Z", "-f", "sarif", "-o", demo)
+	for _, f := range []string{sarif, demo} {
+		out := f + ".validation.sarif"
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		cmd := exec.CommandContext(ctx, tool, "validate", f, "-o", out, "--level", "Error", "Warning", "Note")
+		b, err := cmd.CombinedOutput()
+		cancel()
+		if err != nil {
+			t.Fatalf("sarif-multitool validate %s: %v\n%s", f, err, b)
+		}
+		var log struct {
+			Runs []struct {
+				Results []struct {
+					RuleID  string         `json:"ruleId"`
+					Level   string         `json:"level"`
+					Message map[string]any `json:"message"`
+				} `json:"results"`
+			} `json:"runs"`
+		}
+		if err := json.Unmarshal(mustRead(t, out), &log); err != nil {
+			t.Fatal(err)
+		}
+		for _, res := range log.Runs[0].Results {
+			if res.Level == "error" {
+				t.Errorf("%s: %s %v", filepath.Base(f), res.RuleID, res.Message)
+			}
+		}
+	}
+}

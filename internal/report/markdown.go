@@ -1,0 +1,65 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/rootwatch/rootwatch/internal/finding"
+)
+
+// Markdown writes a summary for a pull-request comment. Text from AWS is
+// escaped so that it cannot open links, images, HTML or table cells.
+type Markdown struct{ Meta Meta }
+
+var mdEscaper = strings.NewReplacer(
+	`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "<", "&lt;", ">", "&gt;", "|", `\|`,
+	"#", `\#`, "!", `\!`, "\n", " ", "\r", " ", "&", "&amp;",
+)
+
+// EscapeMarkdown makes untrusted text inert inside Markdown and tables.
+func EscapeMarkdown(s string) string { return mdEscaper.Replace(Sanitize(s)) }
+
+func (m Markdown) Write(w io.Writer, run *finding.Run) error {
+	bw := bufio.NewWriter(w)
+	s := run.Summary
+	fmt.Fprintf(bw, "## rootwatch: %d failing, %d unknown, %d error\n\n", s.Fail, s.Unknown, s.Error)
+	fmt.Fprintf(bw, "As of %s, window %s, %d accounts.\n\n", run.AsOf.Format("2006-01-02 15:04 MST"), EscapeMarkdown(run.Settings["window"]), len(run.Accounts))
+	fmt.Fprintln(bw, "| status | findings |")
+	fmt.Fprintln(bw, "|---|---|")
+	for _, st := range finding.Statuses() {
+		fmt.Fprintf(bw, "| %s | %d |\n", st, s.Count(st))
+	}
+	var problems []finding.Account
+	for _, a := range run.Accounts {
+		if a.Status != finding.AccountAssessed {
+			problems = append(problems, a)
+		}
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(bw, "\n### Accounts not fully assessed\n\n| account | status | reason |\n|---|---|---|\n")
+		for _, a := range problems {
+			fmt.Fprintf(bw, "| %s | %s | %s |\n", EscapeMarkdown(a.AccountID), a.Status, EscapeMarkdown(a.Error))
+		}
+	}
+	wrote := false
+	for _, f := range run.Findings {
+		if f.Status != finding.StatusFail && f.Status != finding.StatusUnknown && f.Status != finding.StatusError {
+			continue
+		}
+		if !wrote {
+			fmt.Fprintf(bw, "\n### Findings to act on\n\n| severity | status | account | rule | message |\n|---|---|---|---|---|\n")
+			wrote = true
+		}
+		rule := EscapeMarkdown(f.RuleID)
+		if _, ok := m.Meta.Rule(f.RuleID); ok {
+			rule = fmt.Sprintf("[%s](%s)", rule, RulePageURL(f.RuleID))
+		}
+		fmt.Fprintf(bw, "| %s | %s | %s | %s | %s |\n", f.Severity, f.Status, EscapeMarkdown(f.AccountID), rule, EscapeMarkdown(f.Message))
+	}
+	if !wrote {
+		fmt.Fprintln(bw, "\nNothing failing, unknown or in error.")
+	}
+	return bw.Flush()
+}
