@@ -33,17 +33,9 @@ accounts:
 // AssumeRoot and what its audit session may and may not do.
 func TestAWSCLIOrganizationCalls(t *testing.T) {
 	bin := testutil.RequireTool(t, "aws")
-	w, err := ParseWorld([]byte(cliOrgWorld), "cli org world")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := New(w, Options{Now: func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	url, err := srv.Listen(ctx, "127.0.0.1:0")
+	_, url, err := Serve(ctx, []byte(cliOrgWorld), "cli org world", Options{Now: func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }})
 	if err != nil {
 		t.Fatal(err)
 	}

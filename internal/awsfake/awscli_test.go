@@ -93,18 +93,10 @@ func (c awsCLI) fails(key, code string, args ...string) {
 // whose botocore parsers are the reference for the wire format.
 func TestAWSCLIConformance(t *testing.T) {
 	bin := testutil.RequireTool(t, "aws")
-	w, err := ParseWorld([]byte(cliWorld), "cli world")
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	srv, err := New(w, Options{Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	url, err := srv.Listen(ctx, "127.0.0.1:0")
+	srv, url, err := Serve(ctx, []byte(cliWorld), "cli world", Options{Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}

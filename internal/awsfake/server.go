@@ -362,3 +362,21 @@ func (s *Server) writeJSONError(w http.ResponseWriter, status int, code, msg str
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"__type": code, "message": msg, "Message": msg})
 }
+
+// Serve parses a world, starts the fake on a free loopback port until ctx
+// ends, and returns its URL: the one-call start tests and the demo use.
+func Serve(ctx context.Context, worldYAML []byte, name string, opts Options) (*Server, string, error) {
+	w, err := ParseWorld(worldYAML, name)
+	if err != nil {
+		return nil, "", err
+	}
+	srv, err := New(w, opts)
+	if err != nil {
+		return nil, "", err
+	}
+	url, err := srv.Listen(ctx, "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	return srv, url, nil
+}

@@ -75,18 +75,10 @@ func collectLive(ctx context.Context, app *App, o *scanOptions, settings engine.
 // accounts through the same live collection path, with the fake's clock and
 // the collector's both set to the as-of time.
 func collectDemo(ctx context.Context, settings engine.Settings, asOf time.Time) ([]*evidence.Account, error) {
-	w, err := awsfake.ParseWorld(demo.World(), "demo world")
-	if err != nil {
-		return nil, err
-	}
 	clock := func() time.Time { return asOf }
-	srv, err := awsfake.New(w, awsfake.Options{Now: clock})
-	if err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	url, err := srv.Listen(ctx, "127.0.0.1:0")
+	_, url, err := awsfake.Serve(ctx, demo.World(), "demo world", awsfake.Options{Now: clock})
 	if err != nil {
 		return nil, fmt.Errorf("start the demo's fake AWS: %w", err)
 	}

@@ -28,17 +28,9 @@ func runWith(t *testing.T, loader AWSConfigLoader, args ...string) result {
 // fake AWS serving world.
 func runLive(t *testing.T, world string, args ...string) result {
 	t.Helper()
-	w, err := awsfake.ParseWorld([]byte(world), t.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := awsfake.New(w, awsfake.Options{Now: func() time.Time { return testNow }})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	url, err := srv.Listen(ctx, "127.0.0.1:0")
+	_, url, err := awsfake.Serve(ctx, []byte(world), t.Name(), awsfake.Options{Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)
 	}

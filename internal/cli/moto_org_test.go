@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -66,17 +64,10 @@ func TestMotoOrgScan(t *testing.T) {
 		}
 	}
 
-	cmd := exec.CommandContext(ctx, bin, "scan", "--org", "--format", "json", "--report-timeout", "30s")
-	cmd.Env = testutil.CleanAWSEnv(t.TempDir(), "AWS_ENDPOINT_URL="+url, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_REGION=us-east-1")
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	if _, ok := err.(*exec.ExitError); err != nil && !ok {
-		t.Fatal(err)
-	}
-	run := decodeRun(t, out.String())
+	stdout, stderr, _ := testutil.RunAgainst(t, ctx, bin, url, "scan", "--org", "--format", "json", "--report-timeout", "30s")
+	run := decodeRun(t, stdout)
 	if len(run.Accounts) != 4 {
-		t.Fatalf("accounts %d, want the management account and 3 members; stderr %s", len(run.Accounts), errb.String())
+		t.Fatalf("accounts %d, want the management account and 3 members; stderr %s", len(run.Accounts), stderr)
 	}
 	for i, m := range members {
 		var acct *finding.Account

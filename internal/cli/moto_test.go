@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -50,21 +48,11 @@ func TestMotoLiveScan(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd := exec.CommandContext(ctx, bin, "scan", "--format", "json", "--report-timeout", "30s")
-	cmd.Env = testutil.CleanAWSEnv(t.TempDir(), "AWS_ENDPOINT_URL="+url, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_REGION=us-east-1")
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err = cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
+	stdout, stderr, code := testutil.RunAgainst(t, ctx, bin, url, "scan", "--format", "json", "--report-timeout", "30s")
 	if code != ExitFindings {
-		t.Fatalf("exit %d, want 1 (moto's account has no root MFA)\nstderr: %s\nstdout: %s", code, errb.String(), out.String())
+		t.Fatalf("exit %d, want 1 (moto's account has no root MFA)\nstderr: %s\nstdout: %s", code, stderr, stdout)
 	}
-	run := decodeRun(t, out.String())
+	run := decodeRun(t, stdout)
 	if len(run.Accounts) != 1 || run.Accounts[0].AccountID != "123456789012" {
 		t.Fatalf("accounts %+v", run.Accounts)
 	}

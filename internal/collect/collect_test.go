@@ -16,17 +16,9 @@ var clockStart = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // serve starts the fake with a one-account world and returns clients for it.
 func serve(t *testing.T, worldYAML string, clock func() time.Time) (*awsfake.Server, Clients) {
 	t.Helper()
-	w, err := awsfake.ParseWorld([]byte(worldYAML), t.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := awsfake.New(w, awsfake.Options{Now: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	url, err := srv.Listen(ctx, "127.0.0.1:0")
+	srv, url, err := awsfake.Serve(ctx, []byte(worldYAML), t.Name(), awsfake.Options{Now: clock})
 	if err != nil {
 		t.Fatal(err)
 	}

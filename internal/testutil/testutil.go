@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -100,6 +101,25 @@ func BuildRootwatch(t testing.TB) string {
 		t.Fatalf("go build: %v\n%s", err, b)
 	}
 	return out
+}
+
+// RunAgainst runs a built binary with the default AWS credential chain
+// pointed at endpoint (AWS_ENDPOINT_URL) and static test credentials, and
+// returns its stdout, stderr and exit code.
+func RunAgainst(t testing.TB, ctx context.Context, bin, endpoint string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = CleanAWSEnv(t.TempDir(), "AWS_ENDPOINT_URL="+endpoint, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_REGION=us-east-1")
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %s: %v", bin, err)
+	}
+	return out.String(), errb.String(), code
 }
 
 // CleanAWSEnv returns an environment with no AWS settings of the user's: a
