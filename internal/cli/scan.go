@@ -50,6 +50,7 @@ type scanOptions struct {
 	excludeAccounts   []string
 	concurrency       int
 	accountTimeout    time.Duration
+	securityHub       bool
 }
 
 func newScanCommand(app *App) *cobra.Command {
@@ -135,6 +136,7 @@ window set for one rule in the --config file still applies to that rule.`,
 	f.StringSliceVar(&o.excludeAccounts, "exclude-accounts", nil, "with --org: skip these account IDs (listed as skipped)")
 	f.IntVar(&o.concurrency, "concurrency", org.DefaultConcurrency, "with --org: accounts scanned at once (most of an account's time is spent waiting)")
 	f.DurationVar(&o.accountTimeout, "account-timeout", 5*time.Minute, "with --org: give up on an account after this long (it is reported as failed)")
+	f.BoolVar(&o.securityHub, "securityhub", false, "also import the findings (ASFF) into AWS Security Hub in your account and --region, 100 per call")
 	f.StringVar(&o.color, "color", "auto", "colour the table: auto (only on a terminal, honours NO_COLOR), always, never")
 	return cmd
 }
@@ -217,7 +219,7 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 	for _, p := range o.cloudtrail {
 		usesS3 = usesS3 || cloudtrail.IsS3(p)
 	}
-	if (o.profile != "" || o.region != "") && modes > 0 && !usesS3 && !o.org {
+	if (o.profile != "" || o.region != "") && modes > 0 && !usesS3 && !o.org && !o.securityHub {
 		return usageErr("--profile and --region are for live scans and s3:// CloudTrail paths")
 	}
 	var accounts []*evidence.Account
@@ -251,6 +253,11 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 	run := engine.BuildRun(finding.Tool{Name: "rootwatch", Version: app.Version}, accounts, findings, config.Describe(settings), asOf, now)
 	for _, out := range outs {
 		if err := writeRun(app, out.writer, &run, out.path); err != nil {
+			return err
+		}
+	}
+	if o.securityHub {
+		if err := importSecurityHub(ctx, app, o, &run); err != nil {
 			return err
 		}
 	}

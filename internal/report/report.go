@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/rootwatch/rootwatch/internal/finding"
@@ -18,7 +19,7 @@ type Writer interface {
 
 // Formats lists the names New accepts.
 func Formats() []string {
-	return []string{"table", "json", "csv", "junit", "markdown", "sarif", "html"}
+	return []string{"table", "json", "csv", "junit", "markdown", "sarif", "html", "asff"}
 }
 
 // Extension is the file name ending --output-dir gives a format.
@@ -28,6 +29,8 @@ func Extension(format string) string {
 		return "txt"
 	case "junit":
 		return "junit.xml"
+	case "asff":
+		return "asff.json"
 	case "markdown":
 		return "md"
 	}
@@ -57,6 +60,8 @@ func New(format string, opts Options) (Writer, error) {
 		return SARIF{Meta: opts.Meta}, nil
 	case "html":
 		return HTML{Meta: opts.Meta}, nil
+	case "asff":
+		return ASFF{Meta: opts.Meta}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats(), ", "))
 }
@@ -104,4 +109,14 @@ func Sanitize(s string) string {
 func unsafeRune(r rune) bool {
 	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) ||
 		(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+}
+
+// sortedEvidenceKeys returns evidence keys in order, for stable output.
+func sortedEvidenceKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -55,3 +55,33 @@ func TestNewFormats(t *testing.T) {
 		t.Errorf("unknown format error: %v", err)
 	}
 }
+
+func TestASFFLimitsAndIDs(t *testing.T) {
+	long := strings.Repeat("x", 5000)
+	run := &finding.Run{AsOf: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), Findings: []finding.Finding{
+		{RuleID: "iam-root-no-mfa", Title: long, Status: finding.StatusFail, Severity: finding.SeverityCritical, AccountID: "111111111111",
+			Resource: "arn:aws-us-gov:iam::111111111111:root", Message: long, Fingerprint: "abc", Evidence: map[string]any{"k": long, "n": 3}},
+		{RuleID: "x", Status: finding.StatusNotApplicable, AccountID: "111111111111"},
+		{RuleID: "y", Status: finding.StatusUnknown, Severity: finding.SeverityLow, AccountID: "111111111111", Resource: "arn:aws:iam::111111111111:root", Fingerprint: "def", Evidence: map[string]any{}},
+	}}
+	recs := ASFF{Region: "us-gov-west-1"}.Findings(run)
+	if len(recs) != 2 {
+		t.Fatalf("records %d: not_applicable must be left out", len(recs))
+	}
+	r := recs[0]
+	if n := len([]rune(r["Title"].(string))); n != 256 {
+		t.Errorf("title length %d", n)
+	}
+	if n := len([]rune(r["Description"].(string))); n != 1024 {
+		t.Errorf("description length %d", n)
+	}
+	if v := r["ProductFields"].(map[string]string)["rootwatch/evidence/k"]; len([]rune(v)) != 2048 {
+		t.Errorf("product field length %d", len([]rune(v)))
+	}
+	if r["Id"] != "rootwatch/111111111111/iam-root-no-mfa/abc" || r["ProductArn"] != "arn:aws-us-gov:securityhub:us-gov-west-1:111111111111:product/111111111111/default" {
+		t.Errorf("id %v product %v", r["Id"], r["ProductArn"])
+	}
+	if recs[1]["Compliance"].(map[string]any)["Status"] != "NOT_AVAILABLE" {
+		t.Errorf("unknown maps to %v", recs[1]["Compliance"])
+	}
+}

@@ -1,0 +1,145 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rootwatch/rootwatch/internal/finding"
+)
+
+// ASFF writes findings in the AWS Security Finding Format for Security
+// Hub: every field within Security Hub's limits (truncated, never failing),
+// ids deterministic from rule, account and resource, so that re-imports
+// update findings instead of duplicating them.
+type ASFF struct {
+	Meta Meta
+	// Region and ProductAccount name the product ARN; ProductAccount is the
+	// account that imports (default: each finding's own).
+	Region, ProductAccount string
+}
+
+// ASFF field limits (Security Hub BatchImportFindings).
+const (
+	asffTitleMax        = 256
+	asffDescriptionMax  = 1024
+	asffRecommendMax    = 512
+	asffProductFieldMax = 2048
+	asffProductFieldsN  = 50
+)
+
+// Truncate shortens s to at most n characters, marking the cut with "…".
+func Truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+func asffSeverity(s finding.Severity) string {
+	switch s {
+	case finding.SeverityCritical:
+		return "CRITICAL"
+	case finding.SeverityHigh:
+		return "HIGH"
+	case finding.SeverityMedium:
+		return "MEDIUM"
+	case finding.SeverityLow:
+		return "LOW"
+	}
+	return "INFORMATIONAL"
+}
+
+// ASFFID is the deterministic finding id.
+func ASFFID(f finding.Finding) string {
+	return "rootwatch/" + f.AccountID + "/" + f.RuleID + "/" + f.Fingerprint
+}
+
+// Findings converts a run: not_applicable findings are left out (nothing to
+// record); pass, fail, suppressed, unknown and error map to compliance
+// PASSED, FAILED, FAILED (workflow SUPPRESSED), NOT_AVAILABLE.
+func (a ASFF) Findings(run *finding.Run) []map[string]any {
+	region := a.Region
+	if region == "" {
+		region = "us-east-1"
+	}
+	stamp := run.AsOf.UTC().Format(time.RFC3339)
+	var out []map[string]any
+	for _, f := range run.Findings {
+		var compliance, workflow string
+		switch f.Status {
+		case finding.StatusPass:
+			compliance, workflow = "PASSED", "RESOLVED"
+		case finding.StatusFail:
+			compliance, workflow = "FAILED", "NEW"
+		case finding.StatusSuppressed:
+			compliance, workflow = "FAILED", "SUPPRESSED"
+		case finding.StatusUnknown, finding.StatusError:
+			compliance, workflow = "NOT_AVAILABLE", "NEW"
+		default:
+			continue
+		}
+		product := a.ProductAccount
+		if product == "" {
+			product = f.AccountID
+		}
+		partition := "aws"
+		if p := strings.SplitN(f.Resource, ":", 3); len(p) == 3 && p[0] == "arn" {
+			partition = p[1]
+		}
+		rec := map[string]any{
+			"SchemaVersion": "2018-10-08",
+			"Id":            ASFFID(f),
+			"ProductArn":    fmt.Sprintf("arn:%s:securityhub:%s:%s:product/%s/default", partition, region, product, product),
+			"GeneratorId":   "rootwatch/" + f.RuleID,
+			"AwsAccountId":  f.AccountID,
+			"Types":         []string{"Software and Configuration Checks/AWS Security Best Practices"},
+			"CreatedAt":     stamp,
+			"UpdatedAt":     stamp,
+			"Severity":      map[string]any{"Label": asffSeverity(f.Severity), "Original": string(f.Severity)},
+			"Title":         Truncate(f.Title, asffTitleMax),
+			"Description":   Truncate(f.Message, asffDescriptionMax),
+			"Resources":     []any{map[string]any{"Type": "AwsAccount", "Id": f.Resource, "Partition": partition, "Region": region}},
+			"Compliance":    map[string]any{"Status": compliance},
+			"Workflow":      map[string]any{"Status": workflow},
+			"RecordState":   "ACTIVE",
+			"ProductFields": a.productFields(f),
+		}
+		if m, ok := a.Meta.Rule(f.RuleID); ok {
+			rec["Remediation"] = map[string]any{"Recommendation": map[string]any{"Text": Truncate(m.Summary, asffRecommendMax), "Url": RulePageURL(f.RuleID)}}
+		}
+		out = append(out, rec)
+	}
+	return out
+}
+
+// productFields flattens the evidence into at most 50 string fields.
+func (a ASFF) productFields(f finding.Finding) map[string]string {
+	pf := map[string]string{"rootwatch/RuleId": f.RuleID, "rootwatch/Status": string(f.Status), "rootwatch/Fingerprint": f.Fingerprint}
+	for _, k := range sortedEvidenceKeys(f.Evidence) {
+		if len(pf) >= asffProductFieldsN {
+			break
+		}
+		v := f.Evidence[k]
+		s, ok := v.(string)
+		if !ok {
+			b, _ := json.Marshal(v)
+			s = string(b)
+		}
+		pf["rootwatch/evidence/"+Truncate(k, 100)] = Truncate(s, asffProductFieldMax)
+	}
+	return pf
+}
+
+func (a ASFF) Write(w io.Writer, run *finding.Run) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(map[string]any{"Findings": a.Findings(run)}); err != nil {
+		return fmt.Errorf("write asff: %w", err)
+	}
+	return nil
+}
