@@ -153,17 +153,22 @@ func runTrail(ctx context.Context, app *App, o *trailOptions, args []string) err
 	}
 	tl := report.NewTimeline(res)
 
-	w := app.Stdout
-	if o.output != "" {
+	if o.output == "" {
+		if err := report.WriteTimeline(app.Stdout, tl, o.format); err != nil {
+			return err
+		}
+	} else {
 		f, err := os.OpenFile(o.output, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 		if err != nil {
 			return &ExitError{Code: ExitUsage, Err: fmt.Errorf("open output: %w", err)}
 		}
-		defer f.Close()
-		w = f
-	}
-	if err := report.WriteTimeline(w, tl, o.format); err != nil {
-		return err
+		if err := report.WriteTimeline(f, tl, o.format); err != nil {
+			f.Close()
+			return fmt.Errorf("write %s: %w", o.output, err)
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("write %s: %w", o.output, err)
+		}
 	}
 	for _, s := range tl.Sources {
 		if s.Error != "" || s.Undecodable > 0 {
