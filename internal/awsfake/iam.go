@@ -212,12 +212,23 @@ func (s *Server) pollReport(st *acctState) error {
 	return nil
 }
 
-func (s *Server) generateReport(w http.ResponseWriter, req request) {
+// lockAndPoll takes s.mu and counts one poll of the account's report
+// generation. On success it returns true with s.mu still held, for the
+// caller to read the report state and unlock; on failure it has unlocked
+// and written the error.
+func (s *Server) lockAndPoll(w http.ResponseWriter, st *acctState) bool {
 	s.mu.Lock()
-	st := req.acct
 	if err := s.pollReport(st); err != nil {
 		s.mu.Unlock()
 		s.writeQueryError(w, iamNS, http.StatusInternalServerError, "ServiceFailure", err.Error())
+		return false
+	}
+	return true
+}
+
+func (s *Server) generateReport(w http.ResponseWriter, req request) {
+	st := req.acct
+	if !s.lockAndPoll(w, st) {
 		return
 	}
 	res := &generateResult{}
@@ -240,11 +251,8 @@ func (s *Server) generateReport(w http.ResponseWriter, req request) {
 }
 
 func (s *Server) getReport(w http.ResponseWriter, req request) {
-	s.mu.Lock()
 	st := req.acct
-	if err := s.pollReport(st); err != nil {
-		s.mu.Unlock()
-		s.writeQueryError(w, iamNS, http.StatusInternalServerError, "ServiceFailure", err.Error())
+	if !s.lockAndPoll(w, st) {
 		return
 	}
 	generating, at, csv, expired := st.generating, st.reportAt, st.reportCSV, st.expired
