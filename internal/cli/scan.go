@@ -94,7 +94,20 @@ check that the report is fresh enough (--max-report-age) to support a pass, or u
 --as-of to judge it as of the moment it was taken.
 
 Windows are written 15d, 2w, 36h or 90m. --window sets the default window; a
-window set for one rule in the --config file still applies to that rule.`,
+window set for one rule in the --config file still applies to that rule.
+
+Outputs (--format is repeatable; pair each with an --output FILE in order, or
+give --output-dir DIR for rootwatch.<ext> files):
+  table      a summary for the terminal (the default)
+  json       the whole run: accounts, sources, findings and evidence (schema 1)
+  csv        a row per finding for spreadsheets; formula-like cells neutralised
+  junit      CI dashboards: a suite per account, a case per rule
+  markdown   pull-request comments
+  sarif      GitHub code scanning (SARIF 2.1.0), one result per failing finding
+  html       one self-contained page for a browser or a ticket
+  asff       AWS Security Finding Format; --securityhub also imports it
+  ocsf       OCSF 1.3.0 Detection Findings (class 2004), one JSON line each,
+             for Security Lake and other OCSF pipelines`,
 		Example: `  rootwatch scan --demo
   rootwatch scan --profile audit
   rootwatch scan --org --profile management --role-name RootwatchAudit --external-id "$EXTERNAL_ID"
@@ -121,7 +134,7 @@ window set for one rule in the --config file still applies to that rule.`,
 	f.StringVar(&o.configFile, "config", "", "YAML `FILE` with per-rule windows, severities, disabled rules and suppressions")
 	f.StringArrayVarP(&o.formats, "format", "f", []string{"table"}, "output `FORMAT`: "+strings.Join(report.Formats(), ", ")+"; repeatable")
 	f.StringArrayVarP(&o.outputs, "output", "o", nil, "write to `FILE` instead of standard output; repeat to pair with each --format in order")
-	f.StringVar(&o.outputDir, "output-dir", "", "write every --format into `DIR` as rootwatch.<ext> (txt, json, csv, junit.xml, md, sarif, html)")
+	f.StringVar(&o.outputDir, "output-dir", "", "write every --format into `DIR` as rootwatch.<ext> ("+strings.Join(extensions(), ", ")+")")
 	f.StringVar(&o.failOn, "fail-on", "info", "exit 1 when a failing finding has this severity or worse: critical, high, medium, low, info, or none")
 	f.StringVar(&o.profile, "profile", "", "AWS shared config `PROFILE` for a live scan (default: AWS_PROFILE or the default chain)")
 	f.StringVar(&o.region, "region", "", "AWS region for STS and Organizations calls (default from config, else us-east-1)")
@@ -276,6 +289,15 @@ func parseFailOn(s string) (int, error) {
 		return 0, fmt.Errorf("--fail-on: %w, or none", err)
 	}
 	return sev.Rank(), nil
+}
+
+// extensions lists the file name endings --output-dir uses, by format.
+func extensions() []string {
+	var out []string
+	for _, f := range report.Formats() {
+		out = append(out, report.Extension(f))
+	}
+	return out
 }
 
 // output is one writer and where it writes ("" is standard output).

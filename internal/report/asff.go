@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -87,9 +86,9 @@ func (a ASFF) Findings(run *finding.Run) []map[string]any {
 		if product == "" {
 			product = f.AccountID
 		}
-		partition := "aws"
-		if p := strings.SplitN(f.Resource, ":", 3); len(p) == 3 && p[0] == "arn" {
-			partition = p[1]
+		partition := arnPartition(f.Resource)
+		if partition == "" {
+			partition = "aws"
 		}
 		rec := map[string]any{
 			"SchemaVersion": "2018-10-08",

@@ -19,7 +19,7 @@ type Writer interface {
 
 // Formats lists the names New accepts.
 func Formats() []string {
-	return []string{"table", "json", "csv", "junit", "markdown", "sarif", "html", "asff"}
+	return []string{"table", "json", "csv", "junit", "markdown", "sarif", "html", "asff", "ocsf"}
 }
 
 // Extension is the file name ending --output-dir gives a format.
@@ -31,6 +31,8 @@ func Extension(format string) string {
 		return "junit.xml"
 	case "asff":
 		return "asff.json"
+	case "ocsf":
+		return "ocsf.jsonl"
 	case "markdown":
 		return "md"
 	}
@@ -62,6 +64,8 @@ func New(format string, opts Options) (Writer, error) {
 		return HTML{Meta: opts.Meta}, nil
 	case "asff":
 		return ASFF{Meta: opts.Meta}, nil
+	case "ocsf":
+		return OCSF{Meta: opts.Meta}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats(), ", "))
 }
@@ -109,6 +113,15 @@ func Sanitize(s string) string {
 func unsafeRune(r rune) bool {
 	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) ||
 		(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+}
+
+// arnPartition is the partition an ARN names (aws, aws-cn, aws-us-gov), or
+// "" when s is not an ARN.
+func arnPartition(s string) string {
+	if p := strings.SplitN(s, ":", 3); len(p) == 3 && p[0] == "arn" {
+		return p[1]
+	}
+	return ""
 }
 
 // sortedEvidenceKeys returns evidence keys in order, for stable output.
