@@ -25,7 +25,7 @@ func (o *scanOptions) validateOrg() error {
 	}
 	for _, list := range [][]string{o.accounts, o.excludeAccounts} {
 		for _, a := range list {
-			if !accountRE.MatchString(a) {
+			if !evidence.ValidAccountID(a) {
 				return fmt.Errorf("%q is not a 12-digit account ID", a)
 			}
 		}

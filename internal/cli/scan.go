@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rootwatch/rootwatch/internal/bundle"
 	"github.com/rootwatch/rootwatch/internal/cloudtrail"
 	"github.com/rootwatch/rootwatch/internal/config"
 	"github.com/rootwatch/rootwatch/internal/credreport"
@@ -51,6 +52,8 @@ type scanOptions struct {
 	concurrency       int
 	accountTimeout    time.Duration
 	securityHub       bool
+	evidenceFile      string
+	saveEvidence      string
 }
 
 func newScanCommand(app *App) *cobra.Command {
@@ -75,6 +78,9 @@ Evidence comes from:
   --credential-report FILE    a saved IAM credential report: the CSV, or the JSON
                               printed by 'aws iam get-credential-report' (which also
                               carries the generation time). Repeat for several accounts.
+  --evidence FILE             an evidence bundle saved by --save-evidence: the same
+                              evidence evaluated again offline, as of the same time
+                              and with the same settings unless flags say otherwise
 
 Live, rootwatch calls GetCallerIdentity, reuses the account's credential report
 when it is younger than --max-report-age or asks IAM to generate one and waits up
@@ -92,6 +98,13 @@ CloudTrail evidence those rules are "unknown", never "pass".
 A bare CSV does not say when it was generated: pass --report-time so rootwatch can
 check that the report is fresh enough (--max-report-age) to support a pass, or use
 --as-of to judge it as of the moment it was taken.
+
+--save-evidence FILE keeps everything a scan collected (every source's status,
+the credential reports as AWS sent them, account summaries, MFA devices,
+organization facts, root credentials, CloudTrail root events), its as-of time and
+its settings, so that 'scan --evidence FILE' later prints the same findings. The
+bundle holds no AWS credentials, but it does hold whole credential reports: it is
+written readable by its owner only.
 
 Windows are written 15d, 2w, 36h or 90m. --window sets the default window; a
 window set for one rule in the --config file still applies to that rule.
@@ -117,7 +130,9 @@ give --output-dir DIR for rootwatch.<ext> files):
   rootwatch scan --demo -f json -f sarif -f csv -f junit -f markdown -f html --output-dir out/
   rootwatch scan --credential-report report.csv --as-of 2026-03-01T12:00:00Z --window 30d
   aws iam get-credential-report > report.json && rootwatch scan --credential-report report.json
-  rootwatch scan --credential-report report.csv --config rootwatch.yaml --fail-on high`,
+  rootwatch scan --credential-report report.csv --config rootwatch.yaml --fail-on high
+  rootwatch scan --org --save-evidence evidence-2026-11-22.json.gz -f json -o org.json
+  rootwatch scan --evidence evidence-2026-11-22.json.gz -f html -o report.html`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runScan(cmd.Context(), app, o)
@@ -125,6 +140,8 @@ give --output-dir DIR for rootwatch.<ext> files):
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.demo, "demo", false, "scan the embedded demo organization instead of AWS")
+	f.StringVar(&o.evidenceFile, "evidence", "", "evaluate an evidence bundle `FILE` saved by --save-evidence, offline")
+	f.StringVar(&o.saveEvidence, "save-evidence", "", "also save what was collected as an evidence bundle `FILE` (.gz to compress)")
 	f.StringArrayVar(&o.credentialReports, "credential-report", nil, "evaluate a saved credential report `FILE` (CSV or AWS CLI JSON); repeatable")
 	f.StringVar(&o.account, "account", "", "expected 12-digit account `ID` of the --credential-report (checked against its ARNs)")
 	f.StringVar(&o.reportTime, "report-time", "", "when the --credential-report was generated (RFC 3339), for the freshness check")
@@ -172,9 +189,14 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 	if o.org {
 		modes++
 	}
+	if o.evidenceFile != "" {
+		modes++
+	}
 	switch {
 	case modes > 1:
-		return usageErr("--demo, --credential-report and --org cannot be combined")
+		return usageErr("--demo, --credential-report, --org and --evidence cannot be combined")
+	case o.evidenceFile != "" && len(o.cloudtrail) > 0:
+		return usageErr("--evidence already holds the CloudTrail evidence its scan collected; --cloudtrail cannot add to it")
 	}
 	if err := o.validateOrg(); err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
@@ -185,6 +207,14 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 
 	now := app.Now().UTC().Truncate(time.Second)
 	asOf := now
+	var saved *bundle.Bundle
+	if o.evidenceFile != "" {
+		b, err := bundle.Load(o.evidenceFile)
+		if err != nil {
+			return &ExitError{Code: ExitUsage, Err: err}
+		}
+		saved, asOf = b, b.AsOf
+	}
 	if o.asOf != "" {
 		t, err := time.Parse(time.RFC3339, o.asOf)
 		if err != nil {
@@ -212,18 +242,30 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 			return usageErr("read config: %w", err)
 		}
 		cfgFiles = append(cfgFiles, config.NamedFile{Name: o.configFile, Data: data})
+	} else if saved != nil {
+		// The settings the bundle's scan used, unless told otherwise.
+		for _, c := range saved.Config {
+			cfgFiles = append(cfgFiles, config.NamedFile{Name: c.Name, Data: []byte(c.Data)})
+		}
+	}
+	window, maxReportAge := o.window, o.maxReportAge
+	if saved != nil && window == "" {
+		window = saved.Window
+	}
+	if saved != nil && maxReportAge == "" {
+		maxReportAge = saved.MaxReportAge
 	}
 	settings, err := config.Resolve(catalog, cfgFiles...)
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	if o.window != "" {
-		if settings.Window, err = config.ParseWindow(o.window); err != nil {
+	if window != "" {
+		if settings.Window, err = config.ParseWindow(window); err != nil {
 			return usageErr("--window: %w", err)
 		}
 	}
-	if o.maxReportAge != "" {
-		if settings.MaxReportAge, err = config.ParseWindow(o.maxReportAge); err != nil {
+	if maxReportAge != "" {
+		if settings.MaxReportAge, err = config.ParseWindow(maxReportAge); err != nil {
 			return usageErr("--max-report-age: %w", err)
 		}
 	}
@@ -245,6 +287,10 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 		}
 	case o.org:
 		accounts, err = collectOrg(ctx, app, o, settings)
+	case saved != nil:
+		if accounts, err = saved.Evidence(o.evidenceFile); err != nil {
+			err = &ExitError{Code: ExitUsage, Err: err}
+		}
 	default:
 		accounts, err = collectLive(ctx, app, o, settings)
 	}
@@ -261,6 +307,17 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 		attachCloudTrail(accounts, res, fmt.Sprintf("%d CloudTrail sources (%s)", len(res.Sources), strings.Join(o.cloudtrail, ", ")), time.Time{}, time.Time{}, now)
 	}
 	markNoCloudTrail(accounts)
+	if o.saveEvidence != "" {
+		b := bundle.New(accounts, "rootwatch", app.Version, now, asOf)
+		for _, c := range cfgFiles {
+			b.Config = append(b.Config, bundle.ConfigFile{Name: c.Name, Data: string(c.Data)})
+		}
+		b.Window, b.MaxReportAge = window, maxReportAge
+		if err := b.Save(o.saveEvidence); err != nil {
+			return err
+		}
+		fmt.Fprintf(app.Stderr, "evidence of %d accounts saved to %s (it holds whole credential reports: keep it private)\n", len(accounts), o.saveEvidence)
+	}
 
 	findings := engine.Evaluate(accounts, settings.Enabled(catalog), settings, asOf)
 	run := engine.BuildRun(finding.Tool{Name: "rootwatch", Version: app.Version}, accounts, findings, config.Describe(settings), asOf, now)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/cloudtrail"
 	"github.com/rootwatch/rootwatch/internal/config"
+	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/report"
 )
 
@@ -71,8 +71,6 @@ still read. Exit code 3 when any source could not be fully read.`,
 	return cmd
 }
 
-var accountRE = regexp.MustCompile(`^\d{12}$`)
-
 // parseWhen reads a time as RFC 3339 or as a duration back from now.
 func parseWhen(flag, s string, now time.Time) (time.Time, error) {
 	if s == "" {
@@ -103,7 +101,7 @@ func (o *trailOptions) filter(now time.Time) (cloudtrail.Filter, error) {
 	if len(o.accounts) > 0 {
 		f.Accounts = map[string]bool{}
 		for _, a := range o.accounts {
-			if !accountRE.MatchString(a) {
+			if !evidence.ValidAccountID(a) {
 				return f, fmt.Errorf("--account %q is not a 12-digit account ID", a)
 			}
 			f.Accounts[a] = true

@@ -6,6 +6,7 @@ package cloudtrail
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -231,4 +232,20 @@ func setTime(ev *Event, raw json.RawMessage) {
 		return
 	}
 	ev.Time = t.UTC()
+}
+
+// RestoreTime sets Time from EventTime for an event read back from JSON
+// (Time itself is not serialized). An event with a TimeProblem keeps a zero
+// Time; an event without one must carry an RFC 3339 EventTime.
+func (e *Event) RestoreTime() error {
+	e.Time = time.Time{}
+	if e.TimeProblem != "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, e.EventTime)
+	if err != nil {
+		return fmt.Errorf("event %s: event_time %q is not an RFC 3339 time", e.EventID, e.EventTime)
+	}
+	e.Time = t.UTC()
+	return nil
 }

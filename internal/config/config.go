@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/rootwatch/rootwatch/internal/engine"
+	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/rules"
 )
@@ -186,7 +187,7 @@ func apply(s *engine.Settings, f File, name string, byID map[string]rules.Rule) 
 		if strings.TrimSpace(sc.Reason) == "" {
 			return fmt.Errorf("%s (rule %s).reason: a suppression needs a reason", where, sc.Rule)
 		}
-		if sc.Account != "" && !regexp.MustCompile(`^\d{12}$`).MatchString(sc.Account) {
+		if sc.Account != "" && !evidence.ValidAccountID(sc.Account) {
 			return fmt.Errorf("%s (rule %s).account: %q is not a 12-digit account ID (quote it in YAML)", where, sc.Rule, sc.Account)
 		}
 		sup := engine.Suppression{RuleID: sc.Rule, AccountID: sc.Account, Resource: sc.Resource, Reason: sc.Reason}

@@ -4,6 +4,7 @@
 package evidence
 
 import (
+	"regexp"
 	"sort"
 	"time"
 
@@ -32,9 +33,9 @@ const (
 
 // SourceStatus records how one source of an account was collected.
 type SourceStatus struct {
-	State       SourceState
-	Detail      string
-	CollectedAt time.Time
+	State       SourceState `json:"state"`
+	Detail      string      `json:"detail"`
+	CollectedAt time.Time   `json:"collected_at"`
 }
 
 // Summary-map keys that concern the root user (IAM GetAccountSummary).
@@ -112,18 +113,18 @@ type Account struct {
 // RootCredentials is what an AssumeRoot session with the
 // IAMAuditRootUserCredentials task policy reads of a member's root user.
 type RootCredentials struct {
-	Password        bool
-	PasswordCreated time.Time
-	AccessKeys      []RootCredential
-	MFADevices      []RootCredential
-	Certificates    []RootCredential
+	Password        bool             `json:"password"`
+	PasswordCreated time.Time        `json:"password_created"`
+	AccessKeys      []RootCredential `json:"access_keys"`
+	MFADevices      []RootCredential `json:"mfa_devices"`
+	Certificates    []RootCredential `json:"certificates"`
 }
 
 // RootCredential is one access key, MFA device or signing certificate.
 type RootCredential struct {
-	ID      string
-	Status  string // Active or Inactive; empty for MFA devices
-	Created time.Time
+	ID      string    `json:"id"`
+	Status  string    `json:"status"` // Active or Inactive; empty for MFA devices
+	Created time.Time `json:"created"`
 }
 
 // Any reports whether the root user has any credential at all.
@@ -134,18 +135,19 @@ func (r *RootCredentials) Any() bool {
 // CloudTrail is the root activity read for an account.
 type CloudTrail struct {
 	// Events are this account's root events, newest first.
-	Events []cloudtrail.Event
+	Events []cloudtrail.Event `json:"events"`
 	// From and To bound the period the evidence is known to cover; both are
 	// zero when it is not known (log files given by the user).
-	From, To time.Time
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
 	// Problems lists sources that could not be fully read; a rule may not
 	// pass while any remain, since the missing part could hold root activity.
-	Problems []string
+	Problems []string `json:"problems"`
 	// Description says where the events came from, for findings.
-	Description string
+	Description string `json:"description"`
 	// AccountEvents counts every event (root or not) read for this account.
 	// With no known coverage, zero means the evidence says nothing about it.
-	AccountEvents int
+	AccountEvents int `json:"account_events"`
 }
 
 // Source returns the status of a source; a source never attempted is missing.
@@ -182,3 +184,8 @@ func (a *Account) RootARN() string {
 	}
 	return "arn:" + p + ":iam::" + a.ID + ":root"
 }
+
+var accountIDRE = regexp.MustCompile(`^\d{12}$`)
+
+// ValidAccountID reports whether s is a 12-digit AWS account ID.
+func ValidAccountID(s string) bool { return accountIDRE.MatchString(s) }

@@ -1,0 +1,248 @@
+// Package bundle saves what a scan collected as an evidence bundle and reads
+// it back, so that evidence collected live can be evaluated again offline
+// with identical results (DESIGN.md, "offline equals live").
+//
+// A bundle is one JSON document (gzip-compressed when its name ends in .gz)
+// holding, per account, every source's status and the evidence itself: the
+// credential report exactly as AWS sent it (re-parsed on load by the same
+// parser), the account summary, MFA devices, organization facts, root
+// credentials read by an AssumeRoot audit, and the classified CloudTrail root
+// events. It also keeps the as-of time and the configuration the scan used.
+// It holds no AWS credentials; it does hold the whole credential report, so
+// it is written readable by its owner only.
+package bundle
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/rootwatch/rootwatch/internal/credreport"
+	"github.com/rootwatch/rootwatch/internal/evidence"
+)
+
+// Format and Version identify a bundle document.
+const (
+	Format  = "rootwatch-evidence"
+	Version = 1
+)
+
+// ConfigFile is a configuration file the scan read, kept verbatim.
+type ConfigFile struct {
+	Name string `json:"name"`
+	Data string `json:"data"`
+}
+
+// Bundle is the saved evidence of one scan.
+type Bundle struct {
+	Format      string    `json:"format"`
+	Version     int       `json:"version"`
+	Tool        string    `json:"tool"`
+	ToolVersion string    `json:"tool_version"`
+	CreatedAt   time.Time `json:"created_at"`
+	// AsOf is the time the scan judged as of; evaluating the bundle again
+	// uses it unless told otherwise.
+	AsOf time.Time `json:"as_of"`
+	// Config, Window and MaxReportAge are the settings the scan was given.
+	Config       []ConfigFile `json:"config,omitempty"`
+	Window       string       `json:"window,omitempty"`
+	MaxReportAge string       `json:"max_report_age,omitempty"`
+	Accounts     []Account    `json:"accounts"`
+}
+
+// Account is one account's evidence as saved.
+type Account struct {
+	ID               string                           `json:"account_id"`
+	Partition        string                           `json:"partition"`
+	Name             string                           `json:"name,omitempty"`
+	CollectedAt      time.Time                        `json:"collected_at"`
+	Sources          map[string]evidence.SourceStatus `json:"sources"`
+	Error            string                           `json:"error,omitempty"`
+	Skipped          string                           `json:"skipped,omitempty"`
+	CredentialReport *CredentialReport                `json:"credential_report,omitempty"`
+	// Nil and empty differ in evidence (not read, or read and empty), so
+	// these keep null and [] apart: no omitempty.
+	AccountSummary    map[string]int              `json:"account_summary"`
+	VirtualMFADevices []evidence.VirtualMFADevice `json:"virtual_mfa_devices"`
+	Organization      *Organization               `json:"organization"`
+	CloudTrail        *evidence.CloudTrail        `json:"cloudtrail,omitempty"`
+	RootCredentials   *evidence.RootCredentials   `json:"root_credentials,omitempty"`
+}
+
+// Organization is evidence.Organization with its feature list saved as null
+// (features not readable) or a list (possibly empty: none enabled).
+type Organization struct {
+	Role                string   `json:"role"`
+	ID                  string   `json:"id"`
+	ManagementAccountID string   `json:"management_account_id"`
+	EnabledFeatures     []string `json:"enabled_features"`
+}
+
+// CredentialReport is a report as received: its bytes (base64 in JSON, so
+// that they survive exactly), where it came from and when AWS generated it.
+type CredentialReport struct {
+	Source        string    `json:"source"`
+	GeneratedTime time.Time `json:"generated_time"`
+	CSV           []byte    `json:"csv"`
+}
+
+// New builds a bundle from collected accounts.
+func New(accounts []*evidence.Account, tool, toolVersion string, createdAt, asOf time.Time) *Bundle {
+	b := &Bundle{Format: Format, Version: Version, Tool: tool, ToolVersion: toolVersion, CreatedAt: createdAt.UTC(), AsOf: asOf.UTC()}
+	for _, a := range accounts {
+		s := Account{
+			ID: a.ID, Partition: a.Partition, Name: a.Name, CollectedAt: a.CollectedAt, Sources: a.Sources,
+			Error: a.Error, Skipped: a.Skipped, AccountSummary: a.AccountSummary, VirtualMFADevices: a.VirtualMFADevices,
+			CloudTrail: a.CloudTrail, RootCredentials: a.RootCredentials,
+		}
+		if o := a.Organization; o != nil {
+			s.Organization = &Organization{Role: o.Role, ID: o.ID, ManagementAccountID: o.ManagementAccountID, EnabledFeatures: o.EnabledFeatures}
+		}
+		if r := a.CredentialReport; r != nil {
+			s.CredentialReport = &CredentialReport{Source: r.Source, GeneratedTime: r.GeneratedTime, CSV: r.CSV}
+		}
+		b.Accounts = append(b.Accounts, s)
+	}
+	return b
+}
+
+// Write encodes the bundle, gzip-compressed when gz is set.
+func (b *Bundle) Write(w io.Writer, gz bool) error {
+	var zw *gzip.Writer
+	if gz {
+		zw = gzip.NewWriter(w)
+		w = zw
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", " ")
+	if err := enc.Encode(b); err != nil {
+		return fmt.Errorf("encode evidence bundle: %w", err)
+	}
+	if zw != nil {
+		if err := zw.Close(); err != nil {
+			return fmt.Errorf("compress evidence bundle: %w", err)
+		}
+	}
+	return nil
+}
+
+// Save writes the bundle to path (owner-only permissions), compressed when
+// path ends in .gz. The file is written whole or not at all.
+func (b *Bundle) Save(path string) (err error) {
+	var buf bytes.Buffer
+	if err := b.Write(&buf, strings.HasSuffix(path, ".gz")); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o600); err != nil {
+		return fmt.Errorf("save evidence bundle: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("save evidence bundle: %w", err)
+	}
+	return nil
+}
+
+// maxBundle bounds what Load decompresses (a bundle of 1,000 accounts with
+// CloudTrail is tens of megabytes).
+const maxBundle = 4 << 30
+
+// Load reads a bundle file: JSON, gzip-compressed or not (detected from the
+// content, not the name).
+func Load(path string) (*Bundle, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("evidence bundle: %w", err)
+	}
+	defer f.Close()
+	return Read(f, path)
+}
+
+// Read decodes a bundle; name is used in errors.
+func Read(r io.Reader, name string) (*Bundle, error) {
+	var head [2]byte
+	n, _ := io.ReadFull(r, head[:])
+	in := io.MultiReader(bytes.NewReader(head[:n]), r)
+	if n == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		zr, err := gzip.NewReader(in)
+		if err != nil {
+			return nil, fmt.Errorf("%s: not a valid gzip file: %w", name, err)
+		}
+		defer zr.Close()
+		in = zr
+	}
+	dec := json.NewDecoder(io.LimitReader(in, maxBundle))
+	dec.DisallowUnknownFields()
+	var b Bundle
+	if err := dec.Decode(&b); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: empty file, not an evidence bundle", name)
+		}
+		return nil, fmt.Errorf("%s: not a rootwatch evidence bundle: %w", name, err)
+	}
+	if b.Format != Format {
+		return nil, fmt.Errorf("%s: format is %q, want %q (written by rootwatch scan --save-evidence)", name, b.Format, Format)
+	}
+	if b.Version != Version {
+		return nil, fmt.Errorf("%s: bundle version %d, this rootwatch reads version %d", name, b.Version, Version)
+	}
+	if len(b.Accounts) == 0 {
+		return nil, fmt.Errorf("%s: the bundle holds no account", name)
+	}
+	return &b, nil
+}
+
+// Evidence rebuilds the accounts' evidence: credential reports are parsed
+// again from their saved bytes, CloudTrail event times restored.
+func (b *Bundle) Evidence(name string) ([]*evidence.Account, error) {
+	seen := map[string]bool{}
+	out := make([]*evidence.Account, 0, len(b.Accounts))
+	for i, s := range b.Accounts {
+		where := fmt.Sprintf("%s: accounts[%d] (%s)", name, i, s.ID)
+		if !evidence.ValidAccountID(s.ID) {
+			return nil, fmt.Errorf("%s: account_id %q is not 12 digits", where, s.ID)
+		}
+		if seen[s.ID] {
+			return nil, fmt.Errorf("%s: account %s appears twice", where, s.ID)
+		}
+		seen[s.ID] = true
+		a := &evidence.Account{
+			ID: s.ID, Partition: s.Partition, Name: s.Name, CollectedAt: s.CollectedAt, Sources: s.Sources,
+			Error: s.Error, Skipped: s.Skipped, AccountSummary: s.AccountSummary, VirtualMFADevices: s.VirtualMFADevices,
+			CloudTrail: s.CloudTrail, RootCredentials: s.RootCredentials,
+		}
+		if o := s.Organization; o != nil {
+			a.Organization = &evidence.Organization{Role: o.Role, ID: o.ID, ManagementAccountID: o.ManagementAccountID, EnabledFeatures: o.EnabledFeatures}
+		}
+		for name, st := range a.Sources {
+			switch st.State {
+			case evidence.StateOK, evidence.StateMissing, evidence.StateDenied, evidence.StateError:
+			default:
+				return nil, fmt.Errorf("%s: source %s has state %q (want ok, missing, denied or error)", where, name, st.State)
+			}
+		}
+		if r := s.CredentialReport; r != nil {
+			rep, err := credreport.Parse(r.CSV, r.Source, r.GeneratedTime.UTC())
+			if err != nil {
+				return nil, fmt.Errorf("%s: credential_report: %w", where, err)
+			}
+			a.CredentialReport = rep
+		}
+		if ct := a.CloudTrail; ct != nil {
+			for j := range ct.Events {
+				if err := ct.Events[j].RestoreTime(); err != nil {
+					return nil, fmt.Errorf("%s: cloudtrail.events[%d]: %w", where, j, err)
+				}
+			}
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}

@@ -1,0 +1,130 @@
+package bundle
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rootwatch/rootwatch/internal/cloudtrail"
+	"github.com/rootwatch/rootwatch/internal/credreport"
+	"github.com/rootwatch/rootwatch/internal/evidence"
+)
+
+var t0 = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+
+// csvReport has a BOM, CRLF line ends, a cell that is not UTF-8 and hostile
+// text: the bytes must come back exactly.
+const csvReport = "\xef\xbb\xbfuser,arn,user_creation_time,password_enabled,password_last_used,mfa_active\r\n" +
+	"<root_account>,arn:aws:iam::111111111111:root,2019-08-04T23:23:00+00:00,not_supported,2026-02-25T18:23:00+00:00,true\r\n" +
+	"\"<script>\xff\",arn:aws:iam::111111111111:user/x,2019-08-04T23:23:00+00:00,true,N/A,false\r\n"
+
+func accounts(t *testing.T) []*evidence.Account {
+	t.Helper()
+	rep, err := credreport.Parse([]byte(csvReport), "GetCredentialReport", t0.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := evidence.SourceStatus{State: evidence.StateOK, CollectedAt: t0}
+	a := &evidence.Account{ID: "111111111111", Partition: "aws", CollectedAt: t0, CredentialReport: rep,
+		Sources:           map[string]evidence.SourceStatus{evidence.SourceCredentialReport: ok, evidence.SourceAccountSummary: {State: evidence.StateDenied, Detail: "AccessDenied"}},
+		AccountSummary:    map[string]int{},
+		VirtualMFADevices: []evidence.VirtualMFADevice{},
+		Organization:      &evidence.Organization{Role: evidence.OrgRoleManagement, ID: "o-abc", EnabledFeatures: []string{}},
+		CloudTrail: &evidence.CloudTrail{Description: "files", AccountEvents: 3, Events: []cloudtrail.Event{
+			{EventID: "e1", EventTime: "2026-02-27T10:00:00Z", Category: cloudtrail.CategoryConsoleLogin, UserAgent: `"><img onerror=alert(1)>`},
+			{EventID: "e2", EventTime: "yesterday", TimeProblem: "invalid"},
+		}},
+		RootCredentials: &evidence.RootCredentials{Password: true, PasswordCreated: t0.Add(-48 * time.Hour), AccessKeys: []evidence.RootCredential{{ID: "AKIA1", Status: "Active", Created: t0}}},
+	}
+	b := &evidence.Account{ID: "222222222222", Partition: "aws-us-gov", Error: "AssumeRole: AccessDenied",
+		Organization: &evidence.Organization{Role: evidence.OrgRoleMember}}
+	return []*evidence.Account{a, b}
+}
+
+func TestRoundTrip(t *testing.T) {
+	for _, name := range []string{"b.json", "b.json.gz"} {
+		path := filepath.Join(t.TempDir(), name)
+		if err := New(accounts(t), "rootwatch", "v1", t0, t0).Save(path); err != nil {
+			t.Fatal(err)
+		}
+		b, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := b.Evidence(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, m := got[0], got[1]
+		if string(a.CredentialReport.CSV) != csvReport || len(a.CredentialReport.Rows) != 2 || !a.CredentialReport.GeneratedTime.Equal(t0.Add(-time.Hour)) {
+			t.Errorf("%s: credential report not exact: %q", name, a.CredentialReport.CSV)
+		}
+		if a.CredentialReport.Rows[1].User != "<script>\xff" {
+			t.Errorf("%s: hostile user name changed: %q", name, a.CredentialReport.Rows[1].User)
+		}
+		// Read but empty stays distinct from not read.
+		if a.AccountSummary == nil || a.VirtualMFADevices == nil || a.Organization.EnabledFeatures == nil || !a.Organization.FeaturesKnown() {
+			t.Errorf("%s: empty evidence came back as missing: %+v %+v %+v", name, a.AccountSummary, a.VirtualMFADevices, a.Organization)
+		}
+		if m.AccountSummary != nil || m.VirtualMFADevices != nil || m.Organization.FeaturesKnown() || m.CredentialReport != nil || m.Error == "" {
+			t.Errorf("%s: missing evidence came back as present: %+v", name, m)
+		}
+		ev := a.CloudTrail.Events
+		if !ev[0].Time.Equal(time.Date(2026, 2, 27, 10, 0, 0, 0, time.UTC)) || !ev[1].Time.IsZero() || ev[0].UserAgent != `"><img onerror=alert(1)>` {
+			t.Errorf("%s: events: %+v", name, ev)
+		}
+		if a.Source(evidence.SourceAccountSummary).State != evidence.StateDenied || !a.RootCredentials.Password || a.RootCredentials.AccessKeys[0].ID != "AKIA1" {
+			t.Errorf("%s: sources or root credentials lost: %+v %+v", name, a.Sources, a.RootCredentials)
+		}
+		if !b.AsOf.Equal(t0) || b.ToolVersion != "v1" {
+			t.Errorf("%s: header: %+v", name, b)
+		}
+	}
+}
+
+func TestReadRefuses(t *testing.T) {
+	valid := func(edit func(map[string]any)) string {
+		var buf bytes.Buffer
+		if err := New(accounts(t), "rootwatch", "v1", t0, t0).Write(&buf, false); err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+			t.Fatal(err)
+		}
+		edit(doc)
+		out, _ := json.Marshal(doc)
+		return string(out)
+	}
+	first := func(doc map[string]any) map[string]any { return doc["accounts"].([]any)[0].(map[string]any) }
+	for name, tc := range map[string]struct{ data, want string }{
+		"empty":         {"", "x.json: empty file"},
+		"csv":           {"user,arn\n", "x.json: not a rootwatch evidence bundle"},
+		"bad gzip":      {"\x1f\x8bnot gzip", "x.json: not a valid gzip file"},
+		"other format":  {valid(func(d map[string]any) { d["format"] = "sarif" }), `format is "sarif"`},
+		"newer version": {valid(func(d map[string]any) { d["version"] = 2 }), "bundle version 2, this rootwatch reads version 1"},
+		"no accounts":   {valid(func(d map[string]any) { d["accounts"] = []any{} }), "holds no account"},
+		"unknown field": {valid(func(d map[string]any) { d["secrets"] = "x" }), `unknown field "secrets"`},
+		"account id":    {valid(func(d map[string]any) { first(d)["account_id"] = "1111" }), `accounts[0] (1111): account_id "1111" is not 12 digits`},
+		"duplicate":     {valid(func(d map[string]any) { d["accounts"] = []any{first(d), first(d)} }), "account 111111111111 appears twice"},
+		"source state": {valid(func(d map[string]any) {
+			first(d)["sources"].(map[string]any)["account_summary"].(map[string]any)["state"] = "great"
+		}), `source account_summary has state "great"`},
+		"event time": {valid(func(d map[string]any) {
+			first(d)["cloudtrail"].(map[string]any)["events"].([]any)[0].(map[string]any)["event_time"] = "soon"
+		}), `cloudtrail.events[0]: event e1: event_time "soon"`},
+		"not a report":   {valid(func(d map[string]any) { first(d)["credential_report"].(map[string]any)["csv"] = "aGVsbG8K" }), "accounts[0] (111111111111): credential_report:"},
+		"truncated json": {valid(func(map[string]any) {})[:200], "not a rootwatch evidence bundle"},
+	} {
+		b, err := Read(strings.NewReader(tc.data), "x.json")
+		if err == nil {
+			_, err = b.Evidence("x.json")
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", name, err, tc.want)
+		}
+	}
+}
