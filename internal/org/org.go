@@ -10,12 +10,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
@@ -123,6 +125,17 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 	}
 	if o.SessionName == "" {
 		o.SessionName = "rootwatch"
+	}
+	if base.HTTPClient == nil {
+		// One HTTP client for every account's SDK clients: each would
+		// otherwise build its own transport, whose idle connections (and
+		// their buffers and goroutines) outlive the account. Credentials are
+		// per request, so connections to the same endpoint are shared safely,
+		// and enough of them stay idle for every account in flight.
+		base.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			t.MaxIdleConns = 8 * o.Concurrency
+			t.MaxIdleConnsPerHost = 4 * o.Concurrency // an account has several calls in flight
+		})
 	}
 	mgmt := collect.NewClients(base)
 	stsc := sts.NewFromConfig(base)

@@ -2,11 +2,20 @@ package org
 
 import (
 	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+
+	"github.com/rootwatch/rootwatch/internal/awsfake"
+	"github.com/rootwatch/rootwatch/internal/collect"
+	"github.com/rootwatch/rootwatch/internal/evidence"
 )
 
 type pages struct {
@@ -67,5 +76,48 @@ func TestRoleARN(t *testing.T) {
 	}
 	if err := ValidateTemplate("arn:aws:iam::{account}:role/Audit"); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestScanSharesConnections scans a generated organization through a
+// server that counts TCP connections: every account's SDK clients share one
+// HTTP client, so connections are reused across accounts instead of each
+// client dialling (and keeping idle) its own.
+func TestScanSharesConnections(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w, _ := awsfake.GenerateWorld(awsfake.GenOptions{Accounts: 40, Seed: 1, Features: []string{evidence.FeatureRootCredentialsManagement}})
+	fake, err := awsfake.New(w, awsfake.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(fake)
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	const concurrency = 4
+	accounts, err := Scan(ctx, awsfake.ClientConfig(srv.URL, awsfake.GenManagementKey), Options{Concurrency: concurrency, Collect: collect.Options{PollInterval: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(accounts) != 40 {
+		t.Fatalf("%d accounts", len(accounts))
+	}
+	for _, a := range accounts {
+		if a.Error != "" {
+			t.Fatalf("account %s: %s", a.ID, a.Error)
+		}
+	}
+	// Unshared, each of the 39 members' clients (IAM, STS, CloudTrail and
+	// the AssumeRoot audit's IAM) dialled at least once: over 150.
+	n := conns.Load()
+	t.Logf("%d connections", n)
+	if n > 4*concurrency {
+		t.Errorf("%d connections for 40 accounts at concurrency %d: SDK clients are not sharing an HTTP client", n, concurrency)
 	}
 }
