@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -133,19 +134,23 @@ func (b *Bundle) Write(w io.Writer, gz bool) error {
 }
 
 // Save writes the bundle to path (owner-only permissions), compressed when
-// path ends in .gz. The file is written whole or not at all.
-func (b *Bundle) Save(path string) (err error) {
-	var buf bytes.Buffer
-	if err := b.Write(&buf, strings.HasSuffix(path, ".gz")); err != nil {
-		return err
+// path ends in .gz. The file is written whole or not at all: a temporary
+// file created beside it (O_EXCL, mode 0600) is renamed into place.
+func (b *Bundle) Save(path string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("save evidence bundle %s: %w", path, err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o600); err != nil {
-		return fmt.Errorf("save evidence bundle: %w", err)
+	defer os.Remove(tmp.Name()) // after a successful rename, there is nothing to remove
+	if err := b.Write(tmp, strings.HasSuffix(path, ".gz")); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save evidence bundle %s: %w", path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("save evidence bundle: %w", err)
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("save evidence bundle %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("save evidence bundle %s: %w", path, err)
 	}
 	return nil
 }

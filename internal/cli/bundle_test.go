@@ -98,6 +98,7 @@ func TestEvidenceBundleFlags(t *testing.T) {
 		{[]string{"--evidence", bundle, "--cloudtrail", repoPath("testdata", "cloudtrail")}, "already holds the CloudTrail evidence"},
 		{[]string{"--evidence", fixture("prod-root-recent.csv")}, "prod-root-recent.csv: not a rootwatch evidence bundle"},
 		{[]string{"--evidence", filepath.Join(dir, "missing.json")}, "missing.json"},
+		{[]string{"--demo", "--save-evidence", filepath.Join(dir, "no", "b.json")}, "directory " + filepath.Join(dir, "no") + " does not exist"},
 	} {
 		r := runCLI(t, nil, append([]string{"scan"}, tc.args...)...)
 		if r.code != ExitUsage || r.err == nil || !strings.Contains(r.err.Error(), tc.want) {

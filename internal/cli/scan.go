@@ -230,6 +230,12 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
+	if o.saveEvidence != "" {
+		// Checked now, not after a long collection.
+		if st, err := os.Stat(filepath.Dir(o.saveEvidence)); err != nil || !st.IsDir() {
+			return usageErr("--save-evidence %s: directory %s does not exist", o.saveEvidence, filepath.Dir(o.saveEvidence))
+		}
+	}
 
 	catalog := rules.Catalog()
 	var cfgFiles []config.NamedFile
