@@ -214,6 +214,8 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 			return &ExitError{Code: ExitUsage, Err: err}
 		}
 		saved, asOf = b, b.AsOf
+		fmt.Fprintf(app.Stderr, "evidence bundle %s: accounts %d, collected by %s %s at %s, judged as of %s unless --as-of says otherwise\n",
+			o.evidenceFile, len(b.Accounts), report.Sanitize(b.Tool), report.Sanitize(b.ToolVersion), b.CreatedAt.Format(time.RFC3339), b.AsOf.Format(time.RFC3339))
 	}
 	if o.asOf != "" {
 		t, err := time.Parse(time.RFC3339, o.asOf)
@@ -322,7 +324,7 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 		if err := b.Save(o.saveEvidence); err != nil {
 			return err
 		}
-		fmt.Fprintf(app.Stderr, "evidence of %d accounts saved to %s (it holds whole credential reports: keep it private)\n", len(accounts), o.saveEvidence)
+		fmt.Fprintf(app.Stderr, "evidence bundle saved to %s, accounts %d (it holds whole credential reports: keep it private)\n", o.saveEvidence, len(accounts))
 	}
 
 	findings := engine.Evaluate(accounts, settings.Enabled(catalog), settings, asOf)
