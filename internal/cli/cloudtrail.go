@@ -49,7 +49,7 @@ func attachCloudTrail(accounts []*evidence.Account, res cloudtrail.Result, descr
 		}
 		detail := fmt.Sprintf("%s: %d events for this account, %d of them root's", description, ct.AccountEvents, len(ct.Events))
 		if others > 0 {
-			detail += fmt.Sprintf("; %d root events of accounts not in this scan", others)
+			detail += "; " + evidence.Count(others, "root event") + " of accounts not in this scan"
 		}
 		if len(problems) > 0 {
 			detail += fmt.Sprintf("; %d sources with problems: %s", len(problems), strings.Join(problems, "; "))

@@ -14,6 +14,7 @@ import (
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/testutil"
 )
@@ -84,7 +85,7 @@ func TestMotoOrgScan(t *testing.T) {
 			t.Errorf("member %s: %s %s", m, acct.Status, acct.Error)
 		}
 		for _, s := range acct.Sources {
-			if s.Name == "credential_report" && (s.State != "ok" || !strings.Contains(s.Detail, fmt.Sprintf("%d rows", i+1))) {
+			if s.Name == "credential_report" && (s.State != "ok" || !strings.Contains(s.Detail, "; "+evidence.Count(i+1, "row"))) {
 				t.Errorf("member %s report %+v: want its own %d users", m, s, i+1)
 			}
 		}

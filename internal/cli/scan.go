@@ -532,7 +532,7 @@ func loadCredentialReports(app *App, o *scanOptions, now time.Time) ([]*evidence
 }
 
 func reportDetail(rep *evidence.CredentialReport) string {
-	d := fmt.Sprintf("read from %s (%d rows, %d columns)", rep.Source, len(rep.Rows), len(rep.Columns))
+	d := fmt.Sprintf("read from %s (%s, %s)", rep.Source, evidence.Count(len(rep.Rows), "row"), evidence.Count(len(rep.Columns), "column"))
 	if n := len(rep.Warnings) + len(rep.Issues); n > 0 {
 		d += fmt.Sprintf("; %d warnings, see stderr", n)
 	}

@@ -227,7 +227,7 @@ func rootActivity(ctx context.Context, c cloudtrail.LookupAPI, opts Options, acc
 	if stats.Undecodable > 0 {
 		ct.Problems = append(ct.Problems, fmt.Sprintf("%d events with a CloudTrailEvent that is not valid JSON (%s)", stats.Undecodable, strings.Join(stats.Problems, "; ")))
 	}
-	detail := fmt.Sprintf("%s: %d root events", desc, len(ct.Events))
+	detail := desc + ": " + evidence.Count(len(ct.Events), "root event")
 	if len(ct.Problems) > 0 {
 		detail += "; " + strings.Join(ct.Problems, "; ")
 	}
@@ -265,7 +265,7 @@ func virtualMFADevices(ctx context.Context, c IAMAPI) ([]evidence.VirtualMFADevi
 			devices = append(devices, dev)
 		}
 	}
-	return devices, evidence.SourceStatus{State: evidence.StateOK, Detail: fmt.Sprintf("%d assigned devices in %d pages", len(devices), pages)}
+	return devices, evidence.SourceStatus{State: evidence.StateOK, Detail: evidence.Count(len(devices), "assigned device") + " in " + evidence.Count(pages, "page")}
 }
 
 // Organization finds the account's place in AWS Organizations: standalone,

@@ -116,7 +116,7 @@ func parseLive(out *iam.GetCredentialReportOutput, how string) (*evidence.Creden
 	if err != nil {
 		return nil, evidence.SourceStatus{State: evidence.StateError, Detail: "GetCredentialReport returned content that is not a credential report: " + err.Error()}
 	}
-	detail := fmt.Sprintf("%s; %d rows", how, len(rep.Rows))
+	detail := how + "; " + evidence.Count(len(rep.Rows), "row")
 	if n := len(rep.Warnings) + len(rep.Issues); n > 0 {
 		detail += fmt.Sprintf("; %d warnings", n)
 	}

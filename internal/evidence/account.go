@@ -6,6 +6,7 @@ package evidence
 import (
 	"regexp"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/rootwatch/rootwatch/internal/cloudtrail"
@@ -189,3 +190,11 @@ var accountIDRE = regexp.MustCompile(`^\d{12}$`)
 
 // ValidAccountID reports whether s is a 12-digit AWS account ID.
 func ValidAccountID(s string) bool { return accountIDRE.MatchString(s) }
+
+// Count writes n with its noun, plural when n is not 1: "1 row", "3 rows".
+func Count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
