@@ -5,12 +5,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
 	"os"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -128,12 +128,7 @@ func (c *ocsfClass) object(r *ocsfReport, path, name string, obj map[string]any,
 		}
 		return path + "." + k
 	}
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		a, ok := def.Attributes[k]
 		if !ok {
 			r.errors = append(r.errors, fmt.Sprintf("%s: not an attribute of %s", at(k), name))
@@ -150,12 +145,7 @@ func (c *ocsfClass) object(r *ocsfReport, path, name string, obj map[string]any,
 			}
 		}
 	}
-	attrs := make([]string, 0, len(def.Attributes))
-	for k := range def.Attributes {
-		attrs = append(attrs, k)
-	}
-	sort.Strings(attrs)
-	for _, k := range attrs {
+	for _, k := range slices.Sorted(maps.Keys(def.Attributes)) {
 		a := def.Attributes[k]
 		if _, ok := obj[k]; ok || (a.Profile != "" && !profiles[a.Profile]) {
 			continue
