@@ -1,7 +1,6 @@
 package awsfake
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -58,16 +57,7 @@ func (c awsCLI) run(key string, args ...string) (string, string, int) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, c.bin, append([]string{"--endpoint-url", c.url, "--output", "json", "--region", "us-east-1"}, args...)...)
 	cmd.Env = testutil.CleanAWSEnv(c.home, "AWS_ACCESS_KEY_ID="+key, "AWS_SECRET_ACCESS_KEY=fake-secret", "AWS_RETRY_MODE=standard", "AWS_MAX_ATTEMPTS=3")
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		c.t.Fatalf("aws %v: %v", args, err)
-	}
-	return out.String(), errb.String(), code
+	return testutil.Run(c.t, cmd)
 }
 
 func (c awsCLI) json(key string, v any, args ...string) {

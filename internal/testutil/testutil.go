@@ -110,6 +110,13 @@ func RunAgainst(t testing.TB, ctx context.Context, bin, endpoint string, args ..
 	t.Helper()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = CleanAWSEnv(t.TempDir(), "AWS_ENDPOINT_URL="+endpoint, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_REGION=us-east-1")
+	return Run(t, cmd)
+}
+
+// Run runs cmd and returns its stdout, stderr and exit code; a command that
+// cannot be started at all fails the test.
+func Run(t testing.TB, cmd *exec.Cmd) (string, string, int) {
+	t.Helper()
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -117,7 +124,7 @@ func RunAgainst(t testing.TB, ctx context.Context, bin, endpoint string, args ..
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("run %s: %v", bin, err)
+		t.Fatalf("run %s: %v", cmd.Path, err)
 	}
 	return out.String(), errb.String(), code
 }
