@@ -27,7 +27,9 @@ type LookupQuery struct {
 	// recorded with Username "root".
 	Username string
 	// Interval spaces calls: LookupEvents allows two per second per account
-	// and region.
+	// and region. It is counted from the end of one call to the start of the
+	// next, so that however long a request takes to arrive, AWS never sees
+	// two calls closer together than Interval.
 	Interval time.Duration
 	// Source names the query in the output (e.g. "LookupEvents us-east-1").
 	Source string
@@ -63,8 +65,8 @@ func Lookup(ctx context.Context, c LookupAPI, q LookupQuery) ([]Event, SourceSta
 			case <-t.C:
 			}
 		}
-		last = time.Now()
 		out, err := p.NextPage(ctx)
+		last = time.Now()
 		if err != nil {
 			d.stats.Error = fmt.Sprintf("LookupEvents page %d: %s", pages+1, apiErr(err))
 			return d.events, d.stats
