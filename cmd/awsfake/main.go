@@ -18,7 +18,7 @@ import (
 	"syscall"
 
 	"github.com/rootwatch/rootwatch/internal/awsfake"
-	"github.com/rootwatch/rootwatch/internal/demo"
+	"github.com/rootwatch/rootwatch/internal/source/demo"
 )
 
 func main() {

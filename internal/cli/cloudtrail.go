@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rootwatch/rootwatch/internal/cloudtrail"
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
 )
 
 const noCloudTrail = "no CloudTrail evidence was given (use --cloudtrail PATH|s3://…, or a live scan, which reads LookupEvents)"

@@ -10,8 +10,9 @@ import (
 	ctapi "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/rootwatch/rootwatch/internal/cloudtrail"
-	"github.com/rootwatch/rootwatch/internal/collect"
+	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
+	"github.com/rootwatch/rootwatch/internal/source/live"
 )
 
 // s3Workers is how many S3 objects are fetched and decoded at once: fetching
@@ -62,9 +63,9 @@ func lookupCloudTrail(ctx context.Context, app *App, f cloudtrail.Filter, profil
 	if end.IsZero() {
 		end = now
 	}
-	c := ctapi.NewFromConfig(cfg, func(o *ctapi.Options) { o.Region = collect.LookupRegion })
+	c := ctapi.NewFromConfig(cfg, func(o *ctapi.Options) { o.Region = live.LookupRegion })
 	evs, st := cloudtrail.Lookup(ctx, c, cloudtrail.LookupQuery{Start: start, End: end,
-		Source: fmt.Sprintf("LookupEvents %s %s..%s", collect.LookupRegion, start.Format(time.RFC3339), end.Format(time.RFC3339))})
+		Source: fmt.Sprintf("LookupEvents %s %s..%s", live.LookupRegion, start.Format(time.RFC3339), end.Format(time.RFC3339))})
 	var res cloudtrail.Result
 	res.Sources = []cloudtrail.SourceStats{st}
 	for _, e := range evs {
@@ -72,7 +73,7 @@ func lookupCloudTrail(ctx context.Context, app *App, f cloudtrail.Filter, profil
 			res.Events = append(res.Events, e)
 		}
 	}
-	cloudtrail.SortNewestFirst(res.Events)
+	evidence.SortNewestFirst(res.Events)
 	return res, nil
 }
 

@@ -10,12 +10,12 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/rootwatch/rootwatch/internal/awsfake"
-	"github.com/rootwatch/rootwatch/internal/collect"
-	"github.com/rootwatch/rootwatch/internal/demo"
 	"github.com/rootwatch/rootwatch/internal/engine"
 	"github.com/rootwatch/rootwatch/internal/evidence"
-	"github.com/rootwatch/rootwatch/internal/org"
 	"github.com/rootwatch/rootwatch/internal/rules"
+	"github.com/rootwatch/rootwatch/internal/source/demo"
+	"github.com/rootwatch/rootwatch/internal/source/live"
+	"github.com/rootwatch/rootwatch/internal/source/org"
 )
 
 // AWSConfigLoader loads the SDK configuration for a profile and region.
@@ -57,11 +57,11 @@ func collectLive(ctx context.Context, app *App, o *scanOptions, settings engine.
 	if err != nil {
 		return nil, err
 	}
-	a, err := collect.Account(ctx, collect.NewClients(cfg), collect.Options{
+	a, err := live.Account(ctx, live.NewClients(cfg), live.Options{
 		MaxReportAge: settings.MaxReportAge, ReportTimeout: o.reportTimeout, Now: app.Now,
 		TrailLookback: lookback(settings),
 	})
-	var ce *collect.CredentialsError
+	var ce *live.CredentialsError
 	switch {
 	case errors.As(err, &ce):
 		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w;\n%s", err, credentialsHelp)}
@@ -83,7 +83,7 @@ func collectDemo(ctx context.Context, settings engine.Settings, asOf time.Time) 
 		return nil, fmt.Errorf("start the demo's fake AWS: %w", err)
 	}
 	creds := demo.Credentials()
-	copts := collect.Options{MaxReportAge: settings.MaxReportAge, ReportTimeout: 10 * time.Second, PollInterval: 10 * time.Millisecond,
+	copts := live.Options{MaxReportAge: settings.MaxReportAge, ReportTimeout: 10 * time.Second, PollInterval: 10 * time.Millisecond,
 		Now: clock, TrailLookback: lookback(settings)}
 	// The organization goes through the --org path (ListAccounts, AssumeRole
 	// into the member); the standalone account is scanned on its own.
@@ -91,7 +91,7 @@ func collectDemo(ctx context.Context, settings engine.Settings, asOf time.Time) 
 	if err != nil {
 		return nil, fmt.Errorf("demo organization: %w", err)
 	}
-	a, err := collect.Account(ctx, collect.NewClients(awsfake.ClientConfig(url, creds[demo.StandaloneAccount])), copts)
+	a, err := live.Account(ctx, live.NewClients(awsfake.ClientConfig(url, creds[demo.StandaloneAccount])), copts)
 	if err != nil {
 		return nil, fmt.Errorf("demo account %s: %w", demo.StandaloneAccount, err)
 	}

@@ -7,10 +7,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rootwatch/rootwatch/internal/collect"
 	"github.com/rootwatch/rootwatch/internal/engine"
 	"github.com/rootwatch/rootwatch/internal/evidence"
-	"github.com/rootwatch/rootwatch/internal/org"
+	"github.com/rootwatch/rootwatch/internal/source/live"
+	"github.com/rootwatch/rootwatch/internal/source/org"
 )
 
 func (o *scanOptions) validateOrg() error {
@@ -57,12 +57,12 @@ func collectOrg(ctx context.Context, app *App, o *scanOptions, settings engine.S
 	accounts, err := org.Scan(ctx, cfg, org.Options{
 		RoleName: o.roleName, RoleARNTemplate: o.roleARNTemplate, ExternalID: o.externalID, SessionName: o.sessionName,
 		Include: set(o.accounts), Exclude: set(o.excludeAccounts), Concurrency: o.concurrency, AccountTimeout: o.accountTimeout,
-		Collect:  collect.Options{MaxReportAge: settings.MaxReportAge, ReportTimeout: o.reportTimeout, Now: app.Now, TrailLookback: lookback(settings)},
+		Collect:  live.Options{MaxReportAge: settings.MaxReportAge, ReportTimeout: o.reportTimeout, Now: app.Now, TrailLookback: lookback(settings)},
 		Progress: bar.update,
 	})
 	bar.finish()
 	if err != nil {
-		if _, isCred := err.(*collect.CredentialsError); isCred {
+		if _, isCred := err.(*live.CredentialsError); isCred {
 			return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w;\n%s", err, credentialsHelp)}
 		}
 		return nil, &ExitError{Code: ExitUsage, Err: err}

@@ -11,17 +11,17 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rootwatch/rootwatch/internal/bundle"
-	"github.com/rootwatch/rootwatch/internal/cloudtrail"
 	"github.com/rootwatch/rootwatch/internal/config"
-	"github.com/rootwatch/rootwatch/internal/credreport"
-	"github.com/rootwatch/rootwatch/internal/demo"
 	"github.com/rootwatch/rootwatch/internal/engine"
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/evidence/bundle"
+	"github.com/rootwatch/rootwatch/internal/evidence/credreport"
 	"github.com/rootwatch/rootwatch/internal/finding"
-	"github.com/rootwatch/rootwatch/internal/org"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/rules"
+	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
+	"github.com/rootwatch/rootwatch/internal/source/demo"
+	"github.com/rootwatch/rootwatch/internal/source/org"
 )
 
 type scanOptions struct {

@@ -6,10 +6,10 @@ import (
 
 	shapi "github.com/aws/aws-sdk-go-v2/service/securityhub"
 
-	"github.com/rootwatch/rootwatch/internal/collect"
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/securityhub"
+	"github.com/rootwatch/rootwatch/internal/source/live"
 )
 
 // importSecurityHub sends the run's findings, as ASFF, to Security Hub in
@@ -20,7 +20,7 @@ func importSecurityHub(ctx context.Context, app *App, o *scanOptions, run *findi
 	if err != nil {
 		return err
 	}
-	id, err := collect.WhoAmI(ctx, collect.NewClients(cfg).STS)
+	id, err := live.WhoAmI(ctx, live.NewClients(cfg).STS)
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("Security Hub import: %w", err)}
 	}

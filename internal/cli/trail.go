@@ -9,10 +9,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rootwatch/rootwatch/internal/cloudtrail"
 	"github.com/rootwatch/rootwatch/internal/config"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/report"
+	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
 )
 
 type trailOptions struct {
@@ -147,7 +147,7 @@ func runTrail(ctx context.Context, app *App, o *trailOptions, args []string) err
 		}
 		res.Sources = append(res.Sources, lk.Sources...)
 		res.Events = append(res.Events, lk.Events...)
-		cloudtrail.SortNewestFirst(res.Events)
+		evidence.SortNewestFirst(res.Events)
 	}
 	tl := report.NewTimeline(res)
 

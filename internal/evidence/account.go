@@ -8,8 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"time"
-
-	"github.com/rootwatch/rootwatch/internal/cloudtrail"
 )
 
 // Source names.
@@ -136,7 +134,7 @@ func (r *RootCredentials) Any() bool {
 // CloudTrail is the root activity read for an account.
 type CloudTrail struct {
 	// Events are this account's root events, newest first.
-	Events []cloudtrail.Event `json:"events"`
+	Events []Event `json:"events"`
 	// From and To bound the period the evidence is known to cover; both are
 	// zero when it is not known (log files given by the user).
 	From time.Time `json:"from"`

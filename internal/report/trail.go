@@ -7,15 +7,16 @@ import (
 	"io"
 	"strings"
 
-	"github.com/rootwatch/rootwatch/internal/cloudtrail"
+	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
 )
 
 // Timeline is the result of `rootwatch trail` (DESIGN.md, schema 1).
 type Timeline struct {
 	SchemaVersion string                   `json:"schema_version"`
 	Sources       []cloudtrail.SourceStats `json:"sources"`
-	Events        []cloudtrail.Event       `json:"events"`
+	Events        []evidence.Event         `json:"events"`
 	Duplicates    int                      `json:"duplicates"`
 }
 
@@ -26,7 +27,7 @@ func NewTimeline(res cloudtrail.Result) *Timeline {
 		t.Sources = []cloudtrail.SourceStats{}
 	}
 	if t.Events == nil {
-		t.Events = []cloudtrail.Event{}
+		t.Events = []evidence.Event{}
 	}
 	return t
 }
@@ -58,7 +59,7 @@ func timelineTable(w io.Writer, t *Timeline) error {
 				when = fmt.Sprintf("(%s time %q)", e.TimeProblem, e.EventTime)
 			}
 			detail := e.UserAgent
-			if e.Category == cloudtrail.CategoryAssumeRoot {
+			if e.Category == evidence.CategoryAssumeRoot {
 				detail = "caller " + e.Caller
 				if e.Target != "" {
 					detail += " → " + e.Target
@@ -69,7 +70,7 @@ func timelineTable(w io.Writer, t *Timeline) error {
 			} else if e.InvokedBy != "" {
 				detail = "invoked by " + e.InvokedBy
 			}
-			if e.Category != cloudtrail.CategoryAssumeRoot && len(detail) > 60 {
+			if e.Category != evidence.CategoryAssumeRoot && len(detail) > 60 {
 				detail = detail[:57] + "..."
 			}
 			fmt.Fprintf(bw, "%-20s  %-12s  %-13s  %-26s  %-7s  %-7s  %-15s  %s\n",

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rootwatch/rootwatch/internal/cloudtrail"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
 )
@@ -25,7 +24,7 @@ func trailEvidence(in Input, need string) (*evidence.CloudTrail, *Result) {
 // windowed splits events of the wanted kind into those inside the window
 // (at or after as-of − window, including times after as-of) and those
 // whose time is unknown.
-func windowed(ct *evidence.CloudTrail, in Input, keep func(*cloudtrail.Event) bool) (inside, undated []cloudtrail.Event) {
+func windowed(ct *evidence.CloudTrail, in Input, keep func(*evidence.Event) bool) (inside, undated []evidence.Event) {
 	start := in.AsOf.Add(-in.Settings.Window)
 	for _, e := range ct.Events {
 		if !keep(&e) {
@@ -82,7 +81,7 @@ func trailBase(ct *evidence.CloudTrail, in Input) map[string]any {
 }
 
 // eventSummary is the part of an event a finding shows.
-func eventSummary(e cloudtrail.Event) map[string]any {
+func eventSummary(e evidence.Event) map[string]any {
 	m := map[string]any{
 		"event_time": e.EventTime, "event_name": e.EventName, "event_id": e.EventID,
 		"source_ip": e.SourceIP, "user_agent": e.UserAgent, "region": e.Region,
@@ -99,7 +98,7 @@ func eventSummary(e cloudtrail.Event) map[string]any {
 	return m
 }
 
-func summaries(evs []cloudtrail.Event, max int) []map[string]any {
+func summaries(evs []evidence.Event, max int) []map[string]any {
 	out := []map[string]any{}
 	for i, e := range evs {
 		if i == max {
@@ -110,7 +109,7 @@ func summaries(evs []cloudtrail.Event, max int) []map[string]any {
 	return out
 }
 
-func describeEvent(e cloudtrail.Event) string {
+func describeEvent(e evidence.Event) string {
 	s := e.EventTime
 	if e.SourceIP != "" {
 		s += " from " + e.SourceIP
@@ -124,7 +123,7 @@ func describeEvent(e cloudtrail.Event) string {
 // judgeEvents is the shared shape of the CloudTrail rules: fail on events
 // inside the window; unknown when undated events could be inside or the
 // evidence cannot cover the window; pass otherwise.
-func judgeEvents(in Input, need, noun string, threshold int, keep func(*cloudtrail.Event) bool) []Result {
+func judgeEvents(in Input, need, noun string, threshold int, keep func(*evidence.Event) bool) []Result {
 	n := func(k int) string { return counted(k, noun) }
 	ct, stop := trailEvidence(in, need)
 	if stop != nil {
@@ -160,8 +159,8 @@ func judgeEvents(in Input, need, noun string, threshold int, keep func(*cloudtra
 	return one(Result{Status: finding.StatusPass, Evidence: ev, Message: msg})
 }
 
-func isSuccessfulLogin(e *cloudtrail.Event) bool {
-	return e.Category == cloudtrail.CategoryConsoleLogin && e.Result == "success"
+func isSuccessfulLogin(e *evidence.Event) bool {
+	return e.Category == evidence.CategoryConsoleLogin && e.Result == "success"
 }
 
 func consoleLogin() Rule {
@@ -179,7 +178,7 @@ func loginWithoutMFA() Rule {
 		ID: "iam-root-login-without-mfa", Title: "Root user signed in without MFA", Severity: finding.SeverityCritical,
 		Category: "activity", Sources: []string{evidence.SourceCloudTrail}, UsesWindow: true,
 		Eval: func(in Input) []Result {
-			res := judgeEvents(in, "root sign-ins without MFA", "successful root console sign-ins without MFA", 1, func(e *cloudtrail.Event) bool {
+			res := judgeEvents(in, "root sign-ins without MFA", "successful root console sign-ins without MFA", 1, func(e *evidence.Event) bool {
 				return isSuccessfulLogin(e) && e.MFA == "no"
 			})
 			if res[0].Status != finding.StatusPass {
@@ -187,7 +186,7 @@ func loginWithoutMFA() Rule {
 			}
 			// A sign-in whose MFA use is not recorded cannot be shown to have used MFA.
 			ct := in.Account.CloudTrail
-			unclear, _ := windowed(ct, in, func(e *cloudtrail.Event) bool { return isSuccessfulLogin(e) && e.MFA == "unknown" })
+			unclear, _ := windowed(ct, in, func(e *evidence.Event) bool { return isSuccessfulLogin(e) && e.MFA == "unknown" })
 			if len(unclear) > 0 {
 				res[0].Status = finding.StatusUnknown
 				res[0].Evidence["mfa_unknown_events"] = summaries(unclear, 20)
@@ -207,8 +206,8 @@ func failedLogins() Rule {
 			if t < 1 {
 				t = 3
 			}
-			return judgeEvents(in, "failed root sign-ins", "failed root console sign-ins", t, func(e *cloudtrail.Event) bool {
-				return e.Category == cloudtrail.CategoryConsoleLogin && e.Result == "failure"
+			return judgeEvents(in, "failed root sign-ins", "failed root console sign-ins", t, func(e *evidence.Event) bool {
+				return e.Category == evidence.CategoryConsoleLogin && e.Result == "failure"
 			})
 		},
 	}
@@ -219,8 +218,8 @@ func apiActivity() Rule {
 		ID: "iam-root-api-activity", Title: "Root user made API calls", Severity: finding.SeverityHigh,
 		Category: "activity", Sources: []string{evidence.SourceCloudTrail}, UsesWindow: true,
 		Eval: func(in Input) []Result {
-			return judgeEvents(in, "root API activity", "root API calls made by a person", 1, func(e *cloudtrail.Event) bool {
-				return e.Category == cloudtrail.CategoryAPICall
+			return judgeEvents(in, "root API activity", "root API calls made by a person", 1, func(e *evidence.Event) bool {
+				return e.Category == evidence.CategoryAPICall
 			})
 		},
 	}

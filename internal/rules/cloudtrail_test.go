@@ -5,24 +5,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rootwatch/rootwatch/internal/cloudtrail"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
 )
 
-func login(ago time.Duration, result, mfa string) cloudtrail.Event {
+func login(ago time.Duration, result, mfa string) evidence.Event {
 	t := asOf.Add(-ago)
-	return cloudtrail.Event{EventID: t.Format(time.RFC3339) + result + mfa, EventTime: t.Format(time.RFC3339), Time: t, AccountID: "123456789012",
-		EventSource: "signin.amazonaws.com", EventName: "ConsoleLogin", Category: cloudtrail.CategoryConsoleLogin,
+	return evidence.Event{EventID: t.Format(time.RFC3339) + result + mfa, EventTime: t.Format(time.RFC3339), Time: t, AccountID: "123456789012",
+		EventSource: "signin.amazonaws.com", EventName: "ConsoleLogin", Category: evidence.CategoryConsoleLogin,
 		Result: result, MFA: mfa, SourceIP: "198.51.100.7", UserAgent: "Mozilla/5.0"}
 }
 
-func undated(e cloudtrail.Event) cloudtrail.Event {
+func undated(e evidence.Event) evidence.Event {
 	e.Time, e.EventTime, e.TimeProblem = time.Time{}, "REDACTED", "invalid"
 	return e
 }
 
-func ofCategory(ago time.Duration, cat string) cloudtrail.Event {
+func ofCategory(ago time.Duration, cat string) evidence.Event {
 	e := login(ago, "success", "")
 	e.Category, e.EventSource, e.EventName, e.MFA = cat, "iam.amazonaws.com", "CreateUser", ""
 	return e
@@ -30,12 +29,12 @@ func ofCategory(ago time.Duration, cat string) cloudtrail.Event {
 
 // trail builds an account whose CloudTrail evidence covers the window
 // unless from says otherwise.
-func trail(from time.Time, problems []string, evs ...cloudtrail.Event) func(*testing.T) *evidence.Account {
+func trail(from time.Time, problems []string, evs ...evidence.Event) func(*testing.T) *evidence.Account {
 	return func(t *testing.T) *evidence.Account {
 		a := withRoot(t, map[string]string{"password_last_used": ago(90 * day)})
 		a.CloudTrail = &evidence.CloudTrail{Events: evs, From: from, To: asOf, Problems: problems, Description: "test trail", AccountEvents: 100}
 		a.SetSource(evidence.SourceCloudTrail, evidence.SourceStatus{State: evidence.StateOK})
-		cloudtrail.SortNewestFirst(a.CloudTrail.Events)
+		evidence.SortNewestFirst(a.CloudTrail.Events)
 		return a
 	}
 }
@@ -72,7 +71,7 @@ func TestLoginWithoutMFARule(t *testing.T) {
 
 func TestFailedLoginsRule(t *testing.T) {
 	fails := func(n, undatedN int) func(*testing.T) *evidence.Account {
-		var evs []cloudtrail.Event
+		var evs []evidence.Event
 		for i := 0; i < n; i++ {
 			evs = append(evs, login(time.Duration(i+1)*time.Hour, "failure", "no"))
 		}
@@ -96,9 +95,9 @@ func TestFailedLoginsRule(t *testing.T) {
 
 func TestAPIActivityRule(t *testing.T) {
 	runCases(t, apiActivity(), []ruleCase{
-		{"a person's call", trail(covered, nil, ofCategory(day, cloudtrail.CategoryAPICall)), nil, finding.StatusFail, "1 root API call made by a person", nil},
-		{"a service's call", trail(covered, nil, ofCategory(day, cloudtrail.CategoryService)), nil, finding.StatusPass, "", nil},
-		{"an AssumeRoot session", trail(covered, nil, ofCategory(day, cloudtrail.CategoryAssumeRoot)), nil, finding.StatusPass, "", nil},
+		{"a person's call", trail(covered, nil, ofCategory(day, evidence.CategoryAPICall)), nil, finding.StatusFail, "1 root API call made by a person", nil},
+		{"a service's call", trail(covered, nil, ofCategory(day, evidence.CategoryService)), nil, finding.StatusPass, "", nil},
+		{"an AssumeRoot session", trail(covered, nil, ofCategory(day, evidence.CategoryAssumeRoot)), nil, finding.StatusPass, "", nil},
 		{"a sign-in is not an API call", trail(covered, nil, login(day, "success", "no")), nil, finding.StatusPass, "", nil},
 	})
 }

@@ -10,6 +10,8 @@ import (
 	ctapi "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/rootwatch/rootwatch/internal/evidence"
 )
 
 // LookupAPI is the CloudTrail call rootwatch makes.
@@ -39,7 +41,7 @@ type LookupQuery struct {
 // call per Interval. The SDK retries ThrottlingException; an error that
 // outlasts its retries ends the query and is recorded in the statistics,
 // with the events read so far kept.
-func Lookup(ctx context.Context, c LookupAPI, q LookupQuery) ([]Event, SourceStats) {
+func Lookup(ctx context.Context, c LookupAPI, q LookupQuery) ([]evidence.Event, SourceStats) {
 	if q.Interval <= 0 {
 		q.Interval = 500 * time.Millisecond
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/rootwatch/rootwatch/internal/evidence"
 )
 
 // SourceStats is what one source (a file, an S3 object, a LookupEvents
@@ -81,7 +83,7 @@ type decoder struct {
 	br     *bufio.Reader
 	source string
 	stats  SourceStats
-	events []Event
+	events []evidence.Event
 	buf    []byte
 	offset int64
 }
@@ -92,7 +94,7 @@ type decoder struct {
 // root events it holds with the source's statistics. A read or syntax
 // error is recorded in the statistics; events read before it are kept, so
 // that a damaged file cannot hide the root activity it does show.
-func Decode(r io.Reader, source string) ([]Event, SourceStats) {
+func Decode(r io.Reader, source string) ([]evidence.Event, SourceStats) {
 	return NewReader().Decode(r, source)
 }
 
@@ -112,7 +114,7 @@ func NewReader() *Reader {
 }
 
 // Decode is the package-level Decode with reused buffers.
-func (rd *Reader) Decode(r io.Reader, source string) ([]Event, SourceStats) {
+func (rd *Reader) Decode(r io.Reader, source string) ([]evidence.Event, SourceStats) {
 	rd.raw.Reset(r)
 	br := rd.raw
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {

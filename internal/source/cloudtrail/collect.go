@@ -7,15 +7,16 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"sync"
 	"time"
+
+	"github.com/rootwatch/rootwatch/internal/evidence"
 )
 
 // Result is everything read from a set of sources.
 type Result struct {
 	Sources []SourceStats
-	Events  []Event
+	Events  []evidence.Event
 	// Duplicates counts events seen more than once (identical records, e.g.
 	// in two overlapping sources); each is kept once. Records that share an
 	// event ID but differ are all kept.
@@ -29,7 +30,7 @@ type Filter struct {
 	Accounts     map[string]bool
 }
 
-func (f Filter) keep(e *Event) bool {
+func (f Filter) keep(e *evidence.Event) bool {
 	if len(f.Accounts) > 0 && !f.Accounts[e.AccountID] {
 		return false
 	}
@@ -102,7 +103,7 @@ func Run(ctx context.Context, jobs []Job, workers int, f Filter) Result {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	type out struct {
-		events []Event
+		events []evidence.Event
 		stats  SourceStats
 	}
 	results := make([]out, len(jobs))
@@ -150,11 +151,11 @@ feed:
 			}
 		}
 	}
-	SortNewestFirst(res.Events)
+	evidence.SortNewestFirst(res.Events)
 	return res
 }
 
-func decodeJob(ctx context.Context, rd *Reader, j Job) ([]Event, SourceStats) {
+func decodeJob(ctx context.Context, rd *Reader, j Job) ([]evidence.Event, SourceStats) {
 	if err := ctx.Err(); err != nil {
 		return nil, SourceStats{Path: j.Name, Error: "not read: " + err.Error()}
 	}
@@ -166,26 +167,8 @@ func decodeJob(ctx context.Context, rd *Reader, j Job) ([]Event, SourceStats) {
 	return rd.Decode(rc, j.Name)
 }
 
-// SortNewestFirst orders a timeline: newest first, events without a usable
-// time last, ties broken by event ID and source for stable output.
-func SortNewestFirst(evs []Event) {
-	sort.SliceStable(evs, func(i, j int) bool {
-		a, b := &evs[i], &evs[j]
-		if a.HasTime() != b.HasTime() {
-			return a.HasTime()
-		}
-		if !a.Time.Equal(b.Time) {
-			return a.Time.After(b.Time)
-		}
-		if a.EventID != b.EventID {
-			return a.EventID < b.EventID
-		}
-		return a.Source < b.Source
-	})
-}
-
 // dedupeKey identifies a record by everything but where it was read from.
-func dedupeKey(e Event) string {
+func dedupeKey(e evidence.Event) string {
 	e.Source = ""
 	e.Time = time.Time{}
 	return fmt.Sprintf("%+v", e)

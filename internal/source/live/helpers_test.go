@@ -1,4 +1,4 @@
-package collect
+package live
 
 import "github.com/aws/smithy-go"
 

@@ -14,8 +14,8 @@ import (
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
 	"github.com/rootwatch/rootwatch/internal/awsfake"
-	"github.com/rootwatch/rootwatch/internal/collect"
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/source/live"
 )
 
 type pages struct {
@@ -101,7 +101,7 @@ func TestScanSharesConnections(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 	const concurrency = 4
-	accounts, err := Scan(ctx, awsfake.ClientConfig(srv.URL, awsfake.GenManagementKey), Options{Concurrency: concurrency, Collect: collect.Options{PollInterval: time.Millisecond}})
+	accounts, err := Scan(ctx, awsfake.ClientConfig(srv.URL, awsfake.GenManagementKey), Options{Concurrency: concurrency, Collect: live.Options{PollInterval: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}

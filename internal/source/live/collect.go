@@ -2,7 +2,7 @@
 // aws-sdk-go-v2. Each source is collected on its own and records ok,
 // denied or error with the reason; a failed source never stops the others.
 // Collectors never judge: that is the rules' job.
-package collect
+package live
 
 import (
 	"context"
@@ -18,8 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/rootwatch/rootwatch/internal/cloudtrail"
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
 )
 
 // IAMAPI lists the IAM calls rootwatch makes: all read-only, except
@@ -223,7 +223,7 @@ func rootActivity(ctx context.Context, c cloudtrail.LookupAPI, opts Options, acc
 			ct.Events = append(ct.Events, e)
 		}
 	}
-	cloudtrail.SortNewestFirst(ct.Events)
+	evidence.SortNewestFirst(ct.Events)
 	if stats.Undecodable > 0 {
 		ct.Problems = append(ct.Problems, fmt.Sprintf("%d events with a CloudTrailEvent that is not valid JSON (%s)", stats.Undecodable, strings.Join(stats.Problems, "; ")))
 	}

@@ -23,8 +23,8 @@ import (
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/rootwatch/rootwatch/internal/collect"
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/source/live"
 )
 
 // DefaultRoleName is the role Organizations creates in accounts it creates.
@@ -45,7 +45,7 @@ type Options struct {
 	Exclude         map[string]bool
 	Concurrency     int           // default 128: accounts in flight mostly wait on reports
 	AccountTimeout  time.Duration // default 5m
-	Collect         collect.Options
+	Collect         live.Options
 	// Progress is called after each account (from one goroutine at a time).
 	Progress func(Progress)
 }
@@ -137,10 +137,10 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 			t.MaxIdleConnsPerHost = 4 * o.Concurrency // an account has several calls in flight
 		})
 	}
-	mgmt := collect.NewClients(base)
+	mgmt := live.NewClients(base)
 	stsc := sts.NewFromConfig(base)
 	orgc := organizations.NewFromConfig(base)
-	id, err := collect.WhoAmI(ctx, mgmt.STS)
+	id, err := live.WhoAmI(ctx, mgmt.STS)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +152,7 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 	if err != nil {
 		return nil, fmt.Errorf("ListAccounts as %s: %w (an organization scan needs organizations:ListAccounts in the management account or a delegated administrator)", id.ARN, err)
 	}
-	orgEv, orgSt := collect.Organization(ctx, mgmt, id.Account)
+	orgEv, orgSt := live.Organization(ctx, mgmt, id.Account)
 	var orgID, mgmtID string
 	if desc.Organization != nil {
 		orgID, mgmtID = aws.ToString(desc.Organization.Id), aws.ToString(desc.Organization.MasterAccountId)
@@ -249,7 +249,7 @@ func member(account, caller string, orgEv *evidence.Organization, orgSt evidence
 	}
 }
 
-func scanAccount(ctx context.Context, base aws.Config, stsc *sts.Client, o Options, caller collect.Identity, a *evidence.Account,
+func scanAccount(ctx context.Context, base aws.Config, stsc *sts.Client, o Options, caller live.Identity, a *evidence.Account,
 	orgOf func() (*evidence.Organization, evidence.SourceStatus), audit bool) {
 	cfg := base
 	if a.ID != caller.Account {
@@ -260,7 +260,7 @@ func scanAccount(ctx context.Context, base aws.Config, stsc *sts.Client, o Optio
 		}
 		out, err := stsc.AssumeRole(ctx, in)
 		if err != nil {
-			a.Error = "role not assumable: " + collect.Describe("AssumeRole "+arn, err)
+			a.Error = "role not assumable: " + live.Describe("AssumeRole "+arn, err)
 			return
 		}
 		cfg = base.Copy()
@@ -287,14 +287,14 @@ func scanAccount(ctx context.Context, base aws.Config, stsc *sts.Client, o Optio
 		if !audit {
 			return
 		}
-		iamc, err := collect.OpenRootAudit(ctx, stsc, base, a.ID)
+		iamc, err := live.OpenRootAudit(ctx, stsc, base, a.ID)
 		if err != nil {
-			rcSt = collect.Failed("AssumeRoot "+collect.AuditTaskPolicy, err)
+			rcSt = live.Failed("AssumeRoot "+live.AuditTaskPolicy, err)
 			return
 		}
-		rc, rcSt = collect.RootCredentials(ctx, iamc)
+		rc, rcSt = live.RootCredentials(ctx, iamc)
 	}()
-	collect.CollectInto(ctx, collect.NewClients(cfg), opts, a)
+	live.CollectInto(ctx, live.NewClients(cfg), opts, a)
 	<-auditDone
 	if audit {
 		a.RootCredentials = rc

@@ -6,51 +6,11 @@ package cloudtrail
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"time"
+
+	"github.com/rootwatch/rootwatch/internal/evidence"
 )
-
-// Categories of root activity (DESIGN.md).
-const (
-	CategoryConsoleLogin = "console_login" // a root console sign-in, with result and MFA
-	CategorySignin       = "signin"        // another root sign-in event: password change, recovery…
-	CategoryAPICall      = "api_call"      // a root API call made by a person (console included)
-	CategoryService      = "service"       // made by an AWS service on root's behalf: listed, not counted
-	CategoryAssumeRoot   = "assume_root"   // a centralized-root-access privileged task, by a named caller
-)
-
-// Event is one classified root event.
-type Event struct {
-	EventID     string `json:"event_id"`
-	EventTime   string `json:"event_time"`
-	AccountID   string `json:"account_id"`
-	Region      string `json:"region"`
-	EventSource string `json:"event_source"`
-	EventName   string `json:"event_name"`
-	Category    string `json:"category"`
-	Result      string `json:"result"` // success, failure, or "" when the event has none
-	MFA         string `json:"mfa"`    // yes, no, unknown; "" outside console sign-ins
-	SourceIP    string `json:"source_ip"`
-	UserAgent   string `json:"user_agent"`
-	Source      string `json:"source"`
-
-	// TimeProblem is "missing" or "invalid" when EventTime cannot be placed
-	// on the timeline; the raw text is kept in EventTime.
-	TimeProblem  string `json:"time_problem,omitempty"`
-	ErrorCode    string `json:"error_code,omitempty"`
-	ErrorMessage string `json:"error_message,omitempty"`
-	InvokedBy    string `json:"invoked_by,omitempty"`
-	// Caller, Target and TaskPolicy describe AssumeRoot sessions.
-	Caller     string `json:"caller,omitempty"`
-	Target     string `json:"target,omitempty"`
-	TaskPolicy string `json:"task_policy,omitempty"`
-
-	Time time.Time `json:"-"`
-}
-
-// HasTime reports whether the event can be placed on the timeline.
-func (e *Event) HasTime() bool { return e.TimeProblem == "" }
 
 // record is the part of a CloudTrail record the classifier reads.
 type record struct {
@@ -127,8 +87,8 @@ const signinSource = "signin.amazonaws.com"
 //     invokedBy another AWS service) are service;
 //   - every other root event is an api_call, including console calls
 //     (invokedBy signin.amazonaws.com).
-func classify(r *record, source string) (Event, bool) {
-	ev := Event{
+func classify(r *record, source string) (evidence.Event, bool) {
+	ev := evidence.Event{
 		EventID: r.EventID, AccountID: r.RecipientAccountID, Region: r.AWSRegion,
 		EventSource: r.EventSource, EventName: r.EventName, SourceIP: r.SourceIPAddress,
 		UserAgent: r.UserAgent, Source: source, ErrorCode: r.ErrorCode, ErrorMessage: r.ErrorMessage,
@@ -143,7 +103,7 @@ func classify(r *record, source string) (Event, bool) {
 	src := strings.ToLower(r.EventSource)
 	switch {
 	case !isRoot && r.EventName == "AssumeRoot" && strings.HasPrefix(src, "sts."):
-		ev.Category = CategoryAssumeRoot
+		ev.Category = evidence.CategoryAssumeRoot
 		ev.Caller = r.UserIdentity.ARN
 		ev.Target = stringField(r.RequestParameters, "targetPrincipal")
 		var tp struct {
@@ -157,9 +117,9 @@ func classify(r *record, source string) (Event, bool) {
 		ev.Result = resultOf(r, "")
 		return ev, true
 	case !isRoot:
-		return Event{}, false
+		return evidence.Event{}, false
 	case r.UserIdentity.SessionContext != nil && truthy(r.UserIdentity.SessionContext.AssumedRoot):
-		ev.Category = CategoryAssumeRoot
+		ev.Category = evidence.CategoryAssumeRoot
 		ev.Caller = r.UserIdentity.SessionContext.SourceIdentity
 		if ev.Caller == "" {
 			ev.Caller = r.UserIdentity.SessionContext.SessionIssuer.ARN
@@ -167,7 +127,7 @@ func classify(r *record, source string) (Event, bool) {
 		ev.Result = resultOf(r, "")
 		return ev, true
 	case src == signinSource && r.EventName == "ConsoleLogin":
-		ev.Category = CategoryConsoleLogin
+		ev.Category = evidence.CategoryConsoleLogin
 		ev.Result = resultOf(r, "ConsoleLogin")
 		switch strings.ToLower(strings.TrimSpace(stringField(r.AdditionalEventData, "MFAUsed"))) {
 		case "yes":
@@ -179,15 +139,15 @@ func classify(r *record, source string) (Event, bool) {
 		}
 		return ev, true
 	case src == signinSource:
-		ev.Category = CategorySignin
+		ev.Category = evidence.CategorySignin
 		ev.Result = resultOf(r, r.EventName)
 		return ev, true
 	case strings.EqualFold(r.EventType, "AwsServiceEvent"):
-		ev.Category = CategoryService
+		ev.Category = evidence.CategoryService
 	case ev.InvokedBy != "" && !strings.EqualFold(ev.InvokedBy, signinSource):
-		ev.Category = CategoryService
+		ev.Category = evidence.CategoryService
 	default:
-		ev.Category = CategoryAPICall
+		ev.Category = evidence.CategoryAPICall
 	}
 	ev.Result = resultOf(r, "")
 	return ev, true
@@ -214,7 +174,7 @@ func resultOf(r *record, key string) string {
 	return "success"
 }
 
-func setTime(ev *Event, raw json.RawMessage) {
+func setTime(ev *evidence.Event, raw json.RawMessage) {
 	if len(raw) == 0 || string(raw) == "null" {
 		ev.TimeProblem = "missing"
 		return
@@ -232,20 +192,4 @@ func setTime(ev *Event, raw json.RawMessage) {
 		return
 	}
 	ev.Time = t.UTC()
-}
-
-// RestoreTime sets Time from EventTime for an event read back from JSON
-// (Time itself is not serialized). An event with a TimeProblem keeps a zero
-// Time; an event without one must carry an RFC 3339 EventTime.
-func (e *Event) RestoreTime() error {
-	e.Time = time.Time{}
-	if e.TimeProblem != "" {
-		return nil
-	}
-	t, err := time.Parse(time.RFC3339, e.EventTime)
-	if err != nil {
-		return fmt.Errorf("event %s: event_time %q is not an RFC 3339 time", e.EventID, e.EventTime)
-	}
-	e.Time = t.UTC()
-	return nil
 }

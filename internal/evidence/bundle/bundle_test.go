@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rootwatch/rootwatch/internal/cloudtrail"
-	"github.com/rootwatch/rootwatch/internal/credreport"
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/evidence/credreport"
 )
 
 var t0 = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -33,8 +32,8 @@ func accounts(t *testing.T) []*evidence.Account {
 		AccountSummary:    map[string]int{},
 		VirtualMFADevices: []evidence.VirtualMFADevice{},
 		Organization:      &evidence.Organization{Role: evidence.OrgRoleManagement, ID: "o-abc", EnabledFeatures: []string{}},
-		CloudTrail: &evidence.CloudTrail{Description: "files", AccountEvents: 3, Events: []cloudtrail.Event{
-			{EventID: "e1", EventTime: "2026-02-27T10:00:00Z", Category: cloudtrail.CategoryConsoleLogin, UserAgent: `"><img onerror=alert(1)>`},
+		CloudTrail: &evidence.CloudTrail{Description: "files", AccountEvents: 3, Events: []evidence.Event{
+			{EventID: "e1", EventTime: "2026-02-27T10:00:00Z", Category: evidence.CategoryConsoleLogin, UserAgent: `"><img onerror=alert(1)>`},
 			{EventID: "e2", EventTime: "yesterday", TimeProblem: "invalid"},
 		}},
 		RootCredentials: &evidence.RootCredentials{Password: true, PasswordCreated: t0.Add(-48 * time.Hour), AccessKeys: []evidence.RootCredential{{ID: "AKIA1", Status: "Active", Created: t0}}},

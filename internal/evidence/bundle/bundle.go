@@ -24,8 +24,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rootwatch/rootwatch/internal/credreport"
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/evidence/credreport"
 )
 
 // Format and Version identify a bundle document.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/testutil"
 )
 
 const header = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
@@ -18,7 +19,7 @@ const awsRootRow = "<root_account>,arn:aws:iam::000000000000:root,2022-03-23T10:
 
 func fixture(t *testing.T, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "credential-reports", name))
+	data, err := os.ReadFile(filepath.Join(testutil.RepoRoot(), "testdata", "credential-reports", name))
 	if err != nil {
 		t.Fatal(err)
 	}

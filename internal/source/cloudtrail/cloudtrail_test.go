@@ -10,24 +10,27 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/testutil"
 )
 
 func fixture(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "cloudtrail", name))
+	b, err := os.ReadFile(filepath.Join(testutil.RepoRoot(), "testdata", "cloudtrail", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
 
-func decodeBytes(t *testing.T, b []byte) ([]Event, SourceStats) {
+func decodeBytes(t *testing.T, b []byte) ([]evidence.Event, SourceStats) {
 	t.Helper()
 	return Decode(bytes.NewReader(b), "test")
 }
 
-func byID(evs []Event) map[string]Event {
-	m := map[string]Event{}
+func byID(evs []evidence.Event) map[string]evidence.Event {
+	m := map[string]evidence.Event{}
 	for _, e := range evs {
 		m[e.EventID] = e
 	}
@@ -43,16 +46,16 @@ func TestClassifierCategories(t *testing.T) {
 	want := []struct {
 		id, category, result, mfa string
 	}{
-		{id("01"), CategoryConsoleLogin, "success", "no"},
-		{id("02"), CategoryConsoleLogin, "failure", "no"},
-		{id("03"), CategoryConsoleLogin, "success", "yes"},     // MFAUsed "YES"
-		{id("04"), CategoryConsoleLogin, "success", "unknown"}, // no additionalEventData
-		{id("05"), CategorySignin, "success", ""},              // password recovery
-		{id("06"), CategoryAPICall, "success", ""},             // console call: invokedBy signin
-		{id("07"), CategoryService, "success", ""},             // invokedBy another AWS service
-		{id("08"), CategoryService, "success", ""},             // AwsServiceEvent
-		{id("09"), CategoryAssumeRoot, "success", ""},          // the AssumeRoot call
-		{id("10"), CategoryAssumeRoot, "success", ""},          // a call made in the root session
+		{id("01"), evidence.CategoryConsoleLogin, "success", "no"},
+		{id("02"), evidence.CategoryConsoleLogin, "failure", "no"},
+		{id("03"), evidence.CategoryConsoleLogin, "success", "yes"},     // MFAUsed "YES"
+		{id("04"), evidence.CategoryConsoleLogin, "success", "unknown"}, // no additionalEventData
+		{id("05"), evidence.CategorySignin, "success", ""},              // password recovery
+		{id("06"), evidence.CategoryAPICall, "success", ""},             // console call: invokedBy signin
+		{id("07"), evidence.CategoryService, "success", ""},             // invokedBy another AWS service
+		{id("08"), evidence.CategoryService, "success", ""},             // AwsServiceEvent
+		{id("09"), evidence.CategoryAssumeRoot, "success", ""},          // the AssumeRoot call
+		{id("10"), evidence.CategoryAssumeRoot, "success", ""},          // a call made in the root session
 	}
 	got := byID(evs)
 	for _, w := range want {
@@ -134,7 +137,7 @@ func TestShapes(t *testing.T) {
 				b = gz(b)
 			}
 			evs, st := decodeBytes(t, b)
-			if st.Error != "" || st.RootEvents != 1 || len(evs) != 1 || evs[0].Category != CategoryConsoleLogin || evs[0].MFA != "no" {
+			if st.Error != "" || st.RootEvents != 1 || len(evs) != 1 || evs[0].Category != evidence.CategoryConsoleLogin || evs[0].MFA != "no" {
 				t.Errorf("%s (gzip %v): stats %+v events %+v", name, compress, st, evs)
 			}
 			wantEvents := strings.Count(body, `"eventSource"`)
@@ -247,19 +250,19 @@ func TestRunFilterSortAndDedupe(t *testing.T) {
 // TestSharedCloudTrail checks the classifications that ../shared/data's
 // README lists, on data nobody here wrote.
 func TestSharedCloudTrail(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "data", "cloudtrail")
+	dir := filepath.Join(testutil.RepoRoot(), "..", "shared", "data", "cloudtrail")
 	if _, err := os.Stat(dir); err != nil {
 		t.Skipf("third-party data not found at %s: %v", dir, err)
 	}
 	type want struct{ category, result, mfa string }
 	expect := map[string]*want{
-		"awsdocs-root-consolelogin-success-no-mfa.json":            {CategoryConsoleLogin, "success", "no"},
-		"awsdocs-root-consolelogin-success-mfa-uppercase-YES.json": {CategoryConsoleLogin, "success", "yes"},
-		"awsdocs-root-consolelogin-failure-no-mfa.json":            {CategoryConsoleLogin, "failure", "no"},
-		"awsdocs-root-enablemfadevice.json":                        {CategoryAPICall, "success", ""},
-		"awsdocs-root-passwordupdated.json":                        {CategorySignin, "success", ""},
-		"panther-root-consolelogin-success-no-mfa.json":            {CategoryConsoleLogin, "success", "no"},
-		"panther-root-api-putbucketversioning.json":                {CategoryAPICall, "success", ""},
+		"awsdocs-root-consolelogin-success-no-mfa.json":            {evidence.CategoryConsoleLogin, "success", "no"},
+		"awsdocs-root-consolelogin-success-mfa-uppercase-YES.json": {evidence.CategoryConsoleLogin, "success", "yes"},
+		"awsdocs-root-consolelogin-failure-no-mfa.json":            {evidence.CategoryConsoleLogin, "failure", "no"},
+		"awsdocs-root-enablemfadevice.json":                        {evidence.CategoryAPICall, "success", ""},
+		"awsdocs-root-passwordupdated.json":                        {evidence.CategorySignin, "success", ""},
+		"panther-root-consolelogin-success-no-mfa.json":            {evidence.CategoryConsoleLogin, "success", "no"},
+		"panther-root-api-putbucketversioning.json":                {evidence.CategoryAPICall, "success", ""},
 	}
 	jobs, bad := FileJobs([]string{dir})
 	if len(bad) > 0 {

@@ -1,0 +1,83 @@
+package evidence
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Categories of root activity (docs/DESIGN.md, "Root activity").
+const (
+	CategoryConsoleLogin = "console_login" // a root console sign-in, with result and MFA
+	CategorySignin       = "signin"        // another root sign-in event: password change, recovery…
+	CategoryAPICall      = "api_call"      // a root API call made by a person (console included)
+	CategoryService      = "service"       // made by an AWS service on root's behalf: listed, not counted
+	CategoryAssumeRoot   = "assume_root"   // a centralized-root-access privileged task, by a named caller
+)
+
+// Event is one classified root event, as the CloudTrail readers produce it
+// and the rules judge it.
+type Event struct {
+	EventID     string `json:"event_id"`
+	EventTime   string `json:"event_time"`
+	AccountID   string `json:"account_id"`
+	Region      string `json:"region"`
+	EventSource string `json:"event_source"`
+	EventName   string `json:"event_name"`
+	Category    string `json:"category"`
+	Result      string `json:"result"` // success, failure, or "" when the event has none
+	MFA         string `json:"mfa"`    // yes, no, unknown; "" outside console sign-ins
+	SourceIP    string `json:"source_ip"`
+	UserAgent   string `json:"user_agent"`
+	Source      string `json:"source"`
+
+	// TimeProblem is "missing" or "invalid" when EventTime cannot be placed
+	// on the timeline; the raw text is kept in EventTime.
+	TimeProblem  string `json:"time_problem,omitempty"`
+	ErrorCode    string `json:"error_code,omitempty"`
+	ErrorMessage string `json:"error_message,omitempty"`
+	InvokedBy    string `json:"invoked_by,omitempty"`
+	// Caller, Target and TaskPolicy describe AssumeRoot sessions.
+	Caller     string `json:"caller,omitempty"`
+	Target     string `json:"target,omitempty"`
+	TaskPolicy string `json:"task_policy,omitempty"`
+
+	Time time.Time `json:"-"`
+}
+
+// HasTime reports whether the event can be placed on the timeline.
+func (e *Event) HasTime() bool { return e.TimeProblem == "" }
+
+// RestoreTime sets Time from EventTime for an event read back from JSON
+// (Time itself is not serialized). An event with a TimeProblem keeps a zero
+// Time; an event without one must carry an RFC 3339 EventTime.
+func (e *Event) RestoreTime() error {
+	e.Time = time.Time{}
+	if e.TimeProblem != "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, e.EventTime)
+	if err != nil {
+		return fmt.Errorf("event %s: event_time %q is not an RFC 3339 time", e.EventID, e.EventTime)
+	}
+	e.Time = t.UTC()
+	return nil
+}
+
+// SortNewestFirst orders a timeline: newest first, events without a usable
+// time last, ties broken by event ID and source for stable output.
+func SortNewestFirst(evs []Event) {
+	slices.SortStableFunc(evs, func(a, b Event) int {
+		if a.HasTime() != b.HasTime() {
+			if a.HasTime() {
+				return -1
+			}
+			return 1
+		}
+		if c := b.Time.Compare(a.Time); c != 0 {
+			return c
+		}
+		return cmp.Or(cmp.Compare(a.EventID, b.EventID), cmp.Compare(a.Source, b.Source))
+	})
+}
