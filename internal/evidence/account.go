@@ -62,11 +62,11 @@ const (
 // Organization is what is known of the account's AWS Organization.
 type Organization struct {
 	Role                string `json:"role"`
-	ID                  string `json:"id,omitempty"`
-	ManagementAccountID string `json:"management_account_id,omitempty"`
+	ID                  string `json:"id"`
+	ManagementAccountID string `json:"management_account_id"`
 	// EnabledFeatures is nil when unknown (a member account cannot read
-	// them), empty when none are enabled.
-	EnabledFeatures []string `json:"enabled_features,omitempty"`
+	// them), empty when none are enabled: saved as null or a list.
+	EnabledFeatures []string `json:"enabled_features"`
 }
 
 // FeaturesKnown reports whether the organization's features were read.
@@ -88,25 +88,30 @@ func (o *Organization) HasFeature(f string) bool {
 	return false
 }
 
-// Account is the evidence collected for one AWS account.
+// Account is the evidence collected for one AWS account. Its JSON form is
+// the account entry of an evidence bundle (internal/evidence/bundle).
 type Account struct {
-	ID          string
-	Partition   string
-	Name        string
-	CollectedAt time.Time
-	Sources     map[string]SourceStatus
+	ID          string                  `json:"account_id"`
+	Partition   string                  `json:"partition"`
+	Name        string                  `json:"name,omitempty"`
+	CollectedAt time.Time               `json:"collected_at"`
+	Sources     map[string]SourceStatus `json:"sources"`
 	// Error is set when the account could not be assessed at all (role not
 	// assumable, timeout); Skipped when it was deliberately not assessed.
 	// Both say why, so that no account leaves the output silently.
-	Error   string
-	Skipped string
+	Error   string `json:"error,omitempty"`
+	Skipped string `json:"skipped,omitempty"`
 
-	CredentialReport  *CredentialReport
-	AccountSummary    map[string]int
-	VirtualMFADevices []VirtualMFADevice
-	Organization      *Organization
-	CloudTrail        *CloudTrail
-	RootCredentials   *RootCredentials
+	// CredentialReport is saved as the bytes AWS sent; a reader parses it
+	// again (the bundle does).
+	CredentialReport *CredentialReport `json:"credential_report,omitempty"`
+	// Nil and empty differ (not read, or read and empty), so these keep
+	// null and [] apart: no omitempty.
+	AccountSummary    map[string]int     `json:"account_summary"`
+	VirtualMFADevices []VirtualMFADevice `json:"virtual_mfa_devices"`
+	Organization      *Organization      `json:"organization"`
+	CloudTrail        *CloudTrail        `json:"cloudtrail,omitempty"`
+	RootCredentials   *RootCredentials   `json:"root_credentials,omitempty"`
 }
 
 // RootCredentials is what an AssumeRoot session with the

@@ -77,20 +77,21 @@ func (f FieldIssue) String() string {
 // CredentialReport is a parsed IAM credential report.
 type CredentialReport struct {
 	// Source names where the report came from (a file path or "GetCredentialReport").
-	Source string
+	Source string `json:"source"`
 	// GeneratedTime is when AWS generated the report; zero when unknown
 	// (a bare CSV file carries no generation time).
-	GeneratedTime time.Time
+	GeneratedTime time.Time `json:"generated_time"`
 	// Columns are the header names, lower-cased, in file order.
-	Columns []string
-	Rows    []Row
+	Columns []string `json:"-"`
+	Rows    []Row    `json:"-"`
 	// Issues lists invalid cells; only rules reading those cells are affected.
-	Issues []FieldIssue
+	Issues []FieldIssue `json:"-"`
 	// Warnings lists structural oddities (duplicate rows, short rows).
-	Warnings []string
-	// CSV is the report text exactly as read, kept so that an evidence bundle
-	// can be evaluated again with the same parser.
-	CSV []byte
+	Warnings []string `json:"-"`
+	// CSV is the report text exactly as read (base64 in JSON, so that it
+	// survives exactly). Only Source, GeneratedTime and CSV are saved: the
+	// rest is parsed again from CSV by the same parser.
+	CSV []byte `json:"csv"`
 }
 
 // HasColumn reports whether the report has the named column.

@@ -51,66 +51,17 @@ type Bundle struct {
 	// uses it unless told otherwise.
 	AsOf time.Time `json:"as_of"`
 	// Config, Window and MaxReportAge are the settings the scan was given.
-	Config       []ConfigFile `json:"config,omitempty"`
-	Window       string       `json:"window,omitempty"`
-	MaxReportAge string       `json:"max_report_age,omitempty"`
-	Accounts     []Account    `json:"accounts"`
+	Config       []ConfigFile        `json:"config,omitempty"`
+	Window       string              `json:"window,omitempty"`
+	MaxReportAge string              `json:"max_report_age,omitempty"`
+	Accounts     []*evidence.Account `json:"accounts"`
 }
 
-// Account is one account's evidence as saved.
-type Account struct {
-	ID               string                           `json:"account_id"`
-	Partition        string                           `json:"partition"`
-	Name             string                           `json:"name,omitempty"`
-	CollectedAt      time.Time                        `json:"collected_at"`
-	Sources          map[string]evidence.SourceStatus `json:"sources"`
-	Error            string                           `json:"error,omitempty"`
-	Skipped          string                           `json:"skipped,omitempty"`
-	CredentialReport *CredentialReport                `json:"credential_report,omitempty"`
-	// Nil and empty differ in evidence (not read, or read and empty), so
-	// these keep null and [] apart: no omitempty.
-	AccountSummary    map[string]int              `json:"account_summary"`
-	VirtualMFADevices []evidence.VirtualMFADevice `json:"virtual_mfa_devices"`
-	Organization      *Organization               `json:"organization"`
-	CloudTrail        *evidence.CloudTrail        `json:"cloudtrail,omitempty"`
-	RootCredentials   *evidence.RootCredentials   `json:"root_credentials,omitempty"`
-}
-
-// Organization is evidence.Organization with its feature list saved as null
-// (features not readable) or a list (possibly empty: none enabled).
-type Organization struct {
-	Role                string   `json:"role"`
-	ID                  string   `json:"id"`
-	ManagementAccountID string   `json:"management_account_id"`
-	EnabledFeatures     []string `json:"enabled_features"`
-}
-
-// CredentialReport is a report as received: its bytes (base64 in JSON, so
-// that they survive exactly), where it came from and when AWS generated it.
-type CredentialReport struct {
-	Source        string    `json:"source"`
-	GeneratedTime time.Time `json:"generated_time"`
-	CSV           []byte    `json:"csv"`
-}
-
-// New builds a bundle from collected accounts.
+// New builds a bundle from collected accounts. The accounts are saved as
+// they are (evidence types carry their own JSON form).
 func New(accounts []*evidence.Account, tool, toolVersion string, createdAt, asOf time.Time) *Bundle {
-	b := &Bundle{Format: Format, Version: Version, Tool: tool, ToolVersion: toolVersion, CreatedAt: createdAt.UTC(), AsOf: asOf.UTC()}
-	for _, a := range accounts {
-		s := Account{
-			ID: a.ID, Partition: a.Partition, Name: a.Name, CollectedAt: a.CollectedAt, Sources: a.Sources,
-			Error: a.Error, Skipped: a.Skipped, AccountSummary: a.AccountSummary, VirtualMFADevices: a.VirtualMFADevices,
-			CloudTrail: a.CloudTrail, RootCredentials: a.RootCredentials,
-		}
-		if o := a.Organization; o != nil {
-			s.Organization = &Organization{Role: o.Role, ID: o.ID, ManagementAccountID: o.ManagementAccountID, EnabledFeatures: o.EnabledFeatures}
-		}
-		if r := a.CredentialReport; r != nil {
-			s.CredentialReport = &CredentialReport{Source: r.Source, GeneratedTime: r.GeneratedTime, CSV: r.CSV}
-		}
-		b.Accounts = append(b.Accounts, s)
-	}
-	return b
+	return &Bundle{Format: Format, Version: Version, Tool: tool, ToolVersion: toolVersion,
+		CreatedAt: createdAt.UTC(), AsOf: asOf.UTC(), Accounts: accounts}
 }
 
 // Write encodes the bundle, gzip-compressed when gz is set.
@@ -209,23 +160,18 @@ func Read(r io.Reader, name string) (*Bundle, error) {
 func (b *Bundle) Evidence(name string) ([]*evidence.Account, error) {
 	seen := map[string]bool{}
 	out := make([]*evidence.Account, 0, len(b.Accounts))
-	for i, s := range b.Accounts {
-		where := fmt.Sprintf("%s: accounts[%d] (%s)", name, i, s.ID)
-		if !evidence.ValidAccountID(s.ID) {
-			return nil, fmt.Errorf("%s: account_id %q is not 12 digits", where, s.ID)
+	for i, a := range b.Accounts {
+		if a == nil {
+			return nil, fmt.Errorf("%s: accounts[%d] is null", name, i)
 		}
-		if seen[s.ID] {
-			return nil, fmt.Errorf("%s: account %s appears twice", where, s.ID)
+		where := fmt.Sprintf("%s: accounts[%d] (%s)", name, i, a.ID)
+		if !evidence.ValidAccountID(a.ID) {
+			return nil, fmt.Errorf("%s: account_id %q is not 12 digits", where, a.ID)
 		}
-		seen[s.ID] = true
-		a := &evidence.Account{
-			ID: s.ID, Partition: s.Partition, Name: s.Name, CollectedAt: s.CollectedAt, Sources: s.Sources,
-			Error: s.Error, Skipped: s.Skipped, AccountSummary: s.AccountSummary, VirtualMFADevices: s.VirtualMFADevices,
-			CloudTrail: s.CloudTrail, RootCredentials: s.RootCredentials,
+		if seen[a.ID] {
+			return nil, fmt.Errorf("%s: account %s appears twice", where, a.ID)
 		}
-		if o := s.Organization; o != nil {
-			a.Organization = &evidence.Organization{Role: o.Role, ID: o.ID, ManagementAccountID: o.ManagementAccountID, EnabledFeatures: o.EnabledFeatures}
-		}
+		seen[a.ID] = true
 		for name, st := range a.Sources {
 			switch st.State {
 			case evidence.StateOK, evidence.StateMissing, evidence.StateDenied, evidence.StateError:
@@ -233,7 +179,7 @@ func (b *Bundle) Evidence(name string) ([]*evidence.Account, error) {
 				return nil, fmt.Errorf("%s: source %s has state %q (want ok, missing, denied or error)", where, name, st.State)
 			}
 		}
-		if r := s.CredentialReport; r != nil {
+		if r := a.CredentialReport; r != nil {
 			rep, err := credreport.Parse(r.CSV, r.Source, r.GeneratedTime.UTC())
 			if err != nil {
 				return nil, fmt.Errorf("%s: credential_report: %w", where, err)
