@@ -86,7 +86,7 @@ func TestEvidenceBundleFlags(t *testing.T) {
 	}
 	// --as-of and --window still apply to a bundle, over what it recorded.
 	first := runCLI(t, nil, "scan", "--evidence", bundle, "-f", "json")
-	if !strings.Contains(first.stderr, "evidence bundle "+bundle+": accounts 1, collected by rootwatch test at") {
+	if !strings.Contains(first.stderr, "evidence bundle "+bundle+": 1 account, collected by rootwatch test at") {
 		t.Errorf("no notice of what the bundle holds: %q", first.stderr)
 	}
 	later := runCLI(t, nil, "scan", "--evidence", bundle, "--as-of", "2027-03-01T00:00:00Z", "-f", "json")

@@ -11,11 +11,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/rootwatch/rootwatch/internal/awsfake"
+	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/finding"
 )
 
 // runWith runs the CLI in-process with the given AWS configuration loader.
-func runWith(t *testing.T, loader AWSConfigLoader, args ...string) result {
+func runWith(t *testing.T, loader awsx.Loader, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
 	app := &App{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }, Now: func() time.Time { return testNow },

@@ -12,9 +12,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/rootwatch/rootwatch/internal/awsx"
 )
 
-// Exit codes (DESIGN.md).
+// Exit codes (docs/DESIGN.md).
 const (
 	ExitOK       = 0 // no failing finding at or above --fail-on
 	ExitFindings = 1 // failing findings
@@ -74,7 +76,7 @@ type App struct {
 	// and progress).
 	IsTerminal func(w io.Writer) bool
 	// AWSConfig loads the SDK configuration for live scans.
-	AWSConfig AWSConfigLoader
+	AWSConfig awsx.Loader
 }
 
 // DefaultApp is the App of the real process.
@@ -86,7 +88,7 @@ func DefaultApp(version string) *App {
 		Now:        time.Now,
 		Version:    version,
 		IsTerminal: isTerminal,
-		AWSConfig:  defaultAWSConfig,
+		AWSConfig:  awsx.DefaultLoader,
 	}
 }
 

@@ -5,22 +5,23 @@ import (
 	"fmt"
 
 	shapi "github.com/aws/aws-sdk-go-v2/service/securityhub"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/securityhub"
-	"github.com/rootwatch/rootwatch/internal/source/live"
 )
 
 // importSecurityHub sends the run's findings, as ASFF, to Security Hub in
 // the caller's account and region. Refused findings are listed on stderr;
 // an import that fails outright is an error.
 func importSecurityHub(ctx context.Context, app *App, o *scanOptions, run *finding.Run) error {
-	cfg, err := awsConfigFor(ctx, app, o.profile, o.region)
+	cfg, err := awsx.Load(ctx, app.AWSConfig, o.profile, o.region)
 	if err != nil {
-		return err
+		return withCredentialsHelp(err)
 	}
-	id, err := live.WhoAmI(ctx, live.NewClients(cfg).STS)
+	id, err := awsx.WhoAmI(ctx, sts.NewFromConfig(cfg))
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("Security Hub import: %w", err)}
 	}

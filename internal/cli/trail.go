@@ -10,9 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rootwatch/rootwatch/internal/config"
-	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/report"
-	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
+	"github.com/rootwatch/rootwatch/internal/scan"
 )
 
 type trailOptions struct {
@@ -86,28 +85,24 @@ func parseWhen(flag, s string, now time.Time) (time.Time, error) {
 	return now.Add(-d), nil
 }
 
-func (o *trailOptions) filter(now time.Time) (cloudtrail.Filter, error) {
-	var f cloudtrail.Filter
+// query turns the flags into what to read.
+func (o *trailOptions) query(app *App, args []string, now time.Time) (scan.TrailOptions, error) {
+	q := scan.TrailOptions{Paths: args, Lookup: o.lookup, Accounts: o.accounts, Workers: o.workers,
+		Now: now, AWS: app.AWSConfig, Profile: o.profile, Region: o.region}
 	var err error
-	if f.Since, err = parseWhen("since", o.since, now); err != nil {
-		return f, err
+	if q.Since, err = parseWhen("since", o.since, now); err != nil {
+		return q, err
 	}
-	if f.Until, err = parseWhen("until", o.until, now); err != nil {
-		return f, err
+	if q.Until, err = parseWhen("until", o.until, now); err != nil {
+		return q, err
 	}
-	if !f.Since.IsZero() && !f.Until.IsZero() && f.Until.Before(f.Since) {
-		return f, fmt.Errorf("--until %s is before --since %s", f.Until.Format(time.RFC3339), f.Since.Format(time.RFC3339))
+	if !q.Since.IsZero() && !q.Until.IsZero() && q.Until.Before(q.Since) {
+		return q, fmt.Errorf("--until %s is before --since %s", q.Until.Format(time.RFC3339), q.Since.Format(time.RFC3339))
 	}
-	if len(o.accounts) > 0 {
-		f.Accounts = map[string]bool{}
-		for _, a := range o.accounts {
-			if !evidence.ValidAccountID(a) {
-				return f, fmt.Errorf("--account %q is not a 12-digit account ID", a)
-			}
-			f.Accounts[a] = true
-		}
+	if err := q.Validate(); err != nil {
+		return q, fmt.Errorf("--account: %w", err)
 	}
-	return f, nil
+	return q, nil
 }
 
 func resolveNow(app *App, asOf string) (time.Time, error) {
@@ -126,7 +121,7 @@ func runTrail(ctx context.Context, app *App, o *trailOptions, args []string) err
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	filter, err := o.filter(now)
+	q, err := o.query(app, args, now)
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
@@ -136,18 +131,9 @@ func runTrail(ctx context.Context, app *App, o *trailOptions, args []string) err
 	if len(args) == 0 && !o.lookup {
 		return usageErr("nothing to read: give a PATH, an s3:// URI or --lookup (see 'rootwatch trail --help')")
 	}
-	res, err := readCloudTrail(ctx, app, args, filter, o.profile, o.region, o.workers)
+	res, err := scan.Trail(ctx, q)
 	if err != nil {
-		return err
-	}
-	if o.lookup {
-		lk, err := lookupCloudTrail(ctx, app, filter, o.profile, o.region, now)
-		if err != nil {
-			return err
-		}
-		res.Sources = append(res.Sources, lk.Sources...)
-		res.Events = append(res.Events, lk.Events...)
-		evidence.SortNewestFirst(res.Events)
+		return withCredentialsHelp(err)
 	}
 	tl := report.NewTimeline(res)
 

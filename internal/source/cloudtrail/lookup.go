@@ -22,6 +22,32 @@ type LookupAPI interface {
 // MaxLookback is how far back LookupEvents can see.
 const MaxLookback = 90 * 24 * time.Hour
 
+// LookupRegion is where LookupEvents is asked about root activity: root
+// sign-ins and global-service events are recorded in us-east-1 (and, since
+// November 2021, only its LookupEvents shows them).
+const LookupRegion = "us-east-1"
+
+// NewLookupClient builds the LookupEvents client for LookupRegion.
+func NewLookupClient(cfg aws.Config) LookupAPI {
+	return ctapi.NewFromConfig(cfg, func(o *ctapi.Options) { o.Region = LookupRegion })
+}
+
+// LookupWindow clamps a query to what LookupEvents can answer: it ends at
+// until (now when zero) and starts at since, or MaxLookback before now when
+// since is zero or further back. Capped says since was moved.
+func LookupWindow(since, until, now time.Time) (start, end time.Time, capped bool) {
+	end = until
+	if end.IsZero() {
+		end = now
+	}
+	start = since
+	if start.IsZero() || now.Sub(start) > MaxLookback {
+		capped = !start.IsZero()
+		start = now.Add(-MaxLookback)
+	}
+	return start, end, capped
+}
+
 // LookupQuery is one LookupEvents query.
 type LookupQuery struct {
 	Start, End time.Time

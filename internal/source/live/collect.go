@@ -11,13 +11,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/arn"
-	ctapi "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
 )
@@ -32,11 +31,6 @@ type IAMAPI interface {
 	ListOrganizationsFeatures(context.Context, *iam.ListOrganizationsFeaturesInput, ...func(*iam.Options)) (*iam.ListOrganizationsFeaturesOutput, error)
 }
 
-// STSAPI lists the STS calls rootwatch makes.
-type STSAPI interface {
-	GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
-}
-
 // OrganizationsAPI lists the Organizations calls rootwatch makes.
 type OrganizationsAPI interface {
 	DescribeOrganization(context.Context, *organizations.DescribeOrganizationInput, ...func(*organizations.Options)) (*organizations.DescribeOrganizationOutput, error)
@@ -45,7 +39,7 @@ type OrganizationsAPI interface {
 // Clients are the service clients for one account.
 type Clients struct {
 	IAM           IAMAPI
-	STS           STSAPI
+	STS           awsx.STSAPI
 	Organizations OrganizationsAPI
 	// CloudTrail is a client for us-east-1, where root sign-ins and
 	// global-service events are recorded (and, since November 2021, the
@@ -53,14 +47,11 @@ type Clients struct {
 	CloudTrail cloudtrail.LookupAPI
 }
 
-// LookupRegion is where LookupEvents is asked about root activity.
-const LookupRegion = "us-east-1"
-
 // NewClients builds the clients from an SDK configuration.
 func NewClients(cfg aws.Config) Clients {
 	return Clients{
 		IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg), Organizations: organizations.NewFromConfig(cfg),
-		CloudTrail: ctapi.NewFromConfig(cfg, func(o *ctapi.Options) { o.Region = LookupRegion }),
+		CloudTrail: cloudtrail.NewLookupClient(cfg),
 	}
 }
 
@@ -106,45 +97,10 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// CredentialsError says the caller's identity could not be established:
-// nothing can be judged (exit code 2).
-type CredentialsError struct{ Err error }
-
-func (e *CredentialsError) Error() string {
-	return fmt.Sprintf("cannot establish the AWS identity to scan with: %v", e.Err)
-}
-
-func (e *CredentialsError) Unwrap() error { return e.Err }
-
-// Identity is who the scan runs as.
-type Identity struct {
-	Account   string
-	Partition string
-	ARN       string
-}
-
-// WhoAmI calls GetCallerIdentity; account and partition come from the ARN.
-func WhoAmI(ctx context.Context, c STSAPI) (Identity, error) {
-	out, err := c.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if err != nil {
-		return Identity{}, &CredentialsError{Err: err}
-	}
-	id := Identity{Account: aws.ToString(out.Account), ARN: aws.ToString(out.Arn)}
-	parsed, perr := arn.Parse(id.ARN)
-	if perr != nil {
-		return Identity{}, &CredentialsError{Err: fmt.Errorf("GetCallerIdentity returned an ARN that does not parse (%q): %w", id.ARN, perr)}
-	}
-	id.Partition = parsed.Partition
-	if id.Account == "" {
-		id.Account = parsed.AccountID
-	}
-	return id, nil
-}
-
 // Account collects every source of the account the clients land in.
 func Account(ctx context.Context, c Clients, opts Options) (*evidence.Account, error) {
 	opts = opts.withDefaults()
-	id, err := WhoAmI(ctx, c.STS)
+	id, err := awsx.WhoAmI(ctx, c.STS)
 	if err != nil {
 		return nil, err
 	}
@@ -207,9 +163,9 @@ func CollectInto(ctx context.Context, c Clients, opts Options, a *evidence.Accou
 // (Username=root in us-east-1) over the lookback.
 func rootActivity(ctx context.Context, c cloudtrail.LookupAPI, opts Options, account string) (*evidence.CloudTrail, evidence.SourceStatus) {
 	end := opts.Now().UTC()
-	start := end.Add(-opts.TrailLookback)
-	desc := fmt.Sprintf("LookupEvents %s, Username=root, %s to %s", LookupRegion, start.Format(time.RFC3339), end.Format(time.RFC3339))
-	events, stats := cloudtrail.Lookup(ctx, c, cloudtrail.LookupQuery{Start: start, End: end, Interval: opts.LookupInterval, Source: "LookupEvents " + LookupRegion})
+	start, end, _ := cloudtrail.LookupWindow(end.Add(-opts.TrailLookback), end, end)
+	desc := fmt.Sprintf("LookupEvents %s, Username=root, %s to %s", cloudtrail.LookupRegion, start.Format(time.RFC3339), end.Format(time.RFC3339))
+	events, stats := cloudtrail.Lookup(ctx, c, cloudtrail.LookupQuery{Start: start, End: end, Interval: opts.LookupInterval, Source: "LookupEvents " + cloudtrail.LookupRegion})
 	if stats.Error != "" {
 		st := evidence.SourceStatus{State: evidence.StateError, Detail: stats.Error}
 		if strings.Contains(stats.Error, "AccessDenied") {
@@ -237,7 +193,7 @@ func rootActivity(ctx context.Context, c cloudtrail.LookupAPI, opts Options, acc
 func accountSummary(ctx context.Context, c IAMAPI) (map[string]int, evidence.SourceStatus) {
 	out, err := c.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})
 	if err != nil {
-		return nil, failed("GetAccountSummary", err)
+		return nil, awsx.Failed("GetAccountSummary", err)
 	}
 	m := make(map[string]int, len(out.SummaryMap))
 	for k, v := range out.SummaryMap {
@@ -254,7 +210,7 @@ func virtualMFADevices(ctx context.Context, c IAMAPI) ([]evidence.VirtualMFADevi
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, failed("ListVirtualMFADevices", err)
+			return nil, awsx.Failed("ListVirtualMFADevices", err)
 		}
 		pages++
 		for _, d := range out.VirtualMFADevices {
@@ -278,11 +234,11 @@ func organization(ctx context.Context, c Clients, account string) (*evidence.Org
 	ok := evidence.SourceStatus{State: evidence.StateOK}
 	out, err := c.Organizations.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 	if err != nil {
-		if codeIs(err, "AWSOrganizationsNotInUseException") {
+		if awsx.CodeIs(err, "AWSOrganizationsNotInUseException") {
 			ok.Detail = "the account is not in an organization"
 			return &evidence.Organization{Role: evidence.OrgRoleStandalone}, ok
 		}
-		return nil, failed("DescribeOrganization", err)
+		return nil, awsx.Failed("DescribeOrganization", err)
 	}
 	org := &evidence.Organization{Role: evidence.OrgRoleMember}
 	if out.Organization != nil {
@@ -305,20 +261,20 @@ func organization(ctx context.Context, c Clients, account string) (*evidence.Org
 		if org.ManagementAccountID != account {
 			ok.Detail = "delegated administrator for IAM"
 		}
-	case codeIs(err, "AccountNotManagementOrDelegatedAdministrator"):
+	case awsx.CodeIs(err, "AccountNotManagementOrDelegatedAdministrator"):
 		if org.ManagementAccountID == account {
-			return nil, evidence.SourceStatus{State: evidence.StateError, Detail: "the management account was refused ListOrganizationsFeatures: " + describe("ListOrganizationsFeatures", err)}
+			return nil, evidence.SourceStatus{State: evidence.StateError, Detail: "the management account was refused ListOrganizationsFeatures: " + awsx.Describe("ListOrganizationsFeatures", err)}
 		}
 		ok.Detail = "member account; features are read on the management account " + org.ManagementAccountID
-	case codeIs(err, "ServiceAccessNotEnabled"):
+	case awsx.CodeIs(err, "ServiceAccessNotEnabled"):
 		// IAM trusted access is off, so centralized root access cannot be on.
 		if org.ManagementAccountID != account {
-			return nil, failed("ListOrganizationsFeatures", err)
+			return nil, awsx.Failed("ListOrganizationsFeatures", err)
 		}
 		org.Role, org.EnabledFeatures = evidence.OrgRoleManagement, []string{}
-		ok.Detail = "trusted access for IAM is not enabled: " + describe("ListOrganizationsFeatures", err)
+		ok.Detail = "trusted access for IAM is not enabled: " + awsx.Describe("ListOrganizationsFeatures", err)
 	default:
-		return nil, failed("ListOrganizationsFeatures", err)
+		return nil, awsx.Failed("ListOrganizationsFeatures", err)
 	}
 	return org, ok
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rootwatch/rootwatch/internal/awsfake"
+	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 )
 
@@ -208,11 +209,11 @@ func TestOrganizationRoles(t *testing.T) {
 
 func TestCodeMatchingBothSpellings(t *testing.T) {
 	for _, code := range []string{"OrganizationNotFound", "OrganizationNotFoundException", "organizationnotfoundexception"} {
-		if !codeIs(fakeAPIError(code), "OrganizationNotFound") || !codeIs(fakeAPIError(code), "OrganizationNotFoundException") {
+		if !awsx.CodeIs(fakeAPIError(code), "OrganizationNotFound") || !awsx.CodeIs(fakeAPIError(code), "OrganizationNotFoundException") {
 			t.Errorf("%s not matched", code)
 		}
 	}
-	if codeIs(fakeAPIError("OrganizationNotFoundish"), "OrganizationNotFound") {
+	if awsx.CodeIs(fakeAPIError("OrganizationNotFoundish"), "OrganizationNotFound") {
 		t.Error("prefix matched")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/evidence/credreport"
 )
@@ -29,13 +30,13 @@ func CredentialReport(ctx context.Context, c IAMAPI, opts Options) (*evidence.Cr
 		if age := opts.Now().Sub(gen); age <= opts.MaxReportAge {
 			return parseLive(out, fmt.Sprintf("reused the existing report, generated %s ago", humanAge(age)))
 		}
-	case codeIs(err, "ReportNotPresent", "ReportExpired", "ReportInProgress"):
+	case awsx.CodeIs(err, "ReportNotPresent", "ReportExpired", "ReportInProgress"):
 		// Generate (or join the generation under way) below.
-	case isDenied(err):
-		return nil, failed("GetCredentialReport", err)
+	case awsx.IsDenied(err):
+		return nil, awsx.Failed("GetCredentialReport", err)
 	default:
 		if ctx.Err() != nil {
-			return nil, failed("GetCredentialReport", err)
+			return nil, awsx.Failed("GetCredentialReport", err)
 		}
 		// A transient failure: generation may still succeed.
 	}
@@ -74,12 +75,12 @@ func CredentialReport(ctx context.Context, c IAMAPI, opts Options) (*evidence.Cr
 		switch {
 		case err == nil:
 			last = "GenerateCredentialReport " + string(gen.State)
-		case isDenied(err):
-			return nil, failed("GenerateCredentialReport", err)
-		case codeIs(err, "LimitExceeded", "Throttling", "ThrottlingException", "ServiceFailure"):
-			last = describe("GenerateCredentialReport", err)
+		case awsx.IsDenied(err):
+			return nil, awsx.Failed("GenerateCredentialReport", err)
+		case awsx.CodeIs(err, "LimitExceeded", "Throttling", "ThrottlingException", "ServiceFailure"):
+			last = awsx.Describe("GenerateCredentialReport", err)
 		default:
-			return nil, failed("GenerateCredentialReport", err)
+			return nil, awsx.Failed("GenerateCredentialReport", err)
 		}
 		if err == nil && gen.State == "COMPLETE" {
 			out, err := c.GetCredentialReport(waitCtx, &iam.GetCredentialReportInput{})
@@ -95,10 +96,10 @@ func CredentialReport(ctx context.Context, c IAMAPI, opts Options) (*evidence.Cr
 					how = fmt.Sprintf("IAM returned its existing report, generated %s ago, instead of a new one", humanAge(opts.Now().Sub(aws.ToTime(out.GeneratedTime))))
 				}
 				return parseLive(out, how)
-			case codeIs(err, "ReportInProgress", "ReportNotPresent", "ServiceFailure", "Throttling"):
-				last = describe("GetCredentialReport", err)
+			case awsx.CodeIs(err, "ReportInProgress", "ReportNotPresent", "ServiceFailure", "Throttling"):
+				last = awsx.Describe("GetCredentialReport", err)
 			default:
-				return nil, failed("GetCredentialReport", err)
+				return nil, awsx.Failed("GetCredentialReport", err)
 			}
 		}
 		if err := pause(); err != nil {

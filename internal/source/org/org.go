@@ -10,19 +10,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/source/live"
 )
@@ -45,13 +44,32 @@ type Options struct {
 	Exclude         map[string]bool
 	Concurrency     int           // default 128: accounts in flight mostly wait on reports
 	AccountTimeout  time.Duration // default 5m
-	Collect         live.Options
+	// Names says, in the words of the caller's interface, where Include,
+	// Exclude and AccountTimeout came from, for the reasons an account was
+	// skipped, failed or timed out (e.g. "--exclude-accounts").
+	Names   Names
+	Collect live.Options
 	// Progress is called after each account (from one goroutine at a time).
 	Progress func(Progress)
 }
 
-// Progress counts accounts as the scan goes.
-type Progress struct{ Done, Failed, Total int }
+// Names label the settings behind skip and failure reasons.
+type Names struct {
+	Include, Exclude, AccountTimeout string
+}
+
+func (n Names) or(label, neutral string) string {
+	if label == "" {
+		return neutral
+	}
+	return label
+}
+
+// Progress counts accounts as the scan goes; Account is the one just done.
+type Progress struct {
+	Done, Failed, Total int
+	Account             *evidence.Account
+}
 
 // ListAccountsAPI and the other narrow interfaces keep fakes small.
 type ListAccountsAPI interface {
@@ -73,10 +91,10 @@ func (o Options) RoleARN(partition, account string) string {
 // ValidateTemplate checks a --role-arn-template.
 func ValidateTemplate(t string) error {
 	if !strings.Contains(t, "{account}") {
-		return errors.New("--role-arn-template must contain {account}, e.g. arn:aws:iam::{account}:role/RootwatchAudit")
+		return errors.New("the role ARN template must contain {account}, e.g. arn:aws:iam::{account}:role/RootwatchAudit")
 	}
 	if !strings.HasPrefix(t, "arn:") || !strings.Contains(t, ":role/") {
-		return fmt.Errorf("--role-arn-template %q is not a role ARN", t)
+		return fmt.Errorf("the role ARN template %q is not a role ARN", t)
 	}
 	return nil
 }
@@ -127,20 +145,12 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 		o.SessionName = "rootwatch"
 	}
 	if base.HTTPClient == nil {
-		// One HTTP client for every account's SDK clients: each would
-		// otherwise build its own transport, whose idle connections (and
-		// their buffers and goroutines) outlive the account. Credentials are
-		// per request, so connections to the same endpoint are shared safely,
-		// and enough of them stay idle for every account in flight.
-		base.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-			t.MaxIdleConns = 8 * o.Concurrency
-			t.MaxIdleConnsPerHost = 4 * o.Concurrency // an account has several calls in flight
-		})
+		base.HTTPClient = awsx.SharedHTTPClient(o.Concurrency)
 	}
 	mgmt := live.NewClients(base)
 	stsc := sts.NewFromConfig(base)
 	orgc := organizations.NewFromConfig(base)
-	id, err := live.WhoAmI(ctx, mgmt.STS)
+	id, err := awsx.WhoAmI(ctx, mgmt.STS)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +171,7 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 	if orgEv != nil && orgEv.Role == evidence.OrgRoleManagement {
 		features = orgEv.EnabledFeatures
 	}
-	centralized := contains(features, evidence.FeatureRootCredentialsManagement)
+	centralized := slices.Contains(features, evidence.FeatureRootCredentialsManagement)
 
 	var accounts []*evidence.Account
 	var jobs []*evidence.Account
@@ -171,21 +181,18 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 		case l.State != string(orgtypes.AccountStateActive):
 			a.Skipped = "account state " + l.State
 		case o.Exclude[l.ID]:
-			a.Skipped = "excluded by --exclude-accounts"
+			a.Skipped = "excluded by " + o.Names.or(o.Names.Exclude, "the scan's exclude list")
 		case len(o.Include) > 0 && !o.Include[l.ID]:
-			a.Skipped = "not selected by --accounts"
+			a.Skipped = "not selected by " + o.Names.or(o.Names.Include, "the scan's account list")
 		default:
 			jobs = append(jobs, a)
 		}
 		accounts = append(accounts, a)
 	}
-	for want := range o.Include {
-		found := false
-		for _, l := range listed {
-			found = found || l.ID == want
-		}
-		if !found {
-			accounts = append(accounts, &evidence.Account{ID: want, Partition: id.Partition, Error: "asked for with --accounts, but ListAccounts does not list it in " + orgID})
+	for _, want := range slices.Sorted(maps.Keys(o.Include)) {
+		if !slices.ContainsFunc(listed, func(l Listed) bool { return l.ID == want }) {
+			accounts = append(accounts, &evidence.Account{ID: want, Partition: id.Partition,
+				Error: "asked for with " + o.Names.or(o.Names.Include, "the scan's account list") + ", but ListAccounts does not list it in " + orgID})
 		}
 	}
 
@@ -201,7 +208,7 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 				actx, cancel := context.WithTimeout(ctx, o.AccountTimeout)
 				scanAccount(actx, base, stsc, o, id, a, member(a.ID, id.Account, orgEv, orgSt, orgID, mgmtID, features), centralized && a.ID != mgmtID)
 				if errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
-					a.Error = strings.TrimPrefix(a.Error+"; ", "; ") + fmt.Sprintf("timed out after %s (--account-timeout); sources read before are kept", o.AccountTimeout)
+					a.Error = strings.TrimPrefix(a.Error+"; ", "; ") + fmt.Sprintf("timed out after %s (%s); sources read before are kept", o.AccountTimeout, o.Names.or(o.Names.AccountTimeout, "the account timeout"))
 				}
 				cancel()
 				mu.Lock()
@@ -209,6 +216,7 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 				if a.Error != "" {
 					prog.Failed++
 				}
+				prog.Account = a
 				if o.Progress != nil {
 					o.Progress(prog)
 				}
@@ -227,7 +235,7 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 	}
 	close(next)
 	wg.Wait()
-	sort.Slice(accounts, func(i, j int) bool { return accounts[i].ID < accounts[j].ID })
+	slices.SortFunc(accounts, func(a, b *evidence.Account) int { return strings.Compare(a.ID, b.ID) })
 	return accounts, nil
 }
 
@@ -249,24 +257,16 @@ func member(account, caller string, orgEv *evidence.Organization, orgSt evidence
 	}
 }
 
-func scanAccount(ctx context.Context, base aws.Config, stsc *sts.Client, o Options, caller live.Identity, a *evidence.Account,
+func scanAccount(ctx context.Context, base aws.Config, stsc *sts.Client, o Options, caller awsx.Identity, a *evidence.Account,
 	orgOf func() (*evidence.Organization, evidence.SourceStatus), audit bool) {
 	cfg := base
 	if a.ID != caller.Account {
-		arn := o.RoleARN(caller.Partition, a.ID)
-		in := &sts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String(o.SessionName), DurationSeconds: aws.Int32(3600)}
-		if o.ExternalID != "" {
-			in.ExternalId = aws.String(o.ExternalID)
-		}
-		out, err := stsc.AssumeRole(ctx, in)
-		if err != nil {
-			a.Error = "role not assumable: " + live.Describe("AssumeRole "+arn, err)
+		role := awsx.Role{ARN: o.RoleARN(caller.Partition, a.ID), SessionName: o.SessionName, ExternalID: o.ExternalID}
+		var err error
+		if cfg, err = awsx.AssumeRole(ctx, stsc, base, role); err != nil {
+			a.Error = "role not assumable: " + awsx.Describe("AssumeRole "+role.ARN, err)
 			return
 		}
-		cfg = base.Copy()
-		cr := out.Credentials
-		cfg.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(
-			aws.ToString(cr.AccessKeyId), aws.ToString(cr.SecretAccessKey), aws.ToString(cr.SessionToken)))
 	}
 	// The organization evidence is the management account's knowledge; when
 	// even that failed, the caller's own collection asks again and records why.
@@ -287,9 +287,9 @@ func scanAccount(ctx context.Context, base aws.Config, stsc *sts.Client, o Optio
 		if !audit {
 			return
 		}
-		iamc, err := live.OpenRootAudit(ctx, stsc, base, a.ID)
+		iamc, err := live.OpenRootAudit(ctx, stsc, base, caller.Partition, a.ID)
 		if err != nil {
-			rcSt = live.Failed("AssumeRoot "+live.AuditTaskPolicy, err)
+			rcSt = awsx.Failed("AssumeRoot "+awsx.TaskPolicyARN(caller.Partition, awsx.TaskAuditRootCredentials), err)
 			return
 		}
 		rc, rcSt = live.RootCredentials(ctx, iamc)
@@ -300,13 +300,4 @@ func scanAccount(ctx context.Context, base aws.Config, stsc *sts.Client, o Optio
 		a.RootCredentials = rc
 		a.SetSource(evidence.SourceRootCredentials, rcSt)
 	}
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }

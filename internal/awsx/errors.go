@@ -1,4 +1,4 @@
-package live
+package awsx
 
 import (
 	"errors"
@@ -11,8 +11,8 @@ import (
 	"github.com/rootwatch/rootwatch/internal/evidence"
 )
 
-// apiCode returns the error code of an AWS API error, or "".
-func apiCode(err error) string {
+// APICode returns the error code of an AWS API error, or "".
+func APICode(err error) string {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		return ae.ErrorCode()
@@ -20,11 +20,11 @@ func apiCode(err error) string {
 	return ""
 }
 
-// codeIs matches an error code with or without the "Exception" suffix: IAM's
+// CodeIs matches an error code with or without the "Exception" suffix: IAM's
 // organization errors are documented bare but matched suffixed by the SDK.
-func codeIs(err error, names ...string) bool {
+func CodeIs(err error, names ...string) bool {
 	bare := func(s string) string { return strings.TrimSuffix(strings.ToLower(s), "exception") }
-	code := bare(apiCode(err))
+	code := bare(APICode(err))
 	if code == "" {
 		return false
 	}
@@ -38,18 +38,18 @@ func codeIs(err error, names ...string) bool {
 
 var deniedCodes = []string{"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess", "AuthorizationError", "NotAuthorized"}
 
-// isDenied reports whether err means the caller lacks permission.
-func isDenied(err error) bool {
-	if codeIs(err, deniedCodes...) {
+// IsDenied reports whether err means the caller lacks permission.
+func IsDenied(err error) bool {
+	if CodeIs(err, deniedCodes...) {
 		return true
 	}
 	var re *smithyhttp.ResponseError
-	return errors.As(err, &re) && re.HTTPStatusCode() == 403 && apiCode(err) == ""
+	return errors.As(err, &re) && re.HTTPStatusCode() == 403 && APICode(err) == ""
 }
 
-// describe renders an API error for a source detail: operation, code,
-// HTTP status and message. AWS error messages carry no secrets.
-func describe(op string, err error) string {
+// Describe renders an API error for a source detail or a reason: operation,
+// code, HTTP status and message. AWS error messages carry no secrets.
+func Describe(op string, err error) string {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		s := fmt.Sprintf("%s: %s", op, ae.ErrorCode())
@@ -65,17 +65,11 @@ func describe(op string, err error) string {
 	return fmt.Sprintf("%s: %v", op, err)
 }
 
-// failed turns an error into the status of a source: denied or error.
-func failed(op string, err error) evidence.SourceStatus {
+// Failed turns an error into the status of a source: denied or error.
+func Failed(op string, err error) evidence.SourceStatus {
 	state := evidence.StateError
-	if isDenied(err) {
+	if IsDenied(err) {
 		state = evidence.StateDenied
 	}
-	return evidence.SourceStatus{State: state, Detail: describe(op, err)}
+	return evidence.SourceStatus{State: state, Detail: Describe(op, err)}
 }
-
-// Describe renders an API error with its operation, for details and reasons.
-func Describe(op string, err error) string { return describe(op, err) }
-
-// Failed turns an error into a denied or error source status.
-func Failed(op string, err error) evidence.SourceStatus { return failed(op, err) }

@@ -1,0 +1,223 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rootwatch/rootwatch/internal/awsx"
+	"github.com/rootwatch/rootwatch/internal/config"
+	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/report"
+	"github.com/rootwatch/rootwatch/internal/scan"
+)
+
+func usageErr(format string, args ...any) error {
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, args...)}
+}
+
+func runScan(ctx context.Context, app *App, o *scanOptions) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	opts, err := o.options(app)
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	failOn, err := parseFailOn(o.failOn)
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	outs, err := planOutputs(app, o)
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	bar := newProgressBar(app)
+	opts.Progress = bar.update
+	run, err := scan.Run(ctx, opts)
+	bar.finish()
+	if err != nil {
+		return withCredentialsHelp(err)
+	}
+	for _, out := range outs {
+		if err := writeRun(app, out.writer, run, out.path); err != nil {
+			return err
+		}
+	}
+	if o.securityHub {
+		if err := importSecurityHub(ctx, app, o, run); err != nil {
+			return err
+		}
+	}
+	return verdictExit(run, failOn)
+}
+
+// options turns the flags into the pipeline's options, checking what only
+// the flags can tell (which go together, which values parse).
+func (o *scanOptions) options(app *App) (scan.Options, error) {
+	opts := scan.Options{
+		Demo: o.demo, Bundle: o.evidenceFile, CloudTrail: o.cloudtrail, ReportTimeout: o.reportTimeout,
+		SaveEvidence: o.saveEvidence, AWS: app.AWSConfig, Profile: o.profile, Region: o.region,
+		Now: app.Now, Version: app.Version,
+		Notice: func(s string) { fmt.Fprintln(app.Stderr, report.Sanitize(s)) },
+	}
+	modes := 0
+	for _, on := range []bool{o.demo, len(o.credentialReports) > 0, o.org, o.evidenceFile != ""} {
+		if on {
+			modes++
+		}
+	}
+	switch {
+	case modes > 1:
+		return opts, errors.New("--demo, --credential-report, --org and --evidence cannot be combined")
+	case o.evidenceFile != "" && len(o.cloudtrail) > 0:
+		return opts, errors.New("--evidence already holds the CloudTrail evidence its scan collected; --cloudtrail cannot add to it")
+	case (o.account != "" || o.reportTime != "") && len(o.credentialReports) == 0:
+		return opts, errors.New("--account and --report-time go with --credential-report")
+	case o.account != "" && len(o.credentialReports) > 1:
+		return opts, errors.New("--account names one account; it cannot go with several --credential-report files")
+	}
+	usesS3 := false
+	for _, p := range o.cloudtrail {
+		usesS3 = usesS3 || strings.HasPrefix(p, "s3://")
+	}
+	if (o.profile != "" || o.region != "") && modes > 0 && !usesS3 && !o.org && !o.securityHub {
+		return opts, errors.New("--profile and --region are for live scans and s3:// CloudTrail paths")
+	}
+	if err := o.orgOptions(&opts); err != nil {
+		return opts, err
+	}
+	if len(o.credentialReports) > 0 {
+		opts.Reports = &scan.Reports{Paths: o.credentialReports, Account: o.account}
+		if o.reportTime != "" {
+			t, err := time.Parse(time.RFC3339, o.reportTime)
+			if err != nil {
+				return opts, fmt.Errorf("--report-time %q is not an RFC 3339 time", o.reportTime)
+			}
+			opts.Reports.GeneratedAt = t.UTC()
+		}
+	}
+	if o.asOf != "" {
+		t, err := time.Parse(time.RFC3339, o.asOf)
+		if err != nil {
+			return opts, fmt.Errorf("--as-of %q is not an RFC 3339 time (e.g. 2026-01-31T12:00:00Z)", o.asOf)
+		}
+		opts.AsOf = t.UTC()
+	}
+	var err error
+	if opts.Window, err = durationFlag("--window", o.window); err != nil {
+		return opts, err
+	}
+	if opts.MaxReportAge, err = durationFlag("--max-report-age", o.maxReportAge); err != nil {
+		return opts, err
+	}
+	if o.configFile != "" {
+		data, err := os.ReadFile(o.configFile)
+		if err != nil {
+			return opts, fmt.Errorf("read config: %w", err)
+		}
+		opts.ConfigFiles = []config.NamedFile{{Name: o.configFile, Data: data}}
+	}
+	if o.saveEvidence != "" {
+		// Checked now, not after a long collection.
+		if st, err := os.Stat(filepath.Dir(o.saveEvidence)); err != nil || !st.IsDir() {
+			return opts, fmt.Errorf("--save-evidence %s: directory %s does not exist", o.saveEvidence, filepath.Dir(o.saveEvidence))
+		}
+	}
+	return opts, opts.Validate()
+}
+
+func (o *scanOptions) orgOptions(opts *scan.Options) error {
+	orgOnly := o.roleARNTemplate != "" || o.externalID != "" || len(o.accounts) > 0 || len(o.excludeAccounts) > 0
+	if orgOnly && !o.org {
+		return errors.New("--role-arn-template, --external-id, --accounts and --exclude-accounts go with --org")
+	}
+	if o.concurrency < 1 || o.concurrency > 1000 {
+		return fmt.Errorf("--concurrency must be between 1 and 1000, got %d", o.concurrency)
+	}
+	if o.roleARNTemplate != "" {
+		if err := scan.ValidateRoleARNTemplate(o.roleARNTemplate); err != nil {
+			return fmt.Errorf("--role-arn-template: %w", err)
+		}
+	}
+	if o.org {
+		opts.Org = &scan.Org{
+			RoleName: o.roleName, RoleARNTemplate: o.roleARNTemplate, ExternalID: o.externalID, SessionName: o.sessionName,
+			Include: o.accounts, Exclude: o.excludeAccounts, Concurrency: o.concurrency, AccountTimeout: o.accountTimeout,
+			Names: scan.Names{Include: "--accounts", Exclude: "--exclude-accounts", AccountTimeout: "--account-timeout"},
+		}
+	}
+	return nil
+}
+
+func durationFlag(name, s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := config.ParseWindow(s)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return d, nil
+}
+
+const credentialsHelp = `provide credentials in one of these ways:
+  --profile NAME (or AWS_PROFILE) naming a profile in ~/.aws/config or ~/.aws/credentials
+  aws sso login --profile NAME, then --profile NAME
+  AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones)
+  a container or instance role
+or try rootwatch without AWS: rootwatch scan --demo`
+
+// withCredentialsHelp adds how to provide credentials to an error that
+// says there were none usable.
+func withCredentialsHelp(err error) error {
+	var ce *awsx.CredentialsError
+	if errors.As(err, &ce) {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w;\n%s", err, credentialsHelp)}
+	}
+	return err
+}
+
+// failOnNone ranks above every severity: nothing fails the exit code.
+const failOnNone = 99
+
+func parseFailOn(s string) (int, error) {
+	if strings.EqualFold(s, "none") {
+		return failOnNone, nil
+	}
+	sev, err := finding.ParseSeverity(s)
+	if err != nil {
+		return 0, fmt.Errorf("--fail-on: %w, or none", err)
+	}
+	return sev.Rank(), nil
+}
+
+// verdictExit maps a run to exit code 0, 1 or 3. Findings below the
+// --fail-on severity count for neither; with --fail-on none nothing exits 1,
+// but rules that could not be judged still exit 3.
+func verdictExit(run *finding.Run, failOnRank int) error {
+	undecidedRank := failOnRank
+	if failOnRank == failOnNone {
+		undecidedRank = 0
+	}
+	undecided := false
+	for _, f := range run.Findings {
+		rank := f.Severity.Rank()
+		switch f.Status {
+		case finding.StatusFail:
+			if rank >= failOnRank {
+				return &ExitError{Code: ExitFindings}
+			}
+		case finding.StatusUnknown, finding.StatusError:
+			undecided = undecided || rank >= undecidedRank
+		}
+	}
+	if undecided {
+		return &ExitError{Code: ExitUnknown}
+	}
+	return nil
+}

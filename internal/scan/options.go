@@ -1,0 +1,166 @@
+// Package scan is rootwatch's pipeline: sources → evidence → engine → run.
+// Every front end calls it: the scan command, and anything that scans
+// without a terminal (a queue watcher, a history store, tests). It knows no
+// flags and prints nothing; what a person should read while it runs reaches
+// them through Options.Notice and Options.Progress.
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/rootwatch/rootwatch/internal/awsx"
+	"github.com/rootwatch/rootwatch/internal/config"
+	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/source/org"
+)
+
+// DefaultConcurrency is how many accounts an organization scan has in flight.
+const DefaultConcurrency = org.DefaultConcurrency
+
+// DefaultRoleName is the role assumed in member accounts unless told otherwise.
+const DefaultRoleName = org.DefaultRoleName
+
+// Options say what to scan and how. The zero value scans the account the
+// default AWS credentials land in, as of now, with the built-in settings.
+type Options struct {
+	// Where the evidence comes from: at most one of Demo, Reports, Org and
+	// Bundle; none means the live account of the credentials.
+	Demo    bool
+	Reports *Reports
+	Org     *Org
+	// Bundle is an evidence bundle saved by an earlier scan (SaveEvidence),
+	// judged again offline.
+	Bundle string
+	// CloudTrail adds root activity from log files, directories and
+	// s3://bucket/prefix URIs.
+	CloudTrail []string
+
+	// AsOf is the moment judged; zero means now (or the bundle's as-of).
+	AsOf time.Time
+	// ConfigFiles are applied over the built-in settings, in order.
+	ConfigFiles []config.NamedFile
+	// Window and MaxReportAge override the configuration when not zero.
+	Window       time.Duration
+	MaxReportAge time.Duration
+	// ReportTimeout bounds the wait for IAM to generate a credential report.
+	ReportTimeout time.Duration
+
+	// SaveEvidence, when set, is where the collected evidence is saved as
+	// a bundle (gzip when it ends in .gz) before it is judged.
+	SaveEvidence string
+
+	// AWS loads the SDK configuration (default: the SDK's default chain);
+	// Profile and Region are handed to it.
+	AWS     awsx.Loader
+	Profile string
+	Region  string
+
+	// Now is the clock (default time.Now); Version names the tool in runs
+	// and bundles.
+	Now     func() time.Time
+	Version string
+	// Notice receives lines a person should read (warnings about input
+	// files, what a bundle holds); they are untrusted text. Progress is
+	// called as each account is done.
+	Notice   func(string)
+	Progress func(Progress)
+}
+
+// Reports are saved credential report files, one per account.
+type Reports struct {
+	Paths []string
+	// Account is the expected account of a single report ("" to read it
+	// from the report's ARNs).
+	Account string
+	// GeneratedAt is when the report was generated, for a bare CSV that
+	// does not say (zero: unknown).
+	GeneratedAt time.Time
+}
+
+// Org scans every account of the organization the credentials manage.
+type Org struct {
+	RoleName        string
+	RoleARNTemplate string // with {account} and {partition}; overrides RoleName
+	ExternalID      string
+	SessionName     string
+	Include         []string // only these accounts, when not empty
+	Exclude         []string
+	Concurrency     int
+	AccountTimeout  time.Duration
+	// Names label Include, Exclude and AccountTimeout in skip and failure
+	// reasons, in the words of the front end (e.g. its flag names).
+	Names Names
+}
+
+// Progress reports an account as it is done.
+type Progress struct {
+	Done, Failed, Total int
+	// AccountID and Error are the account just done and why it failed ("").
+	AccountID string
+	Error     string
+}
+
+// Validate checks that the options make sense together, before anything
+// is read or collected.
+func (o *Options) Validate() error {
+	modes := 0
+	for _, on := range []bool{o.Demo, o.Reports != nil, o.Org != nil, o.Bundle != ""} {
+		if on {
+			modes++
+		}
+	}
+	switch {
+	case modes > 1:
+		return errors.New("give one source of evidence: the demo, credential report files, an organization or an evidence bundle")
+	case o.Bundle != "" && len(o.CloudTrail) > 0:
+		return errors.New("an evidence bundle already holds the CloudTrail evidence its scan collected; more CloudTrail cannot be added to it")
+	case o.Reports != nil && len(o.Reports.Paths) == 0:
+		return errors.New("no credential report file given")
+	case o.Reports != nil && o.Reports.Account != "" && len(o.Reports.Paths) > 1:
+		return errors.New("an expected account names one account; it cannot go with several credential report files")
+	}
+	if o.Org != nil {
+		if o.Org.RoleARNTemplate != "" {
+			if err := org.ValidateTemplate(o.Org.RoleARNTemplate); err != nil {
+				return err
+			}
+		}
+		for _, list := range [][]string{o.Org.Include, o.Org.Exclude} {
+			for _, a := range list {
+				if !evidence.ValidAccountID(a) {
+					return fmt.Errorf("%q is not a 12-digit account ID", a)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (o *Options) now() time.Time {
+	if o.Now == nil {
+		return time.Now().UTC().Truncate(time.Second)
+	}
+	return o.Now().UTC().Truncate(time.Second)
+}
+
+func (o *Options) notice(format string, args ...any) {
+	if o.Notice != nil {
+		o.Notice(fmt.Sprintf(format, args...))
+	}
+}
+
+func (o *Options) awsConfig(ctx context.Context) (aws.Config, error) {
+	return awsx.Load(ctx, o.AWS, o.Profile, o.Region)
+}
+
+// Names label the settings behind skip and failure reasons of an
+// organization scan.
+type Names = org.Names
+
+// ValidateRoleARNTemplate checks a role ARN template before a scan starts.
+func ValidateRoleARNTemplate(t string) error { return org.ValidateTemplate(t) }

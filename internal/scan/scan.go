@@ -1,0 +1,167 @@
+package scan
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rootwatch/rootwatch/internal/config"
+	"github.com/rootwatch/rootwatch/internal/engine"
+	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/evidence/bundle"
+	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/rules"
+	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
+	"github.com/rootwatch/rootwatch/internal/source/demo"
+)
+
+// ToolName names rootwatch in runs and bundles.
+const ToolName = "rootwatch"
+
+// Run collects the evidence the options name, judges it with the enabled
+// rules as of one moment, and returns the run. Sources that fail become
+// per-source states in the evidence, never a missing account; an error is
+// returned only when nothing can be judged (bad input, no credentials).
+func Run(ctx context.Context, o Options) (*finding.Run, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	now := o.now()
+	p, err := o.plan(now)
+	if err != nil {
+		return nil, err
+	}
+	accounts, err := o.collect(ctx, p, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(o.CloudTrail) > 0 {
+		// Read only the days the widest rule window needs.
+		f := cloudtrail.Filter{Since: p.asOf.Add(-Lookback(p.settings))}
+		res, err := readCloudTrail(ctx, &o, o.CloudTrail, f, 0)
+		if err != nil {
+			return nil, err
+		}
+		attachCloudTrail(accounts, res, fmt.Sprintf("%d CloudTrail sources (%s)", len(res.Sources), strings.Join(o.CloudTrail, ", ")), time.Time{}, time.Time{}, now)
+	}
+	markNoCloudTrail(accounts)
+	if o.SaveEvidence != "" {
+		b := bundle.New(accounts, ToolName, o.Version, now, p.asOf)
+		for _, c := range p.configFiles {
+			b.Config = append(b.Config, bundle.ConfigFile{Name: c.Name, Data: string(c.Data)})
+		}
+		b.Window, b.MaxReportAge = p.window, p.maxReportAge
+		if err := b.Save(o.SaveEvidence); err != nil {
+			return nil, err
+		}
+		o.notice("evidence bundle saved to %s, %s (it holds whole credential reports: keep it private)", o.SaveEvidence, evidence.Count(len(accounts), "account"))
+	}
+	return Judge(accounts, p.settings, o.Version, p.asOf, now), nil
+}
+
+// Judge evaluates the enabled rules on collected evidence and builds the run.
+func Judge(accounts []*evidence.Account, s engine.Settings, version string, asOf, now time.Time) *finding.Run {
+	findings := engine.Evaluate(accounts, s.Enabled(rules.Catalog()), s, asOf)
+	run := engine.BuildRun(finding.Tool{Name: ToolName, Version: version}, accounts, findings, config.Describe(s), asOf, now)
+	return &run
+}
+
+// plan is what a scan settles before it collects anything.
+type plan struct {
+	asOf        time.Time
+	settings    engine.Settings
+	configFiles []config.NamedFile
+	// window and maxReportAge are the overrides as users write them, for
+	// the bundle ("" when none).
+	window, maxReportAge string
+	saved                *bundle.Bundle
+}
+
+// plan loads the bundle (whose as-of time and settings apply unless the
+// options override them), fixes the as-of time and resolves the settings.
+func (o *Options) plan(now time.Time) (*plan, error) {
+	p := &plan{asOf: now}
+	if o.Bundle != "" {
+		b, err := bundle.Load(o.Bundle)
+		if err != nil {
+			return nil, err
+		}
+		p.saved, p.asOf = b, b.AsOf
+		o.notice("evidence bundle %s: %s, collected by %s %s at %s, judged as of %s unless another as-of time is given",
+			o.Bundle, evidence.Count(len(b.Accounts), "account"), b.Tool, b.ToolVersion, b.CreatedAt.Format(time.RFC3339), b.AsOf.Format(time.RFC3339))
+	}
+	if !o.AsOf.IsZero() {
+		p.asOf = o.AsOf.UTC()
+	}
+	if o.Demo {
+		p.configFiles = append(p.configFiles, config.NamedFile{Name: "(demo)", Data: demo.Config(p.asOf)})
+	}
+	switch {
+	case len(o.ConfigFiles) > 0:
+		p.configFiles = append(p.configFiles, o.ConfigFiles...)
+	case p.saved != nil:
+		// The settings the bundle's scan used, unless told otherwise.
+		for _, c := range p.saved.Config {
+			p.configFiles = append(p.configFiles, config.NamedFile{Name: c.Name, Data: []byte(c.Data)})
+		}
+	}
+	var err error
+	if p.settings, err = config.Resolve(rules.Catalog(), p.configFiles...); err != nil {
+		return nil, err
+	}
+	if p.window, p.settings.Window, err = override(o.Window, p.saved, func(b *bundle.Bundle) string { return b.Window }, p.settings.Window, "window"); err != nil {
+		return nil, err
+	}
+	if p.maxReportAge, p.settings.MaxReportAge, err = override(o.MaxReportAge, p.saved, func(b *bundle.Bundle) string { return b.MaxReportAge }, p.settings.MaxReportAge, "max_report_age"); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// override applies a duration given in the options, else the one the
+// bundle's scan was given, else keeps the configured one.
+func override(given time.Duration, saved *bundle.Bundle, of func(*bundle.Bundle) string, configured time.Duration, name string) (string, time.Duration, error) {
+	if given > 0 {
+		return rules.FormatWindow(given), given, nil
+	}
+	if saved != nil && of(saved) != "" {
+		d, err := config.ParseWindow(of(saved))
+		if err != nil {
+			return "", 0, fmt.Errorf("evidence bundle: %s: %w", name, err)
+		}
+		return of(saved), d, nil
+	}
+	return "", configured, nil
+}
+
+// collect gathers the accounts' evidence from the one source the options name.
+func (o *Options) collect(ctx context.Context, p *plan, now time.Time) ([]*evidence.Account, error) {
+	switch {
+	case o.Demo:
+		return collectDemo(ctx, o, p.settings, p.asOf)
+	case o.Reports != nil:
+		return loadReports(o, now)
+	case o.Org != nil:
+		return collectOrg(ctx, o, p.settings)
+	case p.saved != nil:
+		return p.saved.Evidence(o.Bundle)
+	}
+	return collectLive(ctx, o, p.settings)
+}
+
+// Lookback is how far back CloudTrail must reach: the widest window of the
+// enabled rules. Beyond LookupEvents' 90 days the rules say the evidence
+// does not cover their window.
+func Lookback(s engine.Settings) time.Duration {
+	d := s.Window
+	for _, r := range s.Enabled(rules.Catalog()) {
+		if w := s.For(r).Window; r.UsesWindow && w > d {
+			d = w
+		}
+	}
+	return d
+}

@@ -1,0 +1,124 @@
+package scan
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/rootwatch/rootwatch/internal/awsx"
+	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
+)
+
+// s3Workers is how many S3 objects are fetched and decoded at once: fetching
+// waits on the network, so more than one per core.
+const s3Workers = 16
+
+// TrailOptions say which CloudTrail sources to read for a root timeline.
+type TrailOptions struct {
+	// Paths are files, directories and s3://bucket/prefix URIs.
+	Paths []string
+	// Lookup also asks LookupEvents about the credentials' account.
+	Lookup bool
+	// Since and Until bound the events kept (zero: unbounded); Accounts
+	// keeps only these accounts' events (none: every account).
+	Since, Until time.Time
+	Accounts     []string
+	// Workers decode files at once (default one per core; 16 for S3).
+	Workers int
+	// Now is the end of a LookupEvents query without Filter.Until.
+	Now     time.Time
+	AWS     awsx.Loader
+	Profile string
+	Region  string
+}
+
+// Validate checks the account IDs.
+func (o *TrailOptions) Validate() error {
+	for _, a := range o.Accounts {
+		if !evidence.ValidAccountID(a) {
+			return fmt.Errorf("%q is not a 12-digit account ID", a)
+		}
+	}
+	return nil
+}
+
+func (o *TrailOptions) filter() cloudtrail.Filter {
+	return cloudtrail.Filter{Since: o.Since, Until: o.Until, Accounts: set(o.Accounts)}
+}
+
+// Trail reads every source and returns the root events, newest first, with
+// every source's statistics.
+func Trail(ctx context.Context, o TrailOptions) (cloudtrail.Result, error) {
+	if err := o.Validate(); err != nil {
+		return cloudtrail.Result{}, err
+	}
+	so := &Options{AWS: o.AWS, Profile: o.Profile, Region: o.Region}
+	res, err := readCloudTrail(ctx, so, o.Paths, o.filter(), o.Workers)
+	if err != nil {
+		return cloudtrail.Result{}, err
+	}
+	if o.Lookup {
+		lk, err := lookupCloudTrail(ctx, so, o.filter(), o.Now)
+		if err != nil {
+			return cloudtrail.Result{}, err
+		}
+		res.Sources = append(res.Sources, lk.Sources...)
+		res.Events = append(res.Events, lk.Events...)
+		evidence.SortNewestFirst(res.Events)
+	}
+	return res, nil
+}
+
+// readCloudTrail reads local paths and s3:// URIs with one filter.
+func readCloudTrail(ctx context.Context, o *Options, paths []string, f cloudtrail.Filter, workers int) (cloudtrail.Result, error) {
+	var files, uris []string
+	for _, p := range paths {
+		if cloudtrail.IsS3(p) {
+			uris = append(uris, p)
+		} else {
+			files = append(files, p)
+		}
+	}
+	jobs, bad := cloudtrail.FileJobs(files)
+	if len(uris) > 0 {
+		cfg, err := o.awsConfig(ctx)
+		if err != nil {
+			return cloudtrail.Result{}, err
+		}
+		c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
+		for _, u := range uris {
+			j, b := cloudtrail.S3Jobs(ctx, c, u, f)
+			jobs, bad = append(jobs, j...), append(bad, b...)
+		}
+		if workers <= 0 {
+			workers = max(s3Workers, runtime.GOMAXPROCS(0))
+		}
+	}
+	res := cloudtrail.Run(ctx, jobs, workers, f)
+	res.Sources = append(bad, res.Sources...)
+	return res, nil
+}
+
+// lookupCloudTrail reads the caller's account root events with LookupEvents.
+func lookupCloudTrail(ctx context.Context, o *Options, f cloudtrail.Filter, now time.Time) (cloudtrail.Result, error) {
+	cfg, err := o.awsConfig(ctx)
+	if err != nil {
+		return cloudtrail.Result{}, err
+	}
+	start, end, _ := cloudtrail.LookupWindow(f.Since, f.Until, now)
+	evs, st := cloudtrail.Lookup(ctx, cloudtrail.NewLookupClient(cfg), cloudtrail.LookupQuery{Start: start, End: end,
+		Source: fmt.Sprintf("LookupEvents %s %s..%s", cloudtrail.LookupRegion, start.Format(time.RFC3339), end.Format(time.RFC3339))})
+	var res cloudtrail.Result
+	res.Sources = []cloudtrail.SourceStats{st}
+	for _, e := range evs {
+		if f.Accounts == nil || f.Accounts[e.AccountID] {
+			res.Events = append(res.Events, e)
+		}
+	}
+	evidence.SortNewestFirst(res.Events)
+	return res, nil
+}
