@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -346,8 +347,17 @@ func TestRulesAndExplain(t *testing.T) {
 	if !strings.Contains(table, "iam-root-no-hardware-mfa") || !strings.Contains(table, "SEVERITY") {
 		t.Errorf("rules table: %s", table)
 	}
+	var fl map[string]any
+	for _, e := range list {
+		if e["id"] == "iam-root-failed-logins" {
+			fl = e
+		}
+	}
+	if got := fmt.Sprint(fl["params"]); !strings.Contains(got, "default:3 doc:how many failed sign-ins within the window make the rule fail kind:count name:threshold") || !strings.Contains(got, "default:the run's window") {
+		t.Errorf("failed-logins params: %s", got)
+	}
 	ex := runCLI(t, nil, "explain", "iam-root-active-password")
-	for _, want := range []string{"Root user has active password (iam-root-active-password)", "Severity: critical", "CIS AWS Foundations Benchmark v1.4.0 1.7", "Details\n-------", "Suggested Action\n----------------", "References\n----------", "<https://docs.aws.amazon.com/"} {
+	for _, want := range []string{"Root user has active password (iam-root-active-password)", "Setting: rules.iam-root-active-password.window (duration, default the run's window)", "Severity: critical", "CIS AWS Foundations Benchmark v1.4.0 1.7", "Details\n-------", "Suggested Action\n----------------", "References\n----------", "<https://docs.aws.amazon.com/"} {
 		if !strings.Contains(ex.stdout, want) {
 			t.Errorf("explain output lacks %q", want)
 		}

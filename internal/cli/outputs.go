@@ -7,6 +7,7 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/report"
+	"github.com/rootwatch/rootwatch/internal/rules"
 )
 
 // extensions lists the file name endings --output-dir uses, by format.
@@ -28,7 +29,7 @@ type output struct {
 // output, formats paired in order with --output files, or every format
 // into --output-dir with its default name.
 func planOutputs(app *App, o *scanOptions) ([]output, error) {
-	meta, err := report.CatalogMeta()
+	meta, err := rules.Info()
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/rules"
 )
 
@@ -16,17 +17,27 @@ func newRulesCommand(app *App) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rules",
 		Short: "List the rule catalog",
-		Long:  "rules lists every rule rootwatch evaluates, with its severity and title.\nRead one rule's page with 'rootwatch explain RULE'.",
-		Args:  cobra.NoArgs,
+		Long: `rules lists every rule rootwatch evaluates, with its severity and title;
+--format json adds each rule's sources, summary, frameworks and settings
+(the keys a --config file may set under rules.<id>, with their defaults).
+Read one rule's page with 'rootwatch explain RULE'.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			type param struct {
+				Name    string `json:"name"`
+				Kind    string `json:"kind"`
+				Default string `json:"default"`
+				Doc     string `json:"doc"`
+			}
 			type entry struct {
-				ID         string            `json:"id"`
-				Title      string            `json:"title"`
-				Severity   string            `json:"severity"`
-				Category   string            `json:"category"`
-				Sources    []string          `json:"sources"`
-				Summary    string            `json:"summary"`
-				Frameworks []rules.Framework `json:"frameworks"`
+				ID         string              `json:"id"`
+				Title      string              `json:"title"`
+				Severity   string              `json:"severity"`
+				Category   string              `json:"category"`
+				Sources    []string            `json:"sources"`
+				Summary    string              `json:"summary"`
+				Frameworks []finding.Framework `json:"frameworks"`
+				Params     []param             `json:"params"`
 			}
 			var list []entry
 			for _, r := range rules.Catalog() {
@@ -34,7 +45,11 @@ func newRulesCommand(app *App) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				list = append(list, entry{r.ID, r.Title, string(r.Severity), r.Category, r.Sources, p.Summary, p.Frameworks})
+				params := []param{}
+				for _, x := range r.Params {
+					params = append(params, param{x.Name, string(x.Kind), x.DefaultText(), x.Doc})
+				}
+				list = append(list, entry{r.ID, r.Title, string(r.Severity), r.Category, r.Sources, p.Summary, p.Frameworks, params})
 			}
 			switch format {
 			case "json":
@@ -111,6 +126,9 @@ func RenderPage(r rules.Rule, p rules.Page) string {
 			fw = append(fw, fmt.Sprintf("%s v%s %s", f.Framework, f.Version, f.Control))
 		}
 		fmt.Fprintf(&b, "Frameworks: %s\n", strings.Join(fw, "; "))
+	}
+	for _, x := range r.Params {
+		fmt.Fprintf(&b, "Setting: rules.%s.%s (%s, default %s): %s\n", r.ID, x.Name, x.Kind, x.DefaultText(), x.Doc)
 	}
 	fmt.Fprintf(&b, "\n%s\n", strings.TrimSpace(p.Summary))
 	for _, sec := range []string{"Details", "Suggested Action", "References"} {

@@ -10,6 +10,7 @@ import (
 	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/report"
+	"github.com/rootwatch/rootwatch/internal/rules"
 	"github.com/rootwatch/rootwatch/internal/securityhub"
 )
 
@@ -25,7 +26,7 @@ func importSecurityHub(ctx context.Context, app *App, o *scanOptions, run *findi
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("Security Hub import: %w", err)}
 	}
-	meta, err := report.CatalogMeta()
+	meta, err := rules.Info()
 	if err != nil {
 		return err
 	}

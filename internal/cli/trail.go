@@ -135,7 +135,7 @@ func runTrail(ctx context.Context, app *App, o *trailOptions, args []string) err
 	if err != nil {
 		return withCredentialsHelp(err)
 	}
-	tl := report.NewTimeline(res)
+	tl := report.NewTimeline(res.Sources, res.Events, res.Duplicates)
 
 	if o.output == "" {
 		if err := report.WriteTimeline(app.Stdout, tl, o.format); err != nil {

@@ -9,8 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,19 +32,16 @@ func DefaultYAML() []byte { return append([]byte(nil), defaultYAML...) }
 
 // File is the shape of a configuration file.
 type File struct {
-	Window       string                `yaml:"window"`
-	MaxReportAge string                `yaml:"max_report_age"`
-	Rules        map[string]RuleConfig `yaml:"rules"`
-	Suppressions []SuppressionConfig   `yaml:"suppressions"`
+	Window       string              `yaml:"window"`
+	MaxReportAge string              `yaml:"max_report_age"`
+	Rules        map[string]RuleKeys `yaml:"rules"`
+	Suppressions []SuppressionConfig `yaml:"suppressions"`
 }
 
-// RuleConfig is one rule's entry under rules:.
-type RuleConfig struct {
-	Enabled   *bool  `yaml:"enabled"`
-	Window    string `yaml:"window"`
-	Severity  string `yaml:"severity"`
-	Threshold *int   `yaml:"threshold"`
-}
+// RuleKeys is one rule's entry under rules:. Every rule takes enabled and
+// severity; any other key must be a parameter the rule declares
+// (rules.Param), and is parsed by its kind.
+type RuleKeys map[string]yaml.Node
 
 // SuppressionConfig is one entry under suppressions:.
 type SuppressionConfig struct {
@@ -94,7 +92,7 @@ func Decode(data []byte, name string) (File, error) {
 // Resolve applies the defaults and then each file in order, and checks every
 // value against the catalog.
 func Resolve(catalog []rules.Rule, files ...NamedFile) (engine.Settings, error) {
-	s := engine.Settings{Threshold: 3, Rules: map[string]engine.RuleSettings{}}
+	s := engine.Settings{Rules: map[string]engine.RuleSettings{}}
 	all := append([]NamedFile{{Name: "(built-in defaults)", Data: defaultYAML}}, files...)
 	byID := map[string]rules.Rule{}
 	for _, r := range catalog {
@@ -136,46 +134,18 @@ func apply(s *engine.Settings, f File, name string, byID map[string]rules.Rule) 
 		}
 		s.MaxReportAge = d
 	}
-	ids := make([]string, 0, len(f.Rules))
-	for id := range f.Rules {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		rc := f.Rules[id]
+	for _, id := range slices.Sorted(maps.Keys(f.Rules)) {
 		r, ok := byID[id]
 		if !ok {
 			return fmt.Errorf("config %s: rules.%s: no such rule (list them with `rootwatch rules`)", name, id)
 		}
 		rs := s.Rules[id]
-		if rc.Enabled != nil {
-			rs.Disabled = !*rc.Enabled
-		}
-		if rc.Window != "" {
-			if !r.UsesWindow {
-				return fmt.Errorf("config %s: rules.%s.window: rule %s has no window", name, id, id)
+		keys := f.Rules[id]
+		for _, key := range slices.Sorted(maps.Keys(keys)) {
+			node := keys[key]
+			if err := applyRuleKey(&rs, r, key, &node); err != nil {
+				return fmt.Errorf("config %s: rules.%s.%s: %w", name, id, key, err)
 			}
-			d, err := ParseWindow(rc.Window)
-			if err != nil {
-				return fmt.Errorf("config %s: rules.%s.window: %w", name, id, err)
-			}
-			rs.Window = d
-		}
-		if rc.Severity != "" {
-			sev, err := finding.ParseSeverity(rc.Severity)
-			if err != nil {
-				return fmt.Errorf("config %s: rules.%s.severity: %w", name, id, err)
-			}
-			rs.Severity = sev
-		}
-		if rc.Threshold != nil {
-			if !r.UsesThreshold {
-				return fmt.Errorf("config %s: rules.%s.threshold: rule %s has no threshold", name, id, id)
-			}
-			if *rc.Threshold < 1 {
-				return fmt.Errorf("config %s: rules.%s.threshold: must be at least 1, got %d", name, id, *rc.Threshold)
-			}
-			rs.Threshold = *rc.Threshold
 		}
 		s.Rules[id] = rs
 	}
@@ -203,6 +173,67 @@ func apply(s *engine.Settings, f File, name string, byID map[string]rules.Rule) 
 	return nil
 }
 
+// applyRuleKey sets one key of a rule's entry.
+func applyRuleKey(rs *engine.RuleSettings, r rules.Rule, key string, node *yaml.Node) error {
+	switch key {
+	case "enabled":
+		var on bool
+		if err := node.Decode(&on); err != nil {
+			return fmt.Errorf("want true or false: %w", err)
+		}
+		rs.Disabled = !on
+		return nil
+	case "severity":
+		var text string
+		if err := node.Decode(&text); err != nil {
+			return err
+		}
+		sev, err := finding.ParseSeverity(text)
+		if err != nil {
+			return err
+		}
+		rs.Severity = sev
+		return nil
+	}
+	p, ok := r.Param(key)
+	if !ok {
+		names := []string{"enabled", "severity"}
+		for _, p := range r.Params {
+			names = append(names, p.Name)
+		}
+		return fmt.Errorf("rule %s has no %s (its settings: %s)", r.ID, key, strings.Join(names, ", "))
+	}
+	var v int64
+	switch p.Kind {
+	case rules.KindDuration:
+		var text string
+		if err := node.Decode(&text); err != nil {
+			return err
+		}
+		d, err := ParseWindow(text)
+		if err != nil {
+			return err
+		}
+		v = int64(d)
+	case rules.KindCount:
+		var n int
+		if err := node.Decode(&n); err != nil {
+			return fmt.Errorf("want a whole number: %w", err)
+		}
+		if n < 1 {
+			return fmt.Errorf("must be at least 1, got %d", n)
+		}
+		v = int64(n)
+	default:
+		return fmt.Errorf("parameter of unknown kind %q", p.Kind)
+	}
+	if rs.Params == nil {
+		rs.Params = map[string]int64{}
+	}
+	rs.Params[key] = v
+	return nil
+}
+
 func parseExpiry(s string) (time.Time, error) {
 	if t, err := time.Parse("2006-01-02", s); err == nil {
 		return t.UTC(), nil
@@ -213,7 +244,8 @@ func parseExpiry(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is neither YYYY-MM-DD nor RFC 3339", s)
 }
 
-// Describe renders the resolved settings for the run's "settings" object.
+// Describe renders the resolved settings for the run's "settings" object:
+// the run's window and report age, then what was set for each rule.
 func Describe(s engine.Settings) map[string]string {
 	out := map[string]string{
 		"window":         rules.FormatWindow(s.Window),
@@ -223,14 +255,16 @@ func Describe(s engine.Settings) map[string]string {
 		if rs.Disabled {
 			out["rules."+id+".enabled"] = "false"
 		}
-		if rs.Window > 0 {
-			out["rules."+id+".window"] = rules.FormatWindow(rs.Window)
-		}
 		if rs.Severity != "" {
 			out["rules."+id+".severity"] = string(rs.Severity)
 		}
-		if rs.Threshold > 0 {
-			out["rules."+id+".threshold"] = strconv.Itoa(rs.Threshold)
+		r, _ := rules.ByID(id)
+		for name, v := range rs.Params {
+			p, ok := r.Param(name)
+			if !ok {
+				p = rules.Param{Name: name, Kind: rules.KindCount}
+			}
+			out["rules."+id+"."+name] = p.Format(v)
 		}
 	}
 	if n := len(s.Suppressions); n > 0 {

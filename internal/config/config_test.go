@@ -27,8 +27,13 @@ func TestResolveDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Window != 15*24*time.Hour || s.MaxReportAge != 4*time.Hour || s.Threshold != 3 {
+	if s.Window != 15*24*time.Hour || s.MaxReportAge != 4*time.Hour || len(s.Rules) != 0 {
 		t.Errorf("defaults = %+v", s)
+	}
+	// The failed-logins threshold comes from the rule's declaration.
+	r, _ := rules.ByID("iam-root-failed-logins")
+	if got := s.For(r); got.Count(rules.ParamThreshold) != 3 || got.Window() != 15*24*time.Hour {
+		t.Errorf("failed-logins settings = %+v", got)
 	}
 	if d := Describe(s); d["window"] != "15d" || d["max_report_age"] != "4h" || len(d) != 2 {
 		t.Errorf("Describe = %v", d)
@@ -44,6 +49,8 @@ rules:
     severity: HIGH
   iam-root-signing-cert-active:
     enabled: false
+  iam-root-failed-logins:
+    threshold: 5
 suppressions:
   - rule: iam-root-no-hardware-mfa
     account: "123456789012"
@@ -55,8 +62,12 @@ suppressions:
 		t.Fatal(err)
 	}
 	rs := s.Rules["iam-root-active-password"]
-	if s.Window != 30*24*time.Hour || rs.Window != 7*24*time.Hour || rs.Severity != "high" || !s.Rules["iam-root-signing-cert-active"].Disabled {
+	if s.Window != 30*24*time.Hour || rs.Params[rules.ParamWindow] != int64(7*24*time.Hour) || rs.Severity != "high" || !s.Rules["iam-root-signing-cert-active"].Disabled {
 		t.Errorf("settings = %+v", s)
+	}
+	d := Describe(s)
+	if d["rules.iam-root-active-password.window"] != "7d" || d["rules.iam-root-failed-logins.threshold"] != "5" || d["rules.iam-root-signing-cert-active.enabled"] != "false" {
+		t.Errorf("Describe = %v", d)
 	}
 	if len(s.Suppressions) != 1 || !s.Suppressions[0].Expires.Equal(time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("suppressions = %+v", s.Suppressions)
@@ -70,7 +81,11 @@ func TestResolveErrorsNameFileRuleAndKey(t *testing.T) {
 		"rules:\n  iam-root-no-mfa:\n    window: 1d":                                      "rules.iam-root-no-mfa.window: rule iam-root-no-mfa has no window",
 		"rules:\n  iam-root-no-mfa:\n    severity: urgent":                                "rules.iam-root-no-mfa.severity: unknown severity",
 		"rules:\n  iam-root-no-mfa:\n    threshold: 2":                                    "rules.iam-root-no-mfa.threshold",
-		"rules:\n  iam-root-active-password:\n    windw: 1d":                              "field windw not found",
+		"rules:\n  iam-root-active-password:\n    windw: 1d":                              "rules.iam-root-active-password.windw: rule iam-root-active-password has no windw (its settings: enabled, severity, window)",
+		"rules:\n  iam-root-failed-logins:\n    threshold: 0":                             "rules.iam-root-failed-logins.threshold: must be at least 1",
+		"rules:\n  iam-root-failed-logins:\n    threshold: many":                          "rules.iam-root-failed-logins.threshold: want a whole number",
+		"rules:\n  iam-root-failed-logins:\n    enabled: maybe":                           "rules.iam-root-failed-logins.enabled: want true or false",
+		"rules:\n  iam-root-failed-logins:\n    window: soon":                             "rules.iam-root-failed-logins.window:",
 		"suppressions:\n  - rule: iam-root-no-mfa":                                        "suppressions[0] (rule iam-root-no-mfa).reason",
 		"suppressions:\n  - rule: x\n    reason: r":                                       `suppressions[0].rule: "x" is not a rule`,
 		"suppressions:\n  - rule: iam-root-no-mfa\n    reason: r\n    account: 12":        "is not a 12-digit account ID",

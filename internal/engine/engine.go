@@ -5,6 +5,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -15,10 +16,11 @@ import (
 
 // RuleSettings are per-rule overrides; zero values mean "use the default".
 type RuleSettings struct {
-	Disabled  bool
-	Window    time.Duration
-	Severity  finding.Severity
-	Threshold int
+	Disabled bool
+	Severity finding.Severity
+	// Params holds the parameters set for the rule, by name (a duration in
+	// nanoseconds); the rule's declared defaults fill the rest.
+	Params map[string]int64
 }
 
 // Suppression accepts a known finding until it expires.
@@ -32,36 +34,48 @@ type Suppression struct {
 
 // Settings are the resolved tunables of a run.
 type Settings struct {
+	// Window is the run's window: the default of every rule's window
+	// parameter that declares none of its own.
 	Window       time.Duration
 	MaxReportAge time.Duration
-	Threshold    int
 	Rules        map[string]RuleSettings
 	Suppressions []Suppression
 }
 
-// For resolves the settings one rule receives.
+// For resolves the settings one rule receives: each declared parameter
+// from the rule's own setting, else its declared default, else (a window)
+// the run's window.
 func (s Settings) For(r rules.Rule) rules.Settings {
-	out := rules.Settings{Window: s.Window, MaxReportAge: s.MaxReportAge, Threshold: s.Threshold}
-	if rs, ok := s.Rules[r.ID]; ok {
-		if rs.Window > 0 {
-			out.Window = rs.Window
+	out := rules.Settings{MaxReportAge: s.MaxReportAge, Values: make(map[string]int64, len(r.Params))}
+	set := s.Rules[r.ID].Params
+	for _, p := range r.Params {
+		v := p.Default
+		if p.Name == rules.ParamWindow && v == 0 {
+			v = int64(s.Window)
 		}
-		if rs.Threshold > 0 {
-			out.Threshold = rs.Threshold
+		if x, ok := set[p.Name]; ok {
+			v = x
 		}
+		out.Values[p.Name] = v
 	}
 	return out
 }
 
-// Enabled filters the catalog by the settings.
-func (s Settings) Enabled(catalog []rules.Rule) []rules.Rule {
-	var out []rules.Rule
+// Widest is the largest value of a duration parameter over the rules, zero
+// when none declares it (e.g. how far back CloudTrail must reach).
+func (s Settings) Widest(catalog []rules.Rule, name string) time.Duration {
+	var d time.Duration
 	for _, r := range catalog {
-		if !s.Rules[r.ID].Disabled {
-			out = append(out, r)
+		if _, ok := r.Param(name); ok {
+			d = max(d, s.For(r).Duration(name))
 		}
 	}
-	return out
+	return d
+}
+
+// Enabled filters the catalog by the settings.
+func (s Settings) Enabled(catalog []rules.Rule) []rules.Rule {
+	return slices.DeleteFunc(slices.Clone(catalog), func(r rules.Rule) bool { return s.Rules[r.ID].Disabled })
 }
 
 // Evaluate runs every rule against every account that was not skipped. Each
@@ -146,8 +160,10 @@ func applySuppressions(f *finding.Finding, sups []Suppression, asOf time.Time) {
 		if !s.Expires.IsZero() && !asOf.Before(s.Expires) {
 			f.Evidence["suppression_expired"] = s.Expires.UTC().Format(time.RFC3339)
 			f.Evidence["suppression_reason"] = s.Reason
+			f.Suppression = &finding.Suppression{Reason: s.Reason, Expires: s.Expires.UTC(), Expired: true, Status: f.Status}
 			continue
 		}
+		f.Suppression = &finding.Suppression{Reason: s.Reason, Expires: s.Expires.UTC(), Status: f.Status}
 		f.Evidence["suppressed_status"] = string(f.Status)
 		f.Evidence["suppression_reason"] = s.Reason
 		if !s.Expires.IsZero() {

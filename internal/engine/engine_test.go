@@ -53,12 +53,16 @@ func TestPanicAndEmptyResultBecomeErrors(t *testing.T) {
 
 func TestSettingsOverridesAndDisable(t *testing.T) {
 	var seen rules.Settings
-	r := rules.Rule{ID: "w", Severity: finding.SeverityLow, Eval: func(in rules.Input) []rules.Result {
+	r := rules.Rule{ID: "w", Severity: finding.SeverityLow, Params: []rules.Param{
+		{Name: rules.ParamWindow, Kind: rules.KindDuration},
+		{Name: rules.ParamThreshold, Kind: rules.KindCount, Default: 3},
+		{Name: "burst", Kind: rules.KindCount, Default: 7},
+	}, Eval: func(in rules.Input) []rules.Result {
 		seen = in.Settings
 		return []rules.Result{{Status: finding.StatusFail}}
 	}}
-	s := Settings{Window: 15 * 24 * time.Hour, MaxReportAge: 4 * time.Hour, Threshold: 3, Rules: map[string]RuleSettings{
-		"w":   {Window: 36 * time.Hour, Severity: finding.SeverityCritical, Threshold: 5},
+	s := Settings{Window: 15 * 24 * time.Hour, MaxReportAge: 4 * time.Hour, Rules: map[string]RuleSettings{
+		"w":   {Severity: finding.SeverityCritical, Params: map[string]int64{rules.ParamWindow: int64(36 * time.Hour), rules.ParamThreshold: 5}},
 		"off": {Disabled: true},
 	}}
 	cat := s.Enabled([]rules.Rule{r, fixedRule("off", finding.SeverityHigh, finding.StatusFail)})
@@ -66,8 +70,15 @@ func TestSettingsOverridesAndDisable(t *testing.T) {
 		t.Fatalf("Enabled = %v", cat)
 	}
 	fs := Evaluate(accounts("111111111111"), cat, s, asOf)
-	if seen.Window != 36*time.Hour || seen.Threshold != 5 || seen.MaxReportAge != 4*time.Hour {
+	// Set values win, an undeclared-but-defaulted one keeps its default.
+	if seen.Window() != 36*time.Hour || seen.Count(rules.ParamThreshold) != 5 || seen.Count("burst") != 7 || seen.MaxReportAge != 4*time.Hour || len(seen.Values) != 3 {
 		t.Errorf("rule saw %+v", seen)
+	}
+	if got := s.For(rules.Rule{ID: "x", Params: r.Params[:1]}).Window(); got != 15*24*time.Hour {
+		t.Errorf("a window without a default or a setting = %s, want the run's window", got)
+	}
+	if got := s.Widest([]rules.Rule{r, {ID: "none"}}, rules.ParamWindow); got != 36*time.Hour {
+		t.Errorf("Widest = %s, want 36h", got)
 	}
 	if fs[0].Severity != finding.SeverityCritical {
 		t.Errorf("severity override not applied: %s", fs[0].Severity)
@@ -89,10 +100,11 @@ func TestSuppressions(t *testing.T) {
 	for _, f := range fs {
 		by[f.AccountID+"/"+f.RuleID] = f
 	}
-	if f := by["111111111111/r"]; f.Status != finding.StatusSuppressed || f.Evidence["suppressed_status"] != "fail" || f.Evidence["suppression_reason"] != "accepted" {
+	if f := by["111111111111/r"]; f.Status != finding.StatusSuppressed || f.Evidence["suppressed_status"] != "fail" || f.Evidence["suppression_reason"] != "accepted" ||
+		f.Suppression == nil || f.Suppression.Reason != "accepted" || f.Suppression.Status != finding.StatusFail || f.Suppression.Expired {
 		t.Errorf("active suppression: %+v", f)
 	}
-	if f := by["222222222222/r"]; f.Status != finding.StatusFail || f.Evidence["suppression_expired"] == nil {
+	if f := by["222222222222/r"]; f.Status != finding.StatusFail || f.Evidence["suppression_expired"] == nil || f.Suppression == nil || !f.Suppression.Expired {
 		t.Errorf("expired suppression must not apply: %+v", f)
 	}
 	if f := by["333333333333/r"]; f.Status != finding.StatusFail {

@@ -81,3 +81,22 @@ func SortNewestFirst(evs []Event) {
 		return cmp.Or(cmp.Compare(a.EventID, b.EventID), cmp.Compare(a.Source, b.Source))
 	})
 }
+
+// SourceStats is what one source (a file, an S3 object, a LookupEvents
+// query) yielded. Nothing read is dropped without being counted here.
+type SourceStats struct {
+	Path       string `json:"path"`
+	Events     int    `json:"events"`
+	RootEvents int    `json:"root_events"`
+	// Skipped counts JSON values that are not CloudTrail events.
+	Skipped int `json:"skipped,omitempty"`
+	// Undecodable counts values that may be root activity but could not be
+	// decoded (a malformed record, a CloudTrailEvent string that is not JSON).
+	Undecodable int    `json:"undecodable,omitempty"`
+	Error       string `json:"error"`
+	// Accounts counts the events read per recipient account, so that a
+	// scan can tell "no root activity" from "no evidence about this account".
+	Accounts map[string]int `json:"accounts,omitempty"`
+	// Problems details Skipped and Undecodable (the first few).
+	Problems []string `json:"problems,omitempty"`
+}

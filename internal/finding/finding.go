@@ -77,6 +77,22 @@ type Finding struct {
 	Message     string         `json:"message"`
 	Evidence    map[string]any `json:"evidence"`
 	Fingerprint string         `json:"fingerprint"`
+	// Suppression is set when a suppression matched the finding (applied,
+	// or expired and so not applied). Writers read it here; the JSON
+	// contract carries the same facts as suppression_* evidence keys.
+	Suppression *Suppression `json:"-"`
+}
+
+// Suppression is an accepted finding's exception.
+type Suppression struct {
+	Reason string
+	// Expires is zero for a suppression that never expires.
+	Expires time.Time
+	// Expired is true when the suppression matched but had expired, so
+	// the finding keeps its status.
+	Expired bool
+	// Status is the status the finding had before it was suppressed.
+	Status Status
 }
 
 // Fingerprint identifies the subject of a finding (rule, account, resource),

@@ -15,7 +15,7 @@ import (
 // ids deterministic from rule, account and resource, so that re-imports
 // update findings instead of duplicating them.
 type ASFF struct {
-	Meta Meta
+	Meta finding.Catalog
 	// Region and ProductAccount name the product ARN; ProductAccount is the
 	// account that imports (default: each finding's own).
 	Region, ProductAccount string

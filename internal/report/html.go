@@ -18,7 +18,7 @@ import (
 // inline style (allowed by hash). Filtering by severity and account is done
 // in CSS with radio buttons. All AWS-derived text goes through
 // html/template's contextual escaping.
-type HTML struct{ Meta Meta }
+type HTML struct{ Meta finding.Catalog }
 
 type htmlCount struct {
 	Name  string
@@ -32,7 +32,7 @@ type htmlFinding struct {
 }
 
 type htmlCard struct {
-	Rule     RuleMeta
+	Rule     finding.RuleInfo
 	Findings []htmlFinding
 }
 
@@ -118,7 +118,7 @@ func (h HTML) Write(w io.Writer, run *finding.Run) error {
 		if !ok {
 			meta, found := h.Meta.Rule(f.RuleID)
 			if !found {
-				meta = RuleMeta{ID: f.RuleID, Title: f.Title, Severity: f.Severity}
+				meta = finding.RuleInfo{ID: f.RuleID, Title: f.Title, Severity: f.Severity}
 			}
 			i = len(d.Cards)
 			byRule[f.RuleID] = i

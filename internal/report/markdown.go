@@ -11,7 +11,7 @@ import (
 
 // Markdown writes a summary for a pull-request comment. Text from AWS is
 // escaped so that it cannot open links, images, HTML or table cells.
-type Markdown struct{ Meta Meta }
+type Markdown struct{ Meta finding.Catalog }
 
 var mdEscaper = strings.NewReplacer(
 	`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "<", "&lt;", ">", "&gt;", "|", `\|`,

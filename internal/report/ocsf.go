@@ -39,7 +39,7 @@ const (
 // or any OCSF pipeline. The rootwatch status travels in status_code, the
 // evidence in unmapped.rootwatch, the knowledge-base page in
 // finding_info.src_url and remediation.references.
-type OCSF struct{ Meta Meta }
+type OCSF struct{ Meta finding.Catalog }
 
 // OCSFRecord is one Detection Finding. Field names are OCSF attribute names.
 type OCSFRecord struct {
@@ -218,8 +218,8 @@ func (o OCSF) Records(run *finding.Run) []OCSFRecord {
 				"rule_id": f.RuleID, "status": string(f.Status), "fingerprint": f.Fingerprint, "evidence": f.Evidence,
 			}},
 		}
-		if reason, ok := f.Evidence["suppression_reason"].(string); ok && f.Status == finding.StatusSuppressed {
-			rec.StatusDetail = ocsfText(reason)
+		if f.Status == finding.StatusSuppressed && f.Suppression != nil {
+			rec.StatusDetail = ocsfText(f.Suppression.Reason)
 		}
 		if m, ok := o.Meta.Rule(f.RuleID); ok {
 			rec.FindingInfo.Desc = ocsfText(m.Summary)

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/rules"
 )
 
 // ocsfClass is the OCSF class definition of testdata/ocsf (see its README).
@@ -304,7 +305,8 @@ func ocsfTestRun() *finding.Run {
 				AccountID: "111111111111", Resource: "arn:aws:organizations::111111111111:organization/o-abc", Message: "denied", Fingerprint: "f3"},
 			{RuleID: "not-in-catalog", Title: "t", Status: finding.StatusNotApplicable, Severity: finding.SeverityLow, AccountID: "222222222222", Resource: "x", Fingerprint: "f4"},
 			{RuleID: "iam-root-access-key-active", Title: "t", Status: finding.StatusSuppressed, Severity: finding.SeverityInfo, AccountID: "111111111111",
-				Resource: "arn:aws:iam::111111111111:root", Evidence: map[string]any{"suppression_reason": "SEC-1"}, Fingerprint: "f5"},
+				Resource: "arn:aws:iam::111111111111:root", Evidence: map[string]any{"suppression_reason": "SEC-1"}, Fingerprint: "f5",
+				Suppression: &finding.Suppression{Reason: "SEC-1", Status: finding.StatusFail}},
 			{RuleID: "iam-root-access-key-used", Title: "t", Status: finding.StatusError, Severity: "bogus", AccountID: "111111111111", Resource: "arn:aws:iam::111111111111:root", Fingerprint: "f6"},
 		},
 	}
@@ -315,7 +317,7 @@ func ocsfTestRun() *finding.Run {
 // Finding class definition.
 func TestOCSFRecordsValidateAgainstClass(t *testing.T) {
 	class := loadOCSFClass(t)
-	meta, err := CatalogMeta()
+	meta, err := rules.Info()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +393,7 @@ func TestOCSFRecordsValidateAgainstClass(t *testing.T) {
 // of a valid record breaks one rule of the class definition.
 func TestOCSFValidatorRejects(t *testing.T) {
 	class := loadOCSFClass(t)
-	meta, err := CatalogMeta()
+	meta, err := rules.Info()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,8 +41,8 @@ func Extension(format string) string {
 
 // Options tune writers that have a choice to make.
 type Options struct {
-	Color bool // ANSI colour in the table (only for a terminal)
-	Meta  Meta // the catalog, for formats that describe rules
+	Color bool            // ANSI colour in the table (only for a terminal)
+	Meta  finding.Catalog // the catalog, for formats that describe rules
 }
 
 // New returns the writer for a format name.
@@ -132,4 +132,9 @@ func sortedEvidenceKeys(m map[string]any) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// RulePageURL is where a rule's generated knowledge-base page lives.
+func RulePageURL(id string) string {
+	return "https://github.com/rootwatch/rootwatch/blob/main/docs/rules/" + id + ".md"
 }

@@ -12,7 +12,7 @@ import (
 // SARIF writes SARIF 2.1.0 for GitHub code scanning: the catalog as the
 // driver's rules and one result per failing finding (suppressed ones are
 // included, marked with their suppression).
-type SARIF struct{ Meta Meta }
+type SARIF struct{ Meta finding.Catalog }
 
 // SecurityScore maps a severity to GitHub's security-severity (0–10).
 func SecurityScore(s finding.Severity) string {
@@ -109,7 +109,10 @@ func (s SARIF) Write(w io.Writer, run *finding.Run) error {
 			res["ruleIndex"] = i
 		}
 		if f.Status == finding.StatusSuppressed {
-			reason, _ := f.Evidence["suppression_reason"].(string)
+			reason := ""
+			if f.Suppression != nil {
+				reason = f.Suppression.Reason
+			}
 			res["suppressions"] = []any{map[string]any{"kind": "external", "justification": reason, "status": "accepted"}}
 		}
 		results = append(results, res)

@@ -9,22 +9,21 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
-	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
 )
 
 // Timeline is the result of `rootwatch trail` (DESIGN.md, schema 1).
 type Timeline struct {
-	SchemaVersion string                   `json:"schema_version"`
-	Sources       []cloudtrail.SourceStats `json:"sources"`
-	Events        []evidence.Event         `json:"events"`
-	Duplicates    int                      `json:"duplicates"`
+	SchemaVersion string                 `json:"schema_version"`
+	Sources       []evidence.SourceStats `json:"sources"`
+	Events        []evidence.Event       `json:"events"`
+	Duplicates    int                    `json:"duplicates"`
 }
 
-// NewTimeline wraps a CloudTrail result for writing.
-func NewTimeline(res cloudtrail.Result) *Timeline {
-	t := &Timeline{SchemaVersion: finding.SchemaVersion, Sources: res.Sources, Events: res.Events, Duplicates: res.Duplicates}
+// NewTimeline wraps what CloudTrail sources held for writing.
+func NewTimeline(sources []evidence.SourceStats, events []evidence.Event, duplicates int) *Timeline {
+	t := &Timeline{SchemaVersion: finding.SchemaVersion, Sources: sources, Events: events, Duplicates: duplicates}
 	if t.Sources == nil {
-		t.Sources = []cloudtrail.SourceStats{}
+		t.Sources = []evidence.SourceStats{}
 	}
 	if t.Events == nil {
 		t.Events = []evidence.Event{}

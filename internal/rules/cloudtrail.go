@@ -25,7 +25,7 @@ func trailEvidence(in Input, need string) (*evidence.CloudTrail, *Result) {
 // (at or after as-of − window, including times after as-of) and those
 // whose time is unknown.
 func windowed(ct *evidence.CloudTrail, in Input, keep func(*evidence.Event) bool) (inside, undated []evidence.Event) {
-	start := in.AsOf.Add(-in.Settings.Window)
+	start := in.AsOf.Add(-in.Settings.Window())
 	for _, e := range ct.Events {
 		if !keep(&e) {
 			continue
@@ -50,7 +50,7 @@ func coverageProblem(ct *evidence.CloudTrail, in Input) string {
 	if len(ct.Problems) > 0 {
 		why = append(why, fmt.Sprintf("%d CloudTrail sources could not be fully read (%s)", len(ct.Problems), strings.Join(ct.Problems, "; ")))
 	}
-	start := in.AsOf.Add(-in.Settings.Window)
+	start := in.AsOf.Add(-in.Settings.Window())
 	if !ct.From.IsZero() && ct.From.After(start) {
 		why = append(why, fmt.Sprintf("the CloudTrail evidence reaches back only to %s, not over the whole window (from %s)", fmtTime(ct.From), fmtTime(start)))
 	}
@@ -64,7 +64,7 @@ func trailBase(ct *evidence.CloudTrail, in Input) map[string]any {
 	ev := map[string]any{
 		"source":          evidence.SourceCloudTrail,
 		"cloudtrail":      ct.Description,
-		"window":          FormatWindow(in.Settings.Window),
+		"window":          FormatWindow(in.Settings.Window()),
 		"root_events":     len(ct.Events),
 		"coverage_from":   "unknown",
 		"coverage_to":     "unknown",
@@ -142,7 +142,7 @@ func judgeEvents(in Input, need, noun string, threshold int, keep func(*evidence
 	if len(inside) >= threshold {
 		latest := describeEvent(inside[0])
 		return one(Result{Status: finding.StatusFail, Evidence: ev,
-			Message: fmt.Sprintf("CloudTrail shows %s within the window of %s; the latest at %s.", n(len(inside)), humanWindow(in.Settings.Window), latest)})
+			Message: fmt.Sprintf("CloudTrail shows %s within the window of %s; the latest at %s.", n(len(inside)), humanWindow(in.Settings.Window()), latest)})
 	}
 	if len(inside)+len(undated) >= threshold {
 		return one(Result{Status: finding.StatusUnknown, Evidence: ev,
@@ -152,77 +152,15 @@ func judgeEvents(in Input, need, noun string, threshold int, keep func(*evidence
 		return one(Result{Status: finding.StatusUnknown, Evidence: ev,
 			Message: fmt.Sprintf("CloudTrail shows %s within the window, but %s.", n(len(inside)), p)})
 	}
-	msg := fmt.Sprintf("CloudTrail shows no %s within the window of %s (%s).", noun, humanWindow(in.Settings.Window), ct.Description)
+	msg := fmt.Sprintf("CloudTrail shows no %s within the window of %s (%s).", noun, humanWindow(in.Settings.Window()), ct.Description)
 	if threshold > 1 {
-		msg = fmt.Sprintf("CloudTrail shows %s within the window of %s, below the threshold of %d (%s).", n(len(inside)), humanWindow(in.Settings.Window), threshold, ct.Description)
+		msg = fmt.Sprintf("CloudTrail shows %s within the window of %s, below the threshold of %d (%s).", n(len(inside)), humanWindow(in.Settings.Window()), threshold, ct.Description)
 	}
 	return one(Result{Status: finding.StatusPass, Evidence: ev, Message: msg})
 }
 
 func isSuccessfulLogin(e *evidence.Event) bool {
 	return e.Category == evidence.CategoryConsoleLogin && e.Result == "success"
-}
-
-func consoleLogin() Rule {
-	return Rule{
-		ID: "iam-root-console-login", Title: "Root user signed in to the console", Severity: finding.SeverityHigh,
-		Category: "activity", Sources: []string{evidence.SourceCloudTrail}, UsesWindow: true,
-		Eval: func(in Input) []Result {
-			return judgeEvents(in, "root console sign-ins", "successful root console sign-ins", 1, isSuccessfulLogin)
-		},
-	}
-}
-
-func loginWithoutMFA() Rule {
-	return Rule{
-		ID: "iam-root-login-without-mfa", Title: "Root user signed in without MFA", Severity: finding.SeverityCritical,
-		Category: "activity", Sources: []string{evidence.SourceCloudTrail}, UsesWindow: true,
-		Eval: func(in Input) []Result {
-			res := judgeEvents(in, "root sign-ins without MFA", "successful root console sign-ins without MFA", 1, func(e *evidence.Event) bool {
-				return isSuccessfulLogin(e) && e.MFA == "no"
-			})
-			if res[0].Status != finding.StatusPass {
-				return res
-			}
-			// A sign-in whose MFA use is not recorded cannot be shown to have used MFA.
-			ct := in.Account.CloudTrail
-			unclear, _ := windowed(ct, in, func(e *evidence.Event) bool { return isSuccessfulLogin(e) && e.MFA == "unknown" })
-			if len(unclear) > 0 {
-				res[0].Status = finding.StatusUnknown
-				res[0].Evidence["mfa_unknown_events"] = summaries(unclear, 20)
-				res[0].Message = fmt.Sprintf("CloudTrail shows %d successful root console sign-ins within the window whose MFA use is not recorded (no additionalEventData.MFAUsed).", len(unclear))
-			}
-			return res
-		},
-	}
-}
-
-func failedLogins() Rule {
-	return Rule{
-		ID: "iam-root-failed-logins", Title: "Failed root sign-in attempts", Severity: finding.SeverityHigh,
-		Category: "activity", Sources: []string{evidence.SourceCloudTrail}, UsesWindow: true, UsesThreshold: true,
-		Eval: func(in Input) []Result {
-			t := in.Settings.Threshold
-			if t < 1 {
-				t = 3
-			}
-			return judgeEvents(in, "failed root sign-ins", "failed root console sign-ins", t, func(e *evidence.Event) bool {
-				return e.Category == evidence.CategoryConsoleLogin && e.Result == "failure"
-			})
-		},
-	}
-}
-
-func apiActivity() Rule {
-	return Rule{
-		ID: "iam-root-api-activity", Title: "Root user made API calls", Severity: finding.SeverityHigh,
-		Category: "activity", Sources: []string{evidence.SourceCloudTrail}, UsesWindow: true,
-		Eval: func(in Input) []Result {
-			return judgeEvents(in, "root API activity", "root API calls made by a person", 1, func(e *evidence.Event) bool {
-				return e.Category == evidence.CategoryAPICall
-			})
-		},
-	}
 }
 
 // counted writes "1 sign-in", "3 sign-ins", "0 sign-ins" for the noun

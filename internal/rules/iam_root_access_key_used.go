@@ -10,13 +10,13 @@ import (
 
 func accessKeyUsed() Rule {
 	return Rule{
-		ID:         "iam-root-access-key-used",
-		Title:      "Root access key used recently",
-		Severity:   finding.SeverityCritical,
-		Category:   "identity",
-		Sources:    []string{evidence.SourceCredentialReport},
-		UsesWindow: true,
-		Eval:       evalAccessKeyUsed,
+		ID:       "iam-root-access-key-used",
+		Title:    "Root access key used recently",
+		Severity: finding.SeverityCritical,
+		Category: "identity",
+		Sources:  []string{evidence.SourceCredentialReport},
+		Params:   []Param{windowParam("a use of a root access key")},
+		Eval:     evalAccessKeyUsed,
 	}
 }
 
@@ -27,7 +27,7 @@ func evalAccessKeyUsed(in Input) []Result {
 		return one(*stop)
 	}
 	ev := reportEvidence(in, row)
-	ev["window"] = FormatWindow(in.Settings.Window)
+	ev["window"] = FormatWindow(in.Settings.Window())
 	var recent, unknown, quiet []string
 	for i := 0; i < 2; i++ {
 		n := i + 1
@@ -45,7 +45,7 @@ func evalAccessKeyUsed(in Input) []Result {
 			quiet = append(quiet, fmt.Sprintf("access key %d: none", n))
 			continue
 		}
-		v := judgeLastUsed(k.LastUsedDate, col, in.AsOf, in.Settings.Window)
+		v := judgeLastUsed(k.LastUsedDate, col, in.AsOf, in.Settings.Window())
 		if k.LastUsedDate.Kind == evidence.KindTime {
 			ev[fmt.Sprintf("access_key_%d_age_days", n)] = v.Age
 		}
@@ -75,5 +75,5 @@ func evalAccessKeyUsed(in Input) []Result {
 			Message: fmt.Sprintf("No recent root access key use in the report, but %s.", stale)})
 	}
 	return one(Result{Status: finding.StatusPass, Evidence: ev,
-		Message: "No root access key was used within the window of " + humanWindow(in.Settings.Window) + " (" + strings.Join(quiet, "; ") + ")." + reportTimeNote(in)})
+		Message: "No root access key was used within the window of " + humanWindow(in.Settings.Window()) + " (" + strings.Join(quiet, "; ") + ")." + reportTimeNote(in)})
 }

@@ -9,12 +9,12 @@ import (
 
 func activePassword() Rule {
 	return Rule{
-		ID:         "iam-root-active-password",
-		Title:      "Root user has active password",
-		Severity:   finding.SeverityCritical,
-		Category:   "identity",
-		Sources:    []string{evidence.SourceCredentialReport, evidence.SourceCloudTrail},
-		UsesWindow: true,
+		ID:       "iam-root-active-password",
+		Title:    "Root user has active password",
+		Severity: finding.SeverityCritical,
+		Category: "identity",
+		Sources:  []string{evidence.SourceCredentialReport, evidence.SourceCloudTrail},
+		Params:   []Param{windowParam("a root password sign-in")},
 		Eval: func(in Input) []Result {
 			return one(withSignins(in, withAudit(in, passwordFromReport(in))))
 		},
@@ -71,7 +71,7 @@ func withSignins(in Input, r Result) Result {
 		return r
 	}
 	seen := fmt.Sprintf("CloudTrail shows %s within the window of %s; the latest at %s.",
-		counted(len(inside), "successful root console sign-ins"), humanWindow(in.Settings.Window), describeEvent(inside[0]))
+		counted(len(inside), "successful root console sign-ins"), humanWindow(in.Settings.Window()), describeEvent(inside[0]))
 	if r.Status == finding.StatusFail {
 		r.Message += " " + seen
 		return r
@@ -91,9 +91,9 @@ func passwordFromReport(in Input) Result {
 	ev := reportEvidence(in, row)
 	ev["password_last_used"] = row.PasswordLastUsed.Raw
 	ev["password_enabled"] = row.PasswordEnabled.Raw
-	ev["window"] = FormatWindow(in.Settings.Window)
+	ev["window"] = FormatWindow(in.Settings.Window())
 
-	v := judgeLastUsed(row.PasswordLastUsed, evidence.ColPasswordLastUsed, in.AsOf, in.Settings.Window)
+	v := judgeLastUsed(row.PasswordLastUsed, evidence.ColPasswordLastUsed, in.AsOf, in.Settings.Window())
 	if v.Age != 0 || row.PasswordLastUsed.Kind == evidence.KindTime {
 		ev["age_days"] = v.Age
 	}

@@ -7,27 +7,22 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/rootwatch/rootwatch/internal/finding"
 )
 
 //go:embed *.md
 var kbFiles embed.FS
 
-// Framework maps a rule to a control of a compliance framework.
-type Framework struct {
-	Framework string `yaml:"framework" json:"framework"`
-	Version   string `yaml:"version" json:"version"`
-	Control   string `yaml:"control" json:"control"`
-}
-
 // Page is a rule's knowledge-base page.
 type Page struct {
-	ID         string      `yaml:"id" json:"id"`
-	Title      string      `yaml:"title" json:"title"`
-	Severity   string      `yaml:"severity" json:"severity"`
-	Category   string      `yaml:"category" json:"category"`
-	Tags       []string    `yaml:"tags" json:"tags"`
-	Frameworks []Framework `yaml:"frameworks" json:"frameworks"`
-	Summary    string      `yaml:"summary" json:"summary"`
+	ID         string              `yaml:"id" json:"id"`
+	Title      string              `yaml:"title" json:"title"`
+	Severity   string              `yaml:"severity" json:"severity"`
+	Category   string              `yaml:"category" json:"category"`
+	Tags       []string            `yaml:"tags" json:"tags"`
+	Frameworks []finding.Framework `yaml:"frameworks" json:"frameworks"`
+	Summary    string              `yaml:"summary" json:"summary"`
 
 	// Body is the Markdown after the front matter; Sections splits it by
 	// "## " heading.

@@ -12,14 +12,6 @@ import (
 	"github.com/rootwatch/rootwatch/internal/finding"
 )
 
-// Settings are the tunables a rule receives, already resolved from the
-// defaults, the config file and the command line.
-type Settings struct {
-	Window       time.Duration // how far back "recent" reaches
-	MaxReportAge time.Duration // how old a credential report may be and still support a pass
-	Threshold    int           // a count that makes a rule fail (e.g. failed sign-ins)
-}
-
 // Input is everything a rule may look at.
 type Input struct {
 	Account  *evidence.Account
@@ -46,11 +38,10 @@ type Rule struct {
 	// Sources names the evidence sources the rule reads, for documentation
 	// and for the least-privilege notes of each page.
 	Sources []string
-	// UsesWindow and UsesThreshold say which settings the rule reads, so a
-	// config file that sets one the rule ignores is refused.
-	UsesWindow    bool
-	UsesThreshold bool
-	Eval          func(Input) []Result
+	// Params are the rule's tunables with their defaults; a config file
+	// that sets anything else for the rule is refused.
+	Params []Param
+	Eval   func(Input) []Result
 }
 
 // Catalog returns every rule, in a fixed order. It builds a new slice on each

@@ -157,11 +157,5 @@ func (o *Options) collect(ctx context.Context, p *plan, now time.Time) ([]*evide
 // enabled rules. Beyond LookupEvents' 90 days the rules say the evidence
 // does not cover their window.
 func Lookback(s engine.Settings) time.Duration {
-	d := s.Window
-	for _, r := range s.Enabled(rules.Catalog()) {
-		if w := s.For(r).Window; r.UsesWindow && w > d {
-			d = w
-		}
-	}
-	return d
+	return max(s.Window, s.Widest(s.Enabled(rules.Catalog()), rules.ParamWindow))
 }

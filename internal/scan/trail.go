@@ -113,7 +113,7 @@ func lookupCloudTrail(ctx context.Context, o *Options, f cloudtrail.Filter, now 
 	evs, st := cloudtrail.Lookup(ctx, cloudtrail.NewLookupClient(cfg), cloudtrail.LookupQuery{Start: start, End: end,
 		Source: fmt.Sprintf("LookupEvents %s %s..%s", cloudtrail.LookupRegion, start.Format(time.RFC3339), end.Format(time.RFC3339))})
 	var res cloudtrail.Result
-	res.Sources = []cloudtrail.SourceStats{st}
+	res.Sources = []evidence.SourceStats{st}
 	for _, e := range evs {
 		if f.Accounts == nil || f.Accounts[e.AccountID] {
 			res.Events = append(res.Events, e)

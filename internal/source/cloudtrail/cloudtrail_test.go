@@ -24,7 +24,7 @@ func fixture(t *testing.T, name string) []byte {
 	return b
 }
 
-func decodeBytes(t *testing.T, b []byte) ([]evidence.Event, SourceStats) {
+func decodeBytes(t *testing.T, b []byte) ([]evidence.Event, evidence.SourceStats) {
 	t.Helper()
 	return Decode(bytes.NewReader(b), "test")
 }
@@ -208,7 +208,7 @@ func TestFileJobsSkipsDigests(t *testing.T) {
 	if len(res.Events) != 1 || len(res.Sources) != 2 {
 		t.Fatalf("result %+v", res)
 	}
-	var notes SourceStats
+	var notes evidence.SourceStats
 	for _, s := range res.Sources {
 		if strings.HasSuffix(s.Path, "notes.txt") {
 			notes = s

@@ -15,7 +15,7 @@ import (
 
 // Result is everything read from a set of sources.
 type Result struct {
-	Sources []SourceStats
+	Sources []evidence.SourceStats
 	Events  []evidence.Event
 	// Duplicates counts events seen more than once (identical records, e.g.
 	// in two overlapping sources); each is kept once. Records that share an
@@ -60,16 +60,16 @@ type readCloser interface {
 // FileJobs expands paths into jobs: files as given, directories walked
 // recursively in lexical order, skipping CloudTrail-Digest folders (digest
 // files sign log files; they hold no events).
-func FileJobs(paths []string) ([]Job, []SourceStats) {
+func FileJobs(paths []string) ([]Job, []evidence.SourceStats) {
 	var jobs []Job
-	var bad []SourceStats
+	var bad []evidence.SourceStats
 	add := func(p string) {
 		jobs = append(jobs, Job{Name: p, Open: func(context.Context) (readCloser, error) { return os.Open(p) }})
 	}
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
-			bad = append(bad, SourceStats{Path: p, Error: err.Error()})
+			bad = append(bad, evidence.SourceStats{Path: p, Error: err.Error()})
 			continue
 		}
 		if !st.IsDir() {
@@ -78,7 +78,7 @@ func FileJobs(paths []string) ([]Job, []SourceStats) {
 		}
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
-				bad = append(bad, SourceStats{Path: path, Error: err.Error()})
+				bad = append(bad, evidence.SourceStats{Path: path, Error: err.Error()})
 				return nil
 			}
 			if d.IsDir() && d.Name() == "CloudTrail-Digest" {
@@ -90,7 +90,7 @@ func FileJobs(paths []string) ([]Job, []SourceStats) {
 			return nil
 		})
 		if err != nil {
-			bad = append(bad, SourceStats{Path: p, Error: err.Error()})
+			bad = append(bad, evidence.SourceStats{Path: p, Error: err.Error()})
 		}
 	}
 	return jobs, bad
@@ -104,7 +104,7 @@ func Run(ctx context.Context, jobs []Job, workers int, f Filter) Result {
 	}
 	type out struct {
 		events []evidence.Event
-		stats  SourceStats
+		stats  evidence.SourceStats
 	}
 	results := make([]out, len(jobs))
 	next := make(chan int)
@@ -125,7 +125,7 @@ feed:
 		case next <- i:
 		case <-ctx.Done():
 			for j := i; j < len(jobs); j++ {
-				results[j].stats = SourceStats{Path: jobs[j].Name, Error: "not read: " + ctx.Err().Error()}
+				results[j].stats = evidence.SourceStats{Path: jobs[j].Name, Error: "not read: " + ctx.Err().Error()}
 			}
 			break feed
 		}
@@ -155,13 +155,13 @@ feed:
 	return res
 }
 
-func decodeJob(ctx context.Context, rd *Reader, j Job) ([]evidence.Event, SourceStats) {
+func decodeJob(ctx context.Context, rd *Reader, j Job) ([]evidence.Event, evidence.SourceStats) {
 	if err := ctx.Err(); err != nil {
-		return nil, SourceStats{Path: j.Name, Error: "not read: " + err.Error()}
+		return nil, evidence.SourceStats{Path: j.Name, Error: "not read: " + err.Error()}
 	}
 	rc, err := j.Open(ctx)
 	if err != nil {
-		return nil, SourceStats{Path: j.Name, Error: fmt.Sprintf("open: %v", err)}
+		return nil, evidence.SourceStats{Path: j.Name, Error: fmt.Sprintf("open: %v", err)}
 	}
 	defer rc.Close()
 	return rd.Decode(rc, j.Name)

@@ -67,14 +67,14 @@ type LookupQuery struct {
 // call per Interval. The SDK retries ThrottlingException; an error that
 // outlasts its retries ends the query and is recorded in the statistics,
 // with the events read so far kept.
-func Lookup(ctx context.Context, c LookupAPI, q LookupQuery) ([]evidence.Event, SourceStats) {
+func Lookup(ctx context.Context, c LookupAPI, q LookupQuery) ([]evidence.Event, evidence.SourceStats) {
 	if q.Interval <= 0 {
 		q.Interval = 500 * time.Millisecond
 	}
 	if q.Username == "" {
 		q.Username = "root"
 	}
-	d := &decoder{source: q.Source, stats: SourceStats{Path: q.Source}}
+	d := &decoder{source: q.Source, stats: evidence.SourceStats{Path: q.Source}}
 	in := &ctapi.LookupEventsInput{
 		StartTime: aws.Time(q.Start), EndTime: aws.Time(q.End), MaxResults: aws.Int32(50),
 		LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyUsername, AttributeValue: aws.String(q.Username)}},

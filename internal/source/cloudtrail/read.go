@@ -14,25 +14,6 @@ import (
 	"github.com/rootwatch/rootwatch/internal/evidence"
 )
 
-// SourceStats is what one source (a file, an S3 object, a LookupEvents
-// query) yielded. Nothing read is dropped without being counted here.
-type SourceStats struct {
-	Path       string `json:"path"`
-	Events     int    `json:"events"`
-	RootEvents int    `json:"root_events"`
-	// Skipped counts JSON values that are not CloudTrail events.
-	Skipped int `json:"skipped,omitempty"`
-	// Undecodable counts values that may be root activity but could not be
-	// decoded (a malformed record, a CloudTrailEvent string that is not JSON).
-	Undecodable int    `json:"undecodable,omitempty"`
-	Error       string `json:"error"`
-	// Accounts counts the events read per recipient account, so that a
-	// scan can tell "no root activity" from "no evidence about this account".
-	Accounts map[string]int `json:"accounts,omitempty"`
-	// Problems details Skipped and Undecodable (the first few).
-	Problems []string `json:"problems,omitempty"`
-}
-
 const maxProblems = 5
 
 // rootMarker is in every record the classifier could call root activity:
@@ -82,7 +63,7 @@ func recipientOf(raw []byte) string {
 type decoder struct {
 	br     *bufio.Reader
 	source string
-	stats  SourceStats
+	stats  evidence.SourceStats
 	events []evidence.Event
 	buf    []byte
 	offset int64
@@ -94,7 +75,7 @@ type decoder struct {
 // root events it holds with the source's statistics. A read or syntax
 // error is recorded in the statistics; events read before it are kept, so
 // that a damaged file cannot hide the root activity it does show.
-func Decode(r io.Reader, source string) ([]evidence.Event, SourceStats) {
+func Decode(r io.Reader, source string) ([]evidence.Event, evidence.SourceStats) {
 	return NewReader().Decode(r, source)
 }
 
@@ -114,7 +95,7 @@ func NewReader() *Reader {
 }
 
 // Decode is the package-level Decode with reused buffers.
-func (rd *Reader) Decode(r io.Reader, source string) ([]evidence.Event, SourceStats) {
+func (rd *Reader) Decode(r io.Reader, source string) ([]evidence.Event, evidence.SourceStats) {
 	rd.raw.Reset(r)
 	br := rd.raw
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -125,12 +106,12 @@ func (rd *Reader) Decode(r io.Reader, source string) ([]evidence.Event, SourceSt
 			err = rd.zr.Reset(br)
 		}
 		if err != nil {
-			return nil, SourceStats{Path: source, Error: "gzip: " + err.Error()}
+			return nil, evidence.SourceStats{Path: source, Error: "gzip: " + err.Error()}
 		}
 		rd.inflated.Reset(rd.zr)
 		br = rd.inflated
 	}
-	d := &decoder{br: br, source: source, stats: SourceStats{Path: source}, buf: rd.buf[:0]}
+	d := &decoder{br: br, source: source, stats: evidence.SourceStats{Path: source}, buf: rd.buf[:0]}
 	if err := d.top(); err != nil {
 		d.stats.Error = err.Error()
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/rootwatch/rootwatch/internal/evidence"
 )
 
 // S3API lists the S3 calls the reader makes.
@@ -49,7 +51,7 @@ type s3Lister struct {
 	until    time.Time
 	accounts map[string]bool
 	jobs     []Job
-	bad      []SourceStats
+	bad      []evidence.SourceStats
 	listings int
 }
 
@@ -60,10 +62,10 @@ type s3Lister struct {
 // narrowed by the filter and days by since/until, so that only the needed
 // days are listed. CloudTrail-Digest folders are never read. A prefix
 // without the layout is listed in full.
-func S3Jobs(ctx context.Context, c S3API, uri string, f Filter) ([]Job, []SourceStats) {
+func S3Jobs(ctx context.Context, c S3API, uri string, f Filter) ([]Job, []evidence.SourceStats) {
 	bucket, prefix, err := ParseS3(uri)
 	if err != nil {
-		return nil, []SourceStats{{Path: uri, Error: err.Error()}}
+		return nil, []evidence.SourceStats{{Path: uri, Error: err.Error()}}
 	}
 	l := &s3Lister{c: c, bucket: bucket, since: f.Since, until: f.Until, accounts: f.Accounts}
 	switch {
@@ -72,7 +74,7 @@ func S3Jobs(ctx context.Context, c S3API, uri string, f Filter) ([]Job, []Source
 	default:
 		dirs, err := l.dirs(ctx, prefix)
 		if err != nil {
-			return nil, []SourceStats{{Path: uri, Error: err.Error()}}
+			return nil, []evidence.SourceStats{{Path: uri, Error: err.Error()}}
 		}
 		if contains(dirs, prefix+"AWSLogs/") {
 			l.walk(ctx, prefix+"AWSLogs/")
@@ -101,7 +103,7 @@ func (l *s3Lister) walk(ctx context.Context, prefix string) {
 	case last == "AWSLogs" || orgDir.MatchString(last):
 		dirs, err := l.dirs(ctx, prefix)
 		if err != nil {
-			l.bad = append(l.bad, SourceStats{Path: l.uri(prefix), Error: err.Error()})
+			l.bad = append(l.bad, evidence.SourceStats{Path: l.uri(prefix), Error: err.Error()})
 			return
 		}
 		for _, d := range dirs {
@@ -118,7 +120,7 @@ func (l *s3Lister) walk(ctx context.Context, prefix string) {
 	case last == "CloudTrail":
 		regions, err := l.dirs(ctx, prefix)
 		if err != nil {
-			l.bad = append(l.bad, SourceStats{Path: l.uri(prefix), Error: err.Error()})
+			l.bad = append(l.bad, evidence.SourceStats{Path: l.uri(prefix), Error: err.Error()})
 			return
 		}
 		for _, r := range regions {
@@ -175,7 +177,7 @@ func (l *s3Lister) all(ctx context.Context, prefix string) {
 		page, err := p.NextPage(ctx)
 		l.listings++
 		if err != nil {
-			l.bad = append(l.bad, SourceStats{Path: l.uri(prefix), Error: fmt.Sprintf("list: %s", apiErr(err))})
+			l.bad = append(l.bad, evidence.SourceStats{Path: l.uri(prefix), Error: fmt.Sprintf("list: %s", apiErr(err))})
 			return
 		}
 		for _, o := range page.Contents {

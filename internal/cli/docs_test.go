@@ -1,20 +1,22 @@
-package report
+package cli
 
 import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/rootwatch/rootwatch/internal/rules"
 )
 
 // TestCommittedDocsAreCurrent fails when docs/rules differs from what the
 // catalog generates: run `go run ./cmd/rootwatch docs --out docs/rules`.
 func TestCommittedDocsAreCurrent(t *testing.T) {
-	m, err := CatalogMeta()
+	m, err := rules.Info()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join("..", "..", "docs", "rules")
-	pages := DocPages(m)
+	dir := repoPath("docs", "rules")
+	pages := docPages(m)
 	for name, want := range pages {
 		got, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil || string(got) != want {
