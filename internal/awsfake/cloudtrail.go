@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,7 +84,7 @@ func (s *Server) trailEvents(a *Account) ([]lookupEvent, error) {
 		}
 		out = append(out, le)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].at.After(out[j].at) })
+	slices.SortStableFunc(out, func(a, b lookupEvent) int { return b.at.Compare(a.at) })
 	return out, nil
 }
 

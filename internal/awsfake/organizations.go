@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -72,7 +72,7 @@ func (s *Server) listAccounts(w http.ResponseWriter, req request) {
 			members = append(members, b)
 		}
 	}
-	sort.Slice(members, func(i, j int) bool { return members[i].ID < members[j].ID })
+	slices.SortFunc(members, func(a, b *Account) int { return strings.Compare(a.ID, b.ID) })
 	from := 0
 	token := ""
 	if in.NextToken != nil {

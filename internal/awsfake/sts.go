@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -135,7 +136,7 @@ func (s *Server) assumeRole(w http.ResponseWriter, req request) {
 	if len(roles) == 0 {
 		roles = []string{"OrganizationAccountAccessRole"}
 	}
-	if !contains(roles, m[3]) {
+	if !slices.Contains(roles, m[3]) {
 		denied()
 		return
 	}
@@ -171,7 +172,7 @@ func (s *Server) assumeRoot(w http.ResponseWriter, req request) {
 	if strings.Contains(task, "/IAM") {
 		needed = "RootCredentialsManagement"
 	}
-	if !allowed || !contains(org.Features, needed) {
+	if !allowed || !slices.Contains(org.Features, needed) {
 		s.writeQueryError(w, stsNS, http.StatusForbidden, "AccessDenied",
 			fmt.Sprintf("User: %s is not authorized to perform: sts:AssumeRoot on resource: arn:aws:iam::%s:root", callerARN(req), targetID))
 		return
@@ -188,13 +189,4 @@ func callerARN(req request) string {
 		return a.CallerARN
 	}
 	return fmt.Sprintf("arn:%s:iam::%s:user/scanner", partition(a), a.ID)
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -89,7 +89,7 @@ func docPages(m finding.Catalog) map[string]string {
 	for t := range tags {
 		names = append(names, t)
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	for _, t := range names {
 		fmt.Fprintf(&idx, "- **%s**: %s\n", t, strings.Join(tags[t], ", "))
 	}
@@ -111,6 +111,6 @@ func writeDocs(m finding.Catalog, dir string) ([]string, error) {
 		}
 		written = append(written, p)
 	}
-	sort.Strings(written)
+	slices.Sort(written)
 	return written, nil
 }

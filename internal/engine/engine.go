@@ -4,9 +4,10 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
-	"sort"
+	"strings"
 	"time"
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
@@ -178,18 +179,12 @@ func applySuppressions(f *finding.Finding, sups []Suppression, asOf time.Time) {
 // SortFindings orders findings by account, then severity (worst first), rule
 // and resource, so that output is deterministic.
 func SortFindings(fs []finding.Finding) {
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
-		if a.AccountID != b.AccountID {
-			return a.AccountID < b.AccountID
-		}
-		if a.Severity.Rank() != b.Severity.Rank() {
-			return a.Severity.Rank() > b.Severity.Rank()
-		}
-		if a.RuleID != b.RuleID {
-			return a.RuleID < b.RuleID
-		}
-		return a.Resource < b.Resource
+	slices.SortStableFunc(fs, func(a, b finding.Finding) int {
+		return cmp.Or(
+			strings.Compare(a.AccountID, b.AccountID),
+			cmp.Compare(b.Severity.Rank(), a.Severity.Rank()),
+			strings.Compare(a.RuleID, b.RuleID),
+			strings.Compare(a.Resource, b.Resource))
 	})
 }
 
@@ -231,7 +226,7 @@ func BuildRun(tool finding.Tool, accounts []*evidence.Account, findings []findin
 	for _, a := range accounts {
 		accs = append(accs, AccountOutcome(a))
 	}
-	sort.SliceStable(accs, func(i, j int) bool { return accs[i].AccountID < accs[j].AccountID })
+	slices.SortStableFunc(accs, func(a, b finding.Account) int { return strings.Compare(a.AccountID, b.AccountID) })
 	if findings == nil {
 		findings = []finding.Finding{}
 	}

@@ -4,8 +4,9 @@
 package evidence
 
 import (
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -80,12 +81,7 @@ const (
 
 // HasFeature reports whether the organization enabled feature f.
 func (o *Organization) HasFeature(f string) bool {
-	for _, x := range o.EnabledFeatures {
-		if x == f {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(o.EnabledFeatures, f)
 }
 
 // Account is the evidence collected for one AWS account. Its JSON form is
@@ -172,12 +168,7 @@ func (a *Account) SetSource(name string, st SourceStatus) {
 
 // SourceNames lists the recorded sources in sorted order.
 func (a *Account) SourceNames() []string {
-	names := make([]string, 0, len(a.Sources))
-	for n := range a.Sources {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(a.Sources))
 }
 
 // RootARN is the ARN of the account's root user.

@@ -3,6 +3,7 @@ package evidence
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 )
 
@@ -96,12 +97,7 @@ type CredentialReport struct {
 
 // HasColumn reports whether the report has the named column.
 func (r *CredentialReport) HasColumn(name string) bool {
-	for _, c := range r.Columns {
-		if c == name {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(r.Columns, name)
 }
 
 var rootARN = regexp.MustCompile(`^arn:(aws[a-z-]*):iam::(\d{12}):root$`)

@@ -6,7 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/rootwatch/rootwatch/internal/finding"
@@ -126,12 +127,7 @@ func arnPartition(s string) string {
 
 // sortedEvidenceKeys returns evidence keys in order, for stable output.
 func sortedEvidenceKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(m))
 }
 
 // RulePageURL is where a rule's generated knowledge-base page lives.

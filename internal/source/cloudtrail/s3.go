@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,23 +76,14 @@ func S3Jobs(ctx context.Context, c S3API, uri string, f Filter) ([]Job, []eviden
 		if err != nil {
 			return nil, []evidence.SourceStats{{Path: uri, Error: err.Error()}}
 		}
-		if contains(dirs, prefix+"AWSLogs/") {
+		if slices.Contains(dirs, prefix+"AWSLogs/") {
 			l.walk(ctx, prefix+"AWSLogs/")
 		} else {
 			l.all(ctx, prefix)
 		}
 	}
-	sort.Slice(l.jobs, func(i, j int) bool { return l.jobs[i].Name < l.jobs[j].Name })
+	slices.SortFunc(l.jobs, func(a, b Job) int { return strings.Compare(a.Name, b.Name) })
 	return l.jobs, l.bad
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // walk descends the layout from a prefix at or inside AWSLogs/.

@@ -104,14 +104,17 @@ type Listed struct {
 	ID, Name, State string
 }
 
-// ListAll reads every page of ListAccounts. A page may be empty while more
-// follow: only a missing NextToken ends the list.
+// ListAll reads every page of ListAccounts with the SDK's paginator. A page
+// may be empty while more follow: only a missing NextToken ends the list. A
+// NextToken seen before would list the same accounts again forever; the
+// paginator would stop there silently and lose the rest, so it is an error.
 func ListAll(ctx context.Context, c ListAccountsAPI) ([]Listed, error) {
 	var out []Listed
-	var token *string
-	seen := map[string]bool{}
-	for {
-		page, err := c.ListAccounts(ctx, &organizations.ListAccountsInput{MaxResults: aws.Int32(20), NextToken: token})
+	g := &tokenGuard{c: c, seen: map[string]bool{}}
+	p := organizations.NewListAccountsPaginator(g, &organizations.ListAccountsInput{MaxResults: aws.Int32(20)},
+		func(o *organizations.ListAccountsPaginatorOptions) { o.StopOnDuplicateToken = false })
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -122,15 +125,24 @@ func ListAll(ctx context.Context, c ListAccountsAPI) ([]Listed, error) {
 			}
 			out = append(out, Listed{ID: aws.ToString(a.Id), Name: aws.ToString(a.Name), State: state})
 		}
-		if page.NextToken == nil || *page.NextToken == "" {
-			return out, nil
-		}
-		if seen[*page.NextToken] {
-			return nil, fmt.Errorf("ListAccounts returned the same NextToken twice (%q)", *page.NextToken)
-		}
-		seen[*page.NextToken] = true
-		token = page.NextToken
 	}
+	return out, nil
+}
+
+// tokenGuard refuses a ListAccounts call whose NextToken was used before.
+type tokenGuard struct {
+	c    ListAccountsAPI
+	seen map[string]bool
+}
+
+func (g *tokenGuard) ListAccounts(ctx context.Context, in *organizations.ListAccountsInput, opts ...func(*organizations.Options)) (*organizations.ListAccountsOutput, error) {
+	if t := aws.ToString(in.NextToken); t != "" {
+		if g.seen[t] {
+			return nil, fmt.Errorf("ListAccounts returned the same NextToken twice (%q)", t)
+		}
+		g.seen[t] = true
+	}
+	return g.c.ListAccounts(ctx, in, opts...)
 }
 
 // Scan scans the organization that base's credentials manage.
@@ -144,9 +156,7 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 	if o.SessionName == "" {
 		o.SessionName = "rootwatch"
 	}
-	if base.HTTPClient == nil {
-		base.HTTPClient = awsx.SharedHTTPClient(o.Concurrency)
-	}
+	base = withSharedClient(base, o.Concurrency)
 	mgmt := live.NewClients(base)
 	stsc := sts.NewFromConfig(base)
 	orgc := organizations.NewFromConfig(base)
@@ -237,6 +247,15 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 	wg.Wait()
 	slices.SortFunc(accounts, func(a, b *evidence.Account) int { return strings.Compare(a.ID, b.ID) })
 	return accounts, nil
+}
+
+// withSharedClient gives every account's SDK clients one HTTP client (see
+// awsx.SharedHTTPClient), unless the caller brought one.
+func withSharedClient(base aws.Config, concurrency int) aws.Config {
+	if base.HTTPClient == nil {
+		base.HTTPClient = awsx.SharedHTTPClient(concurrency)
+	}
+	return base
 }
 
 // member gives an account its organization evidence from what the

@@ -2,7 +2,6 @@ package org
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -14,6 +13,7 @@ import (
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
 	"github.com/rootwatch/rootwatch/internal/awsfake"
+	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/source/live"
 )
@@ -79,11 +79,24 @@ func TestRoleARN(t *testing.T) {
 	}
 }
 
-// TestScanSharesConnections scans a generated organization through a
-// server that counts TCP connections: every account's SDK clients share one
-// HTTP client, so connections are reused across accounts instead of each
-// client dialling (and keeping idle) its own.
-func TestScanSharesConnections(t *testing.T) {
+// countingClient is an HTTP client that counts the requests sent through it.
+type countingClient struct {
+	next aws.HTTPClient
+	n    atomic.Int64
+}
+
+func (c *countingClient) Do(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.next.Do(r)
+}
+
+// TestScanSharesOneHTTPClient scans a generated organization and counts
+// requests twice: at the server, and in the HTTP client given to Scan. They
+// agree only when every account's SDK clients (IAM, STS, CloudTrail, the
+// AssumeRoot audit's IAM) send through that one client; a client that built
+// its own transport would reach the server uncounted. Counting requests,
+// not TCP connections, keeps the test independent of timing.
+func TestScanSharesOneHTTPClient(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	w, _ := awsfake.GenerateWorld(awsfake.GenOptions{Accounts: 40, Seed: 1, Features: []string{evidence.FeatureRootCredentialsManagement}})
@@ -91,33 +104,48 @@ func TestScanSharesConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var conns atomic.Int64
-	srv := httptest.NewUnstartedServer(fake)
-	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.Start()
+	var served atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		fake.ServeHTTP(rw, r)
+	}))
 	defer srv.Close()
-	const concurrency = 4
-	accounts, err := Scan(ctx, awsfake.ClientConfig(srv.URL, awsfake.GenManagementKey), Options{Concurrency: concurrency, Collect: live.Options{PollInterval: time.Millisecond}})
+	cfg := awsfake.ClientConfig(srv.URL, awsfake.GenManagementKey)
+	client := &countingClient{next: awsx.SharedHTTPClient(4)}
+	cfg.HTTPClient = client
+	accounts, err := Scan(ctx, cfg, Options{Concurrency: 4, Collect: live.Options{PollInterval: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(accounts) != 40 {
 		t.Fatalf("%d accounts", len(accounts))
 	}
+	audited := 0
 	for _, a := range accounts {
 		if a.Error != "" {
 			t.Fatalf("account %s: %s", a.ID, a.Error)
 		}
+		if a.RootCredentials != nil {
+			audited++
+		}
 	}
-	// Unshared, each of the 39 members' clients (IAM, STS, CloudTrail and
-	// the AssumeRoot audit's IAM) dialled at least once: over 150.
-	n := conns.Load()
-	t.Logf("%d connections", n)
-	if n > 4*concurrency {
-		t.Errorf("%d connections for 40 accounts at concurrency %d: SDK clients are not sharing an HTTP client", n, concurrency)
+	if audited != 39 {
+		t.Errorf("%d members audited with AssumeRoot, want 39", audited)
+	}
+	// 39 members each make a dozen calls or more.
+	if sent, got := client.n.Load(), served.Load(); sent != got || sent < 39*10 {
+		t.Errorf("the shared client sent %d requests, the server received %d: some SDK client does not use the shared HTTP client", sent, got)
+	}
+}
+
+// TestScanInstallsASharedClient checks that a configuration without an
+// HTTP client gets one shared client for the whole scan.
+func TestScanInstallsASharedClient(t *testing.T) {
+	if got := withSharedClient(aws.Config{}, 8).HTTPClient; got == nil {
+		t.Fatal("no shared HTTP client installed")
+	}
+	mine := &countingClient{}
+	if got := withSharedClient(aws.Config{HTTPClient: mine}, 8).HTTPClient; got != mine {
+		t.Errorf("the caller's HTTP client was replaced by %T", got)
 	}
 }
