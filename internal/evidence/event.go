@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Categories of root activity (docs/DESIGN.md, "Root activity").
+// Categories of root activity (docs/DESIGN.md, "Root activity in CloudTrail").
 const (
 	CategoryConsoleLogin = "console_login" // a root console sign-in, with result and MFA
 	CategorySignin       = "signin"        // another root sign-in event: password change, recovery…

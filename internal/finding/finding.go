@@ -186,7 +186,7 @@ func Summarize(fs []Finding) Summary {
 	return s
 }
 
-// SchemaVersion is the version of the JSON contract in DESIGN.md.
+// SchemaVersion is the version of the JSON contract in docs/DESIGN.md.
 const SchemaVersion = "1"
 
 // Run is the whole result of a scan.

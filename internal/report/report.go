@@ -71,7 +71,7 @@ func New(format string, opts Options) (Writer, error) {
 	return nil, fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats(), ", "))
 }
 
-// JSON writes the schema-1 contract of DESIGN.md.
+// JSON writes the schema-1 contract of docs/DESIGN.md.
 type JSON struct{}
 
 func (JSON) Write(w io.Writer, run *finding.Run) error {

@@ -11,7 +11,7 @@ import (
 	"github.com/rootwatch/rootwatch/internal/finding"
 )
 
-// Timeline is the result of `rootwatch trail` (DESIGN.md, schema 1).
+// Timeline is the result of `rootwatch trail` (docs/DESIGN.md, schema 1).
 type Timeline struct {
 	SchemaVersion string                 `json:"schema_version"`
 	Sources       []evidence.SourceStats `json:"sources"`

@@ -83,7 +83,7 @@ type useVerdict struct {
 	Text   string  // a clause for the message
 }
 
-// judgeLastUsed applies DESIGN.md's window semantics to a last-used cell:
+// judgeLastUsed applies docs/DESIGN.md's window semantics to a last-used cell:
 // a time within the window (inclusive) fails, an older one passes, a time
 // after the as-of time fails as recent; no_information and N/A pass;
 // not_supported, invalid and missing cells are unknown.

@@ -1,6 +1,6 @@
 // Package bundle saves what a scan collected as an evidence bundle and reads
 // it back, so that evidence collected live can be evaluated again offline
-// with identical results (DESIGN.md, "offline equals live").
+// with identical results (docs/DESIGN.md, "Offline equals live").
 //
 // A bundle is one JSON document (gzip-compressed when its name ends in .gz)
 // holding, per account, every source's status and the evidence itself: the

@@ -78,7 +78,7 @@ func truthy(raw json.RawMessage) bool {
 const signinSource = "signin.amazonaws.com"
 
 // classify turns a record into a root event, or reports that it is not
-// root activity. The rules are DESIGN.md's:
+// root activity. The rules are docs/DESIGN.md's ("Root activity in CloudTrail"):
 //   - root sessions opened by sts:AssumeRoot, and the AssumeRoot call itself,
 //     are privileged tasks by a named caller (assume_root), never sign-ins;
 //   - root events from signin.amazonaws.com are console_login (ConsoleLogin)
