@@ -408,3 +408,20 @@ func TestSharedCredentialReports(t *testing.T) {
 		}
 	}
 }
+
+// TestReportWithoutAccountAsksForIt: a report with no ARN names no account;
+// the message says which flag gives it.
+func TestReportWithoutAccountAsksForIt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.csv")
+	header := "user,arn,user_creation_time,password_enabled,password_last_used,mfa_active\n"
+	if err := os.WriteFile(path, []byte(header), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, nil, "scan", "--credential-report", path)
+	if r.code != ExitUsage || r.err == nil || !strings.Contains(r.err.Error(), path) || !strings.Contains(r.err.Error(), "pass --account") {
+		t.Errorf("exit %d, err %v", r.code, r.err)
+	}
+	if r := runCLI(t, nil, "scan", "--credential-report", path, "--account", "123456789012", "-f", "json"); r.code == ExitUsage {
+		t.Errorf("--account given: %v", r.err)
+	}
+}

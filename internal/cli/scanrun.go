@@ -40,6 +40,9 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 	opts.Progress = bar.update
 	run, err := scan.Run(ctx, opts)
 	bar.finish()
+	if errors.Is(err, scan.ErrNoAccountID) {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w: pass --account", err)}
+	}
 	if err != nil {
 		return withCredentialsHelp(err)
 	}

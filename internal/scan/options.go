@@ -16,6 +16,7 @@ import (
 	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/config"
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/evidence/credreport"
 	"github.com/rootwatch/rootwatch/internal/source/org"
 )
 
@@ -157,6 +158,10 @@ func (o *Options) notice(format string, args ...any) {
 func (o *Options) awsConfig(ctx context.Context) (aws.Config, error) {
 	return awsx.Load(ctx, o.AWS, o.Profile, o.Region)
 }
+
+// ErrNoAccountID says a credential report names no account, so
+// Reports.Account must.
+var ErrNoAccountID = credreport.ErrNoAccountID
 
 // Names label the settings behind skip and failure reasons of an
 // organization scan.

@@ -220,6 +220,9 @@ func parseRow(rec, cols []string, index map[string]int, line int, rep *evidence.
 	return row
 }
 
+// ErrNoAccountID says a report names no account; the caller must.
+var ErrNoAccountID = errors.New("the account must be given")
+
 // AccountOf returns the partition and account ID a report belongs to, read
 // from its ARNs. A report whose ARNs name several accounts is refused.
 func AccountOf(rep *evidence.CredentialReport) (partition, account string, err error) {
@@ -238,7 +241,7 @@ func AccountOf(rep *evidence.CredentialReport) (partition, account string, err e
 		}
 	}
 	if account == "" {
-		return "", "", fmt.Errorf("%s has no IAM ARN from which to read the account ID; pass --account", rep.Source)
+		return "", "", fmt.Errorf("%s has no IAM ARN from which to read the account ID: %w", rep.Source, ErrNoAccountID)
 	}
 	return partition, account, nil
 }

@@ -268,7 +268,7 @@ func TestAccountOf(t *testing.T) {
 	if _, _, err := AccountOf(mixed); err == nil || !strings.Contains(err.Error(), "mixes accounts") {
 		t.Errorf("mixed accounts: err = %v", err)
 	}
-	if _, _, err := AccountOf(mustParse(t, header+"\n")); err == nil || !strings.Contains(err.Error(), "--account") {
+	if _, _, err := AccountOf(mustParse(t, header+"\n")); !errors.Is(err, ErrNoAccountID) {
 		t.Errorf("no ARN: err = %v", err)
 	}
 }
