@@ -18,6 +18,9 @@ type GenOptions struct {
 	// Fractions of member accounts whose role cannot be assumed, that throttle
 	// in bursts, and whose calls hang.
 	DenyRate, ThrottleRate, HangRate float64
+	// Clean makes every root user what a well-run organization has: no
+	// password, hardware MFA, no keys, no root activity.
+	Clean bool
 }
 
 // ManagementAccount and ManagementKey of a generated organization.
@@ -56,8 +59,11 @@ func GenerateWorld(o GenOptions) (*World, map[string]string) {
 		if r.Intn(20) == 0 {
 			root.AccessKeys = []KeySpec{{Active: r.Intn(2) == 0, LastRotated: "-400d", LastUsed: fmt.Sprintf("-%dd", 1+r.Intn(60)), Service: "s3", Region: "us-east-1"}}
 		}
+		if o.Clean {
+			root = Principal{Created: root.Created, PasswordEnabled: "false", PasswordLastUsed: "N/A", NoPassword: true, MFA: "hardware"}
+		}
 		a.Root = root
-		if r.Intn(10) == 0 {
+		if r.Intn(10) == 0 && !o.Clean {
 			a.Trail = []TrailEvent{{Time: fmt.Sprintf("-%dh", 1+r.Intn(200)), MFA: []string{"Yes", "No"}[r.Intn(2)]}}
 		}
 		if i > 0 {

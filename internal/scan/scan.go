@@ -146,11 +146,11 @@ func (o *Options) collect(ctx context.Context, p *plan, now time.Time) ([]*evide
 	case o.Reports != nil:
 		return loadReports(o, now)
 	case o.Org != nil:
-		return collectOrg(ctx, o, p.settings)
+		return collectOrg(ctx, o, p.settings, p.asOf)
 	case p.saved != nil:
 		return p.saved.Evidence(o.Bundle)
 	}
-	return collectLive(ctx, o, p.settings)
+	return collectLive(ctx, o, p.settings, p.asOf)
 }
 
 // Lookback is how far back CloudTrail must reach: the widest window of the

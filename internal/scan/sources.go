@@ -16,8 +16,8 @@ import (
 	"github.com/rootwatch/rootwatch/internal/source/org"
 )
 
-func (o *Options) liveOptions(s engine.Settings) live.Options {
-	return live.Options{MaxReportAge: s.MaxReportAge, ReportTimeout: o.ReportTimeout, Now: o.Now, TrailLookback: Lookback(s)}
+func (o *Options) liveOptions(s engine.Settings, asOf time.Time) live.Options {
+	return live.Options{MaxReportAge: s.MaxReportAge, ReportTimeout: o.ReportTimeout, Now: o.Now, AsOf: asOf, TrailLookback: Lookback(s)}
 }
 
 // progress counts accounts for Options.Progress, from any goroutine.
@@ -43,12 +43,12 @@ func (p *progress) account(a *evidence.Account, total int) {
 }
 
 // collectLive scans the account the caller's credentials land in.
-func collectLive(ctx context.Context, o *Options, s engine.Settings) ([]*evidence.Account, error) {
+func collectLive(ctx context.Context, o *Options, s engine.Settings, asOf time.Time) ([]*evidence.Account, error) {
 	cfg, err := o.awsConfig(ctx)
 	if err != nil {
 		return nil, err
 	}
-	a, err := live.Account(ctx, live.NewClients(cfg), o.liveOptions(s))
+	a, err := live.Account(ctx, live.NewClients(cfg), o.liveOptions(s, asOf))
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func collectLive(ctx context.Context, o *Options, s engine.Settings) ([]*evidenc
 }
 
 // collectOrg scans every account of the caller's organization.
-func collectOrg(ctx context.Context, o *Options, s engine.Settings) ([]*evidence.Account, error) {
+func collectOrg(ctx context.Context, o *Options, s engine.Settings, asOf time.Time) ([]*evidence.Account, error) {
 	cfg, err := o.awsConfig(ctx)
 	if err != nil {
 		return nil, err
@@ -67,7 +67,7 @@ func collectOrg(ctx context.Context, o *Options, s engine.Settings) ([]*evidence
 	accounts, err := org.Scan(ctx, cfg, org.Options{
 		RoleName: g.RoleName, RoleARNTemplate: g.RoleARNTemplate, ExternalID: g.ExternalID, SessionName: g.SessionName,
 		Include: set(g.Include), Exclude: set(g.Exclude), Concurrency: g.Concurrency, AccountTimeout: g.AccountTimeout,
-		Names: g.Names, Collect: o.liveOptions(s),
+		Names: g.Names, Collect: o.liveOptions(s, asOf),
 		Progress: func(p org.Progress) { bar.account(p.Account, p.Total) },
 	})
 	if err != nil {
@@ -100,7 +100,7 @@ func collectDemo(ctx context.Context, o *Options, s engine.Settings, asOf time.T
 	}
 	creds := demo.Credentials()
 	copts := live.Options{MaxReportAge: s.MaxReportAge, ReportTimeout: 10 * time.Second, PollInterval: 10 * time.Millisecond,
-		Now: clock, TrailLookback: Lookback(s)}
+		Now: clock, AsOf: asOf, TrailLookback: Lookback(s)}
 	bar := &progress{o: o}
 	// The organization goes through the organization path (ListAccounts,
 	// AssumeRole into the member); the standalone account on its own.

@@ -22,6 +22,8 @@ type LookupAPI interface {
 // MaxLookback is how far back LookupEvents can see.
 const MaxLookback = 90 * 24 * time.Hour
 
+const lookbackSlack = time.Minute
+
 // LookupRegion is where LookupEvents is asked about root activity: root
 // sign-ins and global-service events are recorded in us-east-1 (and, since
 // November 2021, only its LookupEvents shows them).
@@ -34,14 +36,17 @@ func NewLookupClient(cfg aws.Config) LookupAPI {
 
 // LookupWindow clamps a query to what LookupEvents can answer: it ends at
 // until (now when zero) and starts at since, or MaxLookback before now when
-// since is zero or further back. Capped says since was moved.
+// since is zero or further back. Capped says since was moved. A since less
+// than lookbackSlack beyond the limit is kept: the as-of time a scan
+// measures back from is fixed moments before its queries, and CloudTrail's
+// retention is not precise to the second.
 func LookupWindow(since, until, now time.Time) (start, end time.Time, capped bool) {
 	end = until
 	if end.IsZero() {
 		end = now
 	}
 	start = since
-	if start.IsZero() || now.Sub(start) > MaxLookback {
+	if start.IsZero() || now.Sub(start) > MaxLookback+lookbackSlack {
 		capped = !start.IsZero()
 		start = now.Add(-MaxLookback)
 	}

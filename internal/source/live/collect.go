@@ -66,6 +66,11 @@ type Options struct {
 	PollMax      time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// AsOf is the moment the scan judges (default: Now). LookupEvents reads
+	// [AsOf − TrailLookback, AsOf], the same period the rules' windows
+	// measure back from, so evidence collected a moment after the as-of
+	// time was fixed still covers them.
+	AsOf time.Time
 	// TrailLookback is how far back LookupEvents is read (at most 90 days).
 	TrailLookback time.Duration
 	// LookupInterval spaces LookupEvents calls (AWS allows two a second).
@@ -162,8 +167,11 @@ func CollectInto(ctx context.Context, c Clients, opts Options, a *evidence.Accou
 // rootActivity reads the account's root events with LookupEvents
 // (Username=root in us-east-1) over the lookback.
 func rootActivity(ctx context.Context, c cloudtrail.LookupAPI, opts Options, account string) (*evidence.CloudTrail, evidence.SourceStatus) {
-	end := opts.Now().UTC()
-	start, end, _ := cloudtrail.LookupWindow(end.Add(-opts.TrailLookback), end, end)
+	end := opts.AsOf.UTC()
+	if end.IsZero() {
+		end = opts.Now().UTC()
+	}
+	start, end, _ := cloudtrail.LookupWindow(end.Add(-opts.TrailLookback), end, opts.Now().UTC())
 	desc := fmt.Sprintf("LookupEvents %s, Username=root, %s to %s", cloudtrail.LookupRegion, start.Format(time.RFC3339), end.Format(time.RFC3339))
 	events, stats := cloudtrail.Lookup(ctx, c, cloudtrail.LookupQuery{Start: start, End: end, Interval: opts.LookupInterval, Source: "LookupEvents " + cloudtrail.LookupRegion})
 	if stats.Error != "" {
