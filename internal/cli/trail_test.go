@@ -25,13 +25,22 @@ func TestScanWithCloudTrail(t *testing.T) {
 		"iam-root-active-password":   finding.StatusFail,
 		"iam-root-console-login":     finding.StatusFail,
 		"iam-root-login-without-mfa": finding.StatusFail,
-		"iam-root-failed-logins":     finding.StatusPass,
-		"iam-root-api-activity":      finding.StatusFail,
+		// The files cover 18 to 27 February: below the threshold is no
+		// pass when the files end two days before the as-of time.
+		"iam-root-failed-logins": finding.StatusUnknown,
+		"iam-root-api-activity":  finding.StatusFail,
 	}
 	for rule, st := range want {
 		if got := statusOf(run, "111122223333", rule); got != st {
 			t.Errorf("%s = %s, want %s", rule, got, st)
 		}
+	}
+	// Judged as of the end of what the files cover, over a window they
+	// cover, the same files support a pass.
+	covered := decodeRun(t, runCLI(t, nil, "scan", "--credential-report", fixture("quiet-report-busy-trail.csv"),
+		"--cloudtrail", repoPath("testdata", "cloudtrail"), "--as-of", "2026-02-27T10:00:00Z", "--window", "9d", "-f", "json").stdout)
+	if got := statusOf(covered, "111122223333", "iam-root-failed-logins"); got != finding.StatusPass {
+		t.Errorf("covered window: iam-root-failed-logins = %s, want pass", got)
 	}
 	for _, f := range run.Findings {
 		if f.RuleID == "iam-root-active-password" && !strings.Contains(f.Message, "The credential report alone: The root user's password was last used 2025-11-30") {
@@ -129,4 +138,38 @@ func TestSharedCloudTrailThroughCLI(t *testing.T) {
 			t.Errorf("%s: %d, want %d (all: %v)", k, cats[k], n, cats)
 		}
 	}
+}
+
+// TestOldCloudTrailFilesDoNotPass: files holding only 2019-2022 events say
+// nothing about the last 15 days before now.
+func TestOldCloudTrailFilesDoNotPass(t *testing.T) {
+	dir := t.TempDir()
+	var recs []string
+	for _, at := range []string{"2019-03-04T05:06:07Z", "2020-07-01T00:00:00Z", "2022-12-30T23:00:00Z"} {
+		recs = append(recs, `{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/bob"},"eventTime":"`+at+
+			`","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","eventID":"`+at+`","recipientAccountId":"111122223333"}`)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "old.json"), []byte(`{"Records":[`+strings.Join(recs, ",")+`]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, nil, "scan", "--credential-report", fixture("quiet-report-busy-trail.csv"), "--cloudtrail", dir,
+		"--as-of", "2026-03-01T00:00:00Z", "--report-time", "2026-02-28T23:00:00Z", "-f", "json")
+	run := decodeRun(t, r.stdout)
+	for _, rule := range cloudTrailRules {
+		f := findingOf(t, run, "111122223333", rule)
+		if f.Status != finding.StatusUnknown || !strings.Contains(f.Message, "covers 2019-03-04T05:06:07Z to 2022-12-30T23:00:00Z, which ends before the as-of time") {
+			t.Errorf("%s = %s: %s", rule, f.Status, f.Message)
+		}
+	}
+}
+
+func findingOf(t *testing.T, run finding.Run, account, rule string) finding.Finding {
+	t.Helper()
+	for _, f := range run.Findings {
+		if f.AccountID == account && f.RuleID == rule {
+			return f
+		}
+	}
+	t.Fatalf("no finding %s for %s", rule, account)
+	return finding.Finding{}
 }

@@ -99,4 +99,34 @@ type SourceStats struct {
 	Accounts map[string]int `json:"accounts,omitempty"`
 	// Problems details Skipped and Undecodable (the first few).
 	Problems []string `json:"problems,omitempty"`
+	// Coverage is, per recipient account, the earliest and latest event
+	// time of every record read (root's or not): what the source shows of
+	// the account's timeline.
+	Coverage map[string]Span `json:"coverage,omitempty"`
+}
+
+// Span is a period [From, To].
+type Span struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
+// Add widens the span to hold t.
+func (s *Span) Add(t time.Time) {
+	if s.From.IsZero() || t.Before(s.From) {
+		s.From = t
+	}
+	if s.To.IsZero() || t.After(s.To) {
+		s.To = t
+	}
+}
+
+// Merge widens the span to hold o.
+func (s *Span) Merge(o Span) {
+	if !o.From.IsZero() {
+		s.Add(o.From)
+	}
+	if !o.To.IsZero() {
+		s.Add(o.To)
+	}
 }

@@ -40,22 +40,36 @@ func windowed(ct *evidence.CloudTrail, in Input, keep func(*evidence.Event) bool
 	return inside, undated
 }
 
+// DeliveryAllowance is how far short of the window's edges CloudTrail
+// evidence may stop and still cover it. CloudTrail delivers a log file
+// about every five minutes per region, typically within 15 minutes of the
+// call and without a guarantee, and a quiet account can go a while without
+// any record; an hour accepts that, while files that stop days or years
+// before the as-of time (or start after the window began) cannot hide
+// root activity behind a pass.
+const DeliveryAllowance = time.Hour
+
 // coverageProblem says why the evidence cannot support a pass: sources not
-// fully read, or a known coverage that does not reach back over the window.
+// fully read, no known period, or a period that does not cover the window
+// up to the as-of time.
 func coverageProblem(ct *evidence.CloudTrail, in Input) string {
 	var why []string
-	if ct.From.IsZero() && ct.AccountEvents == 0 {
+	switch {
+	case ct.From.IsZero() && ct.AccountEvents == 0:
 		why = append(why, fmt.Sprintf("the CloudTrail evidence (%s) holds no events at all of account %s, so it says nothing about it", ct.Description, in.Account.ID))
+	case ct.From.IsZero() || ct.To.IsZero():
+		why = append(why, fmt.Sprintf("the CloudTrail evidence (%s) does not show which period it covers: no event of account %s has a usable time", ct.Description, in.Account.ID))
 	}
 	if len(ct.Problems) > 0 {
 		why = append(why, fmt.Sprintf("%d CloudTrail sources could not be fully read (%s)", len(ct.Problems), strings.Join(ct.Problems, "; ")))
 	}
 	start := in.AsOf.Add(-in.Settings.Window())
-	if !ct.From.IsZero() && ct.From.After(start) {
+	if !ct.From.IsZero() && ct.From.After(start.Add(DeliveryAllowance)) {
 		why = append(why, fmt.Sprintf("the CloudTrail evidence reaches back only to %s, not over the whole window (from %s)", fmtTime(ct.From), fmtTime(start)))
 	}
-	if !ct.To.IsZero() && ct.To.Before(in.AsOf.Add(-time.Hour)) {
-		why = append(why, fmt.Sprintf("the CloudTrail evidence ends at %s, before the as-of time", fmtTime(ct.To)))
+	if !ct.To.IsZero() && ct.To.Before(in.AsOf.Add(-DeliveryAllowance)) {
+		why = append(why, fmt.Sprintf("the CloudTrail evidence covers %s to %s, which ends before the as-of time %s (allowing %s for CloudTrail's delivery)",
+			fmtTime(ct.From), fmtTime(ct.To), fmtTime(in.AsOf), humanWindow(DeliveryAllowance)))
 	}
 	return strings.Join(why, "; ")
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/finding"
 )
 
 func login(ago time.Duration, result, mfa string) evidence.Event {
@@ -49,4 +50,26 @@ func TestCounted(t *testing.T) {
 	if got := counted(1, "root API calls made by a person"); got != "1 root API call made by a person" {
 		t.Errorf("%q", got)
 	}
+}
+
+// TestCoverageOfTheWindow: a CloudTrail rule passes only when the evidence
+// covers the window up to the as-of time, give or take DeliveryAllowance.
+func TestCoverageOfTheWindow(t *testing.T) {
+	span := func(from, to time.Time, events int) func(*testing.T) *evidence.Account {
+		return func(t *testing.T) *evidence.Account {
+			a := trail(from, nil)(t)
+			a.CloudTrail.To, a.CloudTrail.AccountEvents = to, events
+			return a
+		}
+	}
+	start := asOf.Add(-15 * day)
+	runCases(t, apiActivity(), []ruleCase{
+		{"covers the window", span(start, asOf, 10), nil, finding.StatusPass, "no root API calls made by a person", nil},
+		{"starts within the allowance", span(start.Add(50*time.Minute), asOf.Add(-50*time.Minute), 10), nil, finding.StatusPass, "", nil},
+		{"starts after the window began", span(start.Add(2*time.Hour), asOf, 10), nil, finding.StatusUnknown, "reaches back only to", nil},
+		{"old files", span(time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2022, 12, 31, 0, 0, 0, 0, time.UTC), 10), nil, finding.StatusUnknown,
+			"covers 2019-01-01T00:00:00Z to 2022-12-31T00:00:00Z, which ends before the as-of time", map[string]any{"coverage_to": "2022-12-31T00:00:00Z"}},
+		{"events, no usable times", span(time.Time{}, time.Time{}, 10), nil, finding.StatusUnknown, "does not show which period it covers", nil},
+		{"no events of the account", span(time.Time{}, time.Time{}, 0), nil, finding.StatusUnknown, "holds no events at all", nil},
+	})
 }

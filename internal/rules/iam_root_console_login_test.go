@@ -17,7 +17,7 @@ func TestConsoleLoginRule(t *testing.T) {
 		{"undated success", trail(covered, nil, undated(login(0, "success", "no"))), nil, finding.StatusUnknown, "missing or invalid", nil},
 		{"source problems", trail(covered, []string{"x.json.gz: truncated"}), nil, finding.StatusUnknown, "could not be fully read", nil},
 		{"coverage too short", trail(asOf.Add(-3*day), nil), nil, finding.StatusUnknown, "reaches back only to", nil},
-		{"unknown coverage but events of the account", trail(time.Time{}, nil), nil, finding.StatusPass, "", nil},
+		{"unknown coverage but events of the account", trail(time.Time{}, nil), nil, finding.StatusUnknown, "does not show which period it covers", nil},
 		{"no CloudTrail", root(nil), nil, finding.StatusUnknown, "cloudtrail source is missing", nil},
 		{"no events of the account", func(t *testing.T) *evidence.Account {
 			a := trail(time.Time{}, nil)(t)

@@ -11,9 +11,11 @@ import (
 
 const noCloudTrail = "no CloudTrail evidence was given (use --cloudtrail PATH|s3://…, or a live scan, which reads LookupEvents)"
 
-// attachCloudTrail gives each scanned account its root events from res.
-// Events of accounts outside the scan are counted in the detail, not lost.
-func attachCloudTrail(accounts []*evidence.Account, res cloudtrail.Result, description string, from, to time.Time, now time.Time) {
+// attachCloudTrail gives each scanned account its root events from res, and
+// the period the sources show of it: from the earliest to the latest event
+// time of every record of the account (root's or not). Events of accounts
+// outside the scan are counted in the detail, not lost.
+func attachCloudTrail(accounts []*evidence.Account, res cloudtrail.Result, description string, now time.Time) {
 	var problems []string
 	readable := 0
 	for _, s := range res.Sources {
@@ -38,7 +40,12 @@ func attachCloudTrail(accounts []*evidence.Account, res cloudtrail.Result, descr
 		}
 	}
 	for _, a := range accounts {
-		ct := &evidence.CloudTrail{From: from, To: to, Problems: problems, Description: description}
+		ct := &evidence.CloudTrail{Problems: problems, Description: description}
+		var span evidence.Span
+		for _, s := range res.Sources {
+			span.Merge(s.Coverage[a.ID])
+		}
+		ct.From, ct.To = span.From, span.To
 		for _, e := range res.Events {
 			if e.AccountID == a.ID {
 				ct.Events = append(ct.Events, e)
@@ -48,6 +55,9 @@ func attachCloudTrail(accounts []*evidence.Account, res cloudtrail.Result, descr
 			ct.AccountEvents += s.Accounts[a.ID]
 		}
 		detail := fmt.Sprintf("%s: %d events for this account, %d of them root's", description, ct.AccountEvents, len(ct.Events))
+		if !span.From.IsZero() {
+			detail += fmt.Sprintf(", from %s to %s", span.From.Format(time.RFC3339), span.To.Format(time.RFC3339))
+		}
 		if others > 0 {
 			detail += "; " + evidence.Count(others, "root event") + " of accounts not in this scan"
 		}

@@ -308,3 +308,40 @@ func TestSharedCloudTrail(t *testing.T) {
 		t.Errorf("root events = %d, want %d", len(res.Events), len(expect))
 	}
 }
+
+// TestCoverage: every record's eventTime (root's or not, on the fast path
+// or decoded) widens its account's span; texts that are not CloudTrail's
+// UTC times say nothing.
+func TestCoverage(t *testing.T) {
+	user := func(id, at, account string) string {
+		return `{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::` + account + `:user/bob"},"eventTime":"` + at +
+			`","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","eventID":"` + id + `","recipientAccountId":"` + account + `"}`
+	}
+	records := `{"Records":[` + strings.Join([]string{
+		user("a", "2026-02-20T10:00:00Z", "111122223333"),
+		oneRoot, // 2026-02-27T09:15:00Z, decoded
+		user("b", "2026-01-05T23:59:59Z", "111122223333"),
+		user("c", "2026-13-01T00:00:00Z", "111122223333"), // month 13 is no time
+		user("d", "yesterday", "111122223333"),
+		user("e", "2026-02-01T00:00:00.123Z", "444455556666"),
+		`{"eventTime":null,"eventSource":"s3.amazonaws.com","eventName":"GetObject","recipientAccountId":"444455556666"}`,
+	}, ",") + `]}`
+	for name, data := range map[string]string{"Records": records, "JSON Lines": user("x", "2026-02-20T10:00:00Z", "111122223333") + "\n" + oneRoot + "\n"} {
+		_, st := decodeBytes(t, []byte(data))
+		got := st.Coverage["111122223333"]
+		wantFrom := "2026-01-05T23:59:59Z"
+		if name == "JSON Lines" {
+			wantFrom = "2026-02-20T10:00:00Z"
+		}
+		if got.From.Format(time.RFC3339) != wantFrom || got.To.Format(time.RFC3339) != "2026-02-27T09:15:00Z" {
+			t.Errorf("%s: coverage of 111122223333 = %s..%s, want %s..2026-02-27T09:15:00Z", name, got.From, got.To, wantFrom)
+		}
+	}
+	_, st := decodeBytes(t, []byte(records))
+	if got := st.Coverage["444455556666"]; !got.From.Equal(time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)) || !got.To.Equal(got.From) {
+		t.Errorf("coverage of 444455556666 = %+v", got)
+	}
+	if st.Accounts["444455556666"] != 2 {
+		t.Errorf("a record without a time is still counted: %v", st.Accounts)
+	}
+}

@@ -94,6 +94,7 @@ func Lookup(ctx context.Context, c LookupAPI, q LookupQuery) ([]evidence.Event, 
 			case <-ctx.Done():
 				t.Stop()
 				d.stats.Error = fmt.Sprintf("interrupted after %d pages: %v", pages, ctx.Err())
+				d.finishCoverage()
 				return d.events, d.stats
 			case <-t.C:
 			}
@@ -102,6 +103,7 @@ func Lookup(ctx context.Context, c LookupAPI, q LookupQuery) ([]evidence.Event, 
 		last = time.Now()
 		if err != nil {
 			d.stats.Error = fmt.Sprintf("LookupEvents page %d: %s", pages+1, apiErr(err))
+			d.finishCoverage()
 			return d.events, d.stats
 		}
 		pages++
@@ -109,6 +111,7 @@ func Lookup(ctx context.Context, c LookupAPI, q LookupQuery) ([]evidence.Event, 
 			d.lookupEvent(aws.ToString(e.EventId), aws.ToString(e.Username), aws.ToString(e.CloudTrailEvent))
 		}
 	}
+	d.finishCoverage()
 	return d.events, d.stats
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 
@@ -27,10 +28,12 @@ var (
 	recordsKey           = []byte(`"Records"`)
 	eventsKey            = []byte(`"Events"`)
 	recipientKey         = []byte(`"recipientAccountId"`)
+	eventTimeKey         = []byte(`"eventTime"`)
 )
 
-// countAccount adds one event to the account it was recorded for.
-func (d *decoder) countAccount(account string) {
+// countAccount adds one event to the account it was recorded for, and its
+// time (the raw eventTime text) to what the source shows of the account.
+func (d *decoder) countAccount(account string, eventTime []byte) {
 	if d.stats.Accounts == nil {
 		d.stats.Accounts = map[string]int{}
 	}
@@ -38,26 +41,88 @@ func (d *decoder) countAccount(account string) {
 		account = "unknown"
 	}
 	d.stats.Accounts[account]++
+	if !cloudTrailTime(eventTime) {
+		return
+	}
+	sp := d.spans[account]
+	if sp == nil {
+		if d.spans == nil {
+			d.spans = map[string]*rawSpan{}
+		}
+		sp = &rawSpan{}
+		d.spans[account] = sp
+	}
+	// CloudTrail writes eventTime as YYYY-MM-DDThh:mm:ssZ, which orders as
+	// text: compare bytes here and parse two strings per account at the end.
+	t := eventTime[:19]
+	if len(sp.from) == 0 || bytes.Compare(t, sp.from) < 0 {
+		sp.from = append(sp.from[:0], t...)
+	}
+	if len(sp.to) == 0 || bytes.Compare(t, sp.to) > 0 {
+		sp.to = append(sp.to[:0], t...)
+	}
 }
 
-// recipientOf reads recipientAccountId from a raw record without decoding it.
-func recipientOf(raw []byte) string {
-	i := bytes.Index(raw, recipientKey)
-	if i < 0 {
-		return ""
+// rawSpan is an account's earliest and latest eventTime seen, as text.
+type rawSpan struct{ from, to []byte }
+
+// cloudTrailTime reports whether b is a UTC time as CloudTrail writes it
+// (2026-03-01T12:00:00Z, optionally with fractional seconds). Other texts
+// say nothing about coverage.
+func cloudTrailTime(b []byte) bool {
+	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[len(b)-1] != 'Z' {
+		return false
 	}
-	rest := raw[i+len(recipientKey):]
+	for _, i := range []int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
+		if b[i] < '0' || b[i] > '9' {
+			return false
+		}
+	}
+	two := func(i int) int { return int(b[i]-'0')*10 + int(b[i+1]-'0') }
+	month, day, hour, minute, second := two(5), two(8), two(11), two(14), two(17)
+	// The day is checked against 31, not the month's length: a 30 February
+	// fails to parse at the end and leaves the account without a span,
+	// which fails closed.
+	return month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour < 24 && minute < 60 && second < 60
+}
+
+// finishCoverage turns the text spans into times.
+func (d *decoder) finishCoverage() {
+	for account, sp := range d.spans {
+		from, err1 := time.Parse("2006-01-02T15:04:05", string(sp.from))
+		to, err2 := time.Parse("2006-01-02T15:04:05", string(sp.to))
+		if err1 != nil || err2 != nil {
+			continue // e.g. month 13: not a time after all
+		}
+		if d.stats.Coverage == nil {
+			d.stats.Coverage = map[string]evidence.Span{}
+		}
+		d.stats.Coverage[account] = evidence.Span{From: from.UTC(), To: to.UTC()}
+	}
+}
+
+// stringValue reads the string value of a top-level key from a raw record
+// without decoding it ("" when absent or not a short string).
+func stringValue(raw, key []byte, maxLen int) []byte {
+	i := bytes.Index(raw, key)
+	if i < 0 {
+		return nil
+	}
+	rest := raw[i+len(key):]
 	j := bytes.IndexByte(rest, '"')
 	if j < 0 || j > 8 {
-		return ""
+		return nil
 	}
 	rest = rest[j+1:]
 	k := bytes.IndexByte(rest, '"')
-	if k < 0 || k > 32 {
-		return ""
+	if k < 0 || k > maxLen {
+		return nil
 	}
-	return string(rest[:k])
+	return rest[:k]
 }
+
+// recipientOf reads recipientAccountId from a raw record without decoding it.
+func recipientOf(raw []byte) string { return string(stringValue(raw, recipientKey, 32)) }
 
 // decoder reads one decompressed stream.
 type decoder struct {
@@ -67,6 +132,7 @@ type decoder struct {
 	events []evidence.Event
 	buf    []byte
 	offset int64
+	spans  map[string]*rawSpan
 }
 
 // Decode reads one CloudTrail source of any supported shape (a single
@@ -118,6 +184,7 @@ func (rd *Reader) Decode(r io.Reader, source string) ([]evidence.Event, evidence
 	if cap(d.buf) <= 1<<20 {
 		rd.buf = d.buf // keep a grown buffer unless one huge record made it so
 	}
+	d.finishCoverage()
 	return d.events, d.stats
 }
 
@@ -274,7 +341,7 @@ func (d *decoder) array() error {
 func (d *decoder) arrayElement(raw []byte, info scanInfo) {
 	if info.hasEventSource && !bytes.Contains(raw, rootMarker) {
 		d.stats.Events++
-		d.countAccount(string(info.recipient))
+		d.countAccount(string(info.recipient), info.eventTime)
 		return
 	}
 	d.element(raw)
@@ -320,11 +387,13 @@ func (d *decoder) readValue() ([]byte, scanInfo, error) {
 type scanInfo struct {
 	hasEventSource bool
 	recipient      []byte
+	eventTime      []byte
 }
 
 var (
 	keyEventSource = []byte(`eventSource"`)
 	keyRecipient   = []byte(`recipientAccountId"`)
+	keyEventTime   = []byte(`eventTime"`)
 )
 
 // scan appends bytes to d.buf until the value that starts at depth ends.
@@ -335,8 +404,11 @@ var (
 func (d *decoder) scan(depth int) ([]byte, scanInfo, error) {
 	var info scanInfo
 	inString := false
-	wantRecipient := false // the next string at depth 1 is recipientAccountId's value
-	valueStart := -1       // offset in d.buf+b of that value's first byte
+	// want is the key whose string value comes next at depth 1
+	// (recipientAccountId or eventTime); valueStart is the offset in
+	// d.buf+b of that value's first byte.
+	var want, capturing *[]byte
+	valueStart := -1
 	for {
 		if d.br.Buffered() == 0 {
 			if _, err := d.br.Peek(1); err != nil {
@@ -359,8 +431,8 @@ func (d *decoder) scan(depth int) ([]byte, scanInfo, error) {
 					continue
 				}
 				if valueStart >= 0 {
-					info.recipient = append(info.recipient[:0], d.at(b, base, valueStart, base+i)...)
-					valueStart = -1
+					*capturing = append((*capturing)[:0], d.at(b, base, valueStart, base+i)...)
+					valueStart, capturing = -1, nil
 				}
 				i++
 				inString = false
@@ -372,12 +444,14 @@ func (d *decoder) scan(depth int) ([]byte, scanInfo, error) {
 				if depth == 1 {
 					rest := b[i+1:]
 					switch {
-					case wantRecipient:
-						valueStart, wantRecipient = base+i+1, false
+					case want != nil:
+						valueStart, capturing, want = base+i+1, want, nil
 					case bytes.HasPrefix(rest, keyEventSource):
 						info.hasEventSource = true
 					case bytes.HasPrefix(rest, keyRecipient):
-						wantRecipient = true
+						want = &info.recipient
+					case bytes.HasPrefix(rest, keyEventTime):
+						want = &info.eventTime
 					}
 				}
 			case '{', '[':
@@ -388,7 +462,7 @@ func (d *decoder) scan(depth int) ([]byte, scanInfo, error) {
 					end = i + 1
 				}
 			case ',':
-				wantRecipient = false
+				want = nil
 			}
 			i++
 		}
@@ -459,7 +533,7 @@ func (d *decoder) element(raw []byte) {
 	if !candidate && !container {
 		if bytes.Contains(raw, eventSourceKey) || bytes.Contains(raw, lookupEventSourceKey) {
 			d.stats.Events++
-			d.countAccount(recipientOf(raw))
+			d.countAccount(recipientOf(raw), stringValue(raw, eventTimeKey, 40))
 		} else {
 			d.stats.Skipped++
 			d.problem("a JSON value at byte %d has no eventSource: not a CloudTrail event", d.offset-int64(len(raw)))
@@ -531,11 +605,19 @@ func (d *decoder) record(raw []byte) {
 		return
 	}
 	d.stats.Events++
-	d.countAccount(r.RecipientAccountID)
+	d.countAccount(r.RecipientAccountID, rawString(r.EventTime))
 	if ev, ok := classify(&r, d.source); ok {
 		d.stats.RootEvents++
 		d.events = append(d.events, ev)
 	}
+}
+
+// rawString is the text of a JSON string value, or nil.
+func rawString(raw json.RawMessage) []byte {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return nil
+	}
+	return raw[1 : len(raw)-1]
 }
 
 // lookupElement handles one LookupEvents result: the record is a JSON
@@ -557,17 +639,17 @@ func (d *decoder) lookupElement(raw []byte) {
 func (d *decoder) lookupEvent(eventID, username, cloudTrailEvent string) {
 	d.stats.Events++
 	if !strings.Contains(cloudTrailEvent, "Root") && username != "root" {
-		d.countAccount(recipientOf([]byte(cloudTrailEvent)))
+		d.countAccount(recipientOf([]byte(cloudTrailEvent)), stringValue([]byte(cloudTrailEvent), eventTimeKey, 40))
 		return
 	}
 	var r record
 	if err := json.Unmarshal([]byte(cloudTrailEvent), &r); err != nil {
-		d.countAccount("")
+		d.countAccount("", nil)
 		d.stats.Undecodable++
 		d.problem("event %s (user %q): CloudTrailEvent is not valid JSON: %v", eventID, username, err)
 		return
 	}
-	d.countAccount(r.RecipientAccountID)
+	d.countAccount(r.RecipientAccountID, rawString(r.EventTime))
 	if ev, ok := classify(&r, d.source); ok {
 		d.stats.RootEvents++
 		d.events = append(d.events, ev)
