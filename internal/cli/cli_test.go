@@ -425,3 +425,44 @@ func TestReportWithoutAccountAsksForIt(t *testing.T) {
 		t.Errorf("--account given: %v", r.err)
 	}
 }
+
+// TestUndatedCSVSupportsNoPass: a bare CSV judged "now" may be years old.
+// With --as-of (the moment it was taken) or --report-time it can pass; the
+// distinction survives an evidence bundle.
+func TestUndatedCSVSupportsNoPass(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "clean.csv")
+	csv := "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n" +
+		"<root_account>,arn:aws:iam::123456789012:root,2019-01-01T00:00:00+00:00,not_supported,N/A,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
+	if err := os.WriteFile(path, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reportRules := []string{"iam-root-active-password", "iam-root-access-key-active", "iam-root-access-key-used", "iam-root-signing-cert-active", "iam-root-no-mfa"}
+	undated := runCLI(t, nil, "scan", "--credential-report", path, "-f", "json")
+	if undated.code != ExitUnknown {
+		t.Errorf("undated: exit %d, want 3", undated.code)
+	}
+	run := decodeRun(t, undated.stdout)
+	for _, rule := range reportRules {
+		f := findingOf(t, run, "123456789012", rule)
+		if f.Status != finding.StatusUnknown || !strings.Contains(f.Message, "give --report-time, --as-of for the moment it was taken, or the AWS CLI JSON") {
+			t.Errorf("undated %s = %s: %s", rule, f.Status, f.Message)
+		}
+	}
+	bundle := filepath.Join(dir, "b.json")
+	for name, args := range map[string][]string{
+		"--as-of":       {"--as-of", "2026-03-01T00:00:00Z", "--save-evidence", bundle},
+		"--report-time": {"--report-time", testNow.Add(-time.Hour).Format(time.RFC3339)},
+	} {
+		run := decodeRun(t, runCLI(t, nil, append([]string{"scan", "--credential-report", path, "-f", "json"}, args...)...).stdout)
+		for _, rule := range reportRules {
+			if f := findingOf(t, run, "123456789012", rule); f.Status != finding.StatusPass {
+				t.Errorf("%s: %s = %s: %s", name, rule, f.Status, f.Message)
+			}
+		}
+	}
+	replay := decodeRun(t, runCLI(t, nil, "scan", "--evidence", bundle, "-f", "json").stdout)
+	if f := findingOf(t, replay, "123456789012", "iam-root-active-password"); f.Status != finding.StatusPass {
+		t.Errorf("replayed bundle lost the as-of dating: %s %s", f.Status, f.Message)
+	}
+}

@@ -83,7 +83,8 @@ CloudTrail evidence those rules are "unknown", never "pass".
 
 A bare CSV does not say when it was generated: pass --report-time so rootwatch can
 check that the report is fresh enough (--max-report-age) to support a pass, or use
---as-of to judge it as of the moment it was taken.
+--as-of to judge it as of the moment it was taken. With neither, it can fail a rule
+but supports no pass (those findings are "unknown").
 
 --save-evidence FILE keeps everything a scan collected (every source's status,
 the credential reports as AWS sent them, account summaries, MFA devices,

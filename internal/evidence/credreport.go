@@ -82,6 +82,11 @@ type CredentialReport struct {
 	// GeneratedTime is when AWS generated the report; zero when unknown
 	// (a bare CSV file carries no generation time).
 	GeneratedTime time.Time `json:"generated_time"`
+	// TakenAtAsOf says the user stated that a report without a generation
+	// time shows the state at the as-of time (a bare CSV judged with an
+	// explicit --as-of). Without it, an undated report cannot support a
+	// pass: it may be years old.
+	TakenAtAsOf bool `json:"taken_at_as_of,omitempty"`
 	// Columns are the header names, lower-cased, in file order.
 	Columns []string `json:"-"`
 	Rows    []Row    `json:"-"`

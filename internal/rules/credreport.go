@@ -51,10 +51,16 @@ func reportEvidence(in Input, row *evidence.Row) map[string]any {
 }
 
 // staleReport says why a report is too old to support a pass, or "".
-// A report without a known generation time (a bare CSV file) is judged as
-// if current, and the finding says so; see reportTimeNote.
+// A report without a known generation time (a bare CSV file) supports a
+// pass only when the user said it shows the state at the as-of time
+// (TakenAtAsOf); the finding then says so (reportTimeNote). Otherwise it
+// may be years old, and cannot support a pass.
 func staleReport(in Input) string {
 	rep := in.Account.CredentialReport
+	if rep != nil && rep.GeneratedTime.IsZero() && !rep.TakenAtAsOf {
+		return fmt.Sprintf("the credential report %s does not say when it was generated (a bare CSV file), so it cannot show the state as of %s; "+
+			"give --report-time, --as-of for the moment it was taken, or the AWS CLI JSON (aws iam get-credential-report), which carries the time", rep.Source, fmtTime(in.AsOf))
+	}
 	if rep == nil || rep.GeneratedTime.IsZero() || in.Settings.MaxReportAge <= 0 {
 		return ""
 	}

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -209,6 +210,31 @@ func TestRulesReadOnlyDeclaredParams(t *testing.T) {
 					t.Errorf("%s returned no result", r.ID)
 				}
 			}()
+		}
+	}
+}
+
+// TestUndatedReportNeverPasses: a bare CSV that nobody dated supports no
+// pass of any rule that reads it, until the user says it was taken at the
+// as-of time.
+func TestUndatedReportNeverPasses(t *testing.T) {
+	for _, r := range Catalog() {
+		if !slices.Contains(r.Sources, evidence.SourceCredentialReport) {
+			continue
+		}
+		a := account(t, header+"\n"+rootRowCSV(map[string]string{"password_last_used": "N/A", "password_enabled": "false"})+"\n", time.Time{})
+		for _, res := range r.Eval(Input{Account: a, AsOf: asOf, Settings: defaults}) {
+			if res.Status == finding.StatusPass {
+				t.Errorf("%s passed on an undated report: %s", r.ID, res.Message)
+			}
+		}
+		a.CredentialReport.TakenAtAsOf = true
+		passed := false
+		for _, res := range r.Eval(Input{Account: a, AsOf: asOf, Settings: defaults}) {
+			passed = passed || res.Status == finding.StatusPass
+		}
+		if !passed && r.ID != "iam-root-no-hardware-mfa" { // needs the MFA device list
+			t.Errorf("%s does not pass on a clean report taken at the as-of time", r.ID)
 		}
 	}
 }

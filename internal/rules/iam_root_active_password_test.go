@@ -40,9 +40,17 @@ func TestActivePassword(t *testing.T) {
 		{"stale report, recent use still fails", func(t *testing.T) *evidence.Account {
 			return account(t, header+"\n"+rootRowCSV(map[string]string{"password_last_used": ago(4 * day)})+"\n", asOf.Add(-3*day))
 		}, nil, finding.StatusFail, "4.0 days ago", nil},
-		{"unknown generation time passes with a note", func(t *testing.T) *evidence.Account {
-			return account(t, header+"\n"+rootRowCSV(map[string]string{"password_last_used": ago(90 * day)})+"\n", time.Time{})
+		{"undated report taken at the as-of time passes with a note", func(t *testing.T) *evidence.Account {
+			a := account(t, header+"\n"+rootRowCSV(map[string]string{"password_last_used": ago(90 * day)})+"\n", time.Time{})
+			a.CredentialReport.TakenAtAsOf = true
+			return a
 		}, nil, finding.StatusPass, "generation time is unknown", map[string]any{"report_generated_time": "unknown"}},
+		{"undated report cannot support a pass", func(t *testing.T) *evidence.Account {
+			return account(t, header+"\n"+rootRowCSV(map[string]string{"password_last_used": ago(90 * day)})+"\n", time.Time{})
+		}, nil, finding.StatusUnknown, "does not say when it was generated (a bare CSV file), so it cannot show the state as of 2026-03-01T00:00:00Z; give --report-time, --as-of", map[string]any{"report_generated_time": "unknown"}},
+		{"undated report still fails on a recent use", func(t *testing.T) *evidence.Account {
+			return account(t, header+"\n"+rootRowCSV(map[string]string{"password_last_used": ago(2 * day)})+"\n", time.Time{})
+		}, nil, finding.StatusFail, "2.0 days ago", nil},
 		{"source denied", func(t *testing.T) *evidence.Account {
 			a := &evidence.Account{ID: "123456789012"}
 			a.SetSource(evidence.SourceCredentialReport, evidence.SourceStatus{State: evidence.StateDenied, Detail: "AccessDenied on GetCredentialReport"})

@@ -139,6 +139,9 @@ func loadReports(o *Options, now time.Time) ([]*evidence.Account, error) {
 			}
 			rep.GeneratedTime = r.GeneratedAt.UTC()
 		}
+		// An explicit as-of time judges a bare CSV as of the moment it was
+		// taken (docs/DESIGN.md); without one, "now" says nothing of its age.
+		rep.TakenAtAsOf = rep.GeneratedTime.IsZero() && !o.AsOf.IsZero()
 		partition, account, err := credreport.AccountOf(rep)
 		switch {
 		case err != nil && r.Account == "":

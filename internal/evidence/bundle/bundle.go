@@ -184,6 +184,7 @@ func (b *Bundle) Evidence(name string) ([]*evidence.Account, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: credential_report: %w", where, err)
 			}
+			rep.TakenAtAsOf = r.TakenAtAsOf
 			a.CredentialReport = rep
 		}
 		if ct := a.CloudTrail; ct != nil {
