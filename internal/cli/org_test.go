@@ -152,3 +152,13 @@ func TestOrgScanNotManagement(t *testing.T) {
 		}
 	}
 }
+
+// TestOrgScanJudgingNothingIsNotSuccess: every account excluded is exit 3
+// with a line saying why, not "0 findings" and exit 0.
+func TestOrgScanJudgingNothingIsNotSuccess(t *testing.T) {
+	w := strings.Replace(orgWorld, "AKIAORGMANAGEMENT001", "AKIALIVE000000000001", 1)
+	r := runLive(t, w, "scan", "--org", "--accounts", "900000000001", "--exclude-accounts", "900000000001", "-f", "json")
+	if r.code != ExitUnknown || !strings.Contains(r.stderr, "nothing was judged: every account was skipped") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}

@@ -113,6 +113,15 @@ func TestS3TrailAgainstMoto(t *testing.T) {
 		t.Errorf("org prefix without --since: exit %d, %d events from %d sources", r.code, len(tl.Events), len(tl.Sources))
 	}
 
+	// A mistyped prefix lists nothing: that is no evidence, not an all-clear.
+	r = runWith(t, loader, "trail", "s3://trail-bucket/lgos/", "-f", "json")
+	if r.code != ExitUnknown || !strings.Contains(r.stderr, "nothing was read") {
+		t.Errorf("mistyped prefix: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r = runWith(t, loader, "trail", "s3://trail-bucket/lgos/"); !strings.Contains(r.stdout, "No root activity can be shown: nothing was read") || strings.Contains(r.stdout, "No root activity found") {
+		t.Errorf("mistyped prefix, table: %s", r.stdout)
+	}
+
 	// scan --cloudtrail s3://… feeds the rules.
 	r = runWith(t, loader, "scan", "--credential-report", fixture("quiet-report-busy-trail.csv"), "--cloudtrail", "s3://trail-bucket/logs/AWSLogs/111122223333/",
 		"--as-of", "2026-03-01T00:00:00Z", "-f", "json")

@@ -56,7 +56,28 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 			return err
 		}
 	}
+	if len(run.Findings) == 0 {
+		fmt.Fprintf(app.Stderr, "rootwatch scan: nothing was judged: %s\n", nothingJudged(run))
+		return &ExitError{Code: ExitUnknown}
+	}
 	return verdictExit(run, failOn)
+}
+
+// nothingJudged says why a run holds no finding.
+func nothingJudged(run *finding.Run) string {
+	if len(run.Accounts) == 0 {
+		return "no account was found to scan"
+	}
+	skipped := 0
+	for _, a := range run.Accounts {
+		if a.Status == finding.AccountSkipped {
+			skipped++
+		}
+	}
+	if skipped == len(run.Accounts) {
+		return fmt.Sprintf("every account was skipped (%d; their reasons are in the output)", skipped)
+	}
+	return "no rule is enabled"
 }
 
 // options turns the flags into the pipeline's options, checking what only

@@ -99,10 +99,12 @@ func (o *trailOptions) query(app *App, args []string, now time.Time) (scan.Trail
 	if !q.Since.IsZero() && !q.Until.IsZero() && q.Until.Before(q.Since) {
 		return q, fmt.Errorf("--until %s is before --since %s", q.Until.Format(time.RFC3339), q.Since.Format(time.RFC3339))
 	}
-	if err := q.Validate(); err != nil {
-		return q, fmt.Errorf("--account: %w", err)
+	for _, a := range o.accounts {
+		if !scan.ValidAccountID(a) {
+			return q, fmt.Errorf("--account %q is not a 12-digit account ID", a)
+		}
 	}
-	return q, nil
+	return q, q.Validate()
 }
 
 func resolveNow(app *App, asOf string) (time.Time, error) {
@@ -153,6 +155,10 @@ func runTrail(ctx context.Context, app *App, o *trailOptions, args []string) err
 		if err := f.Close(); err != nil {
 			return fmt.Errorf("write %s: %w", o.output, err)
 		}
+	}
+	if why := tl.NothingRead(); why != "" {
+		fmt.Fprintf(app.Stderr, "rootwatch trail: %s\n", why)
+		return &ExitError{Code: ExitUnknown}
 	}
 	for _, s := range tl.Sources {
 		if s.Error != "" || s.Undecodable > 0 {

@@ -53,7 +53,15 @@ func TestTrailCommand(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "notes.md")
 	os.WriteFile(bad, []byte("# not json"), 0o644)
-	r := runCLI(t, nil, "trail", repoPath("testdata", "cloudtrail"), bad, filepath.Join(dir, "missing.json"), "-f", "json")
+	missing := filepath.Join(dir, "missing.json")
+	if r := runCLI(t, nil, "trail", repoPath("testdata", "cloudtrail"), missing); r.code != ExitUsage || !strings.Contains(r.err.Error(), missing) {
+		t.Errorf("a path that does not exist: exit %d (%v), want 2 naming it", r.code, r.err)
+	}
+	unreadable := filepath.Join(dir, "unreadable.json")
+	if err := os.Symlink(filepath.Join(dir, "gone"), unreadable); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, nil, "trail", repoPath("testdata", "cloudtrail"), dir, "-f", "json")
 	if r.code != ExitUnknown {
 		t.Fatalf("exit %d (%v), want 3: some sources could not be read", r.code, r.err)
 	}
@@ -172,4 +180,57 @@ func findingOf(t *testing.T, run finding.Run, account, rule string) finding.Find
 	}
 	t.Fatalf("no finding %s for %s", rule, account)
 	return finding.Finding{}
+}
+
+// TestNothingReadIsNotSuccess: an empty directory, a directory of links,
+// a link loop, a file of no events and an empty S3 URI never end in "No
+// root activity found" with exit 0.
+func TestNothingReadIsNotSuccess(t *testing.T) {
+	empty := t.TempDir()
+	r := runCLI(t, nil, "trail", empty)
+	if r.code != ExitUnknown || !strings.Contains(r.stdout, "No root activity can be shown: nothing was read") || !strings.Contains(r.stderr, "nothing was read") {
+		t.Errorf("empty directory: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// Links are followed, a loop is listed as skipped.
+	links := t.TempDir()
+	src, _ := filepath.Abs(repoPath("testdata", "cloudtrail", "root-events.records.json"))
+	if err := os.Symlink(src, filepath.Join(links, "events.json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(links, filepath.Join(links, "loop")); err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, nil, "trail", links, "-f", "json")
+	var tl report.Timeline
+	if err := json.Unmarshal([]byte(r.stdout), &tl); err != nil {
+		t.Fatal(err)
+	}
+	if len(tl.Events) != 10 || r.code != ExitOK {
+		t.Errorf("linked file not followed: exit %d, %d events", r.code, len(tl.Events))
+	}
+	loop := false
+	for _, s := range tl.Sources {
+		loop = loop || (strings.HasSuffix(s.Path, "loop") && s.Skipped == 1 && strings.Contains(strings.Join(s.Problems, ""), "already being read"))
+	}
+	if !loop {
+		t.Errorf("the link loop is not listed as skipped: %+v", tl.Sources)
+	}
+
+	noEvents := filepath.Join(t.TempDir(), "none.json")
+	os.WriteFile(noEvents, []byte(`{"Records":[]}`), 0o600)
+	if r := runCLI(t, nil, "trail", noEvents); r.code != ExitUnknown || !strings.Contains(r.stderr, "held no CloudTrail event at all") {
+		t.Errorf("no events: exit %d, stderr %q", r.code, r.stderr)
+	}
+	for _, uri := range []string{"s3://", "s3:///prefix"} {
+		if r := runCLI(t, nil, "trail", uri); r.code != ExitUsage {
+			t.Errorf("%s: exit %d, want 2", uri, r.code)
+		}
+		if r := runCLI(t, nil, "scan", "--credential-report", fixture("prod-root-recent.csv"), "--cloudtrail", uri); r.code != ExitUsage {
+			t.Errorf("scan --cloudtrail %s: exit %d, want 2", uri, r.code)
+		}
+	}
+	if r := runCLI(t, nil, "scan", "--credential-report", fixture("prod-root-recent.csv"), "--cloudtrail", filepath.Join(empty, "nope")); r.code != ExitUsage {
+		t.Errorf("scan --cloudtrail with a missing path: exit %d, want 2", r.code)
+	}
 }

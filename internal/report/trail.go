@@ -31,6 +31,52 @@ func NewTimeline(sources []evidence.SourceStats, events []evidence.Event, duplic
 	return t
 }
 
+// NothingRead says why a timeline cannot show that there was no root
+// activity, or "" when it can: no source was read, a source failed, or the
+// sources held no CloudTrail event at all.
+func (t *Timeline) NothingRead() string {
+	total, failed := 0, 0
+	for _, s := range t.Sources {
+		total += s.Events
+		if s.Error != "" {
+			failed++
+		}
+	}
+	switch {
+	case len(t.Sources) == 0:
+		return "nothing was read: no CloudTrail file or object was found"
+	case failed == len(t.Sources):
+		return fmt.Sprintf("nothing was read: %s could not be read", plural(failed, "source"))
+	case total == 0:
+		return fmt.Sprintf("the %s read held no CloudTrail event at all, so they say nothing about root activity", plural(len(t.Sources), "source"))
+	}
+	return ""
+}
+
+// NothingShown is the line a table prints when no root event is shown.
+func (t *Timeline) NothingShown() string {
+	failed := 0
+	for _, s := range t.Sources {
+		if s.Error != "" {
+			failed++
+		}
+	}
+	switch why := t.NothingRead(); {
+	case why != "":
+		return "No root activity can be shown: " + why + "."
+	case failed > 0:
+		return fmt.Sprintf("No root activity in what was read, but %s could not be read (below): it may hold some.", plural(failed, "source"))
+	}
+	return "No root activity found."
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 // WriteTimeline writes a timeline as json or table.
 func WriteTimeline(w io.Writer, t *Timeline, format string) error {
 	switch strings.ToLower(format) {
@@ -47,7 +93,7 @@ func WriteTimeline(w io.Writer, t *Timeline, format string) error {
 func timelineTable(w io.Writer, t *Timeline) error {
 	bw := bufio.NewWriter(w)
 	if len(t.Events) == 0 {
-		fmt.Fprintln(bw, "No root activity found.")
+		fmt.Fprintln(bw, t.NothingShown())
 	} else {
 		fmt.Fprintf(bw, "%-20s  %-12s  %-13s  %-26s  %-7s  %-7s  %-15s  %s\n", "TIME (UTC)", "ACCOUNT", "CATEGORY", "EVENT", "RESULT", "MFA", "SOURCE IP", "DETAIL")
 		for _, e := range t.Events {

@@ -125,6 +125,9 @@ func (o *Options) Validate() error {
 	case o.Reports != nil && o.Reports.Account != "" && len(o.Reports.Paths) > 1:
 		return errors.New("an expected account names one account; it cannot go with several credential report files")
 	}
+	if err := checkPaths(o.CloudTrail); err != nil {
+		return err
+	}
 	if o.Org != nil {
 		if o.Org.RoleARNTemplate != "" {
 			if err := org.ValidateTemplate(o.Org.RoleARNTemplate); err != nil {
@@ -169,3 +172,6 @@ type Names = org.Names
 
 // ValidateRoleARNTemplate checks a role ARN template before a scan starts.
 func ValidateRoleARNTemplate(t string) error { return org.ValidateTemplate(t) }
+
+// ValidAccountID reports whether s is a 12-digit AWS account ID.
+func ValidAccountID(s string) bool { return evidence.ValidAccountID(s) }

@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
 	"time"
 
@@ -36,11 +37,29 @@ type TrailOptions struct {
 	Region  string
 }
 
-// Validate checks the account IDs.
+// Validate checks the account IDs and the paths.
 func (o *TrailOptions) Validate() error {
 	for _, a := range o.Accounts {
 		if !evidence.ValidAccountID(a) {
 			return fmt.Errorf("%q is not a 12-digit account ID", a)
+		}
+	}
+	return checkPaths(o.Paths)
+}
+
+// checkPaths refuses, before anything is read, a local path that does not
+// exist and an s3:// URI without a bucket: a mistyped argument must not
+// look like a source that held nothing.
+func checkPaths(paths []string) error {
+	for _, p := range paths {
+		if cloudtrail.IsS3(p) {
+			if _, _, err := cloudtrail.ParseS3(p); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := os.Stat(p); err != nil {
+			return fmt.Errorf("CloudTrail path %w", err)
 		}
 	}
 	return nil

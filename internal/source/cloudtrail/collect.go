@@ -59,41 +59,82 @@ type readCloser interface {
 
 // FileJobs expands paths into jobs: files as given, directories walked
 // recursively in lexical order, skipping CloudTrail-Digest folders (digest
-// files sign log files; they hold no events).
+// files sign log files; they hold no events). Symbolic links are followed;
+// a link to a directory already being read (a loop, or the same directory
+// twice), and anything that is not a regular file, is listed as skipped
+// with the reason; a broken link is listed with its error. Nothing below a
+// path is passed over without a line saying so.
 func FileJobs(paths []string) ([]Job, []evidence.SourceStats) {
-	var jobs []Job
-	var bad []evidence.SourceStats
-	add := func(p string) {
-		jobs = append(jobs, Job{Name: p, Open: func(context.Context) (readCloser, error) { return os.Open(p) }})
-	}
+	w := &fileWalker{seen: map[string]bool{}}
 	for _, p := range paths {
 		st, err := os.Stat(p)
-		if err != nil {
-			bad = append(bad, evidence.SourceStats{Path: p, Error: err.Error()})
-			continue
-		}
-		if !st.IsDir() {
-			add(p)
-			continue
-		}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				bad = append(bad, evidence.SourceStats{Path: path, Error: err.Error()})
-				return nil
-			}
-			if d.IsDir() && d.Name() == "CloudTrail-Digest" {
-				return filepath.SkipDir
-			}
-			if d.Type().IsRegular() {
-				add(path)
-			}
-			return nil
-		})
-		if err != nil {
-			bad = append(bad, evidence.SourceStats{Path: p, Error: err.Error()})
+		switch {
+		case err != nil:
+			w.bad = append(w.bad, evidence.SourceStats{Path: p, Error: err.Error()})
+		case st.IsDir():
+			w.dir(p)
+		case st.Mode().IsRegular():
+			w.add(p)
+		default:
+			w.skip(p, "not a regular file ("+st.Mode().Type().String()+")")
 		}
 	}
-	return jobs, bad
+	return w.jobs, w.bad
+}
+
+type fileWalker struct {
+	jobs []Job
+	bad  []evidence.SourceStats
+	seen map[string]bool // directories entered, by resolved path
+}
+
+func (w *fileWalker) add(p string) {
+	w.jobs = append(w.jobs, Job{Name: p, Open: func(context.Context) (readCloser, error) { return os.Open(p) }})
+}
+
+func (w *fileWalker) skip(p, why string) {
+	w.bad = append(w.bad, evidence.SourceStats{Path: p, Skipped: 1, Problems: []string{"skipped: " + why}})
+}
+
+func (w *fileWalker) dir(p string) {
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		w.bad = append(w.bad, evidence.SourceStats{Path: p, Error: err.Error()})
+		return
+	}
+	if abs, err := filepath.Abs(real); err == nil {
+		real = abs
+	}
+	if w.seen[real] {
+		w.skip(p, "a link to directory "+real+", which is already being read")
+		return
+	}
+	w.seen[real] = true
+	entries, err := os.ReadDir(p)
+	if err != nil {
+		w.bad = append(w.bad, evidence.SourceStats{Path: p, Error: err.Error()})
+	}
+	for _, e := range entries { // sorted by name
+		path := filepath.Join(p, e.Name())
+		mode := e.Type()
+		if mode&fs.ModeSymlink != 0 {
+			st, err := os.Stat(path)
+			if err != nil {
+				w.bad = append(w.bad, evidence.SourceStats{Path: path, Error: "broken symbolic link: " + err.Error()})
+				continue
+			}
+			mode = st.Mode().Type()
+		}
+		switch {
+		case mode.IsDir() && e.Name() == "CloudTrail-Digest":
+		case mode.IsDir():
+			w.dir(path)
+		case mode.IsRegular():
+			w.add(path)
+		default:
+			w.skip(path, "not a regular file ("+mode.String()+")")
+		}
+	}
 }
 
 // Run decodes jobs in parallel (one worker per core unless workers > 0) and
