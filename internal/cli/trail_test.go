@@ -234,3 +234,17 @@ func TestNothingReadIsNotSuccess(t *testing.T) {
 		t.Errorf("scan --cloudtrail with a missing path: exit %d, want 2", r.code)
 	}
 }
+
+// TestTrailSaysHowManyDuplicatesItDropped reads the same file twice.
+func TestTrailSaysHowManyDuplicatesItDropped(t *testing.T) {
+	copyPath := filepath.Join(t.TempDir(), "copy.json")
+	data, err := os.ReadFile(repoPath("testdata", "cloudtrail", "root-events.records.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(copyPath, data, 0o600)
+	r := runCLI(t, nil, "trail", repoPath("testdata", "cloudtrail", "root-events.records.json"), copyPath)
+	if !strings.Contains(r.stdout, "; 10 duplicate records dropped (identical after canonicalisation).") {
+		t.Errorf("no duplicate count:\n%s", r.stdout)
+	}
+}

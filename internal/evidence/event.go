@@ -44,6 +44,10 @@ type Event struct {
 	TaskPolicy string `json:"task_policy,omitempty"`
 
 	Time time.Time `json:"-"`
+	// Digest identifies the record the event was classified from: a hash
+	// of its JSON in canonical form (keys sorted, spacing dropped). Two
+	// events are one only when their digests agree.
+	Digest string `json:"-"`
 }
 
 // HasTime reports whether the event can be placed on the timeline.

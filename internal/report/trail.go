@@ -148,7 +148,7 @@ func timelineTable(w io.Writer, t *Timeline) error {
 	}
 	fmt.Fprintf(bw, "Read %d sources (%d with problems): %d events, %d root events; %d shown", len(t.Sources), failed, total, root, len(t.Events))
 	if t.Duplicates > 0 {
-		fmt.Fprintf(bw, "; %d duplicates merged", t.Duplicates)
+		fmt.Fprintf(bw, "; %s dropped (identical after canonicalisation)", plural(t.Duplicates, "duplicate record"))
 	}
 	fmt.Fprintln(bw, ".")
 	return bw.Flush()

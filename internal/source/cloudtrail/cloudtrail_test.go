@@ -345,3 +345,39 @@ func TestCoverage(t *testing.T) {
 		t.Errorf("a record without a time is still counted: %v", st.Accounts)
 	}
 }
+
+// TestDedupeByRecord: records are the same event only when their JSON is
+// identical after canonicalisation. A shared eventID with another
+// principal or other request parameters keeps both; the same record with
+// its keys reordered and respaced, or read back from LookupEvents, is one.
+func TestDedupeByRecord(t *testing.T) {
+	rec := func(principal, params string) string {
+		return `{"eventVersion":"1.08","userIdentity":{"type":"Root","principalId":"` + principal + `","arn":"arn:aws:iam::111122223333:root","accountId":"111122223333"},` +
+			`"eventTime":"2026-02-27T09:15:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","requestParameters":` + params +
+			`,"eventID":"same-id","recipientAccountId":"111122223333"}`
+	}
+	base := rec("111122223333", `{"userName":"a"}`)
+	var reordered map[string]any
+	if err := json.Unmarshal([]byte(base), &reordered); err != nil {
+		t.Fatal(err)
+	}
+	spaced, _ := json.MarshalIndent(reordered, "", "   ") // keys sorted, spacing changed
+	lookup, _ := json.Marshal(map[string]any{"Events": []any{map[string]any{"EventId": "same-id", "Username": "root", "CloudTrailEvent": base}}})
+	dir := t.TempDir()
+	files := map[string]string{
+		"1.json": `{"Records":[` + base + `,` + rec("AIDAOTHERPRINCIPAL", `{"userName":"a"}`) + `,` + rec("111122223333", `{"userName":"b"}`) + `]}`,
+		"2.json": string(spaced),
+		"3.json": string(lookup),
+	}
+	var paths []string
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(body), 0o600)
+		paths = append(paths, p)
+	}
+	jobs, _ := FileJobs(paths)
+	res := Run(context.Background(), jobs, 1, Filter{})
+	if len(res.Events) != 3 || res.Duplicates != 2 {
+		t.Errorf("%d events, %d duplicates; want 3 distinct records and 2 duplicates", len(res.Events), res.Duplicates)
+	}
+}

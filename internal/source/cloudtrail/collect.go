@@ -17,9 +17,10 @@ import (
 type Result struct {
 	Sources []evidence.SourceStats
 	Events  []evidence.Event
-	// Duplicates counts events seen more than once (identical records, e.g.
-	// in two overlapping sources); each is kept once. Records that share an
-	// event ID but differ are all kept.
+	// Duplicates counts records seen more than once: identical after
+	// canonicalisation (Event.Digest), e.g. in two overlapping sources;
+	// each is kept once. Records that share an event ID but differ in any
+	// field are all kept.
 	Duplicates int
 }
 
@@ -179,13 +180,12 @@ feed:
 	for _, r := range results {
 		res.Sources = append(res.Sources, r.stats)
 		for _, e := range r.events {
-			if e.EventID != "" {
-				key := dedupeKey(e)
-				if seen[key] {
+			if e.Digest != "" {
+				if seen[e.Digest] {
 					res.Duplicates++
 					continue
 				}
-				seen[key] = true
+				seen[e.Digest] = true
 			}
 			if f.keep(&e) {
 				res.Events = append(res.Events, e)
@@ -206,11 +206,4 @@ func decodeJob(ctx context.Context, rd *Reader, j Job) ([]evidence.Event, eviden
 	}
 	defer rc.Close()
 	return rd.Decode(rc, j.Name)
-}
-
-// dedupeKey identifies a record by everything but where it was read from.
-func dedupeKey(e evidence.Event) string {
-	e.Source = ""
-	e.Time = time.Time{}
-	return fmt.Sprintf("%+v", e)
 }

@@ -3,6 +3,8 @@ package cloudtrail
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -607,9 +609,29 @@ func (d *decoder) record(raw []byte) {
 	d.stats.Events++
 	d.countAccount(r.RecipientAccountID, rawString(r.EventTime))
 	if ev, ok := classify(&r, d.source); ok {
+		ev.Digest = recordDigest(raw)
 		d.stats.RootEvents++
 		d.events = append(d.events, ev)
 	}
+}
+
+// recordDigest hashes a record's JSON in canonical form: decoded (numbers
+// kept as written) and encoded again, which sorts object keys and drops
+// spacing. The same record read from a log file and from LookupEvents
+// agrees; records that differ in any field (another principal, other
+// request parameters) do not, even when they share an eventID.
+func recordDigest(raw []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	canonical := raw
+	if dec.Decode(&v) == nil {
+		if b, err := json.Marshal(v); err == nil {
+			canonical = b
+		}
+	}
+	sum := sha256.Sum256(canonical)
+	return hex.EncodeToString(sum[:16])
 }
 
 // rawString is the text of a JSON string value, or nil.
@@ -651,6 +673,7 @@ func (d *decoder) lookupEvent(eventID, username, cloudTrailEvent string) {
 	}
 	d.countAccount(r.RecipientAccountID, rawString(r.EventTime))
 	if ev, ok := classify(&r, d.source); ok {
+		ev.Digest = recordDigest([]byte(cloudTrailEvent))
 		d.stats.RootEvents++
 		d.events = append(d.events, ev)
 	}
