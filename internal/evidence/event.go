@@ -42,6 +42,16 @@ type Event struct {
 	Caller     string `json:"caller,omitempty"`
 	Target     string `json:"target,omitempty"`
 	TaskPolicy string `json:"task_policy,omitempty"`
+	// AccessKeyID is the key the request was signed with
+	// (userIdentity.accessKeyId): ASIA… for temporary credentials. On an
+	// AssumeRoot call, SessionKeyID is the key of the session it opened
+	// (responseElements.credentials.accessKeyId): the member account logs
+	// the session's actions as Root with that key.
+	AccessKeyID  string `json:"access_key_id,omitempty"`
+	SessionKeyID string `json:"session_key_id,omitempty"`
+	// Note qualifies the classification, e.g. a root event signed with
+	// temporary credentials whose AssumeRoot call is not in the evidence.
+	Note string `json:"note,omitempty"`
 
 	Time time.Time `json:"-"`
 	// Digest identifies the record the event was classified from: a hash

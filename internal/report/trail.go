@@ -114,6 +114,8 @@ func timelineTable(w io.Writer, t *Timeline) error {
 				}
 			} else if e.InvokedBy != "" {
 				detail = "invoked by " + e.InvokedBy
+			} else if e.Note != "" {
+				detail = "temporary key " + e.AccessKeyID + ": an AssumeRoot session? " + detail
 			}
 			if e.Category != evidence.CategoryAssumeRoot && len(detail) > 60 {
 				detail = detail[:57] + "..."

@@ -109,6 +109,9 @@ func eventSummary(e evidence.Event) map[string]any {
 	if e.TimeProblem != "" {
 		m["time_problem"] = e.TimeProblem
 	}
+	if e.Note != "" {
+		m["note"] = e.Note
+	}
 	return m
 }
 

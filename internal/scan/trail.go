@@ -87,6 +87,7 @@ func Trail(ctx context.Context, o TrailOptions) (cloudtrail.Result, error) {
 		}
 		res.Sources = append(res.Sources, lk.Sources...)
 		res.Events = append(res.Events, lk.Events...)
+		cloudtrail.LinkRootSessions(res.Events)
 		evidence.SortNewestFirst(res.Events)
 	}
 	return res, nil

@@ -177,6 +177,7 @@ feed:
 
 	var res Result
 	seen := map[string]bool{}
+	var all []evidence.Event
 	for _, r := range results {
 		res.Sources = append(res.Sources, r.stats)
 		for _, e := range r.events {
@@ -187,9 +188,15 @@ feed:
 				}
 				seen[e.Digest] = true
 			}
-			if f.keep(&e) {
-				res.Events = append(res.Events, e)
-			}
+			all = append(all, e)
+		}
+	}
+	// Sessions are linked before filtering: the AssumeRoot call is in the
+	// management account, which the filter may leave out.
+	LinkRootSessions(all)
+	for _, e := range all {
+		if f.keep(&e) {
+			res.Events = append(res.Events, e)
 		}
 	}
 	evidence.SortNewestFirst(res.Events)

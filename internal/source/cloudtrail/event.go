@@ -22,6 +22,7 @@ type record struct {
 		AccountID   string `json:"accountId"`
 		InvokedBy   string `json:"invokedBy"`
 		UserName    string `json:"userName"`
+		AccessKeyID string `json:"accessKeyId"`
 
 		SessionContext *struct {
 			SourceIdentity string          `json:"sourceIdentity"`
@@ -92,7 +93,7 @@ func classify(r *record, source string) (evidence.Event, bool) {
 		EventID: r.EventID, AccountID: r.RecipientAccountID, Region: r.AWSRegion,
 		EventSource: r.EventSource, EventName: r.EventName, SourceIP: r.SourceIPAddress,
 		UserAgent: r.UserAgent, Source: source, ErrorCode: r.ErrorCode, ErrorMessage: r.ErrorMessage,
-		InvokedBy: r.UserIdentity.InvokedBy,
+		InvokedBy: r.UserIdentity.InvokedBy, AccessKeyID: r.UserIdentity.AccessKeyID,
 	}
 	if ev.AccountID == "" {
 		ev.AccountID = r.UserIdentity.AccountID
@@ -113,6 +114,14 @@ func classify(r *record, source string) (evidence.Event, bool) {
 		}
 		if json.Unmarshal(r.RequestParameters, &tp) == nil {
 			ev.TaskPolicy = tp.TaskPolicyArn.Arn
+		}
+		var out struct {
+			Credentials struct {
+				AccessKeyID string `json:"accessKeyId"`
+			} `json:"credentials"`
+		}
+		if json.Unmarshal(r.ResponseElements, &out) == nil {
+			ev.SessionKeyID = out.Credentials.AccessKeyID
 		}
 		ev.Result = resultOf(r, "")
 		return ev, true

@@ -187,6 +187,7 @@ func rootActivity(ctx context.Context, c cloudtrail.LookupAPI, opts Options, acc
 			ct.Events = append(ct.Events, e)
 		}
 	}
+	cloudtrail.LinkRootSessions(ct.Events)
 	evidence.SortNewestFirst(ct.Events)
 	if stats.Undecodable > 0 {
 		ct.Problems = append(ct.Problems, fmt.Sprintf("%d events with a CloudTrailEvent that is not valid JSON (%s)", stats.Undecodable, strings.Join(stats.Problems, "; ")))
