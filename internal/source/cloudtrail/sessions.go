@@ -25,7 +25,8 @@ const UnmatchedSessionNote = "signed with temporary credentials (ASIA…): it ma
 // within the session's 900 seconds, is a privileged task (assume_root)
 // with the call's caller and task policy. A root event with an ASIA… key
 // and no matching call stays root activity, with a note saying what it may
-// be. Console sign-ins are never sessions and are left alone.
+// be. Console sign-ins, and calls made in a console session, are never
+// such sessions and are left alone.
 func LinkRootSessions(evs []evidence.Event) {
 	type call struct {
 		at                   time.Time
@@ -39,7 +40,11 @@ func LinkRootSessions(evs []evidence.Event) {
 	}
 	for i := range evs {
 		e := &evs[i]
-		if !strings.HasPrefix(e.AccessKeyID, "ASIA") || e.Category == evidence.CategoryConsoleLogin || e.Category == evidence.CategoryAssumeRoot {
+		// A call made through the console (invokedBy signin.amazonaws.com)
+		// is signed with the console session's ASIA key: a sign-in, not an
+		// AssumeRoot session, which gives API credentials only.
+		if !strings.HasPrefix(e.AccessKeyID, "ASIA") || e.Category == evidence.CategoryConsoleLogin || e.Category == evidence.CategorySignin ||
+			e.Category == evidence.CategoryAssumeRoot || strings.EqualFold(e.InvokedBy, signinSource) {
 			continue
 		}
 		matched := false

@@ -36,6 +36,7 @@ func TestLinkRootSessions(t *testing.T) {
 		memberAction("after-expiry", "2024-10-25T21:10:00Z", "ASIAJIOSFODNN7EXAMPLE"),
 		memberAction("no-call", "2024-10-25T20:54:00Z", "ASIAOTHERSESSION0001"),
 		memberAction("long-term-key", "2024-10-25T20:55:00Z", "AKIAIOSFODNN7EXAMPLE"),
+		strings.Replace(memberAction("console", "2024-10-25T20:56:00Z", "ASIACONSOLESESSION01"), `"accessKeyId"`, `"invokedBy":"signin.amazonaws.com","accessKeyId"`, 1),
 	}, ",") + `]}`
 	evs, _ := Decode(bytes.NewReader([]byte(records)), "guide")
 	LinkRootSessions(evs)
@@ -54,8 +55,10 @@ func TestLinkRootSessions(t *testing.T) {
 			t.Errorf("%s: category %s, note %q: want root activity with the note", id, e.Category, e.Note)
 		}
 	}
-	if e := got["long-term-key"]; e.Category != evidence.CategoryAPICall || e.Note != "" {
-		t.Errorf("a root access key: %+v", e)
+	for _, id := range []string{"long-term-key", "console"} {
+		if e := got[id]; e.Category != evidence.CategoryAPICall || e.Note != "" {
+			t.Errorf("%s: %+v, want root activity without a note", id, e)
+		}
 	}
 
 	// Run links across sources, before an account filter drops the call.
