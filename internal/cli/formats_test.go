@@ -3,6 +3,8 @@ package cli
 import (
 	"encoding/csv"
 	"encoding/xml"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,13 +55,82 @@ func TestOutputPairing(t *testing.T) {
 		{"scan", "--demo", "-f", "json", "-f", "csv"},
 		{"scan", "--demo", "-f", "json", "-o", a, "-f", "csv"},
 		{"scan", "--demo", "-o", a, "--output-dir", dir},
-		{"scan", "--demo", "--output-dir", filepath.Join(dir, "missing")},
 		{"scan", "--demo", "-f", "json", "-o", a, "-f", "csv", "-o", a},
 		{"scan", "--demo", "-f", "pdf"},
 	} {
 		if r := runCLI(t, nil, args...); r.code != ExitUsage {
 			t.Errorf("%v: exit %d", args, r.code)
 		}
+	}
+	// --output-dir creates the directory, owner-only.
+	created := filepath.Join(dir, "new", "out")
+	if r := runCLI(t, nil, "scan", "--demo", "-f", "json", "--output-dir", created); r.code != ExitFindings {
+		t.Fatalf("--output-dir a new directory: exit %d (%v)", r.code, r.err)
+	}
+	if st, err := os.Stat(filepath.Join(created, "rootwatch.json")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("output in the created directory: %v %v", st, err)
+	}
+	// -o - is standard output.
+	if r := runCLI(t, nil, "scan", "--demo", "-f", "json", "-o", "-", "-f", "csv", "-o", b); r.code != ExitFindings || !strings.HasPrefix(r.stdout, "{") {
+		t.Errorf("-o -: exit %d, stdout %.40q", r.code, r.stdout)
+	}
+	if r := runCLI(t, nil, "scan", "--demo", "-f", "json", "-o", "-", "-f", "csv"); r.code != ExitUsage {
+		t.Errorf("two formats to standard output: exit %d", r.code)
+	}
+}
+
+// TestOutputsCannotCollide: an output over an input, the bundle or another
+// output is refused before anything is written, however the path is
+// spelled; a failed write leaves an existing output as it was.
+func TestOutputsCannotCollide(t *testing.T) {
+	dir := t.TempDir()
+	report := filepath.Join(dir, "report.csv")
+	data, err := os.ReadFile(fixture("prod-root-recent.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(report, data, 0o600)
+	link := filepath.Join(dir, "link.csv")
+	if err := os.Symlink(report, link); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	out := filepath.Join(dir, "out.json")
+	for name, args := range map[string][]string{
+		"output over the input, via ./":        {"--credential-report", report, "-f", "csv", "-o", "./report.csv"},
+		"output over the input, via a symlink": {"--credential-report", report, "-f", "json", "-o", link},
+		"output over the input, relative":      {"--credential-report", "report.csv", "-f", "json", "-o", report},
+		"bundle over the input":                {"--credential-report", report, "--save-evidence", link},
+		"output over the bundle":               {"--credential-report", report, "--save-evidence", out, "-f", "json", "-o", "./out.json"},
+		"two outputs, spelled apart":           {"--credential-report", report, "-f", "json", "-o", out, "-f", "csv", "-o", "./out.json"},
+		"output is a directory":                {"--credential-report", report, "-f", "json", "-o", dir},
+	} {
+		r := runCLI(t, nil, append([]string{"scan", "--as-of", "2026-03-01T00:00:00Z"}, args...)...)
+		if r.code != ExitUsage {
+			t.Errorf("%s: exit %d (%v)", name, r.code, r.err)
+		}
+		if got, _ := os.ReadFile(report); string(got) != string(data) {
+			t.Fatalf("%s: the input was overwritten", name)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%s: %s was written", name, out)
+		}
+	}
+	if r := runCLI(t, nil, "trail", repoPath("testdata", "cloudtrail", "root-events.records.json"), "-o", repoPath("testdata", "cloudtrail", "root-events.records.json")); r.code != ExitUsage {
+		t.Errorf("trail -o over its input: exit %d", r.code)
+	}
+
+	// A write that fails leaves the existing file as it was.
+	os.WriteFile(out, []byte("previous run"), 0o600)
+	err = writeAtomically(out, func(w io.Writer) error {
+		io.WriteString(w, "half a run")
+		return errors.New("disk full")
+	})
+	if got, _ := os.ReadFile(out); err == nil || string(got) != "previous run" {
+		t.Errorf("failed write: err %v, file now %q", err, got)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".out.json.*.tmp")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
 	}
 }
 

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -26,8 +28,10 @@ type output struct {
 }
 
 // planOutputs pairs formats with destinations: one format to standard
-// output, formats paired in order with --output files, or every format
-// into --output-dir with its default name.
+// output, formats paired in order with --output files (- for standard
+// output), or every format into --output-dir (created if need be) with its
+// default name. No output may name an input, the evidence bundle being
+// saved, or another output, however the path is spelled.
 func planOutputs(app *App, o *scanOptions) ([]output, error) {
 	meta, err := rules.Info()
 	if err != nil {
@@ -38,8 +42,8 @@ func planOutputs(app *App, o *scanOptions) ([]output, error) {
 	case o.outputDir != "" && len(o.outputs) > 0:
 		return nil, fmt.Errorf("--output and --output-dir cannot be combined")
 	case o.outputDir != "":
-		if st, err := os.Stat(o.outputDir); err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("--output-dir %s is not a directory", o.outputDir)
+		if err := os.MkdirAll(o.outputDir, 0o700); err != nil {
+			return nil, fmt.Errorf("--output-dir: %w", err)
 		}
 		for _, f := range o.formats {
 			paths = append(paths, filepath.Join(o.outputDir, "rootwatch."+report.Extension(f)))
@@ -53,13 +57,29 @@ func planOutputs(app *App, o *scanOptions) ([]output, error) {
 	default:
 		return nil, fmt.Errorf("%d --format and %d --output: give one --output per --format, in the same order", len(o.formats), len(o.outputs))
 	}
-	seen := map[string]bool{}
+	files := newPathSet()
+	for _, in := range o.inputs() {
+		if err := files.add(in[0], in[1]); err != nil {
+			return nil, err
+		}
+	}
+	if err := files.add("--save-evidence", o.saveEvidence); err != nil {
+		return nil, err
+	}
+	toStdout := 0
 	var outs []output
 	for i, f := range o.formats {
-		if paths[i] != "" && seen[paths[i]] {
-			return nil, fmt.Errorf("two outputs write to %s", paths[i])
+		if paths[i] == stdoutPath {
+			paths[i] = ""
 		}
-		seen[paths[i]] = true
+		if paths[i] == "" {
+			if toStdout++; toStdout > 1 {
+				return nil, errors.New("two outputs write to standard output: give each --format its own --output")
+			}
+		}
+		if err := files.add("--output", paths[i]); err != nil {
+			return nil, err
+		}
 		w, err := report.New(f, report.Options{Color: useColor(app, o, paths[i]), Meta: meta})
 		if err != nil {
 			return nil, err
@@ -83,16 +103,23 @@ func writeRun(app *App, w report.Writer, run *finding.Run, path string) error {
 	if path == "" {
 		return w.Write(app.Stdout, run)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("open output: %w", err)}
+	return writeAtomically(path, func(f io.Writer) error { return w.Write(f, run) })
+}
+
+// inputs lists the files the scan reads, by the flag that names them.
+func (o *scanOptions) inputs() [][2]string {
+	var in [][2]string
+	for _, p := range o.credentialReports {
+		in = append(in, [2]string{"--credential-report", p})
 	}
-	if err := w.Write(f, run); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
+	for _, p := range o.cloudtrail {
+		in = append(in, [2]string{"--cloudtrail", p})
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if o.configFile != "" {
+		in = append(in, [2]string{"--config", o.configFile})
 	}
-	return nil
+	if o.evidenceFile != "" {
+		in = append(in, [2]string{"--evidence", o.evidenceFile})
+	}
+	return in
 }

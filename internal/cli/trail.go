@@ -3,7 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
+	"io"
 	"strings"
 	"time"
 
@@ -133,28 +133,27 @@ func runTrail(ctx context.Context, app *App, o *trailOptions, args []string) err
 	if len(args) == 0 && !o.lookup {
 		return usageErr("nothing to read: give a PATH, an s3:// URI or --lookup (see 'rootwatch trail --help')")
 	}
+	files := newPathSet()
+	for _, p := range args {
+		if err := files.add("PATH", p); err != nil {
+			return &ExitError{Code: ExitUsage, Err: err}
+		}
+	}
+	if err := files.add("--output", o.output); err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
 	res, err := scan.Trail(ctx, q)
 	if err != nil {
 		return withCredentialsHelp(err)
 	}
 	tl := report.NewTimeline(res.Sources, res.Events, res.Duplicates)
 
-	if o.output == "" {
+	if o.output == "" || o.output == stdoutPath {
 		if err := report.WriteTimeline(app.Stdout, tl, o.format); err != nil {
 			return err
 		}
-	} else {
-		f, err := os.OpenFile(o.output, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-		if err != nil {
-			return &ExitError{Code: ExitUsage, Err: fmt.Errorf("open output: %w", err)}
-		}
-		if err := report.WriteTimeline(f, tl, o.format); err != nil {
-			f.Close()
-			return fmt.Errorf("write %s: %w", o.output, err)
-		}
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("write %s: %w", o.output, err)
-		}
+	} else if err := writeAtomically(o.output, func(w io.Writer) error { return report.WriteTimeline(w, tl, o.format) }); err != nil {
+		return err
 	}
 	if why := tl.NothingRead(); why != "" {
 		fmt.Fprintf(app.Stderr, "rootwatch trail: %s\n", why)
