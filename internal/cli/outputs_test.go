@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/testutil"
 )
 
@@ -158,5 +159,62 @@ func TestSARIFValidatesWithMultitool(t *testing.T) {
 				t.Errorf("%s: %s %v", filepath.Base(f), res.RuleID, res.Message)
 			}
 		}
+	}
+}
+
+// controlWorld puts terminal controls, C1 codes and bidirectional overrides
+// in every place AWS text reaches, and a 2 MB user agent.
+var controlWorld = `
+accounts:
+  - id: "210987654321"
+    access_keys: [AKIALIVE000000000001]
+    root: {password_last_used: -2d, mfa: virtual}
+    users: [{name: "eve\u001b]0;owned\u0007\u202etxt.exe", password_last_used: -1d}]
+    report: {existing: 1h}
+    trail:
+      - {time: -2d, mfa: "No", ip: "198.51.100.7\u001b[2J", user_agent: "ua\u009b31m\u2066bidi\u2069\u001b[31mred"}
+      - {time: -3d, result: Failure, mfa: "No", user_agent: "` + strings.Repeat("A", 2<<20) + `"}
+`
+
+// TestNoControlsReachPeople: no raw ESC, BEL, other C0/C1 control or
+// bidirectional override from AWS data reaches CSV, HTML, SARIF, Markdown,
+// JUnit, the table or stderr; a 2 MB value is cut with its length noted.
+func TestNoControlsReachPeople(t *testing.T) {
+	dir := t.TempDir()
+	formats := []string{"csv", "html", "sarif", "markdown", "junit", "table"}
+	args := []string{"scan"}
+	for _, f := range formats {
+		args = append(args, "-f", f)
+	}
+	r := runLive(t, controlWorld, append(args, "--output-dir", dir)...)
+	if r.code == ExitUsage {
+		t.Fatalf("scan: %v", r.err)
+	}
+	unsafe := func(s string) (rune, bool) {
+		for _, c := range s {
+			if (c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c == 0x7f || (c >= 0x80 && c < 0xa0) || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) {
+				return c, true
+			}
+		}
+		return 0, false
+	}
+	for _, f := range formats {
+		data := string(mustRead(t, filepath.Join(dir, "rootwatch."+report.Extension(f))))
+		if c, bad := unsafe(data); bad {
+			t.Errorf("%s holds a raw U+%04X", f, c)
+		}
+		if !strings.Contains(data, `\x1b`) && !strings.Contains(data, `\\x1b`) {
+			t.Errorf("%s: the escape was dropped rather than shown escaped", f)
+		}
+		if len(data) > 1<<20 {
+			t.Errorf("%s is %d bytes: the 2 MB user agent was not cut", f, len(data))
+		}
+	}
+	if c, bad := unsafe(r.stderr); bad {
+		t.Errorf("stderr holds a raw U+%04X", c)
+	}
+	js := runLive(t, controlWorld, "scan", "-f", "json")
+	if !strings.Contains(js.stdout, "bytes in all, sha256 ") {
+		t.Error("the evidence does not say the long value was cut, with its length and hash")
 	}
 }

@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rootwatch/rootwatch/internal/awsx"
+	"github.com/rootwatch/rootwatch/internal/report"
 )
 
 // Exit codes (docs/DESIGN.md).
@@ -54,6 +56,8 @@ func ExitCode(err error) int {
 }
 
 // Message returns what main should print for an error, or "" for none.
+// Errors can quote AWS's own messages and file contents: every line is
+// sanitized for the terminal, and a line is bounded in length.
 func Message(err error) string {
 	var ee *ExitError
 	if errors.As(err, &ee) && ee.Err == nil {
@@ -62,7 +66,11 @@ func Message(err error) string {
 	if err == nil {
 		return ""
 	}
-	return err.Error()
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		lines[i] = report.Clean(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // App is the environment commands run in; tests replace every part.

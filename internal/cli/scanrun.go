@@ -87,7 +87,7 @@ func (o *scanOptions) options(app *App) (scan.Options, error) {
 		Demo: o.demo, Bundle: o.evidenceFile, CloudTrail: o.cloudtrail, ReportTimeout: o.reportTimeout,
 		SaveEvidence: o.saveEvidence, AWS: app.AWSConfig, Profile: o.profile, Region: o.region,
 		Now: app.Now, Version: app.Version,
-		Notice: func(s string) { fmt.Fprintln(app.Stderr, report.Sanitize(s)) },
+		Notice: func(s string) { fmt.Fprintln(app.Stderr, report.Clean(s)) },
 	}
 	modes := 0
 	for _, on := range []bool{o.demo, len(o.credentialReports) > 0, o.org, o.evidenceFile != ""} {

@@ -28,6 +28,7 @@ func NeutralizeCell(s string) string {
 }
 
 func (CSV) Write(w io.Writer, run *finding.Run) error {
+	run = clean(run)
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return fmt.Errorf("write csv: %w", err)

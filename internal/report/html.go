@@ -73,6 +73,7 @@ details summary{cursor:pointer;color:#475467}
 `
 
 func (h HTML) Write(w io.Writer, run *finding.Run) error {
+	run = clean(run)
 	d := htmlData{Run: run}
 	for _, st := range finding.Statuses() {
 		d.Statuses = append(d.Statuses, htmlCount{string(st), run.Summary.Count(st)})

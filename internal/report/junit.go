@@ -47,6 +47,7 @@ type junitMessage struct {
 }
 
 func (JUnit) Write(w io.Writer, run *finding.Run) error {
+	run = clean(run)
 	out := junitSuites{Name: "rootwatch"}
 	index := map[string]int{}
 	for _, a := range run.Accounts {

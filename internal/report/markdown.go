@@ -22,6 +22,7 @@ var mdEscaper = strings.NewReplacer(
 func EscapeMarkdown(s string) string { return mdEscaper.Replace(Sanitize(s)) }
 
 func (m Markdown) Write(w io.Writer, run *finding.Run) error {
+	run = clean(run)
 	bw := bufio.NewWriter(w)
 	s := run.Summary
 	fmt.Fprintf(bw, "## rootwatch: %d failing, %d unknown, %d error\n\n", s.Fail, s.Unknown, s.Error)

@@ -68,6 +68,7 @@ func camel(id string) string {
 }
 
 func (s SARIF) Write(w io.Writer, run *finding.Run) error {
+	run = clean(run)
 	var rules []sarifRule
 	for _, r := range s.Meta.Rules {
 		tags := append([]string{"security"}, r.Tags...)

@@ -152,6 +152,9 @@ func csvError(source string, err error) error {
 }
 
 func parseRow(rec, cols []string, index map[string]int, line int, rep *evidence.CredentialReport) evidence.Row {
+	for i := range rec {
+		rec[i] = evidence.Bound(rec[i]) // a cell of megabytes is no value of any column
+	}
 	row := evidence.Row{Line: line, Raw: make(map[string]string, len(cols))}
 	if len(rec) != len(cols) {
 		row.Malformed = fmt.Sprintf("line %d has %d fields, the header has %d", line, len(rec), len(cols))

@@ -98,6 +98,10 @@ func classify(r *record, source string) (evidence.Event, bool) {
 	if ev.AccountID == "" {
 		ev.AccountID = r.UserIdentity.AccountID
 	}
+	for _, s := range []*string{&ev.EventID, &ev.AccountID, &ev.Region, &ev.EventSource, &ev.EventName, &ev.SourceIP,
+		&ev.UserAgent, &ev.ErrorCode, &ev.ErrorMessage, &ev.InvokedBy, &ev.AccessKeyID} {
+		*s = evidence.Bound(*s)
+	}
 	setTime(&ev, r.EventTime)
 
 	isRoot := strings.EqualFold(r.UserIdentity.Type, "Root")
@@ -105,8 +109,8 @@ func classify(r *record, source string) (evidence.Event, bool) {
 	switch {
 	case !isRoot && r.EventName == "AssumeRoot" && strings.HasPrefix(src, "sts."):
 		ev.Category = evidence.CategoryAssumeRoot
-		ev.Caller = r.UserIdentity.ARN
-		ev.Target = stringField(r.RequestParameters, "targetPrincipal")
+		ev.Caller = evidence.Bound(r.UserIdentity.ARN)
+		ev.Target = evidence.Bound(stringField(r.RequestParameters, "targetPrincipal"))
 		var tp struct {
 			TaskPolicyArn struct {
 				Arn string `json:"arn"`
@@ -129,9 +133,9 @@ func classify(r *record, source string) (evidence.Event, bool) {
 		return evidence.Event{}, false
 	case r.UserIdentity.SessionContext != nil && truthy(r.UserIdentity.SessionContext.AssumedRoot):
 		ev.Category = evidence.CategoryAssumeRoot
-		ev.Caller = r.UserIdentity.SessionContext.SourceIdentity
+		ev.Caller = evidence.Bound(r.UserIdentity.SessionContext.SourceIdentity)
 		if ev.Caller == "" {
-			ev.Caller = r.UserIdentity.SessionContext.SessionIssuer.ARN
+			ev.Caller = evidence.Bound(r.UserIdentity.SessionContext.SessionIssuer.ARN)
 		}
 		ev.Result = resultOf(r, "")
 		return ev, true
@@ -190,11 +194,11 @@ func setTime(ev *evidence.Event, raw json.RawMessage) {
 	}
 	var s string
 	if json.Unmarshal(raw, &s) != nil {
-		ev.EventTime = string(raw)
+		ev.EventTime = evidence.Bound(string(raw))
 		ev.TimeProblem = "invalid"
 		return
 	}
-	ev.EventTime = s
+	ev.EventTime = evidence.Bound(s)
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		ev.TimeProblem = "invalid"

@@ -1,0 +1,79 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+
+	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/finding"
+)
+
+// clean returns a copy of the run whose text from AWS (messages,
+// resources, evidence, account reasons and source details) has control
+// characters and bidirectional overrides escaped (Sanitize), for formats
+// that people read in a terminal, a browser, a spreadsheet or a CI page.
+// The JSON, ASFF and OCSF outputs are for machines and keep data verbatim
+// (their encoders escape control characters).
+func clean(run *finding.Run) *finding.Run {
+	out := *run
+	out.Accounts = make([]finding.Account, len(run.Accounts))
+	for i, a := range run.Accounts {
+		a.AccountID, a.Error = Sanitize(a.AccountID), Sanitize(a.Error)
+		a.Sources = append([]finding.Source(nil), a.Sources...)
+		for j := range a.Sources {
+			a.Sources[j].Detail = Sanitize(a.Sources[j].Detail)
+		}
+		out.Accounts[i] = a
+	}
+	out.Findings = make([]finding.Finding, len(run.Findings))
+	for i, f := range run.Findings {
+		f.Title, f.Message, f.Resource, f.Region, f.AccountID = Sanitize(f.Title), Sanitize(f.Message), Sanitize(f.Resource), Sanitize(f.Region), Sanitize(f.AccountID)
+		if f.Suppression != nil {
+			s := *f.Suppression
+			s.Reason = Sanitize(s.Reason)
+			f.Suppression = &s
+		}
+		f.Evidence = cleanEvidence(f.Evidence)
+		out.Findings[i] = f
+	}
+	return &out
+}
+
+// cleanEvidence sanitizes every string of an evidence map, keys included,
+// at any depth; numbers keep their text.
+func cleanEvidence(ev map[string]any) map[string]any {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return map[string]any{"evidence": "(not representable: " + err.Error() + ")"}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v map[string]any
+	if err := dec.Decode(&v); err != nil {
+		return map[string]any{"evidence": "(not representable: " + err.Error() + ")"}
+	}
+	return cleanValue(v).(map[string]any)
+}
+
+func cleanValue(v any) any {
+	switch x := v.(type) {
+	case string:
+		return Sanitize(x)
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[Sanitize(k)] = cleanValue(e)
+		}
+		return m
+	case []any:
+		for i := range x {
+			x[i] = cleanValue(x[i])
+		}
+		return x
+	}
+	return v
+}
+
+// Clean makes one line of untrusted text fit for a terminal: bounded in
+// length (evidence.Bound) and sanitized.
+func Clean(s string) string { return Sanitize(evidence.Bound(s)) }
