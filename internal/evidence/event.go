@@ -16,6 +16,11 @@ const (
 	CategoryAssumeRoot   = "assume_root"   // a centralized-root-access privileged task, by a named caller
 )
 
+// Categories lists every category of root activity.
+func Categories() []string {
+	return []string{CategoryConsoleLogin, CategorySignin, CategoryAPICall, CategoryService, CategoryAssumeRoot}
+}
+
 // Event is one classified root event, as the CloudTrail readers produce it
 // and the rules judge it.
 type Event struct {

@@ -19,8 +19,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -155,6 +157,37 @@ func Read(r io.Reader, name string) (*Bundle, error) {
 	return &b, nil
 }
 
+// partitions are the AWS partitions an account can be in.
+var partitions = []string{"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"}
+
+// consistentSources refuses an account whose source states and data
+// disagree: a source ok without its data, or one that was not collected
+// (missing, denied, error) with data.
+func consistentSources(a *evidence.Account) error {
+	has := map[string]bool{
+		evidence.SourceCredentialReport: a.CredentialReport != nil,
+		evidence.SourceAccountSummary:   a.AccountSummary != nil,
+		evidence.SourceVirtualMFA:       a.VirtualMFADevices != nil,
+		evidence.SourceOrganization:     a.Organization != nil,
+		evidence.SourceCloudTrail:       a.CloudTrail != nil,
+		evidence.SourceRootCredentials:  a.RootCredentials != nil,
+	}
+	for _, name := range slices.Sorted(maps.Keys(has)) {
+		st, recorded := a.Sources[name]
+		switch {
+		case recorded && st.State == evidence.StateOK && !has[name]:
+			return fmt.Errorf("sources.%s is ok but the bundle holds no %s", name, name)
+		case has[name] && (!recorded || st.State != evidence.StateOK):
+			state := "not recorded"
+			if recorded {
+				state = string(st.State)
+			}
+			return fmt.Errorf("sources.%s is %s but the bundle holds %s data", name, state, name)
+		}
+	}
+	return nil
+}
+
 // Evidence rebuilds the accounts' evidence: credential reports are parsed
 // again from their saved bytes, CloudTrail event times restored.
 func (b *Bundle) Evidence(name string) ([]*evidence.Account, error) {
@@ -172,12 +205,18 @@ func (b *Bundle) Evidence(name string) ([]*evidence.Account, error) {
 			return nil, fmt.Errorf("%s: account %s appears twice", where, a.ID)
 		}
 		seen[a.ID] = true
+		if a.Partition != "" && !slices.Contains(partitions, a.Partition) {
+			return nil, fmt.Errorf("%s: partition %q is not an AWS partition (%s)", where, a.Partition, strings.Join(partitions, ", "))
+		}
 		for name, st := range a.Sources {
 			switch st.State {
 			case evidence.StateOK, evidence.StateMissing, evidence.StateDenied, evidence.StateError:
 			default:
 				return nil, fmt.Errorf("%s: source %s has state %q (want ok, missing, denied or error)", where, name, st.State)
 			}
+		}
+		if err := consistentSources(a); err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
 		}
 		if r := a.CredentialReport; r != nil {
 			rep, err := credreport.Parse(r.CSV, r.Source, r.GeneratedTime.UTC())
@@ -186,11 +225,17 @@ func (b *Bundle) Evidence(name string) ([]*evidence.Account, error) {
 			}
 			rep.TakenAtAsOf = r.TakenAtAsOf
 			a.CredentialReport = rep
+			if p, acct, err := credreport.AccountOf(rep); err == nil && (acct != a.ID || (a.Partition != "" && p != a.Partition)) {
+				return nil, fmt.Errorf("%s: credential_report: its ARNs name account %s in %s, not account_id %s in %s", where, acct, p, a.ID, a.Partition)
+			}
 		}
 		if ct := a.CloudTrail; ct != nil {
 			for j := range ct.Events {
 				if err := ct.Events[j].RestoreTime(); err != nil {
 					return nil, fmt.Errorf("%s: cloudtrail.events[%d]: %w", where, j, err)
+				}
+				if c := ct.Events[j].Category; !slices.Contains(evidence.Categories(), c) {
+					return nil, fmt.Errorf("%s: cloudtrail.events[%d].category: %q is not a category of root activity (%s)", where, j, c, strings.Join(evidence.Categories(), ", "))
 				}
 			}
 		}

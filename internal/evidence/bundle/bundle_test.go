@@ -28,18 +28,21 @@ func accounts(t *testing.T) []*evidence.Account {
 	}
 	ok := evidence.SourceStatus{State: evidence.StateOK, CollectedAt: t0}
 	a := &evidence.Account{ID: "111111111111", Partition: "aws", CollectedAt: t0, CredentialReport: rep,
-		Sources:           map[string]evidence.SourceStatus{evidence.SourceCredentialReport: ok, evidence.SourceAccountSummary: {State: evidence.StateDenied, Detail: "AccessDenied"}},
+		Sources: map[string]evidence.SourceStatus{evidence.SourceCredentialReport: ok, evidence.SourceAccountSummary: ok,
+			evidence.SourceVirtualMFA: ok, evidence.SourceOrganization: ok, evidence.SourceCloudTrail: ok, evidence.SourceRootCredentials: ok},
 		AccountSummary:    map[string]int{},
 		VirtualMFADevices: []evidence.VirtualMFADevice{},
 		Organization:      &evidence.Organization{Role: evidence.OrgRoleManagement, ID: "o-abc", EnabledFeatures: []string{}},
 		CloudTrail: &evidence.CloudTrail{Description: "files", AccountEvents: 3, Events: []evidence.Event{
 			{EventID: "e1", EventTime: "2026-02-27T10:00:00Z", Category: evidence.CategoryConsoleLogin, UserAgent: `"><img onerror=alert(1)>`},
-			{EventID: "e2", EventTime: "yesterday", TimeProblem: "invalid"},
+			{EventID: "e2", EventTime: "yesterday", TimeProblem: "invalid", Category: evidence.CategoryAPICall},
 		}},
 		RootCredentials: &evidence.RootCredentials{Password: true, PasswordCreated: t0.Add(-48 * time.Hour), AccessKeys: []evidence.RootCredential{{ID: "AKIA1", Status: "Active", Created: t0}}},
 	}
 	b := &evidence.Account{ID: "222222222222", Partition: "aws-us-gov", Error: "AssumeRole: AccessDenied",
-		Organization: &evidence.Organization{Role: evidence.OrgRoleMember}}
+		Organization: &evidence.Organization{Role: evidence.OrgRoleMember},
+		Sources: map[string]evidence.SourceStatus{evidence.SourceOrganization: {State: evidence.StateOK, Detail: "from the organization scan"},
+			evidence.SourceAccountSummary: {State: evidence.StateDenied, Detail: "AccessDenied"}}}
 	return []*evidence.Account{a, b}
 }
 
@@ -75,7 +78,7 @@ func TestRoundTrip(t *testing.T) {
 		if !ev[0].Time.Equal(time.Date(2026, 2, 27, 10, 0, 0, 0, time.UTC)) || !ev[1].Time.IsZero() || ev[0].UserAgent != `"><img onerror=alert(1)>` {
 			t.Errorf("%s: events: %+v", name, ev)
 		}
-		if a.Source(evidence.SourceAccountSummary).State != evidence.StateDenied || !a.RootCredentials.Password || a.RootCredentials.AccessKeys[0].ID != "AKIA1" {
+		if m.Source(evidence.SourceAccountSummary).State != evidence.StateDenied || !a.RootCredentials.Password || a.RootCredentials.AccessKeys[0].ID != "AKIA1" {
 			t.Errorf("%s: sources or root credentials lost: %+v %+v", name, a.Sources, a.RootCredentials)
 		}
 		if !b.AsOf.Equal(t0) || b.ToolVersion != "v1" {
@@ -115,6 +118,18 @@ func TestReadRefuses(t *testing.T) {
 		"event time": {valid(func(d map[string]any) {
 			first(d)["cloudtrail"].(map[string]any)["events"].([]any)[0].(map[string]any)["event_time"] = "soon"
 		}), `cloudtrail.events[0]: event e1: event_time "soon"`},
+		"report of another account": {valid(func(d map[string]any) {
+			first(d)["account_id"] = "333333333333"
+		}), "accounts[0] (333333333333): credential_report: its ARNs name account 111111111111 in aws, not account_id 333333333333 in aws"},
+		"unknown partition": {valid(func(d map[string]any) { first(d)["partition"] = "azure" }), `accounts[0] (111111111111): partition "azure" is not an AWS partition`},
+		"unknown category": {valid(func(d map[string]any) {
+			first(d)["cloudtrail"].(map[string]any)["events"].([]any)[0].(map[string]any)["category"] = "root_party"
+		}), `accounts[0] (111111111111): cloudtrail.events[0].category: "root_party" is not a category`},
+		"ok without data": {valid(func(d map[string]any) { first(d)["virtual_mfa_devices"] = nil }),
+			"accounts[0] (111111111111): sources.virtual_mfa_devices is ok but the bundle holds no virtual_mfa_devices"},
+		"missing with data": {valid(func(d map[string]any) {
+			first(d)["sources"].(map[string]any)["organization"].(map[string]any)["state"] = "missing"
+		}), "accounts[0] (111111111111): sources.organization is missing but the bundle holds organization data"},
 		"not a report":   {valid(func(d map[string]any) { first(d)["credential_report"].(map[string]any)["csv"] = "aGVsbG8K" }), "accounts[0] (111111111111): credential_report:"},
 		"truncated json": {valid(func(map[string]any) {})[:200], "not a rootwatch evidence bundle"},
 	} {
