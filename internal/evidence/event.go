@@ -57,6 +57,10 @@ type Event struct {
 	// Note qualifies the classification, e.g. a root event signed with
 	// temporary credentials whose AssumeRoot call is not in the evidence.
 	Note string `json:"note,omitempty"`
+	// Unverified marks a record whose userIdentity.type is "root" in
+	// another casing than AWS writes ("Root"): listed, but not taken as
+	// root's nor as not root's.
+	Unverified bool `json:"unverified,omitempty"`
 
 	Time time.Time `json:"-"`
 	// Digest identifies the record the event was classified from: a hash

@@ -73,6 +73,10 @@ func special(raw string) (Kind, bool) {
 	return 0, false
 }
 
+// AWSEpoch is when AWS began (S3, March 2006): no credential report can
+// hold an earlier time, so one is invalid, not very old.
+var AWSEpoch = time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // ParseTime reads a credential-report time cell: an RFC 3339 time (AWS
 // writes +00:00; Z is accepted too) or one of the special values.
 func ParseTime(raw string) TimeValue {
@@ -81,7 +85,7 @@ func ParseTime(raw string) TimeValue {
 		return TimeValue{Kind: k, Raw: raw}
 	}
 	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
+	if err != nil || t.Before(AWSEpoch) {
 		return TimeValue{Kind: KindInvalid, Raw: raw}
 	}
 	return TimeValue{Kind: KindTime, Time: t.UTC(), Raw: raw}

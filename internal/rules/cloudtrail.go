@@ -140,7 +140,7 @@ func describeEvent(e evidence.Event) string {
 // judgeEvents is the shared shape of the CloudTrail rules: fail on events
 // inside the window; unknown when undated events could be inside or the
 // evidence cannot cover the window; pass otherwise.
-func judgeEvents(in Input, need, noun string, threshold int, keep func(*evidence.Event) bool) []Result {
+func judgeEvents(in Input, need, noun string, threshold int, console bool, keep func(*evidence.Event) bool) []Result {
 	n := func(k int) string { return counted(k, noun) }
 	ct, stop := trailEvidence(in, need)
 	if stop != nil {
@@ -169,6 +169,11 @@ func judgeEvents(in Input, need, noun string, threshold int, keep func(*evidence
 		return one(Result{Status: finding.StatusUnknown, Evidence: ev,
 			Message: fmt.Sprintf("CloudTrail shows %s within the window, but %s.", n(len(inside)), p)})
 	}
+	if why, odd := unclearEvents(ct, in, console); len(odd) > 0 {
+		ev["unclear_events"] = summaries(odd, 20)
+		return one(Result{Status: finding.StatusUnknown, Evidence: ev,
+			Message: fmt.Sprintf("CloudTrail shows %s within the window, but %s.", n(len(inside)), why)})
+	}
 	msg := fmt.Sprintf("CloudTrail shows no %s within the window of %s (%s).", noun, humanWindow(in.Settings.Window()), ct.Description)
 	if threshold > 1 {
 		msg = fmt.Sprintf("CloudTrail shows %s within the window of %s, below the threshold of %d (%s).", n(len(inside)), humanWindow(in.Settings.Window()), threshold, ct.Description)
@@ -177,7 +182,32 @@ func judgeEvents(in Input, need, noun string, threshold int, keep func(*evidence
 }
 
 func isSuccessfulLogin(e *evidence.Event) bool {
-	return e.Category == evidence.CategoryConsoleLogin && e.Result == "success"
+	return e.Category == evidence.CategoryConsoleLogin && e.Result == "success" && !e.Unverified
+}
+
+// unclearEvents finds events in the window that a rule can neither count
+// nor rule out: records whose userIdentity.type is not written as AWS
+// writes it, and, for the console rules, root console sign-ins whose
+// result is neither Success nor Failure. It says why, or "".
+func unclearEvents(ct *evidence.CloudTrail, in Input, console bool) (string, []evidence.Event) {
+	var unverified, noResult []evidence.Event
+	inside, _ := windowed(ct, in, func(e *evidence.Event) bool { return true })
+	for _, e := range inside {
+		switch {
+		case e.Unverified:
+			unverified = append(unverified, e)
+		case console && e.Category == evidence.CategoryConsoleLogin && e.Result != "success" && e.Result != "failure":
+			noResult = append(noResult, e)
+		}
+	}
+	var why []string
+	if len(unverified) > 0 {
+		why = append(why, fmt.Sprintf("%s whose userIdentity.type is not written \"Root\" as AWS writes it, so it is not verified either way", evidence.Count(len(unverified), "event")))
+	}
+	if len(noResult) > 0 {
+		why = append(why, fmt.Sprintf("%s whose result (responseElements.ConsoleLogin) is neither Success nor Failure", evidence.Count(len(noResult), "root console sign-in")))
+	}
+	return strings.Join(why, "; and "), append(unverified, noResult...)
 }
 
 // counted writes "1 sign-in", "3 sign-ins", "0 sign-ins" for the noun

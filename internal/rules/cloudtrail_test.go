@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -72,4 +73,47 @@ func TestCoverageOfTheWindow(t *testing.T) {
 		{"events, no usable times", span(time.Time{}, time.Time{}, 10), nil, finding.StatusUnknown, "does not show which period it covers", nil},
 		{"no events of the account", span(time.Time{}, time.Time{}, 0), nil, finding.StatusUnknown, "holds no events at all", nil},
 	})
+}
+
+// TestOddEventsNeverPassSilently: a root console sign-in whose result is
+// neither Success nor Failure, and a record whose userIdentity.type is not
+// written "Root", make the rules that could count them unknown.
+func TestOddEventsNeverPassSilently(t *testing.T) {
+	noResult := login(day, "", "no")
+	unverified := ofCategory(day, evidence.CategoryAPICall)
+	unverified.Unverified = true
+	unverifiedLogin := login(day, "success", "no")
+	unverifiedLogin.Unverified = true
+	for _, tc := range []struct {
+		ev    evidence.Event
+		rules map[string]finding.Status
+		want  string
+	}{
+		{noResult, map[string]finding.Status{"iam-root-console-login": finding.StatusUnknown, "iam-root-login-without-mfa": finding.StatusUnknown,
+			"iam-root-failed-logins": finding.StatusUnknown, "iam-root-api-activity": finding.StatusPass}, "neither Success nor Failure"},
+		{unverified, map[string]finding.Status{"iam-root-api-activity": finding.StatusUnknown, "iam-root-console-login": finding.StatusUnknown}, `not written "Root"`},
+		{unverifiedLogin, map[string]finding.Status{"iam-root-console-login": finding.StatusUnknown, "iam-root-login-without-mfa": finding.StatusUnknown}, `not written "Root"`},
+	} {
+		for id, want := range tc.rules {
+			r, _ := ByID(id)
+			res := r.Eval(Input{Account: trail(covered, nil, tc.ev)(t), AsOf: asOf, Settings: defaults})[0]
+			if res.Status != want || (want == finding.StatusUnknown && !strings.Contains(res.Message, tc.want)) {
+				t.Errorf("%s with %s: %s %s", id, tc.ev.EventID, res.Status, res.Message)
+			}
+		}
+	}
+	// The central rule: a clean report and an unclear sign-in is no pass.
+	a := trail(covered, nil, noResult)(t)
+	res := activePassword().Eval(Input{Account: a, AsOf: asOf, Settings: defaults})[0]
+	if res.Status != finding.StatusUnknown || strings.Contains(res.Message, " either.") {
+		t.Errorf("active password with an unclear sign-in: %s %s", res.Status, res.Message)
+	}
+	// "either" is said only when CloudTrail covered the window.
+	short := trail(asOf.Add(-2*day), nil)(t)
+	if res := activePassword().Eval(Input{Account: short, AsOf: asOf, Settings: defaults})[0]; strings.Contains(res.Message, " either.") {
+		t.Errorf("'either' said of CloudTrail that does not cover the window: %s", res.Message)
+	}
+	if res := activePassword().Eval(Input{Account: trail(covered, nil)(t), AsOf: asOf, Settings: defaults})[0]; !strings.Contains(res.Message, " either.") {
+		t.Errorf("'either' not said of covering CloudTrail: %s", res.Message)
+	}
 }

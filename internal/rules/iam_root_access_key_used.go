@@ -40,8 +40,10 @@ func evalAccessKeyUsed(in Input) []Result {
 		}
 		// An empty slot (inactive, never rotated) has no key whose use could
 		// be recorded, so a report without the last-used columns (the older
-		// 16-column form) still settles it.
-		if k.Active.IsFalse() && k.LastRotated.Kind == evidence.KindNotApplicable {
+		// 16-column form) still settles it. A slot that says inactive but
+		// records a use is judged by that use: the cells contradict each
+		// other, and the use is the positive evidence.
+		if k.Active.IsFalse() && k.LastRotated.Kind == evidence.KindNotApplicable && k.LastUsedDate.Kind != evidence.KindTime {
 			quiet = append(quiet, fmt.Sprintf("access key %d: none", n))
 			continue
 		}

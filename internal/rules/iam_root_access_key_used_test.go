@@ -13,6 +13,7 @@ func TestAccessKeyUsed(t *testing.T) {
 		{"key used 2 days ago", root(map[string]string{"access_key_1_active": "true", "access_key_1_last_rotated": ago(100 * day), "access_key_1_last_used_date": ago(2 * day), "access_key_1_last_used_service": "s3", "access_key_1_last_used_region": "us-east-1"}),
 			nil, finding.StatusFail, "access key 1 last used", map[string]any{"access_key_1_age_days": 2.0}},
 		{"inactive key used recently still fails", root(map[string]string{"access_key_2_last_rotated": ago(100 * day), "access_key_2_last_used_date": ago(day)}), nil, finding.StatusFail, "access key 2", nil},
+		{"inactive, never rotated, but a use inside the window fails", root(map[string]string{"access_key_1_last_used_date": ago(3 * day)}), nil, finding.StatusFail, "access key 1", nil},
 		{"key used long ago", root(map[string]string{"access_key_1_active": "true", "access_key_1_last_rotated": ago(100 * day), "access_key_1_last_used_date": ago(50 * day)}), nil, finding.StatusPass, "50.0 days ago", nil},
 		{"key never used", root(map[string]string{"access_key_1_active": "true", "access_key_1_last_rotated": ago(100 * day)}), nil, finding.StatusPass, "N/A", nil},
 		{"no keys", root(nil), nil, finding.StatusPass, "access key 1: none; access key 2: none", nil},

@@ -65,7 +65,15 @@ func withSignins(in Input, r Result) Result {
 	inside, _ := windowed(ct, in, isSuccessfulLogin)
 	r.Evidence["cloudtrail_signins"] = summaries(inside, 10)
 	if len(inside) == 0 {
-		if r.Status == finding.StatusPass {
+		if r.Status != finding.StatusPass {
+			return r
+		}
+		// "Either" only when CloudTrail could have shown one.
+		if why, odd := unclearEvents(ct, in, true); len(odd) > 0 {
+			r.Status = finding.StatusUnknown
+			r.Evidence["unclear_events"] = summaries(odd, 10)
+			r.Message += " But CloudTrail shows " + why + "."
+		} else if p := coverageProblem(ct, in); p == "" {
 			r.Message += " CloudTrail shows no successful root console sign-in within the window either."
 		}
 		return r

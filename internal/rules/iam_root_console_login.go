@@ -10,7 +10,7 @@ func consoleLogin() Rule {
 		ID: "iam-root-console-login", Title: "Root user signed in to the console", Severity: finding.SeverityHigh,
 		Category: "activity", Sources: []string{evidence.SourceCloudTrail}, Params: []Param{windowParam("a root console sign-in")},
 		Eval: func(in Input) []Result {
-			return judgeEvents(in, "root console sign-ins", "successful root console sign-ins", 1, isSuccessfulLogin)
+			return judgeEvents(in, "root console sign-ins", "successful root console sign-ins", 1, true, isSuccessfulLogin)
 		},
 	}
 }

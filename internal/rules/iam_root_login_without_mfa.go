@@ -12,7 +12,7 @@ func loginWithoutMFA() Rule {
 		ID: "iam-root-login-without-mfa", Title: "Root user signed in without MFA", Severity: finding.SeverityCritical,
 		Category: "activity", Sources: []string{evidence.SourceCloudTrail}, Params: []Param{windowParam("a root sign-in without MFA")},
 		Eval: func(in Input) []Result {
-			res := judgeEvents(in, "root sign-ins without MFA", "successful root console sign-ins without MFA", 1, func(e *evidence.Event) bool {
+			res := judgeEvents(in, "root sign-ins without MFA", "successful root console sign-ins without MFA", 1, true, func(e *evidence.Event) bool {
 				return isSuccessfulLogin(e) && e.MFA == "no"
 			})
 			if res[0].Status != finding.StatusPass {

@@ -272,3 +272,12 @@ func TestAccountOf(t *testing.T) {
 		t.Errorf("no ARN: err = %v", err)
 	}
 }
+
+// TestTimesBeforeAWSAreInvalid: no report holds a time before 2006.
+func TestTimesBeforeAWSAreInvalid(t *testing.T) {
+	for raw, want := range map[string]evidence.Kind{"2005-12-31T23:59:59+00:00": evidence.KindInvalid, "1970-01-01T00:00:00Z": evidence.KindInvalid, "2006-03-14T00:00:00+00:00": evidence.KindTime} {
+		if got := evidence.ParseTime(raw).Kind; got != want {
+			t.Errorf("%s: kind %v, want %v", raw, got, want)
+		}
+	}
+}

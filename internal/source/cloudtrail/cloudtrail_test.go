@@ -381,3 +381,23 @@ func TestDedupeByRecord(t *testing.T) {
 		t.Errorf("%d events, %d duplicates; want 3 distinct records and 2 duplicates", len(res.Events), res.Duplicates)
 	}
 }
+
+// TestRootCasingIsUnverified: "ROOT" is not how AWS writes the type.
+func TestRootCasingIsUnverified(t *testing.T) {
+	evs, st := decodeBytes(t, []byte(strings.Replace(oneRoot, `"type":"Root"`, `"type":"ROOT"`, 1)+"\n"+oneRoot))
+	if len(evs) != 2 || st.RootEvents != 2 {
+		t.Fatalf("%d events", len(evs))
+	}
+	odd := 0
+	for _, e := range evs {
+		if e.Unverified {
+			odd++
+			if !strings.Contains(e.Note, `"ROOT"`) {
+				t.Errorf("note %q", e.Note)
+			}
+		}
+	}
+	if odd != 1 {
+		t.Errorf("%d unverified events, want 1", odd)
+	}
+}

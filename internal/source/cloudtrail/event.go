@@ -6,6 +6,7 @@ package cloudtrail
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -104,7 +105,14 @@ func classify(r *record, source string) (evidence.Event, bool) {
 	}
 	setTime(&ev, r.EventTime)
 
+	// AWS writes "Root". Another casing is no record AWS wrote as it
+	// documents: it is listed as unverified, so that it can neither count
+	// as root activity nor hide some.
 	isRoot := strings.EqualFold(r.UserIdentity.Type, "Root")
+	if isRoot && r.UserIdentity.Type != "Root" {
+		ev.Unverified = true
+		ev.Note = fmt.Sprintf("userIdentity.type is %q, not \"Root\" as AWS writes it: not verified as root activity", evidence.Bound(r.UserIdentity.Type))
+	}
 	src := strings.ToLower(r.EventSource)
 	switch {
 	case !isRoot && r.EventName == "AssumeRoot" && strings.HasPrefix(src, "sts."):

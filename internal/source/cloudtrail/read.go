@@ -24,6 +24,33 @@ const maxProblems = 5
 // "assumedRoot". Records without it are counted, never decoded.
 var rootMarker = []byte("Root")
 
+// mayBeRoot is the pre-filter: records without it are counted, never
+// decoded. Besides "Root" it catches a type written "root", "ROOT" or
+// "rOOT" (a quote, r or R, then oot" or OOT"), which the classifier lists
+// as unverified rather than skipping.
+func mayBeRoot(raw []byte) bool {
+	return bytes.Contains(raw, rootMarker) || quotedRoot(raw, ootLower) || quotedRoot(raw, ootUpper)
+}
+
+var (
+	ootLower = []byte(`oot"`)
+	ootUpper = []byte(`OOT"`)
+)
+
+func quotedRoot(raw, tail []byte) bool {
+	for off := 0; ; {
+		i := bytes.Index(raw[off:], tail)
+		if i < 0 {
+			return false
+		}
+		i += off
+		if i >= 2 && raw[i-2] == '"' && (raw[i-1] == 'r' || raw[i-1] == 'R') {
+			return true
+		}
+		off = i + len(tail)
+	}
+}
+
 var (
 	eventSourceKey       = []byte(`"eventSource"`)
 	lookupEventSourceKey = []byte(`"EventSource"`)
@@ -341,7 +368,7 @@ func (d *decoder) array() error {
 // scan recognised (it has eventSource) and that cannot be root's is counted
 // without another pass; anything else takes the general path.
 func (d *decoder) arrayElement(raw []byte, info scanInfo) {
-	if info.hasEventSource && !bytes.Contains(raw, rootMarker) {
+	if info.hasEventSource && !mayBeRoot(raw) {
 		d.stats.Events++
 		d.countAccount(string(info.recipient), info.eventTime)
 		return
@@ -530,7 +557,7 @@ func (d *decoder) skipScalar() error {
 // element handles one JSON value: counted cheaply when it cannot hold root
 // activity, decoded by shape when it can.
 func (d *decoder) element(raw []byte) {
-	candidate := bytes.Contains(raw, rootMarker)
+	candidate := mayBeRoot(raw)
 	container := bytes.Contains(raw, recordsKey) || bytes.Contains(raw, eventsKey)
 	if !candidate && !container {
 		if bytes.Contains(raw, eventSourceKey) || bytes.Contains(raw, lookupEventSourceKey) {
@@ -660,7 +687,7 @@ func (d *decoder) lookupElement(raw []byte) {
 // lookupEvent classifies one LookupEvents event given its fields.
 func (d *decoder) lookupEvent(eventID, username, cloudTrailEvent string) {
 	d.stats.Events++
-	if !strings.Contains(cloudTrailEvent, "Root") && username != "root" {
+	if !mayBeRoot([]byte(cloudTrailEvent)) && username != "root" {
 		d.countAccount(recipientOf([]byte(cloudTrailEvent)), stringValue([]byte(cloudTrailEvent), eventTimeKey, 40))
 		return
 	}
