@@ -466,3 +466,34 @@ func TestUndatedCSVSupportsNoPass(t *testing.T) {
 		t.Errorf("replayed bundle lost the as-of dating: %s %s", f.Status, f.Message)
 	}
 }
+
+// TestBadFlagValuesAreRefused: every value no scan can use is a usage
+// error naming the flag, before anything is read.
+func TestBadFlagValuesAreRefused(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--color", "sometimes"}, "--color"},
+		{[]string{"--report-timeout", "0s"}, "--report-timeout"},
+		{[]string{"--report-timeout", "-5s"}, "--report-timeout"},
+		{[]string{"--report-timeout", "48h"}, "--report-timeout"},
+		{[]string{"--account-timeout", "0s"}, "--account-timeout"},
+		{[]string{"--role-name", "path/to/Role"}, "--role-name"},
+		{[]string{"--role-name", strings.Repeat("r", 65)}, "--role-name"},
+		{[]string{"--window", "3651d"}, "--window"},
+		{[]string{"--window", "100000s"}, ""}, // within the limit: accepted
+		{[]string{"--window", "99999w"}, "--window"},
+	} {
+		r := runCLI(t, nil, append([]string{"scan", "--demo", "-f", "json"}, tc.args...)...)
+		if tc.want == "" {
+			if r.code == ExitUsage {
+				t.Errorf("%v refused: %v", tc.args, r.err)
+			}
+			continue
+		}
+		if r.code != ExitUsage || !strings.Contains(r.err.Error(), tc.want) {
+			t.Errorf("%v: exit %d (%v), want a usage error naming %s", tc.args, r.code, r.err, tc.want)
+		}
+	}
+}

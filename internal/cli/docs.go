@@ -33,7 +33,7 @@ docs/rules/; a test fails when they differ from what the catalog generates.`,
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
-			_, err = fmt.Fprintf(app.Stdout, "wrote %d pages to %s\n", len(files), out)
+			_, err = fmt.Fprintf(app.Stdout, "wrote %d pages to %s\n", len(files), out) // always several
 			return err
 		},
 	}

@@ -162,3 +162,35 @@ func TestOrgScanJudgingNothingIsNotSuccess(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestMembersGetTheRealCauseOfUnknownFeatures: when the management
+// account's ListOrganizationsFeatures fails in an --org scan, members are
+// told that, not to "scan with --org".
+func TestMembersGetTheRealCauseOfUnknownFeatures(t *testing.T) {
+	w := strings.Replace(orgWorld, "AKIAORGMANAGEMENT001", "AKIALIVE000000000001", 1)
+	w = strings.Replace(w, `features: [RootCredentialsManagement, RootSessions]}`,
+		`features: [RootCredentialsManagement, RootSessions]}
+    faults: [{op: ListOrganizationsFeatures, code: ServiceFailure, status: 500, message: "internal failure", times: 100}]`, 1)
+	r := runLive(t, w, "scan", "--org", "--accounts", "900000000001", "-f", "json")
+	run := decodeRun(t, r.stdout)
+	f := findingOf(t, run, "900000000001", "iam-root-credentials-present")
+	if f.Status != finding.StatusUnknown || strings.Contains(f.Message, "scan with --org") || !strings.Contains(f.Message, "the management account's own organization reads failed") || !strings.Contains(f.Message, "ServiceFailure") {
+		t.Errorf("%s: %s", f.Status, f.Message)
+	}
+}
+
+// TestTinyAccountTimeoutIsATimeout: an account that runs out of time is
+// reported as timed out, not as a role that cannot be assumed.
+func TestTinyAccountTimeoutIsATimeout(t *testing.T) {
+	w := strings.Replace(orgWorld, "AKIAORGMANAGEMENT001", "AKIALIVE000000000001", 1)
+	r := runLive(t, w, "scan", "--org", "--accounts", "900000000001,900000000002", "--account-timeout", "1ms", "-f", "json")
+	run := decodeRun(t, r.stdout)
+	for _, a := range run.Accounts {
+		if a.Status == finding.AccountSkipped {
+			continue
+		}
+		if strings.Contains(a.Error, "role not assumable") || !strings.Contains(a.Error, "timed out after 1ms (--account-timeout)") {
+			t.Errorf("%s: %s %q", a.AccountID, a.Status, a.Error)
+		}
+	}
+}

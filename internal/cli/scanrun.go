@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -112,6 +113,9 @@ func (o *scanOptions) options(app *App) (scan.Options, error) {
 	if (o.profile != "" || o.region != "") && modes > 0 && !usesS3 && !o.org && !o.securityHub {
 		return opts, errors.New("--profile and --region are for live scans and s3:// CloudTrail paths")
 	}
+	if err := o.checkFlags(); err != nil {
+		return opts, err
+	}
 	if err := o.orgOptions(&opts); err != nil {
 		return opts, err
 	}
@@ -153,6 +157,28 @@ func (o *scanOptions) options(app *App) (scan.Options, error) {
 		}
 	}
 	return opts, opts.Validate()
+}
+
+// roleNameRE is IAM's role name: 1 to 64 of letters, digits and +=,.@_-.
+var roleNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+
+// checkFlags refuses values no scan can use, before anything is read.
+func (o *scanOptions) checkFlags() error {
+	switch o.color {
+	case "auto", "always", "never":
+	default:
+		return fmt.Errorf("--color %q: want auto, always or never", o.color)
+	}
+	if o.reportTimeout <= 0 || o.reportTimeout > time.Hour {
+		return fmt.Errorf("--report-timeout %s: want more than 0 and at most 1h (IAM generates a report in seconds to minutes)", o.reportTimeout)
+	}
+	if o.accountTimeout <= 0 || o.accountTimeout > 24*time.Hour {
+		return fmt.Errorf("--account-timeout %s: want more than 0 and at most 24h", o.accountTimeout)
+	}
+	if !roleNameRE.MatchString(o.roleName) {
+		return fmt.Errorf("--role-name %q is not an IAM role name (1 to 64 letters, digits and +=,.@_-; give a path with --role-arn-template)", o.roleName)
+	}
+	return nil
 }
 
 func (o *scanOptions) orgOptions(opts *scan.Options) error {

@@ -88,7 +88,8 @@ func parseWhen(flag, s string, now time.Time) (time.Time, error) {
 // query turns the flags into what to read.
 func (o *trailOptions) query(app *App, args []string, now time.Time) (scan.TrailOptions, error) {
 	q := scan.TrailOptions{Paths: args, Lookup: o.lookup, Accounts: o.accounts, Workers: o.workers,
-		Now: now, AWS: app.AWSConfig, Profile: o.profile, Region: o.region}
+		Now: now, AWS: app.AWSConfig, Profile: o.profile, Region: o.region,
+		Notice: func(s string) { fmt.Fprintln(app.Stderr, "rootwatch trail: "+report.Clean(s)) }}
 	var err error
 	if q.Since, err = parseWhen("since", o.since, now); err != nil {
 		return q, err

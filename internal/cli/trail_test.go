@@ -248,3 +248,16 @@ func TestTrailSaysHowManyDuplicatesItDropped(t *testing.T) {
 		t.Errorf("no duplicate count:\n%s", r.stdout)
 	}
 }
+
+// TestTrailLookup: --since beyond LookupEvents' 90 days says it was
+// capped; a failed LookupEvents never reads "No root activity found".
+func TestTrailLookup(t *testing.T) {
+	r := runLive(t, liveWorld("{existing: 1h}", "[]"), "trail", "--lookup", "--since", "120d")
+	if r.code != ExitOK || !strings.Contains(r.stderr, "LookupEvents keeps 90 days of events: it was read from") {
+		t.Errorf("capped --since: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = runLive(t, liveWorld("{existing: 1h}", "[{op: LookupEvents, code: AccessDeniedException, status: 400, times: 100}]"), "trail", "--lookup")
+	if r.code != ExitUnknown || strings.Contains(r.stdout, "No root activity found") || !strings.Contains(r.stdout, "No root activity can be shown") {
+		t.Errorf("failed lookup: exit %d\n%s", r.code, r.stdout)
+	}
+}

@@ -54,17 +54,23 @@ type SuppressionConfig struct {
 
 var windowRE = regexp.MustCompile(`^(\d+)(w|d|h|m|s)$`)
 
+// MaxWindow is the longest duration ParseWindow accepts, whatever the unit
+// it is written in: ten years, longer than any account's history worth
+// judging and far from overflowing a time.Duration.
+const MaxWindow = 3650 * 24 * time.Hour
+
 // ParseWindow reads a duration as users write it: 15d, 2w, 36h, 90m, or any
-// Go duration (1h30m). It must be positive.
+// Go duration (1h30m). It must be positive and at most MaxWindow.
 func ParseWindow(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	var d time.Duration
 	if m := windowRE.FindStringSubmatch(s); m != nil {
 		n, err := strconv.ParseInt(m[1], 10, 64)
-		if err != nil || n > 100000 {
-			return 0, fmt.Errorf("%q is too large", s)
-		}
 		unit := map[string]time.Duration{"w": 7 * 24 * time.Hour, "d": 24 * time.Hour, "h": time.Hour, "m": time.Minute, "s": time.Second}[m[2]]
+		// The same limit in every unit, checked before multiplying.
+		if err != nil || n > int64(MaxWindow/unit) {
+			return 0, fmt.Errorf("%q is too large (at most 3650d)", s)
+		}
 		d = time.Duration(n) * unit
 	} else {
 		var err error
@@ -74,6 +80,9 @@ func ParseWindow(s string) (time.Duration, error) {
 	}
 	if d <= 0 {
 		return 0, fmt.Errorf("%q must be longer than zero", s)
+	}
+	if d > MaxWindow {
+		return 0, fmt.Errorf("%q is too large (at most 3650d)", s)
 	}
 	return d, nil
 }

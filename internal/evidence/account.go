@@ -68,6 +68,10 @@ type Organization struct {
 	// EnabledFeatures is nil when unknown (a member account cannot read
 	// them), empty when none are enabled: saved as null or a list.
 	EnabledFeatures []string `json:"enabled_features"`
+	// FeaturesUnknown says why EnabledFeatures is nil when the reason is
+	// not only that a member cannot read them (e.g. the management
+	// account's ListOrganizationsFeatures failed in an organization scan).
+	FeaturesUnknown string `json:"features_unknown,omitempty"`
 }
 
 // FeaturesKnown reports whether the organization's features were read.

@@ -126,6 +126,10 @@ type SourceStats struct {
 	// time of every record read (root's or not): what the source shows of
 	// the account's timeline.
 	Coverage map[string]Span `json:"coverage,omitempty"`
+	// Period is the span a query covered (LookupEvents), known whether or
+	// not it returned events: an empty answer to a query says something;
+	// an empty file says nothing.
+	Period *Span `json:"period,omitempty"`
 }
 
 // Span is a period [From, To].

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
 )
 
@@ -26,7 +27,7 @@ func (m Markdown) Write(w io.Writer, run *finding.Run) error {
 	bw := bufio.NewWriter(w)
 	s := run.Summary
 	fmt.Fprintf(bw, "## rootwatch: %d failing, %d unknown, %d error\n\n", s.Fail, s.Unknown, s.Error)
-	fmt.Fprintf(bw, "As of %s, window %s, %d accounts.\n\n", run.AsOf.Format("2006-01-02 15:04 MST"), EscapeMarkdown(run.Settings["window"]), len(run.Accounts))
+	fmt.Fprintf(bw, "As of %s, window %s, %s.\n\n", run.AsOf.Format("2006-01-02 15:04 MST"), EscapeMarkdown(run.Settings["window"]), evidence.Count(len(run.Accounts), "account"))
 	fmt.Fprintln(bw, "| status | findings |")
 	fmt.Fprintln(bw, "|---|---|")
 	for _, st := range finding.Statuses() {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
 )
 
@@ -92,7 +93,7 @@ func (t Table) Write(w io.Writer, run *finding.Run) error {
 	for _, st := range finding.Statuses() {
 		parts = append(parts, fmt.Sprintf("%d %s", run.Summary.Count(st), st))
 	}
-	fmt.Fprintf(bw, "Summary: %d accounts, %d findings: %s\n", len(run.Accounts), len(run.Findings), strings.Join(parts, ", "))
+	fmt.Fprintf(bw, "Summary: %s, %s: %s\n", evidence.Count(len(run.Accounts), "account"), evidence.Count(len(run.Findings), "finding"), strings.Join(parts, ", "))
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write table: %w", err)
 	}

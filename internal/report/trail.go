@@ -35,19 +35,20 @@ func NewTimeline(sources []evidence.SourceStats, events []evidence.Event, duplic
 // activity, or "" when it can: no source was read, a source failed, or the
 // sources held no CloudTrail event at all.
 func (t *Timeline) NothingRead() string {
-	total, failed := 0, 0
+	total, failed, queried := 0, 0, false
 	for _, s := range t.Sources {
 		total += s.Events
 		if s.Error != "" {
 			failed++
 		}
+		queried = queried || (s.Period != nil && s.Error == "")
 	}
 	switch {
 	case len(t.Sources) == 0:
 		return "nothing was read: no CloudTrail file or object was found"
 	case failed == len(t.Sources):
 		return fmt.Sprintf("nothing was read: %s could not be read", plural(failed, "source"))
-	case total == 0:
+	case total == 0 && !queried:
 		return fmt.Sprintf("the %s read held no CloudTrail event at all, so they say nothing about root activity", plural(len(t.Sources), "source"))
 	}
 	return ""
@@ -132,7 +133,7 @@ func timelineTable(w io.Writer, t *Timeline) error {
 		root += s.RootEvents
 		if s.Error != "" || s.Undecodable > 0 || s.Skipped > 0 {
 			failed++
-			line := fmt.Sprintf("source %s: %d events, %d root", Sanitize(s.Path), s.Events, s.RootEvents)
+			line := fmt.Sprintf("source %s: %s, %d root", Sanitize(s.Path), evidence.Count(s.Events, "event"), s.RootEvents)
 			if s.Skipped > 0 {
 				line += fmt.Sprintf(", %d skipped (not CloudTrail)", s.Skipped)
 			}
@@ -148,7 +149,7 @@ func timelineTable(w io.Writer, t *Timeline) error {
 			}
 		}
 	}
-	fmt.Fprintf(bw, "Read %d sources (%d with problems): %d events, %d root events; %d shown", len(t.Sources), failed, total, root, len(t.Events))
+	fmt.Fprintf(bw, "Read %s (%d with problems): %s, %s; %d shown", evidence.Count(len(t.Sources), "source"), failed, evidence.Count(total, "event"), evidence.Count(root, "root event"), len(t.Events))
 	if t.Duplicates > 0 {
 		fmt.Fprintf(bw, "; %s dropped (identical after canonicalisation)", plural(t.Duplicates, "duplicate record"))
 	}

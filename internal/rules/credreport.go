@@ -101,7 +101,7 @@ func judgeLastUsed(v evidence.TimeValue, column string, asOf time.Time, window t
 		switch {
 		case age < 0:
 			return useVerdict{Status: finding.StatusFail, Recent: true, Age: days,
-				Text: fmt.Sprintf("%s is %s, after the as-of time %s; treated as recent", column, fmtTime(v.Time), fmtTime(asOf))}
+				Text: fmt.Sprintf("last used %s, after the as-of time %s (%s is in the future); treated as recent", fmtTime(v.Time), fmtTime(asOf), column)}
 		case age <= window:
 			return useVerdict{Status: finding.StatusFail, Recent: true, Age: days,
 				Text: fmt.Sprintf("last used %s, %.1f days ago (window %s)", fmtTime(v.Time), days, humanWindow(window))}

@@ -26,7 +26,7 @@ func TestActivePassword(t *testing.T) {
 		{"N/A: no password", pw("N/A"), nil, finding.StatusPass, "no password", map[string]any{"password_last_used": "N/A"}},
 		{"no_information", pw("no_information"), nil, finding.StatusPass, "no_information", nil},
 		{"not_supported", pw("not_supported"), nil, finding.StatusUnknown, "not_supported", nil},
-		{"future time", pw(asOf.Add(2 * day).Format(time.RFC3339)), nil, finding.StatusFail, "after the as-of time", nil},
+		{"future time", pw(asOf.Add(2 * day).Format(time.RFC3339)), nil, finding.StatusFail, "The root user's password was last used 2026-03-03T00:00:00Z, after the as-of time 2026-03-01T00:00:00Z (password_last_used is in the future); treated as recent.", nil},
 		{"invalid", pw("2026-02-30"), nil, finding.StatusUnknown, `invalid value "2026-02-30" (line 2)`, nil},
 		{"empty", pw(""), nil, finding.StatusUnknown, "invalid value", nil},
 		{"password_enabled false is not trusted alone", root(map[string]string{"password_enabled": "false", "password_last_used": ago(day)}), nil, finding.StatusFail, "1.0 days ago", nil},

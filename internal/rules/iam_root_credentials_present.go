@@ -71,6 +71,11 @@ func evalRootCredentialsPresent(in Input) []Result {
 			Message: "AssumeRoot audits member accounts; the management account's own root user is judged by the other root rules."})
 	}
 	if !org.FeaturesKnown() {
+		if org.FeaturesUnknown != "" {
+			ev["features_unknown"] = org.FeaturesUnknown
+			return one(Result{Status: finding.StatusUnknown, Evidence: ev,
+				Message: "Cannot judge: the organization's features could not be read: " + org.FeaturesUnknown + "."})
+		}
 		return one(Result{Status: finding.StatusUnknown, Evidence: ev,
 			Message: "Cannot judge: a member account cannot read its organization's features; scan with --org from the management account or the IAM delegated administrator."})
 	}

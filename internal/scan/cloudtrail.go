@@ -54,7 +54,7 @@ func attachCloudTrail(accounts []*evidence.Account, res cloudtrail.Result, descr
 		for _, s := range res.Sources {
 			ct.AccountEvents += s.Accounts[a.ID]
 		}
-		detail := fmt.Sprintf("%s: %d events for this account, %d of them root's", description, ct.AccountEvents, len(ct.Events))
+		detail := fmt.Sprintf("%s: %s for this account, %d of them root's", description, evidence.Count(ct.AccountEvents, "event"), len(ct.Events))
 		if !span.From.IsZero() {
 			detail += fmt.Sprintf(", from %s to %s", span.From.Format(time.RFC3339), span.To.Format(time.RFC3339))
 		}
@@ -62,7 +62,7 @@ func attachCloudTrail(accounts []*evidence.Account, res cloudtrail.Result, descr
 			detail += "; " + evidence.Count(others, "root event") + " of accounts not in this scan"
 		}
 		if len(problems) > 0 {
-			detail += fmt.Sprintf("; %d sources with problems: %s", len(problems), strings.Join(problems, "; "))
+			detail += fmt.Sprintf("; %s with problems: %s", evidence.Count(len(problems), "source"), strings.Join(problems, "; "))
 		}
 		state := evidence.StateOK
 		if readable == 0 {

@@ -46,7 +46,7 @@ func Run(ctx context.Context, o Options) (*finding.Run, error) {
 		if err != nil {
 			return nil, err
 		}
-		attachCloudTrail(accounts, res, fmt.Sprintf("%d CloudTrail sources (%s)", len(res.Sources), strings.Join(o.CloudTrail, ", ")), now)
+		attachCloudTrail(accounts, res, fmt.Sprintf("%s (%s)", evidence.Count(len(res.Sources), "CloudTrail source"), strings.Join(o.CloudTrail, ", ")), now)
 	}
 	markNoCloudTrail(accounts)
 	if o.SaveEvidence != "" {

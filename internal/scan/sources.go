@@ -175,7 +175,7 @@ func loadReports(o *Options, now time.Time) ([]*evidence.Account, error) {
 func reportDetail(rep *evidence.CredentialReport) string {
 	d := fmt.Sprintf("read from %s (%s, %s)", rep.Source, evidence.Count(len(rep.Rows), "row"), evidence.Count(len(rep.Columns), "column"))
 	if n := len(rep.Warnings) + len(rep.Issues); n > 0 {
-		d += fmt.Sprintf("; %d warnings, see stderr", n)
+		d += "; " + evidence.Count(n, "warning") + ", see stderr"
 	}
 	return d
 }

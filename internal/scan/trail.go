@@ -31,7 +31,10 @@ type TrailOptions struct {
 	// Workers decode files at once (default one per core; 16 for S3).
 	Workers int
 	// Now is the end of a LookupEvents query without Filter.Until.
-	Now     time.Time
+	Now time.Time
+	// Notice receives lines a person should read (e.g. that --since was
+	// beyond what LookupEvents keeps).
+	Notice  func(string)
 	AWS     awsx.Loader
 	Profile string
 	Region  string
@@ -82,6 +85,10 @@ func Trail(ctx context.Context, o TrailOptions) (cloudtrail.Result, error) {
 	}
 	if o.Lookup {
 		lk, err := lookupCloudTrail(ctx, so, o.filter(), o.Now)
+		if start, _, capped := cloudtrail.LookupWindow(o.Since, o.Until, o.Now); capped && o.Notice != nil {
+			o.Notice(fmt.Sprintf("LookupEvents keeps %d days of events: it was read from %s, not from %s as asked; older events need the trail's log files",
+				int(cloudtrail.MaxLookback.Hours()/24), start.Format(time.RFC3339), o.Since.Format(time.RFC3339)))
+		}
 		if err != nil {
 			return cloudtrail.Result{}, err
 		}

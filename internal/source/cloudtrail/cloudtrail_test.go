@@ -401,3 +401,29 @@ func TestRootCasingIsUnverified(t *testing.T) {
 		t.Errorf("%d unverified events, want 1", odd)
 	}
 }
+
+// TestJSONLinesSurvivesABadLine: one bad line is counted and listed; the
+// lines after it are read. A cut last line is truncation.
+func TestJSONLinesSurvivesABadLine(t *testing.T) {
+	second := strings.Replace(oneRoot, `"eventID":"e1"`, `"eventID":"e3"`, 1)
+	evs, st := decodeBytes(t, []byte(oneRoot+"\n"+`{"eventVersion": "1.08", "userIdentity": {"type": "Root", "arn": tru`+"\nnot json at all\n\n"+oneUser+"\n"+second+"\n"))
+	if len(evs) != 2 || st.Events != 3 || st.Undecodable != 2 || st.Error != "" {
+		t.Errorf("%d root events, stats %+v", len(evs), st)
+	}
+	if !strings.Contains(strings.Join(st.Problems, ";"), "line 2 is not valid JSON") {
+		t.Errorf("problems %v", st.Problems)
+	}
+	_, st = decodeBytes(t, []byte(oneRoot+"\n"+oneUser[:40]))
+	if !strings.Contains(st.Error, "truncated") || st.Events != 1 {
+		t.Errorf("cut last line: %+v", st)
+	}
+	// Pretty-printed objects (jq's output) are still one value each.
+	var pretty bytes.Buffer
+	for _, r := range []string{oneRoot, second} {
+		json.Indent(&pretty, []byte(r), "", "  ")
+		pretty.WriteString("\n")
+	}
+	if evs, st := decodeBytes(t, pretty.Bytes()); len(evs) != 2 || st.Error != "" {
+		t.Errorf("pretty-printed objects: %d events, %+v", len(evs), st)
+	}
+}

@@ -112,6 +112,7 @@ func Lookup(ctx context.Context, c LookupAPI, q LookupQuery) ([]evidence.Event, 
 		}
 	}
 	d.finishCoverage()
+	d.stats.Period = &evidence.Span{From: q.Start.UTC(), To: q.End.UTC()}
 	return d.events, d.stats
 }
 

@@ -222,8 +222,78 @@ func (d *decoder) problem(format string, args ...any) {
 	}
 }
 
+// isJSONLines sniffs the stream: its first line is one whole JSON object
+// and the next line starts another. Pretty-printed objects (jq's output)
+// and single documents ({"Records": [...]}) are not, and are read by the
+// structural scan.
+func (d *decoder) isJSONLines() bool {
+	b, _ := d.br.Peek(d.br.Size())
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	nl := bytes.IndexByte(b[i:], '\n')
+	if nl < 0 || i >= len(b) || b[i] != '{' {
+		return false
+	}
+	first := bytes.TrimSpace(b[i : i+nl])
+	rest := bytes.TrimLeft(b[i+nl:], " \t\r\n")
+	return len(rest) > 0 && rest[0] == '{' && json.Valid(first)
+}
+
+// lines reads JSON Lines one line at a time, so that one bad line is
+// counted and listed (undecodable) and the lines after it are still read.
+func (d *decoder) lines() error {
+	n := 0
+	for {
+		line, err := d.readLine()
+		if len(line) > 0 {
+			n++
+			switch t := bytes.TrimSpace(line); {
+			case len(t) == 0:
+			case !json.Valid(t):
+				if errors.Is(err, io.EOF) && t[0] == '{' {
+					return fmt.Errorf("truncated at byte %d (line %d)", d.offset, n)
+				}
+				d.stats.Undecodable++
+				d.problem("line %d is not valid JSON", n)
+			default:
+				d.element(t)
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return d.readErr(err)
+		}
+	}
+}
+
+// readLine reads up to and including the next newline into d.buf.
+func (d *decoder) readLine() ([]byte, error) {
+	d.buf = d.buf[:0]
+	for {
+		chunk, err := d.br.ReadSlice('\n')
+		d.buf = append(d.buf, chunk...)
+		d.offset += int64(len(chunk))
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return d.buf, err
+		}
+	}
+}
+
 // top reads every top-level JSON value of the stream.
 func (d *decoder) top() error {
+	if d.isJSONLines() {
+		if err := d.lines(); err != nil {
+			return err
+		}
+		if d.stats.Events == 0 && d.stats.Skipped > 0 {
+			return fmt.Errorf("not CloudTrail: none of its %d JSON values is a CloudTrail event", d.stats.Skipped)
+		}
+		return nil
+	}
 	values := 0
 	for {
 		c, err := d.skipSpace()

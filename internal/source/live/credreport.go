@@ -60,7 +60,7 @@ func CredentialReport(ctx context.Context, c IAMAPI, opts Options) (*evidence.Cr
 	}
 	notReady := func() (*evidence.CredentialReport, evidence.SourceStatus) {
 		if ctx.Err() != nil {
-			return nil, evidence.SourceStatus{State: evidence.StateError, Detail: fmt.Sprintf("credential report: interrupted after %d polls (%s): %v", polls, last, ctx.Err())}
+			return nil, evidence.SourceStatus{State: evidence.StateError, Detail: fmt.Sprintf("credential report: interrupted after %s (%s): %v", evidence.Count(polls, "poll"), last, ctx.Err())}
 		}
 		return nil, evidence.SourceStatus{State: evidence.StateMissing,
 			Detail: fmt.Sprintf("credential report not ready within %s (%d polls; last: %s)", opts.ReportTimeout, polls, last)}
@@ -89,7 +89,7 @@ func CredentialReport(ctx context.Context, c IAMAPI, opts Options) (*evidence.Cr
 			}
 			switch {
 			case err == nil:
-				how := fmt.Sprintf("generated a new report (%d polls)", polls)
+				how := fmt.Sprintf("generated a new report (%s)", evidence.Count(polls, "poll"))
 				if aws.ToTime(out.GeneratedTime).Before(start.Add(-time.Minute)) {
 					// IAM regenerates at most every four hours and hands back
 					// the report it has; the rules judge whether it is fresh enough.
@@ -119,7 +119,7 @@ func parseLive(out *iam.GetCredentialReportOutput, how string) (*evidence.Creden
 	}
 	detail := how + "; " + evidence.Count(len(rep.Rows), "row")
 	if n := len(rep.Warnings) + len(rep.Issues); n > 0 {
-		detail += fmt.Sprintf("; %d warnings", n)
+		detail += "; " + evidence.Count(n, "warning")
 	}
 	return rep, evidence.SourceStatus{State: evidence.StateOK, Detail: detail}
 }

@@ -69,6 +69,6 @@ func RootCredentials(ctx context.Context, c RootCredentialsAPI) (*evidence.RootC
 		rc.Certificates = append(rc.Certificates, evidence.RootCredential{ID: aws.ToString(ct.CertificateId), Status: string(ct.Status), Created: aws.ToTime(ct.UploadDate)})
 	}
 	return rc, evidence.SourceStatus{State: evidence.StateOK, Detail: fmt.Sprintf(
-		"AssumeRoot %s: password %v, %d access keys, %d MFA devices, %d signing certificates",
-		awsx.TaskAuditRootCredentials, rc.Password, len(rc.AccessKeys), len(rc.MFADevices), len(rc.Certificates))}
+		"AssumeRoot %s: password %v, %s, %s, %s",
+		awsx.TaskAuditRootCredentials, rc.Password, evidence.Count(len(rc.AccessKeys), "access key"), evidence.Count(len(rc.MFADevices), "MFA device"), evidence.Count(len(rc.Certificates), "signing certificate"))}
 }

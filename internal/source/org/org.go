@@ -271,6 +271,10 @@ func member(account, caller string, orgEv *evidence.Organization, orgSt evidence
 		}
 		if features != nil {
 			ev.EnabledFeatures = append([]string{}, features...)
+		} else if orgSt.State != evidence.StateOK {
+			ev.FeaturesUnknown = fmt.Sprintf("the management account's own organization reads failed (%s: %s)", orgSt.State, orgSt.Detail)
+		} else if orgEv != nil && orgEv.Role != evidence.OrgRoleManagement {
+			ev.FeaturesUnknown = "the scanning account " + caller + " is not the management account or IAM's delegated administrator, so ListOrganizationsFeatures was not answered"
 		}
 		return ev, evidence.SourceStatus{State: evidence.StateOK, Detail: "from the organization scan"}
 	}
@@ -283,7 +287,9 @@ func scanAccount(ctx context.Context, base aws.Config, stsc *sts.Client, o Optio
 		role := awsx.Role{ARN: o.RoleARN(caller.Partition, a.ID), SessionName: o.SessionName, ExternalID: o.ExternalID}
 		var err error
 		if cfg, err = awsx.AssumeRole(ctx, stsc, base, role); err != nil {
-			a.Error = "role not assumable: " + awsx.Describe("AssumeRole "+role.ARN, err)
+			if ctx.Err() == nil { // a deadline is said by the caller, not blamed on the role
+				a.Error = "role not assumable: " + awsx.Describe("AssumeRole "+role.ARN, err)
+			}
 			return
 		}
 	}
