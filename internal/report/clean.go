@@ -3,6 +3,8 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"strings"
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
@@ -77,3 +79,32 @@ func cleanValue(v any) any {
 // Clean makes one line of untrusted text fit for a terminal: bounded in
 // length (evidence.Bound) and sanitized.
 func Clean(s string) string { return Sanitize(evidence.Bound(s)) }
+
+// cardRank orders the statuses that get an HTML card (fail, error,
+// unknown); -1 for the others.
+func cardRank(s finding.Status) int {
+	switch s {
+	case finding.StatusFail:
+		return 0
+	case finding.StatusError:
+		return 1
+	case finding.StatusUnknown:
+		return 2
+	}
+	return -1
+}
+
+// accountReason says why an account was not fully assessed: its error, or
+// for a partial account the sources that were not collected and why.
+func accountReason(a finding.Account) string {
+	if a.Error != "" || a.Status != finding.AccountPartial {
+		return a.Error
+	}
+	var why []string
+	for _, s := range a.Sources {
+		if s.State != "ok" {
+			why = append(why, fmt.Sprintf("%s %s: %s", s.Name, s.State, s.Detail))
+		}
+	}
+	return strings.Join(why, "; ")
+}

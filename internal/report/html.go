@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"html/template"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/rootwatch/rootwatch/internal/finding"
@@ -33,6 +35,7 @@ type htmlFinding struct {
 
 type htmlCard struct {
 	Rule     finding.RuleInfo
+	Status   finding.Status
 	Findings []htmlFinding
 }
 
@@ -49,7 +52,8 @@ type htmlData struct {
 
 type htmlAccount struct {
 	finding.Account
-	Key string // safe for ids and classes
+	Key    string // safe for ids and classes
+	Reason string
 }
 
 var keyRE = regexp.MustCompile(`[^A-Za-z0-9_-]`)
@@ -96,10 +100,10 @@ func (h HTML) Write(w io.Writer, run *finding.Run) error {
 	css.WriteString("#sev-all:checked~.filters label[for=sev-all],#acct-all:checked~.filters label[for=acct-all]{background:#1d2430;color:#fff}\n")
 	for _, a := range run.Accounts {
 		k := classKey(a.AccountID)
-		d.AccountIDs = append(d.AccountIDs, htmlAccount{Account: a, Key: k})
+		d.AccountIDs = append(d.AccountIDs, htmlAccount{Account: a, Key: k, Reason: accountReason(a)})
 		fmt.Fprintf(&css, "#acct-%s:checked~main .f:not(.acct-%s){display:none}#acct-%s:checked~.filters label[for=acct-%s]{background:#1d2430;color:#fff}\n", k, k, k, k)
 	}
-	byRule := map[string]int{}
+	byCard := map[string]int{}
 	for _, f := range run.Findings {
 		// Evidence is shown as people would read it: html/template escapes
 		// it for the page, so JSON's own \u003c escaping is not wanted.
@@ -112,21 +116,30 @@ func (h HTML) Write(w io.Writer, run *finding.Run) error {
 		}
 		hf := htmlFinding{Finding: f, Evidence: strings.TrimSpace(ev.String()), Class: fmt.Sprintf("f sev-%s acct-%s", f.Severity, classKey(f.AccountID))}
 		d.Findings = append(d.Findings, hf)
-		if f.Status != finding.StatusFail {
+		// Failures, and findings nobody could judge: both need someone.
+		if cardRank(f.Status) < 0 {
 			continue
 		}
-		i, ok := byRule[f.RuleID]
+		key := f.RuleID + "/" + string(f.Status)
+		i, ok := byCard[key]
 		if !ok {
 			meta, found := h.Meta.Rule(f.RuleID)
 			if !found {
 				meta = finding.RuleInfo{ID: f.RuleID, Title: f.Title, Severity: f.Severity}
 			}
+			meta.Severity = f.Severity // an override in the config applies
 			i = len(d.Cards)
-			byRule[f.RuleID] = i
-			d.Cards = append(d.Cards, htmlCard{Rule: meta})
+			byCard[key] = i
+			d.Cards = append(d.Cards, htmlCard{Rule: meta, Status: f.Status})
 		}
 		d.Cards[i].Findings = append(d.Cards[i].Findings, hf)
 	}
+	// Worst first: by severity, then fail before error before unknown,
+	// then in catalog order.
+	slices.SortStableFunc(d.Cards, func(a, b htmlCard) int {
+		return cmp.Or(cmp.Compare(b.Rule.Severity.Rank(), a.Rule.Severity.Rank()), cmp.Compare(cardRank(a.Status), cardRank(b.Status)),
+			cmp.Compare(h.Meta.Index(a.Rule.ID), h.Meta.Index(b.Rule.ID)))
+	})
 	style := css.String()
 	sum := sha256.Sum256([]byte(style))
 	d.Style = template.CSS(style)
@@ -171,11 +184,11 @@ var htmlTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <h2>Accounts</h2>
 <table><tr><th>account</th><th>partition</th><th>status</th><th>sources</th><th>reason</th></tr>
 {{range .AccountIDs}}<tr class="account" data-account="{{.AccountID}}"><td>{{.AccountID}}</td><td>{{.Partition}}</td><td class="st st-{{.Status}}">{{.Status}}</td>
-<td>{{range .Sources}}<div>{{.Name}}: {{.State}}{{if .Detail}} — {{.Detail}}{{end}}</div>{{end}}</td><td>{{.Error}}</td></tr>
+<td>{{range .Sources}}<div>{{.Name}}: {{.State}}{{if .Detail}} — {{.Detail}}{{end}}</div>{{end}}</td><td>{{.Reason}}</td></tr>
 {{end}}</table>
 </section>
-{{range .Cards}}<section class="card" id="rule-{{.Rule.ID}}">
-<h2>{{.Rule.Title}} <small>({{.Rule.ID}}, {{.Rule.Severity}})</small></h2>
+{{range .Cards}}<section class="card" id="rule-{{.Rule.ID}}-{{.Status}}">
+<h2><span class="st st-{{.Status}}">{{.Status}}</span> {{.Rule.Title}} <small>({{.Rule.ID}}, {{.Rule.Severity}})</small></h2>
 <p class="sum">{{.Rule.Summary}}</p>
 <details><summary>Suggested action</summary><div class="act">{{.Rule.Action}}</div></details>
 <table><tr><th>account</th><th>resource</th><th>message</th><th>evidence</th></tr>

@@ -42,7 +42,7 @@ func (m Markdown) Write(w io.Writer, run *finding.Run) error {
 	if len(problems) > 0 {
 		fmt.Fprintf(bw, "\n### Accounts not fully assessed\n\n| account | status | reason |\n|---|---|---|\n")
 		for _, a := range problems {
-			fmt.Fprintf(bw, "| %s | %s | %s |\n", EscapeMarkdown(a.AccountID), a.Status, EscapeMarkdown(a.Error))
+			fmt.Fprintf(bw, "| %s | %s | %s |\n", EscapeMarkdown(a.AccountID), a.Status, EscapeMarkdown(accountReason(a)))
 		}
 	}
 	wrote := false

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -83,5 +84,43 @@ func TestASFFLimitsAndIDs(t *testing.T) {
 	}
 	if recs[1]["Compliance"].(map[string]any)["Status"] != "NOT_AVAILABLE" {
 		t.Errorf("unknown maps to %v", recs[1]["Compliance"])
+	}
+}
+
+// TestHTMLCardsForEveryoneWhoMustAct: failures, errors and unknowns get
+// cards, worst severity first, then fail before error before unknown; a
+// partial account says which sources are missing.
+func TestHTMLCardsForEveryoneWhoMustAct(t *testing.T) {
+	f := func(rule string, st finding.Status, sev finding.Severity) finding.Finding {
+		return finding.Finding{RuleID: rule, Title: rule, Status: st, Severity: sev, AccountID: "111111111111", Evidence: map[string]any{}}
+	}
+	run := &finding.Run{Findings: []finding.Finding{
+		f("low-fail", finding.StatusFail, finding.SeverityLow), f("crit-unknown", finding.StatusUnknown, finding.SeverityCritical),
+		f("crit-fail", finding.StatusFail, finding.SeverityCritical), f("high-error", finding.StatusError, finding.SeverityHigh),
+		f("crit-error", finding.StatusError, finding.SeverityCritical), f("crit-pass", finding.StatusPass, finding.SeverityCritical),
+	}, Accounts: []finding.Account{{AccountID: "111111111111", Status: finding.AccountPartial,
+		Sources: []finding.Source{{Name: "cloudtrail", State: "missing", Detail: "no CloudTrail evidence was given"}, {Name: "credential_report", State: "ok"}}}}}
+	var b strings.Builder
+	if err := (HTML{}).Write(&b, run); err != nil {
+		t.Fatal(err)
+	}
+	ids := regexp.MustCompile(`class="card" id="rule-([^"]+)"`).FindAllStringSubmatch(b.String(), -1)
+	var got []string
+	for _, m := range ids {
+		got = append(got, m[1])
+	}
+	want := []string{"crit-fail-fail", "crit-error-error", "crit-unknown-unknown", "high-error-error", "low-fail-fail"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("cards %v, want %v", got, want)
+	}
+	if !strings.Contains(b.String(), "<td>cloudtrail missing: no CloudTrail evidence was given</td>") {
+		t.Error("the partial account's reason is not shown")
+	}
+	var md strings.Builder
+	if err := (Markdown{}).Write(&md, run); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "| partial | cloudtrail missing: no CloudTrail evidence was given |") {
+		t.Errorf("markdown reason missing:\n%s", md.String())
 	}
 }
