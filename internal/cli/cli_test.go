@@ -497,3 +497,14 @@ func TestBadFlagValuesAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestExpiredSuppressionWarns: an expired suppression no longer applies,
+// and stderr says so.
+func TestExpiredSuppressionWarns(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "rw.yaml")
+	os.WriteFile(cfg, []byte("suppressions:\n  - rule: iam-root-active-password\n    reason: migration SEC-7\n    expires: 2026-02-01\n"), 0o600)
+	r := runCLI(t, nil, "scan", "--credential-report", fixture("prod-root-recent.csv"), "--as-of", "2026-03-01T00:00:00Z", "--config", cfg, "-f", "json")
+	if !strings.Contains(r.stderr, "warning: the suppression of iam-root-active-password for account") || !strings.Contains(r.stderr, "(migration SEC-7) expired on 2026-02-01: the finding counts as fail again") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+}

@@ -47,6 +47,7 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 	if err != nil {
 		return withCredentialsHelp(err)
 	}
+	warnExpiredSuppressions(app, run)
 	for _, out := range outs {
 		if err := writeRun(app, out.writer, run, out.path); err != nil {
 			return err
@@ -62,6 +63,17 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 		return &ExitError{Code: ExitUnknown}
 	}
 	return verdictExit(run, failOn)
+}
+
+// warnExpiredSuppressions says, once per finding, that an accepted
+// exception has run out and the finding counts again.
+func warnExpiredSuppressions(app *App, run *finding.Run) {
+	for _, f := range run.Findings {
+		if s := f.Suppression; s != nil && s.Expired {
+			fmt.Fprintln(app.Stderr, report.Clean(fmt.Sprintf("warning: the suppression of %s for account %s (%s) expired on %s: the finding counts as %s again",
+				f.RuleID, f.AccountID, s.Reason, s.Expires.Format("2006-01-02"), f.Status)))
+		}
+	}
 }
 
 // nothingJudged says why a run holds no finding.
