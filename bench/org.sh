@@ -50,6 +50,20 @@ assessed=$(jq '[.accounts[] | select(.status == "assessed")] | length' "$out/org
 calls=$(jq '[.by_account[]] | add' "$out/org-stats.json")
 mgmt_calls=$(jq '.by_account["100000000000"]' "$out/org-stats.json")
 per_account=$(awk -v c="$calls" -v m="$mgmt_calls" -v n="$n" 'BEGIN { printf "%.1f", (c - m) / (n - 1) }')
+# Unknown findings by cause: a clean scan should have none that a scan
+# could have avoided (e.g. CloudTrail evidence that misses the window).
+unknown_causes() {
+  jq -r '[.findings[] | select(.status == "unknown")
+    | if .evidence.source_state then "\(.evidence.source) \(.evidence.source_state)"
+      elif (.message | test("reaches back only|which ends before the as-of time")) then "CloudTrail evidence does not cover the window"
+      elif (.message | test("does not say when it was generated")) then "undated credential report"
+      elif (.message | test("cannot read its organization.s features|features could not be read")) then "organization features unknown"
+      else (.rule_id + ": " + (.message | gsub("[0-9]+"; "N") | .[0:80])) end]
+    | group_by(.) | map("\(length) \(.[0])") | sort_by(-(split(" ")[0] | tonumber)) | join("; ")' "$1"
+}
+unknown=$(jq '[.findings[] | select(.status == "unknown")] | length' "$out/org.json")
+findings=$(jq '.findings | length' "$out/org.json")
+causes=$(unknown_causes "$out/org.json")
 ops=$(jq -r '.by_operation | to_entries | sort_by(-.value) | map("\(.key) \(.value)") | join(", ")' "$out/org-stats.json")
 
 # 2. One by one, on a sample, with fresh reports to generate.
@@ -93,6 +107,9 @@ $n accounts on the fake, $latency on every call, reports needing 2 polls after S
 | rootwatch --concurrency 1, $one_n accounts | $one_n | $one | extrapolated to $n: ${extrapolated} s |
 
 Speed-up over one by one: ${speedup}×. API calls per member account: $per_account (all: $ops).
+
+Unknown findings of the default run: $unknown of $findings${causes:+, by cause: $causes}.
+Unknown findings of the fault run, by cause: $(unknown_causes "$out/org-faults.json").
 
 Fault run ($denied roles denied, $throttled throttling, $hung hanging; --account-timeout 20s): $faccounts accounts in the output ($fstatus), wall $fwall s.
 Accounts whose status does not match their fault: ${wrong:-none}. Passing findings in accounts with no evidence: $blind_passes.
