@@ -18,37 +18,22 @@ import (
 
 const maxProblems = 5
 
-// rootMarker is in every record the classifier could call root activity:
-// userIdentity.type "Root", eventName "AssumeRoot", sessionContext
-// "assumedRoot". Records without it are counted, never decoded.
-var rootMarker = []byte("Root")
-
-// mayBeRoot is the pre-filter: records without it are counted, never
-// decoded. Besides "Root" it catches a type written "root", "ROOT" or
-// "rOOT" (a quote, r or R, then oot" or OOT"), which the classifier lists
-// as unverified rather than skipping.
+// mayBeRoot is the pre-filter: records without its marks are counted,
+// never decoded. Every record the classifier could call root activity
+// holds a string ending in Root (userIdentity.type "Root", eventName
+// "AssumeRoot", sessionContext "assumedRoot"), and so the bytes oot"; a
+// type written "root" holds them too, and "ROOT" holds OOT" (both are
+// listed as unverified rather than skipped). Two vectorised searches per
+// record; the rare other strings ending in oot" are decoded and found not
+// to be root's.
 func mayBeRoot(raw []byte) bool {
-	return bytes.Contains(raw, rootMarker) || quotedRoot(raw, ootLower) || quotedRoot(raw, ootUpper)
+	return bytes.Contains(raw, ootLower) || bytes.Contains(raw, ootUpper)
 }
 
 var (
 	ootLower = []byte(`oot"`)
 	ootUpper = []byte(`OOT"`)
 )
-
-func quotedRoot(raw, tail []byte) bool {
-	for off := 0; ; {
-		i := bytes.Index(raw[off:], tail)
-		if i < 0 {
-			return false
-		}
-		i += off
-		if i >= 2 && raw[i-2] == '"' && (raw[i-1] == 'r' || raw[i-1] == 'R') {
-			return true
-		}
-		off = i + len(tail)
-	}
-}
 
 var (
 	eventSourceKey       = []byte(`"eventSource"`)
@@ -62,37 +47,50 @@ var (
 // countAccount adds one event to the account it was recorded for, and its
 // time (the raw eventTime text) to what the source shows of the account.
 func (d *decoder) countAccount(account string, eventTime []byte) {
-	if d.stats.Accounts == nil {
-		d.stats.Accounts = map[string]int{}
+	d.countAccountBytes([]byte(account), eventTime)
+}
+
+// countAccountBytes is countAccount for the fast path: a log file holds one
+// account's records, so the last account's entry is kept at hand and most
+// records cost no map lookup and no allocation.
+func (d *decoder) countAccountBytes(account, eventTime []byte) {
+	if len(account) == 0 {
+		account = unknownAccount
 	}
-	if account == "" {
-		account = "unknown"
+	st := d.last
+	if st == nil || !bytes.Equal(account, d.lastID) {
+		if st = d.accounts[string(account)]; st == nil {
+			if d.accounts == nil {
+				d.accounts = map[string]*accountStat{}
+			}
+			st = &accountStat{}
+			d.accounts[string(account)] = st
+		}
+		d.last, d.lastID = st, append(d.lastID[:0], account...)
 	}
-	d.stats.Accounts[account]++
+	st.events++
 	if !cloudTrailTime(eventTime) {
 		return
-	}
-	sp := d.spans[account]
-	if sp == nil {
-		if d.spans == nil {
-			d.spans = map[string]*rawSpan{}
-		}
-		sp = &rawSpan{}
-		d.spans[account] = sp
 	}
 	// CloudTrail writes eventTime as YYYY-MM-DDThh:mm:ssZ, which orders as
 	// text: compare bytes here and parse two strings per account at the end.
 	t := eventTime[:19]
-	if len(sp.from) == 0 || bytes.Compare(t, sp.from) < 0 {
-		sp.from = append(sp.from[:0], t...)
+	if len(st.from) == 0 || bytes.Compare(t, st.from) < 0 {
+		st.from = append(st.from[:0], t...)
 	}
-	if len(sp.to) == 0 || bytes.Compare(t, sp.to) > 0 {
-		sp.to = append(sp.to[:0], t...)
+	if len(st.to) == 0 || bytes.Compare(t, st.to) > 0 {
+		st.to = append(st.to[:0], t...)
 	}
 }
 
-// rawSpan is an account's earliest and latest eventTime seen, as text.
-type rawSpan struct{ from, to []byte }
+var unknownAccount = []byte("unknown")
+
+// accountStat is what a source shows of one account: its events, and the
+// earliest and latest eventTime seen, as text.
+type accountStat struct {
+	events   int
+	from, to []byte
+}
 
 // cloudTrailTime reports whether b is a UTC time as CloudTrail writes it
 // (2026-03-01T12:00:00Z, optionally with fractional seconds). Other texts
@@ -114,13 +112,20 @@ func cloudTrailTime(b []byte) bool {
 	return month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour < 24 && minute < 60 && second < 60
 }
 
-// finishCoverage turns the text spans into times.
+// finishCoverage fills the statistics' per-account counts and spans.
 func (d *decoder) finishCoverage() {
-	for account, sp := range d.spans {
-		from, err1 := time.Parse("2006-01-02T15:04:05", string(sp.from))
-		to, err2 := time.Parse("2006-01-02T15:04:05", string(sp.to))
+	for account, st := range d.accounts {
+		if d.stats.Accounts == nil {
+			d.stats.Accounts = map[string]int{}
+		}
+		d.stats.Accounts[account] = st.events
+		if len(st.from) == 0 {
+			continue
+		}
+		from, err1 := time.Parse("2006-01-02T15:04:05", string(st.from))
+		to, err2 := time.Parse("2006-01-02T15:04:05", string(st.to))
 		if err1 != nil || err2 != nil {
-			continue // e.g. month 13: not a time after all
+			continue // e.g. 30 February: not a time after all
 		}
 		if d.stats.Coverage == nil {
 			d.stats.Coverage = map[string]evidence.Span{}
@@ -160,7 +165,11 @@ type decoder struct {
 	events []evidence.Event
 	buf    []byte
 	offset int64
-	spans  map[string]*rawSpan
+	// accounts counts records per recipient account (last is the entry
+	// of lastID, the account of the previous record).
+	accounts map[string]*accountStat
+	last     *accountStat
+	lastID   []byte
 }
 
 // Decode reads one CloudTrail source of any supported shape (a single
@@ -439,7 +448,7 @@ func (d *decoder) array() error {
 func (d *decoder) arrayElement(raw []byte, info scanInfo) {
 	if info.hasEventSource && !mayBeRoot(raw) {
 		d.stats.Events++
-		d.countAccount(string(info.recipient), info.eventTime)
+		d.countAccountBytes(info.recipient, info.eventTime)
 		return
 	}
 	d.element(raw)
