@@ -1,0 +1,360 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	// The two database/sql drivers the store speaks: pure-Go SQLite
+	// (registers "sqlite") and pgx's database/sql adapter ("pgx").
+	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	_ "modernc.org/sqlite"
+
+	"github.com/rootwatch/rootwatch/internal/finding"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// sqlStore is the Store over database/sql; the dialects differ only in
+// placeholders and in their migration files.
+type sqlStore struct {
+	db       *sql.DB
+	postgres bool
+	name     string
+	// afterFindings, when set (tests only), runs inside Save's transaction
+	// after the findings are written and before the commit.
+	afterFindings func()
+}
+
+func openSQLite(ctx context.Context, path string) (Store, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("store: %q is not a usable SQLite path", path)
+	}
+	// Created owner-only before SQLite opens it; SQLite gives its journal
+	// files the database file's permissions.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	f.Close()
+	// WAL lets readers run beside a writer; busy_timeout makes a second
+	// writer wait for the first instead of failing.
+	dsn := "file:" + path + "?_pragma=busy_timeout(60000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	s := &sqlStore{db: db, name: path}
+	if err := s.migrate(ctx, goose.DialectSQLite3, "sqlite"); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openPostgres(ctx context.Context, url string) (Store, error) {
+	name := Describe(url)
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", name, scrub(err, url))
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store %s: %w", name, scrub(err, url))
+	}
+	s := &sqlStore{db: db, postgres: true, name: name}
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.migrate(ctx, goose.DialectPostgres, "postgres", goose.WithSessionLocker(locker)); err != nil {
+		db.Close()
+		return nil, scrub(err, url)
+	}
+	return s, nil
+}
+
+// scrub removes a connection string from an error's text, should a driver
+// quote it.
+func scrub(err error, secret string) error {
+	if err == nil || !strings.Contains(err.Error(), secret) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), secret, Describe(secret)))
+}
+
+// migrate applies the embedded migrations, refusing a store whose schema
+// is newer than this rootwatch knows.
+func (s *sqlStore) migrate(ctx context.Context, dialect goose.Dialect, dir string, opts ...goose.ProviderOption) error {
+	fsys, err := fs.Sub(migrations, "migrations/"+dir)
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(dialect, s.db, fsys, opts...)
+	if err != nil {
+		return fmt.Errorf("store %s: migrations: %w", s.name, err)
+	}
+	sources := p.ListSources()
+	latest := sources[len(sources)-1].Version
+	// Two processes opening a new SQLite store at once may race to create
+	// the version table: the loser tries again.
+	for attempt := 0; ; attempt++ {
+		current, err := p.GetDBVersion(ctx)
+		if err == nil && current > latest {
+			return fmt.Errorf("store %s has schema version %d, but this rootwatch knows versions up to %d: it was written by a newer rootwatch; use that one (or a newer)", s.name, current, latest)
+		}
+		if err == nil {
+			if _, err = p.Up(ctx); err == nil {
+				return nil
+			}
+		}
+		if attempt == 4 || ctx.Err() != nil {
+			return fmt.Errorf("store %s: migrate: %w", s.name, err)
+		}
+		time.Sleep(time.Duration(50*(attempt+1)) * time.Millisecond)
+	}
+}
+
+// q rewrites ? placeholders as PostgreSQL's $1, $2…
+func (s *sqlStore) q(query string) string {
+	if !s.postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func (s *sqlStore) Close() error { return s.db.Close() }
+
+// batch is how many rows one INSERT carries.
+const batch = 200
+
+func (s *sqlStore) Save(ctx context.Context, run *finding.Run, scope string) (RunInfo, error) {
+	doc, err := json.Marshal(run)
+	if err != nil {
+		return RunInfo{}, fmt.Errorf("store: encode run: %w", err)
+	}
+	sum, _ := json.Marshal(run.Summary)
+	info := RunInfo{Scope: scope, GeneratedAt: run.GeneratedAt.UTC(), AsOf: run.AsOf.UTC(), StoredAt: time.Now().UTC(),
+		ToolVersion: run.Tool.Version, Accounts: len(run.Accounts), Summary: run.Summary}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return RunInfo{}, fmt.Errorf("store %s: %w", s.name, err)
+	}
+	defer tx.Rollback() // after a commit, a no-op
+	err = tx.QueryRowContext(ctx, s.q(`INSERT INTO runs (scope, generated_at, as_of, stored_at, tool_version, accounts, summary, document)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		scope, fmtTime(info.GeneratedAt), fmtTime(info.AsOf), fmtTime(info.StoredAt), info.ToolVersion, info.Accounts, string(sum), string(doc)).Scan(&info.ID)
+	if err != nil {
+		return RunInfo{}, fmt.Errorf("store %s: save run: %w", s.name, err)
+	}
+	asOf := fmtTime(info.AsOf)
+	fs := slices.Clone(run.Findings)
+	slices.SortFunc(fs, func(a, b finding.Finding) int { return strings.Compare(a.Fingerprint, b.Fingerprint) })
+	for start := 0; start < len(fs); start += batch {
+		chunk := fs[start:min(start+batch, len(fs))]
+		var rows, fps []string
+		var args, fpArgs []any
+		for _, f := range chunk {
+			rows = append(rows, "(?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, info.ID, f.Fingerprint, f.RuleID, f.AccountID, f.Resource, string(f.Status), string(f.Severity), f.Message)
+			fps = append(fps, "(?, ?, ?, ?, ?, ?, ?)")
+			fpArgs = append(fpArgs, f.Fingerprint, f.RuleID, f.AccountID, f.Resource, asOf, asOf, string(f.Status))
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO findings (run_id, fingerprint, rule_id, account_id, resource, status, severity, message) VALUES `+strings.Join(rows, ", ")), args...); err != nil {
+			return RunInfo{}, fmt.Errorf("store %s: save findings: %w", s.name, err)
+		}
+		// In fingerprint order, so that two writers never wait on each
+		// other in a circle.
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO fingerprints (fingerprint, rule_id, account_id, resource, first_seen, last_seen, last_status) VALUES `+strings.Join(fps, ", ")+`
+			ON CONFLICT (fingerprint) DO UPDATE SET
+			  first_seen = CASE WHEN excluded.first_seen < fingerprints.first_seen THEN excluded.first_seen ELSE fingerprints.first_seen END,
+			  last_status = CASE WHEN excluded.last_seen >= fingerprints.last_seen THEN excluded.last_status ELSE fingerprints.last_status END,
+			  last_seen = CASE WHEN excluded.last_seen > fingerprints.last_seen THEN excluded.last_seen ELSE fingerprints.last_seen END`), fpArgs...); err != nil {
+			return RunInfo{}, fmt.Errorf("store %s: save fingerprints: %w", s.name, err)
+		}
+	}
+	if s.afterFindings != nil {
+		s.afterFindings()
+	}
+	if err := tx.Commit(); err != nil {
+		return RunInfo{}, fmt.Errorf("store %s: commit: %w", s.name, err)
+	}
+	return info, nil
+}
+
+const runColumns = `id, scope, generated_at, as_of, stored_at, tool_version, accounts, summary`
+
+type scanner interface{ Scan(...any) error }
+
+// scanInfo reads the runColumns of a row, and extra columns after them.
+func scanInfo(row scanner, extra ...any) (RunInfo, error) {
+	var info RunInfo
+	var gen, asOf, stored, sum string
+	dst := append([]any{&info.ID, &info.Scope, &gen, &asOf, &stored, &info.ToolVersion, &info.Accounts, &sum}, extra...)
+	if err := row.Scan(dst...); err != nil {
+		return RunInfo{}, err
+	}
+	var err error
+	if info.GeneratedAt, err = parseTime(gen); err != nil {
+		return RunInfo{}, err
+	}
+	if info.AsOf, err = parseTime(asOf); err != nil {
+		return RunInfo{}, err
+	}
+	if info.StoredAt, err = parseTime(stored); err != nil {
+		return RunInfo{}, err
+	}
+	if err := json.Unmarshal([]byte(sum), &info.Summary); err != nil {
+		return RunInfo{}, fmt.Errorf("store: run %d: summary: %w", info.ID, err)
+	}
+	return info, nil
+}
+
+func (s *sqlStore) Runs(ctx context.Context, limit int) ([]RunInfo, error) {
+	query := `SELECT ` + runColumns + ` FROM runs ORDER BY id DESC`
+	var args []any
+	if limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", s.name, err)
+	}
+	defer rows.Close()
+	out := []RunInfo{}
+	for rows.Next() {
+		info, err := scanInfo(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, info)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqlStore) Load(ctx context.Context, id int64) (*finding.Run, RunInfo, error) {
+	var doc string
+	info, err := scanInfo(s.db.QueryRowContext(ctx, s.q(`SELECT `+runColumns+`, document FROM runs WHERE id = ?`), id), &doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, RunInfo{}, fmt.Errorf("store %s: run %d: %w", s.name, id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, RunInfo{}, fmt.Errorf("store %s: run %d: %w", s.name, id, err)
+	}
+	var run finding.Run
+	if err := json.Unmarshal([]byte(doc), &run); err != nil {
+		return nil, RunInfo{}, fmt.Errorf("store %s: run %d: %w", s.name, id, err)
+	}
+	return &run, info, nil
+}
+
+func (s *sqlStore) Previous(ctx context.Context, scope string, id int64) (RunInfo, bool, error) {
+	query, args := `SELECT `+runColumns+` FROM runs WHERE scope = ?`, []any{scope}
+	if id > 0 {
+		query += ` AND id < ?`
+		args = append(args, id)
+	}
+	info, err := scanInfo(s.db.QueryRowContext(ctx, s.q(query+` ORDER BY id DESC LIMIT 1`), args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return RunInfo{}, false, nil
+	}
+	if err != nil {
+		return RunInfo{}, false, fmt.Errorf("store %s: %w", s.name, err)
+	}
+	return info, true, nil
+}
+
+func (s *sqlStore) FirstSeen(ctx context.Context, fingerprints []string) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	for start := 0; start < len(fingerprints); start += 500 {
+		chunk := fingerprints[start:min(start+500, len(fingerprints))]
+		args := make([]any, len(chunk))
+		for i, f := range chunk {
+			args[i] = f
+		}
+		rows, err := s.db.QueryContext(ctx, s.q(`SELECT fingerprint, first_seen FROM fingerprints WHERE fingerprint IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+`)`), args...)
+		if err != nil {
+			return nil, fmt.Errorf("store %s: %w", s.name, err)
+		}
+		for rows.Next() {
+			var fp, first string
+			if err := rows.Scan(&fp, &first); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			t, err := parseTime(first)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[fp] = t
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *sqlStore) History(ctx context.Context, account, rule string) ([]HistoryEntry, error) {
+	query := `SELECT f.run_id, r.as_of, f.fingerprint, f.rule_id, f.resource, f.status, f.severity, f.message
+		FROM findings f JOIN runs r ON r.id = f.run_id WHERE f.account_id = ?`
+	args := []any{account}
+	if rule != "" {
+		query += ` AND f.rule_id = ?`
+		args = append(args, rule)
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(query+` ORDER BY r.as_of, f.run_id, f.rule_id, f.resource`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", s.name, err)
+	}
+	defer rows.Close()
+	out := []HistoryEntry{}
+	for rows.Next() {
+		var e HistoryEntry
+		var asOf, status string
+		if err := rows.Scan(&e.RunID, &asOf, &e.Fingerprint, &e.RuleID, &e.Resource, &status, &e.Severity, &e.Message); err != nil {
+			return nil, err
+		}
+		if e.AsOf, err = parseTime(asOf); err != nil {
+			return nil, err
+		}
+		e.Status = finding.Status(status)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM runs WHERE as_of < ?`), fmtTime(before))
+	if err != nil {
+		return 0, fmt.Errorf("store %s: prune: %w", s.name, err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}

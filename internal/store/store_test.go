@@ -1,0 +1,304 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/testutil"
+)
+
+var t0 = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+
+// makeRun builds a run of n accounts with one finding per rule and
+// account; status gives each finding's status.
+func makeRun(n int, asOf time.Time, status func(account, rule string) finding.Status) *finding.Run {
+	run := &finding.Run{SchemaVersion: "1", Tool: finding.Tool{Name: "rootwatch", Version: "test"}, GeneratedAt: asOf.Add(time.Minute), AsOf: asOf,
+		Settings: map[string]string{"window": "15d"}}
+	for i := range n {
+		acct := fmt.Sprintf("1%011d", i)
+		run.Accounts = append(run.Accounts, finding.Account{AccountID: acct, Partition: "aws", Status: finding.AccountAssessed, Sources: []finding.Source{}})
+		for _, rule := range []string{"iam-root-active-password", "iam-root-no-mfa", "iam-root-access-key-active"} {
+			res := "arn:aws:iam::" + acct + ":root"
+			run.Findings = append(run.Findings, finding.Finding{RuleID: rule, Title: rule, Status: status(acct, rule), Severity: finding.SeverityCritical,
+				AccountID: acct, Region: "global", Resource: res, Message: "m " + rule, Evidence: map[string]any{"k": "v"}, Fingerprint: finding.Fingerprint(rule, acct, res)})
+		}
+	}
+	run.Summary = finding.Summarize(run.Findings)
+	return run
+}
+
+func allPass(string, string) finding.Status { return finding.StatusPass }
+
+// suite is the behaviour every Store must have.
+func suite(t *testing.T, open func(t *testing.T) Store) {
+	ctx := context.Background()
+	t.Run("save, load, list", func(t *testing.T) {
+		s := open(t)
+		first, err := s.Save(ctx, makeRun(2, t0, allPass), "scope-a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		later := makeRun(2, t0.Add(24*time.Hour), func(a, r string) finding.Status {
+			if r == "iam-root-active-password" {
+				return finding.StatusFail
+			}
+			return finding.StatusPass
+		})
+		second, err := s.Save(ctx, later, "scope-a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Save(ctx, makeRun(1, t0.Add(48*time.Hour), allPass), "scope-b"); err != nil {
+			t.Fatal(err)
+		}
+		runs, err := s.Runs(ctx, 0)
+		if err != nil || len(runs) != 3 || runs[0].Scope != "scope-b" || runs[2].ID != first.ID || runs[1].Summary.Fail != 2 {
+			t.Fatalf("runs %+v %v", runs, err)
+		}
+		if limited, _ := s.Runs(ctx, 1); len(limited) != 1 {
+			t.Errorf("limit 1 gave %d", len(limited))
+		}
+		got, info, err := s.Load(ctx, second.ID)
+		if err != nil || len(got.Findings) != 6 || !got.AsOf.Equal(later.AsOf) || info.Accounts != 2 || got.Findings[0].Evidence["k"] != "v" {
+			t.Fatalf("load: %+v %+v %v", got, info, err)
+		}
+		if _, _, err := s.Load(ctx, 9999); !errors.Is(err, ErrNotFound) {
+			t.Errorf("missing run: %v", err)
+		}
+		prev, ok, err := s.Previous(ctx, "scope-a", second.ID)
+		if err != nil || !ok || prev.ID != first.ID {
+			t.Errorf("previous of %d: %+v %v %v", second.ID, prev, ok, err)
+		}
+		if _, ok, _ := s.Previous(ctx, "scope-a", first.ID); ok {
+			t.Error("the first run of a scope has no previous")
+		}
+		if latest, ok, _ := s.Previous(ctx, "scope-a", 0); !ok || latest.ID != second.ID {
+			t.Errorf("latest of scope-a: %+v", latest)
+		}
+		fp := later.Findings[0].Fingerprint
+		seen, err := s.FirstSeen(ctx, []string{fp, "unknown"})
+		if err != nil || !seen[fp].Equal(t0) || len(seen) != 1 {
+			t.Errorf("first seen: %v %v", seen, err)
+		}
+		hist, err := s.History(ctx, "100000000000", "iam-root-active-password")
+		// The account is in all three runs: pass, fail, pass.
+		if err != nil || len(hist) != 3 || hist[0].Status != finding.StatusPass || hist[1].Status != finding.StatusFail || hist[2].Status != finding.StatusPass {
+			t.Errorf("history: %+v %v", hist, err)
+		}
+		all, _ := s.History(ctx, "100000000000", "")
+		if len(all) != 9 {
+			t.Errorf("history of every rule: %d entries", len(all))
+		}
+		n, err := s.Prune(ctx, t0.Add(36*time.Hour))
+		if err != nil || n != 2 {
+			t.Errorf("prune: %d %v", n, err)
+		}
+		if runs, _ := s.Runs(ctx, 0); len(runs) != 1 {
+			t.Errorf("after prune: %d runs", len(runs))
+		}
+		if hist, _ := s.History(ctx, "100000000000", ""); len(hist) != 3 || hist[0].RunID == first.ID || hist[0].RunID == second.ID {
+			t.Errorf("pruned runs' findings remain: %+v", hist)
+		}
+	})
+	t.Run("two writers at once both land", func(t *testing.T) {
+		a, b := open(t), open(t)
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for i := range errs {
+			s := a
+			if i%2 == 1 {
+				s = b
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = s.Save(ctx, makeRun(50, t0.Add(time.Duration(i)*time.Hour), allPass), "concurrent")
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("writer %d: %v", i, err)
+			}
+		}
+		if runs, _ := a.Runs(ctx, 0); len(runs) != len(errs) {
+			t.Errorf("%d runs stored, want %d", len(runs), len(errs))
+		}
+	})
+}
+
+// openSQLiteIn opens a SQLite store in dir (the same file on every call).
+func openSQLiteIn(dir string) func(t *testing.T) Store {
+	return func(t *testing.T) Store {
+		s, err := Open(context.Background(), "sqlite:"+filepath.Join(dir, "rw.db"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+}
+
+func TestSQLiteStore(t *testing.T) {
+	dirs := map[string]string{}
+	suite(t, func(t *testing.T) Store {
+		// One database per subtest, shared by that subtest's handles.
+		key := strings.SplitN(t.Name(), "/", 2)[1]
+		if dirs[key] == "" {
+			dirs[key] = t.TempDir()
+		}
+		return openSQLiteIn(dirs[key])(t)
+	})
+	dir := t.TempDir()
+	openSQLiteIn(dir)(t)
+	if st, err := os.Stat(filepath.Join(dir, "rw.db")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("store file: %v %v, want mode 0600", st, err)
+	}
+}
+
+func TestPostgresStore(t *testing.T) {
+	url := testutil.StartPostgres(t)
+	ctx := context.Background()
+	n := 0
+	suite(t, func(t *testing.T) Store {
+		// A fresh database per subtest: the suite counts runs.
+		key := strings.ReplaceAll(strings.SplitN(t.Name(), "/", 2)[1], " ", "_")
+		key = strings.ToLower(strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '_' {
+				return r
+			}
+			return '_'
+		}, key))
+		db := withDatabase(t, url, key)
+		n++
+		s, err := Open(ctx, db, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+// withDatabase creates database name on the server once and returns its URL.
+func withDatabase(t *testing.T, url, name string) string {
+	t.Helper()
+	admin, err := Open(context.Background(), url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	db := admin.(*sqlStore).db
+	var exists bool
+	if err := db.QueryRow(`SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		t.Fatal(err)
+	}
+	if !exists {
+		if _, err := db.Exec(`CREATE DATABASE ` + name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return strings.Replace(url, "/postgres?", "/"+name+"?", 1)
+}
+
+// TestNewerSchemaIsRefused: a store migrated past what this build knows.
+func TestNewerSchemaIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rw.db")
+	s, err := Open(context.Background(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.(*sqlStore).db.Exec(`INSERT INTO goose_db_version (version_id, is_applied) VALUES (99, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := Open(context.Background(), path, nil); err == nil || !strings.Contains(err.Error(), "schema version 99, but this rootwatch knows versions up to 1: it was written by a newer rootwatch") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// TestKillMidWrite kills a process inside Save's transaction, after its
+// findings were written: the store holds no part of that run.
+func TestKillMidWrite(t *testing.T) {
+	if spec := os.Getenv("ROOTWATCH_STORE_HELPER"); spec != "" {
+		s, err := Open(context.Background(), spec, nil)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		s.(*sqlStore).afterFindings = func() {
+			os.WriteFile(os.Getenv("ROOTWATCH_STORE_READY"), []byte("ready"), 0o600)
+			time.Sleep(time.Hour)
+		}
+		s.Save(context.Background(), makeRun(100, t0, allPass), "killed")
+		os.Exit(2)
+	}
+	for name, spec := range map[string]func(t *testing.T) string{
+		"sqlite":   func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "rw.db") },
+		"postgres": func(t *testing.T) string { return withDatabase(t, testutil.StartPostgres(t), "killed") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			spec := spec(t)
+			ready := filepath.Join(t.TempDir(), "ready")
+			cmd := exec.Command(os.Args[0], "-test.run", "^TestKillMidWrite$")
+			cmd.Env = append(os.Environ(), "ROOTWATCH_STORE_HELPER="+spec, "ROOTWATCH_STORE_READY="+ready)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(60 * time.Second)
+			for {
+				if _, err := os.Stat(ready); err == nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					cmd.Process.Kill()
+					t.Fatal("the writer never reached the middle of its transaction")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			cmd.Process.Kill()
+			cmd.Wait()
+			s, err := Open(context.Background(), spec, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			runs, err := s.Runs(context.Background(), 0)
+			hist, _ := s.History(context.Background(), "100000000000", "")
+			if err != nil || len(runs) != 0 || len(hist) != 0 {
+				t.Errorf("after the kill: %d runs, %d findings (%v)", len(runs), len(hist), err)
+			}
+			if _, err := s.Save(context.Background(), makeRun(1, t0, allPass), "after"); err != nil {
+				t.Errorf("the store does not take a run after the kill: %v", err)
+			}
+		})
+	}
+}
+
+func TestDescribeHidesPasswords(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://rw:s3cret@db.example:5432/rootwatch?sslmode=require": "postgres://db.example:5432/rootwatch",
+		"sqlite:/var/lib/rw.db": "/var/lib/rw.db",
+		"env:RW_STORE":          "the store in $RW_STORE",
+	} {
+		if got := Describe(in); got != want || strings.Contains(got, "s3cret") {
+			t.Errorf("Describe(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if _, err := Open(context.Background(), "env:RW_STORE_UNSET", func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "RW_STORE_UNSET") {
+		t.Errorf("unset env: %v", err)
+	}
+	_, err := Open(context.Background(), "postgres://rw:s3cret@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", nil)
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("a failed connection leaks the password or succeeds: %v", err)
+	}
+}
