@@ -149,7 +149,8 @@ Exit codes:
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
-	root.AddCommand(newScanCommand(app), newTrailCommand(app), newRulesCommand(app), newExplainCommand(app), newDocsCommand(app), newVersionCommand(app))
+	root.AddCommand(newScanCommand(app), newTrailCommand(app), newRulesCommand(app), newExplainCommand(app), newDocsCommand(app), newVersionCommand(app),
+		newRunsCommand(app), newDiffCommand(app), newHistoryCommand(app), newPruneCommand(app))
 	return root
 }
 

@@ -40,6 +40,7 @@ type scanOptions struct {
 	securityHub       bool
 	evidenceFile      string
 	saveEvidence      string
+	store             string
 }
 
 func newScanCommand(app *App) *cobra.Command {
@@ -154,6 +155,7 @@ give --output-dir DIR for rootwatch.<ext> files):
 	f.IntVar(&o.concurrency, "concurrency", scan.DefaultConcurrency, "with --org: accounts scanned at once (most of an account's time is spent waiting)")
 	f.DurationVar(&o.accountTimeout, "account-timeout", 5*time.Minute, "with --org: give up on an account after this long (it is reported as failed)")
 	f.BoolVar(&o.securityHub, "securityhub", false, "also import the findings (ASFF) into AWS Security Hub in your account and --region, 100 per call")
+	f.StringVar(&o.store, "store", "", "keep the run in a history `STORE` (a SQLite path, sqlite:PATH, postgres://… or env:VAR) and mark what changed since the previous run of the same accounts and rules")
 	f.StringVar(&o.color, "color", "auto", "colour the table: auto (only on a terminal, honours NO_COLOR), always, never")
 	return cmd
 }

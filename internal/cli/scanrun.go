@@ -47,6 +47,12 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 	if err != nil {
 		return withCredentialsHelp(err)
 	}
+	if o.store != "" {
+		// Stored before anything is written or sent.
+		if err := recordRun(ctx, app, o.store, run); err != nil {
+			return err
+		}
+	}
 	warnExpiredSuppressions(app, run)
 	for _, out := range outs {
 		if err := writeRun(app, out.writer, run, out.path); err != nil {

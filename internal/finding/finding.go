@@ -81,6 +81,11 @@ type Finding struct {
 	// or expired and so not applied). Writers read it here; the JSON
 	// contract carries the same facts as suppression_* evidence keys.
 	Suppression *Suppression `json:"-"`
+	// FirstSeen and Change are set when the run is kept in a store: when
+	// the store first saw this finding, and how it changed since the
+	// previous run of the same scope (a Change kind, or "unchanged").
+	FirstSeen *time.Time `json:"first_seen,omitempty"`
+	Change    string     `json:"change,omitempty"`
 }
 
 // Suppression is an accepted finding's exception.
@@ -199,4 +204,18 @@ type Run struct {
 	Accounts      []Account         `json:"accounts"`
 	Findings      []Finding         `json:"findings"`
 	Summary       Summary           `json:"summary"`
+	// History is set when the run is kept in a store: its id there and
+	// what changed since the previous run of the same scope.
+	History *History `json:"history,omitempty"`
+}
+
+// History places a stored run among the others.
+type History struct {
+	RunID int64  `json:"run_id"`
+	Scope string `json:"scope"`
+	// PreviousRunID and PreviousAsOf are zero when the store held no
+	// earlier run of the scope; Changes are then empty.
+	PreviousRunID int64      `json:"previous_run_id,omitempty"`
+	PreviousAsOf  *time.Time `json:"previous_as_of,omitempty"`
+	Changes       []Change   `json:"changes"`
 }

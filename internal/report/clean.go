@@ -27,6 +27,15 @@ func clean(run *finding.Run) *finding.Run {
 		}
 		out.Accounts[i] = a
 	}
+	if run.History != nil {
+		h := *run.History
+		h.Changes = append([]finding.Change(nil), h.Changes...)
+		for i := range h.Changes {
+			c := &h.Changes[i]
+			c.Message, c.Title, c.AccountID, c.RuleID, c.Resource = Sanitize(c.Message), Sanitize(c.Title), Sanitize(c.AccountID), Sanitize(c.RuleID), Sanitize(c.Resource)
+		}
+		out.History = &h
+	}
 	out.Findings = make([]finding.Finding, len(run.Findings))
 	for i, f := range run.Findings {
 		f.Title, f.Message, f.Resource, f.Region, f.AccountID = Sanitize(f.Title), Sanitize(f.Message), Sanitize(f.Resource), Sanitize(f.Region), Sanitize(f.AccountID)

@@ -48,6 +48,16 @@ type htmlData struct {
 	Findings   []htmlFinding
 	Style      template.CSS
 	CSP        string
+	// Since is set when the run was stored after an earlier one of its
+	// scope: what failed anew and what was resolved.
+	Since *htmlSince
+}
+
+type htmlSince struct {
+	RunID       int64
+	AsOf        string
+	NewFailures []finding.Change
+	Resolved    []finding.Change
 }
 
 type htmlAccount struct {
@@ -140,6 +150,17 @@ func (h HTML) Write(w io.Writer, run *finding.Run) error {
 		return cmp.Or(cmp.Compare(b.Rule.Severity.Rank(), a.Rule.Severity.Rank()), cmp.Compare(cardRank(a.Status), cardRank(b.Status)),
 			cmp.Compare(h.Meta.Index(a.Rule.ID), h.Meta.Index(b.Rule.ID)))
 	})
+	if h := run.History; h != nil && h.PreviousRunID != 0 {
+		d.Since = &htmlSince{RunID: h.PreviousRunID, AsOf: h.PreviousAsOf.Format("2006-01-02 15:04 MST")}
+		for _, c := range h.Changes {
+			switch c.Kind {
+			case finding.ChangeNewFailure:
+				d.Since.NewFailures = append(d.Since.NewFailures, c)
+			case finding.ChangeResolved:
+				d.Since.Resolved = append(d.Since.Resolved, c)
+			}
+		}
+	}
 	style := css.String()
 	sum := sha256.Sum256([]byte(style))
 	d.Style = template.CSS(style)
@@ -172,7 +193,17 @@ var htmlTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <div><span>Account</span><label for="acct-all">all</label>{{range .AccountIDs}}<label for="acct-{{.Key}}">{{.AccountID}}</label>{{end}}</div>
 </nav>
 <main>
-<section id="summary">
+{{with .Since}}<section id="since">
+<h2>Since run {{.RunID}} ({{.AsOf}})</h2>
+<p><strong id="new-failures" data-count="{{len .NewFailures}}">{{len .NewFailures}} new failures</strong>, <span id="resolved" data-count="{{len .Resolved}}">{{len .Resolved}} resolved</span>.</p>
+{{if .NewFailures}}<table><tr><th>new failure</th><th>severity</th><th>account</th><th>message</th></tr>
+{{range .NewFailures}}<tr class="new-failure"><td>{{.Title}} ({{.RuleID}})</td><td>{{.Severity}}</td><td>{{.AccountID}}</td><td>{{.Message}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Resolved}}<table><tr><th>resolved</th><th>account</th><th>now</th></tr>
+{{range .Resolved}}<tr class="resolved"><td>{{.Title}} ({{.RuleID}})</td><td>{{.AccountID}}</td><td>{{if .ToStatus}}{{.ToStatus}}{{end}}</td></tr>
+{{end}}</table>{{end}}
+</section>
+{{end}}<section id="summary">
 <h2>Summary</h2>
 <table><tr>{{range .Statuses}}<th>{{.Name}}</th>{{end}}</tr>
 <tr>{{range .Statuses}}<td class="num st-{{.Name}}" id="count-{{.Name}}" data-count="{{.Count}}">{{.Count}}</td>{{end}}</tr></table>

@@ -28,6 +28,27 @@ func (m Markdown) Write(w io.Writer, run *finding.Run) error {
 	s := run.Summary
 	fmt.Fprintf(bw, "## rootwatch: %d failing, %d unknown, %d error\n\n", s.Fail, s.Unknown, s.Error)
 	fmt.Fprintf(bw, "As of %s, window %s, %s.\n\n", run.AsOf.Format("2006-01-02 15:04 MST"), EscapeMarkdown(run.Settings["window"]), evidence.Count(len(run.Accounts), "account"))
+	if h := run.History; h != nil && h.PreviousRunID != 0 {
+		var newFail, resolved []finding.Change
+		for _, c := range h.Changes {
+			switch c.Kind {
+			case finding.ChangeNewFailure:
+				newFail = append(newFail, c)
+			case finding.ChangeResolved:
+				resolved = append(resolved, c)
+			}
+		}
+		fmt.Fprintf(bw, "**Since run %d: %s, %d resolved.**\n\n", h.PreviousRunID, evidence.Count(len(newFail), "new failure"), len(resolved))
+		for _, c := range newFail {
+			fmt.Fprintf(bw, "- new failure: %s `%s` in %s: %s\n", c.Severity, EscapeMarkdown(c.RuleID), EscapeMarkdown(c.AccountID), EscapeMarkdown(c.Message))
+		}
+		for _, c := range resolved {
+			fmt.Fprintf(bw, "- resolved: `%s` in %s\n", EscapeMarkdown(c.RuleID), EscapeMarkdown(c.AccountID))
+		}
+		if len(newFail)+len(resolved) > 0 {
+			fmt.Fprintln(bw)
+		}
+	}
 	fmt.Fprintln(bw, "| status | findings |")
 	fmt.Fprintln(bw, "|---|---|")
 	for _, st := range finding.Statuses() {

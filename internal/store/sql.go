@@ -269,6 +269,9 @@ func (s *sqlStore) Load(ctx context.Context, id int64) (*finding.Run, RunInfo, e
 	if err := json.Unmarshal([]byte(doc), &run); err != nil {
 		return nil, RunInfo{}, fmt.Errorf("store %s: run %d: %w", s.name, id, err)
 	}
+	if run.History != nil {
+		run.History.RunID = info.ID // saved before its id was known
+	}
 	return &run, info, nil
 }
 
