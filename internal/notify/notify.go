@@ -1,0 +1,267 @@
+// Package notify tells people what a run found: to Slack (Block Kit over
+// an incoming webhook), to any HTTP endpoint (JSON, HMAC-signed), and by
+// e-mail (SMTP with STARTTLS, the HTML report as the body). It decides
+// what is worth a message (only new failures, by default), retries
+// deliveries that fail for a reason that can pass, and never lets a
+// target's URL, token or password reach a message, a log line or an error.
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rootwatch/rootwatch/internal/finding"
+)
+
+// When says which runs send a message.
+type When string
+
+const (
+	OnNew    When = "new"    // new failures since the previous run of the scope (the default)
+	OnChange When = "change" // any change since the previous run
+	OnAlways When = "always" // every run, with its failing findings
+)
+
+// ParseWhen reads --notify-on.
+func ParseWhen(s string) (When, error) {
+	switch w := When(strings.ToLower(s)); w {
+	case OnNew, OnChange, OnAlways:
+		return w, nil
+	}
+	return "", fmt.Errorf("%q: want new, change or always", s)
+}
+
+// NeedsHistory says whether the choice needs a store (a previous run).
+func (w When) NeedsHistory() bool { return w != OnAlways }
+
+// Target is where messages go. Its Kind is slack, webhook or email; the
+// address is a secret and is never shown (Name is what messages say).
+type Target struct {
+	Kind    string
+	Name    string // e.g. "slack #1 (hooks.slack.com)"
+	address string
+	secret  []byte // webhook signing key
+}
+
+// ParseTarget reads KIND=TARGET. TARGET (and secret) may be env:VAR or
+// file:PATH, read at once; errors name the kind and position, never the
+// address.
+func ParseTarget(spec string, n int, secret string, getenv func(string) string) (Target, error) {
+	kind, addr, ok := strings.Cut(spec, "=")
+	kind = strings.ToLower(strings.TrimSpace(kind))
+	if !ok || addr == "" {
+		return Target{}, fmt.Errorf("notification %d: want KIND=TARGET (slack=URL, webhook=URL, email=smtp://…)", n)
+	}
+	t := Target{Kind: kind}
+	var err error
+	if t.address, err = Resolve(addr, getenv); err != nil {
+		return Target{}, fmt.Errorf("notification %d (%s): %w", n, kind, err)
+	}
+	if secret != "" {
+		s, err := Resolve(secret, getenv)
+		if err != nil {
+			return Target{}, fmt.Errorf("notification secret: %w", err)
+		}
+		t.secret = []byte(s)
+	}
+	u, err := url.Parse(t.address)
+	if err != nil || u.Host == "" {
+		return Target{}, fmt.Errorf("notification %d (%s): the target is not a URL", n, kind)
+	}
+	switch kind {
+	case "slack", "webhook":
+		if u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())) {
+			return Target{}, fmt.Errorf("notification %d (%s): want an https:// URL (http:// only to loopback)", n, kind)
+		}
+	case "email":
+		if u.Scheme != "smtp" {
+			return Target{}, fmt.Errorf("notification %d (email): want smtp://[user[:password]@]host[:port]?from=ADDRESS&to=ADDRESS[,ADDRESS]", n)
+		}
+		q := u.Query()
+		if q.Get("from") == "" || q.Get("to") == "" {
+			return Target{}, fmt.Errorf("notification %d (email): the smtp:// URL needs from= and to=", n)
+		}
+	default:
+		return Target{}, fmt.Errorf("notification %d: unknown kind %q (want slack, webhook or email)", n, kind)
+	}
+	t.Name = fmt.Sprintf("%s #%d (%s)", kind, n, u.Hostname())
+	return t, nil
+}
+
+// Resolve reads a value given as env:VAR or file:PATH, or returns it.
+func Resolve(v string, getenv func(string) string) (string, error) {
+	switch {
+	case strings.HasPrefix(v, "env:"):
+		if getenv == nil {
+			getenv = os.Getenv
+		}
+		s := getenv(strings.TrimPrefix(v, "env:"))
+		if s == "" {
+			return "", fmt.Errorf("environment variable %s is empty or not set", strings.TrimPrefix(v, "env:"))
+		}
+		return s, nil
+	case strings.HasPrefix(v, "file:"):
+		b, err := os.ReadFile(strings.TrimPrefix(v, "file:"))
+		if err != nil {
+			return "", fmt.Errorf("read %s: %w", strings.TrimPrefix(v, "file:"), errors.Unwrap(err))
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return v, nil
+}
+
+func isLoopback(host string) bool {
+	return host == "localhost" || host == "127.0.0.1" || host == "::1" || strings.HasPrefix(host, "127.")
+}
+
+// Message is what one run has to say.
+type Message struct {
+	Run     *finding.Run
+	Catalog finding.Catalog
+	// Items are the findings worth telling, worst first: new failures (or
+	// every change, or every failure, as When says).
+	Items []finding.Change
+	When  When
+	// Report is the HTML report, for e-mail.
+	Report []byte
+}
+
+// Select picks what a run has to say, or ok false when nothing: with
+// OnNew the new failures, with OnChange every change, with OnAlways every
+// failing finding; severities below min are left out (changes without a
+// severity, such as an account no longer assessed, never are).
+func Select(run *finding.Run, when When, min finding.Severity) (items []finding.Change, ok bool) {
+	keep := func(sev finding.Severity) bool { return sev == "" || min == "" || sev.Rank() >= min.Rank() }
+	switch when {
+	case OnAlways:
+		for _, f := range run.Findings {
+			if f.Status == finding.StatusFail && keep(f.Severity) {
+				st := string(f.Status)
+				items = append(items, finding.Change{Kind: "fail", Fingerprint: f.Fingerprint, RuleID: f.RuleID, AccountID: f.AccountID, Resource: f.Resource,
+					Severity: f.Severity, Title: f.Title, Message: f.Message, ToStatus: &st, FirstSeen: f.FirstSeen})
+			}
+		}
+		slices.SortStableFunc(items, func(a, b finding.Change) int { return b.Severity.Rank() - a.Severity.Rank() })
+		return items, true
+	}
+	if run.History == nil {
+		return nil, false
+	}
+	for _, c := range run.History.Changes {
+		if (when == OnChange || c.Kind == finding.ChangeNewFailure) && keep(c.Severity) {
+			items = append(items, c)
+		}
+	}
+	return items, len(items) > 0
+}
+
+// Result is one target's delivery.
+type Result struct {
+	Target   string
+	Attempts int
+	Err      error
+}
+
+// Options tune delivery.
+type Options struct {
+	// Attempts per target (default 4) and the first backoff (default 1 s,
+	// doubling); a Retry-After longer than MaxWait (default 60 s) is cut.
+	Attempts int
+	Backoff  time.Duration
+	MaxWait  time.Duration
+	// Timeout bounds one attempt (default 30 s).
+	Timeout time.Duration
+	// Sleep waits between attempts (default: a timer that ends early when
+	// ctx does); tests record the waits instead.
+	Sleep func(ctx context.Context, d time.Duration)
+}
+
+func (o Options) withDefaults() Options {
+	if o.Attempts <= 0 {
+		o.Attempts = 4
+	}
+	if o.Backoff <= 0 {
+		o.Backoff = time.Second
+	}
+	if o.MaxWait <= 0 {
+		o.MaxWait = time.Minute
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.Sleep == nil {
+		o.Sleep = func(ctx context.Context, d time.Duration) {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+		}
+	}
+	return o
+}
+
+// Send delivers m to every target and reports each; it never returns a
+// target's address. A delivery that fails for a reason that may pass (a
+// timeout, HTTP 429 or 5xx, a temporary SMTP reply) is retried with
+// backoff, honouring Retry-After.
+func Send(ctx context.Context, targets []Target, m Message, o Options) []Result {
+	o = o.withDefaults()
+	var out []Result
+	for _, t := range targets {
+		r := Result{Target: t.Name}
+		wait := o.Backoff
+		for r.Attempts = 1; ; r.Attempts++ {
+			actx, cancel := context.WithTimeout(ctx, o.Timeout)
+			after, err := deliver(actx, t, m)
+			cancel()
+			r.Err = err
+			var perm *permanent
+			if err == nil || errors.As(err, &perm) || r.Attempts == o.Attempts || ctx.Err() != nil {
+				break
+			}
+			d := wait
+			if after > 0 {
+				d = min(after, o.MaxWait)
+			}
+			o.Sleep(ctx, d)
+			wait *= 2
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// permanent marks a failure that retrying cannot mend (a 4xx other than
+// 429, an SMTP 5xx).
+type permanent struct{ err error }
+
+func (p *permanent) Error() string { return p.err.Error() }
+func (p *permanent) Unwrap() error { return p.err }
+
+func deliver(ctx context.Context, t Target, m Message) (retryAfter time.Duration, err error) {
+	switch t.Kind {
+	case "slack":
+		body, err := slackPayload(m)
+		if err != nil {
+			return 0, &permanent{err}
+		}
+		return post(ctx, t, body, nil)
+	case "webhook":
+		body, err := webhookPayload(m)
+		if err != nil {
+			return 0, &permanent{err}
+		}
+		return post(ctx, t, body, t.secret)
+	case "email":
+		return 0, sendMail(ctx, t, m)
+	}
+	return 0, &permanent{fmt.Errorf("unknown kind %q", t.Kind)}
+}
