@@ -24,6 +24,7 @@ const (
 	ExitFindings = 1 // failing findings
 	ExitUsage    = 2 // usage, input or credentials error: nothing judged
 	ExitUnknown  = 3 // no failing finding, but some rules could not be judged
+	ExitNotify   = 4 // the scan was clean, but a notification was not delivered
 )
 
 // ExitError carries an exit code up to main. Err may be nil when the code
@@ -132,7 +133,8 @@ Exit codes:
   0  no failing finding at or above --fail-on
   1  failing findings
   2  usage, input or credentials error (nothing was judged)
-  3  no failing finding, but some rules could not be judged (unknown/error)`,
+  3  no failing finding, but some rules could not be judged (unknown/error)
+  4  the scan was clean (exit 0 otherwise), but a notification was not delivered`,
 		Example: `  # See real output in seconds, no AWS credentials needed
   rootwatch scan --demo
 
@@ -150,7 +152,7 @@ Exit codes:
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
 	root.AddCommand(newScanCommand(app), newTrailCommand(app), newRulesCommand(app), newExplainCommand(app), newDocsCommand(app), newVersionCommand(app),
-		newRunsCommand(app), newDiffCommand(app), newHistoryCommand(app), newPruneCommand(app))
+		newRunsCommand(app), newDiffCommand(app), newHistoryCommand(app), newPruneCommand(app), newNotifyCommand(app))
 	return root
 }
 

@@ -12,7 +12,6 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/config"
-	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/scan"
 )
@@ -36,6 +35,10 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 	outs, err := planOutputs(app, o)
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	o.notify.Getenv = app.Getenv
+	if _, _, _, err := o.notify.Plan(o.store != ""); err != nil {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--notify: %w", err)}
 	}
 	bar := newProgressBar(app)
 	opts.Progress = bar.update
@@ -64,39 +67,16 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 			return err
 		}
 	}
+	notified := sendNotifications(ctx, app, o.notify, run)
 	if len(run.Findings) == 0 {
 		fmt.Fprintf(app.Stderr, "rootwatch scan: nothing was judged: %s\n", nothingJudged(run))
 		return &ExitError{Code: ExitUnknown}
 	}
-	return verdictExit(run, failOn)
-}
-
-// warnExpiredSuppressions says, once per finding, that an accepted
-// exception has run out and the finding counts again.
-func warnExpiredSuppressions(app *App, run *finding.Run) {
-	for _, f := range run.Findings {
-		if s := f.Suppression; s != nil && s.Expired {
-			fmt.Fprintln(app.Stderr, report.Clean(fmt.Sprintf("warning: the suppression of %s for account %s (%s) expired on %s: the finding counts as %s again",
-				f.RuleID, f.AccountID, s.Reason, s.Expires.Format("2006-01-02"), f.Status)))
-		}
+	verdict := verdictExit(run, failOn)
+	if verdict == nil && !notified {
+		return &ExitError{Code: ExitNotify}
 	}
-}
-
-// nothingJudged says why a run holds no finding.
-func nothingJudged(run *finding.Run) string {
-	if len(run.Accounts) == 0 {
-		return "no account was found to scan"
-	}
-	skipped := 0
-	for _, a := range run.Accounts {
-		if a.Status == finding.AccountSkipped {
-			skipped++
-		}
-	}
-	if skipped == len(run.Accounts) {
-		return fmt.Sprintf("every account was skipped (%d; their reasons are in the output)", skipped)
-	}
-	return "no rule is enabled"
+	return verdict
 }
 
 // options turns the flags into the pipeline's options, checking what only
@@ -248,44 +228,4 @@ func withCredentialsHelp(err error) error {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w;\n%s", err, credentialsHelp)}
 	}
 	return err
-}
-
-// failOnNone ranks above every severity: nothing fails the exit code.
-const failOnNone = 99
-
-func parseFailOn(s string) (int, error) {
-	if strings.EqualFold(s, "none") {
-		return failOnNone, nil
-	}
-	sev, err := finding.ParseSeverity(s)
-	if err != nil {
-		return 0, fmt.Errorf("--fail-on: %w, or none", err)
-	}
-	return sev.Rank(), nil
-}
-
-// verdictExit maps a run to exit code 0, 1 or 3. Findings below the
-// --fail-on severity count for neither; with --fail-on none nothing exits 1,
-// but rules that could not be judged still exit 3.
-func verdictExit(run *finding.Run, failOnRank int) error {
-	undecidedRank := failOnRank
-	if failOnRank == failOnNone {
-		undecidedRank = 0
-	}
-	undecided := false
-	for _, f := range run.Findings {
-		rank := f.Severity.Rank()
-		switch f.Status {
-		case finding.StatusFail:
-			if rank >= failOnRank {
-				return &ExitError{Code: ExitFindings}
-			}
-		case finding.StatusUnknown, finding.StatusError:
-			undecided = undecided || rank >= undecidedRank
-		}
-	}
-	if undecided {
-		return &ExitError{Code: ExitUnknown}
-	}
-	return nil
 }

@@ -2,9 +2,12 @@ package cli
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rootwatch/rootwatch/internal/finding"
@@ -87,5 +90,71 @@ func TestStoreDiffsRuns(t *testing.T) {
 	}
 	if p := runCLI(t, nil, "prune", "--store", db, "--keep", "6h"); !strings.Contains(p.stdout, "deleted 4 runs") {
 		t.Errorf("prune --keep 6h: %s %v", p.stdout, p.err)
+	}
+}
+
+// TestNotifyOnlyWhatIsNew: the run that adds a failure sends one webhook
+// message; the identical run after it sends nothing; a target that fails
+// makes a clean scan exit 4, and 'rootwatch notify' sends the stored run.
+func TestNotifyOnlyWhatIsNew(t *testing.T) {
+	var mu sync.Mutex
+	var bodies []map[string]any
+	failing := false
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if failing {
+			w.WriteHeader(http.StatusBadRequest) // final: no retries to wait for
+			return
+		}
+		var b map[string]any
+		json.NewDecoder(r.Body).Decode(&b)
+		bodies = append(bodies, b)
+	}))
+	defer hs.Close()
+	env := map[string]string{"HOOK": hs.URL + "/hook/S3CRET"}
+	db := filepath.Join(t.TempDir(), "rw.db")
+	clean, used := reportCSV(t, "N/A"), reportCSV(t, "2026-02-28T09:00:00+00:00")
+	scanInto := func(report string) result {
+		return runCLI(t, env, "scan", "--credential-report", report, "--as-of", "2026-03-01T00:00:00Z", "--store", db, "-f", "json", "--notify", "webhook=env:HOOK")
+	}
+	if r := scanInto(clean); len(bodies) != 0 || r.code == ExitNotify {
+		t.Fatalf("the first run has nothing new to say: %d messages, exit %d", len(bodies), r.code)
+	}
+	r := scanInto(used)
+	if len(bodies) != 1 || r.code != ExitFindings {
+		t.Fatalf("the new failure: %d messages, exit %d (%s)", len(bodies), r.code, r.stderr)
+	}
+	items := bodies[0]["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["rule_id"] != "iam-root-active-password" || items[0].(map[string]any)["kind"] != "new_failure" {
+		t.Errorf("message items: %v", items)
+	}
+	if scanInto(used); len(bodies) != 1 {
+		t.Errorf("an identical run sent %d more messages", len(bodies)-1)
+	}
+	for _, out := range []string{r.stdout, r.stderr} {
+		if strings.Contains(out, "S3CRET") {
+			t.Error("the webhook URL reached the output")
+		}
+	}
+	// A clean scan whose notification fails exits 4 (with always, a clean
+	// run has a message too), naming the target but not its URL.
+	failing = true
+	r = runLive(t, liveWorld("{existing: 1h}", "[]"), "scan", "-f", "json", "--notify", "webhook="+hs.URL+"/hook/S3CRET", "--notify-on", "always")
+	if r.code != ExitNotify || !strings.Contains(r.stderr, "notification to webhook #1 (127.0.0.1) failed after 1 attempts: HTTP 400") || strings.Contains(r.stderr, "S3CRET") {
+		t.Errorf("failed notification of a clean scan: exit %d, stderr %q", r.code, r.stderr)
+	}
+	// A scan with failing findings keeps exit 1 and says the delivery failed.
+	scanInto(clean)
+	r = scanInto(used)
+	if r.code != ExitFindings || !strings.Contains(r.stderr, "failed after 1 attempts") || !strings.Contains(r.stderr, "rootwatch notify --store STORE --run") {
+		t.Errorf("failed notification of a failing scan: exit %d, stderr %q", r.code, r.stderr)
+	}
+	failing = false
+	if r := runCLI(t, env, "notify", "--store", db, "--run", "2", "--notify", "webhook=env:HOOK"); r.code != ExitOK || len(bodies) != 2 {
+		t.Errorf("resend: exit %d (%v), %d messages", r.code, r.err, len(bodies))
+	}
+	if r := runCLI(t, env, "scan", "--credential-report", clean, "--notify", "webhook=env:HOOK"); r.code != ExitUsage || !strings.Contains(r.err.Error(), "needs a store") {
+		t.Errorf("--notify-on new without a store: exit %d (%v)", r.code, r.err)
 	}
 }
