@@ -207,8 +207,11 @@ func withDatabase(t *testing.T, url, name string) string {
 			t.Fatal(err)
 		}
 	}
-	return strings.Replace(url, "/postgres?", "/"+name+"?", 1)
+	return replaceDB(url, name)
 }
+
+// replaceDB points a server URL at another database.
+func replaceDB(url, name string) string { return strings.Replace(url, "/postgres?", "/"+name+"?", 1) }
 
 // TestNewerSchemaIsRefused: a store migrated past what this build knows.
 func TestNewerSchemaIsRefused(t *testing.T) {
