@@ -1,12 +1,19 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/rules"
@@ -77,6 +84,11 @@ func planOutputs(app *App, o *scanOptions) ([]output, error) {
 				return nil, errors.New("two outputs write to standard output: give each --format its own --output")
 			}
 		}
+		if strings.HasPrefix(paths[i], "s3://") {
+			if err := checkS3Output(paths[i]); err != nil {
+				return nil, err
+			}
+		}
 		if err := files.add("--output", paths[i]); err != nil {
 			return nil, err
 		}
@@ -99,11 +111,58 @@ func useColor(app *App, o *scanOptions, path string) bool {
 	return path == "" && app.Getenv("NO_COLOR") == "" && app.IsTerminal(app.Stdout)
 }
 
-func writeRun(app *App, w report.Writer, run *finding.Run, path string) error {
-	if path == "" {
+func writeRun(ctx context.Context, app *App, o *scanOptions, w report.Writer, run *finding.Run, path string) error {
+	switch {
+	case path == "":
 		return w.Write(app.Stdout, run)
+	case strings.HasPrefix(path, "s3://"):
+		var buf bytes.Buffer
+		if err := w.Write(&buf, run); err != nil {
+			return err
+		}
+		return putS3(ctx, app, o, path, buf.Bytes())
 	}
 	return writeAtomically(path, func(f io.Writer) error { return w.Write(f, run) })
+}
+
+// putS3 uploads an output to s3://bucket/key with server-side encryption
+// requested (SSE-S3, or the bucket's default KMS key when it has one) and
+// no ACL: the object is as private as the bucket.
+func putS3(ctx context.Context, app *App, o *scanOptions, uri string, body []byte) error {
+	bucket, key, _ := strings.Cut(strings.TrimPrefix(uri, "s3://"), "/")
+	cfg, err := awsx.Load(ctx, app.AWSConfig, o.profile, o.region)
+	if err != nil {
+		return withCredentialsHelp(err)
+	}
+	c := s3.NewFromConfig(cfg, func(s *s3.Options) { s.UsePathStyle = cfg.BaseEndpoint != nil })
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body),
+		ServerSideEncryption: s3types.ServerSideEncryptionAes256, ContentType: aws.String(contentType(key))})
+	if err != nil {
+		return fmt.Errorf("upload %s: %s", uri, awsx.Describe("PutObject", err))
+	}
+	fmt.Fprintf(app.Stderr, "uploaded %s (%d bytes, server-side encrypted)\n", report.Clean(uri), len(body))
+	return nil
+}
+
+func contentType(key string) string {
+	switch {
+	case strings.HasSuffix(key, ".html"):
+		return "text/html; charset=utf-8"
+	case strings.HasSuffix(key, ".json"), strings.HasSuffix(key, ".sarif"):
+		return "application/json"
+	case strings.HasSuffix(key, ".csv"):
+		return "text/csv; charset=utf-8"
+	}
+	return "text/plain; charset=utf-8"
+}
+
+// checkS3Output refuses an s3:// output without a bucket or key.
+func checkS3Output(uri string) error {
+	bucket, key, _ := strings.Cut(strings.TrimPrefix(uri, "s3://"), "/")
+	if bucket == "" || key == "" || strings.HasSuffix(key, "/") {
+		return fmt.Errorf("--output %s: want s3://bucket/key", uri)
+	}
+	return nil
 }
 
 // inputs lists the files the scan reads, by the flag that names them.

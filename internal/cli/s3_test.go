@@ -133,3 +133,46 @@ func TestS3TrailAgainstMoto(t *testing.T) {
 		t.Errorf("api activity with a corrupt object in the period: %s, want unknown", got)
 	}
 }
+
+// TestOutputToS3AgainstMoto writes a report to moto's S3 with server-side
+// encryption asked for and no ACL.
+func TestOutputToS3AgainstMoto(t *testing.T) {
+	url := testutil.StartMoto(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(url), Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")}
+	c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("reports")}); err != nil {
+		t.Fatal(err)
+	}
+	loader := func(context.Context, string, string) (aws.Config, error) { return cfg, nil }
+	r := runWith(t, loader, "scan", "--credential-report", fixture("prod-root-recent.csv"), "--as-of", "2026-03-01T00:00:00Z",
+		"-f", "json", "-o", "s3://reports/rootwatch/2026-03-01.json", "-f", "html", "-o", "s3://reports/rootwatch/2026-03-01.html")
+	if r.code == ExitUsage {
+		t.Fatalf("%v\n%s", r.err, r.stderr)
+	}
+	obj, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("reports"), Key: aws.String("rootwatch/2026-03-01.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(obj.Body)
+	var run finding.Run
+	if err := json.Unmarshal(body, &run); err != nil || len(run.Findings) == 0 {
+		t.Errorf("the uploaded JSON: %v (%d bytes)", err, len(body))
+	}
+	if obj.ServerSideEncryption != "AES256" || aws.ToString(obj.ContentType) != "application/json" {
+		t.Errorf("encryption %q, content type %q", obj.ServerSideEncryption, aws.ToString(obj.ContentType))
+	}
+	acl, err := c.GetObjectAcl(ctx, &s3.GetObjectAclInput{Bucket: aws.String("reports"), Key: aws.String("rootwatch/2026-03-01.html")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range acl.Grants {
+		if g.Grantee != nil && g.Grantee.URI != nil && strings.Contains(*g.Grantee.URI, "AllUsers") {
+			t.Errorf("the report is public: %+v", g)
+		}
+	}
+	if r := runWith(t, loader, "scan", "--demo", "-f", "json", "-o", "s3://reports/"); r.code != ExitUsage {
+		t.Errorf("an s3:// output without a key: exit %d", r.code)
+	}
+}

@@ -58,7 +58,7 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 	}
 	warnExpiredSuppressions(app, run)
 	for _, out := range outs {
-		if err := writeRun(app, out.writer, run, out.path); err != nil {
+		if err := writeRun(ctx, app, o, out.writer, run, out.path); err != nil {
 			return err
 		}
 	}
@@ -106,6 +106,9 @@ func (o *scanOptions) options(app *App) (scan.Options, error) {
 	}
 	usesS3 := false
 	for _, p := range o.cloudtrail {
+		usesS3 = usesS3 || strings.HasPrefix(p, "s3://")
+	}
+	for _, p := range o.outputs {
 		usesS3 = usesS3 || strings.HasPrefix(p, "s3://")
 	}
 	if (o.profile != "" || o.region != "") && modes > 0 && !usesS3 && !o.org && !o.securityHub {
