@@ -30,7 +30,7 @@ func bigRun(asOf time.Time, failing int) *finding.Run {
 			}
 			run.Findings = append(run.Findings, finding.Finding{RuleID: rule, Title: "a rule", Status: st, Severity: finding.SeverityHigh, AccountID: acct,
 				Region: "global", Resource: res, Message: "The root user's password was last used 2026-02-27T11:00:00Z, 2.0 days ago (window 15 days).",
-				Evidence: map[string]any{"password_last_used": "2026-02-27T11:00:00+00:00", "age_days": 2.0, "report_line": 2, "window": "15d"},
+				Evidence:    map[string]any{"password_last_used": "2026-02-27T11:00:00+00:00", "age_days": 2.0, "report_line": 2, "window": "15d"},
 				Fingerprint: finding.Fingerprint(rule, acct, res)})
 		}
 	}
