@@ -107,7 +107,7 @@ was stored before anyone was notified.
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			n.Getenv = app.Getenv
+			n.Getenv, n.AWS = app.Getenv, app.AWSConfig
 			if len(n.Targets) == 0 {
 				return usageErr("give at least one --notify KIND=TARGET")
 			}

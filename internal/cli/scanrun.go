@@ -36,7 +36,7 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	o.notify.Getenv = app.Getenv
+	o.notify.Getenv, o.notify.AWS, o.notify.Profile = app.Getenv, app.AWSConfig, o.profile
 	if _, _, _, err := o.notify.Plan(o.store != ""); err != nil {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--notify: %w", err)}
 	}

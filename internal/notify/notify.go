@@ -56,12 +56,21 @@ func ParseTarget(spec string, n int, secret string, getenv func(string) string) 
 	kind, addr, ok := strings.Cut(spec, "=")
 	kind = strings.ToLower(strings.TrimSpace(kind))
 	if !ok || addr == "" {
-		return Target{}, fmt.Errorf("notification %d: want KIND=TARGET (slack=URL, webhook=URL, email=smtp://…)", n)
+		return Target{}, fmt.Errorf("notification %d: want KIND=TARGET (slack=URL, webhook=URL, email=smtp://…, sns=TOPIC-ARN)", n)
 	}
 	t := Target{Kind: kind}
 	var err error
 	if t.address, err = Resolve(addr, getenv); err != nil {
 		return Target{}, fmt.Errorf("notification %d (%s): %w", n, kind, err)
+	}
+	if kind == "sns" {
+		// A topic ARN: arn:PARTITION:sns:REGION:ACCOUNT:NAME. Not a secret.
+		p := strings.Split(t.address, ":")
+		if len(p) != 6 || p[0] != "arn" || p[2] != "sns" || p[3] == "" || p[5] == "" {
+			return Target{}, fmt.Errorf("notification %d (sns): want a topic ARN, arn:aws:sns:REGION:ACCOUNT:TOPIC", n)
+		}
+		t.Name = fmt.Sprintf("sns #%d (%s)", n, t.address)
+		return t, nil
 	}
 	if secret != "" {
 		s, err := Resolve(secret, getenv)
@@ -88,7 +97,7 @@ func ParseTarget(spec string, n int, secret string, getenv func(string) string) 
 			return Target{}, fmt.Errorf("notification %d (email): the smtp:// URL needs from= and to=", n)
 		}
 	default:
-		return Target{}, fmt.Errorf("notification %d: unknown kind %q (want slack, webhook or email)", n, kind)
+		return Target{}, fmt.Errorf("notification %d: unknown kind %q (want slack, webhook, email or sns)", n, kind)
 	}
 	t.Name = fmt.Sprintf("%s #%d (%s)", kind, n, u.Hostname())
 	return t, nil
@@ -180,6 +189,8 @@ type Options struct {
 	// Sleep waits between attempts (default: a timer that ends early when
 	// ctx does); tests record the waits instead.
 	Sleep func(ctx context.Context, d time.Duration)
+	// SNS publishes to a topic in a region, for sns targets.
+	SNS func(ctx context.Context, region string) (SNSAPI, error)
 }
 
 func (o Options) withDefaults() Options {
@@ -220,7 +231,7 @@ func Send(ctx context.Context, targets []Target, m Message, o Options) []Result 
 		wait := o.Backoff
 		for r.Attempts = 1; ; r.Attempts++ {
 			actx, cancel := context.WithTimeout(ctx, o.Timeout)
-			after, err := deliver(actx, t, m)
+			after, err := deliver(actx, t, m, o)
 			cancel()
 			r.Err = err
 			var perm *permanent
@@ -246,7 +257,7 @@ type permanent struct{ err error }
 func (p *permanent) Error() string { return p.err.Error() }
 func (p *permanent) Unwrap() error { return p.err }
 
-func deliver(ctx context.Context, t Target, m Message) (retryAfter time.Duration, err error) {
+func deliver(ctx context.Context, t Target, m Message, o Options) (retryAfter time.Duration, err error) {
 	switch t.Kind {
 	case "slack":
 		body, err := slackPayload(m)
@@ -262,6 +273,8 @@ func deliver(ctx context.Context, t Target, m Message) (retryAfter time.Duration
 		return post(ctx, t, body, t.secret)
 	case "email":
 		return 0, sendMail(ctx, t, m)
+	case "sns":
+		return 0, publish(ctx, t, m, o.SNS)
 	}
 	return 0, &permanent{fmt.Errorf("unknown kind %q", t.Kind)}
 }

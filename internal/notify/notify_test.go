@@ -20,6 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/testutil"
 )
@@ -304,5 +307,57 @@ func TestEmailThroughARealSMTPServer(t *testing.T) {
 		if !strings.Contains(msg, want) {
 			t.Errorf("the message lacks %q:\n%s", want, msg)
 		}
+	}
+}
+
+// TestSNSThroughMoto publishes to a topic on moto and reads the message
+// back from moto's own record of what was sent.
+func TestSNSThroughMoto(t *testing.T) {
+	url := testutil.StartMoto(t)
+	ctx := context.Background()
+	cfg := aws.Config{Region: "eu-west-1", BaseEndpoint: aws.String(url), Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")}
+	c := sns.NewFromConfig(cfg)
+	topic, err := c.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("root-alerts")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Message{Run: storedRun(), Catalog: catalog(), When: OnChange}
+	m.Items, _ = Select(m.Run, OnChange, "")
+	target, err := ParseTarget("sns="+aws.ToString(topic.TopicArn), 1, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var region string
+	res := Send(ctx, []Target{target}, m, Options{Attempts: 1, SNS: func(_ context.Context, r string) (SNSAPI, error) { region = r; return c, nil }})[0]
+	if res.Err != nil || region != "eu-west-1" {
+		t.Fatalf("publish: %v (region %q)", res.Err, region)
+	}
+	resp, err := http.Get(url + "/moto-api/data.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var data struct {
+		SNS struct {
+			Topic []struct {
+				ARN  string  `json:"arn"`
+				Sent [][]any `json:"sent_notifications"`
+			}
+		} `json:"sns"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&data); err != nil {
+		t.Fatal(err)
+	}
+	var sent [][]any
+	for _, tp := range data.SNS.Topic {
+		if tp.ARN == aws.ToString(topic.TopicArn) {
+			sent = tp.Sent
+		}
+	}
+	if len(sent) != 1 || sent[0][2] != "rootwatch: 3 root-user changes in 2 accounts" || !strings.Contains(sent[0][1].(string), "- account 222222222222 is no longer assessed (assessed -> failed): role not assumable") {
+		t.Errorf("moto recorded %v", sent)
+	}
+	if got := snsSubject(strings.Repeat("é", 10) + strings.Repeat("x", 200) + "\n"); len(got) != 100 || strings.ContainsAny(got, "é\n") {
+		t.Errorf("subject %q", got)
 	}
 }

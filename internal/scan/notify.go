@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/notify"
 	"github.com/rootwatch/rootwatch/internal/report"
@@ -21,6 +23,10 @@ type Notifying struct {
 	On          string // new (default), change, always
 	MinSeverity string
 	Getenv      func(string) string
+	// AWS and Profile give sns targets their credentials (the topic's
+	// region comes from its ARN).
+	AWS     awsx.Loader
+	Profile string
 	// Delivery tunes retries (tests shorten them).
 	Delivery notify.Options
 }
@@ -89,6 +95,15 @@ func Notify(ctx context.Context, n Notifying, run *finding.Run) ([]Delivery, err
 		return nil, fmt.Errorf("notification report: %w", err)
 	}
 	m.Report = html.Bytes()
+	if n.Delivery.SNS == nil {
+		n.Delivery.SNS = func(ctx context.Context, region string) (notify.SNSAPI, error) {
+			cfg, err := awsx.Load(ctx, n.AWS, n.Profile, region)
+			if err != nil {
+				return nil, err
+			}
+			return sns.NewFromConfig(cfg), nil
+		}
+	}
 	var out []Delivery
 	for _, r := range notify.Send(ctx, targets, m, n.Delivery) {
 		out = append(out, Delivery{Target: r.Target, Attempts: r.Attempts, Err: r.Err})
