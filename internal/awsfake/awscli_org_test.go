@@ -17,6 +17,7 @@ accounts:
     access_keys: [AKIACLIORG0000000001]
     organization: {id: o-cliorg00001, management_account: "700000000000", features: [RootCredentialsManagement]}
   - id: "700000000001"
+    tags: {owner: team-payments, env: prod}
     root: {password_last_used: -3d, mfa: virtual, access_keys: [{active: true, last_rotated: -30d}], certs: [{active: false, last_rotated: -90d}]}
     organization: {id: o-cliorg00001, management_account: "700000000000"}
   - id: "700000000002"
@@ -49,6 +50,13 @@ func TestAWSCLIOrganizationCalls(t *testing.T) {
 	if len(list.Accounts) != 4 || list.Accounts[2].State != "SUSPENDED" || list.Accounts[2].Status != "SUSPENDED" {
 		t.Errorf("list-accounts across an empty first page: %+v", list.Accounts)
 	}
+
+	var tags struct{ Tags []struct{ Key, Value string } }
+	c.json(mgmt, &tags, "organizations", "list-tags-for-resource", "--resource-id", "700000000001")
+	if len(tags.Tags) != 2 || tags.Tags[0].Key != "env" || tags.Tags[1].Value != "team-payments" {
+		t.Errorf("list-tags-for-resource: %+v", tags)
+	}
+	c.fails(mgmt, "TargetNotFoundException", "organizations", "list-tags-for-resource", "--resource-id", "799999999999")
 
 	var role struct {
 		Credentials     struct{ AccessKeyId, SecretAccessKey, SessionToken, Expiration string }

@@ -3,6 +3,7 @@ package awsfake
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -32,9 +33,40 @@ func (s *Server) serveOrganizations(w http.ResponseWriter, req request) {
 		}})
 	case "ListAccounts":
 		s.listAccounts(w, req)
+	case "ListTagsForResource":
+		s.listTags(w, req)
 	default:
 		s.writeJSONError(w, http.StatusBadRequest, "UnknownOperationException", "unknown operation "+req.op)
 	}
+}
+
+// listTags answers ListTagsForResource for an account of the caller's
+// organization (the management account only), in one page.
+func (s *Server) listTags(w http.ResponseWriter, req request) {
+	a := req.acct.spec
+	if a.Organization == nil || a.Organization.ManagementAccount != a.ID || req.session.kind != "user" {
+		s.writeJSONError(w, http.StatusBadRequest, "AccessDeniedException", "You don't have permissions to access this resource.")
+		return
+	}
+	var in struct {
+		ResourceId string `json:"ResourceId"`
+	}
+	if err := json.Unmarshal(req.body, &in); err != nil || in.ResourceId == "" {
+		s.writeJSONError(w, http.StatusBadRequest, "InvalidInputException", "ResourceId is required")
+		return
+	}
+	for _, b := range s.world.Accounts {
+		if b.ID != in.ResourceId || b.Organization == nil || b.Organization.ID != a.Organization.ID {
+			continue
+		}
+		tags := []map[string]string{}
+		for _, k := range slices.Sorted(maps.Keys(b.Tags)) {
+			tags = append(tags, map[string]string{"Key": k, "Value": b.Tags[k]})
+		}
+		s.writeJSON(w, map[string]any{"Tags": tags})
+		return
+	}
+	s.writeJSONError(w, http.StatusBadRequest, "TargetNotFoundException", "You specified a target that doesn't exist.")
 }
 
 func (s *Server) listAccounts(w http.ResponseWriter, req request) {

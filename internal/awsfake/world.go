@@ -54,6 +54,8 @@ type Account struct {
 	Report       ReportSpec    `yaml:"report"`
 	Organization *Organization `yaml:"organization"`
 	Faults       []Fault       `yaml:"faults"`
+	// Tags are the account's tags in Organizations (ListTagsForResource).
+	Tags map[string]string `yaml:"tags"`
 
 	// Trail is the account's CloudTrail history, served by LookupEvents.
 	Trail  []TrailEvent `yaml:"trail"`

@@ -1,7 +1,11 @@
 package cli
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rootwatch/rootwatch/internal/finding"
@@ -182,7 +186,9 @@ func TestMembersGetTheRealCauseOfUnknownFeatures(t *testing.T) {
 // TestTinyAccountTimeoutIsATimeout: an account that runs out of time is
 // reported as timed out, not as a role that cannot be assumed.
 func TestTinyAccountTimeoutIsATimeout(t *testing.T) {
-	w := strings.Replace(orgWorld, "AKIAORGMANAGEMENT001", "AKIALIVE000000000001", 1)
+	// 20 ms on every call: no account can be done in 1 ms, however fast
+	// the machine.
+	w := "latency: 20ms\n" + strings.Replace(orgWorld, "AKIAORGMANAGEMENT001", "AKIALIVE000000000001", 1)
 	r := runLive(t, w, "scan", "--org", "--accounts", "900000000001,900000000002", "--account-timeout", "1ms", "-f", "json")
 	run := decodeRun(t, r.stdout)
 	for _, a := range run.Accounts {
@@ -191,6 +197,54 @@ func TestTinyAccountTimeoutIsATimeout(t *testing.T) {
 		}
 		if strings.Contains(a.Error, "role not assumable") || !strings.Contains(a.Error, "timed out after 1ms (--account-timeout)") {
 			t.Errorf("%s: %s %q", a.AccountID, a.Status, a.Error)
+		}
+	}
+}
+
+// TestNotificationsRoutedByOwnerTag: an account tagged owner=team-payments
+// goes to the team's target; the others to the default one.
+func TestNotificationsRoutedByOwnerTag(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string][]string{}
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b struct {
+			Items []struct {
+				AccountID string `json:"account_id"`
+			}
+		}
+		json.NewDecoder(r.Body).Decode(&b)
+		mu.Lock()
+		defer mu.Unlock()
+		got[r.URL.Path+" messages"] = append(got[r.URL.Path+" messages"], "")
+		for _, it := range b.Items {
+			got[r.URL.Path] = append(got[r.URL.Path], it.AccountID)
+		}
+	}))
+	defer hs.Close()
+	w := strings.Replace(orgWorld, "AKIAORGMANAGEMENT001", "AKIALIVE000000000001", 1)
+	w = strings.Replace(w, `    name: root-still-has-password-and-key`, `    name: root-still-has-password-and-key
+    tags: {owner: team-payments}`, 1)
+	r := runLive(t, w, "scan", "--org", "--accounts", "900000000000,900000000002", "-f", "json", "--notify-on", "always",
+		"--notify", "webhook@team-payments="+hs.URL+"/payments", "--notify", "webhook="+hs.URL+"/default")
+	run := decodeRun(t, r.stdout)
+	for _, a := range run.Accounts {
+		if a.AccountID == "900000000002" && a.Tags["owner"] != "team-payments" {
+			t.Errorf("tags not read: %+v", a)
+		}
+	}
+	// The management account has no failure: with always, the default
+	// target gets its message all the same, without the team's account.
+	if len(got["/payments"]) == 0 || len(got["/payments messages"]) != 1 || len(got["/default messages"]) != 1 {
+		t.Fatalf("deliveries %v (stderr %s)", got, r.stderr)
+	}
+	for _, a := range got["/payments"] {
+		if a != "900000000002" {
+			t.Errorf("the team's target got account %s", a)
+		}
+	}
+	for _, a := range got["/default"] {
+		if a == "900000000002" {
+			t.Error("the default target got the team's account")
 		}
 	}
 }

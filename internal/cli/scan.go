@@ -42,6 +42,7 @@ type scanOptions struct {
 	saveEvidence      string
 	store             string
 	notify            scan.Notifying
+	flagSet           func(name string) bool
 }
 
 func newScanCommand(app *App) *cobra.Command {
@@ -128,6 +129,7 @@ give --output-dir DIR for rootwatch.<ext> files):
 		},
 	}
 	f := cmd.Flags()
+	o.flagSet = func(name string) bool { return f.Changed(name) }
 	f.BoolVar(&o.demo, "demo", false, "scan the embedded demo organization instead of AWS")
 	f.StringVar(&o.evidenceFile, "evidence", "", "evaluate an evidence bundle `FILE` saved by --save-evidence, offline")
 	f.StringVar(&o.saveEvidence, "save-evidence", "", "also save what was collected as an evidence bundle `FILE` (.gz to compress)")
@@ -160,6 +162,7 @@ give --output-dir DIR for rootwatch.<ext> files):
 	f.StringArrayVar(&o.notify.Targets, "notify", nil, "tell people: `KIND=TARGET`, KIND slack (incoming-webhook URL), webhook (URL), email (smtp://[user:pass@]host:port?from=…&to=…) or sns (topic ARN); TARGET may be env:VAR or file:PATH; repeatable")
 	f.StringVar(&o.notify.On, "notify-on", "new", "when to notify: new (new failures since the previous run; needs --store), change (any change; needs --store), always")
 	f.StringVar(&o.notify.MinSeverity, "notify-min-severity", "", "leave out findings below this severity from notifications")
+	f.StringVar(&o.notify.RouteTag, "notify-route-tag", "owner", "with --org and KIND@VALUE=TARGET notifications: the account `TAG` whose value routes an account's findings to that target (others go to targets without @VALUE)")
 	f.StringVar(&o.notify.Secret, "notify-secret", "", "sign webhook bodies with HMAC-SHA256 under this `KEY` (env:VAR or file:PATH)")
 	f.StringVar(&o.color, "color", "auto", "colour the table: auto (only on a terminal, honours NO_COLOR), always, never")
 	return cmd

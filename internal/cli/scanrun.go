@@ -88,6 +88,18 @@ func (o *scanOptions) options(app *App) (scan.Options, error) {
 		Now: app.Now, Version: app.Version,
 		Notice: func(s string) { fmt.Fprintln(app.Stderr, report.Clean(s)) },
 	}
+	if o.configFile != "" {
+		data, err := os.ReadFile(o.configFile)
+		if err != nil {
+			return opts, fmt.Errorf("read config: %w", err)
+		}
+		opts.ConfigFiles = []config.NamedFile{{Name: o.configFile, Data: data}}
+		nc, err := config.Notifications(data, o.configFile)
+		if err != nil {
+			return opts, err
+		}
+		o.applyNotifications(nc)
+	}
 	modes := 0
 	for _, on := range []bool{o.demo, len(o.credentialReports) > 0, o.org, o.evidenceFile != ""} {
 		if on {
@@ -144,13 +156,6 @@ func (o *scanOptions) options(app *App) (scan.Options, error) {
 	if opts.MaxReportAge, err = durationFlag("--max-report-age", o.maxReportAge); err != nil {
 		return opts, err
 	}
-	if o.configFile != "" {
-		data, err := os.ReadFile(o.configFile)
-		if err != nil {
-			return opts, fmt.Errorf("read config: %w", err)
-		}
-		opts.ConfigFiles = []config.NamedFile{{Name: o.configFile, Data: data}}
-	}
 	if o.saveEvidence != "" {
 		// Checked now, not after a long collection.
 		if st, err := os.Stat(filepath.Dir(o.saveEvidence)); err != nil || !st.IsDir() {
@@ -158,6 +163,29 @@ func (o *scanOptions) options(app *App) (scan.Options, error) {
 		}
 	}
 	return opts, opts.Validate()
+}
+
+// applyNotifications takes the config file's notifications: section where
+// no flag said otherwise.
+func (o *scanOptions) applyNotifications(nc *config.NotificationsConfig) {
+	if nc == nil {
+		return
+	}
+	if len(o.notify.Targets) == 0 {
+		o.notify.Targets = nc.Targets
+	}
+	if !o.flagSet("notify-on") && nc.On != "" {
+		o.notify.On = nc.On
+	}
+	if o.notify.MinSeverity == "" {
+		o.notify.MinSeverity = nc.MinSeverity
+	}
+	if !o.flagSet("notify-route-tag") && nc.RouteTag != "" {
+		o.notify.RouteTag = nc.RouteTag
+	}
+	if o.notify.Secret == "" {
+		o.notify.Secret = nc.Secret
+	}
 }
 
 // roleNameRE is IAM's role name: 1 to 64 of letters, digits and +=,.@_-.
@@ -199,7 +227,8 @@ func (o *scanOptions) orgOptions(opts *scan.Options) error {
 		opts.Org = &scan.Org{
 			RoleName: o.roleName, RoleARNTemplate: o.roleARNTemplate, ExternalID: o.externalID, SessionName: o.sessionName,
 			Include: o.accounts, Exclude: o.excludeAccounts, Concurrency: o.concurrency, AccountTimeout: o.accountTimeout,
-			Names: scan.Names{Include: "--accounts", Exclude: "--exclude-accounts", AccountTimeout: "--account-timeout"},
+			Names:    scan.Names{Include: "--accounts", Exclude: "--exclude-accounts", AccountTimeout: "--account-timeout"},
+			ReadTags: o.notify.Routes(),
 		}
 	}
 	return nil

@@ -158,3 +158,21 @@ func TestNotifyOnlyWhatIsNew(t *testing.T) {
 		t.Errorf("--notify-on new without a store: exit %d (%v)", r.code, r.err)
 	}
 }
+
+// TestNotificationsFromTheConfigFile: the notifications: section gives
+// targets when no flag does; a secret kept in the file itself is refused.
+func TestNotificationsFromTheConfigFile(t *testing.T) {
+	n := 0
+	hs := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { n++ }))
+	defer hs.Close()
+	cfg := filepath.Join(t.TempDir(), "rw.yaml")
+	os.WriteFile(cfg, []byte("notifications:\n  targets: [\"webhook="+hs.URL+"/hook\"]\n  on: always\n  secret: env:HOOK_KEY\n"), 0o600)
+	r := runCLI(t, map[string]string{"HOOK_KEY": "k"}, "scan", "--credential-report", fixture("prod-root-recent.csv"), "--as-of", "2026-03-01T00:00:00Z", "--config", cfg)
+	if n != 1 || r.code == ExitUsage {
+		t.Errorf("%d messages, exit %d (%v)", n, r.code, r.err)
+	}
+	os.WriteFile(cfg, []byte("notifications:\n  targets: [\"webhook="+hs.URL+"/hook\"]\n  secret: hunter2\n"), 0o600)
+	if r := runCLI(t, nil, "scan", "--credential-report", fixture("prod-root-recent.csv"), "--config", cfg); r.code != ExitUsage || strings.Contains(r.err.Error(), "hunter2") {
+		t.Errorf("a secret in the file: exit %d (%v)", r.code, r.err)
+	}
+}

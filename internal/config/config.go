@@ -36,6 +36,32 @@ type File struct {
 	MaxReportAge string              `yaml:"max_report_age"`
 	Rules        map[string]RuleKeys `yaml:"rules"`
 	Suppressions []SuppressionConfig `yaml:"suppressions"`
+	// Notifications are read by the scan command (Notifications), not the
+	// engine: where and when to tell people.
+	Notifications *NotificationsConfig `yaml:"notifications"`
+}
+
+// NotificationsConfig is the notifications: section. Flags win over it.
+type NotificationsConfig struct {
+	Targets     []string `yaml:"targets"` // KIND[@ROUTE]=TARGET, as --notify
+	On          string   `yaml:"on"`
+	MinSeverity string   `yaml:"min_severity"`
+	RouteTag    string   `yaml:"route_tag"`
+	Secret      string   `yaml:"secret"` // env:VAR or file:PATH, not the key itself
+}
+
+// Notifications reads the notifications: section of a config file (nil
+// when it has none).
+func Notifications(data []byte, name string) (*NotificationsConfig, error) {
+	f, err := Decode(data, name)
+	if err != nil {
+		return nil, err
+	}
+	n := f.Notifications
+	if n != nil && n.Secret != "" && !strings.HasPrefix(n.Secret, "env:") && !strings.HasPrefix(n.Secret, "file:") {
+		return nil, fmt.Errorf("config %s: notifications.secret: give env:VAR or file:PATH, so that the key itself is not kept in the file", name)
+	}
+	return n, nil
 }
 
 // RuleKeys is one rule's entry under rules:. Every rule takes enabled and

@@ -190,7 +190,7 @@ func SortFindings(fs []finding.Finding) {
 
 // AccountOutcome derives an account's status from its sources.
 func AccountOutcome(a *evidence.Account) finding.Account {
-	out := finding.Account{AccountID: a.ID, Partition: a.Partition, Sources: []finding.Source{}}
+	out := finding.Account{AccountID: a.ID, Partition: a.Partition, Sources: []finding.Source{}, Tags: a.Tags}
 	ok, notOK := 0, 0
 	for _, name := range a.SourceNames() {
 		st := a.Sources[name]

@@ -101,6 +101,10 @@ type Account struct {
 	// Both say why, so that no account leaves the output silently.
 	Error   string `json:"error,omitempty"`
 	Skipped string `json:"skipped,omitempty"`
+	// Tags are the account's tags in Organizations, when read (for
+	// routing notifications); TagsError says why they could not be.
+	Tags      map[string]string `json:"tags,omitempty"`
+	TagsError string            `json:"tags_error,omitempty"`
 
 	// CredentialReport is saved as the bytes AWS sent; a reader parses it
 	// again (the bundle does).

@@ -132,6 +132,8 @@ type Account struct {
 	Status    AccountStatus `json:"status"`
 	Sources   []Source      `json:"sources"`
 	Error     string        `json:"error"`
+	// Tags are the account's Organizations tags, when the scan read them.
+	Tags map[string]string `json:"tags,omitempty"`
 }
 
 // Tool names the program that produced a run.

@@ -43,7 +43,10 @@ func (w When) NeedsHistory() bool { return w != OnAlways }
 // Target is where messages go. Its Kind is slack, webhook or email; the
 // address is a secret and is never shown (Name is what messages say).
 type Target struct {
-	Kind    string
+	Kind string
+	// Route, from KIND@ROUTE=TARGET, gives the target the accounts whose
+	// routing tag has this value; a target without one takes the rest.
+	Route   string
 	Name    string // e.g. "slack #1 (hooks.slack.com)"
 	address string
 	secret  []byte // webhook signing key
@@ -58,7 +61,8 @@ func ParseTarget(spec string, n int, secret string, getenv func(string) string) 
 	if !ok || addr == "" {
 		return Target{}, fmt.Errorf("notification %d: want KIND=TARGET (slack=URL, webhook=URL, email=smtp://…, sns=TOPIC-ARN)", n)
 	}
-	t := Target{Kind: kind}
+	kind, route, _ := strings.Cut(kind, "@")
+	t := Target{Kind: kind, Route: route}
 	var err error
 	if t.address, err = Resolve(addr, getenv); err != nil {
 		return Target{}, fmt.Errorf("notification %d (%s): %w", n, kind, err)
@@ -69,7 +73,7 @@ func ParseTarget(spec string, n int, secret string, getenv func(string) string) 
 		if len(p) != 6 || p[0] != "arn" || p[2] != "sns" || p[3] == "" || p[5] == "" {
 			return Target{}, fmt.Errorf("notification %d (sns): want a topic ARN, arn:aws:sns:REGION:ACCOUNT:TOPIC", n)
 		}
-		t.Name = fmt.Sprintf("sns #%d (%s)", n, t.address)
+		t.Name = fmt.Sprintf("sns #%d (%s)", n, t.address) + routeSuffix(route)
 		return t, nil
 	}
 	if secret != "" {
@@ -99,8 +103,51 @@ func ParseTarget(spec string, n int, secret string, getenv func(string) string) 
 	default:
 		return Target{}, fmt.Errorf("notification %d: unknown kind %q (want slack, webhook, email or sns)", n, kind)
 	}
-	t.Name = fmt.Sprintf("%s #%d (%s)", kind, n, u.Hostname())
+	t.Name = fmt.Sprintf("%s #%d (%s)", kind, n, u.Hostname()) + routeSuffix(route)
 	return t, nil
+}
+
+func routeSuffix(route string) string {
+	if route == "" {
+		return ""
+	}
+	return " for " + route
+}
+
+// Route gives each target the items of its accounts: a routed target those
+// whose account's tag is its route, the others the rest. tagOf says an
+// account's routing tag ("" when it has none). A target left with nothing
+// is left out, unless every run is told (always).
+func Route(targets []Target, m Message, tagOf func(account string) string) []Routed {
+	routes := map[string]bool{}
+	for _, t := range targets {
+		if t.Route != "" {
+			routes[t.Route] = true
+		}
+	}
+	var out []Routed
+	for _, t := range targets {
+		var items []finding.Change
+		for _, c := range m.Items {
+			tag := tagOf(c.AccountID)
+			if (t.Route != "" && tag == t.Route) || (t.Route == "" && !routes[tag]) {
+				items = append(items, c)
+			}
+		}
+		if len(items) == 0 && m.When != OnAlways {
+			continue
+		}
+		mm := m
+		mm.Items = items
+		out = append(out, Routed{Target: t, Message: mm})
+	}
+	return out
+}
+
+// Routed is one target and what it is told.
+type Routed struct {
+	Target  Target
+	Message Message
 }
 
 // Resolve reads a value given as env:VAR or file:PATH, or returns it.

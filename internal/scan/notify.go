@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/rootwatch/rootwatch/internal/awsx"
@@ -18,8 +19,11 @@ import (
 type Notifying struct {
 	// Targets are KIND=TARGET (slack=URL, webhook=URL, email=smtp://…);
 	// TARGET and Secret may be env:VAR or file:PATH.
-	Targets     []string
-	Secret      string // signs webhook bodies
+	Targets []string
+	Secret  string // signs webhook bodies
+	// RouteTag is the account tag whose value picks KIND@VALUE targets
+	// (default owner).
+	RouteTag    string
 	On          string // new (default), change, always
 	MinSeverity string
 	Getenv      func(string) string
@@ -36,6 +40,18 @@ type Delivery struct {
 	Target   string
 	Attempts int
 	Err      error
+}
+
+// Routes says whether a target is routed by an account tag (so the scan
+// must read tags).
+func (n Notifying) Routes() bool {
+	for _, t := range n.Targets {
+		kind, _, _ := strings.Cut(t, "=")
+		if strings.Contains(kind, "@") {
+			return true
+		}
+	}
+	return false
 }
 
 // Plan parses the targets and settings, so that a bad target is refused
@@ -104,9 +120,19 @@ func Notify(ctx context.Context, n Notifying, run *finding.Run) ([]Delivery, err
 			return sns.NewFromConfig(cfg), nil
 		}
 	}
+	tagKey := n.RouteTag
+	if tagKey == "" {
+		tagKey = "owner"
+	}
+	tags := map[string]string{}
+	for _, a := range run.Accounts {
+		tags[a.AccountID] = a.Tags[tagKey]
+	}
 	var out []Delivery
-	for _, r := range notify.Send(ctx, targets, m, n.Delivery) {
-		out = append(out, Delivery{Target: r.Target, Attempts: r.Attempts, Err: r.Err})
+	for _, rt := range notify.Route(targets, m, func(account string) string { return tags[account] }) {
+		for _, r := range notify.Send(ctx, []notify.Target{rt.Target}, rt.Message, n.Delivery) {
+			out = append(out, Delivery{Target: r.Target, Attempts: r.Attempts, Err: r.Err})
+		}
 	}
 	return out, nil
 }

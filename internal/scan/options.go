@@ -93,6 +93,8 @@ type Org struct {
 	Exclude         []string
 	Concurrency     int
 	AccountTimeout  time.Duration
+	// ReadTags reads each account's Organizations tags (for routing).
+	ReadTags bool
 	// Names label Include, Exclude and AccountTimeout in skip and failure
 	// reasons, in the words of the front end (e.g. its flag names).
 	Names Names

@@ -67,7 +67,7 @@ func collectOrg(ctx context.Context, o *Options, s engine.Settings, asOf time.Ti
 	accounts, err := org.Scan(ctx, cfg, org.Options{
 		RoleName: g.RoleName, RoleARNTemplate: g.RoleARNTemplate, ExternalID: g.ExternalID, SessionName: g.SessionName,
 		Include: set(g.Include), Exclude: set(g.Exclude), Concurrency: g.Concurrency, AccountTimeout: g.AccountTimeout,
-		Names: g.Names, Collect: o.liveOptions(s, asOf),
+		Names: g.Names, Collect: o.liveOptions(s, asOf), ReadTags: g.ReadTags,
 		Progress: func(p org.Progress) { bar.account(p.Account, p.Total) },
 	})
 	if err != nil {

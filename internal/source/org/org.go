@@ -49,6 +49,9 @@ type Options struct {
 	// skipped, failed or timed out (e.g. "--exclude-accounts").
 	Names   Names
 	Collect live.Options
+	// ReadTags reads each account's tags (ListTagsForResource, on the
+	// management account), for routing notifications to owners.
+	ReadTags bool
 	// Progress is called after each account (from one goroutine at a time).
 	Progress func(Progress)
 }
@@ -216,6 +219,9 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 			defer wg.Done()
 			for a := range next {
 				actx, cancel := context.WithTimeout(ctx, o.AccountTimeout)
+				if o.ReadTags {
+					readTags(actx, orgc, a)
+				}
 				scanAccount(actx, base, stsc, o, id, a, member(a.ID, id.Account, orgEv, orgSt, orgID, mgmtID, features), centralized && a.ID != mgmtID)
 				if errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
 					a.Error = strings.TrimPrefix(a.Error+"; ", "; ") + fmt.Sprintf("timed out after %s (%s); sources read before are kept", o.AccountTimeout, o.Names.or(o.Names.AccountTimeout, "the account timeout"))
@@ -247,6 +253,24 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 	wg.Wait()
 	slices.SortFunc(accounts, func(a, b *evidence.Account) int { return strings.Compare(a.ID, b.ID) })
 	return accounts, nil
+}
+
+// readTags reads an account's tags; a failure is kept in the evidence
+// (the account's notifications then go to the default targets).
+func readTags(ctx context.Context, c *organizations.Client, a *evidence.Account) {
+	p := organizations.NewListTagsForResourcePaginator(c, &organizations.ListTagsForResourceInput{ResourceId: aws.String(a.ID)})
+	tags := map[string]string{}
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			a.TagsError = awsx.Describe("ListTagsForResource", err)
+			return
+		}
+		for _, t := range out.Tags {
+			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+	}
+	a.Tags = tags
 }
 
 // withSharedClient gives every account's SDK clients one HTTP client (see
