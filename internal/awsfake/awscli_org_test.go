@@ -109,6 +109,36 @@ func TestAWSCLIOrganizationCalls(t *testing.T) {
 	// A root without a password: NoSuchEntity.
 	c.json(mgmt, &root, "sts", "assume-root", "--target-principal", "700000000002", "--task-policy-arn", "arn=arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials")
 	c.fails(root.Credentials.AccessKeyId, "NoSuchEntity", "iam", "get-login-profile")
+	// The delete task policy: the four deletions, no GetAccountSummary; and
+	// the audit policy cannot delete.
+	c.fails(key, "AccessDenied", "iam", "delete-access-key", "--access-key-id", keys.AccessKeyMetadata[0].AccessKeyId)
+	var del struct {
+		Credentials struct{ AccessKeyId string }
+	}
+	c.json(mgmt, &del, "sts", "assume-root", "--target-principal", "700000000001", "--task-policy-arn", "arn=arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials")
+	dk := del.Credentials.AccessKeyId
+	c.fails(dk, "AccessDenied", "iam", "get-account-summary")
+	c.ok(dk, "iam", "delete-login-profile")
+	c.fails(dk, "NoSuchEntity", "iam", "delete-login-profile")
+	c.ok(dk, "iam", "delete-access-key", "--access-key-id", keys.AccessKeyMetadata[0].AccessKeyId)
+	c.fails(dk, "NoSuchEntity", "iam", "delete-access-key", "--access-key-id", keys.AccessKeyMetadata[0].AccessKeyId)
+	c.ok(dk, "iam", "delete-signing-certificate", "--certificate-id", certs.Certificates[0].CertificateId)
+	c.ok(dk, "iam", "deactivate-mfa-device", "--serial-number", mfa.MFADevices[0].SerialNumber)
+	var after struct {
+		AccessKeyMetadata []struct{ AccessKeyId string }
+		Certificates      []struct{ CertificateId string }
+		MFADevices        []struct{ SerialNumber string }
+	}
+	c.json(dk, &after, "iam", "list-access-keys")
+	if len(after.AccessKeyMetadata) != 0 {
+		t.Errorf("after delete-access-key: %+v", after)
+	}
+	c.json(dk, &after, "iam", "list-signing-certificates")
+	c.json(dk, &after, "iam", "list-mfa-devices")
+	if len(after.Certificates) != 0 || len(after.MFADevices) != 0 {
+		t.Errorf("after the deletions: %+v", after)
+	}
+	c.fails(dk, "NoSuchEntity", "iam", "get-login-profile")
 	// Not a task policy; and the management account cannot target itself.
 	c.fails(mgmt, "ValidationError", "sts", "assume-root", "--target-principal", "700000000001", "--task-policy-arn", "arn=arn:aws:iam::aws:policy/AdministratorAccess")
 	c.fails(mgmt, "AccessDenied", "sts", "assume-root", "--target-principal", "700000000000", "--task-policy-arn", "arn=arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials")

@@ -226,3 +226,11 @@ func TestAWSCLIConformance(t *testing.T) {
 		c.fails("AKIANOBODY0000000000", "InvalidClientTokenId", "sts", "get-caller-identity")
 	})
 }
+
+// ok runs a call that must succeed (its output may be empty).
+func (c awsCLI) ok(key string, args ...string) {
+	c.t.Helper()
+	if _, stderr, code := c.run(key, args...); code != 0 {
+		c.t.Errorf("aws %v: exit %d: %s", args, code, stderr)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,7 +66,7 @@ func buildReport(a *Account, at time.Time) ([]byte, error) {
 		cell["mfa_active"] = strconv.FormatBool(p.MFA == "virtual" || p.MFA == "hardware")
 		for n := 1; n <= 2; n++ {
 			k := KeySpec{}
-			if n <= len(p.AccessKeys) {
+			if n <= len(p.AccessKeys) && !p.AccessKeys[n-1].Deleted {
 				k = p.AccessKeys[n-1]
 			}
 			pre := fmt.Sprintf("access_key_%d_", n)
@@ -78,7 +79,7 @@ func buildReport(a *Account, at time.Time) ([]byte, error) {
 			}
 			cell[pre+"last_used_region"], cell[pre+"last_used_service"] = orNA(k.Region), orNA(k.Service)
 			c := CertSpec{}
-			if n <= len(p.Certs) {
+			if n <= len(p.Certs) && !p.Certs[n-1].Deleted {
 				c = p.Certs[n-1]
 			}
 			cell[fmt.Sprintf("cert_%d_active", n)] = strconv.FormatBool(c.Active)
@@ -287,9 +288,9 @@ func summary(a *Account) []entry {
 	}
 	return []entry{
 		{"AccessKeysPerUserQuota", 2},
-		{"AccountAccessKeysPresent", b(len(a.Root.AccessKeys) > 0)},
+		{"AccountAccessKeysPresent", b(slices.ContainsFunc(a.Root.AccessKeys, func(k KeySpec) bool { return !k.Deleted }))},
 		{"AccountMFAEnabled", b(a.Root.MFA == "virtual" || a.Root.MFA == "hardware")},
-		{"AccountSigningCertificatesPresent", b(len(a.Root.Certs) > 0)},
+		{"AccountSigningCertificatesPresent", b(slices.ContainsFunc(a.Root.Certs, func(c CertSpec) bool { return !c.Deleted }))},
 		{"MFADevices", mfaDevices},
 		{"MFADevicesInUse", mfaDevices},
 		{"Users", len(a.Users)},

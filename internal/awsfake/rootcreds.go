@@ -93,7 +93,8 @@ func (s *Server) stamp(v string) string {
 
 func (s *Server) serveRootCredentials(w http.ResponseWriter, req request) bool {
 	switch req.op {
-	case "GetLoginProfile", "ListAccessKeys", "ListMFADevices", "ListSigningCertificates":
+	case "GetLoginProfile", "ListAccessKeys", "ListMFADevices", "ListSigningCertificates",
+		"DeleteLoginProfile", "DeleteAccessKey", "DeleteSigningCertificate", "DeactivateMFADevice":
 	default:
 		return false
 	}
@@ -102,6 +103,19 @@ func (s *Server) serveRootCredentials(w http.ResponseWriter, req request) bool {
 		return true
 	}
 	a := req.acct.spec
+	// Deletions change the world: reads and writes of credentials hold the
+	// server's lock.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.credentials(w, req, p, name, a)
+	return true
+}
+
+// credentials answers one root-credential call; the caller holds s.mu.
+func (s *Server) credentials(w http.ResponseWriter, req request, p *Principal, name string, a *Account) {
+	if s.deleteCredential(w, req, p, name, a) {
+		return
+	}
 	switch req.op {
 	case "GetLoginProfile":
 		if !hasPassword(p, name == "") {
@@ -110,7 +124,7 @@ func (s *Server) serveRootCredentials(w http.ResponseWriter, req request) bool {
 				who = "root"
 			}
 			s.writeQueryError(w, iamNS, http.StatusNotFound, "NoSuchEntity", fmt.Sprintf("Login Profile for User %s cannot be found.", who))
-			return true
+			return
 		}
 		res := &loginProfileResult{}
 		res.LoginProfile.UserName, res.LoginProfile.CreateDate = name, s.stamp(p.Created)
@@ -118,6 +132,9 @@ func (s *Server) serveRootCredentials(w http.ResponseWriter, req request) bool {
 	case "ListAccessKeys":
 		res := &listAccessKeysResult{Keys: []accessKeyMeta{}}
 		for i, k := range p.AccessKeys {
+			if k.Deleted {
+				continue
+			}
 			status := "Inactive"
 			if k.Active {
 				status = "Active"
@@ -141,14 +158,67 @@ func (s *Server) serveRootCredentials(w http.ResponseWriter, req request) bool {
 	case "ListSigningCertificates":
 		res := &listCertsResult{Certificates: []signingCert{}}
 		for i, c := range p.Certs {
+			if c.Deleted {
+				continue
+			}
 			status := "Inactive"
 			if c.Active {
 				status = "Active"
 			}
-			res.Certificates = append(res.Certificates, signingCert{UserName: name, CertificateID: fmt.Sprintf("CERTFAKE%s%02d", a.ID, i),
+			res.Certificates = append(res.Certificates, signingCert{UserName: name, CertificateID: fmt.Sprintf("CERTFAKE%s%04d", a.ID, i),
 				CertificateBody: "-----BEGIN CERTIFICATE-----\nMIIFAKE\n-----END CERTIFICATE-----", Status: status, UploadDate: s.stamp(c.LastRotated)})
 		}
 		s.writeQueryResult(w, iamNS, req.op, res)
 	}
+}
+
+// deleteCredential serves the calls of the IAMDeleteRootUserCredentials
+// task policy (the session's policy is checked before): DeleteLoginProfile,
+// DeleteAccessKey, DeleteSigningCertificate and DeactivateMFADevice, each
+// NoSuchEntity when the credential is not there. The caller holds s.mu.
+func (s *Server) deleteCredential(w http.ResponseWriter, req request, p *Principal, name string, a *Account) bool {
+	missing := func(what string) {
+		s.writeQueryError(w, iamNS, http.StatusNotFound, "NoSuchEntity", what+" cannot be found.")
+	}
+	switch req.op {
+	case "DeleteLoginProfile":
+		if !hasPassword(p, name == "") {
+			missing("Login Profile for User root")
+			return true
+		}
+		p.NoPassword, p.PasswordEnabled, p.PasswordLastUsed = true, "false", "N/A"
+	case "DeleteAccessKey":
+		id := req.form.Get("AccessKeyId")
+		for i := range p.AccessKeys {
+			if !p.AccessKeys[i].Deleted && fmt.Sprintf("AKIAFAKE%s%02d", a.ID[:8], i) == id {
+				p.AccessKeys[i].Deleted = true
+				s.writeQueryResult(w, iamNS, req.op, nil)
+				return true
+			}
+		}
+		missing("The Access Key with id " + id)
+		return true
+	case "DeleteSigningCertificate":
+		id := req.form.Get("CertificateId")
+		for i := range p.Certs {
+			if !p.Certs[i].Deleted && fmt.Sprintf("CERTFAKE%s%04d", a.ID, i) == id {
+				p.Certs[i].Deleted = true
+				s.writeQueryResult(w, iamNS, req.op, nil)
+				return true
+			}
+		}
+		missing("The Certificate with id " + id)
+		return true
+	case "DeactivateMFADevice":
+		serial := req.form.Get("SerialNumber")
+		if p.MFA != "virtual" && p.MFA != "hardware" || serial == "" {
+			missing("MFA Device with serial number " + serial)
+			return true
+		}
+		p.MFA = "none"
+	default:
+		return false
+	}
+	s.writeQueryResult(w, iamNS, req.op, nil)
 	return true
 }

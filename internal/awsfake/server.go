@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,7 +39,7 @@ type Server struct {
 	byKey    map[string]session
 	calls    map[string]int // "account/Op" → count
 	rng      *rand.Rand
-	reqSeq   int
+	reqSeq   atomic.Int64
 }
 
 // session is what an access key stands for: an account, and the kind of
@@ -302,10 +303,8 @@ const (
 )
 
 func (s *Server) requestID() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.reqSeq++
-	return fmt.Sprintf("f4ke%04x-0000-4000-8000-%012x", s.reqSeq&0xffff, s.reqSeq)
+	n := s.reqSeq.Add(1) // atomic: responses are written under s.mu too
+	return fmt.Sprintf("f4ke%04x-0000-4000-8000-%012x", n&0xffff, n)
 }
 
 func (s *Server) writeError(w http.ResponseWriter, req request, status int, code, msg string) {

@@ -62,7 +62,8 @@ func rootTaskAllows(task, op string) bool {
 	case strings.HasSuffix(task, "/IAMAuditRootUserCredentials"):
 		return audit[op]
 	case strings.HasSuffix(task, "/IAMDeleteRootUserCredentials"):
-		return audit[op] || op == "DeleteAccessKey" || op == "DeleteSigningCertificate" || op == "DeleteLoginProfile" || op == "DeactivateMFADevice"
+		// The audit reads but GetAccountSummary, and the four deletions.
+		return (audit[op] && op != "GetAccountSummary") || op == "DeleteAccessKey" || op == "DeleteSigningCertificate" || op == "DeleteLoginProfile" || op == "DeactivateMFADevice"
 	case strings.HasSuffix(task, "/IAMCreateRootUserPassword"):
 		return op == "CreateLoginProfile" || op == "GetLoginProfile" || op == "GetCallerIdentity"
 	}

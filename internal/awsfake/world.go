@@ -115,12 +115,16 @@ type KeySpec struct {
 	LastUsed    string `yaml:"last_used"`
 	Service     string `yaml:"service"`
 	Region      string `yaml:"region"`
+	// Deleted is set by DeleteAccessKey; the slot keeps its place, so
+	// other keys keep their ids.
+	Deleted bool `yaml:"-"`
 }
 
 // CertSpec is a signing certificate of a principal.
 type CertSpec struct {
 	Active      bool   `yaml:"active"`
 	LastRotated string `yaml:"last_rotated"`
+	Deleted     bool   `yaml:"-"` // set by DeleteSigningCertificate
 }
 
 // ReportSpec controls the account's credential report.
