@@ -331,9 +331,11 @@ func (s *Server) writeQueryResult(w http.ResponseWriter, ns, action string, resu
 			return
 		}
 	}
+	id := s.requestID()
 	w.Header().Set("Content-Type", "text/xml")
+	w.Header().Set("X-Amzn-RequestId", id) // as AWS sends it; the SDK reads it from here
 	fmt.Fprintf(w, `<%sResponse xmlns="%s">%s<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>`,
-		action, ns, inner, s.requestID(), action)
+		action, ns, inner, id, action)
 }
 
 func (s *Server) writeQueryError(w http.ResponseWriter, ns string, status int, code, msg string) {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -180,6 +181,9 @@ func TaskPolicyARN(partition, task string) string {
 	}
 	return "arn:" + partition + ":iam::aws:policy/root-task/" + task
 }
+
+// MaxRootSession is the longest an AssumeRoot session lives.
+const MaxRootSession = 900 * time.Second
 
 // AssumeRoot opens a root session (at most 900 seconds, the API's limit) on
 // a member account with the task policy given by its ARN, and returns a
