@@ -76,11 +76,15 @@ func Message(err error) string {
 
 // App is the environment commands run in; tests replace every part.
 type App struct {
-	Stdout  io.Writer
-	Stderr  io.Writer
-	Getenv  func(string) string
-	Now     func() time.Time
-	Version string
+	// Stdin answers confirmations, only when StdinIsTerminal says it is a
+	// terminal (nil: it is not).
+	Stdin           io.Reader
+	StdinIsTerminal func() bool
+	Stdout          io.Writer
+	Stderr          io.Writer
+	Getenv          func(string) string
+	Now             func() time.Time
+	Version         string
 	// IsTerminal reports whether w is an interactive terminal (for colour
 	// and progress).
 	IsTerminal func(w io.Writer) bool
@@ -91,6 +95,11 @@ type App struct {
 // DefaultApp is the App of the real process.
 func DefaultApp(version string) *App {
 	return &App{
+		Stdin: os.Stdin,
+		StdinIsTerminal: func() bool {
+			st, err := os.Stdin.Stat()
+			return err == nil && st.Mode()&os.ModeCharDevice != 0
+		},
 		Stdout:     os.Stdout,
 		Stderr:     os.Stderr,
 		Getenv:     os.Getenv,
@@ -152,7 +161,8 @@ Exit codes:
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
 	root.AddCommand(newScanCommand(app), newTrailCommand(app), newRulesCommand(app), newExplainCommand(app), newDocsCommand(app), newVersionCommand(app),
-		newRunsCommand(app), newDiffCommand(app), newHistoryCommand(app), newPruneCommand(app), newNotifyCommand(app))
+		newRunsCommand(app), newDiffCommand(app), newHistoryCommand(app), newPruneCommand(app), newNotifyCommand(app),
+		newRemediateCommand(app))
 	return root
 }
 
