@@ -39,7 +39,9 @@ func TestRemediatePlanApply(t *testing.T) {
 		var out, errb bytes.Buffer
 		app := &App{Stdin: strings.NewReader(stdin), StdinIsTerminal: func() bool { return tty }, Stdout: &out, Stderr: &errb,
 			Getenv: func(string) string { return "" }, Now: time.Now, Version: "test", IsTerminal: func(io.Writer) bool { return false },
-			AWSConfig: func(context.Context, string, string) (aws.Config, error) { return awsfake.ClientConfig(url, awsfake.GenManagementKey), nil }}
+			AWSConfig: func(context.Context, string, string) (aws.Config, error) {
+				return awsfake.ClientConfig(url, awsfake.GenManagementKey), nil
+			}}
 		err := Execute(ctx, app, args)
 		return result{out.String(), errb.String(), ExitCode(err), err}
 	}
