@@ -129,7 +129,7 @@ func writePlanSummary(w io.Writer, p *remediate.Plan) {
 }
 
 func newRemediateApplyCommand(app *App) *cobra.Command {
-	var yes bool
+	var yes, rescan bool
 	var logPath, profile, region string
 	var maxAge time.Duration
 	var concurrency int
@@ -192,11 +192,12 @@ when something failed or could not be verified, 2 for a refused plan.`,
 				opts.Log = f
 			}
 			results := remediate.Apply(ctx, clients, &plan, id, opts)
-			return afterApply(ctx, app, results, profile, region)
+			return afterApply(ctx, app, results, rescan, profile, region)
 		},
 	}
 	f := cmd.Flags()
 	f.BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	f.BoolVar(&rescan, "rescan", true, "scan the changed accounts again afterwards (--rescan=false to skip)")
 	f.StringVar(&logPath, "log", "", "append one JSON line per action to `FILE` (owner-only)")
 	f.DurationVar(&maxAge, "max-plan-age", time.Hour, "refuse a plan made longer ago than this")
 	f.IntVar(&concurrency, "concurrency", 64, "accounts changed at once")
@@ -221,7 +222,7 @@ func confirm(app *App, n int, orgID string) error {
 // afterApply prints each account's outcome, scans the changed accounts
 // again so iam-root-credentials-present shows what now holds, and maps the
 // outcomes to the exit code.
-func afterApply(ctx context.Context, app *App, results []remediate.AccountResult, profile, region string) error {
+func afterApply(ctx context.Context, app *App, results []remediate.AccountResult, rescan bool, profile, region string) error {
 	failed := 0
 	var changed []string
 	for _, r := range results {
@@ -239,7 +240,7 @@ func afterApply(ctx context.Context, app *App, results []remediate.AccountResult
 			changed = append(changed, r.AccountID)
 		}
 	}
-	if len(changed) > 0 {
+	if len(changed) > 0 && rescan {
 		run, err := scan.Run(ctx, scan.Options{Org: &scan.Org{Include: changed, Concurrency: 32, AccountTimeout: 5 * time.Minute, RoleName: scan.DefaultRoleName, SessionName: "rootwatch"},
 			AWS: app.AWSConfig, Profile: profile, Region: region, Now: app.Now, Version: app.Version, ReportTimeout: 2 * time.Minute})
 		if err != nil {
