@@ -130,7 +130,7 @@ func writePlanSummary(w io.Writer, p *remediate.Plan) {
 
 func newRemediateApplyCommand(app *App) *cobra.Command {
 	var yes, rescan bool
-	var logPath, profile, region string
+	var logPath, summary, profile, region string
 	var maxAge time.Duration
 	var concurrency int
 	cmd := &cobra.Command{
@@ -192,18 +192,37 @@ when something failed or could not be verified, 2 for a refused plan.`,
 				opts.Log = f
 			}
 			results := remediate.Apply(ctx, clients, &plan, id, opts)
+			if summary != "" {
+				if err := writeAtomically(summary, func(w io.Writer) error { return writeApplySummary(w, &plan, id.ARN, app.Now(), results) }); err != nil {
+					return err
+				}
+			}
 			return afterApply(ctx, app, results, rescan, profile, region)
 		},
 	}
 	f := cmd.Flags()
 	f.BoolVar(&yes, "yes", false, "do not ask for confirmation")
 	f.BoolVar(&rescan, "rescan", true, "scan the changed accounts again afterwards (--rescan=false to skip)")
+	f.StringVar(&summary, "summary", "", "also write a Markdown summary for a change record to `FILE`")
 	f.StringVar(&logPath, "log", "", "append one JSON line per action to `FILE` (owner-only)")
 	f.DurationVar(&maxAge, "max-plan-age", time.Hour, "refuse a plan made longer ago than this")
 	f.IntVar(&concurrency, "concurrency", 64, "accounts changed at once")
 	f.StringVar(&profile, "profile", "", "AWS shared config `PROFILE` of the management account")
 	f.StringVar(&region, "region", "", "region for STS (AssumeRoot needs a regional endpoint)")
 	return cmd
+}
+
+// writeApplySummary is the change record: who applied which plan when,
+// and each account's outcome.
+func writeApplySummary(w io.Writer, p *remediate.Plan, caller string, at time.Time, results []remediate.AccountResult) error {
+	fmt.Fprintf(w, "# Root credential removal in %s\n\nApplied %s by `%s`; plan of %s by `%s`, digest `%s`; removing: %s.\n\n",
+		report.EscapeMarkdown(p.OrganizationID), at.UTC().Format(time.RFC3339), report.EscapeMarkdown(caller), p.CreatedAt.Format(time.RFC3339),
+		report.EscapeMarkdown(p.Caller), p.Digest, strings.Join(p.What, ", "))
+	fmt.Fprintln(w, "| account | outcome | removed | already gone | note |\n|---|---|---|---|---|")
+	for _, r := range results {
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %s |\n", r.AccountID, r.Outcome, r.Done, r.Gone, report.EscapeMarkdown(r.Reason))
+	}
+	return nil
 }
 
 // confirm asks for the number of accounts on a terminal.

@@ -67,7 +67,8 @@ func TestRemediatePlanApply(t *testing.T) {
 		t.Errorf("an edited plan: exit %d (%v)", r.code, r.err)
 	}
 	logPath := filepath.Join(dir, "log.jsonl")
-	r = run("7\n", true, "remediate", "apply", planPath, "--log", logPath)
+	summary := filepath.Join(dir, "change.md")
+	r = run("", false, "remediate", "apply", planPath, "--yes", "--log", logPath, "--summary", summary)
 	if r.code != ExitOK || strings.Count(r.stdout, " done: ") != 7 {
 		t.Fatalf("apply: exit %d (%v)\n%s%s", r.code, r.err, r.stdout, r.stderr)
 	}
@@ -83,6 +84,9 @@ func TestRemediatePlanApply(t *testing.T) {
 	log, _ := os.ReadFile(logPath)
 	if strings.Count(string(log), "\n") != actions || strings.Contains(string(log), "SecretAccessKey") || strings.Contains(string(log), "SessionToken") {
 		t.Errorf("%d log lines for %d actions:\n%s", strings.Count(string(log), "\n"), actions, log)
+	}
+	if md, _ := os.ReadFile(summary); strings.Count(string(md), "| done |") != 7 || !strings.Contains(string(md), "# Root credential removal in o-gen0000001") {
+		t.Errorf("summary:\n%s", md)
 	}
 	for _, op := range []string{"DeleteLoginProfile", "DeleteAccessKey", "DeleteSigningCertificate", "DeactivateMFADevice"} {
 		if n := srv.Calls(awsfake.GenManagementAccount, op); n != 0 {
