@@ -143,3 +143,39 @@ func TestAWSCLIOrganizationCalls(t *testing.T) {
 	c.fails(mgmt, "ValidationError", "sts", "assume-root", "--target-principal", "700000000001", "--task-policy-arn", "arn=arn:aws:iam::aws:policy/AdministratorAccess")
 	c.fails(mgmt, "AccessDenied", "sts", "assume-root", "--target-principal", "700000000000", "--task-policy-arn", "arn=arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials")
 }
+
+// TestAWSCLIEnableCentralRootAccess checks the three enabling calls with
+// the AWS CLI: the features need trusted access for IAM first.
+func TestAWSCLIEnableCentralRootAccess(t *testing.T) {
+	bin := testutil.RequireTool(t, "aws")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, url, err := Serve(ctx, []byte(`
+accounts:
+  - id: "710000000000"
+    access_keys: [AKIACLIENABLE0000001]
+    organization: {id: o-clienable01, management_account: "710000000000"}
+  - id: "710000000001"
+    organization: {id: o-clienable01, management_account: "710000000000"}
+`), "cli enable world", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := awsCLI{t: t, bin: bin, url: url, home: t.TempDir()}
+	const mgmt = "AKIACLIENABLE0000001"
+	c.fails(mgmt, "ServiceAccessNotEnabledException", "iam", "enable-organizations-root-credentials-management")
+	c.ok(mgmt, "organizations", "enable-aws-service-access", "--service-principal", "iam.amazonaws.com")
+	var feats struct {
+		OrganizationId  string
+		EnabledFeatures []string
+	}
+	c.json(mgmt, &feats, "iam", "enable-organizations-root-credentials-management")
+	c.json(mgmt, &feats, "iam", "enable-organizations-root-sessions")
+	if feats.OrganizationId != "o-clienable01" || len(feats.EnabledFeatures) != 2 {
+		t.Errorf("after enabling: %+v", feats)
+	}
+	c.json(mgmt, &feats, "iam", "list-organizations-features")
+	if len(feats.EnabledFeatures) != 2 {
+		t.Errorf("list-organizations-features: %+v", feats)
+	}
+}

@@ -186,6 +186,8 @@ func (s *Server) serveIAM(w http.ResponseWriter, req request) {
 		s.listVirtualMFA(w, req)
 	case "ListOrganizationsFeatures":
 		s.listOrgFeatures(w, req)
+	case "EnableOrganizationsRootCredentialsManagement", "EnableOrganizationsRootSessions":
+		s.enableOrgFeature(w, req)
 	default:
 		s.writeQueryError(w, iamNS, http.StatusBadRequest, "InvalidAction", "The action "+req.op+" is not valid for this web service.")
 	}
@@ -372,6 +374,29 @@ func (s *Server) orgCode(code string) string {
 		return code
 	}
 	return code + "Exception"
+}
+
+// enableOrgFeature turns on a centralized-root-access feature (the
+// management account only, after trusted access for IAM).
+func (s *Server) enableOrgFeature(w http.ResponseWriter, req request) {
+	a := req.acct.spec
+	if a.Organization == nil || a.Organization.ManagementAccount != a.ID || req.session.kind != "user" {
+		s.writeQueryError(w, iamNS, http.StatusBadRequest, s.orgCode("AccountNotManagementOrDelegatedAdministrator"), "The account is not the management account or a delegated administrator.")
+		return
+	}
+	feature := strings.TrimPrefix(req.op, "EnableOrganizations")
+	s.mu.Lock()
+	if trusted := a.Organization.TrustedIAM || len(a.Organization.Features) > 0 || s.trustedIAM[a.Organization.ID]; !trusted {
+		s.mu.Unlock()
+		s.writeQueryError(w, iamNS, http.StatusBadRequest, s.orgCode("ServiceAccessNotEnabled"), "Trusted access for IAM is not enabled in the organization.")
+		return
+	}
+	if !slices.Contains(a.Organization.Features, feature) {
+		a.Organization.Features = append(a.Organization.Features, feature)
+	}
+	res := &orgFeaturesResult{OrganizationID: a.Organization.ID, EnabledFeatures: slices.Clone(a.Organization.Features)}
+	s.mu.Unlock()
+	s.writeQueryResult(w, iamNS, req.op, res)
 }
 
 func (s *Server) listOrgFeatures(w http.ResponseWriter, req request) {

@@ -35,6 +35,21 @@ func (s *Server) serveOrganizations(w http.ResponseWriter, req request) {
 		s.listAccounts(w, req)
 	case "ListTagsForResource":
 		s.listTags(w, req)
+	case "EnableAWSServiceAccess":
+		var in struct {
+			ServicePrincipal string `json:"ServicePrincipal"`
+		}
+		json.Unmarshal(req.body, &in)
+		if a.Organization == nil || a.Organization.ManagementAccount != a.ID || req.session.kind != "user" {
+			s.writeJSONError(w, http.StatusBadRequest, "AccessDeniedException", "You don't have permissions to access this resource.")
+			return
+		}
+		if in.ServicePrincipal == "iam.amazonaws.com" {
+			s.mu.Lock()
+			s.trustedIAM[a.Organization.ID] = true
+			s.mu.Unlock()
+		}
+		s.writeJSON(w, map[string]any{})
 	default:
 		s.writeJSONError(w, http.StatusBadRequest, "UnknownOperationException", "unknown operation "+req.op)
 	}

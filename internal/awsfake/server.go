@@ -38,8 +38,11 @@ type Server struct {
 	accounts map[string]*acctState
 	byKey    map[string]session
 	calls    map[string]int // "account/Op" → count
-	rng      *rand.Rand
-	reqSeq   atomic.Int64
+	// trustedIAM holds the organizations that EnableAWSServiceAccess gave
+	// trusted access for IAM.
+	trustedIAM map[string]bool
+	rng        *rand.Rand
+	reqSeq     atomic.Int64
 }
 
 // session is what an access key stands for: an account, and the kind of
@@ -75,7 +78,7 @@ func New(w *World, opts Options) (*Server, error) {
 	latency, _ := parseDur(w.Latency)
 	s := &Server{
 		now: opts.Now, style: w.OrgErrorStyle, latency: latency, world: w,
-		accounts: map[string]*acctState{}, byKey: map[string]session{}, calls: map[string]int{},
+		accounts: map[string]*acctState{}, byKey: map[string]session{}, calls: map[string]int{}, trustedIAM: map[string]bool{},
 		rng: rand.New(rand.NewSource(opts.Seed)),
 	}
 	now := s.now()

@@ -144,9 +144,12 @@ type ReportSpec struct {
 
 // Organization is the account's place in AWS Organizations.
 type Organization struct {
-	ID                string   `yaml:"id"`
-	ManagementAccount string   `yaml:"management_account"`
-	Features          []string `yaml:"features"` // on the management account
+	ID                string `yaml:"id"`
+	ManagementAccount string `yaml:"management_account"`
+	// TrustedIAM says trusted access for IAM is on from the start (it is,
+	// implicitly, when Features are given).
+	TrustedIAM bool     `yaml:"trusted_iam"`
+	Features   []string `yaml:"features"` // on the management account
 }
 
 // Fault makes an operation misbehave for this account.

@@ -76,9 +76,6 @@ func Check(ctx context.Context, c Clients, p *Plan, o ApplyOptions) (awsx.Identi
 		return awsx.Identity{}, fmt.Errorf("%w: it was made at %s, %s ago, longer than the maximum plan age of %s: plan again", ErrRefused,
 			p.CreatedAt.Format(time.RFC3339), age.Round(time.Second), o.MaxPlanAge)
 	}
-	if len(p.EnableCalls) > 0 {
-		return awsx.Identity{}, fmt.Errorf("%w: it asks to enable centralized root access, which rootwatch does not do for you: make the calls it names (%v), then plan again", ErrRefused, p.EnableCalls)
-	}
 	id, err := awsx.WhoAmI(ctx, c.STS)
 	if err != nil {
 		return awsx.Identity{}, err
@@ -123,6 +120,11 @@ func Apply(ctx context.Context, c Clients, p *Plan, id awsx.Identity, o ApplyOpt
 		o.Log.Write(append(b, '\n'))
 		logMu.Unlock()
 	}
+	if len(p.EnableCalls) > 0 {
+		// Centralized root access was off when the plan was made, so it
+		// holds no credentials to remove: turn it on, and plan again.
+		return enableCentralRootAccess(ctx, c, p, log)
+	}
 	accounts := append([]AccountPlan(nil), p.Accounts...)
 	results := make([]AccountResult, len(accounts))
 	byID := map[string]int{}
@@ -141,6 +143,39 @@ func Apply(ctx context.Context, c Clients, p *Plan, id awsx.Identity, o ApplyOpt
 		applyAccount(ctx, c, p, id, a, r, log)
 	})
 	return results
+}
+
+// enableCentralRootAccess makes the three enabling calls in order and
+// reports them as the management account's result.
+func enableCentralRootAccess(ctx context.Context, c Clients, p *Plan, log func(LogLine)) []AccountResult {
+	r := AccountResult{AccountID: p.ManagementAccountID, Outcome: OutcomeDone, Reason: "centralized root access enabled: plan again to remove member root credentials"}
+	steps := []struct {
+		name string
+		do   func() error
+	}{
+		{"organizations:EnableAWSServiceAccess iam.amazonaws.com", func() error {
+			_, err := c.Enable.EnableAWSServiceAccess(ctx, &organizations.EnableAWSServiceAccessInput{ServicePrincipal: aws.String("iam.amazonaws.com")})
+			return err
+		}},
+		{"iam:EnableOrganizationsRootCredentialsManagement", func() error {
+			_, err := c.Enable.EnableOrganizationsRootCredentialsManagement(ctx, &iam.EnableOrganizationsRootCredentialsManagementInput{})
+			return err
+		}},
+		{"iam:EnableOrganizationsRootSessions", func() error {
+			_, err := c.Enable.EnableOrganizationsRootSessions(ctx, &iam.EnableOrganizationsRootSessionsInput{})
+			return err
+		}},
+	}
+	for _, st := range steps {
+		if err := st.do(); err != nil {
+			log(LogLine{AccountID: p.ManagementAccountID, Action: st.name, Result: "failed: " + awsx.Describe(st.name, err)})
+			r.Outcome, r.Reason = OutcomeFailed, st.name+" failed: "+awsx.Describe(st.name, err)
+			return []AccountResult{r}
+		}
+		r.Done++
+		log(LogLine{AccountID: p.ManagementAccountID, Action: st.name, Result: "done"})
+	}
+	return []AccountResult{r}
 }
 
 func applyAccount(ctx context.Context, c Clients, p *Plan, id awsx.Identity, a *AccountPlan, r *AccountResult, log func(LogLine)) {

@@ -103,6 +103,8 @@ type Clients struct {
 		DescribeOrganization(context.Context, *organizations.DescribeOrganizationInput, ...func(*organizations.Options)) (*organizations.DescribeOrganizationOutput, error)
 	}
 	IAM live.IAMAPI
+	// Enable makes the calls that turn centralized root access on.
+	Enable Enabler
 	// RootIAM builds the IAM client of a root session's configuration.
 	RootIAM func(aws.Config) RootAPI
 }
@@ -116,9 +118,34 @@ type RootAPI interface {
 	DeactivateMFADevice(context.Context, *iam.DeactivateMFADeviceInput, ...func(*iam.Options)) (*iam.DeactivateMFADeviceOutput, error)
 }
 
+// Enabler lists the calls that enable centralized root access.
+type Enabler interface {
+	EnableAWSServiceAccess(context.Context, *organizations.EnableAWSServiceAccessInput, ...func(*organizations.Options)) (*organizations.EnableAWSServiceAccessOutput, error)
+	EnableOrganizationsRootCredentialsManagement(context.Context, *iam.EnableOrganizationsRootCredentialsManagementInput, ...func(*iam.Options)) (*iam.EnableOrganizationsRootCredentialsManagementOutput, error)
+	EnableOrganizationsRootSessions(context.Context, *iam.EnableOrganizationsRootSessionsInput, ...func(*iam.Options)) (*iam.EnableOrganizationsRootSessionsOutput, error)
+}
+
+type enabler struct {
+	org *organizations.Client
+	iam *iam.Client
+}
+
+func (e enabler) EnableAWSServiceAccess(ctx context.Context, in *organizations.EnableAWSServiceAccessInput, o ...func(*organizations.Options)) (*organizations.EnableAWSServiceAccessOutput, error) {
+	return e.org.EnableAWSServiceAccess(ctx, in, o...)
+}
+
+func (e enabler) EnableOrganizationsRootCredentialsManagement(ctx context.Context, in *iam.EnableOrganizationsRootCredentialsManagementInput, o ...func(*iam.Options)) (*iam.EnableOrganizationsRootCredentialsManagementOutput, error) {
+	return e.iam.EnableOrganizationsRootCredentialsManagement(ctx, in, o...)
+}
+
+func (e enabler) EnableOrganizationsRootSessions(ctx context.Context, in *iam.EnableOrganizationsRootSessionsInput, o ...func(*iam.Options)) (*iam.EnableOrganizationsRootSessionsOutput, error) {
+	return e.iam.EnableOrganizationsRootSessions(ctx, in, o...)
+}
+
 // NewClients builds the clients from the management account's configuration.
 func NewClients(cfg aws.Config) Clients {
-	return Clients{Config: cfg, STS: sts.NewFromConfig(cfg), Organizations: organizations.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg),
+	orgc, iamc := organizations.NewFromConfig(cfg), iam.NewFromConfig(cfg)
+	return Clients{Config: cfg, STS: sts.NewFromConfig(cfg), Organizations: orgc, IAM: iamc, Enable: enabler{orgc, iamc},
 		RootIAM: func(c aws.Config) RootAPI { return iam.NewFromConfig(c) }}
 }
 

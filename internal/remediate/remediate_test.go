@@ -175,11 +175,10 @@ func TestPlansThatAreRefused(t *testing.T) {
 		opts ApplyOptions
 		want string
 	}{
-		"edited by hand":    {&edited, ApplyOptions{Now: clock}, "digest does not match"},
-		"stale":             {plan, ApplyOptions{Now: func() time.Time { return now.Add(2 * time.Hour) }}, "longer than the maximum plan age of 1h0m0s"},
-		"another org":       {&other, ApplyOptions{Now: clock}, "it is for organization o-someoneelse1"},
-		"a longer max age":  {plan, ApplyOptions{Now: func() time.Time { return now.Add(2 * time.Hour) }, MaxPlanAge: 3 * time.Hour}, ""},
-		"enabling requests": {withEnable(plan), ApplyOptions{Now: clock}, "does not do for you"},
+		"edited by hand":   {&edited, ApplyOptions{Now: clock}, "digest does not match"},
+		"stale":            {plan, ApplyOptions{Now: func() time.Time { return now.Add(2 * time.Hour) }}, "longer than the maximum plan age of 1h0m0s"},
+		"another org":      {&other, ApplyOptions{Now: clock}, "it is for organization o-someoneelse1"},
+		"a longer max age": {plan, ApplyOptions{Now: func() time.Time { return now.Add(2 * time.Hour) }, MaxPlanAge: 3 * time.Hour}, ""},
 	} {
 		_, err := Check(ctx, c, tc.p, tc.opts)
 		switch {
@@ -189,13 +188,6 @@ func TestPlansThatAreRefused(t *testing.T) {
 			t.Errorf("%s: %v, want %q", name, err, tc.want)
 		}
 	}
-}
-
-func withEnable(p *Plan) *Plan {
-	q := *p
-	q.EnableCalls = []string{"iam:EnableOrganizationsRootCredentialsManagement"}
-	q.Digest = q.ComputeDigest()
-	return &q
 }
 
 // TestPlanWithoutCentralRootAccess names the calls that would enable it.
@@ -215,6 +207,26 @@ func TestPlanWithoutCentralRootAccess(t *testing.T) {
 	for _, a := range plan.Accounts {
 		if a.Status != StatusBlocked || !strings.Contains(a.Reason, "iam:EnableOrganizationsRootCredentialsManagement") {
 			t.Errorf("%s: %s %s", a.AccountID, a.Status, a.Reason)
+		}
+	}
+	// Applying it makes the three calls; a new plan then reads the members.
+	c := NewClients(awsfake.ClientConfig(url, awsfake.GenManagementKey))
+	id, err := Check(ctx, c, plan, ApplyOptions{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	res := Apply(ctx, c, plan, id, ApplyOptions{Now: clock, Log: &log})
+	if len(res) != 1 || res[0].Outcome != OutcomeDone || res[0].Done != 3 || strings.Count(log.String(), "\n") != 3 {
+		t.Fatalf("enable: %+v\n%s", res, log.String())
+	}
+	again, err := BuildPlan(ctx, c, PlanOptions{Now: clock})
+	if err != nil || !again.CentralRootAccess {
+		t.Fatalf("after enabling: %+v %v", again, err)
+	}
+	for _, a := range again.Accounts {
+		if a.Status == StatusBlocked {
+			t.Errorf("%s still blocked: %s", a.AccountID, a.Reason)
 		}
 	}
 }
