@@ -178,7 +178,7 @@ func TestMembersGetTheRealCauseOfUnknownFeatures(t *testing.T) {
 	r := runLive(t, w, "scan", "--org", "--accounts", "900000000001", "-f", "json")
 	run := decodeRun(t, r.stdout)
 	f := findingOf(t, run, "900000000001", "iam-root-credentials-present")
-	if f.Status != finding.StatusUnknown || strings.Contains(f.Message, "scan with --org") || !strings.Contains(f.Message, "the management account's own organization reads failed") || !strings.Contains(f.Message, "ServiceFailure") {
+	if f.Status != finding.StatusUnknown || strings.Contains(f.Message, "scan the organization from its management account") || !strings.Contains(f.Message, "the management account's own organization reads failed") || !strings.Contains(f.Message, "ServiceFailure") {
 		t.Errorf("%s: %s", f.Status, f.Message)
 	}
 }

@@ -84,7 +84,8 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 func (o *scanOptions) options(app *App) (scan.Options, error) {
 	opts := scan.Options{
 		Demo: o.demo, Bundle: o.evidenceFile, CloudTrail: o.cloudtrail, ReportTimeout: o.reportTimeout,
-		SaveEvidence: o.saveEvidence, AWS: app.AWSConfig, Profile: o.profile, Region: o.region,
+		CloudTrailHint: "use --cloudtrail PATH|s3://…, or a live scan, which reads LookupEvents",
+		SaveEvidence:   o.saveEvidence, AWS: app.AWSConfig, Profile: o.profile, Region: o.region,
 		Now: app.Now, Version: app.Version,
 		Notice: func(s string) { fmt.Fprintln(app.Stderr, report.Clean(s)) },
 	}

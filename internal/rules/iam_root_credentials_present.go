@@ -77,7 +77,7 @@ func evalRootCredentialsPresent(in Input) []Result {
 				Message: "Cannot judge: the organization's features could not be read: " + org.FeaturesUnknown + "."})
 		}
 		return one(Result{Status: finding.StatusUnknown, Evidence: ev,
-			Message: "Cannot judge: a member account cannot read its organization's features; scan with --org from the management account or the IAM delegated administrator."})
+			Message: "Cannot judge: a member account cannot read its organization's features; scan the organization from its management account or the IAM delegated administrator."})
 	}
 	ev["enabled_features"] = append([]string{}, org.EnabledFeatures...)
 	if !org.HasFeature(evidence.FeatureRootCredentialsManagement) {

@@ -27,7 +27,7 @@ func TestRootCredentialsPresentRule(t *testing.T) {
 			return a
 		}, nil, finding.StatusUnknown, "AccessDenied", nil},
 		{"feature off", org(&evidence.Organization{Role: evidence.OrgRoleMember, ID: "o-abcdefghij", EnabledFeatures: []string{}}), nil, finding.StatusNotApplicable, "has not enabled", nil},
-		{"features unknown", org(&evidence.Organization{Role: evidence.OrgRoleMember, ID: "o-abcdefghij"}), nil, finding.StatusUnknown, "scan with --org", nil},
+		{"features unknown", org(&evidence.Organization{Role: evidence.OrgRoleMember, ID: "o-abcdefghij"}), nil, finding.StatusUnknown, "scan the organization from its management account", nil},
 		{"management", org(&evidence.Organization{Role: evidence.OrgRoleManagement, ID: "o-abcdefghij", EnabledFeatures: []string{"RootCredentialsManagement"}}), nil, finding.StatusNotApplicable, "management account", nil},
 		{"standalone", org(&evidence.Organization{Role: evidence.OrgRoleStandalone}), nil, finding.StatusNotApplicable, "not in an AWS Organization", nil},
 	})

@@ -9,7 +9,9 @@ import (
 	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
 )
 
-const noCloudTrail = "no CloudTrail evidence was given (use --cloudtrail PATH|s3://…, or a live scan, which reads LookupEvents)"
+// noCloudTrail is the source detail when no CloudTrail was given; a front
+// end may add how to give it in its own words (Options.CloudTrailHint).
+const noCloudTrail = "no CloudTrail evidence was given"
 
 // attachCloudTrail gives each scanned account its root events from res, and
 // the period the sources show of it: from the earliest to the latest event
@@ -75,10 +77,14 @@ func attachCloudTrail(accounts []*evidence.Account, res cloudtrail.Result, descr
 
 // markNoCloudTrail records that no CloudTrail evidence was given, so the
 // account shows as partial and the CloudTrail rules say why they are unknown.
-func markNoCloudTrail(accounts []*evidence.Account) {
+func markNoCloudTrail(accounts []*evidence.Account, hint string) {
+	detail := noCloudTrail
+	if hint != "" {
+		detail += " (" + hint + ")"
+	}
 	for _, a := range accounts {
 		if _, ok := a.Sources[evidence.SourceCloudTrail]; !ok {
-			a.SetSource(evidence.SourceCloudTrail, evidence.SourceStatus{State: evidence.StateMissing, Detail: noCloudTrail})
+			a.SetSource(evidence.SourceCloudTrail, evidence.SourceStatus{State: evidence.StateMissing, Detail: detail})
 		}
 	}
 }

@@ -38,8 +38,10 @@ type Options struct {
 	// judged again offline.
 	Bundle string
 	// CloudTrail adds root activity from log files, directories and
-	// s3://bucket/prefix URIs.
-	CloudTrail []string
+	// s3://bucket/prefix URIs. CloudTrailHint says, in the front end's
+	// words, how to give it, for accounts that have none.
+	CloudTrail     []string
+	CloudTrailHint string
 
 	// AsOf is the moment judged; zero means now (or the bundle's as-of).
 	AsOf time.Time

@@ -48,7 +48,7 @@ func Run(ctx context.Context, o Options) (*finding.Run, error) {
 		}
 		attachCloudTrail(accounts, res, fmt.Sprintf("%s (%s)", evidence.Count(len(res.Sources), "CloudTrail source"), strings.Join(o.CloudTrail, ", ")), now)
 	}
-	markNoCloudTrail(accounts)
+	markNoCloudTrail(accounts, o.CloudTrailHint)
 	if o.SaveEvidence != "" {
 		b := bundle.New(accounts, ToolName, o.Version, now, p.asOf)
 		for _, c := range p.configFiles {
