@@ -113,23 +113,31 @@ type Listed struct {
 // paginator would stop there silently and lose the rest, so it is an error.
 func ListAll(ctx context.Context, c ListAccountsAPI) ([]Listed, error) {
 	var out []Listed
+	err := EachListed(ctx, c, func(l Listed) { out = append(out, l) })
+	return out, err
+}
+
+// EachListed calls fn for every account of every ListAccounts page as the
+// page arrives, so that work on the first accounts starts before the last
+// page is read.
+func EachListed(ctx context.Context, c ListAccountsAPI, fn func(Listed)) error {
 	g := &tokenGuard{c: c, seen: map[string]bool{}}
 	p := organizations.NewListAccountsPaginator(g, &organizations.ListAccountsInput{MaxResults: aws.Int32(20)},
 		func(o *organizations.ListAccountsPaginatorOptions) { o.StopOnDuplicateToken = false })
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, a := range page.Accounts {
 			state := string(a.State)
 			if state == "" {
 				state = string(a.Status) // Status retires in 2026; State is preferred
 			}
-			out = append(out, Listed{ID: aws.ToString(a.Id), Name: aws.ToString(a.Name), State: state})
+			fn(Listed{ID: aws.ToString(a.Id), Name: aws.ToString(a.Name), State: state})
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // tokenGuard refuses a ListAccounts call whose NextToken was used before.
@@ -171,10 +179,6 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 	if err != nil {
 		return nil, fmt.Errorf("DescribeOrganization as %s: %w (an organization scan runs from the management account or a delegated administrator)", id.ARN, err)
 	}
-	listed, err := ListAll(ctx, orgc)
-	if err != nil {
-		return nil, fmt.Errorf("ListAccounts as %s: %w (an organization scan needs organizations:ListAccounts in the management account or a delegated administrator)", id.ARN, err)
-	}
 	orgEv, orgSt := live.Organization(ctx, mgmt, id.Account)
 	var orgID, mgmtID string
 	if desc.Organization != nil {
@@ -186,34 +190,13 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 	}
 	centralized := slices.Contains(features, evidence.FeatureRootCredentialsManagement)
 
-	var accounts []*evidence.Account
-	var jobs []*evidence.Account
-	for _, l := range listed {
-		a := &evidence.Account{ID: l.ID, Partition: id.Partition, Name: l.Name}
-		switch {
-		case l.State != string(orgtypes.AccountStateActive):
-			a.Skipped = "account state " + l.State
-		case o.Exclude[l.ID]:
-			a.Skipped = "excluded by " + o.Names.or(o.Names.Exclude, "the scan's exclude list")
-		case len(o.Include) > 0 && !o.Include[l.ID]:
-			a.Skipped = "not selected by " + o.Names.or(o.Names.Include, "the scan's account list")
-		default:
-			jobs = append(jobs, a)
-		}
-		accounts = append(accounts, a)
-	}
-	for _, want := range slices.Sorted(maps.Keys(o.Include)) {
-		if !slices.ContainsFunc(listed, func(l Listed) bool { return l.ID == want }) {
-			accounts = append(accounts, &evidence.Account{ID: want, Partition: id.Partition,
-				Error: "asked for with " + o.Names.or(o.Names.Include, "the scan's account list") + ", but ListAccounts does not list it in " + orgID})
-		}
-	}
-
+	// Accounts are scanned as their ListAccounts page arrives: the workers
+	// start first, and the listing feeds them.
 	var mu sync.Mutex
-	prog := Progress{Total: len(jobs)}
+	prog := Progress{}
 	next := make(chan *evidence.Account)
 	var wg sync.WaitGroup
-	for w := 0; w < min(o.Concurrency, max(len(jobs), 1)); w++ {
+	for range o.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -240,17 +223,41 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 			}
 		}()
 	}
-	for _, a := range jobs {
-		select {
-		case next <- a:
-		case <-ctx.Done():
-			if a.Error == "" && len(a.Sources) == 0 {
+	var accounts []*evidence.Account
+	listed := map[string]bool{}
+	listErr := EachListed(ctx, orgc, func(l Listed) {
+		listed[l.ID] = true
+		a := &evidence.Account{ID: l.ID, Partition: id.Partition, Name: l.Name}
+		accounts = append(accounts, a)
+		switch {
+		case l.State != string(orgtypes.AccountStateActive):
+			a.Skipped = "account state " + l.State
+		case o.Exclude[l.ID]:
+			a.Skipped = "excluded by " + o.Names.or(o.Names.Exclude, "the scan's exclude list")
+		case len(o.Include) > 0 && !o.Include[l.ID]:
+			a.Skipped = "not selected by " + o.Names.or(o.Names.Include, "the scan's account list")
+		default:
+			mu.Lock()
+			prog.Total++
+			mu.Unlock()
+			select {
+			case next <- a:
+			case <-ctx.Done():
 				a.Error = "not scanned: " + ctx.Err().Error()
 			}
 		}
-	}
+	})
 	close(next)
 	wg.Wait()
+	if listErr != nil {
+		return nil, fmt.Errorf("ListAccounts as %s: %w (an organization scan needs organizations:ListAccounts in the management account or a delegated administrator)", id.ARN, listErr)
+	}
+	for _, want := range slices.Sorted(maps.Keys(o.Include)) {
+		if !listed[want] {
+			accounts = append(accounts, &evidence.Account{ID: want, Partition: id.Partition,
+				Error: "asked for with " + o.Names.or(o.Names.Include, "the scan's account list") + ", but ListAccounts does not list it in " + orgID})
+		}
+	}
 	slices.SortFunc(accounts, func(a, b *evidence.Account) int { return strings.Compare(a.ID, b.ID) })
 	return accounts, nil
 }
