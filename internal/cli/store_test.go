@@ -81,14 +81,18 @@ func TestStoreDiffsRuns(t *testing.T) {
 	html := filepath.Join(t.TempDir(), "r.html")
 	runCLI(t, nil, "scan", "--credential-report", clean, "--as-of", "2026-03-01T00:00:00Z", "--store", db, "-f", "html", "-o", html)
 	page, _ := os.ReadFile(html)
-	if !strings.Contains(string(page), `<h2>Since run 3`) || !strings.Contains(string(page), `id="resolved" data-count="1"`) {
+	if !strings.Contains(string(page), `<h2>Since run 3`) || !strings.Contains(string(page), `id="resolved" data-count="1"`) || !strings.Contains(string(page), `<small class="seen">(first seen 2026-03-01; resolved)</small>`) {
 		t.Errorf("the HTML report does not mark what was resolved since run 3")
+	}
+	md := runCLI(t, nil, "scan", "--credential-report", used, "--as-of", "2026-03-01T00:00:00Z", "--store", db, "-f", "markdown").stdout
+	if !strings.Contains(md, "**Since run 4: 1 new failure, 0 resolved.**") || !strings.Contains(md, "(first seen 2026-03-01; new\\_failure) |") {
+		t.Errorf("markdown with a store:\n%s", md)
 	}
 	// The test clock is 12 hours after the runs' as-of time.
 	if p := runCLI(t, nil, "prune", "--store", db, "--keep", "1d"); !strings.Contains(p.stdout, "deleted 0 runs") {
 		t.Errorf("prune --keep 1d: %s %v", p.stdout, p.err)
 	}
-	if p := runCLI(t, nil, "prune", "--store", db, "--keep", "6h"); !strings.Contains(p.stdout, "deleted 4 runs") {
+	if p := runCLI(t, nil, "prune", "--store", db, "--keep", "6h"); !strings.Contains(p.stdout, "deleted 5 runs") {
 		t.Errorf("prune --keep 6h: %s %v", p.stdout, p.err)
 	}
 }

@@ -117,3 +117,16 @@ func accountReason(a finding.Account) string {
 	}
 	return strings.Join(why, "; ")
 }
+
+// seenNote is what a stored run says of a finding's history:
+// " (first seen 2026-03-01; new_failure)", or "" without a store.
+func seenNote(f finding.Finding) string {
+	if f.FirstSeen == nil {
+		return ""
+	}
+	note := " (first seen " + f.FirstSeen.Format("2006-01-02")
+	if f.Change != "" && f.Change != finding.ChangeUnchanged {
+		note += "; " + f.Change
+	}
+	return note + ")"
+}

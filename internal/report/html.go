@@ -31,6 +31,7 @@ type htmlFinding struct {
 	finding.Finding
 	Class    string
 	Evidence string
+	Seen     string // first seen and change, from a store ("" without one)
 }
 
 type htmlCard struct {
@@ -124,7 +125,8 @@ func (h HTML) Write(w io.Writer, run *finding.Run) error {
 		if err := enc.Encode(f.Evidence); err != nil {
 			return fmt.Errorf("write html: evidence of %s/%s: %w", f.AccountID, f.RuleID, err)
 		}
-		hf := htmlFinding{Finding: f, Evidence: strings.TrimSpace(ev.String()), Class: fmt.Sprintf("f sev-%s acct-%s", f.Severity, classKey(f.AccountID))}
+		hf := htmlFinding{Finding: f, Evidence: strings.TrimSpace(ev.String()), Class: fmt.Sprintf("f sev-%s acct-%s", f.Severity, classKey(f.AccountID)),
+			Seen: strings.TrimSpace(seenNote(f))}
 		d.Findings = append(d.Findings, hf)
 		// Failures, and findings nobody could judge: both need someone.
 		if cardRank(f.Status) < 0 {
@@ -229,7 +231,7 @@ var htmlTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 {{end}}<section id="findings">
 <h2>All findings</h2>
 <table><tr><th>status</th><th>severity</th><th>account</th><th>rule</th><th>message</th><th>evidence</th></tr>
-{{range .Findings}}<tr class="{{.Class}} finding" data-status="{{.Status}}"><td class="st st-{{.Status}}">{{.Status}}</td><td>{{.Severity}}</td><td>{{.AccountID}}</td><td>{{.RuleID}}</td><td>{{.Message}}</td><td><details><summary>evidence</summary><pre>{{.Evidence}}</pre></details></td></tr>
+{{range .Findings}}<tr class="{{.Class}} finding" data-status="{{.Status}}"><td class="st st-{{.Status}}">{{.Status}}</td><td>{{.Severity}}</td><td>{{.AccountID}}</td><td>{{.RuleID}}</td><td>{{.Message}}{{with .Seen}} <small class="seen">{{.}}</small>{{end}}</td><td><details><summary>evidence</summary><pre>{{.Evidence}}</pre></details></td></tr>
 {{end}}</table>
 </section>
 </main>

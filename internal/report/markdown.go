@@ -79,7 +79,7 @@ func (m Markdown) Write(w io.Writer, run *finding.Run) error {
 		if _, ok := m.Meta.Rule(f.RuleID); ok {
 			rule = fmt.Sprintf("[%s](%s)", rule, RulePageURL(f.RuleID))
 		}
-		fmt.Fprintf(bw, "| %s | %s | %s | %s | %s |\n", f.Severity, f.Status, EscapeMarkdown(f.AccountID), rule, EscapeMarkdown(f.Message))
+		fmt.Fprintf(bw, "| %s | %s | %s | %s | %s%s |\n", f.Severity, f.Status, EscapeMarkdown(f.AccountID), rule, EscapeMarkdown(f.Message), EscapeMarkdown(seenNote(f)))
 	}
 	if !wrote {
 		fmt.Fprintln(bw, "\nNothing failing, unknown or in error.")
