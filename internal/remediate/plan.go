@@ -198,35 +198,13 @@ func BuildPlan(ctx context.Context, c Clients, o PlanOptions) (*Plan, error) {
 			p.EnableCalls = calls
 		}
 	}
-	listed, err := org.ListAll(ctx, c.Organizations)
-	if err != nil {
-		return nil, fmt.Errorf("ListAccounts: %s", awsx.Describe("ListAccounts", err))
-	}
-	var members []AccountPlan
-	for _, l := range listed {
-		switch {
-		case l.ID == p.ManagementAccountID || l.ID == id.Account:
-			continue // never the management account (AssumeRoot cannot target it)
-		case l.State != "ACTIVE", o.Exclude[l.ID], len(o.Include) > 0 && !o.Include[l.ID]:
-			continue
+	// Members are audited as their ListAccounts page arrives.
+	planAccount := func(a *AccountPlan) {
+		if !p.CentralRootAccess {
+			a.Status, a.Reason = StatusBlocked, "centralized root access is not enabled in "+p.OrganizationID+
+				": it needs organizations:EnableAWSServiceAccess (iam.amazonaws.com), iam:EnableOrganizationsRootCredentialsManagement and iam:EnableOrganizationsRootSessions"
+			return
 		}
-		members = append(members, AccountPlan{AccountID: l.ID, Name: l.Name, Actions: []Action{}})
-	}
-	for want := range o.Include {
-		if !slices.ContainsFunc(listed, func(l org.Listed) bool { return l.ID == want }) {
-			return nil, fmt.Errorf("account %s is not in organization %s: nothing outside it is ever planned", want, p.OrganizationID)
-		}
-	}
-	if !p.CentralRootAccess {
-		why := "centralized root access is not enabled in " + p.OrganizationID + ": it needs organizations:EnableAWSServiceAccess (iam.amazonaws.com), iam:EnableOrganizationsRootCredentialsManagement and iam:EnableOrganizationsRootSessions"
-		for i := range members {
-			members[i].Status, members[i].Reason = StatusBlocked, why
-		}
-		p.Accounts = members
-		p.Digest = p.ComputeDigest()
-		return p, nil
-	}
-	forEach(ctx, members, o.Concurrency, func(a *AccountPlan) {
 		rc, reason := audit(ctx, c, id.Partition, a.AccountID)
 		if rc == nil {
 			a.Status, a.Reason = StatusBlocked, reason
@@ -238,7 +216,50 @@ func BuildPlan(ctx context.Context, c Clients, o PlanOptions) (*Plan, error) {
 		if len(a.Actions) == 0 {
 			a.Status = StatusNothingToDo
 		}
+	}
+	next := make(chan *AccountPlan)
+	var wg sync.WaitGroup
+	for range o.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for a := range next {
+				planAccount(a)
+			}
+		}()
+	}
+	var pending []*AccountPlan
+	listed := map[string]bool{}
+	err = org.EachListed(ctx, c.Organizations, func(l org.Listed) {
+		listed[l.ID] = true
+		switch {
+		case l.ID == p.ManagementAccountID || l.ID == id.Account:
+			return // never the management account (AssumeRoot cannot target it)
+		case l.State != "ACTIVE", o.Exclude[l.ID], len(o.Include) > 0 && !o.Include[l.ID]:
+			return
+		}
+		a := &AccountPlan{AccountID: l.ID, Name: l.Name, Actions: []Action{}}
+		pending = append(pending, a)
+		select {
+		case next <- a:
+		case <-ctx.Done():
+			a.Status, a.Reason = StatusBlocked, "not read: "+ctx.Err().Error()
+		}
 	})
+	close(next)
+	wg.Wait()
+	if err != nil {
+		return nil, fmt.Errorf("ListAccounts: %s", awsx.Describe("ListAccounts", err))
+	}
+	for want := range o.Include {
+		if !listed[want] {
+			return nil, fmt.Errorf("account %s is not in organization %s: nothing outside it is ever planned", want, p.OrganizationID)
+		}
+	}
+	members := make([]AccountPlan, 0, len(pending))
+	for _, a := range pending {
+		members = append(members, *a)
+	}
 	slices.SortFunc(members, func(a, b AccountPlan) int { return cmpString(a.AccountID, b.AccountID) })
 	p.Accounts = members
 	p.Digest = p.ComputeDigest()
