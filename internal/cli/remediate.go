@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -57,7 +58,7 @@ func newRemediatePlanCommand(app *App) *cobra.Command {
 				return usageErr("remediate plan works on an organization: give --org (from the management account or IAM's delegated administrator)")
 			}
 			for _, w := range what {
-				if !strings.Contains(","+strings.Join(remediate.AllKinds(), ",")+",", ","+w+",") {
+				if !slices.Contains(remediate.AllKinds(), w) {
 					return usageErr("--what %q: want %s", w, strings.Join(remediate.AllKinds(), ", "))
 				}
 			}

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -260,7 +261,7 @@ func BuildPlan(ctx context.Context, c Clients, o PlanOptions) (*Plan, error) {
 	for _, a := range pending {
 		members = append(members, *a)
 	}
-	slices.SortFunc(members, func(a, b AccountPlan) int { return cmpString(a.AccountID, b.AccountID) })
+	slices.SortFunc(members, func(a, b AccountPlan) int { return strings.Compare(a.AccountID, b.AccountID) })
 	p.Accounts = members
 	p.Digest = p.ComputeDigest()
 	return p, nil
@@ -325,16 +326,6 @@ func forEach(ctx context.Context, accounts []AccountPlan, n int, work func(*Acco
 	}
 	close(next)
 	wg.Wait()
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // ErrRefused says a plan cannot be applied.

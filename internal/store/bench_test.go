@@ -63,7 +63,7 @@ func BenchmarkSaveSQLite(b *testing.B) {
 // per run).
 func BenchmarkSavePostgres(b *testing.B) {
 	url := testutil.StartPostgres(b)
-	benchSave(b, func(b *testing.B, i int) string { return withDatabaseB(b, url, fmt.Sprintf("bench_%d", i)) })
+	benchSave(b, func(b *testing.B, i int) string { return withDatabase(b, url, fmt.Sprintf("bench_%d", i)) })
 }
 
 // BenchmarkWriteJSONFloor is the floor a store is measured against:
@@ -88,7 +88,7 @@ func BenchmarkDiffSQLite(b *testing.B) {
 }
 
 func BenchmarkDiffPostgres(b *testing.B) {
-	benchDiff(b, withDatabaseB(b, testutil.StartPostgres(b), "bench_diff"))
+	benchDiff(b, withDatabase(b, testutil.StartPostgres(b), "bench_diff"))
 }
 
 func benchDiff(b *testing.B, spec string) {
@@ -113,16 +113,4 @@ func benchDiff(b *testing.B, spec string) {
 			b.Fatal("no changes")
 		}
 	}
-}
-
-func withDatabaseB(b *testing.B, url, name string) string {
-	admin, err := Open(context.Background(), url, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.(*sqlStore).db.Exec(`CREATE DATABASE ` + name); err != nil {
-		b.Fatal(err)
-	}
-	return replaceDB(url, name)
 }

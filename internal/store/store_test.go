@@ -190,7 +190,7 @@ func TestPostgresStore(t *testing.T) {
 }
 
 // withDatabase creates database name on the server once and returns its URL.
-func withDatabase(t *testing.T, url, name string) string {
+func withDatabase(t testing.TB, url, name string) string {
 	t.Helper()
 	admin, err := Open(context.Background(), url, nil)
 	if err != nil {
