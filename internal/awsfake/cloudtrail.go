@@ -106,7 +106,12 @@ func epoch(f float64) time.Time {
 }
 
 func (s *Server) serveCloudTrail(w http.ResponseWriter, req request) {
-	if req.op != "LookupEvents" {
+	switch req.op {
+	case "DescribeTrails", "GetTrailStatus", "GetEventSelectors":
+		s.serveTrailOps(w, req)
+		return
+	case "LookupEvents":
+	default:
 		s.writeJSONError(w, http.StatusBadRequest, "UnknownOperationException", "unknown operation "+req.op)
 		return
 	}

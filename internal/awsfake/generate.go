@@ -19,7 +19,8 @@ type GenOptions struct {
 	// in bursts, and whose calls hang.
 	DenyRate, ThrottleRate, HangRate float64
 	// Clean makes every root user what a well-run organization has: no
-	// password, hardware MFA, no keys, no root activity.
+	// password, hardware MFA, no keys, no root activity; and an
+	// organization trail whose CIS alarm reaches a subscriber.
 	Clean bool
 }
 
@@ -41,6 +42,15 @@ func GenerateWorld(o GenOptions) (*World, map[string]string) {
 		id := fmt.Sprintf("1%011d", i)
 		a := &Account{ID: id, Name: fmt.Sprintf("account-%04d", i), Report: ReportSpec{Polls: o.ReportPolls},
 			Organization: &Organization{ID: GenOrganizationID, ManagementAccount: GenManagementAccount}}
+		if i == 0 && o.Clean {
+			// One organization trail with the CIS alarm chain covers every member.
+			a.Monitoring = &MonitoringSpec{
+				Trails:  []TrailSpec{{Name: "organization-trail", Organization: true, LogGroup: "organization-trail-logs"}},
+				Filters: []FilterSpec{{LogGroup: "organization-trail-logs", Name: "root-usage", Pattern: cisPattern, Metric: "RootAccountUsageCount", Namespace: "CISBenchmark"}},
+				Alarms:  []AlarmSpec{{Name: "root-usage", Metric: "RootAccountUsageCount", Namespace: "CISBenchmark", Topic: "security-alerts"}},
+				Topics:  []TopicSpec{{Name: "security-alerts", Confirmed: 1}},
+			}
+		}
 		if i == 0 {
 			a.AccessKeys = []string{GenManagementKey}
 			a.Organization.Features = append([]string{}, o.Features...)

@@ -152,6 +152,8 @@ type request struct {
 	session session
 	region  string
 	json    bool
+	rest    bool   // REST-JSON (GuardDuty, Account)
+	path    string // the URL path, for REST-JSON
 	ctx     context.Context
 }
 
@@ -171,8 +173,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			req.service = "organizations"
 		case strings.Contains(target, "CloudTrail_20131101."):
 			req.service = "cloudtrail"
+		case strings.HasPrefix(target, "Logs_20140328."):
+			req.service = "logs"
+		case strings.HasPrefix(target, "GraniteServiceVersion20100801."):
+			req.service = "cloudwatch"
+		case strings.HasPrefix(target, "AWSEvents."):
+			req.service = "events"
 		default:
 			s.writeJSONError(w, http.StatusBadRequest, "UnknownOperationException", "unknown target "+target)
+			return
+		}
+	} else if p := r.URL.Path; strings.HasPrefix(p, "/detector") || p == "/listRegions" {
+		req.json, req.rest, req.path = true, true, p
+		switch {
+		case p == "/listRegions" && r.Method == http.MethodPost:
+			req.service, req.op = "account", "ListRegions"
+		case p == "/detector" && r.Method == http.MethodGet:
+			req.service, req.op = "guardduty", "ListDetectors"
+		case strings.HasPrefix(p, "/detector/") && r.Method == http.MethodGet:
+			req.service, req.op = "guardduty", "GetDetector"
+		default:
+			s.writeRESTError(w, http.StatusNotFound, "UnknownOperationException", r.Method+" "+p)
 			return
 		}
 	} else {
@@ -194,7 +215,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.region = m[2]
-	if m[3] == "iam" || m[3] == "sts" {
+	if !req.json && (m[3] == "iam" || m[3] == "sts" || m[3] == "sns") {
 		req.service = m[3]
 	}
 	s.mu.Lock()
@@ -236,6 +257,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveOrganizations(w, req)
 	case "cloudtrail":
 		s.serveCloudTrail(w, req)
+	case "logs":
+		s.serveLogs(w, req)
+	case "cloudwatch":
+		s.serveAlarms(w, req)
+	case "sns":
+		s.serveSNS(w, req)
+	case "events":
+		s.serveEvents(w, req)
+	case "guardduty":
+		s.serveGuardDuty(w, req, req.path)
+	case "account":
+		s.serveAccount(w, req)
 	default:
 		s.writeError(w, req, http.StatusBadRequest, "InvalidAction", "The action "+req.op+" is not valid for this endpoint.")
 	}
@@ -261,7 +294,7 @@ func (s *Server) applyTargetFaults(w http.ResponseWriter, req request, target *a
 // whether it wrote the response.
 func (s *Server) applyFaults(ctx context.Context, w http.ResponseWriter, req request) bool {
 	for i, f := range req.acct.spec.Faults {
-		if f.Op != req.op && f.Op != "*" {
+		if f.Op != req.op && f.Op != "*" || f.Region != "" && f.Region != req.region {
 			continue
 		}
 		s.mu.Lock()
@@ -311,13 +344,20 @@ func (s *Server) requestID() string {
 }
 
 func (s *Server) writeError(w http.ResponseWriter, req request, status int, code, msg string) {
+	if req.rest {
+		s.writeRESTError(w, status, code, msg)
+		return
+	}
 	if req.json {
 		s.writeJSONError(w, status, code, msg)
 		return
 	}
 	ns := iamNS
-	if req.service == "sts" {
+	switch req.service {
+	case "sts":
 		ns = stsNS
+	case "sns":
+		ns = snsNS
 	}
 	s.writeQueryError(w, ns, status, code, msg)
 }

@@ -57,6 +57,11 @@ type Account struct {
 	// Tags are the account's tags in Organizations (ListTagsForResource).
 	Tags map[string]string `yaml:"tags"`
 
+	// Monitoring is what would alert on root activity (trails, filters,
+	// alarms, topics, EventBridge rules, GuardDuty); nil: none of it, in
+	// the default regions.
+	Monitoring *MonitoringSpec `yaml:"monitoring"`
+
 	// Trail is the account's CloudTrail history, served by LookupEvents.
 	Trail  []TrailEvent `yaml:"trail"`
 	Lookup LookupSpec   `yaml:"lookup"`
@@ -162,6 +167,7 @@ type Fault struct {
 	Rate    float64 `yaml:"rate"`    // fail this fraction of calls (0: every call)
 	Latency string  `yaml:"latency"` // delay before answering
 	Hang    bool    `yaml:"hang"`    // never answer (until the client gives up)
+	Region  string  `yaml:"region"`  // only in this region ("": every region)
 }
 
 var relTime = regexp.MustCompile(`^-(\d+)(d|h|m|s)$`)
@@ -259,6 +265,9 @@ func (w *World) Validate() error {
 		}
 		if c := a.Report.Columns; c != 0 && c != 16 && c != 22 {
 			return fmt.Errorf("account %s: report.columns %d (want 16 or 22)", a.ID, c)
+		}
+		if err := a.Monitoring.validate(); err != nil {
+			return fmt.Errorf("account %s: %w", a.ID, err)
 		}
 		for _, f := range a.Faults {
 			if f.Op == "" || (f.Code == "" && !f.Hang && f.Latency == "") {
