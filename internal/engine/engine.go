@@ -84,12 +84,19 @@ func (s Settings) Enabled(catalog []rules.Rule) []rules.Rule {
 // returns nothing yields an error finding and the others go on.
 func Evaluate(accounts []*evidence.Account, catalog []rules.Rule, s Settings, asOf time.Time) []finding.Finding {
 	var out []finding.Finding
+	byID := make(map[string]*evidence.Account, len(accounts))
+	for _, a := range accounts {
+		if a.Error == "" && a.Skipped == "" {
+			byID[a.ID] = a
+		}
+	}
+	peer := func(id string) *evidence.Account { return byID[id] }
 	for _, a := range accounts {
 		if a.Skipped != "" {
 			continue
 		}
 		for _, r := range catalog {
-			for _, res := range evalOne(r, rules.Input{Account: a, AsOf: asOf, Settings: s.For(r)}) {
+			for _, res := range evalOne(r, rules.Input{Account: a, AsOf: asOf, Settings: s.For(r), Peer: peer}) {
 				out = append(out, toFinding(r, a, res, s))
 			}
 		}

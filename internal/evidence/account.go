@@ -116,6 +116,9 @@ type Account struct {
 	Organization      *Organization      `json:"organization"`
 	CloudTrail        *CloudTrail        `json:"cloudtrail,omitempty"`
 	RootCredentials   *RootCredentials   `json:"root_credentials,omitempty"`
+	// Monitoring is what would alert on root activity (trails, metric
+	// filters, alarms, topics, EventBridge rules, GuardDuty).
+	Monitoring *Monitoring `json:"monitoring,omitempty"`
 }
 
 // RootCredentials is what an AssumeRoot session with the

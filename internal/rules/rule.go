@@ -17,6 +17,17 @@ type Input struct {
 	Account  *evidence.Account
 	AsOf     time.Time
 	Settings Settings
+	// Peer returns another account of the same run by ID, or nil: an
+	// organization trail's alarms live in the management account.
+	Peer func(id string) *evidence.Account
+}
+
+// peer is Input.Peer, safe when none was given.
+func (in Input) peer(id string) *evidence.Account {
+	if in.Peer == nil {
+		return nil
+	}
+	return in.Peer(id)
 }
 
 // Result is one verdict of a rule. Resource and Region default to the root
@@ -60,6 +71,8 @@ func Catalog() []Rule {
 		apiActivity(),
 		orgRootAccessNotCentralized(),
 		rootCredentialsPresent(),
+		rootUsageNoAlarm(),
+		rootActivityUnalerted(),
 	}
 }
 

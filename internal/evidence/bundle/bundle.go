@@ -185,6 +185,12 @@ func consistentSources(a *evidence.Account) error {
 			return fmt.Errorf("sources.%s is %s but the bundle holds %s data", name, state, name)
 		}
 	}
+	// The monitoring sources share one part: any of them ok needs it.
+	for _, name := range evidence.MonitoringSources() {
+		if st, ok := a.Sources[name]; ok && st.State == evidence.StateOK && a.Monitoring == nil {
+			return fmt.Errorf("sources.%s is ok but the bundle holds no monitoring", name)
+		}
+	}
 	return nil
 }
 
