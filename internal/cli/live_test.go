@@ -54,6 +54,7 @@ accounts:
     access_keys: [AKIALIVE000000000001]
     root: {password_last_used: -40d, mfa: hardware}
     users: [{name: alice, password_last_used: -1d, mfa: virtual}]
+    monitoring: {preset: alarm}
     report: ` + report + `
     faults: ` + faults + "\n"
 }

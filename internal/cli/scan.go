@@ -27,6 +27,7 @@ type scanOptions struct {
 	profile           string
 	region            string
 	reportTimeout     time.Duration
+	regions           []string
 	cloudtrail        []string
 	org               bool
 	roleName          string
@@ -75,6 +76,11 @@ Live, rootwatch calls GetCallerIdentity, reuses the account's credential report
 when it is younger than --max-report-age or asks IAM to generate one and waits up
 to --report-timeout, then reads GetAccountSummary, ListVirtualMFADevices (every
 page), DescribeOrganization and, in an organization, ListOrganizationsFeatures.
+It then asks whether root activity would reach a person: ListRegions, the trails
+(DescribeTrails with shadow trails, GetTrailStatus, GetEventSelectors), the metric
+filters of each trail's log group, the alarms on them and their SNS topics'
+subscriptions, and in every enabled region (or --regions) the EventBridge rules of
+the default bus with their targets and the GuardDuty detectors.
 A call that is denied makes only the rules that need it "unknown".
 Credentials come from the SDK's default chain (environment, --profile/AWS_PROFILE,
 SSO, instance roles); AWS_ENDPOINT_URL redirects every call (e.g. to an emulator).
@@ -147,6 +153,7 @@ give --output-dir DIR for rootwatch.<ext> files):
 	f.StringVar(&o.profile, "profile", "", "AWS shared config `PROFILE` for a live scan (default: AWS_PROFILE or the default chain)")
 	f.StringVar(&o.region, "region", "", "AWS region for STS and Organizations calls (default from config, else us-east-1)")
 	f.DurationVar(&o.reportTimeout, "report-timeout", 2*time.Minute, "how long to wait for IAM to generate a credential report")
+	f.StringSliceVar(&o.regions, "regions", nil, "read EventBridge rules and GuardDuty only in these `REGIONS` (comma-separated; default every enabled region); rules needing the others are unknown")
 	f.StringArrayVar(&o.cloudtrail, "cloudtrail", nil, "CloudTrail evidence: a `PATH` (file or directory of logs, any shape, gzip or not) or s3://bucket/prefix; repeatable")
 	f.BoolVar(&o.org, "org", false, "scan every account of the organization (run from the management account or a delegated administrator)")
 	f.StringVar(&o.roleName, "role-name", scan.DefaultRoleName, "with --org: the role to assume in each member account")

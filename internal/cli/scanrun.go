@@ -83,7 +83,7 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 // the flags can tell (which go together, which values parse).
 func (o *scanOptions) options(app *App) (scan.Options, error) {
 	opts := scan.Options{
-		Demo: o.demo, Bundle: o.evidenceFile, CloudTrail: o.cloudtrail, ReportTimeout: o.reportTimeout,
+		Demo: o.demo, Bundle: o.evidenceFile, CloudTrail: o.cloudtrail, ReportTimeout: o.reportTimeout, Regions: o.regions,
 		CloudTrailHint: "use --cloudtrail PATH|s3://…, or a live scan, which reads LookupEvents",
 		SaveEvidence:   o.saveEvidence, AWS: app.AWSConfig, Profile: o.profile, Region: o.region,
 		Now: app.Now, Version: app.Version,
@@ -192,6 +192,9 @@ func (o *scanOptions) applyNotifications(nc *config.NotificationsConfig) {
 // roleNameRE is IAM's role name: 1 to 64 of letters, digits and +=,.@_-.
 var roleNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 
+// regionRE is the shape of an AWS region name: us-east-1, us-gov-west-1, eusc-de-east-1.
+var regionRE = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$`)
+
 // checkFlags refuses values no scan can use, before anything is read.
 func (o *scanOptions) checkFlags() error {
 	switch o.color {
@@ -204,6 +207,11 @@ func (o *scanOptions) checkFlags() error {
 	}
 	if o.accountTimeout <= 0 || o.accountTimeout > 24*time.Hour {
 		return fmt.Errorf("--account-timeout %s: want more than 0 and at most 24h", o.accountTimeout)
+	}
+	for _, r := range o.regions {
+		if !regionRE.MatchString(r) {
+			return fmt.Errorf("--regions: %q is not an AWS region name (like eu-west-1)", r)
+		}
 	}
 	if !roleNameRE.MatchString(o.roleName) {
 		return fmt.Errorf("--role-name %q is not an IAM role name (1 to 64 letters, digits and +=,.@_-; give a path with --role-arn-template)", o.roleName)

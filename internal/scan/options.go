@@ -52,6 +52,9 @@ type Options struct {
 	MaxReportAge time.Duration
 	// ReportTimeout bounds the wait for IAM to generate a credential report.
 	ReportTimeout time.Duration
+	// Regions limits the regional monitoring reads (EventBridge rules,
+	// GuardDuty) of live scans; empty reads every enabled region.
+	Regions []string
 
 	// SaveEvidence, when set, is where the collected evidence is saved as
 	// a bundle (gzip when it ends in .gz) before it is judged.

@@ -17,7 +17,7 @@ import (
 )
 
 func (o *Options) liveOptions(s engine.Settings, asOf time.Time) live.Options {
-	return live.Options{MaxReportAge: s.MaxReportAge, ReportTimeout: o.ReportTimeout, Now: o.Now, AsOf: asOf, TrailLookback: Lookback(s)}
+	return live.Options{MaxReportAge: s.MaxReportAge, ReportTimeout: o.ReportTimeout, Now: o.Now, AsOf: asOf, TrailLookback: Lookback(s), Regions: o.Regions}
 }
 
 // progress counts accounts for Options.Progress, from any goroutine.
@@ -167,6 +167,9 @@ func loadReports(o *Options, now time.Time) ([]*evidence.Account, error) {
 		a.SetSource(evidence.SourceAccountSummary, offline)
 		a.SetSource(evidence.SourceVirtualMFA, offline)
 		a.SetSource(evidence.SourceOrganization, offline)
+		for _, name := range evidence.MonitoringSources() {
+			a.SetSource(name, offline)
+		}
 		out = append(out, a)
 	}
 	return out, nil

@@ -45,6 +45,8 @@ type Clients struct {
 	// global-service events are recorded (and, since November 2021, the
 	// only region whose LookupEvents shows them).
 	CloudTrail cloudtrail.LookupAPI
+	// Monitoring reads what would alert on root activity; nil skips it.
+	Monitoring *MonitoringClients
 }
 
 // NewClients builds the clients from an SDK configuration.
@@ -52,6 +54,7 @@ func NewClients(cfg aws.Config) Clients {
 	return Clients{
 		IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg), Organizations: organizations.NewFromConfig(cfg),
 		CloudTrail: cloudtrail.NewLookupClient(cfg),
+		Monitoring: new(NewMonitoringClients(cfg)),
 	}
 }
 
@@ -78,6 +81,9 @@ type Options struct {
 	// Organization, when set, is used instead of asking DescribeOrganization
 	// and ListOrganizationsFeatures (an org scan already knows it).
 	Organization *evidence.Organization
+	// Regions limits the regional monitoring reads (EventBridge rules,
+	// GuardDuty) to these; empty reads every enabled region.
+	Regions []string
 }
 
 func (o Options) withDefaults() Options {
@@ -139,6 +145,23 @@ func CollectInto(ctx context.Context, c Clients, opts Options, a *evidence.Accou
 		a.CredentialReport = rep
 		a.SetSource(evidence.SourceCredentialReport, stamp(repSt))
 	}()
+	// Monitoring spans many regions: it runs beside the rest too, on its
+	// own copy of the account's sources, merged at the end.
+	if c.Monitoring != nil {
+		mon := &evidence.Account{ID: a.ID, Partition: a.Partition}
+		monDone := make(chan struct{})
+		go func() {
+			defer close(monDone)
+			mon.Monitoring = monitoring(ctx, *c.Monitoring, opts, mon, stamp)
+		}()
+		defer func() {
+			<-monDone
+			a.Monitoring = mon.Monitoring
+			for name, st := range mon.Sources {
+				a.SetSource(name, st)
+			}
+		}()
+	}
 
 	summary, st := accountSummary(ctx, c.IAM)
 	a.AccountSummary = summary
