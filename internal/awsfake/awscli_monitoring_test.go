@@ -37,6 +37,8 @@ accounts:
   - id: "222222222222"
     access_keys: [AKIAMON0000000000002]
     organization: {id: o-abcdefghij, management_account: "111111111111"}
+    faults:
+      - {op: DescribeRegions, code: UnauthorizedOperation, status: 403, message: "You are not authorized to perform this operation."}
 `
 
 // TestAWSCLIMonitoringConformance drives every monitoring call the fake
@@ -63,6 +65,16 @@ func TestAWSCLIMonitoringConformance(t *testing.T) {
 		if len(out.Regions) != 2 || out.Regions[0].RegionName != "eu-west-1" || out.Regions[1].RegionOptStatus != "ENABLED_BY_DEFAULT" {
 			t.Errorf("%+v", out)
 		}
+	})
+	t.Run("ec2 describe-regions", func(t *testing.T) {
+		var out struct {
+			Regions []struct{ RegionName, OptInStatus string }
+		}
+		c.json(mgmt, &out, "ec2", "describe-regions")
+		if len(out.Regions) != 2 || out.Regions[1].RegionName != "us-east-1" || out.Regions[0].OptInStatus != "opt-in-not-required" {
+			t.Errorf("%+v", out)
+		}
+		c.fails(member, "UnauthorizedOperation", "ec2", "describe-regions")
 	})
 	t.Run("cloudtrail describe-trails with shadow trails, status, selectors", func(t *testing.T) {
 		var out struct {

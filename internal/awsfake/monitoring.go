@@ -546,3 +546,43 @@ func (s *Server) writeRESTError(w http.ResponseWriter, status int, code, msg str
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"__type": code, "message": msg, "Message": msg})
 }
+
+const ec2NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
+
+// serveEC2 answers DescribeRegions (the EC2 Query protocol): the regions
+// enabled for the account, or every region with AllRegions.
+func (s *Server) serveEC2(w http.ResponseWriter, req request) {
+	if req.op != "DescribeRegions" {
+		s.writeEC2Error(w, http.StatusBadRequest, "InvalidAction", "The action "+req.op+" is not valid for this web service.")
+		return
+	}
+	type item struct {
+		RegionName     string `xml:"regionName"`
+		RegionEndpoint string `xml:"regionEndpoint"`
+		OptInStatus    string `xml:"optInStatus"`
+	}
+	var items []item
+	for _, r := range req.acct.spec.monitoring().Regions {
+		items = append(items, item{r, "ec2." + r + ".amazonaws.com", "opt-in-not-required"})
+	}
+	body, err := xml.Marshal(struct {
+		XMLName   xml.Name `xml:"DescribeRegionsResponse"`
+		NS        string   `xml:"xmlns,attr"`
+		RequestID string   `xml:"requestId"`
+		Regions   []item   `xml:"regionInfo>item"`
+	}{NS: ec2NS, RequestID: s.requestID(), Regions: items})
+	if err != nil {
+		s.writeEC2Error(w, http.StatusInternalServerError, "InternalError", err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
+	_, _ = w.Write(body)
+}
+
+func (s *Server) writeEC2Error(w http.ResponseWriter, status int, code, msg string) {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(msg))
+	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>%s</Code><Message>%s</Message></Error></Errors><RequestID>%s</RequestID></Response>`, code, b.String(), s.requestID())
+}

@@ -215,7 +215,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.region = m[2]
-	if !req.json && (m[3] == "iam" || m[3] == "sts" || m[3] == "sns") {
+	if !req.json && (m[3] == "iam" || m[3] == "sts" || m[3] == "sns" || m[3] == "ec2") {
 		req.service = m[3]
 	}
 	s.mu.Lock()
@@ -269,6 +269,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveGuardDuty(w, req, req.path)
 	case "account":
 		s.serveAccount(w, req)
+	case "ec2":
+		s.serveEC2(w, req)
 	default:
 		s.writeError(w, req, http.StatusBadRequest, "InvalidAction", "The action "+req.op+" is not valid for this endpoint.")
 	}
@@ -350,6 +352,10 @@ func (s *Server) writeError(w http.ResponseWriter, req request, status int, code
 	}
 	if req.json {
 		s.writeJSONError(w, status, code, msg)
+		return
+	}
+	if req.service == "ec2" {
+		s.writeEC2Error(w, status, code, msg)
 		return
 	}
 	ns := iamNS

@@ -15,6 +15,7 @@ import (
 	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -29,6 +30,9 @@ import (
 type (
 	RegionsAPI interface {
 		ListRegions(context.Context, *account.ListRegionsInput, ...func(*account.Options)) (*account.ListRegionsOutput, error)
+	}
+	EC2RegionsAPI interface {
+		DescribeRegions(context.Context, *ec2.DescribeRegionsInput, ...func(*ec2.Options)) (*ec2.DescribeRegionsOutput, error)
 	}
 	TrailsAPI interface {
 		DescribeTrails(context.Context, *cloudtrail.DescribeTrailsInput, ...func(*cloudtrail.Options)) (*cloudtrail.DescribeTrailsOutput, error)
@@ -56,7 +60,10 @@ type (
 
 // MonitoringClients are the clients of the monitoring sources.
 type MonitoringClients struct {
-	Regions   RegionsAPI
+	Regions RegionsAPI
+	// EC2 answers when account:ListRegions cannot (denied, or an endpoint
+	// that does not serve it).
+	EC2       EC2RegionsAPI
 	Trails    TrailsAPI
 	Logs      LogsAPI
 	Alarms    AlarmsAPI
@@ -72,6 +79,7 @@ type MonitoringClients struct {
 func NewMonitoringClients(cfg aws.Config) MonitoringClients {
 	return MonitoringClients{
 		Regions:   account.NewFromConfig(cfg),
+		EC2:       ec2.NewFromConfig(cfg),
 		Trails:    cloudtrail.NewFromConfig(cfg),
 		Logs:      cloudwatchlogs.NewFromConfig(cfg),
 		Alarms:    cloudwatch.NewFromConfig(cfg, cloudWatchJSON),
@@ -89,7 +97,7 @@ func monitoring(ctx context.Context, c MonitoringClients, opts Options, a *evide
 	m := &evidence.Monitoring{}
 	set := func(name string, st evidence.SourceStatus) { a.SetSource(name, stamp(st)) }
 
-	regions, st := enabledRegions(ctx, c.Regions)
+	regions, st := enabledRegions(ctx, c.Regions, c.EC2)
 	m.Regions = regions
 	set(evidence.SourceRegions, st)
 	m.Scanned, m.NotScanned = scannedRegions(regions, opts.Regions)
@@ -125,22 +133,47 @@ func inRegion[O any](region string, set func(*O, string)) func(*O) {
 	return func(o *O) { set(o, region) }
 }
 
-// enabledRegions lists the regions enabled for the account.
-func enabledRegions(ctx context.Context, c RegionsAPI) ([]string, evidence.SourceStatus) {
+// enabledRegions lists the regions enabled for the account: from
+// account:ListRegions, else from ec2:DescribeRegions (which lists the
+// regions enabled for the caller's account unless asked for all).
+func enabledRegions(ctx context.Context, c RegionsAPI, e EC2RegionsAPI) ([]string, evidence.SourceStatus) {
 	in := &account.ListRegionsInput{RegionOptStatusContains: []accounttypes.RegionOptStatus{accounttypes.RegionOptStatusEnabled, accounttypes.RegionOptStatusEnabledByDefault}}
 	p := account.NewListRegionsPaginator(c, in)
 	regions := []string{}
+	var listErr error
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, awsx.Failed("ListRegions", err)
+			listErr = err
+			break
 		}
 		for _, r := range out.Regions {
 			regions = append(regions, aws.ToString(r.RegionName))
 		}
 	}
+	detail := ""
+	if listErr != nil {
+		first := awsx.Failed("ListRegions", listErr)
+		if e == nil {
+			return nil, first
+		}
+		out, err := e.DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
+		if err != nil {
+			second := awsx.Failed("DescribeRegions", err)
+			if first.State != second.State {
+				second.State = evidence.StateError
+			}
+			second.Detail = first.Detail + "; " + second.Detail
+			return nil, second
+		}
+		regions = regions[:0]
+		for _, r := range out.Regions {
+			regions = append(regions, aws.ToString(r.RegionName))
+		}
+		detail = " (from ec2:DescribeRegions; " + first.Detail + ")"
+	}
 	slices.Sort(regions)
-	return regions, evidence.SourceStatus{State: evidence.StateOK, Detail: evidence.Count(len(regions), "enabled region")}
+	return regions, evidence.SourceStatus{State: evidence.StateOK, Detail: evidence.Count(len(regions), "enabled region") + detail}
 }
 
 // scannedRegions: the enabled regions, limited to those asked for. With

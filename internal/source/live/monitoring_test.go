@@ -110,10 +110,11 @@ func TestMonitoringFailuresAreKeptPerPart(t *testing.T) {
 	a, _ := monitoringOf(t, `
       - {op: ListRules, region: us-west-2, code: AccessDeniedException, status: 400, message: "not authorized to perform events:ListRules"}
       - {op: ListRegions, code: AccessDeniedException, status: 403, message: "not authorized to perform account:ListRegions"}
+      - {op: DescribeRegions, code: UnauthorizedOperation, status: 403, message: "You are not authorized to perform this operation."}
       - {op: GetEventSelectors, code: ThrottlingException, status: 400, message: "Rate exceeded"}
       - {op: ListSubscriptionsByTopic, code: AuthorizationError, status: 403, message: "not authorized"}`, Options{Regions: []string{"us-east-1", "us-west-2"}})
 	m := a.Monitoring
-	if st := a.Source(evidence.SourceRegions); st.State != evidence.StateDenied || m.Regions != nil {
+	if st := a.Source(evidence.SourceRegions); st.State != evidence.StateDenied || m.Regions != nil || !strings.Contains(st.Detail, "ListRegions") || !strings.Contains(st.Detail, "DescribeRegions") {
 		t.Errorf("regions: %+v %v", st, m.Regions)
 	}
 	// Without the enabled regions, the regions asked for are read.
@@ -134,5 +135,14 @@ func TestMonitoringFailuresAreKeptPerPart(t *testing.T) {
 	}
 	if m.EventBuses[0].Error != "" || len(m.EventBuses[0].Rules) != 1 || m.EventBuses[1].Error == "" {
 		t.Errorf("buses: %+v", m.EventBuses)
+	}
+}
+
+func TestRegionsFromEC2WhenListRegionsIsDenied(t *testing.T) {
+	a, _ := monitoringOf(t, `
+      - {op: ListRegions, code: AccessDeniedException, status: 403, message: "not authorized to perform account:ListRegions"}`, Options{})
+	st := a.Source(evidence.SourceRegions)
+	if st.State != evidence.StateOK || !slices.Equal(a.Monitoring.Regions, []string{"eu-west-1", "us-east-1", "us-west-2"}) || !strings.Contains(st.Detail, "from ec2:DescribeRegions") {
+		t.Errorf("%+v %v", st, a.Monitoring.Regions)
 	}
 }
