@@ -43,6 +43,7 @@ type Server struct {
 	trustedIAM map[string]bool
 	rng        *rand.Rand
 	reqSeq     atomic.Int64
+	sqs        sqsState
 }
 
 // session is what an access key stands for: an account, and the kind of
@@ -81,6 +82,7 @@ func New(w *World, opts Options) (*Server, error) {
 		accounts: map[string]*acctState{}, byKey: map[string]session{}, calls: map[string]int{}, trustedIAM: map[string]bool{},
 		rng: rand.New(rand.NewSource(opts.Seed)),
 	}
+	s.sqs.init(w.Accounts)
 	now := s.now()
 	for _, a := range w.Accounts {
 		st := &acctState{spec: a, faultCalls: make([]int, len(a.Faults)), expired: a.Report.Expired}
@@ -153,6 +155,7 @@ type request struct {
 	region  string
 	json    bool
 	rest    bool   // REST-JSON (GuardDuty, Account)
+	host    string // the Host header, for queue URLs
 	path    string // the URL path, for REST-JSON
 	ctx     context.Context
 }
@@ -163,7 +166,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "read body", http.StatusBadRequest)
 		return
 	}
-	req := request{body: body, ctx: r.Context()}
+	req := request{body: body, ctx: r.Context(), host: r.Host}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		req.json = true
 		i := strings.LastIndex(target, ".")
@@ -179,6 +182,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			req.service = "cloudwatch"
 		case strings.HasPrefix(target, "AWSEvents."):
 			req.service = "events"
+		case strings.HasPrefix(target, "AmazonSQS."):
+			req.service = "sqs"
 		default:
 			s.writeJSONError(w, http.StatusBadRequest, "UnknownOperationException", "unknown target "+target)
 			return
@@ -271,6 +276,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveAccount(w, req)
 	case "ec2":
 		s.serveEC2(w, req)
+	case "sqs":
+		s.serveSQS(w, req)
 	default:
 		s.writeError(w, req, http.StatusBadRequest, "InvalidAction", "The action "+req.op+" is not valid for this endpoint.")
 	}

@@ -61,6 +61,8 @@ type Account struct {
 	// alarms, topics, EventBridge rules, GuardDuty); nil: none of it, in
 	// the default regions.
 	Monitoring *MonitoringSpec `yaml:"monitoring"`
+	// Queues are the account's SQS queues (for rootwatch watch).
+	Queues []QueueSpec `yaml:"queues"`
 
 	// Trail is the account's CloudTrail history, served by LookupEvents.
 	Trail  []TrailEvent `yaml:"trail"`

@@ -74,10 +74,10 @@ func TestMotoLiveScan(t *testing.T) {
 		"iam-root-login-without-mfa": {finding.StatusError, "LookupEvents"},
 		"iam-root-failed-logins":     {finding.StatusError, "LookupEvents"},
 		"iam-root-api-activity":      {finding.StatusError, "LookupEvents"},
-		// moto's account has no trail; moto has no account:ListRegions, so
-		// which regions EventBridge must cover is not known.
+		// moto's account has no trail and no EventBridge rule (its regions
+		// come from ec2:DescribeRegions: moto has no account:ListRegions).
 		"cloudwatch-root-usage-no-alarm":  {finding.StatusFail, "No multi-region CloudTrail trail"},
-		"account-root-activity-unalerted": {finding.StatusUnknown, "ListRegions"},
+		"account-root-activity-unalerted": {finding.StatusFail, "EventBridge: no enabled rule with a target catches"},
 	}
 	for _, f := range run.Findings {
 		w, ok := want[f.RuleID]
