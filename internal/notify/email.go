@@ -21,7 +21,7 @@ import (
 // AUTH PLAIN with the URL's user and password, which net/smtp itself
 // refuses to send over an unencrypted connection to another host. The
 // body is the HTML report with a plain-text summary beside it.
-func sendMail(ctx context.Context, t Target, m Message) error {
+func sendMail(ctx context.Context, t Target, m content) error {
 	u, err := url.Parse(t.address)
 	if err != nil {
 		return &permanent{errors.New("the smtp:// URL does not parse")}
@@ -89,11 +89,8 @@ func smtpErr(step string, err error) error {
 	return fmt.Errorf("%s: %w", step, err)
 }
 
-// mailBody is the RFC 5322 message: headers, then multipart/alternative
-// with a plain-text list and the HTML report.
-func mailBody(m Message, from string, to []string) []byte {
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
+// mail is a run's plain-text list, its HTML report and its subject.
+func (m Message) mail() (string, []byte, string) {
 	var plain strings.Builder
 	fmt.Fprintf(&plain, "%s\r\n\r\n", headline(m))
 	for i, c := range m.Items {
@@ -104,16 +101,25 @@ func mailBody(m Message, from string, to []string) []byte {
 		fmt.Fprintf(&plain, "- %s %s, account %s: %s\r\n", strings.ToUpper(string(c.Severity)), c.Title, c.AccountID, c.Message)
 	}
 	fmt.Fprintf(&plain, "\r\n%s\r\n", summaryLine(m.Run))
+	return plain.String(), m.Report, headline(m)
+}
+
+// mailBody is the RFC 5322 message: headers, then multipart/alternative
+// with the plain text and, when there is one, the HTML.
+func mailBody(m content, from string, to []string) []byte {
+	plain, html, subject := m.mail()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
 	part, _ := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"text/plain; charset=utf-8"}, "Content-Transfer-Encoding": {"8bit"}})
-	part.Write([]byte(plain.String()))
-	if len(m.Report) > 0 {
+	part.Write([]byte(plain))
+	if len(html) > 0 {
 		part, _ = mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"text/html; charset=utf-8"}, "Content-Transfer-Encoding": {"8bit"}})
-		part.Write(m.Report)
+		part.Write(html)
 	}
 	mw.Close()
 	var msg bytes.Buffer
 	fmt.Fprintf(&msg, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=%s\r\n\r\n",
-		from, strings.Join(to, ", "), mime.QEncoding.Encode("utf-8", headline(m)), time.Now().UTC().Format(time.RFC1123Z), mw.Boundary())
+		from, strings.Join(to, ", "), mime.QEncoding.Encode("utf-8", oneLine(subject)), time.Now().UTC().Format(time.RFC1123Z), mw.Boundary())
 	msg.Write(body.Bytes())
 	return msg.Bytes()
 }

@@ -271,6 +271,25 @@ func (o Options) withDefaults() Options {
 // timeout, HTTP 429 or 5xx, a temporary SMTP reply) is retried with
 // backoff, honouring Retry-After.
 func Send(ctx context.Context, targets []Target, m Message, o Options) []Result {
+	return send(ctx, targets, m, o)
+}
+
+// content is what a target can be sent: a run's message or an alert.
+type content interface {
+	slack() ([]byte, error)
+	webhook() ([]byte, error)
+	// mail is the plain-text part, the HTML part (or nil) and the subject.
+	mail() (plain string, html []byte, subject string)
+	snsSubject() string
+	snsBody() string
+}
+
+func (m Message) slack() ([]byte, error)   { return slackPayload(m) }
+func (m Message) webhook() ([]byte, error) { return webhookPayload(m) }
+func (m Message) snsSubject() string       { return snsSubject(headline(m)) }
+func (m Message) snsBody() string          { return snsBody(m) }
+
+func send(ctx context.Context, targets []Target, m content, o Options) []Result {
 	o = o.withDefaults()
 	var out []Result
 	for _, t := range targets {
@@ -304,16 +323,16 @@ type permanent struct{ err error }
 func (p *permanent) Error() string { return p.err.Error() }
 func (p *permanent) Unwrap() error { return p.err }
 
-func deliver(ctx context.Context, t Target, m Message, o Options) (retryAfter time.Duration, err error) {
+func deliver(ctx context.Context, t Target, m content, o Options) (retryAfter time.Duration, err error) {
 	switch t.Kind {
 	case "slack":
-		body, err := slackPayload(m)
+		body, err := m.slack()
 		if err != nil {
 			return 0, &permanent{err}
 		}
 		return post(ctx, t, body, nil)
 	case "webhook":
-		body, err := webhookPayload(m)
+		body, err := m.webhook()
 		if err != nil {
 			return 0, &permanent{err}
 		}

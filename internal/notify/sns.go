@@ -23,7 +23,7 @@ const (
 	snsMaxMessage = 256<<10 - 1024
 )
 
-func publish(ctx context.Context, t Target, m Message, client func(context.Context, string) (SNSAPI, error)) error {
+func publish(ctx context.Context, t Target, m content, client func(context.Context, string) (SNSAPI, error)) error {
 	if client == nil {
 		return &permanent{errors.New("no SNS client configured")}
 	}
@@ -32,7 +32,7 @@ func publish(ctx context.Context, t Target, m Message, client func(context.Conte
 	if err != nil {
 		return &permanent{err}
 	}
-	_, err = c.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(t.address), Subject: aws.String(snsSubject(headline(m))), Message: aws.String(snsBody(m))})
+	_, err = c.Publish(ctx, &sns.PublishInput{TopicArn: aws.String(t.address), Subject: aws.String(m.snsSubject()), Message: aws.String(m.snsBody())})
 	if err != nil {
 		var ae smithy.APIError
 		if errors.As(err, &ae) && ae.ErrorFault() == smithy.FaultClient && ae.ErrorCode() != "Throttling" && ae.ErrorCode() != "ThrottlingException" {

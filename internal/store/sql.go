@@ -359,5 +359,39 @@ func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int, error) {
 		return 0, fmt.Errorf("store %s: prune: %w", s.name, err)
 	}
 	n, err := res.RowsAffected()
-	return int(n), err
+	if err != nil {
+		return 0, err
+	}
+	if _, err := s.db.ExecContext(ctx, s.q(`DELETE FROM watch_alerts WHERE delivered_at < ?`), fmtTime(before)); err != nil {
+		return int(n), fmt.Errorf("store %s: prune watch alerts: %w", s.name, err)
+	}
+	return int(n), nil
+}
+
+func (s *sqlStore) Delivered(ctx context.Context, eventID string, targets []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT target FROM watch_alerts WHERE event_id = ?`), eventID)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: delivered alerts: %w", s.name, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, fmt.Errorf("store %s: delivered alerts: %w", s.name, err)
+		}
+		if slices.Contains(targets, t) {
+			out[t] = true
+		}
+	}
+	return out, rows.Err()
+}
+
+func (s *sqlStore) MarkDelivered(ctx context.Context, eventID, target string, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO watch_alerts (event_id, target, delivered_at) VALUES (?, ?, ?) ON CONFLICT (event_id, target) DO NOTHING`),
+		eventID, target, fmtTime(at))
+	if err != nil {
+		return fmt.Errorf("store %s: record a delivered alert: %w", s.name, err)
+	}
+	return nil
 }

@@ -34,8 +34,15 @@ type Store interface {
 	// History lists an account's findings over the stored runs, oldest
 	// first; rule "" means every rule.
 	History(ctx context.Context, account, rule string) ([]HistoryEntry, error)
-	// Prune deletes the runs judged before the cutoff and says how many.
+	// Prune deletes the runs judged before the cutoff and says how many
+	// (and the watch alerts delivered before it).
 	Prune(ctx context.Context, before time.Time) (int, error)
+	// Delivered lists which of targets already received an alert for
+	// the event (rootwatch watch).
+	Delivered(ctx context.Context, eventID string, targets []string) (map[string]bool, error)
+	// MarkDelivered records that target received the alert for the event;
+	// recording it twice is not an error.
+	MarkDelivered(ctx context.Context, eventID, target string, at time.Time) error
 	Close() error
 }
 

@@ -109,6 +109,31 @@ func suite(t *testing.T, open func(t *testing.T) Store) {
 			t.Errorf("pruned runs' findings remain: %+v", hist)
 		}
 	})
+	t.Run("watch alerts are remembered per event and target", func(t *testing.T) {
+		s := open(t)
+		got, err := s.Delivered(ctx, "ev-1", []string{"slack #1", "webhook #2"})
+		if err != nil || len(got) != 0 {
+			t.Fatalf("fresh store: %v %v", got, err)
+		}
+		for range 2 { // recording twice is not an error
+			if err := s.MarkDelivered(ctx, "ev-1", "webhook #2", t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err = s.Delivered(ctx, "ev-1", []string{"slack #1", "webhook #2"})
+		if err != nil || !got["webhook #2"] || got["slack #1"] {
+			t.Errorf("after one delivery: %v %v", got, err)
+		}
+		if got, _ := s.Delivered(ctx, "ev-2", []string{"webhook #2"}); len(got) != 0 {
+			t.Errorf("another event: %v", got)
+		}
+		if _, err := s.Prune(ctx, t0.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.Delivered(ctx, "ev-1", []string{"webhook #2"}); len(got) != 0 {
+			t.Errorf("pruned alerts remain: %v", got)
+		}
+	})
 	t.Run("two writers at once both land", func(t *testing.T) {
 		a, b := open(t), open(t)
 		var wg sync.WaitGroup
@@ -224,7 +249,7 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	if _, err := Open(context.Background(), path, nil); err == nil || !strings.Contains(err.Error(), "schema version 99, but this rootwatch knows versions up to 1: it was written by a newer rootwatch") {
+	if _, err := Open(context.Background(), path, nil); err == nil || !strings.Contains(err.Error(), "schema version 99, but this rootwatch knows versions up to 2: it was written by a newer rootwatch") {
 		t.Errorf("err = %v", err)
 	}
 }
