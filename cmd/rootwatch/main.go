@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"syscall"
 
 	"github.com/rootwatch/rootwatch/internal/cli"
 )
@@ -16,7 +17,9 @@ import (
 var version = ""
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGINT and SIGTERM end the context: a scan stops, watch finishes
+	// the alerts in flight and exits 0.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := cli.Execute(ctx, cli.DefaultApp(resolveVersion()), os.Args[1:])
 	stop()
 	if msg := cli.Message(err); msg != "" {

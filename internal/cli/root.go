@@ -162,7 +162,7 @@ Exit codes:
 	})
 	root.AddCommand(newScanCommand(app), newTrailCommand(app), newRulesCommand(app), newExplainCommand(app), newDocsCommand(app), newVersionCommand(app),
 		newRunsCommand(app), newDiffCommand(app), newHistoryCommand(app), newPruneCommand(app), newNotifyCommand(app),
-		newRemediateCommand(app))
+		newRemediateCommand(app), newWatchCommand(app))
 	return root
 }
 

@@ -1,0 +1,144 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rootwatch/rootwatch/internal/deploy"
+	"github.com/rootwatch/rootwatch/internal/scan"
+)
+
+func newWatchCommand(app *App) *cobra.Command {
+	var o scan.WatchOptions
+	var logFormat string
+	cmd := &cobra.Command{
+		Use:   "watch --queue-url URL --notify KIND=TARGET",
+		Short: "Alert on root activity as it happens, from CloudTrail events EventBridge routes to SQS",
+		Long: `watch long-polls an SQS queue that EventBridge feeds with CloudTrail events
+(deploy it with 'rootwatch watch template'), classifies each event as 'rootwatch
+trail' does (AssumeRoot sessions included) and alerts on root activity by a person:
+console sign-ins, other sign-in events and API calls. Failed root sign-ins are
+gathered per account and source address over --burst-window into one alert.
+Service events and everyone else's events are counted, not alerted.
+
+Every root event alerted on is printed to stdout as one JSON line (the event
+schema of 'rootwatch trail -f json'); logs go to stderr (--log-format json for
+machines).
+
+Nothing is lost: a message is deleted only after every alert it needed was
+delivered. A delivery that keeps failing leaves the message to be received again
+and, after the queue's maxReceiveCount, to its dead-letter queue; so does a
+message rootwatch cannot read (logged with its message id). EventBridge and SQS
+deliver at least once: an event already alerted on is not alerted again (in
+memory, and across restarts with --store). Visibility is extended while an
+alert is being delivered or a burst is gathering. SIGINT or SIGTERM stop
+receiving, finish the work in flight within --shutdown-timeout, and exit 0.
+
+Messages may be EventBridge events (the CloudTrail record under "detail"), raw
+CloudTrail records or {"Records": [...]}, SNS notifications wrapping either, or
+notifications of log files delivered to S3 (CloudTrail's SNS notification, or an
+S3 event notification), whose files are read with s3:GetObject.
+
+IAM permissions: sqs:ReceiveMessage, sqs:DeleteMessage, sqs:ChangeMessageVisibility,
+sqs:GetQueueAttributes on the queue (kms:Decrypt on its key when encrypted), and
+s3:GetObject for S3 notifications; sns:Publish for sns targets.`,
+		Example: `  rootwatch watch --queue-url https://sqs.eu-west-1.amazonaws.com/111122223333/rootwatch-root-activity \
+      --notify slack=env:SLACK_WEBHOOK_URL --store /var/lib/rootwatch/history.db --metrics-addr 127.0.0.1:9464
+  rootwatch watch --queue-url "$QUEUE_URL" --notify webhook=https://siem.example.com/hook --notify-secret env:HOOK_KEY --log-format json
+  rootwatch watch --queue-url "$QUEUE_URL" --notify webhook=http://127.0.0.1:8080/ --idle-exit 1m   # drain, then exit`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.QueueURL == "" {
+				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--queue-url is required (the SQS queue EventBridge delivers root activity to; see 'rootwatch watch template')")}
+			}
+			if o.BurstWindow <= 0 || o.BurstWindow > time.Hour {
+				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--burst-window %s: want more than 0 and at most 1h", o.BurstWindow)}
+			}
+			if o.Receivers < 1 || o.Receivers > 64 {
+				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--receivers %d: want 1 to 64", o.Receivers)}
+			}
+			if o.IdleExit < 0 || o.ShutdownTimeout <= 0 {
+				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--idle-exit must not be negative and --shutdown-timeout must be positive")}
+			}
+			var h slog.Handler
+			switch logFormat {
+			case "text":
+				h = slog.NewTextHandler(app.Stderr, nil)
+			case "json":
+				h = slog.NewJSONHandler(app.Stderr, nil)
+			default:
+				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--log-format %q: want text or json", logFormat)}
+			}
+			o.Log, o.Out, o.Getenv, o.AWS = slog.New(h), app.Stdout, app.Getenv, app.AWSConfig
+			if len(o.Targets) == 0 {
+				o.Log.Warn("no --notify target: root activity is printed and counted, and nobody is told")
+			}
+			if _, err := scan.Watch(cmd.Context(), o); err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.QueueURL, "queue-url", "", "the SQS queue `URL` EventBridge delivers CloudTrail events to")
+	f.StringArrayVar(&o.Targets, "notify", nil, "alert `KIND=TARGET`: slack (incoming-webhook URL), webhook (URL), email (smtp://…) or sns (topic ARN); TARGET may be env:VAR or file:PATH; repeatable")
+	f.StringVar(&o.Secret, "notify-secret", "", "sign webhook bodies with HMAC-SHA256 under this `KEY` (env:VAR or file:PATH)")
+	f.StringVar(&o.Store, "store", "", "remember delivered alerts in this history `STORE` (SQLite path, postgres://… or env:VAR) so a restart does not repeat them")
+	f.DurationVar(&o.BurstWindow, "burst-window", 5*time.Minute, "gather failed root sign-ins per account and source address over this long into one alert")
+	f.IntVar(&o.Receivers, "receivers", 4, "long polls at once (each takes up to 10 messages)")
+	f.DurationVar(&o.IdleExit, "idle-exit", 0, "exit 0 once the queue has been empty this long (0: run until signalled)")
+	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long to finish the alerts and deletions in flight")
+	f.StringVar(&o.MetricsAddr, "metrics-addr", "", "serve Prometheus /metrics and /healthz on this `ADDR` (e.g. 127.0.0.1:9464)")
+	f.StringVar(&logFormat, "log-format", "text", "log format on stderr: text or json")
+	f.StringVar(&o.Profile, "profile", "", "AWS shared config `PROFILE` (default: AWS_PROFILE or the default chain)")
+	f.StringVar(&o.Region, "region", "", "AWS region (default: the queue URL's)")
+	cmd.AddCommand(newWatchTemplateCommand(app))
+	return cmd
+}
+
+func newWatchTemplateCommand(app *App) *cobra.Command {
+	var part, format string
+	cmd := &cobra.Command{
+		Use:   "template",
+		Short: "Print the CloudFormation templates that feed rootwatch watch",
+		Long: `template prints a CloudFormation template, JSON or YAML:
+
+  --part receiver  (once, where rootwatch watch runs) a central event bus the
+                   organization may put events on (aws:PrincipalOrgID), a rule on
+                   it matching root activity, an SQS queue encrypted with a KMS
+                   key and its dead-letter queue (maxReceiveCount), and the queue
+                   policy that lets only that rule deliver. Outputs: QueueUrl,
+                   EventBusArn.
+  --part member    (a service-managed StackSet to every account and enabled region)
+                   a rule on the default bus, state
+                   ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS (so root's read-only
+                   calls are seen too), forwarding root sign-ins and root API calls
+                   to the central bus with a role allowed events:PutEvents on it.
+
+Sign-in events arrive in us-east-1 only; API calls in the region they are made:
+deploy the member stack in every enabled region. Together they pass
+account-root-activity-unalerted.`,
+		Example: `  rootwatch watch template --part receiver > receiver.json
+  aws cloudformation deploy --template-file receiver.json --stack-name rootwatch-receiver --parameter-overrides OrganizationId=o-abc123defg
+  rootwatch watch template --part member --format yaml > member.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := deploy.Template(part)
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--part: %w", err)}
+			}
+			b, err := deploy.Render(t, format)
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--format: %w", err)}
+			}
+			_, err = app.Stdout.Write(b)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&part, "part", deploy.Receiver, "which template: receiver or member")
+	cmd.Flags().StringVar(&format, "format", "json", "json or yaml")
+	return cmd
+}

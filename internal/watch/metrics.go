@@ -1,0 +1,39 @@
+package watch
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the watcher's Prometheus metrics, registered on a registry
+// the caller owns (no global state).
+type Metrics struct {
+	Received    prometheus.Counter
+	Deleted     prometheus.Counter
+	Unparseable prometheus.Counter
+	Released    prometheus.Counter
+	Events      *prometheus.CounterVec
+	Duplicates  prometheus.Counter
+	Alerts      *prometheus.CounterVec
+	Failures    *prometheus.CounterVec
+	ReceiveErrs prometheus.Counter
+	Lag         prometheus.Histogram
+}
+
+// NewMetrics creates the metrics and registers them on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Received:    prometheus.NewCounter(prometheus.CounterOpts{Name: "rootwatch_watch_messages_received_total", Help: "SQS messages received."}),
+		Deleted:     prometheus.NewCounter(prometheus.CounterOpts{Name: "rootwatch_watch_messages_deleted_total", Help: "SQS messages deleted after every alert they needed was delivered."}),
+		Unparseable: prometheus.NewCounter(prometheus.CounterOpts{Name: "rootwatch_watch_messages_unparseable_total", Help: "SQS messages that hold no CloudTrail event rootwatch can read (left for the dead-letter queue)."}),
+		Released:    prometheus.NewCounter(prometheus.CounterOpts{Name: "rootwatch_watch_messages_released_total", Help: "SQS messages left to be received again because a delivery failed."}),
+		Events:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rootwatch_watch_events_total", Help: "CloudTrail events classified, by category (not_root for everyone else)."}, []string{"category"}),
+		Duplicates:  prometheus.NewCounter(prometheus.CounterOpts{Name: "rootwatch_watch_duplicate_events_total", Help: "Root events already alerted on (EventBridge and SQS deliver at least once)."}),
+		Alerts:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rootwatch_watch_alerts_sent_total", Help: "Alerts delivered, by target."}, []string{"target"}),
+		Failures:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rootwatch_watch_delivery_failures_total", Help: "Alert deliveries that failed after their retries, by target."}, []string{"target"}),
+		ReceiveErrs: prometheus.NewCounter(prometheus.CounterOpts{Name: "rootwatch_watch_receive_errors_total", Help: "ReceiveMessage calls that failed."}),
+		Lag: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "rootwatch_watch_alert_lag_seconds", Help: "From the event's time to its alert's delivery.",
+			Buckets: []float64{0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800}}),
+	}
+	reg.MustRegister(m.Received, m.Deleted, m.Unparseable, m.Released, m.Events, m.Duplicates, m.Alerts, m.Failures, m.ReceiveErrs, m.Lag)
+	return m
+}

@@ -1,0 +1,303 @@
+package watch
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/rootwatch/rootwatch/internal/awsfake"
+	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/notify"
+	"github.com/rootwatch/rootwatch/internal/pattern/reference"
+	"github.com/rootwatch/rootwatch/internal/store"
+)
+
+const (
+	acct      = "111122223333"
+	queueName = "root-activity"
+	world     = `
+accounts:
+  - id: "111122223333"
+    access_keys: [AKIAWATCH00000000001]
+    queues:
+      - {name: root-activity, visibility_timeout: 1, dead_letter: root-activity-dlq, max_receive_count: 2}
+      - {name: root-activity-dlq}
+`
+)
+
+// hook is a loopback webhook that fails its first failFirst requests,
+// optionally waits, and keeps the bodies it accepted.
+type hook struct {
+	mu        sync.Mutex
+	bodies    [][]byte
+	requests  atomic.Int32
+	failFirst int32
+	delay     time.Duration
+}
+
+func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := h.requests.Add(1)
+	b, _ := io.ReadAll(r.Body)
+	if n <= h.failFirst {
+		http.Error(w, "unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	if h.delay > 0 {
+		time.Sleep(h.delay)
+	}
+	h.mu.Lock()
+	h.bodies = append(h.bodies, b)
+	h.mu.Unlock()
+}
+
+// alerts are the accepted bodies: the alert kinds and event ids.
+func (h *hook) alerts(t *testing.T) []string {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, b := range h.bodies {
+		var a struct {
+			Title  string           `json:"title"`
+			Events []evidence.Event `json:"events"`
+		}
+		if err := json.Unmarshal(b, &a); err != nil {
+			t.Fatalf("webhook body is not JSON: %v", err)
+		}
+		ids := make([]string, len(a.Events))
+		for i, e := range a.Events {
+			ids[i] = e.EventID
+		}
+		out = append(out, strings.Join(ids, "+"))
+	}
+	return out
+}
+
+type env struct {
+	srv    *awsfake.Server
+	sqs    *sqs.Client
+	url    string
+	hook   *hook
+	target notify.Target
+}
+
+func setup(t *testing.T, h *hook) *env {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	srv, base, err := awsfake.Serve(ctx, []byte(world), t.Name(), awsfake.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := sqs.NewFromConfig(awsfake.ClientConfig(base, "AKIAWATCH00000000001"))
+	hs := httptest.NewServer(h)
+	t.Cleanup(hs.Close)
+	target, err := notify.ParseTarget("webhook="+hs.URL, 1, "", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := strings.CutPrefix(base, "http://")
+	return &env{srv: srv, sqs: c, url: "http://" + u + "/" + acct + "/" + queueName, hook: h, target: target}
+}
+
+// eventOf is a reference event in an EventBridge envelope, with its own id.
+func eventOf(t *testing.T, file, id, ip string) string {
+	t.Helper()
+	for _, e := range reference.Events() {
+		if e.File != file {
+			continue
+		}
+		var env map[string]any
+		if err := json.Unmarshal(e.EventBridge("eu-west-1"), &env); err != nil {
+			t.Fatal(err)
+		}
+		d := env["detail"].(map[string]any)
+		d["eventID"] = id
+		if ip != "" {
+			d["sourceIPAddress"] = ip
+		}
+		b, _ := json.Marshal(env)
+		return string(b)
+	}
+	t.Fatalf("no reference event %s", file)
+	return ""
+}
+
+func (e *env) send(t *testing.T, bodies ...string) {
+	t.Helper()
+	for _, b := range bodies {
+		if _, err := e.srv.SendToQueue(acct, queueName, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func (e *env) options(out io.Writer) Options {
+	return Options{QueueURL: e.url, SQS: e.sqs, Targets: []notify.Target{e.target}, IdleExit: 2 * time.Second, BurstWindow: 300 * time.Millisecond,
+		Out: out, Send: func(ctx context.Context, t []notify.Target, a notify.Alert) []notify.Result {
+			return notify.SendAlert(ctx, t, a, notify.Options{Attempts: 2, Backoff: 10 * time.Millisecond, Timeout: 5 * time.Second})
+		}}
+}
+
+func TestWatchAlertsOnRootActivityOnly(t *testing.T) {
+	e := setup(t, &hook{})
+	e.send(t,
+		eventOf(t, "root-console-signin-success.json", "signin-1", ""),
+		eventOf(t, "root-api-call-with-keys.json", "api-1", ""),
+		eventOf(t, "root-console-signin-failure.json", "fail-1", "192.0.2.77"),
+		eventOf(t, "root-console-signin-failure.json", "fail-2", "192.0.2.77"),
+		eventOf(t, "root-console-signin-failure.json", "fail-3", "192.0.2.77"),
+		eventOf(t, "root-console-signin-failure.json", "fail-4", "198.51.100.9"),
+		eventOf(t, "iam-user-api-call.json", "iam-1", ""),
+		eventOf(t, "iam-user-console-signin.json", "iam-2", ""),
+		eventOf(t, "service-event-as-root.json", "service-1", ""),
+		// At-least-once delivery: the same event twice.
+		eventOf(t, "root-api-call-with-keys.json", "api-1", ""),
+	)
+	// An SNS-wrapped raw record, and a message that is not CloudTrail.
+	var rec map[string]any
+	json.Unmarshal([]byte(eventOf(t, "root-api-call-with-keys.json", "api-2", "")), &rec)
+	raw, _ := json.Marshal(rec["detail"])
+	wrapped, _ := json.Marshal(map[string]any{"Type": "Notification", "MessageId": "m", "Message": string(raw)})
+	e.send(t, string(wrapped), `{"not": "cloudtrail"}`)
+
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	var out bytes.Buffer
+	o := e.options(&out)
+	o.Metrics = m
+	st, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(sorted(e.hook.alerts(t)), " ")
+	want := "api-1 api-2 fail-1+fail-2+fail-3 fail-4 signin-1"
+	if got != want {
+		t.Errorf("alerts %q, want %q", got, want)
+	}
+	if st.Duplicates != 1 || st.Unparseable == 0 || st.RootEvents != 9 || st.Events != 11 {
+		t.Errorf("stats %+v", st)
+	}
+	// Printed: one JSON line per root event alerted on, once.
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 7 {
+		t.Errorf("stdout has %d lines, want 7:\n%s", len(lines), out.String())
+	}
+	// Every message but the unreadable one is deleted; that one went to the DLQ.
+	if d := e.srv.QueueDepth(acct, queueName); d != 0 {
+		t.Errorf("queue depth %d, want 0", d)
+	}
+	if d := e.srv.QueueDepth(acct, "root-activity-dlq"); d != 1 {
+		t.Errorf("dead-letter queue depth %d, want 1 (the unreadable message)", d)
+	}
+	if v := testutil.ToFloat64(m.Events.WithLabelValues("not_root")); v != 2 {
+		t.Errorf("not_root events metric %v, want 2", v)
+	}
+	if v := testutil.ToFloat64(m.Events.WithLabelValues(evidence.CategoryService)); v != 1 {
+		t.Errorf("service events metric %v, want 1", v)
+	}
+	if v := testutil.ToFloat64(m.Alerts.WithLabelValues(e.target.Name)); v != 5 {
+		t.Errorf("alerts metric %v, want 5", v)
+	}
+}
+
+func TestFailingDeliveryIsRetriedByRedelivery(t *testing.T) {
+	// Two attempts per delivery; the hook fails three times: the first
+	// receive fails, the second delivers.
+	e := setup(t, &hook{failFirst: 3})
+	e.send(t, eventOf(t, "root-console-signin-success.json", "signin-1", ""))
+	st, err := Run(context.Background(), e.options(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.hook.alerts(t); len(got) != 1 || got[0] != "signin-1" {
+		t.Errorf("alerts %v, want exactly one", got)
+	}
+	if n := e.hook.requests.Load(); n != 4 {
+		t.Errorf("requests %d, want 4 (2 failed attempts, a redelivery, 1 failure and 1 success)", n)
+	}
+	if st.Released != 1 || st.Deleted != 1 || e.srv.QueueDepth(acct, queueName) != 0 {
+		t.Errorf("stats %+v, depth %d", st, e.srv.QueueDepth(acct, queueName))
+	}
+}
+
+func TestRestartWithStoreDoesNotRealert(t *testing.T) {
+	e := setup(t, &hook{})
+	s, err := store.Open(context.Background(), t.TempDir()+"/history.db", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	body := eventOf(t, "root-api-call-with-keys.json", "api-1", "")
+	for run := range 2 {
+		e.send(t, body) // EventBridge delivers the event again after the restart
+		o := e.options(io.Discard)
+		o.Store = s
+		st, err := Run(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run == 1 && (st.Duplicates != 1 || st.Deleted != 1) {
+			t.Errorf("second run: %+v", st)
+		}
+	}
+	if got := e.hook.alerts(t); len(got) != 1 {
+		t.Errorf("alerts %v, want one across the restart", got)
+	}
+}
+
+func TestCancelMidDeliveryLosesNothing(t *testing.T) {
+	e := setup(t, &hook{delay: 700 * time.Millisecond})
+	var ids []string
+	for i := range 12 {
+		id := fmt.Sprintf("api-%d", i)
+		ids = append(ids, id)
+		e.send(t, eventOf(t, "root-api-call-with-keys.json", id, ""))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	o := e.options(io.Discard)
+	o.IdleExit = 0
+	done := make(chan Stats)
+	go func() {
+		st, err := Run(ctx, o)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- st
+	}()
+	// Cancel (SIGTERM) while the first deliveries are in flight.
+	deadline := time.Now().Add(10 * time.Second)
+	for e.hook.requests.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	st := <-done
+	alerted := map[string]bool{}
+	for _, a := range e.hook.alerts(t) {
+		alerted[a] = true
+	}
+	// Every event is either alerted (and its message deleted) or still queued.
+	left := e.srv.QueueDepth(acct, queueName)
+	if len(alerted)+left != len(ids) || st.Deleted != len(alerted) {
+		t.Errorf("alerted %d, deleted %d, left %d: want alerted = deleted and alerted + left = %d", len(alerted), st.Deleted, left, len(ids))
+	}
+	if len(alerted) == 0 {
+		t.Error("nothing in flight was finished after the cancel")
+	}
+}
+
+func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
