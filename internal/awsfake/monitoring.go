@@ -368,9 +368,21 @@ func (s *Server) serveAlarms(w http.ResponseWriter, req request) {
 }
 
 func (s *Server) writeJSON10(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	s.writeBody(w, "application/x-amz-json-1.0", v)
+}
+
+// writeBody writes a JSON body with its Content-Length, as AWS does (not
+// chunked).
+func (s *Server) writeBody(w http.ResponseWriter, contentType string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("X-Amzn-RequestId", s.requestID())
-	_ = json.NewEncoder(w).Encode(v)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	_, _ = w.Write(b)
 }
 
 const snsNS = "http://sns.amazonaws.com/doc/2010-03-31/"
@@ -534,9 +546,7 @@ func (s *Server) serveAccount(w http.ResponseWriter, req request) {
 }
 
 func (s *Server) writeRESTJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Amzn-RequestId", s.requestID())
-	_ = json.NewEncoder(w).Encode(v)
+	s.writeBody(w, "application/json", v)
 }
 
 func (s *Server) writeRESTError(w http.ResponseWriter, status int, code, msg string) {

@@ -408,9 +408,7 @@ func (s *Server) writeQueryError(w http.ResponseWriter, ns string, status int, c
 }
 
 func (s *Server) writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Header().Set("X-Amzn-RequestId", s.requestID())
-	_ = json.NewEncoder(w).Encode(v)
+	s.writeBody(w, "application/x-amz-json-1.1", v)
 }
 
 func (s *Server) writeJSONError(w http.ResponseWriter, status int, code, msg string) {

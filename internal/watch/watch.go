@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -148,6 +149,9 @@ type watcher struct {
 
 	deletes chan *message
 	alerts  sync.WaitGroup
+	// idle is set when the queue has been idle for IdleExit: receivers
+	// finish the poll they are in (whatever it returns is handled) and stop.
+	idle atomic.Bool
 }
 
 // burst gathers failed root sign-ins from one address to one account.
@@ -188,7 +192,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 		receivers.Add(1)
 		go func() {
 			defer receivers.Done()
-			w.receive(recvCtx, workCtx, i, stopReceiving)
+			w.receive(recvCtx, workCtx, i)
 		}()
 	}
 	receivers.Wait()
@@ -235,11 +239,13 @@ func (w *watcher) queueAttributes(ctx context.Context) error {
 	return nil
 }
 
-// receive long-polls until recvCtx ends; with IdleExit it stops every
-// receiver once nothing arrived and nothing was pending for that long.
-func (w *watcher) receive(recvCtx, workCtx context.Context, n int, stop context.CancelFunc) {
+// receive long-polls until recvCtx ends (a signal: the poll in progress is
+// cut, and what it had taken reappears after the visibility timeout) or,
+// with IdleExit, until nothing arrived and nothing was pending for that
+// long (every receiver ends its poll first, so nothing is left hidden).
+func (w *watcher) receive(recvCtx, workCtx context.Context, n int) {
 	backoff := time.Second
-	for recvCtx.Err() == nil {
+	for recvCtx.Err() == nil && !w.idle.Load() {
 		out, err := w.o.SQS.ReceiveMessage(recvCtx, &sqs.ReceiveMessageInput{
 			QueueUrl: aws.String(w.o.QueueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: int32(w.o.WaitTime / time.Second),
 			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount, sqstypes.MessageSystemAttributeNameSentTimestamp},
@@ -262,10 +268,8 @@ func (w *watcher) receive(recvCtx, workCtx context.Context, n int, stop context.
 		}
 		backoff = time.Second
 		if len(out.Messages) == 0 {
-			if w.o.IdleExit > 0 && w.idleFor() >= w.o.IdleExit {
+			if w.o.IdleExit > 0 && w.idleFor() >= w.o.IdleExit && !w.idle.Swap(true) {
 				w.o.Log.Info("the queue has been idle", "for", w.o.IdleExit.String())
-				stop()
-				return
 			}
 			continue
 		}

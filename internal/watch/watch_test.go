@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -95,7 +97,7 @@ type env struct {
 	target notify.Target
 }
 
-func setup(t *testing.T, h *hook) *env {
+func setup(t testing.TB, h *hook) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -115,7 +117,7 @@ func setup(t *testing.T, h *hook) *env {
 }
 
 // eventOf is a reference event in an EventBridge envelope, with its own id.
-func eventOf(t *testing.T, file, id, ip string) string {
+func eventOf(t testing.TB, file, id, ip string) string {
 	t.Helper()
 	for _, e := range reference.Events() {
 		if e.File != file {
@@ -301,3 +303,85 @@ func TestCancelMidDeliveryLosesNothing(t *testing.T) {
 }
 
 func sorted(s []string) []string { return slices.Sorted(slices.Values(s)) }
+
+// preload fills the fake's queue with n EventBridge events, one in ten a
+// root call (the others IAM users'), and returns the number of root events.
+func preload(b *testing.B, e *env, n int) int {
+	b.Helper()
+	root := eventOf(b, "root-api-call-with-keys.json", "", "")
+	user := eventOf(b, "iam-user-api-call.json", "", "")
+	roots := 0
+	for i := range n {
+		body := strings.Replace(user, `"eventID":""`, fmt.Sprintf(`"eventID":"u-%d"`, i), 1)
+		if i%10 == 0 {
+			body = strings.Replace(root, `"eventID":""`, fmt.Sprintf(`"eventID":"r-%d"`, i), 1)
+			roots++
+		}
+		if _, err := e.srv.SendToQueue(acct, queueName, body); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return roots
+}
+
+const benchEvents = 20000
+
+// BenchmarkWatch drains 20,000 events (2,000 root, each alerted to a no-op
+// loopback webhook) with 8 receivers; BenchmarkReceiveDeleteFloor drains
+// the same with a bare receive-and-batch-delete loop: SQS's cost alone.
+func BenchmarkWatch(b *testing.B) {
+	for range b.N {
+		b.StopTimer()
+		e := setup(b, &hook{})
+		roots := preload(b, e, benchEvents)
+		o := e.options(io.Discard)
+		o.Receivers, o.IdleExit, o.WaitTime = 8, time.Second, time.Second
+		b.StartTimer()
+		start := time.Now()
+		st, err := Run(context.Background(), o)
+		elapsed := time.Since(start) - time.Second // the idle exit
+		b.StopTimer()
+		if err != nil || st.Deleted != benchEvents || st.Alerts != roots {
+			b.Fatalf("%+v %v", st, err)
+		}
+		b.ReportMetric(benchEvents/elapsed.Seconds(), "events/s")
+	}
+}
+
+func BenchmarkReceiveDeleteFloor(b *testing.B) {
+	for range b.N {
+		b.StopTimer()
+		e := setup(b, &hook{})
+		preload(b, e, benchEvents)
+		b.StartTimer()
+		start := time.Now()
+		var wg sync.WaitGroup
+		var deleted atomic.Int64
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					out, err := e.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: &e.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+					if err != nil || len(out.Messages) == 0 {
+						return
+					}
+					entries := make([]sqstypes.DeleteMessageBatchRequestEntry, len(out.Messages))
+					for i, m := range out.Messages {
+						entries[i] = sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle}
+					}
+					if _, err := e.sqs.DeleteMessageBatch(context.Background(), &sqs.DeleteMessageBatchInput{QueueUrl: &e.url, Entries: entries}); err == nil {
+						deleted.Add(int64(len(entries)))
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		elapsed := time.Since(start) - time.Second // the last, empty, poll
+		b.StopTimer()
+		if deleted.Load() != benchEvents {
+			b.Fatalf("deleted %d", deleted.Load())
+		}
+		b.ReportMetric(benchEvents/elapsed.Seconds(), "events/s")
+	}
+}
