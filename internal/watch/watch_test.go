@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/prometheus/client_golang/prometheus"
@@ -383,5 +385,75 @@ func BenchmarkReceiveDeleteFloor(b *testing.B) {
 			b.Fatalf("deleted %d", deleted.Load())
 		}
 		b.ReportMetric(benchEvents/elapsed.Seconds(), "events/s")
+	}
+}
+
+func TestSlowDeliveryKeepsItsMessageHidden(t *testing.T) {
+	// The queue's visibility timeout is 1 s; the webhook takes 2.5 s.
+	e := setup(t, &hook{delay: 2500 * time.Millisecond})
+	e.send(t, eventOf(t, "root-api-call-with-keys.json", "slow-1", ""))
+	st, err := Run(context.Background(), e.options(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Received != 1 || st.Deleted != 1 || e.hook.requests.Load() != 1 {
+		t.Errorf("stats %+v, webhook requests %d: the message must be received once, its visibility extended", st, e.hook.requests.Load())
+	}
+}
+
+// memS3 serves log files from memory.
+type memS3 map[string]string
+
+func (m memS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	body, ok := m[aws.ToString(in.Bucket)+"/"+aws.ToString(in.Key)]
+	if !ok {
+		return nil, fmt.Errorf("NoSuchKey: %s", aws.ToString(in.Key))
+	}
+	return &s3.GetObjectOutput{Body: io.NopCloser(strings.NewReader(body))}, nil
+}
+
+func TestExtractReadsEveryShape(t *testing.T) {
+	var env map[string]any
+	json.Unmarshal([]byte(eventOf(t, "root-api-call-with-keys.json", "x-1", "")), &env)
+	record, _ := json.Marshal(env["detail"])
+	key := "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/30/111122223333_CloudTrail_eu-west-1_20261130T0905Z_abc.json"
+	store := memS3{"trail-bucket/" + key: `{"Records":[` + string(record) + `]}`, "trail-bucket/other.json": `{"Records":[]}`}
+	s3Event, _ := json.Marshal(map[string]any{"Records": []any{map[string]any{"eventSource": "aws:s3",
+		"s3": map[string]any{"bucket": map[string]any{"name": "trail-bucket"}, "object": map[string]any{"key": strings.ReplaceAll(key, "_", "%5F")}}}}})
+	ctNotice := `{"s3Bucket":"trail-bucket","s3ObjectKey":["` + key + `","other.json"]}`
+	sns := func(s string) string {
+		b, _ := json.Marshal(map[string]any{"Type": "Notification", "Message": s})
+		return string(b)
+	}
+	cases := map[string]struct {
+		body        string
+		root, total int
+		err         string
+	}{
+		"EventBridge event":                 {eventOf(t, "root-api-call-with-keys.json", "x-1", ""), 1, 1, ""},
+		"raw record":                        {string(record), 1, 1, ""},
+		"Records":                           {`{"Records":[` + string(record) + `]}`, 1, 1, ""},
+		"SNS-wrapped record":                {sns(string(record)), 1, 1, ""},
+		"S3 event notification":             {string(s3Event), 1, 1, ""},
+		"SNS-wrapped S3 event notification": {sns(string(s3Event)), 1, 1, ""},
+		"CloudTrail's log notification":     {ctNotice, 1, 1, ""},
+		"S3 test event":                     {`{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"trail-bucket"}`, 0, 0, ""},
+		"a file that is gone":               {`{"s3Bucket":"trail-bucket","s3ObjectKey":["missing.json"]}`, 0, 0, "NoSuchKey"},
+		"not CloudTrail":                    {`{"hello":"world"}`, 0, 0, "unparseable"},
+		"not JSON":                          {`hello`, 0, 0, "unparseable"},
+	}
+	for name, c := range cases {
+		got, err := extract(context.Background(), c.body, name, store)
+		switch {
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("%s: error %v, want %q", name, err, c.err)
+		case c.err == "" && err != nil:
+			t.Errorf("%s: %v", name, err)
+		case len(got.root) != c.root || got.total != c.total:
+			t.Errorf("%s: %d root of %d events, want %d of %d", name, len(got.root), got.total, c.root, c.total)
+		}
+	}
+	if _, err := extract(context.Background(), ctNotice, "no client", nil); err == nil || !errors.Is(err, errUnparseable) {
+		t.Errorf("an S3 notification without an S3 client: %v", err)
 	}
 }
