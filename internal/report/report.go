@@ -3,11 +3,13 @@
 package report
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/rootwatch/rootwatch/internal/finding"
@@ -74,13 +76,91 @@ func New(format string, opts Options) (Writer, error) {
 // JSON writes the schema-1 contract of docs/DESIGN.md.
 type JSON struct{}
 
+// Write streams the run field by field and its accounts and findings one by
+// one, so that a 10,000-account run is never held twice in memory (once
+// as values, once as text). The bytes are those of a json.Encoder with a
+// two-space indent.
 func (JSON) Write(w io.Writer, run *finding.Run) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(run); err != nil {
-		return fmt.Errorf("write json: %w", err)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	jw := &jsonStream{w: bw}
+	jw.raw("{\n")
+	jw.field("schema_version", run.SchemaVersion, false)
+	jw.field("tool", run.Tool, false)
+	jw.field("generated_at", run.GeneratedAt, false)
+	jw.field("as_of", run.AsOf, false)
+	jw.field("settings", run.Settings, false)
+	jw.array("accounts", len(run.Accounts), run.Accounts == nil, func(i int) any { return run.Accounts[i] })
+	jw.array("findings", len(run.Findings), run.Findings == nil, func(i int) any { return run.Findings[i] })
+	jw.field("summary", run.Summary, run.History == nil)
+	if run.History != nil {
+		jw.field("history", run.History, true)
+	}
+	jw.raw("}\n")
+	if jw.err == nil {
+		jw.err = bw.Flush()
+	}
+	if jw.err != nil {
+		return fmt.Errorf("write json: %w", jw.err)
 	}
 	return nil
+}
+
+// jsonStream writes an indented JSON object a member at a time.
+type jsonStream struct {
+	w   *bufio.Writer
+	err error
+}
+
+func (j *jsonStream) raw(s string) {
+	if j.err == nil {
+		_, j.err = j.w.WriteString(s)
+	}
+}
+
+func (j *jsonStream) value(v any, prefix string) {
+	if j.err != nil {
+		return
+	}
+	b, err := json.MarshalIndent(v, prefix, "  ")
+	if err != nil {
+		j.err = err
+		return
+	}
+	_, j.err = j.w.Write(b)
+}
+
+func (j *jsonStream) field(name string, v any, last bool) {
+	j.raw("  " + strconv.Quote(name) + ": ")
+	j.value(v, "  ")
+	j.end(last)
+}
+
+func (j *jsonStream) end(last bool) {
+	if last {
+		j.raw("\n")
+	} else {
+		j.raw(",\n")
+	}
+}
+
+// array writes a member holding a list, element by element.
+func (j *jsonStream) array(name string, n int, isNil bool, elem func(int) any) {
+	j.raw("  " + strconv.Quote(name) + ": ")
+	switch {
+	case isNil:
+		j.raw("null")
+	case n == 0:
+		j.raw("[]")
+	default:
+		j.raw("[\n")
+		for i := range n {
+			j.raw("    ")
+			j.value(elem(i), "    ")
+			j.end(i == n-1)
+		}
+		j.raw("  ]")
+	}
+	j.end(false)
 }
 
 // Sanitize makes untrusted text safe for a terminal: control characters

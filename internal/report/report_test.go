@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
@@ -122,5 +123,36 @@ func TestHTMLCardsForEveryoneWhoMustAct(t *testing.T) {
 	}
 	if !strings.Contains(md.String(), "| partial | cloudtrail missing: no CloudTrail evidence was given |") {
 		t.Errorf("markdown reason missing:\n%s", md.String())
+	}
+}
+
+// TestJSONStreamsTheEncodersBytes: the streaming writer prints exactly what
+// json.Encoder with a two-space indent prints, for full, empty and nil parts.
+func TestJSONStreamsTheEncodersBytes(t *testing.T) {
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	full := &finding.Run{SchemaVersion: "1", Tool: finding.Tool{Name: "rootwatch", Version: "t"}, GeneratedAt: at, AsOf: at,
+		Settings: map[string]string{"window": "15d", "b": "<&>"},
+		Accounts: []finding.Account{{AccountID: "111122223333", Sources: []finding.Source{}}, {AccountID: "222233334444"}},
+		Findings: []finding.Finding{{RuleID: "r", Message: "a \u2028 <b>", Evidence: map[string]any{"k": []any{1, "x"}}}},
+		History:  &finding.History{RunID: 3, Scope: "s", Changes: []finding.Change{}}}
+	for name, run := range map[string]*finding.Run{
+		"full":    full,
+		"empty":   {SchemaVersion: "1", Accounts: []finding.Account{}, Findings: []finding.Finding{}},
+		"nil":     {SchemaVersion: "1"},
+		"history": {SchemaVersion: "1", History: &finding.History{}},
+	} {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(run); err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if err := (JSON{}).Write(&got, run); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("%s: streamed\n%s\nencoder\n%s", name, got.String(), want.String())
+		}
 	}
 }

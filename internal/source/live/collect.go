@@ -64,7 +64,10 @@ type Options struct {
 	MaxReportAge time.Duration
 	// ReportTimeout bounds the wait for a new credential report.
 	ReportTimeout time.Duration
-	// PollInterval is the first wait between report polls; it grows 1.5× up to PollMax.
+	// PollInterval is the first wait between report polls (default 250 ms);
+	// it grows 1.5× up to PollMax (default 500 ms), so a report that became
+	// ready is picked up at most half a second late. Polls are cheap IAM
+	// reads in the account's own quota.
 	PollInterval time.Duration
 	PollMax      time.Duration
 	// Now is the clock (default time.Now).
@@ -94,10 +97,10 @@ func (o Options) withDefaults() Options {
 		o.ReportTimeout = 2 * time.Minute
 	}
 	if o.PollInterval <= 0 {
-		o.PollInterval = time.Second
+		o.PollInterval = 250 * time.Millisecond
 	}
 	if o.PollMax <= 0 {
-		o.PollMax = 10 * time.Second
+		o.PollMax = 500 * time.Millisecond
 	}
 	if o.Now == nil {
 		o.Now = time.Now

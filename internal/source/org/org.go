@@ -29,10 +29,12 @@ import (
 // DefaultRoleName is the role Organizations creates in accounts it creates.
 const DefaultRoleName = "OrganizationAccountAccessRole"
 
-// DefaultConcurrency is how many accounts are scanned at once. An account in
+// DefaultConcurrency is the most accounts scanned at once. An account in
 // flight mostly waits (on its credential report, on latency), so this is
-// well above the number of cores; each account's own API limits are its own.
-const DefaultConcurrency = 128
+// well above the number of cores; each account's own API limits are its
+// own, and throttling of the management account's shared ones (STS,
+// Organizations) lowers the bound while it lasts.
+const DefaultConcurrency = 512
 
 // Options tune an organization scan.
 type Options struct {
@@ -72,6 +74,9 @@ func (n Names) or(label, neutral string) string {
 type Progress struct {
 	Done, Failed, Total int
 	Account             *evidence.Account
+	// Limit is the bound on accounts in flight when the account finished,
+	// and Throttled how many times throttling lowered it so far.
+	Limit, Throttled int
 }
 
 // ListAccountsAPI and the other narrow interfaces keep fakes small.
@@ -169,8 +174,12 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 	}
 	base = withSharedClient(base, o.Concurrency)
 	mgmt := live.NewClients(base)
-	stsc := sts.NewFromConfig(base)
-	orgc := organizations.NewFromConfig(base)
+	lim := newLimiter(o.Concurrency)
+	// The management account's STS and Organizations quotas are shared by
+	// every account in flight: their throttling lowers the bound.
+	shared := watchThrottling(base, lim.throttled)
+	stsc := sts.NewFromConfig(shared)
+	orgc := organizations.NewFromConfig(shared)
 	id, err := awsx.WhoAmI(ctx, mgmt.STS)
 	if err != nil {
 		return nil, err
@@ -201,6 +210,10 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 		go func() {
 			defer wg.Done()
 			for a := range next {
+				if !lim.acquire(ctx) {
+					a.Error = "not scanned: " + ctx.Err().Error()
+					continue
+				}
 				actx, cancel := context.WithTimeout(ctx, o.AccountTimeout)
 				if o.ReadTags {
 					readTags(actx, orgc, a)
@@ -210,8 +223,13 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 					a.Error = strings.TrimPrefix(a.Error+"; ", "; ") + fmt.Sprintf("timed out after %s (%s); sources read before are kept", o.AccountTimeout, o.Names.or(o.Names.AccountTimeout, "the account timeout"))
 				}
 				cancel()
+				if a.Error == "" {
+					lim.succeeded()
+				}
+				lim.release()
 				mu.Lock()
 				prog.Done++
+				prog.Limit, prog.Throttled = lim.state()
 				if a.Error != "" {
 					prog.Failed++
 				}
