@@ -2,6 +2,8 @@
 # Benchmark `rootwatch trail` on a generated CloudTrail corpus against, in the
 # same run on the same files:
 #   - the decompression floor: parallel `zcat > /dev/null`;
+#   - the same-library inflate floor: bench/inflatefloor, klauspost/compress
+#     on as many workers as rootwatch, every file, output discarded;
 #   - the filter a user would otherwise write: `zcat | jq` selecting root
 #     events, parallelised the same way.
 # It checks that rootwatch (and jq) found exactly the planted root events and
@@ -18,6 +20,7 @@ command -v jq >/dev/null || { echo "jq is required" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "GNU time (/usr/bin/time) is required" >&2; exit 1; }
 
 go build -o "$out/rootwatch" ./cmd/rootwatch
+go build -o "$out/inflatefloor" ./bench/inflatefloor
 if [ ! -f "$corpus/manifest.json" ]; then
   echo "generating a ${size} MiB corpus in $corpus ..."
   go run ./bench/ctgen -out "$corpus" -size-mb "$size" -root 250 -seed 1 >/dev/null
@@ -34,6 +37,7 @@ list | xargs -0 cat > /dev/null
 secs() { /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@"; cut -d' ' -f1 "$out/time.txt"; }
 
 floor=$(secs sh -c "find '$corpus/AWSLogs' -path '*/CloudTrail/*' -name '*.json.gz' -print0 | xargs -0 -P $procs -n 64 zcat > /dev/null")
+inflate=$(secs "$out/inflatefloor" "$corpus/AWSLogs")
 rw=$(secs "$out/rootwatch" trail "$corpus/AWSLogs" --format json --output "$out/trail.json" || true)
 rss=$(cut -d' ' -f2 "$out/time.txt")
 found=$(jq '.events | length' "$out/trail.json")
@@ -49,10 +53,11 @@ Corpus: $files files, $(awk -v b="$cbytes" 'BEGIN{printf "%.0f", b/1048576}') Mi
 | contender | wall (s) | compressed MiB/s | JSON MiB/s | vs rootwatch |
 |---|---|---|---|---|
 | parallel zcat > /dev/null (floor) | $floor | $(mb "$cbytes" "$floor") | $(mb "$rbytes" "$floor") | $(ratio "$floor" "$rw")× |
+| inflate floor (same library, same workers) | $inflate | $(mb "$cbytes" "$inflate") | $(mb "$rbytes" "$inflate") | $(ratio "$inflate" "$rw")× |
 | rootwatch trail | $rw | $(mb "$cbytes" "$rw") | $(mb "$rbytes" "$rw") | 1.00× |
 | parallel zcat \| jq (root filter) | $jqs | $(mb "$cbytes" "$jqs") | $(mb "$rbytes" "$jqs") | $(ratio "$jqs" "$rw")× |
 
-rootwatch / floor: $(ratio "$rw" "$floor")×; jq / rootwatch: $(ratio "$jqs" "$rw")×; rootwatch peak RSS: $((rss / 1024)) MiB.
+rootwatch / zcat floor: $(ratio "$rw" "$floor")×; rootwatch / inflate floor: $(ratio "$rw" "$inflate")×; jq / rootwatch: $(ratio "$jqs" "$rw")×; rootwatch peak RSS: $((rss / 1024)) MiB.
 Root events found: rootwatch $found, jq $jq_found, planted $planted.
 REPORT
 [ "$found" -eq "$planted" ] || { echo "rootwatch found $found root events, $planted were planted" >&2; exit 1; }
