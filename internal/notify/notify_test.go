@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/testutil"
 )
@@ -359,5 +360,48 @@ func TestSNSThroughMoto(t *testing.T) {
 	}
 	if got := snsSubject(strings.Repeat("é", 10) + strings.Repeat("x", 200) + "\n"); len(got) != 100 || strings.ContainsAny(got, "é\n") {
 		t.Errorf("subject %q", got)
+	}
+}
+
+func TestAlertPayloads(t *testing.T) {
+	e := evidence.Event{EventID: "ev-1", EventTime: "2026-11-30T08:15:02Z", AccountID: "111111111111", Region: "us-east-1", EventSource: "signin.amazonaws.com",
+		EventName: "ConsoleLogin", Category: evidence.CategoryConsoleLogin, Result: "success", MFA: "no", SourceIP: "203.0.113.24",
+		UserAgent: "Mozilla <script>\u202e\x1b[2J"}
+	a := Alert{Events: []evidence.Event{e}, AccountName: "payments-prod", RuleID: "iam-root-login-without-mfa",
+		Summary: "Root signed in without MFA.", Action: "Enable a hardware MFA on the root user."}
+	if h := a.Headline(); h != "rootwatch: root signed in to payments-prod (111111111111) from 203.0.113.24 without MFA" {
+		t.Errorf("headline %q", h)
+	}
+	slack, err := a.slack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"without MFA", "*Suggested:* Enable a hardware MFA", "iam-root-login-without-mfa", `Mozilla \u0026lt;script\u0026gt;`} {
+		if !strings.Contains(string(slack), want) {
+			t.Errorf("slack payload lacks %q: %s", want, slack)
+		}
+	}
+	if strings.Contains(string(slack), "\u202e") || strings.Contains(string(slack), `\u001b`) {
+		t.Errorf("slack payload carries a control or bidi character: %s", slack)
+	}
+	hook, err := a.webhook()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Schema string           `json:"schema_version"`
+		Kind   string           `json:"kind"`
+		Events []evidence.Event `json:"events"`
+	}
+	if err := json.Unmarshal(hook, &body); err != nil || body.Schema != AlertSchema || body.Kind != "root_activity" || len(body.Events) != 1 || body.Events[0].EventID != "ev-1" {
+		t.Errorf("webhook body %s (%v)", hook, err)
+	}
+	burst := Alert{Events: []evidence.Event{e, e, e}}
+	burst.Events[0].Result, burst.Events[1].Result, burst.Events[2].Result = "failure", "failure", "failure"
+	if h := burst.Headline(); h != "rootwatch: 3 failed root sign-ins to 111111111111 from 203.0.113.24" {
+		t.Errorf("burst headline %q", h)
+	}
+	if s := a.snsSubject(); len(s) > 100 || strings.ContainsAny(s, "\r\n") {
+		t.Errorf("SNS subject %q", s)
 	}
 }
