@@ -37,7 +37,7 @@ list | xargs -0 cat > /dev/null
 secs() { /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@"; cut -d' ' -f1 "$out/time.txt"; }
 
 floor=$(secs sh -c "find '$corpus/AWSLogs' -path '*/CloudTrail/*' -name '*.json.gz' -print0 | xargs -0 -P $procs -n 64 zcat > /dev/null")
-inflate=$(secs "$out/inflatefloor" "$corpus/AWSLogs")
+inflate=$(secs "$out/inflatefloor" "$corpus/AWSLogs" 2>/dev/null)
 rw=$(secs "$out/rootwatch" trail "$corpus/AWSLogs" --format json --output "$out/trail.json" || true)
 rss=$(cut -d' ' -f2 "$out/time.txt")
 found=$(jq '.events | length' "$out/trail.json")

@@ -78,7 +78,7 @@ func run(dirs []string) error {
 	if firstErr != nil {
 		return firstErr
 	}
-	fmt.Println(total.Load(), "bytes inflated")
+	fmt.Fprintln(os.Stderr, total.Load(), "bytes inflated")
 	return nil
 }
 
