@@ -102,7 +102,7 @@ func monitoring(ctx context.Context, c MonitoringClients, opts Options, a *evide
 	set(evidence.SourceRegions, st)
 	m.Scanned, m.NotScanned = scannedRegions(regions, opts.Regions)
 
-	trails, st := readTrails(ctx, c.Trails, m.Scanned)
+	trails, st := readTrails(ctx, c.Trails, a.ID, m.Scanned)
 	m.Trails = trails
 	set(evidence.SourceTrails, st)
 
@@ -255,8 +255,10 @@ func partStatus(n int, noun string, failures []evidence.SourceStatus) evidence.S
 
 // readTrails lists the trails that apply to the account (shadow and
 // organization trails included) and reads each one's status and selectors
-// in its home region.
-func readTrails(ctx context.Context, c TrailsAPI, scanned []string) ([]evidence.Trail, evidence.SourceStatus) {
+// in its home region. A trail of another account (an organization trail
+// seen from a member) that cannot be read keeps its error on the trail but
+// does not make the source fail: its owner's evidence judges it.
+func readTrails(ctx context.Context, c TrailsAPI, account string, scanned []string) ([]evidence.Trail, evidence.SourceStatus) {
 	region := "us-east-1"
 	if len(scanned) > 0 && !slices.Contains(scanned, region) {
 		region = scanned[0]
@@ -300,6 +302,9 @@ func readTrails(ctx context.Context, c TrailsAPI, scanned []string) ([]evidence.
 			if fail == nil {
 				fail = f
 			}
+			if foreignTrail(*t, account) {
+				return struct{}{}, nil // its errors stay on the trail
+			}
 			return struct{}{}, fail
 		}
 		es := &evidence.EventSelectors{Classic: []evidence.ClassicSelector{}, Advanced: []evidence.AdvancedSelector{}}
@@ -316,9 +321,29 @@ func readTrails(ctx context.Context, c TrailsAPI, scanned []string) ([]evidence.
 			es.Advanced = append(es.Advanced, as)
 		}
 		t.Selectors = es
+		if foreignTrail(*t, account) {
+			return struct{}{}, nil // its errors stay on the trail
+		}
 		return struct{}{}, fail
 	})
-	return trails, partStatus(len(trails), "trail", failures)
+	own := 0
+	for _, t := range trails {
+		if !foreignTrail(t, account) {
+			own++
+		}
+	}
+	st := partStatus(own, "trail", failures)
+	if foreign := len(trails) - own; foreign > 0 {
+		st.Detail += fmt.Sprintf(" of its own, and %s of other accounts (organization trails, judged on their owner's evidence)", evidence.Count(foreign, "trail"))
+	}
+	return trails, st
+}
+
+// foreignTrail: the trail belongs to another account (an organization
+// trail seen from a member).
+func foreignTrail(t evidence.Trail, account string) bool {
+	parts := strings.Split(t.ARN, ":")
+	return len(parts) > 4 && parts[4] != "" && parts[4] != account
 }
 
 // logGroupOf splits arn:aws:logs:REGION:ACCOUNT:log-group:NAME[:*].

@@ -146,3 +146,43 @@ func TestRegionsFromEC2WhenListRegionsIsDenied(t *testing.T) {
 		t.Errorf("%+v %v", st, a.Monitoring.Regions)
 	}
 }
+
+// TestOrganizationTrailErrorsStayOnTheTrail: a member that cannot read the
+// status of its management account's organization trail keeps the error on
+// that trail, and its trails source stays ok (the owner's evidence judges
+// the trail); a failure on its own trail is a source failure.
+func TestOrganizationTrailErrorsStayOnTheTrail(t *testing.T) {
+	world := func(faultRegion string) string {
+		return `
+accounts:
+  - id: "999999999999"
+    access_keys: [AKIATEST000000000009]
+    organization: {id: o-abcdefghij, management_account: "999999999999"}
+    monitoring: {trails: [{name: org-trail, home_region: us-east-1, organization: true, log_group: org-logs}]}
+  - id: "123456789012"
+    access_keys: [AKIATEST000000000001]
+    organization: {id: o-abcdefghij, management_account: "999999999999"}
+    monitoring: {trails: [{name: own-trail, home_region: eu-west-1}]}
+    faults:
+      - {op: GetTrailStatus, region: ` + faultRegion + `, code: AccessDeniedException, status: 400, message: "not authorized"}
+`
+	}
+	for _, c := range []struct {
+		region   string
+		ok       bool
+		errTrail string
+	}{{"us-east-1", true, "org-trail"}, {"eu-west-1", false, "own-trail"}} {
+		_, cl := serve(t, world(c.region), func() time.Time { return clockStart })
+		a := &evidence.Account{ID: acct, Partition: "aws"}
+		a.Monitoring = monitoring(context.Background(), *cl.Monitoring, Options{}, a, func(st evidence.SourceStatus) evidence.SourceStatus { return st })
+		st := a.Source(evidence.SourceTrails)
+		if (st.State == evidence.StateOK) != c.ok || !strings.Contains(st.Detail, "1 trail of other accounts") {
+			t.Errorf("fault in %s: source %+v, want ok=%v", c.region, st, c.ok)
+		}
+		for _, tr := range a.Monitoring.Trails {
+			if (tr.StatusError != "") != (tr.Name == c.errTrail) {
+				t.Errorf("fault in %s: trail %s status error %q", c.region, tr.Name, tr.StatusError)
+			}
+		}
+	}
+}
