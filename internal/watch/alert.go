@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
@@ -92,16 +91,9 @@ func (w *watcher) linkSession(e evidence.Event) evidence.Event {
 		}
 		return e
 	}
-	calls := w.sessions[e.AccessKeyID]
-	if len(calls) == 0 {
-		if strings.HasPrefix(e.AccessKeyID, "ASIA") {
-			evs := []evidence.Event{e}
-			cloudtrail.LinkRootSessions(evs)
-			return evs[0]
-		}
-		return e
-	}
-	evs := append(append([]evidence.Event{}, calls...), e)
+	// The calls of the event's key (if any) and the event: the trail
+	// classifier links them, or notes an ASIA key with no call.
+	evs := append(slices.Clone(w.sessions[e.AccessKeyID]), e)
 	cloudtrail.LinkRootSessions(evs)
 	return evs[len(evs)-1]
 }
@@ -109,20 +101,33 @@ func (w *watcher) linkSession(e evidence.Event) evidence.Event {
 // undelivered lists the targets that have not had an alert for the event;
 // dup is true when every one has.
 func (w *watcher) undelivered(ctx context.Context, id string) ([]notify.Target, bool) {
-	names := make([]string, len(w.o.Targets))
-	for i, t := range w.o.Targets {
-		names[i] = t.Name
+	if id == "" {
+		return w.o.Targets, false
 	}
 	w.mu.Lock()
-	seen, sending := w.seen[id], w.sending[id] && id != ""
-	w.mu.Unlock()
-	if sending {
+	if w.sending[id] {
 		// Another copy of the event is being alerted on; if that fails,
 		// its message is received again.
+		w.mu.Unlock()
 		return nil, true
 	}
+	if len(w.o.Targets) == 0 {
+		// Nothing to deliver to: an event is a duplicate once printed.
+		dup := w.seen[id] != nil
+		if !dup {
+			w.seen[id] = map[string]bool{}
+		}
+		w.mu.Unlock()
+		return nil, dup
+	}
+	seen := w.seen[id]
+	w.mu.Unlock()
 	stored := map[string]bool{}
-	if w.o.Store != nil && id != "" {
+	if w.o.Store != nil {
+		names := make([]string, len(w.o.Targets))
+		for i, t := range w.o.Targets {
+			names[i] = t.Name
+		}
 		got, err := w.o.Store.Delivered(ctx, id, names)
 		if err != nil {
 			w.o.Log.Error("cannot read delivered alerts from the store; alerting again rather than not at all", "event_id", id, "error", err.Error())
@@ -136,30 +141,20 @@ func (w *watcher) undelivered(ctx context.Context, id string) ([]notify.Target, 
 			out = append(out, t)
 		}
 	}
-	if id == "" {
-		return w.o.Targets, false
-	}
-	if len(w.o.Targets) == 0 {
-		// Nothing to deliver to: an event is a duplicate once printed.
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		if w.seen[id] != nil {
-			return nil, true
-		}
-		w.seen[id] = map[string]bool{}
-		return nil, false
-	}
 	return out, len(out) == 0
 }
 
 func (w *watcher) print(e evidence.Event) {
 	b, err := json.Marshal(e)
 	if err != nil {
+		w.o.Log.Error("cannot print a root event on stdout (its alert is still sent)", "event_id", e.EventID, "error", err.Error())
 		return
 	}
 	w.outMu.Lock()
 	defer w.outMu.Unlock()
-	w.o.Out.Write(append(b, '\n'))
+	if _, err := w.o.Out.Write(append(b, '\n')); err != nil {
+		w.o.Log.Error("cannot print a root event on stdout (its alert is still sent)", "event_id", e.EventID, "error", err.Error())
+	}
 }
 
 // startAlert delivers an alert in the background; its messages wait.
