@@ -29,6 +29,8 @@ type scanOptions struct {
 	reportTimeout     time.Duration
 	regions           []string
 	cloudtrail        []string
+	athenaOutput      string
+	queryTimeout      time.Duration
 	org               bool
 	roleName          string
 	roleARNTemplate   string
@@ -86,9 +88,13 @@ Credentials come from the SDK's default chain (environment, --profile/AWS_PROFIL
 SSO, instance roles); AWS_ENDPOINT_URL redirects every call (e.g. to an emulator).
 
 --cloudtrail adds root activity from CloudTrail log files (any shape, gzip or
-not, directories walked): the sign-in rules judge it, and iam-root-active-password
-also fails on a successful root console sign-in within the window. Without
-CloudTrail evidence those rules are "unknown", never "pass".
+not, directories walked), an S3 trail bucket, or a query run by AWS over years of
+CloudTrail: athena://WORKGROUP/DATABASE.TABLE (the CloudTrail table Athena
+documents; results go to the workgroup's location or --athena-output) or
+lake://EVENT_DATA_STORE_ID (CloudTrail Lake). The sign-in rules judge it, and
+iam-root-active-password also fails on a successful root console sign-in within
+the window. Without CloudTrail evidence, or when a query fails or outlasts
+--query-timeout, those rules are "unknown", never "pass".
 
 A bare CSV does not say when it was generated: pass --report-time so rootwatch can
 check that the report is fresh enough (--max-report-age) to support a pass, or use
@@ -154,7 +160,9 @@ give --output-dir DIR for rootwatch.<ext> files):
 	f.StringVar(&o.region, "region", "", "AWS region for STS and Organizations calls (default from config, else us-east-1)")
 	f.DurationVar(&o.reportTimeout, "report-timeout", 2*time.Minute, "how long to wait for IAM to generate a credential report")
 	f.StringSliceVar(&o.regions, "regions", nil, "read EventBridge rules and GuardDuty only in these `REGIONS` (comma-separated; default every enabled region); rules needing the others are unknown")
-	f.StringArrayVar(&o.cloudtrail, "cloudtrail", nil, "CloudTrail evidence: a `PATH` (file or directory of logs, any shape, gzip or not) or s3://bucket/prefix; repeatable")
+	f.StringArrayVar(&o.cloudtrail, "cloudtrail", nil, "CloudTrail evidence: a `PATH` (file or directory of logs, any shape, gzip or not), s3://bucket/prefix, athena://WORKGROUP/DATABASE.TABLE or lake://EVENT_DATA_STORE_ID; repeatable")
+	f.StringVar(&o.athenaOutput, "athena-output", "", "s3:// `LOCATION` for athena:// query results (default: the workgroup's)")
+	f.DurationVar(&o.queryTimeout, "query-timeout", scan.DefaultQueryTimeout, "how long an athena:// or lake:// query may run before it is stopped")
 	f.BoolVar(&o.org, "org", false, "scan every account of the organization (run from the management account or a delegated administrator)")
 	f.StringVar(&o.roleName, "role-name", scan.DefaultRoleName, "with --org: the role to assume in each member account")
 	f.StringVar(&o.roleARNTemplate, "role-arn-template", "", "with --org: the role ARN to assume, with {account} (and {partition}), e.g. arn:aws:iam::{account}:role/RootwatchAudit")

@@ -83,8 +83,8 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 // the flags can tell (which go together, which values parse).
 func (o *scanOptions) options(app *App) (scan.Options, error) {
 	opts := scan.Options{
-		Demo: o.demo, Bundle: o.evidenceFile, CloudTrail: o.cloudtrail, ReportTimeout: o.reportTimeout, Regions: o.regions,
-		CloudTrailHint: "use --cloudtrail PATH|s3://…, or a live scan, which reads LookupEvents",
+		Demo: o.demo, Bundle: o.evidenceFile, CloudTrail: o.cloudtrail, AthenaOutput: o.athenaOutput, QueryTimeout: o.queryTimeout, ReportTimeout: o.reportTimeout, Regions: o.regions,
+		CloudTrailHint: "use --cloudtrail PATH|s3://…|athena://…|lake://…, or a live scan, which reads LookupEvents",
 		SaveEvidence:   o.saveEvidence, AWS: app.AWSConfig, Profile: o.profile, Region: o.region,
 		Now: app.Now, Version: app.Version,
 		Notice: func(s string) { fmt.Fprintln(app.Stderr, report.Clean(s)) },

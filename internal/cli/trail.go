@@ -21,12 +21,14 @@ type trailOptions struct {
 	workers            int
 	lookup             bool
 	profile, region    string
+	athenaOutput       string
+	queryTimeout       time.Duration
 }
 
 func newTrailCommand(app *App) *cobra.Command {
 	o := &trailOptions{}
 	cmd := &cobra.Command{
-		Use:   "trail [PATH | s3://BUCKET/PREFIX]... [--lookup]",
+		Use:   "trail [PATH | s3://BUCKET/PREFIX | athena://WORKGROUP/DATABASE.TABLE | lake://EVENT_DATA_STORE_ID]... [--lookup]",
 		Short: "Show root activity from CloudTrail: who signed in as root, when, from where, with or without MFA",
 		Long: `trail reads CloudTrail data and prints every root event, newest first:
 console sign-ins (with result and MFA), other sign-in events (password changes,
@@ -38,9 +40,24 @@ skipped), or s3://bucket/prefix: an account trail's bucket
 (AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/) or an organization trail's
 (AWSLogs/<o-id>/<account>/…). With --since, only the days asked for are listed
 and fetched; --account narrows the accounts listed. Objects are fetched in
-parallel. --lookup asks LookupEvents (us-east-1, where root sign-ins are
-recorded; 90 days at most, two calls a second) about the account your
-credentials land in. Each file is recognised by its content: a single event, an S3 log file
+parallel.
+
+For years of CloudTrail, let AWS read it: athena://WORKGROUP/DATABASE.TABLE queries
+the CloudTrail table Athena documents (partition projection on the delivery day,
+and on the account when the table has such a partition), lake://EVENT_DATA_STORE_ID
+queries a CloudTrail Lake event data store (its ID or ARN). rootwatch asks for root
+events in the window, every sts:AssumeRoot call (to tell centralized-root sessions
+apart) and, per account, how many events the table holds and from when to when,
+so that an empty answer is told from a table that shows nothing of the account.
+Each row is rebuilt into its record and judged as a log file's. The query's ID, SQL
+and bytes scanned are listed with the source; a failed query, a table that lacks
+the needed columns, or one that outlasts --query-timeout (it is then stopped) is an
+error, never an empty timeline.
+
+--lookup asks LookupEvents (us-east-1, where root sign-ins are recorded; 90 days
+at most, two calls a second) about the account your credentials land in.
+
+Each file is recognised by its content: a single event, an S3 log file
 {"Records": [...]}, a JSON array, JSON Lines, EventBridge events or saved
 LookupEvents output, each gzip-compressed or not.
 
@@ -51,6 +68,8 @@ still read. Exit code 3 when any source could not be fully read.`,
   rootwatch trail logs/*.json.gz --since 30d --account 111122223333
   rootwatch trail s3://org-trail-bucket/AWSLogs/o-exampleorg1/ --since 7d
   rootwatch trail --lookup --profile audit --since 30d
+  rootwatch trail athena://primary/security.cloudtrail_logs_pp --since 400d
+  rootwatch trail lake://EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE --since 730d --account 111122223333
   rootwatch trail events.json --format json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runTrail(cmd.Context(), app, o, args)
@@ -66,7 +85,9 @@ still read. Exit code 3 when any source could not be fully read.`,
 	f.IntVar(&o.workers, "workers", 0, "files decoded at once (default: one per core; 16 for S3)")
 	f.BoolVar(&o.lookup, "lookup", false, "ask LookupEvents about the account your AWS credentials land in")
 	f.StringVar(&o.profile, "profile", "", "AWS shared config `PROFILE` for s3:// paths and --lookup")
-	f.StringVar(&o.region, "region", "", "AWS region of the bucket for s3:// paths")
+	f.StringVar(&o.region, "region", "", "AWS region of the bucket for s3:// paths, and of Athena and Lake queries")
+	f.StringVar(&o.athenaOutput, "athena-output", "", "s3:// `LOCATION` for athena:// query results (default: the workgroup's)")
+	f.DurationVar(&o.queryTimeout, "query-timeout", scan.DefaultQueryTimeout, "how long an athena:// or lake:// query may run before it is stopped")
 	return cmd
 }
 
@@ -88,7 +109,7 @@ func parseWhen(flag, s string, now time.Time) (time.Time, error) {
 // query turns the flags into what to read.
 func (o *trailOptions) query(app *App, args []string, now time.Time) (scan.TrailOptions, error) {
 	q := scan.TrailOptions{Paths: args, Lookup: o.lookup, Accounts: o.accounts, Workers: o.workers,
-		Now: now, AWS: app.AWSConfig, Profile: o.profile, Region: o.region,
+		Now: now, AWS: app.AWSConfig, Profile: o.profile, Region: o.region, AthenaOutput: o.athenaOutput, QueryTimeout: o.queryTimeout,
 		Notice: func(s string) { fmt.Fprintln(app.Stderr, "rootwatch trail: "+report.Clean(s)) }}
 	var err error
 	if q.Since, err = parseWhen("since", o.since, now); err != nil {
@@ -132,7 +153,7 @@ func runTrail(ctx context.Context, app *App, o *trailOptions, args []string) err
 		return usageErr("--format must be table or json")
 	}
 	if len(args) == 0 && !o.lookup {
-		return usageErr("nothing to read: give a PATH, an s3:// URI or --lookup (see 'rootwatch trail --help')")
+		return usageErr("nothing to read: give a PATH, an s3://, athena:// or lake:// URI, or --lookup (see 'rootwatch trail --help')")
 	}
 	files := newPathSet()
 	for _, p := range args {

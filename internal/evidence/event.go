@@ -130,6 +130,22 @@ type SourceStats struct {
 	// not it returned events: an empty answer to a query says something;
 	// an empty file says nothing.
 	Period *Span `json:"period,omitempty"`
+	// Query is the query an engine ran for this source (Athena, CloudTrail
+	// Lake): what it asked and what it cost.
+	Query *QueryInfo `json:"query,omitempty"`
+}
+
+// QueryInfo is one query run by Athena or CloudTrail Lake.
+type QueryInfo struct {
+	Engine string `json:"engine"`
+	// ID is the engine's query (execution) ID, to find it in its console.
+	ID           string   `json:"id,omitempty"`
+	Statement    string   `json:"statement"`
+	Parameters   []string `json:"parameters,omitempty"`
+	BytesScanned int64    `json:"bytes_scanned"`
+	// Notes say what the query could not narrow (e.g. a table without a
+	// date partition is read in full).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Span is a period [From, To].

@@ -37,11 +37,16 @@ type Options struct {
 	// Bundle is an evidence bundle saved by an earlier scan (SaveEvidence),
 	// judged again offline.
 	Bundle string
-	// CloudTrail adds root activity from log files, directories and
-	// s3://bucket/prefix URIs. CloudTrailHint says, in the front end's
-	// words, how to give it, for accounts that have none.
+	// CloudTrail adds root activity from log files, directories,
+	// s3://bucket/prefix URIs and athena:// or lake:// queries.
+	// CloudTrailHint says, in the front end's words, how to give it, for
+	// accounts that have none.
 	CloudTrail     []string
 	CloudTrailHint string
+	// AthenaOutput is where athena:// queries write results (empty: the
+	// workgroup's location); QueryTimeout bounds each Athena or Lake query.
+	AthenaOutput string
+	QueryTimeout time.Duration
 
 	// AsOf is the moment judged; zero means now (or the bundle's as-of).
 	AsOf time.Time

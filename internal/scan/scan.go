@@ -42,7 +42,7 @@ func Run(ctx context.Context, o Options) (*finding.Run, error) {
 	if len(o.CloudTrail) > 0 {
 		// Read only the days the widest rule window needs.
 		f := cloudtrail.Filter{Since: p.asOf.Add(-Lookback(p.settings))}
-		res, err := readCloudTrail(ctx, &o, o.CloudTrail, f, 0)
+		res, err := readCloudTrail(ctx, &o, o.CloudTrail, f, 0, p.asOf)
 		if err != nil {
 			return nil, err
 		}

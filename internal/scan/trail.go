@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/athena"
+	ctapi "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/rootwatch/rootwatch/internal/awsx"
@@ -17,6 +21,9 @@ import (
 // s3Workers is how many S3 objects are fetched and decoded at once: fetching
 // waits on the network, so more than one per core.
 const s3Workers = 16
+
+// DefaultQueryTimeout is how long an athena:// or lake:// query may run.
+const DefaultQueryTimeout = cloudtrail.DefaultQueryTimeout
 
 // TrailOptions say which CloudTrail sources to read for a root timeline.
 type TrailOptions struct {
@@ -38,6 +45,11 @@ type TrailOptions struct {
 	AWS     awsx.Loader
 	Profile string
 	Region  string
+	// AthenaOutput is where athena:// queries write their results (empty:
+	// the workgroup's location); QueryTimeout bounds each Athena or Lake
+	// query (zero: cloudtrail.DefaultQueryTimeout).
+	AthenaOutput string
+	QueryTimeout time.Duration
 }
 
 // Validate checks the account IDs and the paths.
@@ -55,6 +67,18 @@ func (o *TrailOptions) Validate() error {
 // look like a source that held nothing.
 func checkPaths(paths []string) error {
 	for _, p := range paths {
+		switch {
+		case cloudtrail.IsAthena(p):
+			if _, err := cloudtrail.ParseAthena(p); err != nil {
+				return err
+			}
+			continue
+		case cloudtrail.IsLake(p):
+			if _, err := cloudtrail.ParseLake(p); err != nil {
+				return err
+			}
+			continue
+		}
 		if cloudtrail.IsS3(p) {
 			if _, _, err := cloudtrail.ParseS3(p); err != nil {
 				return err
@@ -78,8 +102,8 @@ func Trail(ctx context.Context, o TrailOptions) (cloudtrail.Result, error) {
 	if err := o.Validate(); err != nil {
 		return cloudtrail.Result{}, err
 	}
-	so := &Options{AWS: o.AWS, Profile: o.Profile, Region: o.Region}
-	res, err := readCloudTrail(ctx, so, o.Paths, o.filter(), o.Workers)
+	so := &Options{AWS: o.AWS, Profile: o.Profile, Region: o.Region, AthenaOutput: o.AthenaOutput, QueryTimeout: o.QueryTimeout}
+	res, err := readCloudTrail(ctx, so, o.Paths, o.filter(), o.Workers, o.Now)
 	if err != nil {
 		return cloudtrail.Result{}, err
 	}
@@ -100,17 +124,28 @@ func Trail(ctx context.Context, o TrailOptions) (cloudtrail.Result, error) {
 	return res, nil
 }
 
-// readCloudTrail reads local paths and s3:// URIs with one filter.
-func readCloudTrail(ctx context.Context, o *Options, paths []string, f cloudtrail.Filter, workers int) (cloudtrail.Result, error) {
-	var files, uris []string
+// readCloudTrail reads local paths, s3:// URIs and athena:// and lake://
+// queries with one filter; now ends a query without Filter.Until.
+func readCloudTrail(ctx context.Context, o *Options, paths []string, f cloudtrail.Filter, workers int, now time.Time) (cloudtrail.Result, error) {
+	var files, uris, queries []string
 	for _, p := range paths {
-		if cloudtrail.IsS3(p) {
+		switch {
+		case cloudtrail.IsS3(p):
 			uris = append(uris, p)
-		} else {
+		case cloudtrail.IsAthena(p), cloudtrail.IsLake(p):
+			queries = append(queries, p)
+		default:
 			files = append(files, p)
 		}
 	}
 	jobs, bad := cloudtrail.FileJobs(files)
+	if len(queries) > 0 {
+		q, err := queryJobs(ctx, o, queries, f, now)
+		if err != nil {
+			return cloudtrail.Result{}, err
+		}
+		jobs = append(q, jobs...)
+	}
 	if len(uris) > 0 {
 		cfg, err := o.awsConfig(ctx)
 		if err != nil {
@@ -128,6 +163,49 @@ func readCloudTrail(ctx context.Context, o *Options, paths []string, f cloudtrai
 	res := cloudtrail.Run(ctx, jobs, workers, f)
 	res.Sources = append(bad, res.Sources...)
 	return res, nil
+}
+
+// queryJobs turns athena:// and lake:// URIs into jobs that run their
+// queries for f's window and accounts.
+func queryJobs(ctx context.Context, o *Options, uris []string, f cloudtrail.Filter, now time.Time) ([]cloudtrail.Job, error) {
+	cfg, err := o.awsConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w := cloudtrail.QueryWindow{Since: f.Since, Until: f.Until, Timeout: o.QueryTimeout, Now: now}
+	for a := range f.Accounts {
+		w.Accounts = append(w.Accounts, a)
+	}
+	slices.Sort(w.Accounts)
+	var jobs []cloudtrail.Job
+	for _, u := range uris {
+		if cloudtrail.IsAthena(u) {
+			t, err := cloudtrail.ParseAthena(u)
+			if err != nil {
+				return nil, err
+			}
+			ac, gc := athena.NewFromConfig(cfg), glue.NewFromConfig(cfg)
+			q := cloudtrail.AthenaQuery{Table: t, Output: o.AthenaOutput, Window: w}
+			jobs = append(jobs, cloudtrail.Job{Name: u, Read: func(ctx context.Context) ([]evidence.Event, evidence.SourceStats) {
+				return cloudtrail.Athena(ctx, ac, gc, q)
+			}})
+			continue
+		}
+		s, err := cloudtrail.ParseLake(u)
+		if err != nil {
+			return nil, err
+		}
+		lc := ctapi.NewFromConfig(cfg, func(co *ctapi.Options) {
+			if s.Region != "" {
+				co.Region = s.Region
+			}
+		})
+		q := cloudtrail.LakeQuery{Store: s, Window: w}
+		jobs = append(jobs, cloudtrail.Job{Name: u, Read: func(ctx context.Context) ([]evidence.Event, evidence.SourceStats) {
+			return cloudtrail.Lake(ctx, lc, q)
+		}})
+	}
+	return jobs, nil
 }
 
 // lookupCloudTrail reads the caller's account root events with LookupEvents.

@@ -47,10 +47,12 @@ func (f Filter) keep(e *evidence.Event) bool {
 	return true
 }
 
-// Job is one source to decode.
+// Job is one source to read: a file or object to decode (Open), or a
+// query an engine answers (Read).
 type Job struct {
 	Name string
 	Open func(ctx context.Context) (readCloser, error)
+	Read func(ctx context.Context) ([]evidence.Event, evidence.SourceStats)
 }
 
 type readCloser interface {
@@ -206,6 +208,9 @@ feed:
 func decodeJob(ctx context.Context, rd *Reader, j Job) ([]evidence.Event, evidence.SourceStats) {
 	if err := ctx.Err(); err != nil {
 		return nil, evidence.SourceStats{Path: j.Name, Error: "not read: " + err.Error()}
+	}
+	if j.Read != nil {
+		return j.Read(ctx)
 	}
 	rc, err := j.Open(ctx)
 	if err != nil {

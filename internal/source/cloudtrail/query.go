@@ -1,0 +1,267 @@
+package cloudtrail
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rootwatch/rootwatch/internal/evidence"
+)
+
+// Query sources: CloudTrail read by AWS's own engines (Athena over the
+// trail bucket, CloudTrail Lake), asked only for root events and for what
+// they saw of each account, and judged exactly as log files are: each
+// answer row is rebuilt into the record the classifier reads.
+
+// Columns of a query's answer. Every engine's SQL names its columns so.
+const (
+	colKind        = "row_kind" // "event" or "coverage"
+	colTime        = "event_time"
+	colSource      = "event_source"
+	colName        = "event_name"
+	colRegion      = "aws_region"
+	colIP          = "source_ip"
+	colAgent       = "user_agent"
+	colErrCode     = "error_code"
+	colErrMessage  = "error_message"
+	colRequest     = "request_parameters"
+	colResponse    = "response_elements"
+	colAdditional  = "additional_event_data"
+	colEventID     = "event_id"
+	colEventType   = "event_type"
+	colRecipient   = "recipient_account_id"
+	colType        = "identity_type"
+	colPrincipal   = "identity_principal_id"
+	colARN         = "identity_arn"
+	colAccount     = "identity_account_id"
+	colInvokedBy   = "identity_invoked_by"
+	colAccessKey   = "identity_access_key_id"
+	colUserName    = "identity_user_name"
+	colIssuerARN   = "identity_session_issuer_arn"
+	colSourceIdent = "identity_source_identity"
+	colAssumedRoot = "identity_assumed_root"
+	colEvents      = "events"
+	colFirst       = "first_event_time"
+	colLast        = "last_event_time"
+)
+
+// eventColumns are the event row's columns in the order the SQL selects
+// them; coverageColumns end every row (null in event rows).
+var (
+	eventColumns = []string{colTime, colSource, colName, colRegion, colIP, colAgent, colErrCode, colErrMessage,
+		colRequest, colResponse, colAdditional, colEventID, colEventType, colRecipient,
+		colType, colPrincipal, colARN, colAccount, colInvokedBy, colAccessKey, colUserName, colIssuerARN, colSourceIdent, colAssumedRoot}
+	coverageColumns = []string{colEvents, colFirst, colLast}
+)
+
+// QueryWindow is what a query source is asked about.
+type QueryWindow struct {
+	// Since and Until bound the events (Until zero: now).
+	Since, Until time.Time
+	// Accounts narrows root events and coverage to these accounts (none:
+	// every account). AssumeRoot calls are asked for in every account: the
+	// call that opened a member's session is in the management account.
+	Accounts []string
+	// Timeout bounds the whole query (zero: DefaultQueryTimeout).
+	Timeout time.Duration
+	// Now is the end of the window when Until is zero.
+	Now time.Time
+}
+
+// DefaultQueryTimeout is how long a query may run before it is stopped.
+const DefaultQueryTimeout = 10 * time.Minute
+
+func (w QueryWindow) end() time.Time {
+	if !w.Until.IsZero() {
+		return w.Until.UTC()
+	}
+	if !w.Now.IsZero() {
+		return w.Now.UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (w QueryWindow) timeout() time.Duration {
+	if w.Timeout > 0 {
+		return w.Timeout
+	}
+	return DefaultQueryTimeout
+}
+
+// row is one answer row by column name; a null column is absent.
+type row map[string]string
+
+// queryAnswer reads an answer's rows into a source's events and statistics.
+type queryAnswer struct {
+	d *decoder
+	// covered counts the events the coverage rows report.
+	covered int
+	spans   map[string]evidence.Span
+}
+
+func newQueryAnswer(source string) *queryAnswer {
+	return &queryAnswer{d: &decoder{source: source, stats: evidence.SourceStats{Path: source}}}
+}
+
+// add takes one row.
+func (a *queryAnswer) add(r row) {
+	switch r[colKind] {
+	case "event":
+		a.event(r)
+	case "coverage":
+		a.coverage(r)
+	default:
+		a.d.stats.Skipped++
+		a.d.problem("an answer row of kind %q: neither an event nor coverage", evidence.Bound(r[colKind]))
+	}
+}
+
+// event rebuilds the record of a root event row and classifies it.
+func (a *queryAnswer) event(r row) {
+	d := a.d
+	var rec record
+	rec.EventSource, rec.EventName, rec.AWSRegion = r[colSource], r[colName], r[colRegion]
+	rec.SourceIPAddress, rec.UserAgent = r[colIP], r[colAgent]
+	rec.ErrorCode, rec.ErrorMessage = r[colErrCode], r[colErrMessage]
+	rec.EventID, rec.EventType, rec.RecipientAccountID = r[colEventID], r[colEventType], r[colRecipient]
+	u := &rec.UserIdentity
+	u.Type, u.PrincipalID, u.ARN, u.AccountID = r[colType], r[colPrincipal], r[colARN], r[colAccount]
+	u.InvokedBy, u.AccessKeyID, u.UserName = r[colInvokedBy], r[colAccessKey], r[colUserName]
+	if r[colIssuerARN] != "" || r[colSourceIdent] != "" || r[colAssumedRoot] != "" {
+		u.SessionContext = &struct {
+			SourceIdentity string          `json:"sourceIdentity"`
+			AssumedRoot    json.RawMessage `json:"assumedRoot"`
+			SessionIssuer  struct {
+				ARN string `json:"arn"`
+			} `json:"sessionIssuer"`
+		}{SourceIdentity: r[colSourceIdent]}
+		u.SessionContext.SessionIssuer.ARN = r[colIssuerARN]
+		if v, ok := r[colAssumedRoot]; ok {
+			u.SessionContext.AssumedRoot, _ = json.Marshal(v)
+		}
+	}
+	if t, ok := r[colTime]; ok {
+		rec.EventTime, _ = json.Marshal(t)
+	}
+	var bad []string
+	for _, f := range []struct {
+		col string
+		dst *json.RawMessage
+	}{{colRequest, &rec.RequestParameters}, {colResponse, &rec.ResponseElements}, {colAdditional, &rec.AdditionalEventData}} {
+		v, ok := r[f.col]
+		if !ok || v == "" {
+			continue
+		}
+		if !json.Valid([]byte(v)) {
+			bad = append(bad, f.col)
+			continue
+		}
+		*f.dst = json.RawMessage(v)
+	}
+	if len(bad) > 0 {
+		d.stats.Undecodable++
+		d.problem("event %s: %s not JSON", evidence.Bound(rec.EventID), strings.Join(bad, ", "))
+	}
+	if !rec.looksLikeEvent() {
+		d.stats.Skipped++
+		d.problem("an event row without event source and name")
+		return
+	}
+	ev, ok := classify(&rec, d.source)
+	if !ok {
+		return // e.g. an AssumeRoot call that failed to parse as one: counted in coverage
+	}
+	canonical, _ := json.Marshal(rec)
+	ev.Digest = recordDigest(canonical)
+	d.stats.RootEvents++
+	d.events = append(d.events, ev)
+}
+
+// coverage takes one account's count and first and last event times.
+func (a *queryAnswer) coverage(r row) {
+	d := a.d
+	account := r[colRecipient]
+	if account == "" {
+		account = string(unknownAccount)
+	}
+	n, err := strconv.Atoi(r[colEvents])
+	if err != nil || n < 0 {
+		d.stats.Undecodable++
+		d.problem("coverage of account %s: event count %q is not a number", evidence.Bound(account), evidence.Bound(r[colEvents]))
+		return
+	}
+	if d.stats.Accounts == nil {
+		d.stats.Accounts = map[string]int{}
+	}
+	d.stats.Accounts[account] += n
+	a.covered += n
+	from, err1 := parseQueryTime(r[colFirst])
+	to, err2 := parseQueryTime(r[colLast])
+	if err1 != nil || err2 != nil {
+		d.problem("coverage of account %s: first or last event time unreadable (%q, %q): the period it shows is unknown",
+			evidence.Bound(account), evidence.Bound(r[colFirst]), evidence.Bound(r[colLast]))
+		return
+	}
+	if a.spans == nil {
+		a.spans = map[string]evidence.Span{}
+	}
+	s := a.spans[account]
+	s.Merge(evidence.Span{From: from, To: to})
+	a.spans[account] = s
+}
+
+// parseQueryTime reads an event time as the engines return it: CloudTrail's
+// text (Athena's string column) or a timestamp (Lake: 2026-03-01 12:00:00.000).
+func parseQueryTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05.999999999 MST"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time", s)
+}
+
+// finish returns the events and statistics; err, when set, is why the
+// answer is incomplete.
+func (a *queryAnswer) finish(w QueryWindow, err error) ([]evidence.Event, evidence.SourceStats) {
+	d := a.d
+	d.stats.Events = max(a.covered, d.stats.RootEvents)
+	if len(a.spans) > 0 {
+		d.stats.Coverage = a.spans
+	}
+	if err != nil {
+		d.stats.Error = err.Error()
+		return d.events, d.stats
+	}
+	d.stats.Period = &evidence.Span{From: w.Since.UTC(), To: w.end()}
+	return d.events, d.stats
+}
+
+// pollDelay is the wait before the n-th status check of a running query:
+// quick at first (most root queries are short), then backing off to at
+// most five seconds.
+func pollDelay(n int) time.Duration {
+	d := 200 * time.Millisecond
+	for range n {
+		d = d * 3 / 2
+		if d >= 5*time.Second {
+			return 5 * time.Second
+		}
+	}
+	return d
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
