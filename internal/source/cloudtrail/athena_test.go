@@ -292,38 +292,6 @@ func TestAthenaQueryFailures(t *testing.T) {
 	}
 }
 
-// loadRecords reads the records of a CloudTrail example in any of the
-// shapes the examples come in.
-func loadRecords(t *testing.T, path string) []map[string]any {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	var out []map[string]any
-	switch x := v.(type) {
-	case []any:
-		for _, e := range x {
-			out = append(out, e.(map[string]any))
-		}
-	case map[string]any:
-		if recs, ok := x["Records"].([]any); ok {
-			for _, e := range recs {
-				out = append(out, e.(map[string]any))
-			}
-		} else {
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
 // exampleRecords are the real CloudTrail examples in ../shared/data and
 // the repository's root sessions: root sign-ins of every kind, API calls,
 // service events, IAM users, AssumeRoot calls and their sessions.
@@ -337,87 +305,10 @@ func exampleRecords(t *testing.T) []map[string]any {
 	files = append(files, filepath.Join(testutil.RepoRoot(), "testdata", "cloudtrail", "root-events.records.json"))
 	var recs []map[string]any
 	for _, f := range files {
-		recs = append(recs, loadRecords(t, f)...)
+		recs = append(recs, testutil.LoadRecords(t, f)...)
 	}
 	return recs
 }
-
-// AnswerRows is what an engine would answer rootwatch's query over recs:
-// rows for root events and AssumeRoot calls, and one coverage row per
-// recipient account, in the columns of names. It is written from the
-// query's meaning, not from its text.
-func answerRows(recs []map[string]any, names []string) [][]*string {
-	var rows [][]*string
-	type cov struct {
-		n           int
-		first, last string
-	}
-	covs := map[string]*cov{}
-	var order []string
-	for _, r := range recs {
-		typ, _ := testutil.RecordField(r, "userIdentity.type")
-		name, _ := testutil.RecordField(r, "eventName")
-		src, _ := testutil.RecordField(r, "eventSource")
-		acct, _ := testutil.RecordField(r, "recipientAccountId")
-		when, _ := testutil.RecordField(r, "eventTime")
-		c := covs[acct]
-		if c == nil {
-			c = &cov{first: when, last: when}
-			covs[acct] = c
-			order = append(order, acct)
-		}
-		c.n++
-		c.first, c.last = min(c.first, when), max(c.last, when)
-		if !strings.EqualFold(typ, "root") && !(name == "AssumeRoot" && strings.HasPrefix(strings.ToLower(src), "sts.")) {
-			continue
-		}
-		var row []*string
-		for _, n := range names {
-			switch n {
-			case "row_kind":
-				row = append(row, aws.String("event"))
-			case "events", "first_event_time", "last_event_time":
-				row = append(row, nil)
-			default:
-				if v, ok := testutil.RecordField(r, testutil.AnswerPaths[n]); ok {
-					row = append(row, aws.String(v))
-				} else {
-					row = append(row, nil)
-				}
-			}
-		}
-		rows = append(rows, row)
-	}
-	for _, acct := range order {
-		c := covs[acct]
-		var row []*string
-		for _, n := range names {
-			switch n {
-			case "row_kind":
-				row = append(row, aws.String("coverage"))
-			case "recipient_account_id":
-				row = append(row, aws.String(acct))
-			case "events":
-				row = append(row, aws.String(strconv.Itoa(c.n)))
-			case "first_event_time":
-				row = append(row, aws.String(c.first))
-			case "last_event_time":
-				row = append(row, aws.String(c.last))
-			default:
-				row = append(row, nil)
-			}
-		}
-		rows = append(rows, row)
-	}
-	return rows
-}
-
-// answerNames are the answer's columns in a shuffled order: the reader
-// finds them by name.
-var answerNames = []string{"event_name", "row_kind", "event_time", "event_source", "aws_region", "source_ip", "user_agent", "error_code", "error_message",
-	"request_parameters", "response_elements", "additional_event_data", "event_id", "event_type", "recipient_account_id",
-	"identity_type", "identity_principal_id", "identity_arn", "identity_account_id", "identity_invoked_by", "identity_access_key_id",
-	"identity_user_name", "identity_session_issuer_arn", "identity_source_identity", "identity_assumed_root", "events", "first_event_time", "last_event_time"}
 
 // extendedTable is the documented table with the session fields AWS added
 // after it was written (sessionContext.sourceIdentity and assumedRoot).
@@ -458,7 +349,7 @@ func TestAthenaJudgesAsFiles(t *testing.T) {
 	}{{"extended", extendedTable(), true}, {"documented", cloudTrailTable([]string{"timestamp"}, nil), false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := &stubAthena{states: []athenatypes.QueryExecutionState{athenatypes.QueryExecutionStateQueued, athenatypes.QueryExecutionStateRunning, athenatypes.QueryExecutionStateSucceeded},
-				names: answerNames, rows: answerRows(recs, answerNames), pageSize: 3}
+				names: testutil.AnswerNames, rows: testutil.AnswerRows(recs, testutil.AnswerNames), pageSize: 3}
 			since := time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
 			evs, st := Athena(context.Background(), a, stubGlue{out: tc.table}, AthenaQuery{Table: ctTable, Window: QueryWindow{Since: since}})
 			if st.Error != "" || st.Undecodable != 0 || st.Skipped != 0 {
