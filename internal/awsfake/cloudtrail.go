@@ -110,6 +110,9 @@ func (s *Server) serveCloudTrail(w http.ResponseWriter, req request) {
 	case "DescribeTrails", "GetTrailStatus", "GetEventSelectors":
 		s.serveTrailOps(w, req)
 		return
+	case "StartQuery", "GetQueryResults", "DescribeQuery", "CancelQuery":
+		s.serveLake(w, req)
+		return
 	case "LookupEvents":
 	default:
 		s.writeJSONError(w, http.StatusBadRequest, "UnknownOperationException", "unknown operation "+req.op)

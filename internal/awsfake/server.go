@@ -44,6 +44,7 @@ type Server struct {
 	rng        *rand.Rand
 	reqSeq     atomic.Int64
 	sqs        sqsState
+	lake       map[string]*lakeQuery // CloudTrail Lake queries by ID
 }
 
 // session is what an access key stands for: an account, and the kind of

@@ -67,6 +67,8 @@ type Account struct {
 	// Trail is the account's CloudTrail history, served by LookupEvents.
 	Trail  []TrailEvent `yaml:"trail"`
 	Lookup LookupSpec   `yaml:"lookup"`
+	// Lake is a CloudTrail Lake event data store holding Trail.
+	Lake *LakeSpec `yaml:"lake"`
 }
 
 // TrailEvent is one CloudTrail record of the world. Omitted fields take

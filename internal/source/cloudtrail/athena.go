@@ -214,7 +214,9 @@ func (s *athenaSchema) lookup(path string) *hiveType {
 // call of any account (the management account's call names a member's
 // session), and, per recipient account, the number of events and the
 // first and last event time: what the table shows of the account, so that
-// an empty answer is told from a table that holds nothing for it.
+// an empty answer is told from a table that holds nothing for it. The
+// coverage part starts a day early, so that it can show the window's
+// start covered (as a log file read whole does).
 func athenaSQL(t AthenaTable, s *athenaSchema, w QueryWindow) (string, []string) {
 	var sel []string
 	for _, k := range eventColumns {
@@ -237,11 +239,11 @@ func athenaSQL(t AthenaTable, s *athenaSchema, w QueryWindow) (string, []string)
 
 	var params []string
 	lit := func(v string) string { params = append(params, "'"+v+"'"); return "?" }
-	pruning := func() []string {
+	pruning := func(since time.Time) []string {
 		var p []string
 		if s.dateKey != "" {
-			if !w.Since.IsZero() {
-				p = append(p, fmt.Sprintf(`"%s" >= %s`, s.dateKey, lit(w.Since.UTC().Format(s.dateFormat))))
+			if !since.IsZero() {
+				p = append(p, fmt.Sprintf(`"%s" >= %s`, s.dateKey, lit(since.UTC().Format(s.dateFormat))))
 			}
 			// Files are filed by delivery time, up to about 15 minutes
 			// after their events: one day past the end.
@@ -270,7 +272,7 @@ func athenaSQL(t AthenaTable, s *athenaSchema, w QueryWindow) (string, []string)
 	// Root events.
 	fmt.Fprintf(&b, "SELECT 'event' AS %s,\n       %s,\n       CAST(NULL AS varchar) AS %s, CAST(NULL AS varchar) AS %s, CAST(NULL AS varchar) AS %s\nFROM %s\nWHERE ",
 		colKind, strings.Join(sel, ",\n       "), colEvents, colFirst, colLast, from)
-	where := pruning()
+	where := pruning(w.Since)
 	root := "lower(useridentity.type) = 'root'"
 	if len(w.Accounts) > 0 {
 		root = strings.Join(append([]string{root}, in()...), " AND ")
@@ -280,7 +282,7 @@ func athenaSQL(t AthenaTable, s *athenaSchema, w QueryWindow) (string, []string)
 	// Coverage.
 	fmt.Fprintf(&b, "\nUNION ALL\nSELECT 'coverage',\n       %s,\n       CAST(count(*) AS varchar), min(eventtime), max(eventtime)\nFROM %s\n",
 		strings.Join(cov, ", "), from)
-	where = pruning()
+	where = pruning(w.coverageSince())
 	if len(w.Accounts) > 0 {
 		where = append(where, in()...)
 	}

@@ -141,15 +141,15 @@ func TestAthenaSQL(t *testing.T) {
 		mustHave   []string
 	}{
 		{name: "documented", partitions: []string{"timestamp"},
-			wantParams: []string{"'2026/11/01'", "'2026/12/01'", "'111122223333'", "'444455556666'", "'2026/11/01'", "'2026/12/01'", "'111122223333'", "'444455556666'"},
+			wantParams: []string{"'2026/11/01'", "'2026/12/01'", "'111122223333'", "'444455556666'", "'2026/10/31'", "'2026/12/01'", "'111122223333'", "'444455556666'"},
 			mustHave:   []string{`"timestamp" >= ?`, `"timestamp" <= ?`, "recipientaccountid IN (?, ?)"}},
 		{name: "organization", partitions: []string{"account", "region", "date"},
 			params:     map[string]string{"projection.date.type": "date", "projection.date.format": "yyyy/MM/dd"},
-			wantParams: []string{"'2026/11/01'", "'2026/12/01'", "'111122223333'", "'444455556666'", "'111122223333'", "'444455556666'", "'2026/11/01'", "'2026/12/01'", "'111122223333'", "'444455556666'", "'111122223333'", "'444455556666'"},
+			wantParams: []string{"'2026/11/01'", "'2026/12/01'", "'111122223333'", "'444455556666'", "'111122223333'", "'444455556666'", "'2026/10/31'", "'2026/12/01'", "'111122223333'", "'444455556666'", "'111122223333'", "'444455556666'"},
 			mustHave:   []string{`"date" >= ?`, `"account" IN (?, ?)`}},
 		{name: "dashes", partitions: []string{"day"},
 			params:     map[string]string{"projection.day.type": "date", "projection.day.format": "yyyy-MM-dd"},
-			wantParams: []string{"'2026-11-01'", "'2026-12-01'", "'111122223333'", "'444455556666'", "'2026-11-01'", "'2026-12-01'", "'111122223333'", "'444455556666'"},
+			wantParams: []string{"'2026-11-01'", "'2026-12-01'", "'111122223333'", "'444455556666'", "'2026-10-31'", "'2026-12-01'", "'111122223333'", "'444455556666'"},
 			mustHave:   []string{`"day" >= ?`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -384,7 +384,7 @@ func TestAthenaJudgesAsFiles(t *testing.T) {
 			if a.polls < 3 {
 				t.Errorf("%d status checks: the reader did not wait for the query to succeed", a.polls)
 			}
-			if p := a.started.ExecutionParameters; len(p) != 4 || p[0] != "'2015/01/01'" || p[2] != "'2015/01/01'" {
+			if p := a.started.ExecutionParameters; len(p) != 4 || p[0] != "'2015/01/01'" || p[2] != "'2014/12/31'" {
 				t.Errorf("execution parameters %q", p)
 			}
 		})

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -101,11 +100,13 @@ func lakeSQL(s LakeStore, w QueryWindow) (string, error) {
 		}
 	}
 	ts := func(t time.Time) string { return "'" + t.UTC().Format("2006-01-02 15:04:05") + "'" }
-	var period []string
-	if !w.Since.IsZero() {
-		period = append(period, "eventTime >= "+ts(w.Since))
+	period := func(since time.Time) []string {
+		var p []string
+		if !since.IsZero() {
+			p = append(p, "eventTime >= "+ts(since))
+		}
+		return append(p, "eventTime <= "+ts(w.end()))
 	}
-	period = append(period, "eventTime <= "+ts(w.end()))
 	var in string
 	if len(w.Accounts) > 0 {
 		in = "recipientAccountId IN ('" + strings.Join(w.Accounts, "', '") + "')"
@@ -116,10 +117,10 @@ func lakeSQL(s LakeStore, w QueryWindow) (string, error) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "SELECT 'event' AS %s,\n       %s,\n       CAST(NULL AS varchar) AS %s, CAST(NULL AS varchar) AS %s, CAST(NULL AS varchar) AS %s\nFROM %s\nWHERE %s\n  AND ((%s)\n       OR (eventName = 'AssumeRoot' AND lower(eventSource) LIKE 'sts.%%'))\n",
-		colKind, strings.Join(sel, ",\n       "), colEvents, colFirst, colLast, s.ID, strings.Join(period, "\n  AND "), root)
-	where := period
+		colKind, strings.Join(sel, ",\n       "), colEvents, colFirst, colLast, s.ID, strings.Join(period(w.Since), "\n  AND "), root)
+	where := period(w.coverageSince())
 	if in != "" {
-		where = append(slices.Clone(where), in)
+		where = append(where, in)
 	}
 	fmt.Fprintf(&b, "UNION ALL\nSELECT 'coverage',\n       %s,\n       CAST(count(*) AS varchar), CAST(min(eventTime) AS varchar), CAST(max(eventTime) AS varchar)\nFROM %s\nWHERE %s\nGROUP BY recipientAccountId",
 		strings.Join(cov, ", "), s.ID, strings.Join(where, "\n  AND "))

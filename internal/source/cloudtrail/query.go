@@ -84,6 +84,15 @@ func (w QueryWindow) end() time.Time {
 	return time.Now().UTC()
 }
 
+// coverageSince is where the coverage part of a query starts: a day
+// before the window, so that the window's start can be shown covered.
+func (w QueryWindow) coverageSince() time.Time {
+	if w.Since.IsZero() {
+		return w.Since
+	}
+	return w.Since.Add(-24 * time.Hour)
+}
+
 func (w QueryWindow) timeout() time.Duration {
 	if w.Timeout > 0 {
 		return w.Timeout
