@@ -3,9 +3,12 @@ package cloudtrail
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // benchCorpus loads the files of a generated corpus (ROOTWATCH_BENCH_CORPUS,
@@ -60,6 +63,33 @@ func BenchmarkDecodeFullJSON(b *testing.B) {
 			json.NewDecoder(zr).Decode(&doc)
 			for k := range doc.Records {
 				classify(&doc.Records[k], "bench")
+			}
+		}
+	}
+}
+
+// BenchmarkInflateFloor is the floor for BenchmarkDecode on one core: the
+// same files inflated with the same library and reused state, output
+// discarded.
+func BenchmarkInflateFloor(b *testing.B) {
+	files := benchCorpus(b)
+	var total int64
+	for _, f := range files {
+		total += int64(len(f))
+	}
+	b.SetBytes(total)
+	b.ResetTimer()
+	rd := NewReader()
+	for i := 0; i < b.N; i++ {
+		for _, f := range files {
+			rd.raw.Reset(bytes.NewReader(f))
+			if rd.zr == nil {
+				rd.zr, _ = gzip.NewReader(rd.raw)
+			} else if err := rd.zr.Reset(rd.raw); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := io.Copy(io.Discard, rd.zr); err != nil {
+				b.Fatal(err)
 			}
 		}
 	}

@@ -2,7 +2,17 @@ package cloudtrail
 
 import (
 	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/rootwatch/rootwatch/internal/testutil"
+
+	"github.com/rootwatch/rootwatch/internal/evidence"
 )
 
 // FuzzDecode checks that no input makes the reader panic or hang, and that
@@ -35,4 +45,130 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// decodeBoth reads data with the fast path and without it.
+func decodeBoth(data []byte) (fast, slow decoded) {
+	fast.events, fast.stats = NewReader().Decode(bytes.NewReader(data), "fuzz")
+	rd := NewReader()
+	rd.slow = true
+	slow.events, slow.stats = rd.Decode(bytes.NewReader(data), "fuzz")
+	return fast, slow
+}
+
+type decoded struct {
+	events []evidence.Event
+	stats  evidence.SourceStats
+}
+
+// FuzzFastPathAgrees checks that reading records straight from the buffer
+// (masks, walk, refills) finds exactly what the general scanner finds:
+// the same events, counts, problems, errors and coverage.
+func FuzzFastPathAgrees(f *testing.F) {
+	for _, s := range fastPathSeeds() {
+		f.Add([]byte(s))
+		f.Add(gz([]byte(s)))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, slow := decodeBoth(data)
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("fast path:\n%+v\ngeneral path:\n%+v", fast, slow)
+		}
+	})
+}
+
+func fastPathSeeds() []string {
+	return []string{
+		`{"Records":[` + oneRoot + `,` + oneUser + `]}`,
+		`{"Records":[` + oneUser + `,` + oneUser + `,{"eventSource":"x","a":"}\"{","recipientAccountId":"1","eventTime":"2026-01-01T00:00:00Z"}]}`,
+		`{"Records":[{"eventSource":"s3","b":"\\","c":"\\\"]"},{"eventSource":"s3","type":"rOOt"}]}`,
+		`{"Records":[{"x":{"eventSource":"nested"}},{"eventSource" : "spaced", "recipientAccountId" : "111122223333"}]}`,
+		`{"Records":[{"eventSource":"a"} , 7 ,{"eventSource":"b"}]}`,
+		`{"Records":[{"eventSource":"a"},{"eventSource":"b"`,
+		`{"Records":[{"eventSource":"a"}]`,
+		`{"Records":[{"eventSource":"a"}],"x":1}`,
+		`[` + oneUser + `,` + oneRoot + `]`,
+		`{"Records":[]}`,
+	}
+}
+
+// TestFastPathAgreesOnLargeInputs: records that cross buffer refills,
+// records larger than the buffer, strings full of brackets, quotes and
+// backslashes at every position, root records among them, gzip or not,
+// and the real examples: the fast path agrees with the general one.
+func TestFastPathAgreesOnLargeInputs(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	junk := func(n int) string {
+		const alphabet = `ab{}[]\"oOtT:, `
+		var b strings.Builder
+		for range n {
+			c := alphabet[r.IntN(len(alphabet))]
+			switch c {
+			case '\\', '"':
+				b.WriteString(`\` + string(c))
+			default:
+				b.WriteByte(c)
+			}
+		}
+		return b.String()
+	}
+	for round := range 6 {
+		var b strings.Builder
+		b.WriteString(`{"Records":[`)
+		n := 400 + r.IntN(400)
+		for i := range n {
+			if i > 0 {
+				b.WriteString(",\n ")
+			}
+			switch k := r.IntN(20); {
+			case k == 0:
+				b.WriteString(oneRoot)
+			case k == 1 && round%2 == 0:
+				// larger than the buffer
+				fmt.Fprintf(&b, `{"eventSource":"s3.amazonaws.com","eventName":"PutObject","big":"%s","recipientAccountId":"111122223333","eventTime":"2026-02-0%dT00:00:00Z"}`, junk(300<<10), 1+r.IntN(9))
+			default:
+				fmt.Fprintf(&b, `{"eventVersion":"1.08","requestParameters":{"policy":"%s","list":[1,{"a":"%s"}]},"eventSource":"s3.amazonaws.com","eventName":"Get","recipientAccountId":"%d","eventTime":"2026-02-%02dT%02d:00:00Z","userIdentity":{"type":"%s"}}`,
+					junk(r.IntN(3000)), junk(r.IntN(50)), 111122223333+int64(r.IntN(3)), 1+r.IntN(28), r.IntN(24), []string{"IAMUser", "AssumedRole", "Root", "rOOt"}[r.IntN(4)])
+			}
+		}
+		b.WriteString("]}")
+		data := []byte(b.String())
+		if round >= 4 {
+			data = data[:len(data)-r.IntN(len(data)/2)] // truncated
+		}
+		for _, in := range [][]byte{data, gz(data)} {
+			fast, slow := decodeBoth(in)
+			if !reflect.DeepEqual(fast, slow) {
+				t.Fatalf("round %d (%d bytes): fast %+v\ngeneral %+v", round, len(in), fast.stats, slow.stats)
+			}
+			if round < 4 && fast.stats.Events != n {
+				t.Fatalf("round %d: %d events, wrote %d (%s)", round, fast.stats.Events, n, fast.stats.Error)
+			}
+		}
+	}
+	dirs := []string{filepath.Join(testutil.RepoRoot(), "..", "shared", "data", "cloudtrail"), filepath.Join(testutil.RepoRoot(), "testdata", "cloudtrail")}
+	if c := os.Getenv("ROOTWATCH_BENCH_CORPUS"); c != "" {
+		dirs = append(dirs, c)
+	}
+	files := 0
+	for _, dir := range dirs {
+		filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
+			if err != nil || e.IsDir() || files > 2000 {
+				return nil
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return nil
+			}
+			files++
+			fast, slow := decodeBoth(data)
+			if !reflect.DeepEqual(fast, slow) {
+				t.Errorf("%s: fast %+v\ngeneral %+v", p, fast.stats, slow.stats)
+			}
+			return nil
+		})
+	}
+	if files == 0 {
+		t.Fatal("no example files read")
+	}
 }

@@ -22,18 +22,27 @@ const maxProblems = 5
 // never decoded. Every record the classifier could call root activity
 // holds a string ending in Root (userIdentity.type "Root", eventName
 // "AssumeRoot", sessionContext "assumedRoot"), and so the bytes oot"; a
-// type written "root" holds them too, and "ROOT" holds OOT" (both are
-// listed as unverified rather than skipped). Two vectorised searches per
-// record; the rare other strings ending in oot" are decoded and found not
-// to be root's.
+// type in another casing ("root", "ROOT", listed as unverified rather than
+// skipped) holds them in that casing, so any casing is a mark. The marks
+// are found with the vectorised kernel of masks.go, 4 KiB at a time; the
+// rare other strings ending in oot" are decoded and found not to be
+// root's.
 func mayBeRoot(raw []byte) bool {
-	return bytes.Contains(raw, ootLower) || bytes.Contains(raw, ootUpper)
+	const chunk = 4096
+	var m [(chunk/64 + 1) * nMasks]uint64
+	for i := 0; i < len(raw); i += chunk {
+		// Three bytes past the chunk, for a mark that starts at its end.
+		computeMasks(raw[i:min(i+chunk+len(ootLower)-1, len(raw))], m[:])
+		for blk := range min(chunk, len(raw)-i+63) / 64 {
+			if m[blk*nMasks+mRoot] != 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
-var (
-	ootLower = []byte(`oot"`)
-	ootUpper = []byte(`OOT"`)
-)
+var ootLower = []byte(`oot"`)
 
 var (
 	eventSourceKey       = []byte(`"eventSource"`)
@@ -170,6 +179,10 @@ type decoder struct {
 	accounts map[string]*accountStat
 	last     *accountStat
 	lastID   []byte
+	// fast reads the records of arrays from the buffered window (walk.go);
+	// off, the reader takes every value through scan.
+	fast bool
+	walk *walker
 }
 
 // Decode reads one CloudTrail source of any supported shape (a single
@@ -189,7 +202,13 @@ type Reader struct {
 	raw      *bufio.Reader
 	inflated *bufio.Reader
 	zr       *gzip.Reader
-	buf      []byte
+	// src and unzipped keep the first read error of what the buffers read,
+	// so that the fast path may peek past an error and the general path
+	// still meets it.
+	src, unzipped sticky
+	buf           []byte
+	walk          walker
+	slow          bool // no fast path (tests compare the two)
 }
 
 // NewReader returns a Reader.
@@ -197,9 +216,27 @@ func NewReader() *Reader {
 	return &Reader{raw: bufio.NewReaderSize(nil, 64<<10), inflated: bufio.NewReaderSize(nil, 256<<10)}
 }
 
+// sticky is a reader that, once it failed, fails again the same way.
+type sticky struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sticky) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.r.Read(p)
+	s.err = err
+	return n, err
+}
+
+func (s *sticky) reset(r io.Reader) { s.r, s.err = r, nil }
+
 // Decode is the package-level Decode with reused buffers.
 func (rd *Reader) Decode(r io.Reader, source string) ([]evidence.Event, evidence.SourceStats) {
-	rd.raw.Reset(r)
+	rd.src.reset(r)
+	rd.raw.Reset(&rd.src)
 	br := rd.raw
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		var err error
@@ -211,15 +248,19 @@ func (rd *Reader) Decode(r io.Reader, source string) ([]evidence.Event, evidence
 		if err != nil {
 			return nil, evidence.SourceStats{Path: source, Error: "gzip: " + err.Error()}
 		}
-		rd.inflated.Reset(rd.zr)
+		rd.unzipped.reset(rd.zr)
+		rd.inflated.Reset(&rd.unzipped)
 		br = rd.inflated
 	}
-	d := &decoder{br: br, source: source, stats: evidence.SourceStats{Path: source}, buf: rd.buf[:0]}
+	d := &decoder{br: br, source: source, stats: evidence.SourceStats{Path: source}, buf: rd.buf[:0], fast: !rd.slow, walk: &rd.walk}
 	if err := d.top(); err != nil {
 		d.stats.Error = err.Error()
 	}
 	if cap(d.buf) <= 1<<20 {
 		rd.buf = d.buf // keep a grown buffer unless one huge record made it so
+	}
+	if len(rd.walk.instr) > 1<<14 {
+		rd.walk = walker{} // nor the masks of one huge record
 	}
 	d.finishCoverage()
 	return d.events, d.stats
@@ -331,7 +372,7 @@ func (d *decoder) top() error {
 				}
 				continue
 			}
-			raw, _, err := d.readValue()
+			raw, err := d.readValue()
 			if err != nil {
 				return err
 			}
@@ -409,6 +450,13 @@ func (d *decoder) recordsPrefix() (bool, error) {
 // array streams the elements of an array whose '[' was consumed.
 func (d *decoder) array() error {
 	for i := 0; ; i++ {
+		if d.fast {
+			n, closed := d.fastElements(i)
+			if closed {
+				return nil
+			}
+			i += n
+		}
 		c, err := d.skipSpace()
 		if err != nil {
 			return d.readErr(err)
@@ -434,24 +482,74 @@ func (d *decoder) array() error {
 			d.problem("array element %d is not an object", i)
 			continue
 		}
-		raw, info, err := d.readValue()
+		raw, err := d.readValue()
 		if err != nil {
 			return err
 		}
-		d.arrayElement(raw, info)
+		if raw[0] != '{' {
+			d.element(raw)
+			continue
+		}
+		d.walk.reset(raw)
+		_, info, root := d.walk.record(0)
+		d.arrayElement(raw, info, root)
 	}
 }
 
-// arrayElement is the fast path for the records of an array: a record the
-// scan recognised (it has eventSource) and that cannot be root's is counted
-// without another pass; anything else takes the general path.
-func (d *decoder) arrayElement(raw []byte, info scanInfo) {
-	if info.hasEventSource && !mayBeRoot(raw) {
+// arrayElement takes one object of an array: a record with eventSource
+// among its own keys that cannot be root's is counted; anything else takes
+// the general path.
+func (d *decoder) arrayElement(raw []byte, info scanInfo, mayBeRoot bool) {
+	if info.hasEventSource && !mayBeRoot {
 		d.stats.Events++
 		d.countAccountBytes(info.recipient, info.eventTime)
 		return
 	}
 	d.element(raw)
+}
+
+// fastElements reads whole elements of the array being streamed straight
+// from the buffered window, as many as it holds, refilling it as it goes;
+// i elements were read before. It stops before anything it does not read
+// itself (an element that is not an object, or that does not end within a
+// full buffer, a byte that is not a separator, a read error, the end of
+// the stream), leaving that to the general path, which reports what is
+// wrong exactly as when it reads everything.
+func (d *decoder) fastElements(i int) (n int, closed bool) {
+	for {
+		win, _ := d.br.Peek(d.br.Size()) // a read error comes back to the general path: the readers are sticky
+		base := d.offset
+		d.walk.reset(win)
+		pos := 0 // bytes of win consumed: whole elements and their separators
+		for {
+			p := skipSpace(win, pos)
+			if p < len(win) && win[p] == ']' {
+				pos, closed = p+1, true
+				break
+			}
+			if i+n > 0 {
+				if p >= len(win) || win[p] != ',' {
+					break
+				}
+				p = skipSpace(win, p+1)
+			}
+			if p >= len(win) || win[p] != '{' {
+				break
+			}
+			end, info, root := d.walk.record(p)
+			if end < 0 {
+				break
+			}
+			d.offset = base + int64(end)
+			d.arrayElement(win[p:end], info, root)
+			pos = end
+			n++
+		}
+		d.offset = base + int64(pos)
+		if _, err := d.br.Discard(pos); err != nil || closed || pos == 0 {
+			return n, closed
+		}
+	}
 }
 
 // skipRestOfObject consumes what follows a streamed Records array up to the
@@ -471,7 +569,7 @@ func (d *decoder) skipRestOfObject() error {
 	// Other keys after Records: read them as one value by re-opening the object.
 	d.next()
 	d.buf = append(d.buf[:0], '{')
-	raw, _, err := d.scan(1)
+	raw, err := d.scan(1)
 	if err != nil {
 		return err
 	}
@@ -483,47 +581,34 @@ func (d *decoder) skipRestOfObject() error {
 }
 
 // readValue reads one object or array, returning its raw bytes (valid
-// until the next call) and what the scan noticed on its way.
-func (d *decoder) readValue() ([]byte, scanInfo, error) {
+// until the next call).
+func (d *decoder) readValue() ([]byte, error) {
 	d.buf = d.buf[:0]
 	return d.scan(0)
 }
 
-// scanInfo is what the structural scan learns about a value for free: the
-// top-level keys that make it a CloudTrail record and its recipient account.
+// scanInfo is what the walk learns about a record on its way: the own keys
+// that make it a CloudTrail record and its recipient account.
 type scanInfo struct {
 	hasEventSource bool
 	recipient      []byte
 	eventTime      []byte
 }
 
-var (
-	keyEventSource = []byte(`eventSource"`)
-	keyRecipient   = []byte(`recipientAccountId"`)
-	keyEventTime   = []byte(`eventTime"`)
-)
-
 // scan appends bytes to d.buf until the value that starts at depth ends.
 // It tracks only strings (one IndexByte per string; a quote is escaped when
-// an odd number of backslashes precede it), nesting, and the value's own
-// keys: enough to find where a record ends at the speed of memory, leaving
-// full parsing to the records the pre-filter selects.
-func (d *decoder) scan(depth int) ([]byte, scanInfo, error) {
-	var info scanInfo
+// an odd number of backslashes precede it) and nesting: it reads the values
+// the fast path leaves (larger than the buffer, cut short, not records),
+// one buffer at a time.
+func (d *decoder) scan(depth int) ([]byte, error) {
 	inString := false
-	// want is the key whose string value comes next at depth 1
-	// (recipientAccountId or eventTime); valueStart is the offset in
-	// d.buf+b of that value's first byte.
-	var want, capturing *[]byte
-	valueStart := -1
 	for {
 		if d.br.Buffered() == 0 {
 			if _, err := d.br.Peek(1); err != nil {
-				return nil, info, d.readErr(err)
+				return nil, d.readErr(err)
 			}
 		}
 		b, _ := d.br.Peek(d.br.Buffered())
-		base := len(d.buf)
 		i, end := 0, -1
 		for i < len(b) && end < 0 {
 			if inString {
@@ -537,10 +622,6 @@ func (d *decoder) scan(depth int) ([]byte, scanInfo, error) {
 					i++
 					continue
 				}
-				if valueStart >= 0 {
-					*capturing = append((*capturing)[:0], d.at(b, base, valueStart, base+i)...)
-					valueStart, capturing = -1, nil
-				}
 				i++
 				inString = false
 				continue
@@ -548,19 +629,6 @@ func (d *decoder) scan(depth int) ([]byte, scanInfo, error) {
 			switch b[i] {
 			case '"':
 				inString = true
-				if depth == 1 {
-					rest := b[i+1:]
-					switch {
-					case want != nil:
-						valueStart, capturing, want = base+i+1, want, nil
-					case bytes.HasPrefix(rest, keyEventSource):
-						info.hasEventSource = true
-					case bytes.HasPrefix(rest, keyRecipient):
-						want = &info.recipient
-					case bytes.HasPrefix(rest, keyEventTime):
-						want = &info.eventTime
-					}
-				}
 			case '{', '[':
 				depth++
 			case '}', ']':
@@ -568,18 +636,16 @@ func (d *decoder) scan(depth int) ([]byte, scanInfo, error) {
 				if depth == 0 {
 					end = i + 1
 				}
-			case ',':
-				want = nil
 			}
 			i++
 		}
 		d.buf = append(d.buf, b[:i]...)
 		if _, err := d.br.Discard(i); err != nil {
-			return nil, info, d.readErr(err)
+			return nil, d.readErr(err)
 		}
 		d.offset += int64(i)
 		if end >= 0 {
-			return d.buf, info, nil
+			return d.buf, nil
 		}
 	}
 }
@@ -597,15 +663,6 @@ func (d *decoder) escaped(b []byte, i int) bool {
 		}
 	}
 	return n%2 == 1
-}
-
-// at returns bytes [from, to) of the stream where offsets below base are in
-// d.buf and the rest in b.
-func (d *decoder) at(b []byte, base, from, to int) []byte {
-	if from >= base {
-		return b[from-base : to-base]
-	}
-	return append(append([]byte(nil), d.buf[from:]...), b[:to-base]...)
 }
 
 // skipScalar consumes a non-container array element.

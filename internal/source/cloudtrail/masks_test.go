@@ -1,0 +1,90 @@
+package cloudtrail
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// checkMasks compares computeMasks (vectorised where the CPU allows) with
+// masksGeneric on b.
+func checkMasks(t *testing.T, b []byte) {
+	t.Helper()
+	n := (len(b) + 63) / 64 * nMasks
+	want, got := make([]uint64, n), make([]uint64, n)
+	masksGeneric(b, want)
+	computeMasks(b, got)
+	if !slices.Equal(got, want) {
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("len %d: block %d mask %d: %064b, want %064b", len(b), i/nMasks, i%nMasks, got[i], want[i])
+			}
+		}
+	}
+}
+
+// TestMasks: the kernel equals the reference on every length around the
+// block size, on text dense in what it looks for (any casing), and on
+// random bytes.
+func TestMasks(t *testing.T) {
+	alphabet := []byte(`"\{}[]oOtTeEvVrRcC: ,a` + "\x00\x02\x5b\x7b\x5d\x7d")
+	r := rand.New(rand.NewPCG(1, 2))
+	for n := 0; n < 300; n++ {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		checkMasks(t, b)
+		for i := range b {
+			b[i] = byte(r.IntN(256))
+		}
+		checkMasks(t, b)
+	}
+	b := []byte(`{"eventSource":"signin.amazonaws.com","userIdentity":{"type":"Root"},"RECipientAccountId":"1","x":"ROOT","y":["AssumeRoot"]}`)
+	for range 5 {
+		b = append(b, b...)
+	}
+	checkMasks(t, b)
+}
+
+func FuzzMasks(f *testing.F) {
+	f.Add([]byte(`{"eventTime":"2026-01-01T00:00:00Z","type":"Root"}`))
+	f.Fuzz(func(t *testing.T, b []byte) { checkMasks(t, b) })
+}
+
+func BenchmarkMasks(b *testing.B) {
+	buf := make([]byte, 256<<10)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range buf {
+		buf[i] = byte(r.IntN(96) + 32)
+	}
+	out := make([]uint64, (len(buf)+63)/64*nMasks)
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		computeMasks(buf, out)
+	}
+}
+
+// TestMayBeRoot: any casing of a string ending in oot" is a mark, across
+// the kernel's 4 KiB chunks; nothing else is.
+func TestMayBeRoot(t *testing.T) {
+	for s, want := range map[string]bool{`"Root"`: true, `"rOOt"`: true, `"ROOT"`: true, `"AssumeRoot"`: true, `"assumedRoot"`: true,
+		`"Roots"`: false, `oot`: false, `"RootX"`: false, `"Ro ot"`: false, ``: false} {
+		if got := mayBeRoot([]byte(s)); got != want {
+			t.Errorf("mayBeRoot(%s) = %v", s, got)
+		}
+	}
+	for _, at := range []int{4090, 4092, 4093, 4094, 4095, 4096, 8191} {
+		b := make([]byte, at+4)
+		for i := range b {
+			b[i] = 'x'
+		}
+		copy(b[at:], `Oot"`)
+		if !mayBeRoot(b) {
+			t.Errorf("a mark at %d is missed", at)
+		}
+		if mayBeRoot(b[:at+3]) {
+			t.Errorf("a cut mark at %d is found", at)
+		}
+	}
+}
