@@ -213,7 +213,7 @@ type Reader struct {
 
 // NewReader returns a Reader.
 func NewReader() *Reader {
-	return &Reader{raw: bufio.NewReaderSize(nil, 64<<10), inflated: bufio.NewReaderSize(nil, 256<<10)}
+	return &Reader{raw: bufio.NewReaderSize(nil, 256<<10), inflated: bufio.NewReaderSize(nil, 256<<10)}
 }
 
 // sticky is a reader that, once it failed, fails again the same way.
