@@ -73,9 +73,16 @@ func TestLake(t *testing.T) {
 	}
 
 	scan := runLive(t, lakeWorld("{}"), "scan", "-f", "json", "--cloudtrail", store)
-	byRule := map[string]finding.Finding{}
-	for _, f := range decodeRun(t, scan.stdout).Findings {
-		byRule[f.RuleID] = f
+	run := decodeRun(t, scan.stdout)
+	byRule := findingsByRule(run)
+	detail := ""
+	for _, s := range run.Accounts[0].Sources {
+		if s.Name == "cloudtrail" {
+			detail = s.Detail
+		}
+	}
+	if !strings.Contains(detail, "cloudtrail-lake query fa4ec0de-") || !strings.Contains(detail, "scanned") {
+		t.Errorf("the scan's CloudTrail source does not name its query: %q", detail)
 	}
 	for rule, want := range map[string]finding.Status{"iam-root-console-login": finding.StatusFail, "iam-root-login-without-mfa": finding.StatusFail,
 		"iam-root-failed-logins": finding.StatusPass, "iam-root-api-activity": finding.StatusFail} {

@@ -159,6 +159,9 @@ type CloudTrail struct {
 	// AccountEvents counts every event (root or not) read for this account.
 	// With no known coverage, zero means the evidence says nothing about it.
 	AccountEvents int `json:"account_events"`
+	// Queries are the Athena or CloudTrail Lake queries the events came
+	// from (ID, statement, bytes scanned).
+	Queries []QueryInfo `json:"queries,omitempty"`
 }
 
 // Source returns the status of a source; a source never attempted is missing.
@@ -202,4 +205,17 @@ func Count(n int, noun string) string {
 		return "1 " + noun
 	}
 	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// Bytes writes a byte count as people read it: 512 B, 1.5 GiB.
+func Bytes(n int64) string {
+	if n < 1024 {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	div, exp := int64(1024), 0
+	for m := n / 1024; m >= 1024; m /= 1024 {
+		div *= 1024
+		exp++
+	}
+	return strconv.FormatFloat(float64(n)/float64(div), 'f', 1, 64) + " " + string("KMGTPE"[exp]) + "iB"
 }

@@ -71,20 +71,6 @@ func (t *Timeline) NothingShown() string {
 	return "No root activity found."
 }
 
-// bytesText writes a byte count as people read it (1.5 GiB).
-func bytesText(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
 func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
@@ -150,7 +136,7 @@ func timelineTable(w io.Writer, t *Timeline) error {
 			if q.ID != "" {
 				line += " " + Sanitize(q.ID)
 			}
-			line += fmt.Sprintf(", %s scanned, %s in %s", bytesText(q.BytesScanned), evidence.Count(s.Events, "event"), evidence.Count(len(s.Accounts), "account"))
+			line += fmt.Sprintf(", %s scanned, %s in %s", evidence.Bytes(q.BytesScanned), evidence.Count(s.Events, "event"), evidence.Count(len(s.Accounts), "account"))
 			fmt.Fprintln(bw, line)
 			for _, n := range q.Notes {
 				fmt.Fprintln(bw, "  "+Sanitize(n))

@@ -19,8 +19,18 @@ const noCloudTrail = "no CloudTrail evidence was given"
 // outside the scan are counted in the detail, not lost.
 func attachCloudTrail(accounts []*evidence.Account, res cloudtrail.Result, description string, now time.Time) {
 	var problems []string
+	var queries []evidence.QueryInfo
+	var queried []string
 	readable := 0
 	for _, s := range res.Sources {
+		if s.Query != nil {
+			queries = append(queries, *s.Query)
+			q := s.Query.Engine + " query"
+			if s.Query.ID != "" {
+				q += " " + s.Query.ID
+			}
+			queried = append(queried, fmt.Sprintf("%s (%s scanned)", q, evidence.Bytes(s.Query.BytesScanned)))
+		}
 		switch {
 		case s.Error != "":
 			problems = append(problems, fmt.Sprintf("%s: %s", s.Path, s.Error))
@@ -42,7 +52,7 @@ func attachCloudTrail(accounts []*evidence.Account, res cloudtrail.Result, descr
 		}
 	}
 	for _, a := range accounts {
-		ct := &evidence.CloudTrail{Problems: problems, Description: description}
+		ct := &evidence.CloudTrail{Problems: problems, Description: description, Queries: queries}
 		var span evidence.Span
 		for _, s := range res.Sources {
 			span.Merge(s.Coverage[a.ID])
@@ -62,6 +72,9 @@ func attachCloudTrail(accounts []*evidence.Account, res cloudtrail.Result, descr
 		}
 		if others > 0 {
 			detail += "; " + evidence.Count(others, "root event") + " of accounts not in this scan"
+		}
+		if len(queried) > 0 {
+			detail += "; " + strings.Join(queried, ", ")
 		}
 		if len(problems) > 0 {
 			detail += fmt.Sprintf("; %s with problems: %s", evidence.Count(len(problems), "source"), strings.Join(problems, "; "))
