@@ -408,3 +408,40 @@ func TestQueryAnswerProblems(t *testing.T) {
 		t.Errorf("problems %q", st.Problems)
 	}
 }
+
+func TestParseLake(t *testing.T) {
+	s, err := ParseLake("lake://EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE")
+	if err != nil || s.ID != "EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE" || s.Region != "" {
+		t.Fatalf("%+v %v", s, err)
+	}
+	s, err = ParseLake("lake://arn:aws:cloudtrail:eu-west-1:111122223333:eventdatastore/EXAMPLE-f852")
+	if err != nil || s.ID != "EXAMPLE-f852" || s.Region != "eu-west-1" {
+		t.Fatalf("%+v %v", s, err)
+	}
+	for _, bad := range []string{"lake://", "lake://a b", "lake://x;DROP", "lake://arn:aws:cloudtrail:eu-west-1:1:eventdatastore/x", "lake://-x"} {
+		if _, err := ParseLake(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if _, err := lakeSQL(LakeStore{ID: "x"}, QueryWindow{Accounts: []string{"1111' OR '1'='1"}}); err == nil {
+		t.Error("an account that is not 12 digits reached the Lake SQL")
+	}
+}
+
+// TestHiveTypes: Glue types as Athena's DDL writes them (spaces, upper
+// case, nested maps and arrays, decimals) parse; damaged ones do not.
+func TestHiveTypes(t *testing.T) {
+	ht, err := parseHiveType("STRUCT< type: STRING, sessionContext: STRUCT< attributes: MAP<STRING, ARRAY<INT>>, sessionIssuer: STRUCT<arn: STRING>>, amount: DECIMAL(10,2) >")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ht.kind != "struct" || ht.fields["type"].kind != "string" || ht.fields["sessioncontext"].fields["sessionissuer"].fields["arn"].kind != "string" ||
+		ht.fields["sessioncontext"].fields["attributes"].kind != "map" || ht.fields["amount"].kind != "decimal(10,2)" {
+		t.Fatalf("%+v", ht)
+	}
+	for _, bad := range []string{"struct<a:string", "struct<:string>", "map<string>", "array<>", "struct<a string>", "string junk"} {
+		if _, err := parseHiveType(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
