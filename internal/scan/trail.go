@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/athena"
 	ctapi "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
@@ -139,18 +140,21 @@ func readCloudTrail(ctx context.Context, o *Options, paths []string, f cloudtrai
 		}
 	}
 	jobs, bad := cloudtrail.FileJobs(files)
+	var cfg aws.Config
+	if len(queries)+len(uris) > 0 {
+		var err error
+		if cfg, err = o.awsConfig(ctx); err != nil {
+			return cloudtrail.Result{}, err
+		}
+	}
 	if len(queries) > 0 {
-		q, err := queryJobs(ctx, o, queries, f, now)
+		q, err := queryJobs(cfg, o, queries, f, now)
 		if err != nil {
 			return cloudtrail.Result{}, err
 		}
 		jobs = append(q, jobs...)
 	}
 	if len(uris) > 0 {
-		cfg, err := o.awsConfig(ctx)
-		if err != nil {
-			return cloudtrail.Result{}, err
-		}
 		c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
 		for _, u := range uris {
 			j, b := cloudtrail.S3Jobs(ctx, c, u, f)
@@ -167,11 +171,7 @@ func readCloudTrail(ctx context.Context, o *Options, paths []string, f cloudtrai
 
 // queryJobs turns athena:// and lake:// URIs into jobs that run their
 // queries for f's window and accounts.
-func queryJobs(ctx context.Context, o *Options, uris []string, f cloudtrail.Filter, now time.Time) ([]cloudtrail.Job, error) {
-	cfg, err := o.awsConfig(ctx)
-	if err != nil {
-		return nil, err
-	}
+func queryJobs(cfg aws.Config, o *Options, uris []string, f cloudtrail.Filter, now time.Time) ([]cloudtrail.Job, error) {
 	w := cloudtrail.QueryWindow{Since: f.Since, Until: f.Until, Timeout: o.QueryTimeout, Now: now}
 	for a := range f.Accounts {
 		w.Accounts = append(w.Accounts, a)

@@ -2,7 +2,6 @@ package cloudtrail
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -358,15 +357,7 @@ func stopAthena(c AthenaAPI, id string, timeout time.Duration, cause error) erro
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, stopErr := c.StopQueryExecution(ctx, &athena.StopQueryExecutionInput{QueryExecutionId: aws.String(id)})
-	var why string
-	switch {
-	case errors.Is(cause, context.DeadlineExceeded):
-		why = fmt.Sprintf("did not finish within %s (--query-timeout)", timeout)
-	case errors.Is(cause, context.Canceled):
-		why = "was interrupted"
-	default:
-		why = "could not be followed: " + apiErr(cause)
-	}
+	why := leftRunning(cause, timeout)
 	if stopErr != nil {
 		return fmt.Errorf("athena query %s %s; stopping it failed too: %s", id, why, apiErr(stopErr))
 	}

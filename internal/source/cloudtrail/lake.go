@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -187,10 +186,7 @@ func stopLake(c LakeAPI, id string, timeout time.Duration, cause error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, stopErr := c.CancelQuery(ctx, &ctapi.CancelQueryInput{QueryId: aws.String(id)})
-	why := "was interrupted"
-	if errors.Is(cause, context.DeadlineExceeded) {
-		why = fmt.Sprintf("did not finish within %s (--query-timeout)", timeout)
-	}
+	why := leftRunning(cause, timeout)
 	if stopErr != nil {
 		return fmt.Errorf("cloudtrail lake query %s %s; cancelling it failed too: %s", id, why, apiErr(stopErr))
 	}

@@ -3,6 +3,7 @@ package cloudtrail
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -261,6 +262,18 @@ func pollDelay(n int) time.Duration {
 		}
 	}
 	return d
+}
+
+// leftRunning says why a query was left running: the timeout, an
+// interruption, or a status call that failed.
+func leftRunning(cause error, timeout time.Duration) string {
+	switch {
+	case errors.Is(cause, context.DeadlineExceeded):
+		return fmt.Sprintf("did not finish within %s (--query-timeout)", timeout)
+	case errors.Is(cause, context.Canceled):
+		return "was interrupted"
+	}
+	return "could not be followed: " + apiErr(cause)
 }
 
 // sleep waits d or until ctx ends.
