@@ -150,7 +150,12 @@ func Run(ctx context.Context, jobs []Job, workers int, f Filter) Result {
 		events []evidence.Event
 		stats  evidence.SourceStats
 	}
-	results := make([]out, len(jobs))
+	// Pointers, not values: a large slice of values is one allocation that
+	// the collector scans (mapping the kernel's zero page) before the
+	// workers first write each page, and every such write is a
+	// write-protect fault that flushes the other cores' TLBs; small
+	// objects come from the heap's spans.
+	results := make([]*out, len(jobs))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -159,7 +164,9 @@ func Run(ctx context.Context, jobs []Job, workers int, f Filter) Result {
 			defer wg.Done()
 			rd := NewReader()
 			for i := range next {
-				results[i].events, results[i].stats = decodeJob(ctx, rd, jobs[i])
+				o := &out{}
+				o.events, o.stats = decodeJob(ctx, rd, jobs[i])
+				results[i] = o
 			}
 		}()
 	}
@@ -169,7 +176,7 @@ feed:
 		case next <- i:
 		case <-ctx.Done():
 			for j := i; j < len(jobs); j++ {
-				results[j].stats = evidence.SourceStats{Path: jobs[j].Name, Error: "not read: " + ctx.Err().Error()}
+				results[j] = &out{stats: evidence.SourceStats{Path: jobs[j].Name, Error: "not read: " + ctx.Err().Error()}}
 			}
 			break feed
 		}
