@@ -427,3 +427,31 @@ func TestJSONLinesSurvivesABadLine(t *testing.T) {
 		t.Errorf("pretty-printed objects: %d events, %+v", len(evs), st)
 	}
 }
+
+// TestCloudTrailTime: only UTC times as CloudTrail writes them say
+// anything about coverage; a wrong byte anywhere makes the text none.
+func TestCloudTrailTime(t *testing.T) {
+	for _, ok := range []string{"2026-03-01T12:00:00Z", "2026-12-31T23:59:59.123Z", "0000-01-01T00:00:00Z"} {
+		if !cloudTrailTime([]byte(ok)) {
+			t.Errorf("%s: not taken", ok)
+		}
+	}
+	for _, bad := range []string{"", "2026-03-01T12:00:00", "2026-03-01 12:00:00Z", "2026-13-01T12:00:00Z",
+		"2026-00-01T12:00:00Z", "2026-03-00T12:00:00Z", "2026-03-32T12:00:00Z", "2026-03-01T24:00:00Z",
+		"2026-03-01T12:60:00Z", "2026-03-01T12:00:60Z", "2026-03-01T12:00:00+01:00", "2026/03/01T12:00:00Z"} {
+		if cloudTrailTime([]byte(bad)) {
+			t.Errorf("%q: taken", bad)
+		}
+	}
+	// A byte that is not a digit, in every digit's place.
+	good := []byte("2026-03-01T12:00:00Z")
+	for _, i := range []int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
+		for _, c := range []byte{'/', ':', 'a', ' ', 0xff} {
+			b := append([]byte(nil), good...)
+			b[i] = c
+			if cloudTrailTime(b) {
+				t.Errorf("%q: taken", b)
+			}
+		}
+	}
+}

@@ -31,3 +31,20 @@ func computeMasks(b []byte, out []uint64) {
 		masksGeneric(b[n*64:], out[n*nMasks:])
 	}
 }
+
+// structAVX512 is structure's kernel where the CPU has AVX-512 (BW) and
+// carry-less multiplication: it fills out for up to blocks whole blocks at
+// p (reading 3 bytes past the last) and returns how many it did
+// (masks_amd64.s).
+//
+//go:noescape
+func structAVX512(p *byte, blocks int, out *uint64, st *strState) int
+
+// hasStructKernel reports whether structKernel runs on this CPU.
+func hasStructKernel() bool {
+	return cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasPCLMULQDQ
+}
+
+func structKernel(p *byte, blocks int, out *uint64, st *strState) int {
+	return structAVX512(p, blocks, out, st)
+}

@@ -191,3 +191,158 @@ loop512:
 done512:
 	VZEROUPPER
 	RET
+
+// func structAVX512(p *byte, blocks int, out *uint64, st *strState) int
+//
+// The masks of masksAVX512 followed through the strings (structure.go),
+// four words per block at out: brackets outside strings (open, close),
+// opening quotes of possible keys, root marks. A backslash escapes the
+// byte after it as in simdjson's branchless scan (runs of backslashes
+// starting on odd bits are told from those on even bits by an addition);
+// the in-string bits are the prefix XOR of the unescaped quotes, a
+// carry-less multiplication by all ones. That reading equals the general
+// scanner's as long as every backslash is inside a string; the kernel
+// stops before the first block where one is not, and returns the blocks
+// done, leaving st as it was after the last.
+TEXT ·structAVX512(SB), NOSPLIT, $0-40
+	MOVQ p+0(FP), SI
+	MOVQ blocks+8(FP), CX
+	MOVQ out+16(FP), DI
+	MOVQ st+24(FP), AX
+	MOVQ 0(AX), R8  // in a string at the block's start: all ones
+	MOVQ 8(AX), R9  // the block's first byte is escaped: 1
+	MOVQ 16(AX), R10 // the last block's last byte is in a string: 1
+	TESTQ CX, CX
+	JZ   sdone
+
+	MOVL $0x22, AX
+	VPBROADCASTB AX, Z0 // "
+	MOVL $0x5c, AX
+	VPBROADCASTB AX, Z1 // backslash
+	MOVL $0x20, AX
+	VPBROADCASTB AX, Z2 // case fold
+	MOVL $0x7b, AX
+	VPBROADCASTB AX, Z3 // {
+	MOVL $0x7d, AX
+	VPBROADCASTB AX, Z4 // }
+	MOVL $0x6f, AX
+	VPBROADCASTB AX, Z5 // o
+	MOVL $0x74, AX
+	VPBROADCASTB AX, Z6 // t
+	MOVL $0x65, AX
+	VPBROADCASTB AX, Z7 // e
+	MOVL $0x76, AX
+	VPBROADCASTB AX, Z8 // v
+	MOVL $0x72, AX
+	VPBROADCASTB AX, Z9 // r
+	MOVL $0x63, AX
+	VPBROADCASTB AX, Z10 // c
+	MOVQ $-1, AX
+	VMOVQ AX, X13 // the multiplier of the prefix XOR
+
+sloop:
+	VMOVDQU64 (SI), Z11
+	VPCMPEQB Z0, Z11, K1       // quote
+	VPCMPEQB Z1, Z11, K2       // backslash
+	VPORQ Z2, Z11, Z11         // f0
+	VPCMPEQB Z3, Z11, K6       // open
+	VPCMPEQB Z4, Z11, K7       // close
+	VPCMPEQB Z5, Z11, K3       // root: f0 == o
+
+	VMOVDQU64 1(SI), Z12
+	VPORQ Z2, Z12, Z12         // f1
+	VPCMPEQB Z5, Z12, K3, K3   // root: f1 == o
+	VPCMPEQB Z7, Z12, K1, K4   // ev: after a quote, f1 == e
+	VPCMPEQB Z9, Z12, K1, K5   // rec: after a quote, f1 == r
+
+	VMOVDQU64 2(SI), Z12
+	VPORQ Z2, Z12, Z12         // f2
+	VPCMPEQB Z6, Z12, K3, K3   // root: f2 == t
+	VPCMPEQB Z8, Z12, K4, K4   // ev: f2 == v
+	VPCMPEQB Z7, Z12, K5, K5   // rec: f2 == e
+
+	VMOVDQU64 3(SI), Z12
+	VPCMPEQB Z0, Z12, K3, K3   // root: b3 == "
+	VPORQ Z2, Z12, Z12         // f3
+	VPCMPEQB Z10, Z12, K5, K5  // rec: f3 == c
+	KORQ K4, K5, K4            // key candidates
+
+	KMOVQ K1, AX               // quotes
+	KMOVQ K2, BX               // backslashes
+	MOVQ BX, DX
+	ORQ  R9, DX
+	JNZ  sescapes
+	XORL R12, R12              // no escape into the next block
+
+squotes:
+	VMOVQ AX, X14
+	VPCLMULQDQ $0, X13, X14, X14
+	VMOVQ X14, AX
+	XORQ R8, AX                // in: inside a string
+	MOVQ AX, DX
+	NOTQ DX                    // outside
+	TESTQ DX, BX
+	JNZ  sdone                 // a backslash outside a string
+
+	KMOVQ K6, R11
+	ANDQ DX, R11
+	MOVQ R11, 0(DI)            // open
+	KMOVQ K7, R11
+	ANDQ DX, R11
+	MOVQ R11, 8(DI)            // close
+	MOVQ AX, R11
+	SHLQ $1, R11
+	ORQ  R10, R11
+	NOTQ R11
+	ANDQ AX, R11               // opening quotes
+	KMOVQ K4, DX
+	ANDQ DX, R11
+	MOVQ R11, 16(DI)           // key
+	KMOVQ K3, R11
+	MOVQ R11, 24(DI)           // root
+
+	MOVQ AX, R10
+	SHRQ $63, R10
+	SARQ $63, AX
+	MOVQ AX, R8
+	MOVQ R12, R9
+	ADDQ $64, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  sloop
+	JMP  sdone
+
+sescapes:
+	MOVQ R9, DX
+	NOTQ DX
+	ANDQ BX, DX                // bs: backslashes not themselves escaped
+	MOVQ DX, R11
+	SHLQ $1, R11
+	ORQ  R9, R11               // follows an escape
+	MOVQ R11, R12
+	NOTQ R12
+	ANDQ DX, R12
+	MOVQ $0xaaaaaaaaaaaaaaaa, R13
+	ANDQ R13, R12              // runs starting on odd bits
+	MOVL $0, R13
+	ADDQ DX, R12               // runs starting on even bits, cleared of the others
+	ADCQ $0, R13               // a run reaches the next block
+	SHLQ $1, R12
+	MOVQ $0x5555555555555555, DX
+	XORQ DX, R12
+	ANDQ R11, R12              // escaped bytes
+	NOTQ R12
+	ANDQ R12, AX               // unescaped quotes
+	MOVQ R13, R12
+	JMP  squotes
+
+sdone:
+	MOVQ st+24(FP), AX
+	MOVQ R8, 0(AX)
+	MOVQ R9, 8(AX)
+	MOVQ R10, 16(AX)
+	SUBQ p+0(FP), SI
+	SHRQ $6, SI
+	MOVQ SI, ret+32(FP)
+	VZEROUPPER
+	RET

@@ -108,10 +108,10 @@ func cloudTrailTime(b []byte) bool {
 	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[len(b)-1] != 'Z' {
 		return false
 	}
-	for _, i := range []int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
-		if b[i] < '0' || b[i] > '9' {
-			return false
-		}
+	digit := func(c byte) bool { return c-'0' < 10 }
+	if !(digit(b[0]) && digit(b[1]) && digit(b[2]) && digit(b[3]) && digit(b[5]) && digit(b[6]) && digit(b[8]) &&
+		digit(b[9]) && digit(b[11]) && digit(b[12]) && digit(b[14]) && digit(b[15]) && digit(b[17]) && digit(b[18])) {
+		return false
 	}
 	two := func(i int) int { return int(b[i]-'0')*10 + int(b[i+1]-'0') }
 	month, day, hour, minute, second := two(5), two(8), two(11), two(14), two(17)
@@ -259,8 +259,8 @@ func (rd *Reader) Decode(r io.Reader, source string) ([]evidence.Event, evidence
 	if cap(d.buf) <= 1<<20 {
 		rd.buf = d.buf // keep a grown buffer unless one huge record made it so
 	}
-	if len(rd.walk.instr) > 1<<14 {
-		rd.walk = walker{} // nor the masks of one huge record
+	if len(rd.walk.masks) > 1<<16 {
+		rd.walk.masks = nil // nor the masks of one huge record
 	}
 	d.finishCoverage()
 	return d.events, d.stats

@@ -5,87 +5,31 @@ import (
 	"math/bits"
 )
 
-// The fast path of the reader walks a buffer's masks (masks.go): it knows,
-// for every byte, whether it is inside a string, so it steps from bracket
-// to bracket to find where a record ends, looks at the few quotes that may
-// open one of the record's own keys, and asks the root mask whether the
-// record may be root's, without stopping at each string.
+// The fast path of the reader walks a buffer's structure (structure.go):
+// it knows, for every byte, whether it is a bracket outside a string or
+// the opening quote of a string that may be a key, so it steps from
+// bracket to bracket to find where a record ends, looks at the few quotes
+// that may open one of the record's own keys, and asks the root mask
+// whether the record may be root's, without stopping at each string.
 
 // walker finds records in b.
 type walker struct {
 	b     []byte
-	masks []uint64 // nMasks words per block of 64 bytes
-	// instr has a bit set for every byte inside a string, the opening
-	// quote included and the closing one not, as the general scanner
-	// reads strings: a quote inside a string is escaped when an odd
-	// number of backslashes precede it. b starts outside any string.
-	instr []uint64
+	masks []uint64 // nStruct words per block of 64 bytes
 	// rootAt is the first root mark at or after rootFrom.
 	rootAt, rootFrom int
+	raw              [rawChunk*nMasks + nMasks]uint64 // structure's scratch
 }
 
 func (w *walker) reset(b []byte) {
 	w.b = b
-	nb := (len(b) + 63) / 64
-	if cap(w.instr) < nb {
-		w.masks, w.instr = make([]uint64, nb*nMasks), make([]uint64, nb)
+	n := (len(b) + 63) / 64 * nStruct
+	if cap(w.masks) < n {
+		w.masks = make([]uint64, n)
 	}
-	w.masks, w.instr = w.masks[:nb*nMasks], w.instr[:nb]
-	computeMasks(b, w.masks)
-	w.strings()
+	w.masks = w.masks[:n]
+	structure(b, w.masks, &w.raw)
 	w.rootAt, w.rootFrom = -1, 0
-}
-
-// strings fills instr. A block without a backslash (nearly all) takes a
-// prefix XOR of its quotes; one with a backslash, or after a backslash
-// that escapes its first byte, is read byte by byte.
-func (w *walker) strings() {
-	var carry uint64 // all ones when a string is open at the block's start
-	escape := false  // a backslash inside a string ended the last block
-	for blk := range w.instr {
-		m := w.masks[blk*nMasks : blk*nMasks+nMasks]
-		if m[mBackslash] == 0 && !escape {
-			in := prefixXor(m[mQuote]) ^ carry
-			w.instr[blk] = in
-			carry = uint64(int64(in) >> 63)
-			continue
-		}
-		open := carry != 0
-		var in uint64
-		chunk := w.b[blk*64 : min(blk*64+64, len(w.b))]
-		for j, c := range chunk {
-			switch {
-			case open && escape:
-				escape = false
-			case open && c == '\\':
-				escape = true
-			case open && c == '"':
-				open = false
-				continue
-			case !open && c == '"':
-				open = true
-			case !open:
-				continue
-			}
-			in |= 1 << j
-		}
-		w.instr[blk] = in
-		carry = 0
-		if open {
-			carry = ^uint64(0)
-		}
-	}
-}
-
-// prefixXor sets bit i to the parity of the bits 0…i of x.
-func prefixXor(x uint64) uint64 {
-	x ^= x << 1
-	x ^= x << 2
-	x ^= x << 4
-	x ^= x << 8
-	x ^= x << 16
-	x ^= x << 32
-	return x
 }
 
 // record walks the object or array that starts at b[start] (outside any
@@ -95,17 +39,11 @@ func prefixXor(x uint64) uint64 {
 func (w *walker) record(start int) (end int, info scanInfo, mayBeRoot bool) {
 	depth := 0
 	from := ^uint64(0) << (start & 63)
-	masks, instr := w.masks, w.instr
-	for blk := start >> 6; blk < len(instr); blk++ {
-		m := masks[blk*nMasks : blk*nMasks+nMasks : blk*nMasks+nMasks]
-		in := instr[blk]
-		var before uint64 // bit 0: inside a string at the block's start
-		if blk > 0 {
-			before = instr[blk-1] >> 63
-		}
-		opens, closes := m[mOpen]&^in, m[mClose]&^in
-		keys := m[mKey] & in &^ (in<<1 | before) // quotes that open a string
-		for todo := (opens | closes | keys) & from; todo != 0; todo &= todo - 1 {
+	masks := w.masks
+	for blk := start >> 6; blk*nStruct < len(masks); blk++ {
+		m := masks[blk*nStruct : blk*nStruct+nStruct : blk*nStruct+nStruct]
+		opens, closes := m[sOpen], m[sClose]
+		for todo := (opens | closes | m[sKey]) & from; todo != 0; todo &= todo - 1 {
 			j := bits.TrailingZeros64(todo)
 			bit := uint64(1) << j
 			switch {
@@ -118,7 +56,9 @@ func (w *walker) record(start int) (end int, info scanInfo, mayBeRoot bool) {
 					return end, info, w.nextRoot(start)+len(ootLower) <= end
 				}
 			case depth == 1:
-				w.key(blk<<6+j, &info)
+				if at := blk<<6 + j; w.maybeWanted(at) {
+					w.key(at, &info)
+				}
 			}
 		}
 		from = ^uint64(0)
@@ -131,6 +71,16 @@ var (
 	keyRecipient   = []byte(`"recipientAccountId"`)
 	keyEventTime   = []byte(`"eventTime"`)
 )
+
+// maybeWanted is key's first test, where the loop stays: most of a
+// record's own keys that start "ev are none of the reader's.
+func (w *walker) maybeWanted(at int) bool {
+	if at+len(keyEventTime) > len(w.b) {
+		return false
+	}
+	c := w.b[at+6]
+	return c == 'S' || c == 'T' || w.b[at+1] == 'r'
+}
 
 // key notes the record's own key whose opening quote is at b[at], when it
 // is one the reader wants.
@@ -185,8 +135,8 @@ func (w *walker) nextRoot(from int) int {
 	}
 	p := len(w.b)
 	mask := ^uint64(0) << (from & 63)
-	for blk := from >> 6; blk < len(w.instr); blk++ {
-		if r := w.masks[blk*nMasks+mRoot] & mask; r != 0 {
+	for blk := from >> 6; blk*nStruct < len(w.masks); blk++ {
+		if r := w.masks[blk*nStruct+sRoot] & mask; r != 0 {
 			p = blk<<6 + bits.TrailingZeros64(r)
 			break
 		}

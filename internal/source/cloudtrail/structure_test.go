@@ -1,0 +1,131 @@
+package cloudtrail
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// structureByByte is the reference for structure: every byte read in
+// order, strings as the general scanner reads them.
+func structureByByte(b []byte) []uint64 {
+	raw := make([]uint64, (len(b)+63)/64*nMasks)
+	masksGeneric(b, raw)
+	out := make([]uint64, (len(b)+63)/64*nStruct)
+	inString, escape, prevIn := false, false, false
+	for i, c := range b {
+		in := inString
+		switch {
+		case inString && escape:
+			escape = false
+		case inString && c == '\\':
+			escape = true
+		case inString && c == '"':
+			inString, in = false, false
+		case !inString && c == '"':
+			inString, in = true, true
+		}
+		blk, bit := i/64, uint64(1)<<(i%64)
+		m, o := raw[blk*nMasks:], out[blk*nStruct:]
+		if !in {
+			o[sOpen] |= m[mOpen] & bit
+			o[sClose] |= m[mClose] & bit
+		}
+		if in && !prevIn {
+			o[sKey] |= m[mKey] & bit
+		}
+		o[sRoot] |= m[mRoot] & bit
+		prevIn = in
+	}
+	return out
+}
+
+// checkStructure compares structure, with and without the kernel, with
+// the reference on b.
+func checkStructure(t *testing.T, b []byte) {
+	t.Helper()
+	want := structureByByte(b)
+	var raw [rawChunk*nMasks + nMasks]uint64
+	for _, kernel := range []bool{false, true} {
+		if kernel && !hasStructKernel() {
+			continue
+		}
+		got := make([]uint64, len(want))
+		structureWith(b, got, &raw, kernel)
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("kernel %v, %d bytes: block %d word %d:\n%064b, want\n%064b\n(block %q)", kernel, len(b), i/nStruct, i%nStruct,
+					got[i], want[i], b[i/nStruct*64:min(i/nStruct*64+64, len(b))])
+			}
+		}
+	}
+}
+
+// TestStructure: both ways of following strings equal the reference on
+// text dense in quotes and backslashes (runs of every length across block
+// ends, backslashes outside strings, which the kernel leaves to Go), on
+// every length around the kernel's minimum, and on records.
+func TestStructure(t *testing.T) {
+	alphabet := []byte(`"""\\\{}[]oOtTeEvVrRcC: ,a`)
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := 0; n < 2000; n += 1 + r.IntN(7) {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		checkStructure(t, b)
+	}
+	// Mostly valid strings: escapes inside them only, so that the kernel
+	// runs far.
+	for round := 0; round < 200; round++ {
+		var sb strings.Builder
+		for sb.Len() < 64*40 {
+			sb.WriteString(`{"eventVersion":"1.08","x":"`)
+			sb.WriteString(strings.Repeat(`\`, r.IntN(9)))
+			if r.IntN(2) == 0 {
+				sb.WriteString(`\"`)
+			}
+			sb.WriteString(`a\\","recipientAccountId":"1","y":["AssumeRoot"]},`)
+			sb.WriteString(strings.Repeat(" ", r.IntN(70)))
+		}
+		b := []byte(sb.String())
+		if round%10 == 0 {
+			b[r.IntN(len(b))] = '\\' // perhaps outside a string
+		}
+		checkStructure(t, b)
+	}
+	for runs := 1; runs < 12; runs++ {
+		for at := 50; at < 70; at++ {
+			b := []byte(`"` + strings.Repeat("a", at) + strings.Repeat(`\`, runs) + `"{}"` + strings.Repeat(`x`, 130) + `"}`)
+			checkStructure(t, b)
+		}
+	}
+}
+
+func FuzzStructure(f *testing.F) {
+	f.Add([]byte(`{"eventTime":"2026-01-01T00:00:00Z","a":"\\\"","type":"Root"}`))
+	f.Add([]byte(strings.Repeat(`"\\\"{`, 40)))
+	f.Fuzz(func(t *testing.T, b []byte) { checkStructure(t, b) })
+}
+
+func BenchmarkStructure(b *testing.B) {
+	var sb strings.Builder
+	for i := 0; sb.Len() < 256<<10; i++ {
+		fmt.Fprintf(&sb, `{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/u%d"},"eventTime":"2026-01-01T00:00:00Z","eventSource":"s3.amazonaws.com","recipientAccountId":"111122223333"},`, i)
+	}
+	buf := []byte(sb.String())
+	out := make([]uint64, (len(buf)+63)/64*nStruct)
+	var raw [rawChunk*nMasks + nMasks]uint64
+	for _, kernel := range []bool{false, true} {
+		if kernel && !hasStructKernel() {
+			continue
+		}
+		b.Run(fmt.Sprintf("kernel=%v", kernel), func(b *testing.B) {
+			b.SetBytes(int64(len(buf)))
+			for b.Loop() {
+				structureWith(buf, out, &raw, kernel)
+			}
+		})
+	}
+}
