@@ -165,14 +165,20 @@ func (s *sqlStore) Save(ctx context.Context, run *finding.Run, scope string) (Ru
 	}
 	defer tx.Rollback() // after a commit, a no-op
 	err = tx.QueryRowContext(ctx, s.q(`INSERT INTO runs (scope, generated_at, as_of, stored_at, tool_version, accounts, summary, document)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		scope, fmtTime(info.GeneratedAt), fmtTime(info.AsOf), fmtTime(info.StoredAt), info.ToolVersion, info.Accounts, string(sum), string(doc)).Scan(&info.ID)
+		VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT)) RETURNING id`),
+		// The document goes as the bytes it was encoded to: string(doc)
+		// would hold a large organization's run twice more.
+		scope, fmtTime(info.GeneratedAt), fmtTime(info.AsOf), fmtTime(info.StoredAt), info.ToolVersion, info.Accounts, string(sum), doc).Scan(&info.ID)
 	if err != nil {
 		return RunInfo{}, fmt.Errorf("store %s: save run: %w", s.name, err)
 	}
 	asOf := fmtTime(info.AsOf)
-	fs := slices.Clone(run.Findings)
-	slices.SortFunc(fs, func(a, b finding.Finding) int { return strings.Compare(a.Fingerprint, b.Fingerprint) })
+	// Sorted by reference, not copied.
+	fs := make([]*finding.Finding, len(run.Findings))
+	for i := range run.Findings {
+		fs[i] = &run.Findings[i]
+	}
+	slices.SortFunc(fs, func(a, b *finding.Finding) int { return strings.Compare(a.Fingerprint, b.Fingerprint) })
 	for start := 0; start < len(fs); start += batch {
 		chunk := fs[start:min(start+batch, len(fs))]
 		var rows, fps []string
@@ -257,7 +263,7 @@ func (s *sqlStore) Runs(ctx context.Context, limit int) ([]RunInfo, error) {
 }
 
 func (s *sqlStore) Load(ctx context.Context, id int64) (*finding.Run, RunInfo, error) {
-	var doc string
+	var doc []byte
 	info, err := scanInfo(s.db.QueryRowContext(ctx, s.q(`SELECT `+runColumns+`, document FROM runs WHERE id = ?`), id), &doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, RunInfo{}, fmt.Errorf("store %s: run %d: %w", s.name, id, ErrNotFound)
@@ -266,7 +272,7 @@ func (s *sqlStore) Load(ctx context.Context, id int64) (*finding.Run, RunInfo, e
 		return nil, RunInfo{}, fmt.Errorf("store %s: run %d: %w", s.name, id, err)
 	}
 	var run finding.Run
-	if err := json.Unmarshal([]byte(doc), &run); err != nil {
+	if err := json.Unmarshal(doc, &run); err != nil {
 		return nil, RunInfo{}, fmt.Errorf("store %s: run %d: %w", s.name, id, err)
 	}
 	if run.History != nil {

@@ -184,9 +184,23 @@ func TestSQLiteStore(t *testing.T) {
 		return openSQLiteIn(dirs[key])(t)
 	})
 	dir := t.TempDir()
-	openSQLiteIn(dir)(t)
+	s := openSQLiteIn(dir)(t)
 	if st, err := os.Stat(filepath.Join(dir, "rw.db")); err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("store file: %v %v, want mode 0600", st, err)
+	}
+	// The document is passed as bytes but stored as text, so that SQLite's
+	// JSON functions read it (a blob would be taken for JSONB).
+	ctx := context.Background()
+	if _, err := s.Save(ctx, bigRun(t0, 1), "org"); err != nil {
+		t.Fatal(err)
+	}
+	var kind, id string
+	db := s.(*sqlStore).db
+	if err := db.QueryRowContext(ctx, `SELECT typeof(document), json_extract(document, '$.findings[0].account_id') FROM runs`).Scan(&kind, &id); err != nil {
+		t.Fatal(err)
+	}
+	if kind != "text" || id != "100000000000" {
+		t.Errorf("stored document: %s, first finding's account %q", kind, id)
 	}
 }
 
