@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -62,12 +63,21 @@ func ASFFID(f finding.Finding) string {
 // record); pass, fail, suppressed, unknown and error map to compliance
 // PASSED, FAILED, FAILED (workflow SUPPRESSED), NOT_AVAILABLE.
 func (a ASFF) Findings(run *finding.Run) []map[string]any {
+	var out []map[string]any
+	a.each(run, func(rec map[string]any) error {
+		out = append(out, rec)
+		return nil
+	})
+	return out
+}
+
+// each gives fn the run's findings one at a time, stopping at its error.
+func (a ASFF) each(run *finding.Run, fn func(map[string]any) error) error {
 	region := a.Region
 	if region == "" {
 		region = "us-east-1"
 	}
 	stamp := run.AsOf.UTC().Format(time.RFC3339)
-	var out []map[string]any
 	for _, f := range run.Findings {
 		var compliance, workflow string
 		switch f.Status {
@@ -111,9 +121,11 @@ func (a ASFF) Findings(run *finding.Run) []map[string]any {
 		if m, ok := a.Meta.Rule(f.RuleID); ok {
 			rec["Remediation"] = map[string]any{"Recommendation": map[string]any{"Text": Truncate(m.Summary, asffRecommendMax), "Url": RulePageURL(f.RuleID)}}
 		}
-		out = append(out, rec)
+		if err := fn(rec); err != nil {
+			return err
+		}
 	}
-	return out
+	return nil
 }
 
 // productFields flattens the evidence into at most 50 string fields.
@@ -134,10 +146,35 @@ func (a ASFF) productFields(f finding.Finding) map[string]string {
 	return pf
 }
 
+// Write streams {"Findings": [...]} a finding at a time, as a json.Encoder
+// with a two-space indent would write it whole.
 func (a ASFF) Write(w io.Writer, run *finding.Run) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(map[string]any{"Findings": a.Findings(run)}); err != nil {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	jw := &jsonStream{w: bw}
+	jw.raw("{\n  \"Findings\": ")
+	n := 0
+	err := a.each(run, func(rec map[string]any) error {
+		if n++; n == 1 {
+			jw.raw("[\n    ")
+		} else {
+			jw.raw(",\n    ")
+		}
+		jw.value(rec, "    ")
+		return jw.err
+	})
+	if n == 0 {
+		jw.raw("null")
+	} else {
+		jw.raw("\n  ]")
+	}
+	jw.raw("\n}\n")
+	if err == nil && jw.err == nil {
+		jw.err = bw.Flush()
+	}
+	if err == nil {
+		err = jw.err
+	}
+	if err != nil {
 		return fmt.Errorf("write asff: %w", err)
 	}
 	return nil

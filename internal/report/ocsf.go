@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -176,12 +177,21 @@ func ocsfResourceType(arn string) string {
 
 // Records converts a run into Detection Findings, one per finding, in run order.
 func (o OCSF) Records(run *finding.Run) []OCSFRecord {
+	out := make([]OCSFRecord, 0, len(run.Findings))
+	o.each(run, func(rec OCSFRecord) error {
+		out = append(out, rec)
+		return nil
+	})
+	return out
+}
+
+// each gives fn the run's records one at a time, stopping at its error.
+func (o OCSF) each(run *finding.Run, fn func(OCSFRecord) error) error {
 	partitions := map[string]string{}
 	for _, a := range run.Accounts {
 		partitions[a.AccountID] = a.Partition
 	}
 	stamp := run.AsOf.UTC().UnixMilli()
-	out := make([]OCSFRecord, 0, len(run.Findings))
 	for _, f := range run.Findings {
 		sevID, sev := ocsfSeverity(f.Severity)
 		stID, st := ocsfStatus(f.Status)
@@ -229,18 +239,24 @@ func (o OCSF) Records(run *finding.Run) []OCSFRecord {
 				rec.Remediation = &ocsfRemediation{Desc: ocsfText(m.Action), References: []string{RulePageURL(f.RuleID)}}
 			}
 		}
-		out = append(out, rec)
+		if err := fn(rec); err != nil {
+			return err
+		}
 	}
-	return out
+	return nil
 }
 
-// Write emits the records as JSON Lines.
+// Write emits the records as JSON Lines, each as soon as it is built: a
+// large organization's run is not held twice.
 func (o OCSF) Write(w io.Writer, run *finding.Run) error {
-	enc := json.NewEncoder(w)
-	for _, rec := range o.Records(run) {
-		if err := enc.Encode(rec); err != nil {
-			return fmt.Errorf("write ocsf: %w", err)
-		}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
+	err := o.each(run, func(rec OCSFRecord) error { return enc.Encode(rec) })
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		return fmt.Errorf("write ocsf: %w", err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -153,6 +154,55 @@ func TestJSONStreamsTheEncodersBytes(t *testing.T) {
 		}
 		if got.String() != want.String() {
 			t.Errorf("%s: streamed\n%s\nencoder\n%s", name, got.String(), want.String())
+		}
+	}
+}
+
+// TestASFFAndOCSFStreamTheEncodersBytes: ASFF and OCSF, written a finding
+// at a time, print what encoding their whole lists prints: one document
+// with a two-space indent, and one line per record.
+func TestASFFAndOCSFStreamTheEncodersBytes(t *testing.T) {
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var fs []finding.Finding
+	for i, st := range []finding.Status{finding.StatusFail, finding.StatusNotApplicable, finding.StatusPass, finding.StatusUnknown} {
+		fs = append(fs, finding.Finding{RuleID: "iam-root-active-password", Status: st, Severity: finding.SeverityHigh,
+			AccountID: "111122223333", Resource: fmt.Sprintf("arn:aws:iam::111122223333:root#%d", i), Message: "a \u2028 <b> & c",
+			Evidence: map[string]any{"k": []any{1, "x"}, "n": 2.5}, Fingerprint: fmt.Sprintf("fp%d", i)})
+	}
+	runs := map[string]*finding.Run{
+		"findings":       {SchemaVersion: "1", AsOf: at, Findings: fs, Accounts: []finding.Account{{AccountID: "111122223333", Partition: "aws"}}},
+		"none":           {SchemaVersion: "1", AsOf: at},
+		"not applicable": {SchemaVersion: "1", AsOf: at, Findings: fs[1:2]},
+	}
+	for name, run := range runs {
+		a := ASFF{Region: "eu-west-1"}
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(map[string]any{"Findings": a.Findings(run)}); err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if err := a.Write(&got, run); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("asff, %s: streamed\n%s\nencoder\n%s", name, got.String(), want.String())
+		}
+
+		want.Reset()
+		got.Reset()
+		enc = json.NewEncoder(&want)
+		for _, rec := range (OCSF{}).Records(run) {
+			if err := enc.Encode(rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := (OCSF{}).Write(&got, run); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() || strings.Count(got.String(), "\n") != len(run.Findings) {
+			t.Errorf("ocsf, %s: streamed\n%s\nencoder\n%s", name, got.String(), want.String())
 		}
 	}
 }
