@@ -151,7 +151,7 @@ func Run(ctx context.Context, jobs []Job, workers int, f Filter) Result {
 		stats  evidence.SourceStats
 	}
 	// Pointers, not values: a large slice of values is one allocation that
-	// the collector scans (mapping the kernel's zero page) before the
+	// the garbage collector scans (mapping the kernel's zero page) before the
 	// workers first write each page, and every such write is a
 	// write-protect fault that flushes the other cores' TLBs; small
 	// objects come from the heap's spans.
