@@ -116,10 +116,55 @@ done:
 	VZEROUPPER
 	RET
 
+// CONSTANTS512 broadcasts what both AVX-512 kernels compare bytes with:
+// Z0 ", Z1 backslash, Z2 the case fold (0x20), Z3 {, Z4 }, Z5 o, Z6 t,
+// Z7 e, Z8 v, Z9 r, Z10 c. It uses AX.
+#define CONSTANTS512 \
+	MOVL $0x22, AX; VPBROADCASTB AX, Z0; \
+	MOVL $0x5c, AX; VPBROADCASTB AX, Z1; \
+	MOVL $0x20, AX; VPBROADCASTB AX, Z2; \
+	MOVL $0x7b, AX; VPBROADCASTB AX, Z3; \
+	MOVL $0x7d, AX; VPBROADCASTB AX, Z4; \
+	MOVL $0x6f, AX; VPBROADCASTB AX, Z5; \
+	MOVL $0x74, AX; VPBROADCASTB AX, Z6; \
+	MOVL $0x65, AX; VPBROADCASTB AX, Z7; \
+	MOVL $0x76, AX; VPBROADCASTB AX, Z8; \
+	MOVL $0x72, AX; VPBROADCASTB AX, Z9; \
+	MOVL $0x63, AX; VPBROADCASTB AX, Z10
+
+// CLASSIFY512 classifies the block at SI (reading 3 bytes past it) into
+// K1 quotes, K2 backslashes, K6 { or [, K7 } or ], K3 root marks (oot"
+// in any casing starts here) and K4 key candidates (a quote followed by
+// ev or rec, any casing). Bytes are folded to lower case by OR 0x20,
+// which also maps [ to { and ] to }; a comparison under a mask ANDs with
+// it. It uses Z11 and Z12.
+#define CLASSIFY512 \
+	VMOVDQU64 (SI), Z11; \
+	VPCMPEQB Z0, Z11, K1; \
+	VPCMPEQB Z1, Z11, K2; \
+	VPORQ Z2, Z11, Z11; \
+	VPCMPEQB Z3, Z11, K6; \
+	VPCMPEQB Z4, Z11, K7; \
+	VPCMPEQB Z5, Z11, K3; \
+	VMOVDQU64 1(SI), Z12; \
+	VPORQ Z2, Z12, Z12; \
+	VPCMPEQB Z5, Z12, K3, K3; \
+	VPCMPEQB Z7, Z12, K1, K4; \
+	VPCMPEQB Z9, Z12, K1, K5; \
+	VMOVDQU64 2(SI), Z12; \
+	VPORQ Z2, Z12, Z12; \
+	VPCMPEQB Z6, Z12, K3, K3; \
+	VPCMPEQB Z8, Z12, K4, K4; \
+	VPCMPEQB Z7, Z12, K5, K5; \
+	VMOVDQU64 3(SI), Z12; \
+	VPCMPEQB Z0, Z12, K3, K3; \
+	VPORQ Z2, Z12, Z12; \
+	VPCMPEQB Z10, Z12, K5, K5; \
+	KORQ K4, K5, K4
+
 // func masksAVX512(p *byte, blocks int, out *uint64)
 //
-// The same masks, a whole block per instruction: comparisons go to mask
-// registers, and a comparison under a mask ANDs with it.
+// The same masks, a whole block per instruction (CLASSIFY512).
 TEXT ·masksAVX512(SB), NOSPLIT, $0-24
 	MOVQ p+0(FP), SI
 	MOVQ blocks+8(FP), CX
@@ -127,60 +172,15 @@ TEXT ·masksAVX512(SB), NOSPLIT, $0-24
 	TESTQ CX, CX
 	JZ   done512
 
-	MOVL $0x22, AX
-	VPBROADCASTB AX, Z0 // "
-	MOVL $0x5c, AX
-	VPBROADCASTB AX, Z1 // backslash
-	MOVL $0x20, AX
-	VPBROADCASTB AX, Z2 // case fold
-	MOVL $0x7b, AX
-	VPBROADCASTB AX, Z3 // {
-	MOVL $0x7d, AX
-	VPBROADCASTB AX, Z4 // }
-	MOVL $0x6f, AX
-	VPBROADCASTB AX, Z5 // o
-	MOVL $0x74, AX
-	VPBROADCASTB AX, Z6 // t
-	MOVL $0x65, AX
-	VPBROADCASTB AX, Z7 // e
-	MOVL $0x76, AX
-	VPBROADCASTB AX, Z8 // v
-	MOVL $0x72, AX
-	VPBROADCASTB AX, Z9 // r
-	MOVL $0x63, AX
-	VPBROADCASTB AX, Z10 // c
+	CONSTANTS512
 
 loop512:
-	VMOVDQU64 (SI), Z11
-	VPCMPEQB Z0, Z11, K1       // quote
-	KMOVQ K1, 0(DI)
-	VPCMPEQB Z1, Z11, K2
+	CLASSIFY512
+	KMOVQ K1, 0(DI)            // quote
 	KMOVQ K2, 8(DI)            // backslash
-	VPORQ Z2, Z11, Z11         // f0
-	VPCMPEQB Z3, Z11, K2
-	KMOVQ K2, 16(DI)           // open
-	VPCMPEQB Z4, Z11, K2
-	KMOVQ K2, 24(DI)           // close
-	VPCMPEQB Z5, Z11, K3       // root: f0 == o
-
-	VMOVDQU64 1(SI), Z12
-	VPORQ Z2, Z12, Z12         // f1
-	VPCMPEQB Z5, Z12, K3, K3   // root: f1 == o
-	VPCMPEQB Z7, Z12, K1, K4   // ev: after a quote, f1 == e
-	VPCMPEQB Z9, Z12, K1, K5   // rec: after a quote, f1 == r
-
-	VMOVDQU64 2(SI), Z12
-	VPORQ Z2, Z12, Z12         // f2
-	VPCMPEQB Z6, Z12, K3, K3   // root: f2 == t
-	VPCMPEQB Z8, Z12, K4, K4   // ev: f2 == v
-	VPCMPEQB Z7, Z12, K5, K5   // rec: f2 == e
-
-	VMOVDQU64 3(SI), Z12
-	VPCMPEQB Z0, Z12, K3, K3   // root: b3 == "
+	KMOVQ K6, 16(DI)           // open
+	KMOVQ K7, 24(DI)           // close
 	KMOVQ K3, 32(DI)           // root
-	VPORQ Z2, Z12, Z12         // f3
-	VPCMPEQB Z10, Z12, K5, K5  // rec: f3 == c
-	KORQ K4, K5, K4
 	KMOVQ K4, 40(DI)           // key
 
 	ADDQ $64, SI
@@ -215,57 +215,12 @@ TEXT ·structAVX512(SB), NOSPLIT, $0-40
 	TESTQ CX, CX
 	JZ   sdone
 
-	MOVL $0x22, AX
-	VPBROADCASTB AX, Z0 // "
-	MOVL $0x5c, AX
-	VPBROADCASTB AX, Z1 // backslash
-	MOVL $0x20, AX
-	VPBROADCASTB AX, Z2 // case fold
-	MOVL $0x7b, AX
-	VPBROADCASTB AX, Z3 // {
-	MOVL $0x7d, AX
-	VPBROADCASTB AX, Z4 // }
-	MOVL $0x6f, AX
-	VPBROADCASTB AX, Z5 // o
-	MOVL $0x74, AX
-	VPBROADCASTB AX, Z6 // t
-	MOVL $0x65, AX
-	VPBROADCASTB AX, Z7 // e
-	MOVL $0x76, AX
-	VPBROADCASTB AX, Z8 // v
-	MOVL $0x72, AX
-	VPBROADCASTB AX, Z9 // r
-	MOVL $0x63, AX
-	VPBROADCASTB AX, Z10 // c
+	CONSTANTS512
 	MOVQ $-1, AX
 	VMOVQ AX, X13 // the multiplier of the prefix XOR
 
 sloop:
-	VMOVDQU64 (SI), Z11
-	VPCMPEQB Z0, Z11, K1       // quote
-	VPCMPEQB Z1, Z11, K2       // backslash
-	VPORQ Z2, Z11, Z11         // f0
-	VPCMPEQB Z3, Z11, K6       // open
-	VPCMPEQB Z4, Z11, K7       // close
-	VPCMPEQB Z5, Z11, K3       // root: f0 == o
-
-	VMOVDQU64 1(SI), Z12
-	VPORQ Z2, Z12, Z12         // f1
-	VPCMPEQB Z5, Z12, K3, K3   // root: f1 == o
-	VPCMPEQB Z7, Z12, K1, K4   // ev: after a quote, f1 == e
-	VPCMPEQB Z9, Z12, K1, K5   // rec: after a quote, f1 == r
-
-	VMOVDQU64 2(SI), Z12
-	VPORQ Z2, Z12, Z12         // f2
-	VPCMPEQB Z6, Z12, K3, K3   // root: f2 == t
-	VPCMPEQB Z8, Z12, K4, K4   // ev: f2 == v
-	VPCMPEQB Z7, Z12, K5, K5   // rec: f2 == e
-
-	VMOVDQU64 3(SI), Z12
-	VPCMPEQB Z0, Z12, K3, K3   // root: b3 == "
-	VPORQ Z2, Z12, Z12         // f3
-	VPCMPEQB Z10, Z12, K5, K5  // rec: f3 == c
-	KORQ K4, K5, K4            // key candidates
+	CLASSIFY512
 
 	KMOVQ K1, AX               // quotes
 	KMOVQ K2, BX               // backslashes
