@@ -189,7 +189,7 @@ func validate(p *Plan) []string {
 	seen := map[string]bool{}
 	for i, a := range p.Accounts {
 		field := fmt.Sprintf("accounts[%d] (%s)", i, a.AccountID)
-		if !validAccountID(a.AccountID) {
+		if !evidence.ValidAccountID(a.AccountID) {
 			problems = append(problems, fmt.Sprintf("accounts[%d].account_id %q: not a 12-digit account ID", i, a.AccountID))
 			continue
 		}
@@ -233,18 +233,6 @@ func describeActions(acts []Action) string {
 		s = append(s, strings.TrimSpace(a.Call+" "+a.CredentialID))
 	}
 	return "[" + strings.Join(s, ", ") + "]"
-}
-
-func validAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 func (o ApplyOptions) withDefaults() ApplyOptions {

@@ -349,9 +349,10 @@ func TestCheckHoldsThePlanAgainstTheOrganization(t *testing.T) {
 		"an action its reading does not give": {edit(func(p *Plan) {
 			p.Accounts[0].Actions = append(p.Accounts[0].Actions, Action{Call: "DeleteAccessKey", CredentialID: "AKIAOTHER"})
 		}), "", "accounts[0] (100000000001).actions: [DeleteAccessKey AKIAOTHER], but its credentials and what give none"},
-		"a status nobody wrote":    {edit(func(p *Plan) { p.Accounts[1].Status = "maybe" }), "", `accounts[1] (100000000002).status "maybe"`},
-		"an account twice":         {edit(func(p *Plan) { p.Accounts = append(p.Accounts, p.Accounts[0]) }), "", "accounts[" + itoa(last) + "].account_id 100000000001: listed twice"},
-		"an unknown enabling call": {edit(func(p *Plan) { p.EnableCalls = []string{"iam:DisableEverything"} }), "", `enable_calls[0] "iam:DisableEverything"`},
+		"a status nobody wrote":      {edit(func(p *Plan) { p.Accounts[1].Status = "maybe" }), "", `accounts[1] (100000000002).status "maybe"`},
+		"an account ID that is none": {edit(func(p *Plan) { p.Accounts[0].AccountID = "12345" }), "", `accounts[0].account_id "12345": not a 12-digit account ID`},
+		"an account twice":           {edit(func(p *Plan) { p.Accounts = append(p.Accounts, p.Accounts[0]) }), "", "accounts[" + itoa(last) + "].account_id 100000000001: listed twice"},
+		"an unknown enabling call":   {edit(func(p *Plan) { p.EnableCalls = []string{"iam:DisableEverything"} }), "", `enable_calls[0] "iam:DisableEverything"`},
 	} {
 		for _, a := range w.Accounts {
 			if a.ID == tc.suspend {
