@@ -163,8 +163,23 @@ accounts:
 	}
 	c := awsCLI{t: t, bin: bin, url: url, home: t.TempDir()}
 	const mgmt = "AKIACLIENABLE0000001"
+	type principals struct {
+		EnabledServicePrincipals []struct {
+			ServicePrincipal string
+			DateEnabled      float64
+		}
+	}
+	var before, after principals
+	c.json(mgmt, &before, "organizations", "list-aws-service-access-for-organization")
+	if len(before.EnabledServicePrincipals) != 0 {
+		t.Errorf("trusted services before enabling: %+v", before)
+	}
 	c.fails(mgmt, "ServiceAccessNotEnabledException", "iam", "enable-organizations-root-credentials-management")
 	c.ok(mgmt, "organizations", "enable-aws-service-access", "--service-principal", "iam.amazonaws.com")
+	c.json(mgmt, &after, "organizations", "list-aws-service-access-for-organization")
+	if len(after.EnabledServicePrincipals) != 1 || after.EnabledServicePrincipals[0].ServicePrincipal != "iam.amazonaws.com" || after.EnabledServicePrincipals[0].DateEnabled == 0 {
+		t.Errorf("trusted services after enabling: %+v", after)
+	}
 	var feats struct {
 		OrganizationId  string
 		EnabledFeatures []string

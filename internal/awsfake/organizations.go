@@ -35,6 +35,19 @@ func (s *Server) serveOrganizations(w http.ResponseWriter, req request) {
 		s.listAccounts(w, req)
 	case "ListTagsForResource":
 		s.listTags(w, req)
+	case "ListAWSServiceAccessForOrganization":
+		if a.Organization == nil || a.Organization.ManagementAccount != a.ID || req.session.kind != "user" {
+			s.writeJSONError(w, http.StatusBadRequest, "AccessDeniedException", "You don't have permissions to access this resource.")
+			return
+		}
+		enabled := []map[string]any{}
+		s.mu.Lock()
+		// Either IAM feature implies trusted access: IAM refuses them without it.
+		if a.Organization.TrustedIAM || len(a.Organization.Features) > 0 || s.trustedIAM[a.Organization.ID] {
+			enabled = append(enabled, map[string]any{"ServicePrincipal": "iam.amazonaws.com", "DateEnabled": 946684800})
+		}
+		s.mu.Unlock()
+		s.writeJSON(w, map[string]any{"EnabledServicePrincipals": enabled})
 	case "EnableAWSServiceAccess":
 		var in struct {
 			ServicePrincipal string `json:"ServicePrincipal"`

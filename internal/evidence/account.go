@@ -138,9 +138,41 @@ type RootCredential struct {
 	Created time.Time `json:"created"`
 }
 
-// Any reports whether the root user has any credential at all.
-func (r *RootCredentials) Any() bool {
-	return r.Password || len(r.AccessKeys) > 0 || len(r.Certificates) > 0
+// Held lists the member root user's credentials, one phrase each, as both
+// iam-root-credentials-present and remediate plan count them: the password
+// and every access key and signing certificate, active or not (an inactive
+// key can be made active again by whoever signs in). MFA devices are not
+// credentials: a device alone lets no one sign in (there is no password to
+// pair it with, and centralized root access stops members from recovering
+// one), so it is reported beside this list, never in it.
+func (r *RootCredentials) Held() []string {
+	var out []string
+	if r.Password {
+		s := "a password"
+		if !r.PasswordCreated.IsZero() {
+			s += " (created " + r.PasswordCreated.UTC().Format(time.RFC3339) + ")"
+		}
+		out = append(out, s)
+	}
+	for _, k := range r.AccessKeys {
+		out = append(out, "access key "+k.ID+" ("+k.Status+")")
+	}
+	for _, c := range r.Certificates {
+		out = append(out, "signing certificate "+c.ID+" ("+c.Status+")")
+	}
+	return out
+}
+
+// Any reports whether the root user holds any credential (Held).
+func (r *RootCredentials) Any() bool { return len(r.Held()) > 0 }
+
+// MFADeviceCount says how many MFA devices remain, as "1 MFA device" or
+// "2 MFA devices".
+func (r *RootCredentials) MFADeviceCount() string {
+	if len(r.MFADevices) == 1 {
+		return "1 MFA device"
+	}
+	return strconv.Itoa(len(r.MFADevices)) + " MFA devices"
 }
 
 // CloudTrail is the root activity read for an account.

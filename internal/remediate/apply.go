@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/source/live"
+	"github.com/rootwatch/rootwatch/internal/source/org"
 )
 
 // Outcomes of an account in an apply.
@@ -36,6 +38,8 @@ type ApplyOptions struct {
 	Now         func() time.Time
 	// Log receives one JSON line per action (and per refused session).
 	Log io.Writer
+	// SignKey, when set, makes Check require the plan's signature under it.
+	SignKey []byte
 }
 
 // AccountResult is what an apply did in one account.
@@ -61,33 +65,174 @@ type LogLine struct {
 	RequestID    string    `json:"request_id,omitempty"`
 }
 
-// Check refuses a plan that cannot be applied now by this caller: edited
-// (its digest does not match), too old, for another organization, or
-// asking to enable centralized root access (not automated here).
-func Check(ctx context.Context, c Clients, p *Plan, o ApplyOptions) (awsx.Identity, error) {
+// Checked is a plan Check accepted, with who checked it; Apply takes
+// nothing else.
+type Checked struct {
+	Identity awsx.Identity
+	plan     *Plan
+	digest   string
+	// members are the organization's ACTIVE member accounts as Check read
+	// them, without the management account and the caller's own.
+	members map[string]bool
+}
+
+// Plan is the plan that was checked.
+func (c *Checked) Plan() *Plan { return c.plan }
+
+// Check refuses a plan that cannot be applied now by this caller, before
+// any change: of another schema version, edited (its digest does not
+// match), not signed under opts.SignKey when one is given, too old,
+// inconsistent with itself, for another organization or management
+// account, or naming an account that is the management account, the
+// caller's, outside the organization or not ACTIVE there (ListAccounts is
+// read again). One bad account refuses the whole plan. Each problem names
+// its field.
+func Check(ctx context.Context, c Clients, p *Plan, o ApplyOptions) (*Checked, error) {
 	o = o.withDefaults()
 	if p.SchemaVersion != SchemaVersion {
-		return awsx.Identity{}, fmt.Errorf("%w: schema_version %q, this rootwatch applies %q", ErrRefused, p.SchemaVersion, SchemaVersion)
+		return nil, fmt.Errorf("%w: schema_version %q, this rootwatch applies %q: make the plan again with remediate plan", ErrRefused, p.SchemaVersion, SchemaVersion)
 	}
 	if p.Digest != p.ComputeDigest() {
-		return awsx.Identity{}, fmt.Errorf("%w: its digest does not match its content: the plan was changed after it was made; make a new one", ErrRefused)
+		return nil, fmt.Errorf("%w: digest: does not match the plan's content: the plan was changed or cut short after it was made; make a new one", ErrRefused)
+	}
+	if o.SignKey != nil {
+		if why := p.checkSignature(o.SignKey); why != "" {
+			return nil, fmt.Errorf("%w: %s", ErrRefused, why)
+		}
 	}
 	if age := o.Now().Sub(p.CreatedAt); age > o.MaxPlanAge || age < -time.Minute {
-		return awsx.Identity{}, fmt.Errorf("%w: it was made at %s, %s ago, longer than the maximum plan age of %s: plan again", ErrRefused,
+		return nil, fmt.Errorf("%w: created_at: it was made at %s, %s ago, longer than the maximum plan age of %s: plan again", ErrRefused,
 			p.CreatedAt.Format(time.RFC3339), age.Round(time.Second), o.MaxPlanAge)
+	}
+	if problems := validate(p); len(problems) > 0 {
+		return nil, refusal(problems)
 	}
 	id, err := awsx.WhoAmI(ctx, c.STS)
 	if err != nil {
-		return awsx.Identity{}, err
+		return nil, err
 	}
 	desc, err := c.Organizations.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 	if err != nil {
-		return awsx.Identity{}, fmt.Errorf("DescribeOrganization: %s", awsx.Describe("DescribeOrganization", err))
+		return nil, fmt.Errorf("DescribeOrganization: %s", awsx.Describe("DescribeOrganization", err))
 	}
-	if got := aws.ToString(desc.Organization.Id); got != p.OrganizationID {
-		return awsx.Identity{}, fmt.Errorf("%w: it is for organization %s, but these credentials manage %s", ErrRefused, p.OrganizationID, got)
+	liveOrg, liveMgmt := aws.ToString(desc.Organization.Id), aws.ToString(desc.Organization.MasterAccountId)
+	if liveOrg != p.OrganizationID {
+		return nil, fmt.Errorf("%w: organization_id: it is for organization %s, but these credentials manage %s", ErrRefused, p.OrganizationID, liveOrg)
 	}
-	return id, nil
+	if liveMgmt != p.ManagementAccountID {
+		return nil, fmt.Errorf("%w: management_account_id: the plan says %s, but the management account of %s is %s", ErrRefused, p.ManagementAccountID, liveOrg, liveMgmt)
+	}
+	if id.Partition != p.Partition {
+		return nil, fmt.Errorf("%w: partition: the plan is for %s, but these credentials are in %s", ErrRefused, p.Partition, id.Partition)
+	}
+	states := map[string]string{}
+	if err := org.EachListed(ctx, c.Organizations, func(l org.Listed) { states[l.ID] = l.State }); err != nil {
+		return nil, fmt.Errorf("ListAccounts, to check the plan's accounts against the organization: %s", awsx.Describe("ListAccounts", err))
+	}
+	chk := &Checked{Identity: id, plan: p, digest: p.Digest, members: map[string]bool{}}
+	var problems []string
+	for i, a := range p.Accounts {
+		field := fmt.Sprintf("accounts[%d].account_id %s", i, a.AccountID)
+		state, listed := states[a.AccountID]
+		switch {
+		case a.AccountID == liveMgmt:
+			problems = append(problems, field+": is the management account of "+liveOrg+" (AssumeRoot cannot target it; remediate never plans it)")
+		case a.AccountID == id.Account:
+			problems = append(problems, field+": is the caller's own account ("+id.ARN+"); remediate never plans it")
+		case !listed:
+			problems = append(problems, field+": is not in organization "+liveOrg+" (ListAccounts)")
+		case state != "ACTIVE":
+			problems = append(problems, field+": is "+state+" in "+liveOrg+", not ACTIVE")
+		default:
+			chk.members[a.AccountID] = true
+		}
+	}
+	if len(problems) > 0 {
+		return nil, refusal(problems)
+	}
+	return chk, nil
+}
+
+// refusal joins problems into one error, the first 20 in full.
+func refusal(problems []string) error {
+	const shown = 20
+	msg := strings.Join(problems[:min(len(problems), shown)], "; ")
+	if len(problems) > shown {
+		msg += fmt.Sprintf("; and %d more", len(problems)-shown)
+	}
+	return fmt.Errorf("%w: %s", ErrRefused, msg)
+}
+
+// validate checks the plan against itself, without AWS: known kinds,
+// statuses and calls; each account once and a 12-digit ID; and each
+// account's actions exactly those its own credentials and what give
+// (actionsFor), so a plan whose digest was recomputed after an edit still
+// cannot name an action the plan's reading did not.
+func validate(p *Plan) []string {
+	var problems []string
+	for i, w := range p.What {
+		if !slices.Contains(AllKinds(), w) {
+			problems = append(problems, fmt.Sprintf("what[%d] %q: want one of %s", i, w, strings.Join(AllKinds(), ", ")))
+		}
+	}
+	if len(p.What) == 0 {
+		problems = append(problems, "what: empty")
+	}
+	for i, call := range p.EnableCalls {
+		if !slices.Contains(AllEnableCalls(), call) {
+			problems = append(problems, fmt.Sprintf("enable_calls[%d] %q: want one of %s", i, call, strings.Join(AllEnableCalls(), ", ")))
+		}
+	}
+	if len(p.EnableCalls) > 0 && p.CentralRootAccess {
+		problems = append(problems, "enable_calls: present, but central_root_access says it is on")
+	}
+	seen := map[string]bool{}
+	for i, a := range p.Accounts {
+		field := fmt.Sprintf("accounts[%d] (%s)", i, a.AccountID)
+		if !evidence.ValidAccountID(a.AccountID) {
+			problems = append(problems, fmt.Sprintf("accounts[%d].account_id %q: not a 12-digit account ID", i, a.AccountID))
+			continue
+		}
+		if seen[a.AccountID] {
+			problems = append(problems, fmt.Sprintf("accounts[%d].account_id %s: listed twice", i, a.AccountID))
+		}
+		seen[a.AccountID] = true
+		switch a.Status {
+		case StatusPlanned, StatusNothingToDo:
+			if a.Credentials == nil {
+				problems = append(problems, field+".credentials: missing for status "+a.Status)
+				continue
+			}
+			if len(p.EnableCalls) > 0 && len(a.Actions) > 0 {
+				problems = append(problems, field+".actions: a plan that enables centralized root access removes nothing")
+			}
+			want, _ := actionsFor(a.Credentials, p.What)
+			if !slices.Equal(a.Actions, want) {
+				problems = append(problems, fmt.Sprintf("%s.actions: %s, but its credentials and what give %s", field, describeActions(a.Actions), describeActions(want)))
+			}
+			if a.Status != statusOf(want) {
+				problems = append(problems, fmt.Sprintf("%s.status: %s, but its credentials and what give %s", field, a.Status, statusOf(want)))
+			}
+		case StatusBlocked:
+			if len(a.Actions) > 0 {
+				problems = append(problems, field+".actions: a blocked account has none")
+			}
+		default:
+			problems = append(problems, fmt.Sprintf("%s.status %q: want %s, %s or %s", field, a.Status, StatusPlanned, StatusNothingToDo, StatusBlocked))
+		}
+	}
+	return problems
+}
+
+func describeActions(acts []Action) string {
+	if len(acts) == 0 {
+		return "none"
+	}
+	var s []string
+	for _, a := range acts {
+		s = append(s, strings.TrimSpace(a.Call+" "+a.CredentialID))
+	}
+	return "[" + strings.Join(s, ", ") + "]"
 }
 
 func (o ApplyOptions) withDefaults() ApplyOptions {
@@ -109,9 +254,15 @@ func (o ApplyOptions) withDefaults() ApplyOptions {
 // Apply carries out a checked plan: per planned account, a delete session,
 // a fresh read, the deletions the plan named that still exist, then a
 // fresh audit session to verify. One account's failure never stops the
-// others. It never touches the management account.
-func Apply(ctx context.Context, c Clients, p *Plan, id awsx.Identity, o ApplyOptions) []AccountResult {
+// others. It touches only the accounts Check found ACTIVE in the
+// organization, never the management account; an enabling plan makes its
+// calls instead. It refuses a plan changed since Check.
+func Apply(ctx context.Context, c Clients, chk *Checked, o ApplyOptions) ([]AccountResult, error) {
 	o = o.withDefaults()
+	if chk == nil || chk.plan == nil || chk.plan.ComputeDigest() != chk.digest {
+		return nil, fmt.Errorf("%w: the plan changed after it was checked", ErrRefused)
+	}
+	p, id := chk.plan, chk.Identity
 	var logMu sync.Mutex
 	log := func(l LogLine) {
 		l.Time, l.Caller = o.Now().UTC(), id.ARN
@@ -123,7 +274,7 @@ func Apply(ctx context.Context, c Clients, p *Plan, id awsx.Identity, o ApplyOpt
 	if len(p.EnableCalls) > 0 {
 		// Centralized root access was off when the plan was made, so it
 		// holds no credentials to remove: turn it on, and plan again.
-		return enableCentralRootAccess(ctx, c, p, log)
+		return []AccountResult{enableCentralRootAccess(ctx, c, p, log)}, nil
 	}
 	accounts := append([]AccountPlan(nil), p.Accounts...)
 	results := make([]AccountResult, len(accounts))
@@ -134,48 +285,90 @@ func Apply(ctx context.Context, c Clients, p *Plan, id awsx.Identity, o ApplyOpt
 	}
 	forEach(ctx, accounts, o.Concurrency, func(a *AccountPlan) {
 		r := &results[byID[a.AccountID]]
-		if a.Status != StatusPlanned || a.AccountID == p.ManagementAccountID || a.AccountID == id.Account {
+		switch {
+		case a.Status != StatusPlanned:
 			if a.Reason != "" {
 				r.Reason = a.Status + ": " + a.Reason
 			}
-			return
+		case !chk.members[a.AccountID]:
+			r.Outcome, r.Reason = OutcomeFailed, "not an ACTIVE member account when the plan was checked: not touched"
+		default:
+			applyAccount(ctx, c, p, id, a, r, log)
 		}
-		applyAccount(ctx, c, p, id, a, r, log)
 	})
-	return results
+	return results, nil
 }
 
-// enableCentralRootAccess makes the three enabling calls in order and
-// reports them as the management account's result.
-func enableCentralRootAccess(ctx context.Context, c Clients, p *Plan, log func(LogLine)) []AccountResult {
-	r := AccountResult{AccountID: p.ManagementAccountID, Outcome: OutcomeDone, Reason: "centralized root access enabled: plan again to remove member root credentials"}
-	steps := []struct {
-		name string
-		do   func() error
+// enableCentralRootAccess makes the plan's enabling calls in order, each
+// only when it is not already in effect (so a second apply of the same
+// plan calls nothing), then reads the features again to verify. Trusted
+// access is verified through them: IAM refuses both features without it.
+func enableCentralRootAccess(ctx context.Context, c Clients, p *Plan, log func(LogLine)) AccountResult {
+	r := AccountResult{AccountID: p.ManagementAccountID}
+	fail := func(why string) AccountResult { r.Outcome, r.Reason = OutcomeFailed, why; return r }
+	features, err := featuresOn(ctx, c)
+	if err != nil {
+		return fail("cannot read the organization's features before enabling: " + err.Error())
+	}
+	steps := map[string]struct {
+		on bool
+		do func() error
 	}{
-		{"organizations:EnableAWSServiceAccess iam.amazonaws.com", func() error {
+		EnableTrustedAccess: {trustedAccessOn(ctx, c), func() error {
 			_, err := c.Enable.EnableAWSServiceAccess(ctx, &organizations.EnableAWSServiceAccessInput{ServicePrincipal: aws.String("iam.amazonaws.com")})
 			return err
 		}},
-		{"iam:EnableOrganizationsRootCredentialsManagement", func() error {
+		EnableRootCredentialsManagement: {features[evidence.FeatureRootCredentialsManagement], func() error {
 			_, err := c.Enable.EnableOrganizationsRootCredentialsManagement(ctx, &iam.EnableOrganizationsRootCredentialsManagementInput{})
 			return err
 		}},
-		{"iam:EnableOrganizationsRootSessions", func() error {
+		EnableRootSessions: {features[evidence.FeatureRootSessions], func() error {
 			_, err := c.Enable.EnableOrganizationsRootSessions(ctx, &iam.EnableOrganizationsRootSessionsInput{})
 			return err
 		}},
 	}
-	for _, st := range steps {
+	for _, call := range p.EnableCalls {
+		st := steps[call]
+		if st.on {
+			r.Gone++
+			log(LogLine{AccountID: p.ManagementAccountID, Action: call, Result: "already enabled"})
+			continue
+		}
 		if err := st.do(); err != nil {
-			log(LogLine{AccountID: p.ManagementAccountID, Action: st.name, Result: "failed: " + awsx.Describe(st.name, err)})
-			r.Outcome, r.Reason = OutcomeFailed, st.name+" failed: "+awsx.Describe(st.name, err)
-			return []AccountResult{r}
+			log(LogLine{AccountID: p.ManagementAccountID, Action: call, Result: "failed: " + awsx.Describe(call, err)})
+			return fail(call + " failed: " + awsx.Describe(call, err))
 		}
 		r.Done++
-		log(LogLine{AccountID: p.ManagementAccountID, Action: st.name, Result: "done"})
+		log(LogLine{AccountID: p.ManagementAccountID, Action: call, Result: "done"})
 	}
-	return []AccountResult{r}
+	after, err := featuresOn(ctx, c)
+	if err != nil {
+		return fail("enabled, but not verified: " + err.Error())
+	}
+	for call, feature := range map[string]string{EnableRootCredentialsManagement: evidence.FeatureRootCredentialsManagement, EnableRootSessions: evidence.FeatureRootSessions} {
+		if slices.Contains(p.EnableCalls, call) && !after[feature] {
+			return fail("not verified: ListOrganizationsFeatures does not list " + feature + " after " + call)
+		}
+	}
+	r.Outcome, r.Reason = OutcomeDone, "centralized root access is enabled: plan again to remove member root credentials"
+	return r
+}
+
+// featuresOn reads the organization's centralized root access features;
+// trusted access for IAM being off means none.
+func featuresOn(ctx context.Context, c Clients) (map[string]bool, error) {
+	out, err := c.IAM.ListOrganizationsFeatures(ctx, &iam.ListOrganizationsFeaturesInput{})
+	if awsx.CodeIs(err, "ServiceAccessNotEnabled") {
+		return map[string]bool{}, nil
+	}
+	if err != nil {
+		return nil, errors.New(awsx.Describe("ListOrganizationsFeatures", err))
+	}
+	on := map[string]bool{}
+	for _, f := range out.EnabledFeatures {
+		on[string(f)] = true
+	}
+	return on, nil
 }
 
 func applyAccount(ctx context.Context, c Clients, p *Plan, id awsx.Identity, a *AccountPlan, r *AccountResult, log func(LogLine)) {
@@ -219,8 +412,24 @@ func applyAccount(ctx context.Context, c Clients, p *Plan, id awsx.Identity, a *
 	if now.Password && !planned["DeleteLoginProfile/"] && slices.Contains(p.What, Password) {
 		r.New = append(r.New, "password")
 	}
-	failed := false
+	// An MFA device is deactivated only when the root user is left no
+	// credential: one added since the plan keeps it.
+	var staying []string
+	for k := range present {
+		if call, id, _ := strings.Cut(k, "/"); call != "DeactivateMFADevice" && !planned[k] {
+			staying = append(staying, strings.TrimSpace(map[string]string{"DeleteLoginProfile": "password",
+				"DeleteAccessKey": "access key", "DeleteSigningCertificate": "signing certificate"}[call]+" "+id))
+		}
+	}
+	slices.Sort(staying)
+	failed, mfaKept := false, false
 	for _, act := range a.Actions {
+		if act.Call == "DeactivateMFADevice" && len(staying) > 0 {
+			mfaKept = true
+			log(LogLine{AccountID: a.AccountID, Action: act.Call, CredentialID: act.CredentialID,
+				Result: fmt.Sprintf("kept: the root user has a credential the plan does not remove (%s)", strings.Join(staying, ", "))})
+			continue
+		}
 		if !present[act.Call+"/"+act.CredentialID] {
 			r.Gone++
 			log(LogLine{AccountID: a.AccountID, Action: act.Call, CredentialID: act.CredentialID, Result: "already gone"})
@@ -244,11 +453,13 @@ func applyAccount(ctx context.Context, c Clients, p *Plan, id awsx.Identity, a *
 	left := credentialIDs(after)
 	var remaining []string
 	for _, act := range a.Actions {
-		if left[act.Call+"/"+act.CredentialID] {
+		if left[act.Call+"/"+act.CredentialID] && !(mfaKept && act.Call == "DeactivateMFADevice") {
 			remaining = append(remaining, act.Call+" "+act.CredentialID)
 		}
 	}
 	switch {
+	case mfaKept:
+		fail(fmt.Sprintf("MFA left active: the root user has credentials the plan does not remove (%s); plan again", strings.Join(staying, ", ")))
 	case len(remaining) > 0:
 		fail(fmt.Sprintf("still present after apply: %v", remaining))
 	case failed:

@@ -3,11 +3,21 @@
 // plan, reviewed, then applied and verified. Plan reads each member root
 // user's credentials in an AssumeRoot audit session; Apply opens a delete
 // session (IAMDeleteRootUserCredentials) per account, re-reads, deletes
-// only what the plan named and still exists, and audits again.
+// only what the plan named and still exists, and audits again. Before
+// that, Check holds the plan against the world: the live organization,
+// its management account and each named account's state.
+//
+// What a plan's digest and signature protect: the digest (SHA-256 of the
+// plan's content) catches accidental edits and truncation, nothing more,
+// since anyone who can edit the file can recompute it. A signature (an
+// HMAC-SHA256 of the same content under a key the editor does not have)
+// makes apply refuse a plan changed by anyone without the key.
 package remediate
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -29,8 +39,10 @@ import (
 	"github.com/rootwatch/rootwatch/internal/source/org"
 )
 
-// SchemaVersion is the plan file's version.
-const SchemaVersion = "1"
+// SchemaVersion is the plan file's version. Version 1 plans (before
+// signatures, enabling calls as planned actions and the shared definition
+// of a root credential) are refused: plans are short-lived, plan again.
+const SchemaVersion = "2"
 
 // Kinds of credential, in the order they are removed (IAM User Guide,
 // "Perform a privileged task on an AWS Organizations member account").
@@ -53,18 +65,37 @@ const (
 
 // Plan is what remediate plan writes and remediate apply reads.
 type Plan struct {
-	SchemaVersion       string        `json:"schema_version"`
-	Tool                string        `json:"tool"`
-	CreatedAt           time.Time     `json:"created_at"`
-	Caller              string        `json:"caller"`
-	Partition           string        `json:"partition"`
-	OrganizationID      string        `json:"organization_id"`
-	ManagementAccountID string        `json:"management_account_id"`
-	What                []string      `json:"what"`
-	CentralRootAccess   bool          `json:"central_root_access"`
-	EnableCalls         []string      `json:"enable_calls,omitempty"`
-	Accounts            []AccountPlan `json:"accounts"`
-	Digest              string        `json:"digest"`
+	SchemaVersion       string    `json:"schema_version"`
+	Tool                string    `json:"tool"`
+	CreatedAt           time.Time `json:"created_at"`
+	Caller              string    `json:"caller"`
+	Partition           string    `json:"partition"`
+	OrganizationID      string    `json:"organization_id"`
+	ManagementAccountID string    `json:"management_account_id"`
+	What                []string  `json:"what"`
+	CentralRootAccess   bool      `json:"central_root_access"`
+	// EnableCalls are the planned calls that turn centralized root access
+	// on, in order (only those not in effect when the plan was made); a
+	// plan with them removes nothing.
+	EnableCalls []string      `json:"enable_calls,omitempty"`
+	Accounts    []AccountPlan `json:"accounts"`
+	Digest      string        `json:"digest"`
+	// Signature is "hmac-sha256:" and the hex HMAC of the same content as
+	// the digest, under the --sign-key key; empty when unsigned.
+	Signature string `json:"signature,omitempty"`
+}
+
+// The calls that enable centralized root access, in the order they are
+// made: IAM's two features need trusted access for IAM first.
+const (
+	EnableTrustedAccess             = "organizations:EnableAWSServiceAccess iam.amazonaws.com"
+	EnableRootCredentialsManagement = "iam:EnableOrganizationsRootCredentialsManagement"
+	EnableRootSessions              = "iam:EnableOrganizationsRootSessions"
+)
+
+// AllEnableCalls is every enabling call, in order.
+func AllEnableCalls() []string {
+	return []string{EnableTrustedAccess, EnableRootCredentialsManagement, EnableRootSessions}
 }
 
 // AccountPlan is one member account.
@@ -75,6 +106,8 @@ type AccountPlan struct {
 	Reason      string                    `json:"reason,omitempty"`
 	Credentials *evidence.RootCredentials `json:"credentials,omitempty"`
 	Actions     []Action                  `json:"actions"`
+	// Kept says what the plan leaves in place, and why.
+	Kept []string `json:"kept,omitempty"`
 }
 
 // Action is one deletion: the IAM call and the credential it removes.
@@ -83,13 +116,49 @@ type Action struct {
 	CredentialID string `json:"credential_id,omitempty"`
 }
 
-// ComputeDigest is the SHA-256 of the plan's JSON with the digest left out.
-func (p *Plan) ComputeDigest() string {
+// content is what the digest and the signature cover: the plan's JSON
+// without either.
+func (p *Plan) content() []byte {
 	c := *p
-	c.Digest = ""
+	c.Digest, c.Signature = "", ""
 	b, _ := json.Marshal(c)
-	sum := sha256.Sum256(b)
+	return b
+}
+
+// ComputeDigest is the SHA-256 of the plan's JSON with the digest and the
+// signature left out. It detects accidental change, not a forger: anyone
+// who can edit the plan can recompute it.
+func (p *Plan) ComputeDigest() string {
+	sum := sha256.Sum256(p.content())
 	return hex.EncodeToString(sum[:])
+}
+
+const signaturePrefix = "hmac-sha256:"
+
+func (p *Plan) mac(key []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write(p.content())
+	return m.Sum(nil)
+}
+
+// Sign sets the signature under key (the digest is unchanged).
+func (p *Plan) Sign(key []byte) { p.Signature = signaturePrefix + hex.EncodeToString(p.mac(key)) }
+
+// checkSignature says why the plan's signature is not valid under key, or
+// "" when it is. The comparison is constant-time.
+func (p *Plan) checkSignature(key []byte) string {
+	if p.Signature == "" {
+		return "signature: the plan is not signed, and --sign-key requires a plan signed with that key (remediate plan --sign-key)"
+	}
+	hexSig, ok := strings.CutPrefix(p.Signature, signaturePrefix)
+	got, err := hex.DecodeString(hexSig)
+	if !ok || err != nil {
+		return "signature: not an " + signaturePrefix + "<hex> value"
+	}
+	if !hmac.Equal(got, p.mac(key)) {
+		return "signature: does not match under the --sign-key key: the plan was changed after it was signed, or signed with another key"
+	}
+	return ""
 }
 
 // Clients are the management account's clients a plan and an apply use.
@@ -119,8 +188,10 @@ type RootAPI interface {
 	DeactivateMFADevice(context.Context, *iam.DeactivateMFADeviceInput, ...func(*iam.Options)) (*iam.DeactivateMFADeviceOutput, error)
 }
 
-// Enabler lists the calls that enable centralized root access.
+// Enabler lists the calls that enable centralized root access, and the
+// read that says whether trusted access for IAM is on.
 type Enabler interface {
+	ListAWSServiceAccessForOrganization(context.Context, *organizations.ListAWSServiceAccessForOrganizationInput, ...func(*organizations.Options)) (*organizations.ListAWSServiceAccessForOrganizationOutput, error)
 	EnableAWSServiceAccess(context.Context, *organizations.EnableAWSServiceAccessInput, ...func(*organizations.Options)) (*organizations.EnableAWSServiceAccessOutput, error)
 	EnableOrganizationsRootCredentialsManagement(context.Context, *iam.EnableOrganizationsRootCredentialsManagementInput, ...func(*iam.Options)) (*iam.EnableOrganizationsRootCredentialsManagementOutput, error)
 	EnableOrganizationsRootSessions(context.Context, *iam.EnableOrganizationsRootSessionsInput, ...func(*iam.Options)) (*iam.EnableOrganizationsRootSessionsOutput, error)
@@ -129,6 +200,10 @@ type Enabler interface {
 type enabler struct {
 	org *organizations.Client
 	iam *iam.Client
+}
+
+func (e enabler) ListAWSServiceAccessForOrganization(ctx context.Context, in *organizations.ListAWSServiceAccessForOrganizationInput, o ...func(*organizations.Options)) (*organizations.ListAWSServiceAccessForOrganizationOutput, error) {
+	return e.org.ListAWSServiceAccessForOrganization(ctx, in, o...)
 }
 
 func (e enabler) EnableAWSServiceAccess(ctx context.Context, in *organizations.EnableAWSServiceAccessInput, o ...func(*organizations.Options)) (*organizations.EnableAWSServiceAccessOutput, error) {
@@ -158,8 +233,9 @@ type PlanOptions struct {
 	Concurrency int // default 32
 	Now         func() time.Time
 	Tool        string
-	// EnableCentralRootAccess includes the calls that enable centralized
-	// root access when it is off (otherwise the plan only names them).
+	// EnableCentralRootAccess plans the calls that enable centralized root
+	// access when it is off, for apply to make (otherwise the plan only
+	// names them).
 	EnableCentralRootAccess bool
 }
 
@@ -193,17 +269,20 @@ func BuildPlan(ctx context.Context, c Clients, o PlanOptions) (*Plan, error) {
 		return nil, fmt.Errorf("cannot read whether centralized root access is enabled: %s", st.Detail)
 	}
 	p.CentralRootAccess = orgEv.HasFeature(evidence.FeatureRootCredentialsManagement)
+	var needed []string
 	if !p.CentralRootAccess {
-		calls := []string{"organizations:EnableAWSServiceAccess (iam.amazonaws.com)", "iam:EnableOrganizationsRootCredentialsManagement", "iam:EnableOrganizationsRootSessions"}
+		needed = enableCallsNeeded(ctx, c, orgEv)
 		if o.EnableCentralRootAccess {
-			p.EnableCalls = calls
+			p.EnableCalls = needed
 		}
 	}
 	// Members are audited as their ListAccounts page arrives.
 	planAccount := func(a *AccountPlan) {
 		if !p.CentralRootAccess {
-			a.Status, a.Reason = StatusBlocked, "centralized root access is not enabled in "+p.OrganizationID+
-				": it needs organizations:EnableAWSServiceAccess (iam.amazonaws.com), iam:EnableOrganizationsRootCredentialsManagement and iam:EnableOrganizationsRootSessions"
+			a.Status, a.Reason = StatusBlocked, "centralized root access is not enabled in "+p.OrganizationID+": it needs "+strings.Join(needed, ", ")
+			if !o.EnableCentralRootAccess {
+				a.Reason += " (remediate plan --enable-central-root-access plans them)"
+			}
 			return
 		}
 		rc, reason := audit(ctx, c, id.Partition, a.AccountID)
@@ -212,11 +291,8 @@ func BuildPlan(ctx context.Context, c Clients, o PlanOptions) (*Plan, error) {
 			return
 		}
 		a.Credentials = rc
-		a.Actions = actionsFor(rc, what)
-		a.Status = StatusPlanned
-		if len(a.Actions) == 0 {
-			a.Status = StatusNothingToDo
-		}
+		a.Actions, a.Kept = actionsFor(rc, what)
+		a.Status = statusOf(a.Actions)
 	}
 	next := make(chan *AccountPlan)
 	var wg sync.WaitGroup
@@ -281,28 +357,101 @@ func audit(ctx context.Context, c Clients, partition, account string) (*evidence
 	return rc, ""
 }
 
-// actionsFor plans the deletions of the kinds named, in removal order.
-func actionsFor(rc *evidence.RootCredentials, what []string) []Action {
+// enableCallsNeeded lists the enabling calls not in effect: the IAM
+// features missing from the organization, after trusted access for IAM
+// unless ListAWSServiceAccessForOrganization shows it on (when that read
+// fails the call stays in: enabling trusted access again changes nothing).
+func enableCallsNeeded(ctx context.Context, c Clients, orgEv *evidence.Organization) []string {
+	var calls []string
+	if !trustedAccessOn(ctx, c) {
+		calls = append(calls, EnableTrustedAccess)
+	}
+	if !orgEv.HasFeature(evidence.FeatureRootCredentialsManagement) {
+		calls = append(calls, EnableRootCredentialsManagement)
+	}
+	if !orgEv.HasFeature(evidence.FeatureRootSessions) {
+		calls = append(calls, EnableRootSessions)
+	}
+	return calls
+}
+
+// trustedAccessOn reports whether IAM is among the organization's trusted
+// services; false when that cannot be read.
+func trustedAccessOn(ctx context.Context, c Clients) bool {
+	in := &organizations.ListAWSServiceAccessForOrganizationInput{}
+	for {
+		out, err := c.Enable.ListAWSServiceAccessForOrganization(ctx, in)
+		if err != nil {
+			return false
+		}
+		for _, sp := range out.EnabledServicePrincipals {
+			if aws.ToString(sp.ServicePrincipal) == "iam.amazonaws.com" {
+				return true
+			}
+		}
+		if aws.ToString(out.NextToken) == "" || aws.ToString(out.NextToken) == aws.ToString(in.NextToken) {
+			return false
+		}
+		in.NextToken = out.NextToken
+	}
+}
+
+func statusOf(actions []Action) string {
+	if len(actions) == 0 {
+		return StatusNothingToDo
+	}
+	return StatusPlanned
+}
+
+// actionsFor plans the deletions of the kinds named, in removal order, and
+// says what it keeps. A credential is what evidence.RootCredentials.Held
+// lists (the scan's definition). MFA devices are not credentials: one is
+// deactivated only when the plan leaves the root user no credential at all,
+// so a device is never left protecting nothing, nor taken from a password
+// that stays, nor deactivated in an account that has no credential.
+func actionsFor(rc *evidence.RootCredentials, what []string) ([]Action, []string) {
 	out := []Action{}
-	if slices.Contains(what, Password) && rc.Password {
-		out = append(out, Action{Call: "DeleteLoginProfile"})
+	var kept []string
+	keepUnlessNamed := func(kind, what string) {
+		kept = append(kept, what+": "+kind+" is not in --what")
 	}
-	if slices.Contains(what, Keys) {
-		for _, k := range rc.AccessKeys {
+	if rc.Password {
+		if slices.Contains(what, Password) {
+			out = append(out, Action{Call: "DeleteLoginProfile"})
+		} else {
+			keepUnlessNamed(Password, "the password")
+		}
+	}
+	for _, k := range rc.AccessKeys {
+		if slices.Contains(what, Keys) {
 			out = append(out, Action{Call: "DeleteAccessKey", CredentialID: k.ID})
+		} else {
+			keepUnlessNamed(Keys, "access key "+k.ID)
 		}
 	}
-	if slices.Contains(what, Certificates) {
-		for _, c := range rc.Certificates {
+	for _, c := range rc.Certificates {
+		if slices.Contains(what, Certificates) {
 			out = append(out, Action{Call: "DeleteSigningCertificate", CredentialID: c.ID})
+		} else {
+			keepUnlessNamed(Certificates, "signing certificate "+c.ID)
 		}
 	}
-	if slices.Contains(what, MFA) {
+	if len(rc.MFADevices) == 0 {
+		return out, kept
+	}
+	switch {
+	case !rc.Any():
+		kept = append(kept, rc.MFADeviceCount()+": not a credential (a device alone lets no one sign in), so nothing is removed, as iam-root-credentials-present passes")
+	case len(kept) > 0:
+		kept = append(kept, rc.MFADeviceCount()+": the root user keeps a credential, so its MFA stays")
+	case !slices.Contains(what, MFA):
+		keepUnlessNamed(MFA, rc.MFADeviceCount())
+	default:
 		for _, d := range rc.MFADevices {
 			out = append(out, Action{Call: "DeactivateMFADevice", CredentialID: d.ID})
 		}
 	}
-	return out
+	return out, kept
 }
 
 // forEach runs work on every account, at most n at once.
@@ -330,3 +479,46 @@ func forEach(ctx context.Context, accounts []AccountPlan, n int, work func(*Acco
 
 // ErrRefused says a plan cannot be applied.
 var ErrRefused = errors.New("plan refused")
+
+// DecodePlan reads a plan file's bytes: a plan of another schema version
+// is refused by that name (before its fields are held against this one),
+// and unknown fields or trailing data are errors.
+func DecodePlan(data []byte) (*Plan, error) {
+	var head struct {
+		SchemaVersion *string `json:"schema_version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil || head.SchemaVersion == nil {
+		if err == nil {
+			err = errors.New("no schema_version")
+		}
+		return nil, fmt.Errorf("not a rootwatch plan: %w", err)
+	}
+	if *head.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("%w: schema_version %q, this rootwatch applies %q: make the plan again with remediate plan", ErrRefused, *head.SchemaVersion, SchemaVersion)
+	}
+	var p Plan
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("not a rootwatch plan: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("not a rootwatch plan: data after the plan's JSON object")
+	}
+	return &p, nil
+}
+
+// KeepsCredentials reports whether the account's root user keeps a
+// credential the plan does not remove (one of a kind outside --what).
+func (a *AccountPlan) KeepsCredentials() bool {
+	if a.Credentials == nil {
+		return false
+	}
+	removed := 0
+	for _, act := range a.Actions {
+		if act.Call != "DeactivateMFADevice" {
+			removed++
+		}
+	}
+	return removed < len(a.Credentials.Held())
+}

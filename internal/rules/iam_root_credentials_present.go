@@ -92,27 +92,14 @@ func evalRootCredentialsPresent(in Input) []Result {
 		return one(Result{Status: finding.StatusError, Message: "Internal inconsistency: the root_credentials source is ok but holds nothing.", Evidence: map[string]any{}})
 	}
 	ev = rootCredsEvidence(rc)
-	var held []string
-	if rc.Password {
-		s := "a password"
-		if !rc.PasswordCreated.IsZero() {
-			s += " (created " + fmtTime(rc.PasswordCreated) + ")"
-		}
-		held = append(held, s)
-	}
-	for _, k := range rc.AccessKeys {
-		held = append(held, fmt.Sprintf("access key %s (%s)", k.ID, k.Status))
-	}
-	for _, c := range rc.Certificates {
-		held = append(held, fmt.Sprintf("signing certificate %s (%s)", c.ID, c.Status))
-	}
-	if len(held) > 0 {
+	// One definition of a credential, shared with remediate plan.
+	if held := rc.Held(); len(held) > 0 {
 		return one(Result{Status: finding.StatusFail, Evidence: ev,
 			Message: "Under centralized root access, the member root user still has " + strings.Join(held, ", ") + "."})
 	}
 	msg := "The member root user has no password, access keys or signing certificates (AssumeRoot audit)."
 	if len(rc.MFADevices) > 0 {
-		msg += fmt.Sprintf(" %d MFA devices remain registered.", len(rc.MFADevices))
+		msg += " Still registered: " + rc.MFADeviceCount() + "; an MFA device alone lets no one sign in, so it is not counted as a credential (remediate plan leaves it alone too)."
 	}
 	return one(Result{Status: finding.StatusPass, Evidence: ev, Message: msg})
 }

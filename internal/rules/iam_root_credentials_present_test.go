@@ -20,7 +20,12 @@ func TestRootCredentialsPresentRule(t *testing.T) {
 		{"key and cert", audited(&evidence.RootCredentials{AccessKeys: []evidence.RootCredential{{ID: "AKIA1", Status: "Inactive"}}, Certificates: []evidence.RootCredential{{ID: "C1", Status: "Active"}}}, nil),
 			nil, finding.StatusFail, "access key AKIA1 (Inactive), signing certificate C1 (Active)", nil},
 		{"nothing", audited(&evidence.RootCredentials{}, nil), nil, finding.StatusPass, "no password, access keys or signing certificates", nil},
-		{"only MFA devices", audited(&evidence.RootCredentials{MFADevices: []evidence.RootCredential{{ID: "arn:aws:iam::123456789012:mfa/x"}}}, nil), nil, finding.StatusPass, "1 MFA devices remain", nil},
+		{"only an MFA device", audited(&evidence.RootCredentials{MFADevices: []evidence.RootCredential{{ID: "arn:aws:iam::123456789012:mfa/x"}}}, nil), nil, finding.StatusPass,
+			"Still registered: 1 MFA device; an MFA device alone lets no one sign in, so it is not counted as a credential", nil},
+		{"two MFA devices", audited(&evidence.RootCredentials{MFADevices: []evidence.RootCredential{{ID: "arn:aws:iam::123456789012:mfa/x"}, {ID: "GAHT1"}}}, nil), nil, finding.StatusPass,
+			"Still registered: 2 MFA devices;", nil},
+		{"an inactive certificate only", audited(&evidence.RootCredentials{Certificates: []evidence.RootCredential{{ID: "C2", Status: "Inactive"}}}, nil), nil, finding.StatusFail,
+			"still has signing certificate C2 (Inactive)", nil},
 		{"audit denied", func(t *testing.T) *evidence.Account {
 			a := audited(nil, nil)(t)
 			a.SetSource(evidence.SourceRootCredentials, evidence.SourceStatus{State: evidence.StateDenied, Detail: "AssumeRoot: AccessDenied"})
