@@ -34,8 +34,9 @@ func alertable(e evidence.Event) bool {
 }
 
 // handle counts a message's events and starts the alerts its root
-// activity needs; the message waits for each.
-func (w *watcher) handle(ctx context.Context, m *message, c classified) {
+// activity needs; the message waits for each. It returns how many events
+// it added to bursts.
+func (w *watcher) handle(ctx context.Context, m *message, c classified) (gathered int) {
 	w.mu.Lock()
 	w.stats.Events += c.total
 	w.mu.Unlock()
@@ -67,6 +68,7 @@ func (w *watcher) handle(ctx context.Context, m *message, c classified) {
 		if e.Category == evidence.CategoryConsoleLogin && e.Result == "failure" {
 			// The burst holds each event once, however many copies arrive.
 			w.addToBurst(ctx, e, m)
+			gathered++
 			continue
 		}
 		w.mu.Lock()
@@ -74,6 +76,7 @@ func (w *watcher) handle(ctx context.Context, m *message, c classified) {
 		w.mu.Unlock()
 		w.startAlert(ctx, []evidence.Event{e}, []*message{m}, targets)
 	}
+	return gathered
 }
 
 // linkSession remembers AssumeRoot calls and classifies a member's root
@@ -286,7 +289,7 @@ func (w *watcher) addToBurst(ctx context.Context, e evidence.Event, m *message) 
 		w.bursts[key] = b
 		// The burst counts as an alert in flight from now: Run waits for it.
 		w.alerts.Add(1)
-		b.timer = time.AfterFunc(w.o.BurstWindow, func() { w.flushBurst(ctx, key, b) })
+		b.timer = w.o.Clock.AfterFunc(w.o.BurstWindow, func() { w.flushBurst(ctx, key, b) })
 	}
 	for _, x := range b.events {
 		if eventKey(x) == eventKey(e) && e.EventID != "" {

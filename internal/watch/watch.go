@@ -75,6 +75,8 @@ type Options struct {
 	Metrics *Metrics
 	// AccountNames names accounts in alerts.
 	AccountNames map[string]string
+	// Clock times bursts and the idle exit (default: the real clock).
+	Clock Clock
 }
 
 // Stats sum up a watch.
@@ -116,6 +118,9 @@ func (o *Options) defaults() error {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	if o.Clock == nil {
+		o.Clock = realClock{}
+	}
 	return nil
 }
 
@@ -152,7 +157,7 @@ type watcher struct {
 type burst struct {
 	events []evidence.Event
 	msgs   []*message
-	timer  *time.Timer
+	timer  Timer
 }
 
 // Run watches the queue until ctx ends (SIGINT, SIGTERM) or, with
@@ -163,7 +168,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 		return Stats{}, err
 	}
 	w := &watcher{o: o, inflight: map[string]*message{}, seen: map[string]map[string]bool{}, sessions: map[string][]evidence.Event{},
-		bursts: map[string]*burst{}, sending: map[string]bool{}, lastBusy: time.Now(), deletes: make(chan *message, 1024)}
+		bursts: map[string]*burst{}, sending: map[string]bool{}, lastBusy: o.Clock.Now(), deletes: make(chan *message, 1024)}
 	if err := w.queueAttributes(ctx); err != nil {
 		return Stats{}, err
 	}
@@ -254,11 +259,12 @@ func (w *watcher) receive(recvCtx, workCtx context.Context, n int) {
 func (w *watcher) idleFor() time.Duration {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	now := w.o.Clock.Now()
 	if len(w.inflight) > 0 || len(w.bursts) > 0 {
-		w.lastBusy = time.Now()
+		w.lastBusy = now
 		return 0
 	}
-	return time.Since(w.lastBusy)
+	return now.Sub(w.lastBusy)
 }
 
 // process classifies a batch, sends its alerts and queues the deletions.
@@ -266,7 +272,7 @@ func (w *watcher) process(ctx context.Context, batch []sqstypes.Message) {
 	now := time.Now()
 	msgs := make([]*message, 0, len(batch))
 	w.mu.Lock()
-	w.lastBusy = now
+	w.lastBusy = w.o.Clock.Now()
 	for _, sm := range batch {
 		m := &message{id: aws.ToString(sm.MessageId), receipt: aws.ToString(sm.ReceiptHandle), deadline: now.Add(w.visibility), pending: 1}
 		w.inflight[m.receipt] = m
@@ -284,8 +290,11 @@ func (w *watcher) process(ctx context.Context, batch []sqstypes.Message) {
 			w.leave(m, sm, err)
 			continue
 		}
-		w.handle(ctx, m, c)
+		gathered := w.handle(ctx, m, c)
 		w.done(m, true) // the message's own part: read and classified
+		if gathered > 0 {
+			w.o.Log.Debug("failed root sign-ins gathered into their bursts", "message_id", m.id, "events", gathered)
+		}
 	}
 }
 
