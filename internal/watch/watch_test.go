@@ -560,7 +560,7 @@ func TestDeadLetterWarnings(t *testing.T) {
 // receiveRecorder keeps the visibility timeout each ReceiveMessage asked for.
 type receiveRecorder struct {
 	SQSAPI
-	mu          sync.Mutex
+	mu           sync.Mutex
 	visibilities []int32
 }
 
@@ -635,16 +635,23 @@ func runWatch(t *testing.T, o Options) (cancel func(), wait func() Stats) {
 	return cancel, wait
 }
 
+// burstOptions run the watch on a fake clock (bursts of 30 s and 5 minutes,
+// the given idle exit) with one receiver, logging to a sink.
+func (e *env) burstOptions(out io.Writer, idleExit time.Duration) (Options, *fakeClock, *logSink) {
+	clock, logs := newFakeClock(), newLogSink()
+	o := e.options(out)
+	o.Clock, o.Log, o.Receivers, o.WaitTime = clock, logs.logger(), 1, time.Second
+	o.BurstFirst, o.BurstWindow, o.IdleExit = 30*time.Second, 5*time.Minute, idleExit
+	return o, clock, logs
+}
+
 // TestBurstFirstAlertsSoonLaterOnesGathered: the first failed sign-in of a
 // burst is alerted after --burst-first, the ones that follow together a
 // --burst-window later; a quiet window ends the burst.
 func TestBurstFirstAlertsSoonLaterOnesGathered(t *testing.T) {
 	e := setup(t, &hook{})
-	clock, logs := newFakeClock(), newLogSink()
 	var out lockedBuffer
-	o := e.options(&out)
-	o.Clock, o.Log, o.Receivers, o.WaitTime = clock, logs.logger(), 1, time.Second
-	o.BurstFirst, o.BurstWindow, o.IdleExit = 30*time.Second, 5*time.Minute, 24*time.Hour
+	o, clock, logs := e.burstOptions(&out, 24*time.Hour)
 	const ip = "192.0.2.77"
 	e.send(t, eventOf(t, "root-console-signin-failure.json", "fail-1", ip))
 	cancel, wait := runWatch(t, o)
@@ -690,11 +697,8 @@ func TestBurstFirstAlertsSoonLaterOnesGathered(t *testing.T) {
 // gather; the watch sends them, deletes their messages and exits.
 func TestIdleExitFlushesGatheringBursts(t *testing.T) {
 	e := setup(t, &hook{})
-	clock, logs := newFakeClock(), newLogSink()
 	var out lockedBuffer
-	o := e.options(&out)
-	o.Clock, o.Log, o.Receivers, o.WaitTime = clock, logs.logger(), 1, time.Second
-	o.BurstFirst, o.BurstWindow, o.IdleExit = 30*time.Second, 5*time.Minute, 8*time.Second
+	o, clock, logs := e.burstOptions(&out, 8*time.Second)
 	e.send(t,
 		eventOf(t, "root-console-signin-failure.json", "fail-1", "192.0.2.77"),
 		eventOf(t, "root-console-signin-failure.json", "fail-2", "192.0.2.77"),
