@@ -28,7 +28,8 @@ alert grouping does elsewhere: the first failure of a burst is alerted
 --burst-first (30s) after the watch received it, with any that came meanwhile;
 the failures that follow are gathered and alerted together at the end of each
 --burst-window (5m). A window without failures ends the burst: the next failure
-is a first again.
+is a first again. A burst alert that fails is sent again when its messages come
+back: with the burst's next alert, or as a new burst's first.
 
 Delivery is at least once. A message is deleted only after every alert it needed
 was delivered to every target. A failed delivery (3 attempts) leaves the message
