@@ -78,8 +78,8 @@ func (w *watcher) redrivePolicy(attr string) {
 // what was left undone. SQS moves a message to the dead-letter queue when
 // a receive would exceed maxReceiveCount.
 func (w *watcher) warnRedrive(m *message, why string) {
-	if w.maxReceives == 0 || m.receives < w.maxReceives-1 {
-		return
+	if w.maxReceives == 0 || m.receives == 0 || m.receives < w.maxReceives-1 {
+		return // no redrive policy, no receive count, or receives to spare
 	}
 	attrs := []any{"message_id", m.id, "receive_count", m.receives, "max_receive_count", w.maxReceives, "dead_letter_queue", w.deadLetterQueue, "why", why}
 	switch {
