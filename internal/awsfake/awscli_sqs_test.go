@@ -2,6 +2,7 @@ package awsfake
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -44,6 +45,19 @@ func TestAWSCLISQSConformance(t *testing.T) {
 	if attrs.Attributes["ApproximateNumberOfMessages"] != "1" || !strings.Contains(attrs.Attributes["RedrivePolicy"], `"maxReceiveCount":2`) {
 		t.Errorf("%+v", attrs)
 	}
+	// Only the attributes asked for; the redrive policy is a JSON string
+	// whose maxReceiveCount is a number, as SQS returns it.
+	var redrive struct{ Attributes map[string]string }
+	c.json(key, &redrive, "sqs", "get-queue-attributes", "--queue-url", q.QueueUrl, "--attribute-names", "RedrivePolicy", "VisibilityTimeout")
+	var policy struct {
+		DeadLetterTargetArn string `json:"deadLetterTargetArn"`
+		MaxReceiveCount     any    `json:"maxReceiveCount"`
+	}
+	if err := json.Unmarshal([]byte(redrive.Attributes["RedrivePolicy"]), &policy); err != nil || len(redrive.Attributes) != 2 ||
+		redrive.Attributes["VisibilityTimeout"] != "1" || policy.MaxReceiveCount != 2.0 ||
+		!strings.HasSuffix(policy.DeadLetterTargetArn, ":sqs:us-east-1:111111111111:root-activity-dlq") {
+		t.Errorf("asked for RedrivePolicy and VisibilityTimeout: %+v (%v)", redrive, err)
+	}
 	type received struct {
 		Messages []struct {
 			MessageId, ReceiptHandle, Body, MD5OfBody string
@@ -75,7 +89,8 @@ func TestAWSCLISQSConformance(t *testing.T) {
 	c.json(key, &dlq, "sqs", "get-queue-url", "--queue-name", "root-activity-dlq")
 	var dead received
 	c.json(key, &dead, "sqs", "receive-message", "--queue-url", dlq.QueueUrl)
-	if len(dead.Messages) != 1 || dead.Messages[0].Body != `{"detail":{}}` {
+	// Asked for no attributes, the message comes without.
+	if len(dead.Messages) != 1 || dead.Messages[0].Body != `{"detail":{}}` || dead.Messages[0].Attributes != nil {
 		t.Fatalf("dlq: %+v", dead)
 	}
 	var del struct {

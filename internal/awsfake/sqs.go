@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -173,7 +174,7 @@ func (s *Server) serveSQS(w http.ResponseWriter, req request) {
 			attrs["RedrivePolicy"] = string(rp)
 		}
 		s.sqs.mu.Unlock()
-		s.writeJSON10(w, map[string]any{"Attributes": attrs})
+		s.writeJSON10(w, map[string]any{"Attributes": only(attrs, in.AttributeNames)})
 	case "SendMessage":
 		id := q.put(in.MessageBody, now)
 		s.sqs.mu.Unlock()
@@ -187,7 +188,7 @@ func (s *Server) serveSQS(w http.ResponseWriter, req request) {
 		s.writeJSON10(w, map[string]any{"Successful": orEmpty(ok), "Failed": []any{}})
 	case "ReceiveMessage":
 		s.sqs.mu.Unlock()
-		s.receive(w, req, q, in.MaxNumberOfMessages, in.WaitTimeSeconds, in.VisibilityTimeout)
+		s.receive(w, req, q, in.MaxNumberOfMessages, in.WaitTimeSeconds, in.VisibilityTimeout, append(in.AttributeNames, in.MessageSystemAttributeNames...))
 	case "DeleteMessage":
 		found := q.remove(in.ReceiptHandle)
 		s.sqs.mu.Unlock()
@@ -231,6 +232,24 @@ func (s *Server) serveSQS(w http.ResponseWriter, req request) {
 	}
 }
 
+// only keeps the attributes asked for by name, or all for "All", as SQS
+// answers; nil when none was asked for (SQS then sends no Attributes).
+func only(attrs map[string]string, names []string) map[string]string {
+	if len(names) == 0 {
+		return nil
+	}
+	if slices.Contains(names, "All") {
+		return attrs
+	}
+	out := map[string]string{}
+	for _, n := range names {
+		if v, ok := attrs[n]; ok {
+			out[n] = v
+		}
+	}
+	return out
+}
+
 func (q *queue) remove(receipt string) bool {
 	for i, m := range q.messages {
 		if m.receipt == receipt && receipt != "" {
@@ -258,7 +277,7 @@ func (q *queue) setVisibility(receipt string, now time.Time, seconds int) bool {
 // receive long-polls: it answers as soon as a message is visible, or after
 // wait seconds with none. A message received more than the redrive policy's
 // maxReceiveCount moves to the dead-letter queue instead.
-func (s *Server) receive(w http.ResponseWriter, req request, q *queue, max, wait int, vt *int) {
+func (s *Server) receive(w http.ResponseWriter, req request, q *queue, max, wait int, vt *int, attrNames []string) {
 	if max <= 0 {
 		max = 1
 	}
@@ -292,14 +311,15 @@ func (s *Server) receive(w http.ResponseWriter, req request, q *queue, max, wait
 			}
 			m.receipt = fmt.Sprintf("rh-%s-%d-%d", m.id, m.receives, s.reqSeq.Add(1))
 			m.visibleAt = now.Add(time.Duration(visibility) * time.Second)
-			out = append(out, map[string]any{
-				"MessageId": m.id, "ReceiptHandle": m.receipt, "Body": m.body, "MD5OfBody": md5Hex(m.body),
-				"Attributes": map[string]string{
-					"ApproximateReceiveCount":          strconv.Itoa(m.receives),
-					"SentTimestamp":                    strconv.FormatInt(m.sent.UnixMilli(), 10),
-					"ApproximateFirstReceiveTimestamp": strconv.FormatInt(m.firstReceive.UnixMilli(), 10),
-				},
-			})
+			msg := map[string]any{"MessageId": m.id, "ReceiptHandle": m.receipt, "Body": m.body, "MD5OfBody": md5Hex(m.body)}
+			if attrs := only(map[string]string{
+				"ApproximateReceiveCount":          strconv.Itoa(m.receives),
+				"SentTimestamp":                    strconv.FormatInt(m.sent.UnixMilli(), 10),
+				"ApproximateFirstReceiveTimestamp": strconv.FormatInt(m.firstReceive.UnixMilli(), 10),
+			}, attrNames); attrs != nil {
+				msg["Attributes"] = attrs
+			}
+			out = append(out, msg)
 			kept = append(kept, m)
 		}
 		q.messages = kept

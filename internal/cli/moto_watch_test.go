@@ -228,7 +228,7 @@ func TestMotoWatch(t *testing.T) {
 		h := &alertHook{failFirst: 3} // watch tries 3 times: the first receive fails
 		hs := httptest.NewServer(h)
 		defer hs.Close()
-		_, stderr, code := testutil.Run(t, watchCmd(ctx, t, bin, url, q.url, hs.URL, "--idle-exit", "8s"))
+		stdout, stderr, code := testutil.Run(t, watchCmd(ctx, t, bin, url, q.url, hs.URL, "--idle-exit", "8s"))
 		if code != 0 {
 			t.Fatalf("exit %d\n%s", code, stderr)
 		}
@@ -240,6 +240,42 @@ func TestMotoWatch(t *testing.T) {
 		}
 		if n != 1 || !strings.Contains(stderr, "alert not delivered") || q.depth(t, ctx, q.url) != 0 {
 			t.Errorf("alerts %v (want ListUsers once), queue %d\nstderr: %s", h.got(), q.depth(t, ctx, q.url), stderr)
+		}
+		// Printed once, when delivered: not for the failed first receive.
+		if lines := strings.Split(strings.TrimSpace(stdout), "\n"); len(lines) != 1 || !strings.Contains(lines[0], `"event_id":"fails-then-works"`) ||
+			!strings.Contains(lines[0], `"alert":"delivered"`) {
+			t.Errorf("stdout %q, want the event once, delivered", stdout)
+		}
+	})
+
+	t.Run("a webhook that stays down: warned of before the dead-letter queue", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		q := newMotoQueue(t, ctx, url)
+		q.putRecords(t, ctx, []json.RawMessage{rootCall("never-delivered")})
+		h := &alertHook{failFirst: 1 << 30}
+		hs := httptest.NewServer(h)
+		defer hs.Close()
+		stdout, stderr, code := testutil.Run(t, watchCmd(ctx, t, bin, url, q.url, hs.URL, "--idle-exit", "5s"))
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		if stdout != "" {
+			t.Errorf("stdout %q: nothing was delivered", stdout)
+		}
+		// moto's redrive policy, read at start; a warning at receive 1 of 2, and at 2 of 2.
+		for _, want := range []string{`"max_receive_count":2`, `"dead_letter_queue":"arn:aws:sqs:us-east-1:123456789012:root-activity-dlq"`,
+			`one receive left before the dead-letter queue","message_id":`, `"receive_count":1`,
+			`dead-letter queue on its next receive","message_id":`, `"receive_count":2`} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("stderr lacks %s:\n%s", want, stderr)
+			}
+		}
+		if strings.Contains(stderr, "AKIAIOSFODNN7EXAMPLE") {
+			t.Errorf("stderr holds the message's content:\n%s", stderr)
+		}
+		if d, dlq := q.depth(t, ctx, q.url), q.depth(t, ctx, q.dlq); d+dlq != 1 {
+			t.Errorf("queue %d, dead-letter queue %d: the message is lost", d, dlq)
 		}
 	})
 
@@ -320,4 +356,26 @@ func TestMotoWatch(t *testing.T) {
 func rootCall(id string) json.RawMessage {
 	return json.RawMessage(fmt.Sprintf(`{"eventVersion":"1.08","userIdentity":{"type":"Root","principalId":"111122223333","arn":"arn:aws:iam::111122223333:root","accountId":"111122223333","accessKeyId":"AKIAIOSFODNN7EXAMPLE"},"eventTime":"%s","eventSource":"iam.amazonaws.com","eventName":"ListUsers","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.24","userAgent":"aws-cli/2.15.0","requestParameters":null,"responseElements":null,"eventID":"%s","readOnly":true,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111122223333"}`,
 		"2026-11-30T12:00:00Z", id))
+}
+
+func TestWatchBurstFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string // in the error; "" for flags that pass
+	}{
+		{[]string{"--burst-first", "10m"}, "--burst-first 10m0s: want more than 0 and at most --burst-window (5m0s)"},
+		{[]string{"--burst-first", "0s"}, "--burst-first 0s"},
+		{[]string{"--burst-first", "2m", "--burst-window", "1m"}, "at most --burst-window (1m0s)"},
+		// A short window alone shortens the first wait with it.
+		{[]string{"--burst-window", "10s"}, ""},
+	} {
+		r := runCLI(t, nil, append([]string{"watch", "--queue-url", "https://sqs.eu-west-1.amazonaws.com/111122223333/q"}, c.args...)...)
+		switch {
+		case c.want != "" && (r.code != ExitUsage || r.err == nil || !strings.Contains(r.err.Error(), c.want)):
+			t.Errorf("%v: exit %d, %v; want usage error %q", c.args, r.code, r.err, c.want)
+		case c.want == "" && (r.err == nil || strings.Contains(r.err.Error(), "burst")):
+			// Past the flags, the watch fails on AWS, which this test cannot reach.
+			t.Errorf("%v: %v; want the flags accepted", c.args, r.err)
+		}
+	}
 }

@@ -20,22 +20,49 @@ func newWatchCommand(app *App) *cobra.Command {
 		Long: `watch long-polls an SQS queue that EventBridge feeds with CloudTrail events
 (deploy it with 'rootwatch watch template'), classifies each event as 'rootwatch
 trail' does (AssumeRoot sessions included) and alerts on root activity by a person:
-console sign-ins, other sign-in events and API calls. Failed root sign-ins are
-gathered per account and source address over --burst-window into one alert.
-Service events and everyone else's events are counted, not alerted.
+console sign-ins, other sign-in events and API calls. Service events and everyone
+else's events are counted, not alerted.
 
-Every root event alerted on is printed to stdout as one JSON line (the event
-schema of 'rootwatch trail -f json'); logs go to stderr (--log-format json for
+Failed root sign-ins are gathered per account and source address into bursts, as
+alert grouping does elsewhere: the first failure of a burst is alerted
+--burst-first (30s) after the watch received it, with any that came meanwhile;
+the failures that follow are gathered and alerted together at the end of each
+--burst-window (5m). A window without failures ends the burst: the next failure
+is a first again. A burst alert that fails is sent again when its messages come
+back: with the burst's next alert, or as a new burst's first.
+
+Delivery is at least once. A message is deleted only after every alert it needed
+was delivered to every target. A failed delivery (3 attempts) leaves the message
+to be received again after the queue's visibility timeout, and then only the
+targets that missed the alert get it. An event already alerted on is not alerted
+again: in memory, and across restarts with --store (EventBridge and SQS deliver
+at least once too). An alert can still come twice, when a target took it but its
+answer was lost, or when the watch stopped between delivery and deletion without
+--store.
+
+stdout has one JSON line per root event alerted on (the event schema of
+'rootwatch trail -f json', with "alert"), printed once: when its alert was
+delivered to every target ("alert":"delivered"). Nothing is printed while
+deliveries fail. Without --notify, each event is printed once, at once, marked
+"alert":"no_target": nobody was told. Logs go to stderr (--log-format json for
 machines).
 
-Nothing is lost: a message is deleted only after every alert it needed was
-delivered. A delivery that keeps failing leaves the message to be received again
-and, after the queue's maxReceiveCount, to its dead-letter queue; so does a
-message rootwatch cannot read (logged with its message id). EventBridge and SQS
-deliver at least once: an event already alerted on is not alerted again (in
-memory, and across restarts with --store). Visibility is extended while an
-alert is being delivered or a burst is gathering. SIGINT or SIGTERM stop
-receiving, finish the work in flight within --shutdown-timeout, and exit 0.
+The queue's redrive policy (dead-letter queue, maxReceiveCount) is read at start
+and logged; a queue without one is a warning, and so is a denied
+sqs:GetQueueAttributes (the watch then sets a 30s visibility timeout on each
+receive, and cannot warn of the dead-letter queue). A message
+rootwatch cannot read, or whose alert keeps failing, goes to the dead-letter queue
+after maxReceiveCount receives, its alert undelivered. When such a message is
+left to be received again with one receive left, and when it is left for the last
+time, a warning names it (message id and receive count, never its content) and a
+metric counts it (rootwatch_watch_messages_near_dead_letter_total,
+rootwatch_watch_messages_dead_lettered_total). Read the dead-letter queue, fix the
+cause, and move its messages back (aws sqs start-message-move-task) to alert them.
+
+Visibility is extended while an alert is being delivered or a burst gathers.
+SIGINT or SIGTERM stop receiving, send the gathering bursts, finish the work in
+flight within --shutdown-timeout, and exit 0. --idle-exit does the same once the
+queue has been empty that long (a gathering burst does not keep it busy).
 
 Messages may be EventBridge events (the CloudTrail record under "detail"), raw
 CloudTrail records or {"Records": [...]}, SNS notifications wrapping either, or
@@ -56,6 +83,12 @@ s3:GetObject for S3 notifications; sns:Publish for sns targets.`,
 			}
 			if o.BurstWindow <= 0 || o.BurstWindow > time.Hour {
 				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--burst-window %s: want more than 0 and at most 1h", o.BurstWindow)}
+			}
+			if !cmd.Flags().Changed("burst-first") {
+				o.BurstFirst = min(o.BurstFirst, o.BurstWindow)
+			}
+			if o.BurstFirst <= 0 || o.BurstFirst > o.BurstWindow {
+				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--burst-first %s: want more than 0 and at most --burst-window (%s)", o.BurstFirst, o.BurstWindow)}
 			}
 			if o.Receivers < 1 || o.Receivers > 64 {
 				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--receivers %d: want 1 to 64", o.Receivers)}
@@ -87,10 +120,11 @@ s3:GetObject for S3 notifications; sns:Publish for sns targets.`,
 	f.StringArrayVar(&o.Targets, "notify", nil, "alert `KIND=TARGET`: slack (incoming-webhook URL), webhook (URL), email (smtp://…) or sns (topic ARN); TARGET may be env:VAR or file:PATH; repeatable")
 	f.StringVar(&o.Secret, "notify-secret", "", "sign webhook bodies with HMAC-SHA256 under this `KEY` (env:VAR or file:PATH)")
 	f.StringVar(&o.Store, "store", "", "remember delivered alerts in this history `STORE` (SQLite path, postgres://… or env:VAR) so a restart does not repeat them")
-	f.DurationVar(&o.BurstWindow, "burst-window", 5*time.Minute, "gather failed root sign-ins per account and source address over this long into one alert")
+	f.DurationVar(&o.BurstFirst, "burst-first", 30*time.Second, "alert the first failed root sign-in of a burst (per account and source address) this long after it arrived, with any that came meanwhile (at most --burst-window)")
+	f.DurationVar(&o.BurstWindow, "burst-window", 5*time.Minute, "after a burst's first alert, gather its failed root sign-ins over this long into one alert; a window without any ends the burst")
 	f.IntVar(&o.Receivers, "receivers", 4, "long polls at once (each takes up to 10 messages)")
-	f.DurationVar(&o.IdleExit, "idle-exit", 0, "exit 0 once the queue has been empty this long (0: run until signalled)")
-	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, how long to finish the alerts and deletions in flight")
+	f.DurationVar(&o.IdleExit, "idle-exit", 0, "exit 0 once the queue has been empty this long, after sending the gathering bursts (0: run until signalled)")
+	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM or --idle-exit, how long to finish the alerts, bursts and deletions in flight")
 	f.StringVar(&o.MetricsAddr, "metrics-addr", "", "serve Prometheus /metrics and /healthz on this `ADDR` (e.g. 127.0.0.1:9464)")
 	f.StringVar(&logFormat, "log-format", "text", "log format on stderr: text or json")
 	f.StringVar(&o.Profile, "profile", "", "AWS shared config `PROFILE` (default: AWS_PROFILE or the default chain)")

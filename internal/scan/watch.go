@@ -42,6 +42,7 @@ type WatchOptions struct {
 	Listening func(addr string)
 
 	Receivers       int
+	BurstFirst      time.Duration
 	BurstWindow     time.Duration
 	IdleExit        time.Duration
 	ShutdownTimeout time.Duration
@@ -100,7 +101,7 @@ func Watch(ctx context.Context, o WatchOptions) (watch.Stats, error) {
 		Send: func(ctx context.Context, t []notify.Target, a notify.Alert) []notify.Result {
 			return notify.SendAlert(ctx, t, a, delivery)
 		},
-		Guidance: guidance, Receivers: o.Receivers, BurstWindow: o.BurstWindow, IdleExit: o.IdleExit,
+		Guidance: guidance, Receivers: o.Receivers, BurstFirst: o.BurstFirst, BurstWindow: o.BurstWindow, IdleExit: o.IdleExit,
 		ShutdownTimeout: o.ShutdownTimeout, Out: o.Out, Log: log,
 	}
 	if o.Store != "" {

@@ -34,8 +34,9 @@ func alertable(e evidence.Event) bool {
 }
 
 // handle counts a message's events and starts the alerts its root
-// activity needs; the message waits for each.
-func (w *watcher) handle(ctx context.Context, m *message, c classified) {
+// activity needs; the message waits for each. It returns how many events
+// it added to bursts.
+func (w *watcher) handle(ctx context.Context, m *message, c classified) (gathered int) {
 	w.mu.Lock()
 	w.stats.Events += c.total
 	w.mu.Unlock()
@@ -63,10 +64,15 @@ func (w *watcher) handle(ctx context.Context, m *message, c classified) {
 			}
 			continue
 		}
-		w.print(e)
+		if len(w.o.Targets) == 0 {
+			// Nobody to tell: printed at once, marked so, and done.
+			w.print(e, AlertNoTarget)
+			continue
+		}
 		if e.Category == evidence.CategoryConsoleLogin && e.Result == "failure" {
 			// The burst holds each event once, however many copies arrive.
 			w.addToBurst(ctx, e, m)
+			gathered++
 			continue
 		}
 		w.mu.Lock()
@@ -74,6 +80,7 @@ func (w *watcher) handle(ctx context.Context, m *message, c classified) {
 		w.mu.Unlock()
 		w.startAlert(ctx, []evidence.Event{e}, []*message{m}, targets)
 	}
+	return gathered
 }
 
 // linkSession remembers AssumeRoot calls and classifies a member's root
@@ -120,6 +127,18 @@ func (w *watcher) undelivered(ctx context.Context, id string) ([]notify.Target, 
 		w.mu.Unlock()
 		return nil, dup
 	}
+	w.mu.Unlock()
+	out := w.remaining(ctx, id)
+	return out, len(out) == 0
+}
+
+// remaining lists the targets that have not had an alert for the event,
+// as far as memory and the store know.
+func (w *watcher) remaining(ctx context.Context, id string) []notify.Target {
+	if id == "" {
+		return w.o.Targets
+	}
+	w.mu.Lock()
 	seen := w.seen[id]
 	w.mu.Unlock()
 	stored := map[string]bool{}
@@ -141,19 +160,30 @@ func (w *watcher) undelivered(ctx context.Context, id string) ([]notify.Target, 
 			out = append(out, t)
 		}
 	}
-	return out, len(out) == 0
+	return out
 }
 
-func (w *watcher) print(e evidence.Event) {
-	b, err := json.Marshal(e)
+// What a line on stdout says of its event's alert.
+const (
+	AlertDelivered = "delivered" // to every target
+	AlertNoTarget  = "no_target" // there is no target: nobody was told
+)
+
+// print writes an event on stdout, once: when its alert was delivered, or
+// when there is no target to deliver to.
+func (w *watcher) print(e evidence.Event, alert string) {
+	b, err := json.Marshal(struct {
+		evidence.Event
+		Alert string `json:"alert"`
+	}{e, alert})
 	if err != nil {
-		w.o.Log.Error("cannot print a root event on stdout (its alert is still sent)", "event_id", e.EventID, "error", err.Error())
+		w.o.Log.Error("cannot print a root event on stdout", "event_id", e.EventID, "error", err.Error())
 		return
 	}
 	w.outMu.Lock()
 	defer w.outMu.Unlock()
 	if _, err := w.o.Out.Write(append(b, '\n')); err != nil {
-		w.o.Log.Error("cannot print a root event on stdout (its alert is still sent)", "event_id", e.EventID, "error", err.Error())
+		w.o.Log.Error("cannot print a root event on stdout", "event_id", e.EventID, "error", err.Error())
 	}
 }
 
@@ -174,19 +204,9 @@ func (w *watcher) startAlert(ctx context.Context, events []evidence.Event, msgs 
 	}()
 }
 
+// deliver sends an alert to the targets that still need it and prints its
+// events once every one has it.
 func (w *watcher) deliver(ctx context.Context, events []evidence.Event, targets []notify.Target) bool {
-	if len(targets) == 0 {
-		w.mu.Lock()
-		for _, e := range events {
-			delete(w.sending, eventKey(e))
-		}
-		w.mu.Unlock()
-		return true
-	}
-	a := notify.Alert{Events: events, AccountName: w.o.AccountNames[events[0].AccountID]}
-	a.RuleID = ruleFor(events[0])
-	a.Summary, a.Action = w.o.Guidance(a.RuleID)
-	results := w.o.Send(ctx, targets, a)
 	defer func() {
 		w.mu.Lock()
 		for _, e := range events {
@@ -194,6 +214,13 @@ func (w *watcher) deliver(ctx context.Context, events []evidence.Event, targets 
 		}
 		w.mu.Unlock()
 	}()
+	if len(targets) == 0 {
+		return true // every target had it already (and it was printed then)
+	}
+	a := notify.Alert{Events: events, AccountName: w.o.AccountNames[events[0].AccountID]}
+	a.RuleID = ruleFor(events[0])
+	a.Summary, a.Action = w.o.Guidance(a.RuleID)
+	results := w.o.Send(ctx, targets, a)
 	ok := true
 	now := time.Now()
 	for _, r := range results {
@@ -232,6 +259,11 @@ func (w *watcher) deliver(ctx context.Context, events []evidence.Event, targets 
 		}
 		w.o.Log.Info("alert delivered", "target", r.Target, "event_id", events[0].EventID, "events", len(events), "account", events[0].AccountID)
 	}
+	if ok {
+		for _, e := range events {
+			w.print(e, AlertDelivered)
+		}
+	}
 	return ok
 }
 
@@ -267,26 +299,37 @@ func (w *watcher) done(m *message, ok bool) {
 		if w.o.Metrics != nil {
 			w.o.Metrics.Released.Inc()
 		}
+		w.warnRedrive(m, "an alert was not delivered")
 		return
 	}
 	w.mu.Unlock()
 	w.deletes <- m
 }
 
-// addToBurst holds a failed sign-in (and its message) until the burst
-// window of its account and address ends.
+// burst gathers failed root sign-ins from one address to one account, as
+// alertmanager groups alerts: what it gathered is sent BurstFirst after it
+// began, what follows at the end of each BurstWindow; a window that
+// gathered nothing ends it, so the next failure is a first again.
+type burst struct {
+	key    string
+	events []evidence.Event // gathered, not yet sent
+	msgs   []*message       // their messages, which wait
+	timer  Timer
+}
+
+// addToBurst holds a failed sign-in (and its message) in the burst of its
+// account and address, beginning one when there is none.
 func (w *watcher) addToBurst(ctx context.Context, e evidence.Event, m *message) {
 	key := e.AccountID + "|" + e.SourceIP
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	m.pending++
+	m.bursts++
 	b := w.bursts[key]
 	if b == nil {
-		b = &burst{}
+		b = &burst{key: key}
 		w.bursts[key] = b
-		// The burst counts as an alert in flight from now: Run waits for it.
-		w.alerts.Add(1)
-		b.timer = time.AfterFunc(w.o.BurstWindow, func() { w.flushBurst(ctx, key, b) })
+		w.schedule(ctx, b, w.o.BurstFirst)
 	}
 	for _, x := range b.events {
 		if eventKey(x) == eventKey(e) && e.EventID != "" {
@@ -298,34 +341,78 @@ func (w *watcher) addToBurst(ctx context.Context, e evidence.Event, m *message) 
 	b.msgs = append(b.msgs, m)
 }
 
-// flushBurst sends a burst's alert, once: from its timer, or at exit.
-func (w *watcher) flushBurst(ctx context.Context, key string, b *burst) {
+// schedule sends what the burst gathered after d. The timer counts as an
+// alert in flight: Run waits for it. w.mu is held.
+func (w *watcher) schedule(ctx context.Context, b *burst, d time.Duration) {
+	w.alerts.Add(1)
+	b.timer = w.o.Clock.AfterFunc(d, func() { w.flushBurst(ctx, b) })
+}
+
+// flushBurst sends what a burst gathered, from its timer or at exit. A
+// burst that sent something gathers for another window; one that
+// gathered nothing, or is sent for the exit, ends.
+func (w *watcher) flushBurst(ctx context.Context, b *burst) {
 	defer w.alerts.Done()
 	w.mu.Lock()
-	if w.bursts[key] == b {
-		delete(w.bursts, key)
+	events, msgs := b.events, b.msgs
+	b.events, b.msgs = nil, nil
+	if len(events) > 0 && !w.closing {
+		w.schedule(ctx, b, w.o.BurstWindow)
+	} else if w.bursts[b.key] == b {
+		delete(w.bursts, b.key)
+	}
+	for _, e := range events {
+		// Another copy arriving now is a duplicate; if this delivery
+		// fails, the messages come back.
+		w.sending[eventKey(e)] = true
 	}
 	w.mu.Unlock()
+	if len(events) == 0 {
+		return
+	}
 	// Oldest first, in arrival order at equal times.
-	slices.SortStableFunc(b.events, func(x, y evidence.Event) int { return x.Time.Compare(y.Time) })
-	targets, _ := w.undelivered(ctx, eventKey(b.events[0]))
-	ok := w.deliver(ctx, b.events, targets)
-	for _, m := range b.msgs {
+	slices.SortStableFunc(events, func(x, y evidence.Event) int { return x.Time.Compare(y.Time) })
+	ok := w.deliver(ctx, events, w.burstTargets(ctx, events))
+	w.mu.Lock()
+	for _, m := range msgs {
+		m.bursts--
+	}
+	w.mu.Unlock()
+	for _, m := range msgs {
 		w.done(m, ok)
 	}
 }
 
-// flushBursts sends every pending burst now (at exit).
+// burstTargets are the targets any of the events has not had.
+func (w *watcher) burstTargets(ctx context.Context, events []evidence.Event) []notify.Target {
+	need := map[string]bool{}
+	for _, e := range events {
+		for _, t := range w.remaining(ctx, eventKey(e)) {
+			need[t.Name] = true
+		}
+	}
+	var out []notify.Target
+	for _, t := range w.o.Targets {
+		if need[t.Name] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// flushBursts sends every gathering burst now, for the exit.
 func (w *watcher) flushBursts(ctx context.Context) {
 	w.mu.Lock()
-	stopped := map[string]*burst{}
-	for k, b := range w.bursts {
+	w.closing = true
+	var stopped []*burst
+	for _, b := range w.bursts {
+		// A timer that already fired is flushing its burst itself.
 		if b.timer.Stop() {
-			stopped[k] = b
+			stopped = append(stopped, b)
 		}
 	}
 	w.mu.Unlock()
-	for k, b := range stopped {
-		w.flushBurst(ctx, k, b)
+	for _, b := range stopped {
+		go w.flushBurst(ctx, b)
 	}
 }

@@ -11,12 +11,16 @@ type Metrics struct {
 	Deleted     prometheus.Counter
 	Unparseable prometheus.Counter
 	Released    prometheus.Counter
-	Events      *prometheus.CounterVec
-	Duplicates  prometheus.Counter
-	Alerts      *prometheus.CounterVec
-	Failures    *prometheus.CounterVec
-	ReceiveErrs prometheus.Counter
-	Lag         prometheus.Histogram
+	// NearDeadLetter and DeadLettered count messages released with one
+	// receive left before the dead-letter queue, and with none.
+	NearDeadLetter prometheus.Counter
+	DeadLettered   prometheus.Counter
+	Events         *prometheus.CounterVec
+	Duplicates     prometheus.Counter
+	Alerts         *prometheus.CounterVec
+	Failures       *prometheus.CounterVec
+	ReceiveErrs    prometheus.Counter
+	Lag            prometheus.Histogram
 }
 
 // NewMetrics creates the metrics and registers them on reg.
@@ -26,6 +30,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Deleted:     prometheus.NewCounter(prometheus.CounterOpts{Name: "rootwatch_watch_messages_deleted_total", Help: "SQS messages deleted after every alert they needed was delivered."}),
 		Unparseable: prometheus.NewCounter(prometheus.CounterOpts{Name: "rootwatch_watch_messages_unparseable_total", Help: "SQS messages that hold no CloudTrail event rootwatch can read (left for the dead-letter queue)."}),
 		Released:    prometheus.NewCounter(prometheus.CounterOpts{Name: "rootwatch_watch_messages_released_total", Help: "SQS messages left to be received again because a delivery failed."}),
+		NearDeadLetter: prometheus.NewCounter(prometheus.CounterOpts{Name: "rootwatch_watch_messages_near_dead_letter_total",
+			Help: "SQS messages left to be received again with one receive left before the queue's maxReceiveCount sends them to its dead-letter queue."}),
+		DeadLettered: prometheus.NewCounter(prometheus.CounterOpts{Name: "rootwatch_watch_messages_dead_lettered_total",
+			Help: "SQS messages left to be received again at the queue's maxReceiveCount: SQS moves them to its dead-letter queue on their next receive."}),
 		Events:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rootwatch_watch_events_total", Help: "CloudTrail events classified, by category (not_root for everyone else)."}, []string{"category"}),
 		Duplicates:  prometheus.NewCounter(prometheus.CounterOpts{Name: "rootwatch_watch_duplicate_events_total", Help: "Root events already alerted on (EventBridge and SQS deliver at least once)."}),
 		Alerts:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "rootwatch_watch_alerts_sent_total", Help: "Alerts delivered, by target."}, []string{"target"}),
@@ -34,6 +42,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Lag: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "rootwatch_watch_alert_lag_seconds", Help: "From the event's time to its alert's delivery.",
 			Buckets: []float64{0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800}}),
 	}
-	reg.MustRegister(m.Received, m.Deleted, m.Unparseable, m.Released, m.Events, m.Duplicates, m.Alerts, m.Failures, m.ReceiveErrs, m.Lag)
+	reg.MustRegister(m.Received, m.Deleted, m.Unparseable, m.Released, m.NearDeadLetter, m.DeadLettered, m.Events, m.Duplicates, m.Alerts, m.Failures, m.ReceiveErrs, m.Lag)
 	return m
 }

@@ -1,37 +1,105 @@
 package watch
 
-// The queue half of the watcher: its attributes, batched deletes and the
-// visibility heartbeat.
+// The queue half of the watcher: its attributes and redrive policy,
+// batched deletes and the visibility heartbeat.
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/rootwatch/rootwatch/internal/awsx"
 )
 
 // queueAttributes reads the visibility timeout (to extend it in time) and
-// warns when the queue has no dead-letter queue.
+// the redrive policy (to warn before messages reach the dead-letter queue).
+// Without permission to read them the watch goes on: it sets the
+// visibility timeout itself on each receive, and cannot warn.
 func (w *watcher) queueAttributes(ctx context.Context) error {
 	out, err := w.o.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(w.o.QueueURL),
 		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameVisibilityTimeout, sqstypes.QueueAttributeNameRedrivePolicy}})
-	if err != nil {
+	switch {
+	case err != nil && awsx.IsDenied(err):
+		w.visibility, w.setVisibility = defaultVisibility, true
+		w.o.Log.Warn("cannot read the queue's attributes (sqs:GetQueueAttributes denied): each receive sets a visibility timeout of 30s, "+
+			"and messages nearing the dead-letter queue are not warned of", "error", awsx.Describe("GetQueueAttributes", err))
+	case err != nil:
 		return fmt.Errorf("watch: read the queue's attributes: %w", err)
+	default:
+		vt, err := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameVisibilityTimeout)])
+		if err != nil || vt <= 0 {
+			w.visibility, w.setVisibility = defaultVisibility, true
+		} else {
+			w.visibility = time.Duration(vt) * time.Second
+		}
+		w.redrivePolicy(out.Attributes[string(sqstypes.QueueAttributeNameRedrivePolicy)])
 	}
-	vt, err := strconv.Atoi(out.Attributes[string(sqstypes.QueueAttributeNameVisibilityTimeout)])
-	if err != nil || vt <= 0 {
-		vt = 30
-	}
-	w.visibility = time.Duration(vt) * time.Second
-	if out.Attributes[string(sqstypes.QueueAttributeNameRedrivePolicy)] == "" {
-		w.o.Log.Warn("the queue has no dead-letter queue (RedrivePolicy): a message rootwatch cannot read or deliver will be received again forever")
-	}
-	w.o.Log.Info("watching", "queue", w.o.QueueURL, "visibility_timeout", w.visibility.String(), "receivers", w.o.Receivers, "targets", len(w.o.Targets))
+	w.o.Log.Info("watching", "queue", w.o.QueueURL, "visibility_timeout", w.visibility.String(), "receivers", w.o.Receivers, "targets", len(w.o.Targets),
+		"dead_letter_queue", w.deadLetterQueue, "max_receive_count", w.maxReceives)
 	return nil
+}
+
+// defaultVisibility is SQS's default visibility timeout, set on each
+// receive when the queue's own cannot be read.
+const defaultVisibility = 30 * time.Second
+
+// redrivePolicy reads the queue's RedrivePolicy attribute: JSON whose
+// maxReceiveCount SQS returns as a number (and accepts as a string).
+func (w *watcher) redrivePolicy(attr string) {
+	if attr == "" {
+		w.o.Log.Warn("the queue has no dead-letter queue (RedrivePolicy): a message rootwatch cannot read or deliver will be received again forever")
+		return
+	}
+	var p struct {
+		DeadLetterTargetArn string          `json:"deadLetterTargetArn"`
+		MaxReceiveCount     json.RawMessage `json:"maxReceiveCount"`
+	}
+	err := json.Unmarshal([]byte(attr), &p)
+	n := 0
+	if err == nil {
+		n, err = strconv.Atoi(strings.Trim(string(p.MaxReceiveCount), `"`))
+	}
+	if err != nil || n < 1 || p.DeadLetterTargetArn == "" {
+		w.o.Log.Warn("cannot read the queue's RedrivePolicy: messages nearing the dead-letter queue are not warned of", "redrive_policy", attr)
+		return
+	}
+	w.maxReceives, w.deadLetterQueue = n, p.DeadLetterTargetArn
+}
+
+// warnRedrive warns of a message left to be received again when its
+// receive count nears or reaches the queue's maxReceiveCount; why says
+// what was left undone. SQS moves a message to the dead-letter queue when
+// a receive would exceed maxReceiveCount.
+func (w *watcher) warnRedrive(m *message, why string) {
+	if w.maxReceives == 0 || m.receives == 0 || m.receives < w.maxReceives-1 {
+		return // no redrive policy, no receive count, or receives to spare
+	}
+	attrs := []any{"message_id", m.id, "receive_count", m.receives, "max_receive_count", w.maxReceives, "dead_letter_queue", w.deadLetterQueue, "why", why}
+	switch {
+	case m.receives < w.maxReceives:
+		if w.o.Metrics != nil {
+			w.o.Metrics.NearDeadLetter.Inc()
+		}
+		w.o.Log.Warn("message left to be received again with one receive left before the dead-letter queue", attrs...)
+	case m.receives == w.maxReceives:
+		if w.o.Metrics != nil {
+			w.o.Metrics.DeadLettered.Inc()
+		}
+		w.o.Log.Warn("message left for the last time: SQS moves it to the dead-letter queue on its next receive", attrs...)
+	default:
+		if w.o.Metrics != nil {
+			w.o.Metrics.DeadLettered.Inc()
+		}
+		w.o.Log.Warn("message received more often than maxReceiveCount and left again: SQS moves it to the dead-letter queue on its next receive, "+
+			"if that queue is still there", attrs...)
+	}
 }
 
 // deleter deletes finished messages ten at a time.
@@ -61,6 +129,7 @@ func (w *watcher) deleter(ctx context.Context) {
 			delete(w.inflight, m.receipt)
 			if why, bad := failed[strconv.Itoa(i)]; bad {
 				w.o.Log.Warn("delete failed: the message will be received again (its alerts are not repeated)", "message_id", m.id, "error", why)
+				w.warnRedrive(m, "delete failed after its alerts were delivered")
 				continue
 			}
 			w.stats.Deleted++

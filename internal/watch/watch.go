@@ -2,10 +2,11 @@
 // routes to an SQS queue into real-time alerts on root activity. Each
 // message is classified with the same classifier as `rootwatch trail`;
 // root activity by a person is alerted through the notification targets,
-// failed sign-ins aggregated per account and address. A message is deleted
-// only after every alert it needed was delivered; one that cannot be read,
-// or whose delivery failed, is left to be received again and, after the
-// queue's maxReceiveCount, to reach its dead-letter queue.
+// failed sign-ins gathered per account and address (the first of a burst
+// soon, the rest together). A message is deleted only after every alert it
+// needed was delivered; one that cannot be read, or whose delivery failed,
+// is left to be received again and, after the queue's maxReceiveCount, to
+// reach its dead-letter queue, with a warning as it nears it.
 package watch
 
 import (
@@ -13,6 +14,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,21 +62,30 @@ type Options struct {
 	Receivers int
 	// WaitTime of each long poll (default and most 20 s).
 	WaitTime time.Duration
-	// BurstWindow aggregates failed root sign-ins per account and source
-	// address into one alert (default 5 minutes).
-	BurstWindow time.Duration
+	// BurstFirst is how long the first failed root sign-in of a burst (per
+	// account and source address) waits for others before it is alerted
+	// (default 30 s, at most BurstWindow); the failed sign-ins that follow
+	// are gathered over BurstWindow into one alert (default 5 minutes). A
+	// burst ends after a window without failures.
+	BurstFirst, BurstWindow time.Duration
 	// IdleExit, when positive, ends the watch once the queue has been
-	// empty and nothing was pending for that long.
+	// empty and no alert but the gathering bursts was pending for that
+	// long; the bursts are sent before it exits.
 	IdleExit time.Duration
 	// ShutdownTimeout bounds the work finished after ctx ends (default 30 s).
 	ShutdownTimeout time.Duration
-	// Out receives one JSON line per root event (the trail event schema).
+	// Out receives one JSON line per root event alerted on, once, when its
+	// alert was delivered to every target (or at once when there is no
+	// target): the trail event schema and "alert" (AlertDelivered or
+	// AlertNoTarget).
 	Out io.Writer
 	Log *slog.Logger
 	// Metrics, when set, are updated.
 	Metrics *Metrics
 	// AccountNames names accounts in alerts.
 	AccountNames map[string]string
+	// Clock times bursts and the idle exit (default: the real clock).
+	Clock Clock
 }
 
 // Stats sum up a watch.
@@ -99,6 +110,10 @@ func (o *Options) defaults() error {
 	if o.BurstWindow <= 0 {
 		o.BurstWindow = 5 * time.Minute
 	}
+	if o.BurstFirst <= 0 {
+		o.BurstFirst = 30 * time.Second
+	}
+	o.BurstFirst = min(o.BurstFirst, o.BurstWindow)
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = 30 * time.Second
 	}
@@ -116,26 +131,39 @@ func (o *Options) defaults() error {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	if o.Clock == nil {
+		o.Clock = realClock{}
+	}
 	return nil
 }
 
 // message is one received SQS message until it is deleted or released.
 type message struct {
 	id, receipt string
+	receives    int       // ApproximateReceiveCount
 	deadline    time.Time // when its visibility ends
 	pending     int       // alerts it still waits for
+	bursts      int       // of which gathering bursts
 	failed      bool
 }
 
 type watcher struct {
 	o          Options
 	visibility time.Duration
+	// setVisibility: the queue's visibility timeout is unknown, each
+	// receive sets it.
+	setVisibility bool
+	// maxReceives and deadLetterQueue are the queue's redrive policy (0
+	// and "" without one).
+	maxReceives     int
+	deadLetterQueue string
 
 	mu       sync.Mutex
 	inflight map[string]*message // by receipt handle
 	seen     map[string]map[string]bool
 	sessions map[string][]evidence.Event // AssumeRoot calls by session key
 	bursts   map[string]*burst
+	closing  bool            // bursts are being sent for the exit: no new windows
 	sending  map[string]bool // events whose alert is being delivered
 	stats    Stats
 	lastBusy time.Time
@@ -148,13 +176,6 @@ type watcher struct {
 	idle atomic.Bool
 }
 
-// burst gathers failed root sign-ins from one address to one account.
-type burst struct {
-	events []evidence.Event
-	msgs   []*message
-	timer  *time.Timer
-}
-
 // Run watches the queue until ctx ends (SIGINT, SIGTERM) or, with
 // IdleExit, the queue stays empty; it then finishes the work in flight
 // (alerts, bursts, deletions) within ShutdownTimeout.
@@ -163,7 +184,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 		return Stats{}, err
 	}
 	w := &watcher{o: o, inflight: map[string]*message{}, seen: map[string]map[string]bool{}, sessions: map[string][]evidence.Event{},
-		bursts: map[string]*burst{}, sending: map[string]bool{}, lastBusy: time.Now(), deletes: make(chan *message, 1024)}
+		bursts: map[string]*burst{}, sending: map[string]bool{}, lastBusy: o.Clock.Now(), deletes: make(chan *message, 1024)}
 	if err := w.queueAttributes(ctx); err != nil {
 		return Stats{}, err
 	}
@@ -207,6 +228,9 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	st := w.stats
 	if n := len(w.inflight); n > 0 {
 		o.Log.Warn("messages left in flight at exit: they will be received again", "messages", n)
+		for _, m := range w.inflight {
+			w.warnRedrive(m, "left in flight at exit")
+		}
 	}
 	o.Log.Info("watch ended", "received", st.Received, "deleted", st.Deleted, "alerts", st.Alerts, "root_events", st.RootEvents,
 		"events", st.Events, "duplicates", st.Duplicates, "unparseable", st.Unparseable, "released", st.Released)
@@ -220,10 +244,14 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 func (w *watcher) receive(recvCtx, workCtx context.Context, n int) {
 	backoff := time.Second
 	for recvCtx.Err() == nil && !w.idle.Load() {
-		out, err := w.o.SQS.ReceiveMessage(recvCtx, &sqs.ReceiveMessageInput{
+		in := &sqs.ReceiveMessageInput{
 			QueueUrl: aws.String(w.o.QueueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: int32(w.o.WaitTime / time.Second),
 			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount, sqstypes.MessageSystemAttributeNameSentTimestamp},
-		})
+		}
+		if w.setVisibility {
+			in.VisibilityTimeout = int32(w.visibility / time.Second)
+		}
+		out, err := w.o.SQS.ReceiveMessage(recvCtx, in)
 		if err != nil {
 			if recvCtx.Err() != nil {
 				return
@@ -251,14 +279,19 @@ func (w *watcher) receive(recvCtx, workCtx context.Context, n int) {
 	}
 }
 
+// idleFor is how long no message has been received and none has waited
+// for anything but a gathering burst (which the exit sends).
 func (w *watcher) idleFor() time.Duration {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if len(w.inflight) > 0 || len(w.bursts) > 0 {
-		w.lastBusy = time.Now()
-		return 0
+	now := w.o.Clock.Now()
+	for _, m := range w.inflight {
+		if m.pending > m.bursts {
+			w.lastBusy = now
+			return 0
+		}
 	}
-	return time.Since(w.lastBusy)
+	return now.Sub(w.lastBusy)
 }
 
 // process classifies a batch, sends its alerts and queues the deletions.
@@ -266,9 +299,10 @@ func (w *watcher) process(ctx context.Context, batch []sqstypes.Message) {
 	now := time.Now()
 	msgs := make([]*message, 0, len(batch))
 	w.mu.Lock()
-	w.lastBusy = now
+	w.lastBusy = w.o.Clock.Now()
 	for _, sm := range batch {
 		m := &message{id: aws.ToString(sm.MessageId), receipt: aws.ToString(sm.ReceiptHandle), deadline: now.Add(w.visibility), pending: 1}
+		m.receives, _ = strconv.Atoi(sm.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)])
 		w.inflight[m.receipt] = m
 		msgs = append(msgs, m)
 		w.stats.Received++
@@ -281,19 +315,21 @@ func (w *watcher) process(ctx context.Context, batch []sqstypes.Message) {
 		m := msgs[i]
 		c, err := extract(ctx, aws.ToString(sm.Body), "sqs:"+m.id, w.o.S3)
 		if err != nil {
-			w.leave(m, sm, err)
+			w.leave(m, err)
 			continue
 		}
-		w.handle(ctx, m, c)
+		gathered := w.handle(ctx, m, c)
 		w.done(m, true) // the message's own part: read and classified
+		if gathered > 0 {
+			w.o.Log.Debug("failed root sign-ins gathered into their bursts", "message_id", m.id, "events", gathered)
+		}
 	}
 }
 
 // leave logs a message that cannot be read (or whose log files cannot be
 // fetched) and leaves it to be received again, and to the dead-letter
 // queue after maxReceiveCount. It is never deleted.
-func (w *watcher) leave(m *message, sm sqstypes.Message, err error) {
-	receives := sm.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)]
+func (w *watcher) leave(m *message, err error) {
 	w.mu.Lock()
 	delete(w.inflight, m.receipt)
 	if errors.Is(err, errUnparseable) {
@@ -306,11 +342,13 @@ func (w *watcher) leave(m *message, sm sqstypes.Message, err error) {
 		if w.o.Metrics != nil {
 			w.o.Metrics.Unparseable.Inc()
 		}
-		w.o.Log.Error("message holds no CloudTrail event rootwatch can read; left for the dead-letter queue", "message_id", m.id, "receive_count", receives, "error", err.Error())
+		w.o.Log.Error("message holds no CloudTrail event rootwatch can read; left for the dead-letter queue", "message_id", m.id, "receive_count", m.receives, "error", err.Error())
+		w.warnRedrive(m, "unreadable")
 		return
 	}
 	if w.o.Metrics != nil {
 		w.o.Metrics.Released.Inc()
 	}
-	w.o.Log.Warn("message left to be received again", "message_id", m.id, "receive_count", receives, "error", err.Error())
+	w.o.Log.Warn("message left to be received again", "message_id", m.id, "receive_count", m.receives, "error", err.Error())
+	w.warnRedrive(m, "its log files could not be read")
 }

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -99,7 +101,9 @@ type env struct {
 	target notify.Target
 }
 
-func setup(t testing.TB, h *hook) *env {
+func setup(t testing.TB, h *hook) *env { return setupWorld(t, h, world) }
+
+func setupWorld(t testing.TB, h *hook, world string) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -151,7 +155,8 @@ func (e *env) send(t *testing.T, bodies ...string) {
 }
 
 func (e *env) options(out io.Writer) Options {
-	return Options{QueueURL: e.url, SQS: e.sqs, Targets: []notify.Target{e.target}, IdleExit: 2 * time.Second, BurstWindow: 300 * time.Millisecond,
+	// Bursts keep their defaults (30 s, 5 minutes): the idle exit sends them.
+	return Options{QueueURL: e.url, SQS: e.sqs, Targets: []notify.Target{e.target}, IdleExit: 2 * time.Second,
 		Out: out, Send: func(ctx context.Context, t []notify.Target, a notify.Alert) []notify.Result {
 			return notify.SendAlert(ctx, t, a, notify.Options{Attempts: 2, Backoff: 10 * time.Millisecond, Timeout: 5 * time.Second})
 		}}
@@ -224,12 +229,17 @@ func TestFailingDeliveryIsRetriedByRedelivery(t *testing.T) {
 	// receive fails, the second delivers.
 	e := setup(t, &hook{failFirst: 3})
 	e.send(t, eventOf(t, "root-console-signin-success.json", "signin-1", ""))
-	st, err := Run(context.Background(), e.options(io.Discard))
+	var out lockedBuffer
+	st, err := Run(context.Background(), e.options(&out))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := e.hook.alerts(t); len(got) != 1 || got[0] != "signin-1" {
 		t.Errorf("alerts %v, want exactly one", got)
+	}
+	// Printed once, when delivered: not on the failed first receive.
+	if got := printed(t, out.lines()); strings.Join(got, " ") != "signin-1:delivered" {
+		t.Errorf("stdout %q, want signin-1 once, delivered", got)
 	}
 	if n := e.hook.requests.Load(); n != 4 {
 		t.Errorf("requests %d, want 4 (2 failed attempts, a redelivery, 1 failure and 1 success)", n)
@@ -455,5 +465,263 @@ func TestExtractReadsEveryShape(t *testing.T) {
 	}
 	if _, err := extract(context.Background(), ctNotice, "no client", nil); err == nil || !errors.Is(err, errUnparseable) {
 		t.Errorf("an S3 notification without an S3 client: %v", err)
+	}
+}
+
+// printed reads stdout's JSON lines as EVENT_ID:ALERT.
+func printed(t *testing.T, lines []string) []string {
+	t.Helper()
+	var out []string
+	for _, l := range lines {
+		var e struct {
+			EventID string `json:"event_id"`
+			Alert   string `json:"alert"`
+		}
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("stdout line %q: %v", l, err)
+		}
+		out = append(out, e.EventID+":"+e.Alert)
+	}
+	return out
+}
+
+func TestWithoutTargetsEachEventIsPrintedOnceMarked(t *testing.T) {
+	e := setup(t, &hook{})
+	e.send(t,
+		eventOf(t, "root-console-signin-success.json", "signin-1", ""),
+		eventOf(t, "root-console-signin-success.json", "signin-1", ""),
+		eventOf(t, "root-console-signin-failure.json", "fail-1", "192.0.2.77"),
+	)
+	var out lockedBuffer
+	o := e.options(&out)
+	o.Targets, o.BurstWindow = nil, 300*time.Millisecond
+	st, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(sorted(printed(t, out.lines())), " "); got != "fail-1:no_target signin-1:no_target" {
+		t.Errorf("stdout %q, want each event once, marked no_target", got)
+	}
+	if st.Deleted != 3 || e.srv.QueueDepth(acct, queueName) != 0 {
+		t.Errorf("stats %+v, depth %d", st, e.srv.QueueDepth(acct, queueName))
+	}
+}
+
+// TestDeadLetterWarnings: the webhook is down; the queue moves a message to
+// its dead-letter queue after 2 receives. The watch says so as it happens,
+// in its log and metrics, and prints nothing (nothing was delivered).
+func TestDeadLetterWarnings(t *testing.T) {
+	e := setup(t, &hook{failFirst: 1 << 30})
+	e.send(t, eventOf(t, "root-api-call-with-keys.json", "api-1", ""))
+	logs := newLogSink()
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	var out lockedBuffer
+	o := e.options(&out)
+	o.Log, o.Metrics = logs.logger(), m
+	st, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, dlq := e.srv.QueueDepth(acct, queueName), e.srv.QueueDepth(acct, "root-activity-dlq"); d != 0 || dlq != 1 {
+		t.Fatalf("queue %d, dead-letter queue %d: want the message moved", d, dlq)
+	}
+	if lines := out.lines(); len(lines) != 0 {
+		t.Errorf("stdout %q: nothing was delivered, nothing may be printed", lines)
+	}
+	start := logs.with("watching")
+	if len(start) != 1 || start[0].attrs["max_receive_count"] != "2" || !strings.HasSuffix(start[0].attrs["dead_letter_queue"], ":"+acct+":root-activity-dlq") {
+		t.Errorf("start log %v: want the redrive policy\n%s", start, logs)
+	}
+	near, dead := logs.with("one receive left"), logs.with("dead-letter queue on its next receive")
+	if len(near) != 1 || near[0].level != slog.LevelWarn || near[0].attrs["receive_count"] != "1" || near[0].attrs["message_id"] == "" {
+		t.Errorf("near warnings %v, want one at receive 1 of 2\n%s", near, logs)
+	}
+	if len(dead) != 1 || dead[0].level != slog.LevelWarn || dead[0].attrs["receive_count"] != "2" || dead[0].attrs["message_id"] != near[0].attrs["message_id"] {
+		t.Errorf("dead-letter warnings %v, want one at receive 2 of 2\n%s", dead, logs)
+	}
+	if v := testutil.ToFloat64(m.NearDeadLetter); v != 1 {
+		t.Errorf("near-dead-letter metric %v, want 1", v)
+	}
+	if v := testutil.ToFloat64(m.DeadLettered); v != 1 {
+		t.Errorf("dead-lettered metric %v, want 1", v)
+	}
+	// The log names messages, never their content.
+	for _, secret := range []string{"AKIAIOSFODNN7EXAMPLE", "userIdentity", "rh-"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the log holds %q:\n%s", secret, logs)
+		}
+	}
+	if st.Released != 2 || st.Deleted != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// receiveRecorder keeps the visibility timeout each ReceiveMessage asked for.
+type receiveRecorder struct {
+	SQSAPI
+	mu           sync.Mutex
+	visibilities []int32
+}
+
+func (r *receiveRecorder) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
+	r.mu.Lock()
+	r.visibilities = append(r.visibilities, in.VisibilityTimeout)
+	r.mu.Unlock()
+	return r.SQSAPI.ReceiveMessage(ctx, in, opts...)
+}
+
+func TestQueueAttributesDeniedIsAWarning(t *testing.T) {
+	e := setupWorld(t, &hook{}, world+`    faults: [{op: GetQueueAttributes, code: AccessDenied, status: 403, message: "not authorized to perform: sqs:GetQueueAttributes"}]
+`)
+	e.send(t, eventOf(t, "root-api-call-with-keys.json", "api-1", ""))
+	logs := newLogSink()
+	rec := &receiveRecorder{SQSAPI: e.sqs}
+	o := e.options(io.Discard)
+	o.Log, o.SQS = logs.logger(), rec
+	st, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatalf("a denied GetQueueAttributes must not stop the watch: %v", err)
+	}
+	if w := logs.with("sqs:GetQueueAttributes"); len(w) != 1 || w[0].level != slog.LevelWarn {
+		t.Errorf("warnings %v\n%s", w, logs)
+	}
+	if st.Deleted != 1 || len(e.hook.alerts(t)) != 1 {
+		t.Errorf("stats %+v, alerts %v", st, e.hook.alerts(t))
+	}
+	// The visibility timeout it cannot read, it sets on each receive.
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, v := range rec.visibilities {
+		if v != 30 {
+			t.Fatalf("ReceiveMessage visibility timeouts %v, want 30 each", rec.visibilities)
+		}
+	}
+}
+
+// gathered holds once the watch has gathered n failed sign-ins into bursts.
+func gathered(n int) func(*logSink) bool {
+	return func(s *logSink) bool {
+		sum := 0
+		for _, r := range s.with("gathered into their bursts") {
+			k, _ := strconv.Atoi(r.attrs["events"])
+			sum += k
+		}
+		return sum >= n
+	}
+}
+
+// runWatch runs the watch in the background; wait returns its stats.
+func runWatch(t *testing.T, o Options) (cancel func(), wait func() Stats) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan Stats, 1)
+	go func() {
+		st, err := Run(ctx, o)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- st
+	}()
+	var st *Stats
+	wait = func() Stats {
+		if st == nil {
+			s := <-done
+			st = &s
+		}
+		return *st
+	}
+	t.Cleanup(func() { cancel(); wait() })
+	return cancel, wait
+}
+
+// burstOptions run the watch on a fake clock (bursts of 30 s and 5 minutes,
+// the given idle exit) with one receiver, logging to a sink.
+func (e *env) burstOptions(out io.Writer, idleExit time.Duration) (Options, *fakeClock, *logSink) {
+	clock, logs := newFakeClock(), newLogSink()
+	o := e.options(out)
+	o.Clock, o.Log, o.Receivers, o.WaitTime = clock, logs.logger(), 1, time.Second
+	o.BurstFirst, o.BurstWindow, o.IdleExit = 30*time.Second, 5*time.Minute, idleExit
+	return o, clock, logs
+}
+
+// TestBurstFirstAlertsSoonLaterOnesGathered: the first failed sign-in of a
+// burst is alerted after --burst-first, the ones that follow together a
+// --burst-window later; a quiet window ends the burst.
+func TestBurstFirstAlertsSoonLaterOnesGathered(t *testing.T) {
+	e := setup(t, &hook{})
+	var out lockedBuffer
+	o, clock, logs := e.burstOptions(&out, 24*time.Hour)
+	const ip = "192.0.2.77"
+	e.send(t, eventOf(t, "root-console-signin-failure.json", "fail-1", ip))
+	cancel, wait := runWatch(t, o)
+
+	logs.waitFor(t, "fail-1 gathered", gathered(1))
+	clock.Advance(30 * time.Second)
+	if got := e.hook.alerts(t); strings.Join(got, " ") != "fail-1" {
+		t.Fatalf("alerts %v %s after --burst-first, want fail-1", got, "30s")
+	}
+	if got := printed(t, out.lines()); strings.Join(got, " ") != "fail-1:delivered" {
+		t.Errorf("stdout %q", got)
+	}
+
+	e.send(t, eventOf(t, "root-console-signin-failure.json", "fail-2", ip), eventOf(t, "root-console-signin-failure.json", "fail-3", ip))
+	logs.waitFor(t, "fail-2 and fail-3 gathered", gathered(3))
+	clock.Advance(4 * time.Minute)
+	if got := e.hook.alerts(t); len(got) != 1 {
+		t.Fatalf("alerts %v before the burst window ended, want only fail-1", got)
+	}
+	clock.Advance(time.Minute)
+	if got := e.hook.alerts(t); strings.Join(got, " ") != "fail-1 fail-2+fail-3" {
+		t.Fatalf("alerts %v a burst window after the first, want fail-2+fail-3 in one", got)
+	}
+
+	// A window without failures ends the burst: the next one is a first again.
+	clock.Advance(5 * time.Minute)
+	e.send(t, eventOf(t, "root-console-signin-failure.json", "fail-4", ip))
+	logs.waitFor(t, "fail-4 gathered", gathered(4))
+	clock.Advance(30 * time.Second)
+	if got := e.hook.alerts(t); strings.Join(got, " ") != "fail-1 fail-2+fail-3 fail-4" {
+		t.Fatalf("alerts %v, want fail-4 alone after --burst-first", got)
+	}
+	cancel()
+	if st := wait(); st.Deleted != 4 || e.srv.QueueDepth(acct, queueName) != 0 {
+		t.Errorf("stats %+v, depth %d", st, e.srv.QueueDepth(acct, queueName))
+	}
+	if got := printed(t, out.lines()); len(got) != 4 {
+		t.Errorf("stdout %q, want each event once", got)
+	}
+}
+
+// TestIdleExitFlushesGatheringBursts: the queue goes idle while bursts
+// gather; the watch sends them, deletes their messages and exits.
+func TestIdleExitFlushesGatheringBursts(t *testing.T) {
+	e := setup(t, &hook{})
+	var out lockedBuffer
+	o, clock, logs := e.burstOptions(&out, 8*time.Second)
+	e.send(t,
+		eventOf(t, "root-console-signin-failure.json", "fail-1", "192.0.2.77"),
+		eventOf(t, "root-console-signin-failure.json", "fail-2", "192.0.2.77"),
+		eventOf(t, "root-console-signin-failure.json", "fail-3", "192.0.2.77"),
+		eventOf(t, "root-console-signin-failure.json", "fail-4", "198.51.100.9"),
+	)
+	cancel, wait := runWatch(t, o)
+	logs.waitFor(t, "four failed sign-ins gathered", gathered(4))
+	clock.Advance(8 * time.Second)
+	exited := make(chan Stats, 1)
+	go func() { exited <- wait() }()
+	var st Stats
+	select {
+	case st = <-exited:
+	case <-time.After(time.Minute): // a hang guard, not a timing
+		cancel()
+		<-exited
+		t.Fatalf("the watch did not exit on --idle-exit while bursts gathered\n%s", logs)
+	}
+	if got := strings.Join(sorted(e.hook.alerts(t)), " "); got != "fail-1+fail-2+fail-3 fail-4" {
+		t.Errorf("alerts %q, want both bursts sent at exit", got)
+	}
+	if st.Deleted != 4 || e.srv.QueueDepth(acct, queueName) != 0 || len(out.lines()) != 4 {
+		t.Errorf("stats %+v, depth %d, stdout %q", st, e.srv.QueueDepth(acct, queueName), out.lines())
 	}
 }
