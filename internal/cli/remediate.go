@@ -71,6 +71,10 @@ func newRemediatePlanCommand(app *App) *cobra.Command {
 					sel[flag][a] = true
 				}
 			}
+			target, err := checkPlanOutput(out)
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
+			}
 			cfg, err := awsx.Load(cmd.Context(), app.AWSConfig, profile, region)
 			if err != nil {
 				return withCredentialsHelp(err)
@@ -84,7 +88,7 @@ func newRemediatePlanCommand(app *App) *cobra.Command {
 			if out == "" {
 				return nil
 			}
-			if err := writeAtomically(out, func(w io.Writer) error {
+			if err := writeOne(cmd.Context(), app, target, 0o600, func(w io.Writer) error {
 				enc := json.NewEncoder(w)
 				enc.SetIndent("", "  ")
 				return enc.Encode(plan)
@@ -149,6 +153,10 @@ when something failed or could not be verified, 2 for a refused plan.`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			summaryTarget, err := checkApplySummary(args[0], logPath, summary)
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
+			}
 			data, err := os.ReadFile(args[0])
 			if err != nil {
 				return usageErr("read plan: %v", err)
@@ -194,7 +202,7 @@ when something failed or could not be verified, 2 for a refused plan.`,
 			}
 			results := remediate.Apply(ctx, clients, &plan, id, opts)
 			if summary != "" {
-				if err := writeAtomically(summary, func(w io.Writer) error { return writeApplySummary(w, &plan, id.ARN, app.Now(), results) }); err != nil {
+				if err := writeOne(ctx, app, summaryTarget, 0o600, func(w io.Writer) error { return writeApplySummary(w, &plan, id.ARN, app.Now(), results) }); err != nil {
 					return err
 				}
 			}

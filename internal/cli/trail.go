@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rootwatch/rootwatch/internal/config"
+	"github.com/rootwatch/rootwatch/internal/outfile"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/scan"
 )
@@ -157,11 +158,12 @@ func runTrail(ctx context.Context, app *App, o *trailOptions, args []string) err
 	}
 	files := newPathSet()
 	for _, p := range args {
-		if err := files.add("PATH", p); err != nil {
+		if err := files.input("PATH", p); err != nil {
 			return &ExitError{Code: ExitUsage, Err: err}
 		}
 	}
-	if err := files.add("--output", o.output); err != nil {
+	out, err := files.output("--output", o.output, outfile.Options{})
+	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
 	res, err := scan.Trail(ctx, q)
@@ -170,11 +172,7 @@ func runTrail(ctx context.Context, app *App, o *trailOptions, args []string) err
 	}
 	tl := report.NewTimeline(res.Sources, res.Events, res.Duplicates)
 
-	if o.output == "" || o.output == stdoutPath {
-		if err := report.WriteTimeline(app.Stdout, tl, o.format); err != nil {
-			return err
-		}
-	} else if err := writeAtomically(o.output, func(w io.Writer) error { return report.WriteTimeline(w, tl, o.format) }); err != nil {
+	if err := writeOne(ctx, app, out, 0o600, func(w io.Writer) error { return report.WriteTimeline(w, tl, o.format) }); err != nil {
 		return err
 	}
 	if why := tl.NothingRead(); why != "" {
