@@ -40,7 +40,7 @@ docs/rules/; a test fails when they differ from what the catalog generates.`,
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&out, "out", "docs/rules", "directory to write the pages into")
+	cmd.Flags().StringVar(&out, "out", "docs/rules", "directory to write the pages into (made if need be; every page is written, or none)")
 	return cmd
 }
 

@@ -130,18 +130,19 @@ func checkPlanOutput(path string) (*outfile.Target, error) {
 	return t, err
 }
 
-// checkApplySummary checks remediate apply's --summary before anything is
-// changed: a directory that takes it, and neither the plan nor the log.
-func checkApplySummary(plan, logPath, summary string) (*outfile.Target, error) {
-	if summary == "" {
-		return nil, nil
-	}
+// checkApplyFiles checks remediate apply's files before anything is
+// changed: the --log journal is not the plan, and --summary has a
+// directory that takes it and is neither.
+func checkApplyFiles(plan, logPath, summary string) (*outfile.Target, error) {
 	files := newPathSet()
 	if err := files.input("PLAN", plan); err != nil {
 		return nil, err
 	}
 	if err := files.input("--log", logPath); err != nil {
 		return nil, err
+	}
+	if summary == "" {
+		return nil, nil
 	}
 	return files.output("--summary", summary, outfile.Options{})
 }

@@ -104,7 +104,7 @@ func newRemediatePlanCommand(app *App) *cobra.Command {
 	f.StringSliceVar(&accounts, "accounts", nil, "only these member account IDs")
 	f.StringSliceVar(&exclude, "exclude-accounts", nil, "leave these account IDs out")
 	f.StringSliceVar(&what, "what", nil, "what to remove: password, keys, certificates, mfa (default all)")
-	f.StringVarP(&out, "output", "o", "", "write the plan to `FILE` (JSON, owner-only)")
+	f.StringVarP(&out, "output", "o", "", "write the plan to `FILE` (JSON, owner-only; checked before anything is read)")
 	f.BoolVar(&enable, "enable-central-root-access", false, "when centralized root access is off, include the calls that would enable it (apply does not make them)")
 	f.IntVar(&concurrency, "concurrency", 64, "accounts read at once")
 	f.StringVar(&profile, "profile", "", "AWS shared config `PROFILE` of the management account")
@@ -153,7 +153,7 @@ when something failed or could not be verified, 2 for a refused plan.`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			summaryTarget, err := checkApplySummary(args[0], logPath, summary)
+			summaryTarget, err := checkApplyFiles(args[0], logPath, summary)
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
@@ -212,7 +212,7 @@ when something failed or could not be verified, 2 for a refused plan.`,
 	f := cmd.Flags()
 	f.BoolVar(&yes, "yes", false, "do not ask for confirmation")
 	f.BoolVar(&rescan, "rescan", true, "scan the changed accounts again afterwards (--rescan=false to skip)")
-	f.StringVar(&summary, "summary", "", "also write a Markdown summary for a change record to `FILE`")
+	f.StringVar(&summary, "summary", "", "also write a Markdown summary for a change record to `FILE` (checked before anything is changed)")
 	f.StringVar(&logPath, "log", "", "append one JSON line per action to `FILE` (owner-only)")
 	f.DurationVar(&maxAge, "max-plan-age", time.Hour, "refuse a plan made longer ago than this")
 	f.IntVar(&concurrency, "concurrency", 64, "accounts changed at once")

@@ -82,7 +82,7 @@ still read. Exit code 3 when any source could not be fully read.`,
 	f.StringVar(&o.asOf, "as-of", "", "take 'now' to be this RFC 3339 time for --since and --until")
 	f.StringArrayVar(&o.accounts, "account", nil, "only this 12-digit account `ID`; repeatable")
 	f.StringVarP(&o.format, "format", "f", "table", "table or json")
-	f.StringVarP(&o.output, "output", "o", "", "write to `FILE` instead of standard output")
+	f.StringVarP(&o.output, "output", "o", "", "write to `FILE` instead of standard output (checked before anything is read; not inside a PATH directory; a device, pipe or link is written through, a file replaced whole)")
 	f.IntVar(&o.workers, "workers", 0, "files decoded at once (default: one per core; 16 for S3)")
 	f.BoolVar(&o.lookup, "lookup", false, "ask LookupEvents about the account your AWS credentials land in")
 	f.StringVar(&o.profile, "profile", "", "AWS shared config `PROFILE` for s3:// paths and --lookup")

@@ -247,6 +247,7 @@ func TestBadOutputRefusedBeforeCollection(t *testing.T) {
 		"output dir under a file": {"-f", "json", "-f", "csv", "--output-dir", filepath.Join(prev, "out")},
 		"bundle directory":        {"-f", "json", "-o", prev, "--save-evidence", filepath.Join(dir, "no-such-dir", "b.json")},
 		"output is a directory":   {"-f", "json", "-o", prev, "-f", "csv", "-o", dir},
+		"output over the store":   {"--store", "sqlite:" + filepath.Join(dir, "h.db"), "-f", "json", "-o", filepath.Join(dir, ".", "h.db")},
 	} {
 		fake := liveFake(t)
 		r := fake.run(t, append([]string{"scan"}, args...)...)
@@ -416,9 +417,13 @@ func TestRemediateFilesCheckedFirst(t *testing.T) {
 		t.Fatal("plan -o through a link: the link was replaced or its target not written")
 	}
 	loads := fake.loads.Load()
-	for name, summary := range map[string]string{"missing directory": filepath.Join(dir, "no-such-dir", "s.md"), "the plan itself": planTarget} {
-		r := fake.run(t, "remediate", "apply", planLink, "--yes", "--summary", summary)
-		if r.code != ExitUsage || !strings.Contains(r.err.Error(), "--summary") {
+	for name, files := range map[string][]string{
+		"summary in a missing directory": {"--summary", filepath.Join(dir, "no-such-dir", "s.md")},
+		"summary over the plan":          {"--summary", planTarget},
+		"log into the plan":              {"--log", planLink},
+	} {
+		r := fake.run(t, append([]string{"remediate", "apply", planLink, "--yes"}, files...)...)
+		if r.code != ExitUsage || !strings.Contains(r.err.Error(), files[0]) {
 			t.Errorf("%s: exit %d (%v)", name, r.code, r.err)
 		}
 	}
