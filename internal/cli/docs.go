@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"fmt"
-	"os"
+	"io"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/outfile"
 	"github.com/rootwatch/rootwatch/internal/rules"
 )
 
@@ -29,15 +32,15 @@ docs/rules/; a test fails when they differ from what the catalog generates.`,
 			if err != nil {
 				return err
 			}
-			files, err := writeDocs(meta, out)
+			files, err := writeDocs(cmd.Context(), app, meta, out)
 			if err != nil {
-				return &ExitError{Code: ExitUsage, Err: err}
+				return err
 			}
 			_, err = fmt.Fprintf(app.Stdout, "wrote %d pages to %s\n", len(files), out) // always several
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&out, "out", "docs/rules", "directory to write the pages into")
+	cmd.Flags().StringVar(&out, "out", "docs/rules", "directory to write the pages into (made if need be; every page is written, or none)")
 	return cmd
 }
 
@@ -97,20 +100,28 @@ func docPages(m finding.Catalog) map[string]string {
 	return pages
 }
 
-// WriteDocs writes the pages into dir.
-func writeDocs(m finding.Catalog, dir string) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("docs: %w", err)
-	}
-	var written []string
+// writeDocs writes the pages into dir (made if need be), all or none:
+// every page is checked first, staged beside its file, and the pages are
+// renamed into place together.
+func writeDocs(ctx context.Context, app *App, m finding.Catalog, dir string) ([]string, error) {
 	pages := docPages(m)
-	for name, body := range pages {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			return nil, fmt.Errorf("docs: %w", err)
+	names := slices.Sorted(maps.Keys(pages))
+	targets := make([]*outfile.Target, len(names))
+	for i, name := range names {
+		t, err := outfile.Check("--out", filepath.Join(dir, name), outfile.Options{MakeDirs: true, DirPerm: 0o755})
+		if err != nil {
+			return nil, &ExitError{Code: ExitUsage, Err: err}
 		}
-		written = append(written, p)
+		targets[i] = t
 	}
-	slices.Sort(written)
-	return written, nil
+	b := newBatch(app)
+	defer b.Abort()
+	var written []string
+	for i, name := range names {
+		if err := b.Add(targets[i], 0o644, func(w io.Writer) error { _, err := io.WriteString(w, pages[name]); return err }); err != nil {
+			return nil, err
+		}
+		written = append(written, targets[i].Path)
+	}
+	return written, b.Commit(ctx)
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/xml"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rootwatch/rootwatch/internal/outfile"
 	"github.com/rootwatch/rootwatch/internal/report"
 )
 
@@ -122,7 +124,7 @@ func TestOutputsCannotCollide(t *testing.T) {
 
 	// A write that fails leaves the existing file as it was.
 	os.WriteFile(out, []byte("previous run"), 0o600)
-	err = writeAtomically(out, func(w io.Writer) error {
+	err = outfile.WriteFile(context.Background(), "--output", out, 0o600, func(w io.Writer) error {
 		io.WriteString(w, "half a run")
 		return errors.New("disk full")
 	})

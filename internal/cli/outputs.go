@@ -3,10 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -15,6 +13,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/outfile"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/rules"
 )
@@ -28,101 +27,113 @@ func extensions() []string {
 	return out
 }
 
-// output is one writer and where it writes ("" is standard output).
+// output is one writer and where it writes: a local target (a file, a
+// device, a pipe, standard output) or an s3:// URI.
 type output struct {
 	writer report.Writer
-	path   string
+	target *outfile.Target
+	uri    string
 }
 
 // planOutputs pairs formats with destinations: one format to standard
 // output, formats paired in order with --output files (- for standard
-// output), or every format into --output-dir (created if need be) with its
-// default name. No output may name an input, the evidence bundle being
-// saved, or another output, however the path is spelled.
-func planOutputs(app *App, o *scanOptions) ([]output, error) {
+// output), or every format into --output-dir (created when the run
+// succeeds) with its default name. Every path, and --save-evidence's, is
+// checked now, before anything is collected (outfile.Check: its directory
+// exists and takes a new file, it is not a directory or a socket); none may
+// name an input, the bundle or another output, or lie inside an input
+// directory, however the path is spelled.
+func planOutputs(app *App, o *scanOptions) ([]output, *outfile.Target, error) {
 	meta, err := rules.Info()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var paths []string
+	role, mkdir := "--output", outfile.Options{}
 	switch {
 	case o.outputDir != "" && len(o.outputs) > 0:
-		return nil, fmt.Errorf("--output and --output-dir cannot be combined")
+		return nil, nil, fmt.Errorf("--output and --output-dir cannot be combined")
 	case o.outputDir != "":
-		if err := os.MkdirAll(o.outputDir, 0o700); err != nil {
-			return nil, fmt.Errorf("--output-dir: %w", err)
-		}
+		role, mkdir = "--output-dir", outfile.Options{MakeDirs: true, DirPerm: 0o700}
 		for _, f := range o.formats {
 			paths = append(paths, filepath.Join(o.outputDir, "rootwatch."+report.Extension(f)))
 		}
 	case len(o.outputs) == len(o.formats):
 		paths = o.outputs
 	case len(o.outputs) == 0 && len(o.formats) == 1:
-		paths = []string{""}
+		paths = []string{stdoutPath}
 	case len(o.outputs) == 0:
-		return nil, fmt.Errorf("%d formats but no --output: give one --output per --format, or --output-dir", len(o.formats))
+		return nil, nil, fmt.Errorf("%d formats but no --output: give one --output per --format, or --output-dir", len(o.formats))
 	default:
-		return nil, fmt.Errorf("%d --format and %d --output: give one --output per --format, in the same order", len(o.formats), len(o.outputs))
+		return nil, nil, fmt.Errorf("%d --format and %d --output: give one --output per --format, in the same order", len(o.formats), len(o.outputs))
 	}
 	files := newPathSet()
 	for _, in := range o.inputs() {
-		if err := files.add(in[0], in[1]); err != nil {
-			return nil, err
+		if err := files.input(in[0], in[1]); err != nil {
+			return nil, nil, err
 		}
 	}
-	if err := files.add("--save-evidence", o.saveEvidence); err != nil {
-		return nil, err
+	var bundle *outfile.Target
+	if o.saveEvidence != "" {
+		if bundle, err = files.output("--save-evidence", o.saveEvidence, outfile.Options{}); err != nil {
+			return nil, nil, err
+		}
 	}
-	toStdout := 0
 	var outs []output
 	for i, f := range o.formats {
-		if paths[i] == stdoutPath {
-			paths[i] = ""
-		}
-		if paths[i] == "" {
-			if toStdout++; toStdout > 1 {
-				return nil, errors.New("two outputs write to standard output: give each --format its own --output")
-			}
-		}
+		out := output{}
 		if strings.HasPrefix(paths[i], "s3://") {
 			if err := checkS3Output(paths[i]); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
+			out.uri = paths[i]
+		} else if out.target, err = files.output(role, paths[i], mkdir); err != nil {
+			return nil, nil, err
 		}
-		if err := files.add("--output", paths[i]); err != nil {
-			return nil, err
+		if out.writer, err = report.New(f, report.Options{Color: useColor(app, o, out.target), Meta: meta}); err != nil {
+			return nil, nil, err
 		}
-		w, err := report.New(f, report.Options{Color: useColor(app, o, paths[i]), Meta: meta})
-		if err != nil {
-			return nil, err
-		}
-		outs = append(outs, output{writer: w, path: paths[i]})
+		outs = append(outs, out)
 	}
-	return outs, nil
+	return outs, bundle, nil
 }
 
-func useColor(app *App, o *scanOptions, path string) bool {
+func useColor(app *App, o *scanOptions, t *outfile.Target) bool {
 	switch o.color {
 	case "always":
 		return true
 	case "never":
 		return false
 	}
-	return path == "" && app.Getenv("NO_COLOR") == "" && app.IsTerminal(app.Stdout)
+	stdout := t != nil && t.Kind == outfile.Descriptor && t.FD == 1
+	return stdout && app.Getenv("NO_COLOR") == "" && app.IsTerminal(app.Stdout)
 }
 
-func writeRun(ctx context.Context, app *App, o *scanOptions, w report.Writer, run *finding.Run, path string) error {
-	switch {
-	case path == "":
-		return w.Write(app.Stdout, run)
-	case strings.HasPrefix(path, "s3://"):
-		var buf bytes.Buffer
-		if err := w.Write(&buf, run); err != nil {
-			return err
+// writeRun writes the run to every output, all or nothing for local ones:
+// each is staged in batch (files in temporaries beside them), then the
+// s3:// objects are uploaded, then the batch is committed (devices, pipes
+// and standard output written, files renamed into place). A failure
+// before the commit changes no local file.
+func writeRun(ctx context.Context, app *App, o *scanOptions, batch *outfile.Batch, outs []output, run *finding.Run) error {
+	for _, out := range outs {
+		if out.target != nil {
+			if err := batch.Add(out.target, 0o600, func(w io.Writer) error { return out.writer.Write(w, run) }); err != nil {
+				return err
+			}
 		}
-		return putS3(ctx, app, o, path, buf.Bytes())
 	}
-	return writeAtomically(path, func(f io.Writer) error { return w.Write(f, run) })
+	for _, out := range outs {
+		if out.uri != "" {
+			var buf bytes.Buffer
+			if err := out.writer.Write(&buf, run); err != nil {
+				return err
+			}
+			if err := putS3(ctx, app, o, out.uri, buf.Bytes()); err != nil {
+				return err
+			}
+		}
+	}
+	return batch.Commit(ctx)
 }
 
 // putS3 uploads an output to s3://bucket/key with server-side encryption
@@ -179,6 +190,9 @@ func (o *scanOptions) inputs() [][2]string {
 	}
 	if o.evidenceFile != "" {
 		in = append(in, [2]string{"--evidence", o.evidenceFile})
+	}
+	if o.store != "" && !strings.Contains(o.store, "://") && !strings.HasPrefix(o.store, "env:") {
+		in = append(in, [2]string{"--store", strings.TrimPrefix(o.store, "sqlite:")})
 	}
 	return in
 }

@@ -109,6 +109,10 @@ never printed, logged or written to the plan.`,
 					sel[flag][a] = true
 				}
 			}
+			target, err := checkPlanOutput(out)
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
+			}
 			cfg, err := awsx.Load(cmd.Context(), app.AWSConfig, profile, region)
 			if err != nil {
 				return withCredentialsHelp(err)
@@ -125,7 +129,7 @@ never printed, logged or written to the plan.`,
 			if out == "" {
 				return nil
 			}
-			if err := writeAtomically(out, func(w io.Writer) error {
+			if err := writeOne(cmd.Context(), app, target, 0o600, func(w io.Writer) error {
 				enc := json.NewEncoder(w)
 				enc.SetIndent("", "  ")
 				return enc.Encode(plan)
@@ -145,7 +149,7 @@ never printed, logged or written to the plan.`,
 	f.StringSliceVar(&accounts, "accounts", nil, "only these member account IDs")
 	f.StringSliceVar(&exclude, "exclude-accounts", nil, "leave these account IDs out")
 	f.StringSliceVar(&what, "what", nil, "what to remove: password, keys, certificates, mfa (default all)")
-	f.StringVarP(&out, "output", "o", "", "write the plan to `FILE` (JSON, owner-only)")
+	f.StringVarP(&out, "output", "o", "", "write the plan to `FILE` (JSON, owner-only; checked before anything is read)")
 	f.BoolVar(&enable, "enable-central-root-access", false, "when centralized root access is off, plan the calls that enable it (those not in effect); apply makes them after the same confirmation and verifies them; then plan again")
 	f.StringVar(&signKeySpec, "sign-key", "", "sign the plan with HMAC-SHA256 under the key in `env:VAR or file:PATH` (never the key itself)")
 	f.IntVar(&concurrency, "concurrency", 64, "accounts read at once")
@@ -229,6 +233,10 @@ plan.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			path := args[0]
+			summaryTarget, err := checkApplyFiles(path, logPath, summary)
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
+			}
 			data, err := os.ReadFile(path)
 			if err != nil {
 				return usageErr("read plan: %v", err)
@@ -291,7 +299,7 @@ plan.`,
 			}
 			id := checked.Identity
 			if summary != "" {
-				if err := writeAtomically(summary, func(w io.Writer) error { return writeApplySummary(w, plan, id.ARN, app.Now(), results) }); err != nil {
+				if err := writeOne(ctx, app, summaryTarget, 0o600, func(w io.Writer) error { return writeApplySummary(w, plan, id.ARN, app.Now(), results) }); err != nil {
 					return err
 				}
 			}
@@ -301,7 +309,7 @@ plan.`,
 	f := cmd.Flags()
 	f.BoolVar(&yes, "yes", false, "do not ask for confirmation")
 	f.BoolVar(&rescan, "rescan", true, "scan the changed accounts again afterwards (--rescan=false to skip)")
-	f.StringVar(&summary, "summary", "", "also write a Markdown summary for a change record to `FILE`")
+	f.StringVar(&summary, "summary", "", "also write a Markdown summary for a change record to `FILE` (checked before anything is changed)")
 	f.StringVar(&logPath, "log", "", "append one JSON line per action to `FILE` (owner-only)")
 	f.DurationVar(&maxAge, "max-plan-age", time.Hour, "refuse a plan made longer ago than this")
 	f.IntVar(&concurrency, "concurrency", 64, "accounts changed at once")

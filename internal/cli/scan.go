@@ -122,7 +122,17 @@ give --output-dir DIR for rootwatch.<ext> files):
   html       one self-contained page for a browser or a ticket
   asff       AWS Security Finding Format; --securityhub also imports it
   ocsf       OCSF 1.3.0 Detection Findings (class 2004), one JSON line each,
-             for Security Lake and other OCSF pipelines`,
+             for Security Lake and other OCSF pipelines
+
+Every output path, and --save-evidence's, is checked before anything is
+collected: its directory must exist and take a new file, and it must not be an
+input, another output, the bundle, or inside a --cloudtrail directory (however
+the paths are spelled); a bad one is exit 2. A file is written to a temporary
+file beside it and renamed into place, owner-only, only once every output of
+the run was written whole: a run that fails changes no file. A device
+(/dev/null), a named pipe, -, /dev/stdout and /dev/fd/N are written in place,
+never replaced; a symbolic link is written through to its target (a link in a
+shared sticky directory such as /tmp owned by someone else is refused).`,
 		Example: `  rootwatch scan --demo
   rootwatch scan --profile audit
   rootwatch scan --org --profile management --role-name RootwatchAudit --external-id "$EXTERNAL_ID"
@@ -144,7 +154,7 @@ give --output-dir DIR for rootwatch.<ext> files):
 	o.flagSet = func(name string) bool { return f.Changed(name) }
 	f.BoolVar(&o.demo, "demo", false, "scan the embedded demo organization instead of AWS")
 	f.StringVar(&o.evidenceFile, "evidence", "", "evaluate an evidence bundle `FILE` saved by --save-evidence, offline")
-	f.StringVar(&o.saveEvidence, "save-evidence", "", "also save what was collected as an evidence bundle `FILE` (.gz to compress)")
+	f.StringVar(&o.saveEvidence, "save-evidence", "", "also save what was collected as an evidence bundle `FILE` (.gz to compress; written with the outputs, all or nothing)")
 	f.StringArrayVar(&o.credentialReports, "credential-report", nil, "evaluate a saved credential report `FILE` (CSV or AWS CLI JSON); repeatable")
 	f.StringVar(&o.account, "account", "", "expected 12-digit account `ID` of the --credential-report (checked against its ARNs)")
 	f.StringVar(&o.reportTime, "report-time", "", "when the --credential-report was generated (RFC 3339), for the freshness check")
@@ -153,8 +163,8 @@ give --output-dir DIR for rootwatch.<ext> files):
 	f.StringVar(&o.maxReportAge, "max-report-age", "", "oldest credential report that can support a pass, e.g. 4h (default 4h)")
 	f.StringVar(&o.configFile, "config", "", "YAML `FILE` with per-rule windows, severities, disabled rules and suppressions")
 	f.StringArrayVarP(&o.formats, "format", "f", []string{"table"}, "output `FORMAT`: "+strings.Join(report.Formats(), ", ")+"; repeatable")
-	f.StringArrayVarP(&o.outputs, "output", "o", nil, "write to `FILE` instead of standard output; repeat to pair with each --format in order")
-	f.StringVar(&o.outputDir, "output-dir", "", "write every --format into `DIR` as rootwatch.<ext> ("+strings.Join(extensions(), ", ")+")")
+	f.StringArrayVarP(&o.outputs, "output", "o", nil, "write to `FILE` instead of standard output (- is standard output; a device, pipe or link is written through, not replaced); repeat to pair with each --format in order")
+	f.StringVar(&o.outputDir, "output-dir", "", "write every --format into `DIR` as rootwatch.<ext> ("+strings.Join(extensions(), ", ")+"); made when the run succeeds")
 	f.StringVar(&o.failOn, "fail-on", "info", "exit 1 when a failing finding has this severity or worse: critical, high, medium, low, info, or none")
 	f.StringVar(&o.profile, "profile", "", "AWS shared config `PROFILE` for a live scan (default: AWS_PROFILE or the default chain)")
 	f.StringVar(&o.region, "region", "", "AWS region for STS and Organizations calls (default from config, else us-east-1)")

@@ -4,14 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/config"
+	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/evidence/bundle"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/scan"
 )
@@ -32,9 +34,20 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	outs, err := planOutputs(app, o)
+	outs, bundleTarget, err := planOutputs(app, o)
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	// Every output of the run, the evidence bundle included, is staged in
+	// one batch and committed together, or not at all.
+	batch := newBatch(app)
+	defer batch.Abort()
+	savedAccounts := -1
+	if bundleTarget != nil {
+		opts.SaveBundle = func(b *bundle.Bundle) error {
+			savedAccounts = len(b.Accounts)
+			return batch.Add(bundleTarget, 0o600, func(w io.Writer) error { return b.Write(w, strings.HasSuffix(o.saveEvidence, ".gz")) })
+		}
 	}
 	o.notify.Getenv, o.notify.AWS, o.notify.Profile = app.Getenv, app.AWSConfig, o.profile
 	if _, _, _, err := o.notify.Plan(o.store != ""); err != nil {
@@ -57,10 +70,11 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 		}
 	}
 	warnExpiredSuppressions(app, run)
-	for _, out := range outs {
-		if err := writeRun(ctx, app, o, out.writer, run, out.path); err != nil {
-			return err
-		}
+	if err := writeRun(ctx, app, o, batch, outs, run); err != nil {
+		return err
+	}
+	if savedAccounts >= 0 {
+		fmt.Fprintf(app.Stderr, "evidence bundle saved to %s, %s (it holds whole credential reports: keep it private)\n", report.Clean(o.saveEvidence), evidence.Count(savedAccounts, "account"))
 	}
 	if o.securityHub {
 		if err := importSecurityHub(ctx, app, o, run); err != nil {
@@ -156,12 +170,6 @@ func (o *scanOptions) options(app *App) (scan.Options, error) {
 	}
 	if opts.MaxReportAge, err = durationFlag("--max-report-age", o.maxReportAge); err != nil {
 		return opts, err
-	}
-	if o.saveEvidence != "" {
-		// Checked now, not after a long collection.
-		if st, err := os.Stat(filepath.Dir(o.saveEvidence)); err != nil || !st.IsDir() {
-			return opts, fmt.Errorf("--save-evidence %s: directory %s does not exist", o.saveEvidence, filepath.Dir(o.saveEvidence))
-		}
 	}
 	return opts, opts.Validate()
 }

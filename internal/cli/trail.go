@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rootwatch/rootwatch/internal/config"
+	"github.com/rootwatch/rootwatch/internal/outfile"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/scan"
 )
@@ -81,7 +82,7 @@ still read. Exit code 3 when any source could not be fully read.`,
 	f.StringVar(&o.asOf, "as-of", "", "take 'now' to be this RFC 3339 time for --since and --until")
 	f.StringArrayVar(&o.accounts, "account", nil, "only this 12-digit account `ID`; repeatable")
 	f.StringVarP(&o.format, "format", "f", "table", "table or json")
-	f.StringVarP(&o.output, "output", "o", "", "write to `FILE` instead of standard output")
+	f.StringVarP(&o.output, "output", "o", "", "write to `FILE` instead of standard output (checked before anything is read; not inside a PATH directory; a device, pipe or link is written through, a file replaced whole)")
 	f.IntVar(&o.workers, "workers", 0, "files decoded at once (default: one per core; 16 for S3)")
 	f.BoolVar(&o.lookup, "lookup", false, "ask LookupEvents about the account your AWS credentials land in")
 	f.StringVar(&o.profile, "profile", "", "AWS shared config `PROFILE` for s3:// paths and --lookup")
@@ -157,11 +158,12 @@ func runTrail(ctx context.Context, app *App, o *trailOptions, args []string) err
 	}
 	files := newPathSet()
 	for _, p := range args {
-		if err := files.add("PATH", p); err != nil {
+		if err := files.input("PATH", p); err != nil {
 			return &ExitError{Code: ExitUsage, Err: err}
 		}
 	}
-	if err := files.add("--output", o.output); err != nil {
+	out, err := files.output("--output", o.output, outfile.Options{})
+	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
 	res, err := scan.Trail(ctx, q)
@@ -170,11 +172,7 @@ func runTrail(ctx context.Context, app *App, o *trailOptions, args []string) err
 	}
 	tl := report.NewTimeline(res.Sources, res.Events, res.Duplicates)
 
-	if o.output == "" || o.output == stdoutPath {
-		if err := report.WriteTimeline(app.Stdout, tl, o.format); err != nil {
-			return err
-		}
-	} else if err := writeAtomically(o.output, func(w io.Writer) error { return report.WriteTimeline(w, tl, o.format) }); err != nil {
+	if err := writeOne(ctx, app, out, 0o600, func(w io.Writer) error { return report.WriteTimeline(w, tl, o.format) }); err != nil {
 		return err
 	}
 	if why := tl.NothingRead(); why != "" {

@@ -16,6 +16,7 @@ import (
 	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/config"
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/evidence/bundle"
 	"github.com/rootwatch/rootwatch/internal/evidence/credreport"
 	"github.com/rootwatch/rootwatch/internal/source/org"
 )
@@ -64,6 +65,10 @@ type Options struct {
 	// SaveEvidence, when set, is where the collected evidence is saved as
 	// a bundle (gzip when it ends in .gz) before it is judged.
 	SaveEvidence string
+	// SaveBundle, when set, is given the bundle instead (SaveEvidence is
+	// then unused): the CLI stages it with the run's outputs, so that a run
+	// that fails leaves neither.
+	SaveBundle func(*bundle.Bundle) error
 
 	// AWS loads the SDK configuration (default: the SDK's default chain);
 	// Profile and Region are handed to it.

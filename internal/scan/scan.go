@@ -49,16 +49,22 @@ func Run(ctx context.Context, o Options) (*finding.Run, error) {
 		attachCloudTrail(accounts, res, fmt.Sprintf("%s (%s)", evidence.Count(len(res.Sources), "CloudTrail source"), strings.Join(o.CloudTrail, ", ")), now)
 	}
 	markNoCloudTrail(accounts, o.CloudTrailHint)
-	if o.SaveEvidence != "" {
+	if o.SaveEvidence != "" || o.SaveBundle != nil {
 		b := bundle.New(accounts, ToolName, o.Version, now, p.asOf)
 		for _, c := range p.configFiles {
 			b.Config = append(b.Config, bundle.ConfigFile{Name: c.Name, Data: string(c.Data)})
 		}
 		b.Window, b.MaxReportAge = p.window, p.maxReportAge
-		if err := b.Save(o.SaveEvidence); err != nil {
-			return nil, err
+		if o.SaveBundle != nil {
+			if err := o.SaveBundle(b); err != nil {
+				return nil, err
+			}
+		} else {
+			if err := b.Save(ctx, o.SaveEvidence); err != nil {
+				return nil, err
+			}
+			o.notice("evidence bundle saved to %s, %s (it holds whole credential reports: keep it private)", o.SaveEvidence, evidence.Count(len(accounts), "account"))
 		}
-		o.notice("evidence bundle saved to %s, %s (it holds whole credential reports: keep it private)", o.SaveEvidence, evidence.Count(len(accounts), "account"))
 	}
 	return Judge(accounts, p.settings, o.Version, p.asOf, now), nil
 }

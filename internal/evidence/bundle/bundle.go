@@ -15,19 +15,20 @@ package bundle
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/evidence/credreport"
+	"github.com/rootwatch/rootwatch/internal/outfile"
 )
 
 // Format and Version identify a bundle document.
@@ -87,25 +88,13 @@ func (b *Bundle) Write(w io.Writer, gz bool) error {
 }
 
 // Save writes the bundle to path (owner-only permissions), compressed when
-// path ends in .gz. The file is written whole or not at all: a temporary
-// file created beside it (O_EXCL, mode 0600) is renamed into place.
-func (b *Bundle) Save(path string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("save evidence bundle %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename, there is nothing to remove
-	if err := b.Write(tmp, strings.HasSuffix(path, ".gz")); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save evidence bundle %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save evidence bundle %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("save evidence bundle %s: %w", path, err)
-	}
-	return nil
+// path ends in .gz, through outfile: a file is written whole or not at all
+// (a temporary file beside it renamed into place), a device or a pipe is
+// written in place, a symbolic link is written through.
+func (b *Bundle) Save(ctx context.Context, path string) error {
+	return outfile.WriteFile(ctx, "evidence bundle", path, 0o600, func(w io.Writer) error {
+		return b.Write(w, strings.HasSuffix(path, ".gz"))
+	})
 }
 
 // maxBundle bounds what Load decompresses (a bundle of 1,000 accounts with

@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -49,7 +50,7 @@ func accounts(t *testing.T) []*evidence.Account {
 func TestRoundTrip(t *testing.T) {
 	for _, name := range []string{"b.json", "b.json.gz"} {
 		path := filepath.Join(t.TempDir(), name)
-		if err := New(accounts(t), "rootwatch", "v1", t0, t0).Save(path); err != nil {
+		if err := New(accounts(t), "rootwatch", "v1", t0, t0).Save(context.Background(), path); err != nil {
 			t.Fatal(err)
 		}
 		b, err := Load(path)
