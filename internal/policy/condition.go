@@ -337,6 +337,9 @@ func cmpFloat(a, b float64) int {
 // compares as an error.
 func (e env) arnLike(pattern, value string) outcome {
 	pp := strings.SplitN(pattern, ":", 6)
+	if e.vars {
+		pp = splitColons(pattern, 6)
+	}
 	vp := strings.SplitN(value, ":", 6)
 	if len(pp) < 6 || len(vp) < 6 {
 		return outError

@@ -62,6 +62,7 @@ var knownDifferences = map[string]string{
 	"diff-notresource-short-arn":         "allow",
 	"diff-notipaddress-other-family":     "allow",
 	"diff-var-special-star-equals":       "implicit deny",
+	"diff-arn-variable-with-colon":       "implicit deny",
 }
 
 func loadCases(t *testing.T, path string) []diffCase {

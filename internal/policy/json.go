@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // jsonKind is the JSON type of a decoded value.
@@ -54,22 +55,24 @@ const maxNesting = 32
 func decodeJSON(data []byte) (*jnode, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	n, err := readNode(dec, 0)
+	n, err := readNode(dec, "", 0)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w (at byte %d)", err, dec.InputOffset())
 	}
 	if tok, err := dec.Token(); !errors.Is(err, io.EOF) {
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("after the document: %w (at byte %d)", err, dec.InputOffset())
 		}
-		return nil, fmt.Errorf("unexpected %v after the document", tok)
+		return nil, fmt.Errorf("unexpected %v after the document (at byte %d)", tok, dec.InputOffset())
 	}
 	return n, nil
 }
 
-func readNode(dec *json.Decoder, depth int) (*jnode, error) {
+// readNode reads one value; path (Statement[1].Condition) names where it is
+// for errors.
+func readNode(dec *json.Decoder, path string, depth int) (*jnode, error) {
 	if depth > maxNesting {
-		return nil, errors.New("nested too deeply")
+		return nil, fmt.Errorf("%s: nested too deeply", path)
 	}
 	tok, err := dec.Token()
 	if err != nil {
@@ -104,12 +107,21 @@ func readNode(dec *json.Decoder, depth int) (*jnode, error) {
 				}
 				k := kt.(string) // the decoder only yields string keys
 				if seen[k] {
-					return nil, fmt.Errorf("duplicate key %q", k)
+					if path == "" {
+						return nil, fmt.Errorf("duplicate key %q", k)
+					}
+					return nil, fmt.Errorf("%s: duplicate key %q", path, k)
 				}
 				seen[k] = true
 				n.keys = append(n.keys, k)
 			}
-			v, err := readNode(dec, depth+1)
+			var sub string
+			if n.kind == jsonObject {
+				sub = strings.TrimPrefix(path+"."+n.keys[len(n.keys)-1], ".")
+			} else {
+				sub = fmt.Sprintf("%s[%d]", path, len(n.vals))
+			}
+			v, err := readNode(dec, sub, depth+1)
 			if err != nil {
 				return nil, err
 			}

@@ -230,8 +230,8 @@ func (e env) resourceMatches(pattern, resource string) Truth {
 	if pattern == "*" {
 		return Yes
 	}
-	phead, ptail, ptailOK := splitARNHead(pattern)
-	rhead, rtail, rtailOK := splitARNHead(resource)
+	phead, ptail, ptailOK := splitARNHead(pattern, true)
+	rhead, rtail, rtailOK := splitARNHead(resource, false)
 	toks, _ := e.compile(strings.ToLower(phead), true, false, true)
 	if ptailOK {
 		tail, st := e.compile(ptail, true, true, true)
@@ -256,16 +256,35 @@ func (e env) resourceMatches(pattern, resource string) Truth {
 }
 
 // splitARNHead splits an ARN after its fifth colon: the head holds the
-// "arn", partition, service, region and account segments.
-func splitARNHead(s string) (head, tail string, ok bool) {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == ':' {
-			n++
-			if n == 5 {
-				return s[:i], s[i+1:], true
-			}
+// "arn", partition, service, region and account segments. In a pattern,
+// colons inside a policy variable (${aws:username}) do not count.
+func splitARNHead(s string, pattern bool) (head, tail string, ok bool) {
+	parts := strings.SplitN(s, ":", 6)
+	if pattern {
+		parts = splitColons(s, 6)
+	}
+	if len(parts) < 6 {
+		return s, "", false
+	}
+	return s[:len(s)-len(parts[5])-1], parts[5], true
+}
+
+// splitColons splits s at its colons into at most n parts, the last taking
+// the rest, as strings.SplitN does, except that colons inside ${…} do not
+// split.
+func splitColons(s string, n int) []string {
+	var parts []string
+	start, depth := 0, false
+	for i := 0; i < len(s) && len(parts) < n-1; i++ {
+		switch {
+		case !depth && strings.HasPrefix(s[i:], "${") && strings.IndexByte(s[i:], '}') > 0:
+			depth = true
+		case depth && s[i] == '}':
+			depth = false
+		case !depth && s[i] == ':':
+			parts = append(parts, s[start:i])
+			start = i + 1
 		}
 	}
-	return s, "", false
+	return append(parts, s[start:])
 }
