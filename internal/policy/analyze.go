@@ -114,6 +114,35 @@ func (c Coverage) Gaps() []string {
 	return gaps
 }
 
+// TargetCoverage is the coverage of one Deny statement of an SCP attached
+// to a target on an account's path.
+type TargetCoverage struct {
+	Target string
+	Policy string
+	Coverage
+}
+
+// DenyCoverages analyses every Deny statement of the SCPs in force for an
+// account (root first, each OU, the account) for a scenario. The account
+// is covered when one of them is Complete; the others say what is left
+// open (Gaps) or whom they exempt (Applies No).
+func DenyCoverages(scps []SCPTarget, scenario Context) []TargetCoverage {
+	var out []TargetCoverage
+	for _, t := range scps {
+		for _, n := range t.Policies {
+			if n.Policy == nil {
+				continue
+			}
+			for i := range n.Policy.Statements {
+				if n.Policy.Statements[i].Effect == Deny {
+					out = append(out, TargetCoverage{Target: t.Target, Policy: n.Name, Coverage: StatementCoverage(n.Policy, i, scenario)})
+				}
+			}
+		}
+	}
+	return out
+}
+
 var rootARN = regexp.MustCompile(`^arn:([a-z][a-z0-9-]*):iam::([0-9]{12}):root$`)
 
 // RootScenario describes the requests an account's root user makes when it

@@ -97,3 +97,22 @@ func TestRootScenario(t *testing.T) {
 		}
 	}
 }
+
+// TestDenyCoverages walks the SCPs on an account's path: a guardrail at an
+// OU covers the account; the root's NotAction sample does not, and says so.
+func TestDenyCoverages(t *testing.T) {
+	full := Named{Name: "FullAWSAccess", Policy: AllowAll()}
+	guard := named(t, "p-guard", `{"Version":"2012-10-17","Statement":[{"Sid":"GRRESTRICTROOTUSER","Effect":"Deny","Action":"*","Resource":["*"],"Condition":{"ArnLike":{"aws:PrincipalArn":["arn:*:iam::*:root"]}}}]}`)
+	sample := named(t, "p-sample", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","NotAction":"s3:PutBucketPolicy","Resource":"*","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:root"}}}]}`)
+	sc, _ := RootScenario("arn:aws:iam::111122223333:root")
+	got := DenyCoverages([]SCPTarget{{"r-1", []Named{full, sample}}, {"ou-1", []Named{full, guard}}, {"111122223333", []Named{full, {Name: "nil"}}}}, sc)
+	if len(got) != 2 {
+		t.Fatalf("got %d coverages: %+v", len(got), got)
+	}
+	if got[0].Target != "r-1" || got[0].Policy != "p-sample" || got[0].Statement.Index != 1 || got[0].Complete() {
+		t.Errorf("first: %+v", got[0])
+	}
+	if got[1].Target != "ou-1" || got[1].Policy != "p-guard" || !got[1].Complete() || got[1].Statement.Sid != "GRRESTRICTROOTUSER" {
+		t.Errorf("second: %+v", got[1])
+	}
+}
