@@ -152,7 +152,11 @@ const (
 //     ("Multivalued context keys require a condition set operator").
 func (e env) condition(c *Condition) Truth {
 	op := c.op
-	v, p := e.ctx.lookup(c.Key)
+	key := c.lkey
+	if key == "" {
+		key = strings.ToLower(c.Key)
+	}
+	v, p := e.ctx.lookupLower(key)
 	if p == unknown {
 		return Maybe
 	}
@@ -175,34 +179,42 @@ func (e env) condition(c *Condition) Truth {
 		if op.set == setForAllValues {
 			result := Yes
 			for _, rv := range v.texts {
-				result = result.and(e.values(op, rv, c.Values))
+				result = result.and(e.values(c, rv))
 			}
 			return result
 		}
 		result := No
 		for _, rv := range v.texts {
-			result = result.or(e.values(op, rv, c.Values))
+			result = result.or(e.values(c, rv))
 		}
 		return result
 	}
 	if p == absent {
 		return truth(op.negated || op.ifExists)
 	}
-	if v.multi {
+	if v.multi || len(v.texts) != 1 {
 		return No
 	}
-	return e.values(op, v.texts[0], c.Values)
+	return e.values(c, v.texts[0])
 }
 
 // values compares one request value with a condition's policy values:
 // positive operators need one match (OR); negated operators need every
 // value not to match (NOR), and a value that does not parse is not a
 // "does not match" but a failure.
-func (e env) values(op operator, rv string, pvs []ConditionValue) Truth {
+func (e env) values(c *Condition, rv string) Truth {
+	op := c.op
+	compare := func(i int) outcome {
+		var vp *valuePattern
+		if len(c.values) == len(c.Values) && c.values[i].static {
+			vp = &c.values[i]
+		}
+		return e.compare(op, rv, c.Values[i].Text, vp)
+	}
 	if !op.negated {
 		result := No
-		for _, pv := range pvs {
-			switch e.compare(op, rv, pv.Text) {
+		for i := range c.Values {
+			switch compare(i) {
 			case outMatch:
 				return Yes
 			case outUnknown:
@@ -212,8 +224,8 @@ func (e env) values(op operator, rv string, pvs []ConditionValue) Truth {
 		return result
 	}
 	result := Yes
-	for _, pv := range pvs {
-		switch e.compare(op, rv, pv.Text) {
+	for i := range c.Values {
+		switch compare(i) {
 		case outMatch, outError:
 			return No
 		case outUnknown:
@@ -225,10 +237,15 @@ func (e env) values(op operator, rv string, pvs []ConditionValue) Truth {
 
 // compare compares a request value with one policy value, ignoring
 // negation.
-func (e env) compare(op operator, rv, pv string) outcome {
+func (e env) compare(op operator, rv, pv string, vp *valuePattern) outcome {
 	switch op.fam {
 	case famString:
-		toks, st := e.compile(pv, op.cmp == cmpLike, true, false)
+		p, st := pattern{}, Yes
+		if vp != nil {
+			p = vp.str
+		} else {
+			p, st = e.compile(pv, op.cmp == cmpLike, true, false)
+		}
 		switch st {
 		case No:
 			// "When you use a variable with no value … StringEquals or
@@ -239,27 +256,21 @@ func (e env) compare(op operator, rv, pv string) outcome {
 		case Maybe:
 			return outUnknown
 		}
-		var ok bool
-		switch op.cmp {
-		case cmpEqualFold:
-			s, _ := literal(toks)
-			ok = strings.EqualFold(s, rv)
-		default:
-			ok = glob(toks, rv, false)
+		if op.cmp == cmpEqualFold {
+			return matched(strings.EqualFold(p.lit, rv))
 		}
-		return matched(ok)
+		return matched(p.match(rv, false))
 	case famARN:
-		return e.arnLike(pv, rv)
+		return e.arnLike(pv, rv, vp)
 	case famBool:
-		toks, st := e.compile(pv, false, true, false)
+		p, st := e.compile(pv, false, true, false)
 		switch st {
 		case No:
 			return outNoMatch
 		case Maybe:
 			return outUnknown
 		}
-		s, _ := literal(toks)
-		pb, okp := parseBool(s)
+		pb, okp := parseBool(p.lit)
 		rb, okr := parseBool(rv)
 		if !okp || !okr {
 			return outError
@@ -335,18 +346,26 @@ func cmpFloat(a, b float64) int {
 // include multi-character match wildcards (*) or single-character match
 // wildcards (?)", case-sensitively. Either side without six components
 // compares as an error.
-func (e env) arnLike(pattern, value string) outcome {
-	pp := strings.SplitN(pattern, ":", 6)
-	if e.vars {
-		pp = splitColons(pattern, 6)
+func (e env) arnLike(pattern, value string, vp *valuePattern) outcome {
+	vparts, vn := arnFields(value, false)
+	if vp != nil {
+		if vp.arnN < 6 || vn < 6 {
+			return outError
+		}
+		for i := range vparts {
+			if !vp.arn[i].match(vparts[i], false) {
+				return outNoMatch
+			}
+		}
+		return outMatch
 	}
-	vp := strings.SplitN(value, ":", 6)
-	if len(pp) < 6 || len(vp) < 6 {
+	pparts, pn := arnFields(pattern, e.vars)
+	if pn < 6 || vn < 6 {
 		return outError
 	}
 	result := outMatch
-	for i := range pp {
-		toks, st := e.compile(pp[i], true, true, false)
+	for i := range pparts {
+		p, st := e.compile(pparts[i], true, true, false)
 		switch st {
 		case No:
 			return outNoMatch
@@ -354,7 +373,7 @@ func (e env) arnLike(pattern, value string) outcome {
 			result = outUnknown
 			continue
 		}
-		if !glob(toks, vp[i], false) {
+		if !p.match(vparts[i], false) {
 			return outNoMatch
 		}
 	}

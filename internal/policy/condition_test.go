@@ -274,3 +274,18 @@ func TestContextValues(t *testing.T) {
 		t.Errorf("With changed the original context")
 	}
 }
+
+// TestZeroValue: a zero Value (what Get returns for a missing key) prints
+// and decides without panicking.
+func TestZeroValue(t *testing.T) {
+	var v Value
+	if v.String() != "[]" {
+		t.Errorf("zero value prints %q", v.String())
+	}
+	if got := holds(t, "2012-10-17", `{"StringEquals":{"k:k":"${k:v}"}}`, ctx("k:k", "", "k:v", v)); got != No {
+		t.Errorf("zero value as a variable: %v", got)
+	}
+	if got := holds(t, "2012-10-17", `{"StringNotEquals":{"k:k":"a"}}`, ctx("k:k", v)); got != No {
+		t.Errorf("zero value as a key: %v", got)
+	}
+}

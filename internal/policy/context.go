@@ -79,7 +79,7 @@ func (v Value) IsMulti() bool { return v.multi }
 func (v Value) Kind() Kind { return v.kind }
 
 func (v Value) String() string {
-	if v.multi {
+	if v.multi || len(v.texts) != 1 {
 		return "[" + strings.Join(v.texts, ", ") + "]"
 	}
 	return v.texts[0]
@@ -168,7 +168,11 @@ func (c Context) Keys() []string {
 }
 
 func (c Context) lookup(key string) (Value, presence) {
-	lk := strings.ToLower(key)
+	return c.lookupLower(strings.ToLower(key))
+}
+
+// lookupLower looks up a lower-cased key.
+func (c Context) lookupLower(lk string) (Value, presence) {
 	if nv, ok := c.values[lk]; ok {
 		return nv.value, present
 	}

@@ -168,7 +168,7 @@ func Evaluate(req Request, p Policies) Result {
 	layer := func(l Layer, target string, named []Named) Truth {
 		allowed := No
 		for _, n := range named {
-			allows, denies := matches(req, l, target, n)
+			allows, denies := matches(req, l, target, n, nil)
 			r.Denies = append(r.Denies, denies...)
 			r.Allows = append(r.Allows, allows...)
 			for _, m := range allows {
@@ -210,19 +210,27 @@ func Evaluate(req Request, p Policies) Result {
 }
 
 // matches returns the statements of one policy that apply (or may apply)
-// to the request.
-func matches(req Request, l Layer, target string, n Named) (allows, denies []Match) {
+// to the request. principal, for resource-based policies, says whether and
+// how a statement's Principal names the caller; nil for the other layers.
+func matches(req Request, l Layer, target string, n Named, principal func(*Statement) (PrincipalMatch, bool)) (allows, denies []Match) {
 	if n.Policy == nil {
 		return nil, nil
 	}
 	e := env{ctx: req.Context, vars: n.Policy.Version == "2012-10-17"}
 	for i := range n.Policy.Statements {
 		st := &n.Policy.Statements[i]
+		var how PrincipalMatch
+		if principal != nil {
+			var ok bool
+			if how, ok = principal(st); !ok {
+				continue
+			}
+		}
 		applies, pending := e.statement(st, req)
 		if applies == No {
 			continue
 		}
-		m := Match{Layer: l, Target: target, Policy: n.Name, Statement: st, Pending: pending}
+		m := Match{Layer: l, Target: target, Policy: n.Name, Statement: st, Principal: how, Pending: pending}
 		if st.Effect == Deny {
 			denies = append(denies, m)
 		} else {
@@ -258,8 +266,8 @@ func (e env) statement(st *Statement, req Request) (Truth, []Pending) {
 }
 
 func actionCovered(st *Statement, action string) bool {
-	for _, a := range st.Action.List {
-		if actionMatches(a, action) {
+	for _, a := range st.actionPatterns() {
+		if a.match(action) {
 			return !st.NotAction
 		}
 	}
@@ -272,10 +280,10 @@ func (e env) resourceCovered(st *Statement, resource string) (Truth, []Pending) 
 	}
 	any := No
 	var pending []Pending
-	for _, r := range st.Resource.List {
-		t := e.resourceMatches(r, resource)
+	for i, rp := range st.resourcePatterns(e.vars) {
+		t := rp.match(e, resource)
 		if t == Maybe {
-			pending = append(pending, Pending{Resource: r})
+			pending = append(pending, Pending{Resource: st.Resource.List[i]})
 		}
 		any = any.or(t)
 	}

@@ -99,6 +99,18 @@ func FuzzEvaluate(f *testing.F) {
 				t.Fatalf("a Deny of everything gave %v", d)
 			}
 		}
+		// What Parse compiled decides as compiling on the fly does.
+		bare := unprepared(p)
+		for i, ps := range sets {
+			again := []Policies{
+				{Identity: []Named{{Name: "fuzz", Policy: bare}}},
+				{Identity: []Named{{Name: "all", Policy: AllowAll()}}, Boundary: &Named{Name: "fuzz", Policy: bare}},
+				{Identity: []Named{{Name: "all", Policy: AllowAll()}}, SCPs: []SCPTarget{{Target: "r", Policies: []Named{{Name: "fuzz", Policy: bare}}}}},
+			}[i]
+			if a, b := Evaluate(req, ps), Evaluate(req, again); a.Decision != b.Decision || len(a.Allows) != len(b.Allows) || len(a.Denies) != len(b.Denies) {
+				t.Fatalf("compiled %+v, on the fly %+v", a, b)
+			}
+		}
 		// A scenario that knows the same keys, and no other, decides as the
 		// complete context does wherever it decides at all.
 		scenario := Scenario(map[string]Value{k1: String(v1), k2: Strings(v2, v1)})
@@ -119,4 +131,20 @@ func FuzzEvaluate(f *testing.F) {
 			}
 		}
 	})
+}
+
+// unprepared copies a parsed policy without what Parse compiled, as a
+// policy built by hand would be.
+func unprepared(p *Policy) *Policy {
+	q := *p
+	q.Statements = make([]Statement, len(p.Statements))
+	for i, st := range p.Statements {
+		st.actions, st.resources = nil, nil
+		st.Conditions = append([]Condition(nil), st.Conditions...)
+		for j := range st.Conditions {
+			st.Conditions[j].lkey, st.Conditions[j].values = "", nil
+		}
+		q.Statements[i] = st
+	}
+	return &q
 }

@@ -1,7 +1,9 @@
 package policy
 
 import (
+	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -80,15 +82,27 @@ type env struct {
 	vars bool
 }
 
-// compile turns a policy string into tokens. like: * and ? are wildcards
-// (else literal). vars: ${…} policy variables are resolved. colons: a *
-// that does not end a colon-separated segment, and a ?, do not match ':'.
-// The Truth is No when a variable has no value (the string then matches
-// nothing: "the value is effectively null"), Maybe when a scenario does not
-// know the variable's key.
-func (e env) compile(s string, like, vars, colons bool) ([]token, Truth) {
-	var toks []token
-	state := Yes
+// pattern is a compiled policy string: a literal, or tokens when it holds
+// a wildcard.
+type pattern struct {
+	lit  string
+	toks []token
+}
+
+// compile turns a policy string into a pattern. like: * and ? are
+// wildcards (else literal). vars: ${…} policy variables are resolved.
+// colons: a * that does not end a colon-separated segment, and a ?, do not
+// match ':'. The Truth is No when a variable has no value (the string then
+// matches nothing: "the value is effectively null"), Maybe when a scenario
+// does not know the variable's key.
+func (e env) compile(s string, like, vars, colons bool) (pattern, Truth) {
+	vars = vars && e.vars && strings.Contains(s, "${")
+	like = like && strings.ContainsAny(s, "*?")
+	if !vars && !like {
+		return pattern{lit: s}, Yes
+	}
+	toks := make([]token, 0, len(s))
+	state, wild := Yes, false
 	lit := func(str string) {
 		for _, r := range str {
 			toks = append(toks, token{r: r, kind: 'l'})
@@ -98,8 +112,9 @@ func (e env) compile(s string, like, vars, colons bool) ([]token, Truth) {
 		switch {
 		case like && (s[i] == '*' || s[i] == '?'):
 			toks = append(toks, token{kind: s[i]})
+			wild = true
 			i++
-		case vars && e.vars && strings.HasPrefix(s[i:], "${"):
+		case vars && strings.HasPrefix(s[i:], "${"):
 			end := strings.IndexByte(s[i+2:], '}')
 			if end < 0 {
 				lit(s[i:])
@@ -129,12 +144,20 @@ func (e env) compile(s string, like, vars, colons bool) ([]token, Truth) {
 			i += size
 		}
 	}
+	if !wild {
+		var b strings.Builder
+		b.Grow(len(toks))
+		for _, t := range toks {
+			b.WriteRune(t.r)
+		}
+		return pattern{lit: b.String()}, state
+	}
 	for i := range toks {
 		if toks[i].kind == '*' {
 			toks[i].cross = !colons || i+1 == len(toks) || (toks[i+1].kind == 'l' && toks[i+1].r == ':')
 		}
 	}
-	return toks, state
+	return pattern{toks: toks}, state
 }
 
 // variable resolves the inside of ${…}: a key name, optionally with a
@@ -150,7 +173,7 @@ func (e env) variable(inner string) (string, Truth) {
 	}
 	v, p := e.ctx.lookup(name)
 	switch {
-	case p == present && !v.multi && name != "":
+	case p == present && !v.multi && len(v.texts) == 1 && name != "":
 		return v.texts[0], Yes
 	case p == unknown:
 		return "", Maybe
@@ -160,27 +183,85 @@ func (e env) variable(inner string) (string, Truth) {
 	return "", No
 }
 
-// literal returns the tokens as a string when they hold no wildcard.
-func literal(toks []token) (string, bool) {
-	var b strings.Builder
-	for _, t := range toks {
-		if t.kind != 'l' {
-			return "", false
-		}
-		b.WriteRune(t.r)
+// match matches s against a compiled pattern. colons: ? does not match
+// ':'.
+func (p pattern) match(s string, colons bool) bool {
+	if p.toks == nil {
+		return p.lit == s
 	}
-	return b.String(), true
+	return glob(p.toks, s, colons)
 }
 
 // glob matches s against the tokens. colons: ? does not match ':'.
 func glob(toks []token, s string, colons bool) bool {
-	if lit, ok := literal(toks); ok {
-		return lit == s
+	for _, t := range toks {
+		if t.kind == '*' && !t.cross {
+			return globSegments(toks, s, colons)
+		}
 	}
-	text := []rune(s)
+	return globRun(toks, s, colons, false)
+}
+
+// globRun matches when every * may match any run: the usual walk that
+// backs up to the last *. fold compares without regard to case.
+func globRun(toks []token, s string, colons, fold bool) bool {
+	ti, si := 0, 0
+	star, starSi := -1, 0
+	for si < len(s) {
+		if ti < len(toks) {
+			t := toks[ti]
+			r, size := utf8.DecodeRuneInString(s[si:])
+			switch {
+			case t.kind == '*':
+				star, starSi = ti, si
+				ti++
+				continue
+			case t.kind == '?' && !(colons && r == ':'):
+				si += size
+				ti++
+				continue
+			case t.kind == 'l' && (r == t.r || fold && unicode.ToLower(r) == unicode.ToLower(t.r)):
+				si += size
+				ti++
+				continue
+			}
+		}
+		if star < 0 {
+			return false
+		}
+		_, size := utf8.DecodeRuneInString(s[starSi:])
+		starSi += size
+		si, ti = starSi, star+1
+	}
+	for ti < len(toks) && toks[ti].kind == '*' {
+		ti++
+	}
+	return ti == len(toks)
+}
+
+// globSegments matches when some * stays within a colon-separated segment,
+// by dynamic programming over the text.
+func globSegments(toks []token, s string, colons bool) bool {
+	// Short texts are matched without allocating: an ASCII text is read
+	// byte by byte into a buffer on the stack.
+	var rbuf [128]rune
+	var text []rune
+	if len(s) <= len(rbuf) && isASCII(s) {
+		text = rbuf[:len(s)]
+		for i := 0; i < len(s); i++ {
+			text[i] = rune(s[i])
+		}
+	} else {
+		text = []rune(s)
+	}
+	var bbuf [2 * (len(rbuf) + 1)]bool
+	var prev, cur []bool
+	if n := len(text) + 1; n <= len(rbuf)+1 {
+		prev, cur = bbuf[:n], bbuf[n:2*n]
+	} else {
+		prev, cur = make([]bool, n), make([]bool, n)
+	}
 	// prev[j]: the tokens so far match text[:j].
-	prev := make([]bool, len(text)+1)
-	cur := make([]bool, len(text)+1)
 	prev[0] = true
 	for _, t := range toks {
 		switch t.kind {
@@ -205,86 +286,188 @@ func glob(toks []token, s string, colons bool) bool {
 	return prev[len(text)]
 }
 
-// actionMatches reports whether a policy action pattern covers a request
-// action. "The prefix and the action name are case insensitive"; the
-// prefix is literal (IAM refuses wildcards in it), the name may hold * and ?.
-func actionMatches(pattern, action string) bool {
-	if pattern == "*" {
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// actionPattern is a compiled Action entry. "The prefix and the action
+// name are case insensitive"; the prefix is literal (IAM refuses wildcards
+// in it), the name may hold * and ?.
+type actionPattern struct {
+	any  bool
+	svc  string
+	name pattern
+}
+
+func newActionPattern(s string) actionPattern {
+	if s == "*" {
+		return actionPattern{any: true}
+	}
+	svc, name, _ := strings.Cut(s, ":")
+	p, _ := env{}.compile(name, true, false, false)
+	return actionPattern{svc: svc, name: p}
+}
+
+func (a actionPattern) match(action string) bool {
+	if a.any {
 		return true
 	}
-	psvc, pname, _ := strings.Cut(pattern, ":")
 	svc, name, ok := strings.Cut(action, ":")
-	if !ok || !strings.EqualFold(psvc, svc) {
+	if !ok || !strings.EqualFold(a.svc, svc) {
 		return false
 	}
-	toks, _ := env{}.compile(strings.ToLower(pname), true, false, false)
-	return glob(toks, strings.ToLower(name), false)
+	if a.name.toks == nil {
+		return strings.EqualFold(a.name.lit, name)
+	}
+	return globRun(a.name.toks, name, false, true)
+}
+
+// actionMatches reports whether a policy action pattern covers a request
+// action.
+func actionMatches(pattern, action string) bool {
+	return newActionPattern(pattern).match(action)
+}
+
+// resourcePattern is a compiled Resource entry: all of it, unless its
+// resource part holds a policy variable, which is resolved per request.
+// The partition, service, region and account segments (the head) compare
+// without regard to case, the resource part (the tail) case-sensitively;
+// policy variables are read in the tail only ("You can't use a variable to
+// replace parts of the ARN before the fifth colon").
+type resourcePattern struct {
+	any      bool    // "*"
+	head     pattern // lower-cased
+	headWild bool
+	hasTail  bool
+	tailSrc  string
+	dynamic  bool    // the tail holds a policy variable
+	tail     pattern // when not dynamic
+	full     []token // head, ':' and tail, when the head holds a wildcard and the tail is not dynamic
+}
+
+func newResourcePattern(s string, vars bool) resourcePattern {
+	if s == "*" {
+		return resourcePattern{any: true}
+	}
+	phead, ptail, ok := splitARNHead(s, vars)
+	rp := resourcePattern{hasTail: ok, tailSrc: ptail}
+	rp.head, _ = env{}.compile(strings.ToLower(phead), true, false, true)
+	rp.headWild = rp.head.toks != nil
+	rp.dynamic = ok && vars && strings.Contains(ptail, "${")
+	if ok && !rp.dynamic {
+		rp.tail, _ = env{}.compile(ptail, true, false, true)
+		if rp.headWild {
+			rp.full = joinARN(rp.head, rp.tail)
+		}
+	}
+	return rp
+}
+
+// match reports whether the pattern covers a resource ("IAM JSON policy
+// elements: Resource").
+func (rp *resourcePattern) match(e env, resource string) Truth {
+	if rp.any {
+		return Yes
+	}
+	if !rp.hasTail {
+		return truth(rp.head.match(strings.ToLower(resource), true))
+	}
+	rhead, rtail, ok := splitARNHead(resource, false)
+	if !ok {
+		return No // the pattern's five colons are literal
+	}
+	tail, full := rp.tail, rp.full
+	if rp.dynamic {
+		t, st := e.compile(rp.tailSrc, true, true, true)
+		switch st {
+		case No:
+			return No
+		case Maybe:
+			// The resource part depends on a key the scenario does not
+			// know: decided only if the segments before it differ.
+			return truth(rp.head.match(strings.ToLower(rhead), true)).and(Maybe)
+		}
+		tail = t
+		if rp.headWild {
+			full = joinARN(rp.head, tail)
+		}
+	}
+	if !rp.headWild {
+		return truth(strings.EqualFold(rp.head.lit, rhead) && tail.match(rtail, true))
+	}
+	// A * ending a head segment may run into the resource part: match the
+	// whole ARN at once.
+	text := resource
+	if lower := strings.ToLower(rhead); lower != rhead {
+		text = lower + ":" + rtail
+	}
+	return truth(glob(full, text, true))
+}
+
+// joinARN joins a head and a tail pattern into the tokens of a whole ARN.
+func joinARN(head, tail pattern) []token {
+	toks := append(tokens(head), token{r: ':', kind: 'l'})
+	toks = append(toks, tokens(tail)...)
+	for i := range toks {
+		if toks[i].kind == '*' {
+			toks[i].cross = i+1 == len(toks) || (toks[i+1].kind == 'l' && toks[i+1].r == ':')
+		}
+	}
+	return toks
 }
 
 // resourceMatches reports whether a Resource pattern covers a resource.
-// The partition, service, region and account segments compare
-// case-insensitively, the resource part case-sensitively; policy variables
-// are read in the resource part only ("You can't use a variable to replace
-// parts of the ARN before the fifth colon").
 func (e env) resourceMatches(pattern, resource string) Truth {
-	if pattern == "*" {
-		return Yes
+	rp := newResourcePattern(pattern, e.vars)
+	return rp.match(e, resource)
+}
+
+// tokens returns a pattern's tokens, a literal as literal tokens.
+func tokens(p pattern) []token {
+	if p.toks != nil {
+		return slices.Clone(p.toks)
 	}
-	phead, ptail, ptailOK := splitARNHead(pattern, true)
-	rhead, rtail, rtailOK := splitARNHead(resource, false)
-	toks, _ := e.compile(strings.ToLower(phead), true, false, true)
-	if ptailOK {
-		tail, st := e.compile(ptail, true, true, true)
-		switch {
-		case st == No:
-			return No
-		case st == Maybe:
-			// The resource part depends on a key the scenario does not
-			// know: decided only if the segments before it differ.
-			if rtailOK && glob(toks, strings.ToLower(rhead), true) {
-				return Maybe
-			}
-			return No
-		}
-		toks = append(append(toks, token{r: ':', kind: 'l'}), tail...)
+	toks := make([]token, 0, len(p.lit))
+	for _, r := range p.lit {
+		toks = append(toks, token{r: r, kind: 'l'})
 	}
-	text := strings.ToLower(rhead)
-	if rtailOK {
-		text += ":" + rtail
-	}
-	return truth(glob(toks, text, true))
+	return toks
 }
 
 // splitARNHead splits an ARN after its fifth colon: the head holds the
 // "arn", partition, service, region and account segments. In a pattern,
 // colons inside a policy variable (${aws:username}) do not count.
 func splitARNHead(s string, pattern bool) (head, tail string, ok bool) {
-	parts := strings.SplitN(s, ":", 6)
-	if pattern {
-		parts = splitColons(s, 6)
-	}
-	if len(parts) < 6 {
+	parts, n := arnFields(s, pattern)
+	if n < 6 {
 		return s, "", false
 	}
 	return s[:len(s)-len(parts[5])-1], parts[5], true
 }
 
-// splitColons splits s at its colons into at most n parts, the last taking
-// the rest, as strings.SplitN does, except that colons inside ${…} do not
-// split.
-func splitColons(s string, n int) []string {
-	var parts []string
-	start, depth := 0, false
-	for i := 0; i < len(s) && len(parts) < n-1; i++ {
+// arnFields splits s at its colons into at most six fields, the last
+// taking the rest, and says how many it found. In a pattern, colons inside
+// ${…} do not split.
+func arnFields(s string, pattern bool) ([6]string, int) {
+	var parts [6]string
+	n, start, inVar := 0, 0, false
+	for i := 0; i < len(s) && n < 5; i++ {
 		switch {
-		case !depth && strings.HasPrefix(s[i:], "${") && strings.IndexByte(s[i:], '}') > 0:
-			depth = true
-		case depth && s[i] == '}':
-			depth = false
-		case !depth && s[i] == ':':
-			parts = append(parts, s[start:i])
+		case pattern && !inVar && strings.HasPrefix(s[i:], "${") && strings.IndexByte(s[i:], '}') > 0:
+			inVar = true
+		case inVar && s[i] == '}':
+			inVar = false
+		case !inVar && s[i] == ':':
+			parts[n] = s[start:i]
+			n++
 			start = i + 1
 		}
 	}
-	return append(parts, s[start:])
+	parts[n] = s[start:]
+	return parts, n + 1
 }

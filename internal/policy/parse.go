@@ -54,6 +54,10 @@ type Statement struct {
 	// Conditions in document order, one per (operator, key) pair; all must
 	// hold.
 	Conditions []Condition
+
+	// Compiled by Parse (prepare.go).
+	actions   []actionPattern
+	resources []resourcePattern
 }
 
 // Values is an element that is a string or a list of strings, as written.
@@ -88,7 +92,9 @@ type Condition struct {
 	// Array records that the values were written as a JSON array.
 	Array bool
 
-	op operator
+	op     operator
+	lkey   string         // Key lower-cased (Parse)
+	values []valuePattern // Values compiled (Parse)
 }
 
 // ConditionValue is a condition value with the JSON type it was written
@@ -190,6 +196,7 @@ func Parse(data []byte) (*Policy, error) {
 		if err != nil {
 			return nil, err
 		}
+		st.prepare(p.Version == "2012-10-17")
 		p.Statements = append(p.Statements, st)
 	}
 	return p, nil

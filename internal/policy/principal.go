@@ -100,35 +100,14 @@ func arnField(s string, i int) string {
 // is the caller's to apply: this package does not model cross-account
 // requests.
 func EvaluateResourcePolicy(n Named, caller string, req Request) (allows, denies []Match) {
-	if n.Policy == nil {
-		return nil, nil
-	}
-	e := env{ctx: req.Context, vars: n.Policy.Version == "2012-10-17"}
-	for i := range n.Policy.Statements {
-		st := &n.Policy.Statements[i]
+	return matches(req, LayerResource, "", n, func(st *Statement) (PrincipalMatch, bool) {
 		if st.Principal == nil {
-			continue
+			return 0, false
 		}
 		how, ok := MatchPrincipal(st.Principal, caller)
 		if st.NotPrincipal {
-			if ok {
-				continue
-			}
-			how, ok = PrincipalNamed, true
+			return PrincipalNamed, !ok
 		}
-		if !ok {
-			continue
-		}
-		applies, pending := e.statement(st, req)
-		if applies == No {
-			continue
-		}
-		m := Match{Layer: LayerResource, Policy: n.Name, Statement: st, Principal: how, Pending: pending}
-		if st.Effect == Deny {
-			denies = append(denies, m)
-		} else {
-			allows = append(allows, m)
-		}
-	}
-	return allows, denies
+		return how, ok
+	})
 }
