@@ -21,6 +21,8 @@ func TestActionMatching(t *testing.T) {
 		{"s3:*", "s3:GetObject", true},
 		{"IAM:listaccesskeys", "iam:ListAccessKeys", true},
 		{"s3:Get*", "s3:GetObjectAcl", true},
+		{"s3:get*", "s3:GetObjectAcl", true},
+		{"S3:*OBJECT", "s3:GetObject", true},
 		{"s3:?etObject", "s3:GetObject", true},
 		{"iam:*AccessKey*", "iam:ListAccessKeys", true},
 		{"sts:Assume*", "sts:AssumeRoot", true},

@@ -41,6 +41,7 @@ var genActions = []genAction{
 var genActionPatterns = []string{
 	"*", "s3:*", "s3:Get*", "s3:?utObject", "S3:getobject", "iam:*AccessKey*", "iam:Delete*",
 	"ec2:Describe*", "ec2:RunInstances", "sts:Assume*", "sts:AssumeRoot", "dynamodb:*Item", "s3:List*",
+	"s3:get*", "STS:assume?oot",
 }
 
 var genResourcePatterns = []string{
