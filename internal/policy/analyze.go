@@ -147,7 +147,8 @@ var rootARN = regexp.MustCompile(`^arn:([a-z][a-z0-9-]*):iam::([0-9]{12}):root$`
 
 // RootScenario describes the requests an account's root user makes when it
 // signs in with its own credentials and calls AWS directly, from the IAM
-// User Guide's global condition keys:
+// User Guide's "AWS global condition context keys" and the "Principal key
+// values" table of "Variables and tags":
 //   - aws:PrincipalArn is arn:<partition>:iam::<account>:root,
 //     aws:PrincipalAccount and aws:userid the account id, aws:PrincipalType
 //     "Account";
