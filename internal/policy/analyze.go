@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -43,23 +44,10 @@ type ConditionOutcome struct {
 func StatementCoverage(p *Policy, i int, scenario Context) Coverage {
 	st := &p.Statements[i]
 	c := Coverage{Statement: st, Applies: Yes}
-	switch {
-	case st.NotAction:
-		c.NotActions = st.Action.List
-	case containsStar(st.Action.List):
-		c.AllActions = true
-	default:
-		c.Actions = st.Action.List
-	}
-	switch {
-	case st.Resource == nil:
-		c.AllResources = true
-	case st.NotResource:
-		c.NotResources = st.Resource.List
-	case containsStar(st.Resource.List):
-		c.AllResources = true
-	default:
-		c.Resources = st.Resource.List
+	c.AllActions, c.Actions, c.NotActions = cover(st.Action.List, st.NotAction)
+	c.AllResources = true
+	if st.Resource != nil {
+		c.AllResources, c.Resources, c.NotResources = cover(st.Resource.List, st.NotResource)
 	}
 	e := env{ctx: scenario, vars: p.Version == "2012-10-17"}
 	for j := range st.Conditions {
@@ -71,13 +59,16 @@ func StatementCoverage(p *Policy, i int, scenario Context) Coverage {
 	return c
 }
 
-func containsStar(list []string) bool {
-	for _, s := range list {
-		if s == "*" {
-			return true
-		}
+// cover reads an Action/NotAction or Resource/NotResource list: all (a
+// "*" in the positive form), only the listed ones, or all but them.
+func cover(list []string, not bool) (all bool, only, except []string) {
+	switch {
+	case not:
+		return false, nil, list
+	case slices.Contains(list, "*"):
+		return true, nil, nil
 	}
-	return false
+	return false, list, nil
 }
 
 // Complete reports whether the statement covers every action on every
