@@ -263,6 +263,12 @@ func TestContextValues(t *testing.T) {
 			t.Errorf("%v (%v), want %s (%v)", c.v, c.v.Kind(), c.want, c.kind)
 		}
 	}
+	for i := 0; i < 20; i++ {
+		twice := NewContext(map[string]Value{"aws:username": String("a"), "AWS:UserName": String("b")})
+		if v, _ := twice.Get("aws:username"); v.String() != "a" {
+			t.Fatalf("keys differing in case: got %v, want the last in byte order", v)
+		}
+	}
 	c := NewContext(map[string]Value{"AWS:UserName": String("alice")})
 	if v, ok := c.Get("aws:username"); !ok || v.String() != "alice" {
 		t.Errorf("Get is not case-insensitive: %v %v", v, ok)

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"encoding/base64"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -112,11 +113,12 @@ type namedValue struct {
 	value Value
 }
 
-// NewContext returns a complete request context.
+// NewContext returns a complete request context. Of keys that differ only
+// in case, the last in byte order wins.
 func NewContext(values map[string]Value) Context {
 	c := Context{values: map[string]namedValue{}, absent: map[string]bool{}}
-	for k, v := range values {
-		c.values[strings.ToLower(k)] = namedValue{k, v}
+	for _, k := range slices.Sorted(maps.Keys(values)) {
+		c.values[strings.ToLower(k)] = namedValue{k, values[k]}
 	}
 	return c
 }
