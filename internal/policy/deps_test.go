@@ -1,0 +1,33 @@
+package policy
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/rootwatch/rootwatch/internal/testutil"
+)
+
+// TestNoIODependencies: the package is pure. It imports no AWS SDK, no
+// third-party module and no network or process package, so that rules can
+// judge policies without collection coming along.
+func TestNoIODependencies(t *testing.T) {
+	out, err := exec.Command(testutil.RequireTool(t, "go"), "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	forbidden := []string{"net/http", "net", "os/exec", "crypto/tls"}
+	for _, dep := range strings.Fields(string(out)) {
+		if dep == "github.com/rootwatch/rootwatch/internal/policy" {
+			continue
+		}
+		if first, _, _ := strings.Cut(dep, "/"); strings.Contains(first, ".") {
+			t.Errorf("imports %s: only the standard library is allowed", dep)
+		}
+		for _, f := range forbidden {
+			if dep == f {
+				t.Errorf("imports %s", dep)
+			}
+		}
+	}
+}
