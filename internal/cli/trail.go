@@ -169,6 +169,7 @@ func runTrail(ctx context.Context, app *App, o *trailOptions, args []string) err
 		return withCredentialsHelp(err)
 	}
 	tl := report.NewTimeline(res.Sources, res.Events, res.Duplicates)
+	tl.SharedCopies = res.SharedCopies
 
 	if o.output == "" || o.output == stdoutPath {
 		if err := report.WriteTimeline(app.Stdout, tl, o.format); err != nil {
