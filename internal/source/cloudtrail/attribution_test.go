@@ -191,3 +191,54 @@ func TestAthenaFindsRootActingElsewhere(t *testing.T) {
 		t.Errorf("notes %q do not say the root events are read from every partition", st.Query.Notes)
 	}
 }
+
+// TestFileJobsNamesLinkLoops: a link back to a directory being read is a
+// symbolic link loop and says so (its files are read once), a second link
+// to a directory already read says that, and links that point at each
+// other are a loop of links, not a file that "is not CloudTrail".
+func TestFileJobsNamesLinkLoops(t *testing.T) {
+	root := t.TempDir()
+	logs := filepath.Join(root, "logs")
+	other := filepath.Join(root, "other")
+	for _, d := range []string{logs, other} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(logs, "events.json"), []byte(`{"Records":[`+oneRoot+`]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{
+		filepath.Join(logs, "loop"):  logs,
+		filepath.Join(logs, "again"): other,
+		filepath.Join(logs, "x"):     filepath.Join(logs, "y"),
+		filepath.Join(logs, "y"):     filepath.Join(logs, "x"),
+	} {
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jobs, listed := FileJobs([]string{other, logs})
+	if len(jobs) != 1 {
+		t.Fatalf("%d files to read, want 1", len(jobs))
+	}
+	want := map[string]func(evidence.SourceStats) bool{
+		"loop":  func(s evidence.SourceStats) bool { return strings.HasPrefix(s.NotRead, "symbolic link loop") && s.Error == "" },
+		"again": func(s evidence.SourceStats) bool { return strings.Contains(s.NotRead, "already read") },
+		"x":     func(s evidence.SourceStats) bool { return strings.HasPrefix(s.Error, "symbolic link loop") },
+		"y":     func(s evidence.SourceStats) bool { return strings.HasPrefix(s.Error, "symbolic link loop") },
+	}
+	for _, s := range listed {
+		ok := want[filepath.Base(s.Path)]
+		if ok == nil || !ok(s) {
+			t.Errorf("%s listed as %+v", s.Path, s)
+		}
+		delete(want, filepath.Base(s.Path))
+		if s.Skipped != 0 || strings.Contains(strings.Join(s.Problems, ""), "CloudTrail") {
+			t.Errorf("%s is called a value that is not CloudTrail: %+v", s.Path, s)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("not listed: %v", want)
+	}
+}
