@@ -223,7 +223,9 @@ func TestFileJobsNamesLinkLoops(t *testing.T) {
 		t.Fatalf("%d files to read, want 1", len(jobs))
 	}
 	want := map[string]func(evidence.SourceStats) bool{
-		"loop":  func(s evidence.SourceStats) bool { return strings.HasPrefix(s.NotRead, "symbolic link loop") && s.Error == "" },
+		"loop": func(s evidence.SourceStats) bool {
+			return strings.HasPrefix(s.NotRead, "symbolic link loop") && s.Error == ""
+		},
 		"again": func(s evidence.SourceStats) bool { return strings.Contains(s.NotRead, "already read") },
 		"x":     func(s evidence.SourceStats) bool { return strings.HasPrefix(s.Error, "symbolic link loop") },
 		"y":     func(s evidence.SourceStats) bool { return strings.HasPrefix(s.Error, "symbolic link loop") },
