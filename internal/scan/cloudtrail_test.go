@@ -140,9 +140,19 @@ func TestPartialCloudTrail(t *testing.T) {
 	if err := os.WriteFile(damaged, []byte(`{"Records":[{"eventSource":"s3.amazonaws.com","eventName":"Get`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	run, err := Run(context.Background(), Options{Reports: &Reports{Paths: reportsFor(t, rootA)}, CloudTrail: []string{good, damaged}, AsOf: asOf, Now: clock})
+	saved := filepath.Join(t.TempDir(), "evidence.json")
+	run, err := Run(context.Background(), Options{Reports: &Reports{Paths: reportsFor(t, rootA)}, CloudTrail: []string{good, damaged}, AsOf: asOf, Now: clock,
+		SaveEvidence: saved})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The bundle keeps the partial source, and judging it again agrees.
+	again, err := Run(context.Background(), Options{Bundle: saved, Now: clock})
+	if err != nil {
+		t.Fatalf("a bundle with a partial CloudTrail source: %v", err)
+	}
+	if f := statusOf(t, *again, rootA, "iam-root-api-activity"); f.Status != finding.StatusFail {
+		t.Errorf("from the bundle: %s (%s)", f.Status, f.Message)
 	}
 	for _, s := range run.Accounts[0].Sources {
 		if s.Name == "cloudtrail" && (s.State != "partial" || !strings.Contains(s.Detail, "1 source with problems")) {
