@@ -49,6 +49,9 @@ func (s *Server) trailEvents(a *Account) ([]lookupEvent, error) {
 		switch identity {
 		case "Root":
 			ui["arn"], ui["principalId"] = rootARN(a), a.ID
+			if te.Actor != "" {
+				ui["accountId"], ui["arn"], ui["principalId"] = te.Actor, fmt.Sprintf("arn:%s:iam::%s:root", partition(a), te.Actor), te.Actor
+			}
 		default:
 			username = orDefault(te.User, "alice")
 			ui["arn"], ui["principalId"], ui["userName"] = userARN(a, username), "AIDAFAKE"+a.ID, username
@@ -70,6 +73,9 @@ func (s *Server) trailEvents(a *Account) ([]lookupEvent, error) {
 			if result == "Failure" {
 				rec["errorMessage"] = "Failed authentication"
 			}
+		}
+		if te.SharedEventID != "" {
+			rec["sharedEventID"] = te.SharedEventID
 		}
 		if te.MFA != "" {
 			rec["additionalEventData"] = map[string]string{"MFAUsed": te.MFA, "MobileVersion": "No"}

@@ -16,9 +16,12 @@ import (
 // SQL engine: it answers the query rootwatch writes (root events and
 // AssumeRoot calls of the period, and per-account coverage), reading from
 // the statement what that query varies: the event data store in FROM, the
-// eventTime bounds, the recipientAccountId list, and the columns of the
-// first SELECT (paths into the record, map columns as JSON, literals and
-// nulls). Anything else in the statement is not looked at.
+// eventTime bounds, the account lists (in the root-events part:
+// recipientAccountId, userIdentity.accountId and whether a root without
+// accountId is asked for; in the coverage part: recipientAccountId), and
+// the columns of the first SELECT (paths into the record, map columns as
+// JSON, literals and nulls). Anything else in the statement is not looked
+// at.
 
 // LakeSpec is the account's CloudTrail Lake event data store, holding the
 // account's trail.
@@ -49,6 +52,7 @@ var (
 	lakeSince    = regexp.MustCompile(`eventTime >= '([^']+)'`)
 	lakeUntil    = regexp.MustCompile(`eventTime <= '([^']+)'`)
 	lakeAccounts = regexp.MustCompile(`recipientAccountId IN \(([^)]*)\)`)
+	lakeActors   = regexp.MustCompile(`userIdentity\.accountId IN \(([^)]*)\)`)
 	lakeColumn   = regexp.MustCompile(`^(.+) AS ([a-z_]+)$`)
 	lakeJSON     = regexp.MustCompile(`^json_format\(CAST\((\w+) AS JSON\)\)$`)
 	lakePath     = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$`)
@@ -189,11 +193,30 @@ func (s *Server) lakeAnswer(a *Account, statement string) ([][]map[string]string
 	since, hasSince := bound(lakeSince, 0)
 	coverSince, hasCoverSince := bound(lakeSince, 1)
 	until, hasUntil := bound(lakeUntil, 0)
-	var accounts []string
-	if m := lakeAccounts.FindStringSubmatch(statement); m != nil {
+	// The root-events part and the coverage part each narrow accounts on
+	// their own.
+	eventsPart, coveragePart, _ := strings.Cut(statement, "UNION ALL")
+	list := func(re *regexp.Regexp, part string) ([]string, bool) {
+		m := re.FindStringSubmatch(part)
+		if m == nil {
+			return nil, false
+		}
+		var accounts []string
 		for _, q := range strings.Split(m[1], ",") {
 			accounts = append(accounts, strings.Trim(strings.TrimSpace(q), "'"))
 		}
+		return accounts, true
+	}
+	recipients, byRecipient := list(lakeAccounts, eventsPart)
+	actors, byActor := list(lakeActors, eventsPart)
+	noActor := strings.Contains(eventsPart, "userIdentity.accountId IS NULL")
+	covered, coverNarrowed := list(lakeAccounts, coveragePart)
+	rootAsked := func(recipient string, ui map[string]any) bool {
+		if !byRecipient && !byActor {
+			return true
+		}
+		actor := str(ui["accountId"])
+		return byRecipient && slices.Contains(recipients, recipient) || byActor && slices.Contains(actors, actor) || noActor && actor == ""
 	}
 	evs, err := s.trailEvents(a)
 	if err != nil {
@@ -216,8 +239,7 @@ func (s *Server) lakeAnswer(a *Account, statement string) ([][]map[string]string
 			continue
 		}
 		recipient := str(rec["recipientAccountId"])
-		inAccounts := len(accounts) == 0 || slices.Contains(accounts, recipient)
-		if inAccounts {
+		if !coverNarrowed || slices.Contains(covered, recipient) {
 			c := covs[recipient]
 			if c == nil {
 				c = &cov{first: at, last: at}
@@ -231,7 +253,7 @@ func (s *Server) lakeAnswer(a *Account, statement string) ([][]map[string]string
 			continue // covered, not asked for
 		}
 		ui, _ := rec["userIdentity"].(map[string]any)
-		root := strings.EqualFold(str(ui["type"]), "root") && inAccounts
+		root := strings.EqualFold(str(ui["type"]), "root") && rootAsked(recipient, ui)
 		assumeRoot := str(rec["eventName"]) == "AssumeRoot" && strings.HasPrefix(strings.ToLower(str(rec["eventSource"])), "sts.")
 		if !root && !assumeRoot {
 			continue

@@ -86,6 +86,13 @@ type TrailEvent struct {
 	Region    string `yaml:"region"`
 	InvokedBy string `yaml:"invoked_by"`
 	EventType string `yaml:"event_type"`
+	// Actor is the account whose root made a Root event (default: this
+	// account): another account's root acting on a resource of this one,
+	// logged in this account's trail with recipientAccountId this account.
+	Actor string `yaml:"actor"`
+	// SharedEventID is the sharedEventID CloudTrail gives the copies of
+	// one cross-account call (one in each account's trail).
+	SharedEventID string `yaml:"shared_event_id"`
 	// Raw is served verbatim as CloudTrailEvent (to test malformed strings).
 	Raw string `yaml:"raw"`
 }

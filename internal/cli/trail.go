@@ -40,8 +40,17 @@ PATH is a file or a directory (walked recursively; CloudTrail-Digest folders are
 skipped), or s3://bucket/prefix: an account trail's bucket
 (AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/) or an organization trail's
 (AWSLogs/<o-id>/<account>/…). With --since, only the days asked for are listed
-and fetched; --account narrows the accounts listed. Objects are fetched in
+and fetched; --account lists only those accounts' folders. Objects are fetched in
 parallel.
+
+A root event is listed under the account whose root acted (userIdentity.accountId,
+or its root ARN's account), with where it was logged when that is another account
+("on a resource of B (logged in B's trail)"). --account keeps an account's root
+activity and what other roots did that its trail logged. The copies of one
+cross-account call (one sharedEventID, in both accounts' trails) are shown once.
+Athena and Lake queries ask for the accounts' roots wherever they were logged; an
+s3:// organization trail with --account reads only those accounts' folders, so a
+root's calls logged in another account's folder need that account (or no --account).
 
 For years of CloudTrail, let AWS read it: athena://WORKGROUP/DATABASE.TABLE queries
 the CloudTrail table Athena documents (partition projection on the delivery day,
@@ -64,7 +73,9 @@ LookupEvents output, each gzip-compressed or not.
 
 Every source is listed with the events it held and how many were root's; a file
 that is not JSON or not CloudTrail is listed with its error and the others are
-still read. Exit code 3 when any source could not be fully read.`,
+still read; a symbolic link loop is listed as such; a record over 4 MiB
+(CloudTrail writes at most 256 KB) is listed with its offset, not read, and the
+records after it are. Exit code 3 when any source could not be fully read.`,
 		Example: `  rootwatch trail ./AWSLogs
   rootwatch trail logs/*.json.gz --since 30d --account 111122223333
   rootwatch trail s3://org-trail-bucket/AWSLogs/o-exampleorg1/ --since 7d
@@ -171,6 +182,7 @@ func runTrail(ctx context.Context, app *App, o *trailOptions, args []string) err
 		return withCredentialsHelp(err)
 	}
 	tl := report.NewTimeline(res.Sources, res.Events, res.Duplicates)
+	tl.SharedCopies = res.SharedCopies
 
 	if err := writeOne(ctx, app, out, 0o600, func(w io.Writer) error { return report.WriteTimeline(w, tl, o.format) }); err != nil {
 		return err

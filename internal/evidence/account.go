@@ -29,6 +29,10 @@ const (
 	StateMissing SourceState = "missing" // not collected, or not available in this mode
 	StateDenied  SourceState = "denied"  // the caller lacks permission
 	StateError   SourceState = "error"   // collection failed
+	// StatePartial is a source that was read, but not all of it: its data
+	// is positive evidence (what it shows happened) but cannot show that
+	// nothing else did. Only CloudTrail sets it.
+	StatePartial SourceState = "partial"
 )
 
 // SourceStatus records how one source of an account was collected.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -24,9 +25,32 @@ func Categories() []string {
 // Event is one classified root event, as the CloudTrail readers produce it
 // and the rules judge it.
 type Event struct {
-	EventID     string `json:"event_id"`
-	EventTime   string `json:"event_time"`
-	AccountID   string `json:"account_id"`
+	EventID   string `json:"event_id"`
+	EventTime string `json:"event_time"`
+	// AccountID is whose root acted: userIdentity.accountId, or the
+	// account of the root ARN (arn:PARTITION:iam::ACCOUNT:root) when the
+	// record has no accountId. For an event that is not root's (an
+	// sts:AssumeRoot call) it is the account whose trail logged it.
+	AccountID string `json:"account_id"`
+	// Recipient is recipientAccountId: the account whose trail logged the
+	// event. It differs from AccountID when a root acted on a resource of
+	// another account (that account's trail logs a copy too).
+	Recipient string `json:"recipient_account_id,omitempty"`
+	// SharedEventID is CloudTrail's sharedEventID: the copies of one call
+	// delivered to several accounts (the caller's and the resource
+	// owner's) share it, each with its own eventID and recipient.
+	SharedEventID string `json:"shared_event_id,omitempty"`
+	// LoggedIn lists, when the same call was read from several accounts'
+	// trails (copies with one sharedEventID), every recipient account: the
+	// copies are one root action, kept once.
+	LoggedIn []string `json:"logged_in,omitempty"`
+	// OtherAccount is a second account the record names as the root's (the
+	// root ARN's, when it disagrees with userIdentity.accountId): such an
+	// event is unverified, and concerns both accounts.
+	OtherAccount string `json:"other_account_id,omitempty"`
+	// Attribution says why AccountID is not simply userIdentity.accountId
+	// (read from the ARN, the two disagree, neither is there).
+	Attribution string `json:"attribution,omitempty"`
 	Region      string `json:"region"`
 	EventSource string `json:"event_source"`
 	EventName   string `json:"event_name"`
@@ -67,6 +91,46 @@ type Event struct {
 	// of its JSON in canonical form (keys sorted, spacing dropped). Two
 	// events are one only when their digests agree.
 	Digest string `json:"-"`
+}
+
+// Concerns reports whether the event may be account's root activity: its
+// AccountID, or the other account an unverified record names.
+func (e *Event) Concerns(account string) bool {
+	return e.AccountID == account || (e.OtherAccount != "" && e.OtherAccount == account)
+}
+
+// OnResourceOf is the account on whose resource the root acted, when it
+// is not the root's own: the recipient of a copy logged in another
+// account's trail ("" otherwise).
+func (e *Event) OnResourceOf() string {
+	if e.Recipient != "" && e.Recipient != e.AccountID {
+		return e.Recipient
+	}
+	for _, r := range e.LoggedIn {
+		if r != e.AccountID {
+			return r
+		}
+	}
+	return ""
+}
+
+// Place says where a root's cross-account call was logged, for people:
+// "on a resource of 222233334444 (logged in 222233334444's trail)", or
+// with both trails when copies were read from each; "" for a call logged
+// only in the root's own account.
+func (e *Event) Place() string {
+	owner := e.OnResourceOf()
+	if owner == "" {
+		return ""
+	}
+	trails := e.LoggedIn
+	if len(trails) == 0 {
+		trails = []string{e.Recipient}
+	}
+	if len(trails) == 1 {
+		return fmt.Sprintf("on a resource of %s (logged in %s's trail)", owner, trails[0])
+	}
+	return fmt.Sprintf("on a resource of %s (logged in the trails of %s)", owner, strings.Join(trails, " and "))
 }
 
 // HasTime reports whether the event can be placed on the timeline.
@@ -113,6 +177,10 @@ type SourceStats struct {
 	RootEvents int    `json:"root_events"`
 	// Skipped counts JSON values that are not CloudTrail events.
 	Skipped int `json:"skipped,omitempty"`
+	// NotRead says why a path was passed over without being read (a
+	// symbolic link loop, a second link to a directory being read, not a
+	// regular file).
+	NotRead string `json:"not_read,omitempty"`
 	// Undecodable counts values that may be root activity but could not be
 	// decoded (a malformed record, a CloudTrailEvent string that is not JSON).
 	Undecodable int    `json:"undecodable,omitempty"`

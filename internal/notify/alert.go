@@ -89,6 +89,9 @@ func (a Alert) details(escape func(string) string) []string {
 		if e.MFA != "" {
 			line += ", MFA " + e.MFA
 		}
+		if p := e.Place(); p != "" {
+			line += ", " + p
+		}
 		if e.UserAgent != "" {
 			line += ", agent " + e.UserAgent
 		}

@@ -17,6 +17,9 @@ type Timeline struct {
 	Sources       []evidence.SourceStats `json:"sources"`
 	Events        []evidence.Event       `json:"events"`
 	Duplicates    int                    `json:"duplicates"`
+	// SharedCopies counts copies of cross-account calls (one
+	// sharedEventID, logged in several accounts' trails) shown once.
+	SharedCopies int `json:"shared_copies"`
 }
 
 // NewTimeline wraps what CloudTrail sources held for writing.
@@ -35,21 +38,24 @@ func NewTimeline(sources []evidence.SourceStats, events []evidence.Event, duplic
 // activity, or "" when it can: no source was read, a source failed, or the
 // sources held no CloudTrail event at all.
 func (t *Timeline) NothingRead() string {
-	total, failed, queried := 0, 0, false
+	total, failed, queried, read := 0, 0, false, 0
 	for _, s := range t.Sources {
 		total += s.Events
 		if s.Error != "" {
 			failed++
 		}
+		if s.NotRead == "" {
+			read++
+		}
 		queried = queried || (s.Period != nil && s.Error == "")
 	}
 	switch {
-	case len(t.Sources) == 0:
+	case read == 0:
 		return "nothing was read: no CloudTrail file or object was found"
-	case failed == len(t.Sources):
+	case failed == read:
 		return fmt.Sprintf("nothing was read: %s could not be read", plural(failed, "source"))
 	case total == 0 && !queried:
-		return fmt.Sprintf("the %s read held no CloudTrail event at all, so they say nothing about root activity", plural(len(t.Sources), "source"))
+		return fmt.Sprintf("the %s read held no CloudTrail event at all, so they say nothing about root activity", plural(read, "source"))
 	}
 	return ""
 }
@@ -121,14 +127,26 @@ func timelineTable(w io.Writer, t *Timeline) error {
 			if e.Category != evidence.CategoryAssumeRoot && len(detail) > 60 {
 				detail = detail[:57] + "..."
 			}
+			// Where and why first: they change what the row means.
+			if p := e.Place(); p != "" {
+				detail = p + "; " + detail
+			}
+			if e.Attribution != "" {
+				detail = e.Attribution + "; " + detail
+			}
 			fmt.Fprintf(bw, "%-20s  %-12s  %-13s  %-26s  %-7s  %-7s  %-15s  %s\n",
 				Sanitize(when), Sanitize(e.AccountID), e.Category, Sanitize(e.EventSource[:strings.IndexByte(e.EventSource+".", '.')]+":"+e.EventName),
 				e.Result, e.MFA, Sanitize(e.SourceIP), Sanitize(detail))
 		}
 	}
 	fmt.Fprintln(bw)
-	total, root, failed := 0, 0, 0
+	total, root, failed, notRead := 0, 0, 0, 0
 	for _, s := range t.Sources {
+		if s.NotRead != "" {
+			notRead++
+			fmt.Fprintf(bw, "source %s: not read: %s\n", Sanitize(s.Path), Sanitize(s.NotRead))
+			continue
+		}
 		total += s.Events
 		root += s.RootEvents
 		if q := s.Query; q != nil {
@@ -160,9 +178,20 @@ func timelineTable(w io.Writer, t *Timeline) error {
 			}
 		}
 	}
-	fmt.Fprintf(bw, "Read %s (%d with problems): %s, %s; %d shown", evidence.Count(len(t.Sources), "source"), failed, evidence.Count(total, "event"), evidence.Count(root, "root event"), len(t.Events))
+	fmt.Fprintf(bw, "Read %s (%d with problems", evidence.Count(len(t.Sources)-notRead, "source"), failed)
+	if notRead > 0 {
+		fmt.Fprintf(bw, "; %d more not read", notRead)
+	}
+	fmt.Fprintf(bw, "): %s, %s; %d shown", evidence.Count(total, "event"), evidence.Count(root, "root event"), len(t.Events))
 	if t.Duplicates > 0 {
 		fmt.Fprintf(bw, "; %s dropped (identical after canonicalisation)", plural(t.Duplicates, "duplicate record"))
+	}
+	if t.SharedCopies > 0 {
+		copies := "1 copy"
+		if t.SharedCopies != 1 {
+			copies = fmt.Sprintf("%d copies", t.SharedCopies)
+		}
+		fmt.Fprintf(bw, "; %s of cross-account calls folded into the call they copy (one sharedEventID in several accounts' trails)", copies)
 	}
 	fmt.Fprintln(bw, ".")
 	return bw.Flush()

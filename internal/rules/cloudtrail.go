@@ -10,15 +10,26 @@ import (
 )
 
 // trailEvidence returns the account's CloudTrail evidence, or the verdict
-// to give without it: no CloudTrail evidence is unknown, never a pass.
+// to give without it: no CloudTrail evidence is unknown, never a pass. A
+// partial source (read with problems) is evidence: what it shows can fail
+// a rule, while coverageProblem keeps it from passing one.
 func trailEvidence(in Input, need string) (*evidence.CloudTrail, *Result) {
-	if r := sourceProblem(in.Account, evidence.SourceCloudTrail, need); r != nil {
-		return nil, r
+	if !usableTrail(in.Account) {
+		if r := sourceProblem(in.Account, evidence.SourceCloudTrail, need); r != nil {
+			return nil, r
+		}
 	}
 	if in.Account.CloudTrail == nil {
 		return nil, &Result{Status: finding.StatusError, Message: "Internal inconsistency: the cloudtrail source is ok but holds nothing.", Evidence: map[string]any{}}
 	}
 	return in.Account.CloudTrail, nil
+}
+
+// usableTrail reports whether the account's CloudTrail source holds
+// events a rule may count: ok, or partial.
+func usableTrail(a *evidence.Account) bool {
+	st := a.Source(evidence.SourceCloudTrail).State
+	return (st == evidence.StateOK || st == evidence.StatePartial) && a.CloudTrail != nil
 }
 
 // windowed splits events of the wanted kind into those inside the window
@@ -60,8 +71,11 @@ func coverageProblem(ct *evidence.CloudTrail, in Input) string {
 	case ct.From.IsZero() || ct.To.IsZero():
 		why = append(why, fmt.Sprintf("the CloudTrail evidence (%s) does not show which period it covers: no event of account %s has a usable time", ct.Description, in.Account.ID))
 	}
-	if len(ct.Problems) > 0 {
+	switch {
+	case len(ct.Problems) > 0:
 		why = append(why, fmt.Sprintf("%d CloudTrail sources could not be fully read (%s)", len(ct.Problems), strings.Join(ct.Problems, "; ")))
+	case in.Account.Source(evidence.SourceCloudTrail).State == evidence.StatePartial:
+		why = append(why, "the CloudTrail source is partial ("+in.Account.Source(evidence.SourceCloudTrail).Detail+")")
 	}
 	start := in.AsOf.Add(-in.Settings.Window())
 	if !ct.From.IsZero() && ct.From.After(start.Add(DeliveryAllowance)) {
@@ -112,6 +126,18 @@ func eventSummary(e evidence.Event) map[string]any {
 	if e.Note != "" {
 		m["note"] = e.Note
 	}
+	if e.Attribution != "" {
+		m["attribution"] = e.Attribution
+	}
+	// Where the root acted, when not (only) in its own account: the
+	// copy's recipient, and every trail that logged the call.
+	if owner := e.OnResourceOf(); owner != "" {
+		m["on_resource_of"] = owner
+		m["recipient_account_id"] = e.Recipient
+		if len(e.LoggedIn) > 0 {
+			m["logged_in"] = e.LoggedIn
+		}
+	}
 	return m
 }
 
@@ -133,6 +159,9 @@ func describeEvent(e evidence.Event) string {
 	}
 	if e.MFA != "" {
 		s += ", MFA " + e.MFA
+	}
+	if p := e.Place(); p != "" {
+		s += ", " + p
 	}
 	return s
 }

@@ -58,7 +58,7 @@ func withSignins(in Input, r Result) Result {
 		r.Evidence = map[string]any{}
 	}
 	ct := in.Account.CloudTrail
-	if in.Account.Source(evidence.SourceCloudTrail).State != evidence.StateOK || ct == nil {
+	if !usableTrail(in.Account) {
 		r.Evidence["cloudtrail_signins"] = "no CloudTrail evidence"
 		return r
 	}

@@ -2,6 +2,8 @@ package scan
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,10 +15,17 @@ import (
 // end may add how to give it in its own words (Options.CloudTrailHint).
 const noCloudTrail = "no CloudTrail evidence was given"
 
-// attachCloudTrail gives each scanned account its root events from res, and
+// attachCloudTrail gives each scanned account its root's events from res
+// (whose root acted: userIdentity.accountId, wherever it was logged), and
 // the period the sources show of it: from the earliest to the latest event
-// time of every record of the account (root's or not). Events of accounts
-// outside the scan are counted in the detail, not lost.
+// time of every record its own trail logged (recipientAccountId, root's or
+// not). Another account's trail shows what this root did there, never that
+// it did nothing else: such events can fail its rules, while only its own
+// trail's coverage can let them pass. Events of accounts outside the scan,
+// and other roots' events in this account's trail, are counted in the
+// detail, not lost. A source read with problems (damaged, not CloudTrail,
+// a loop of links, records too large) makes the state partial: its events
+// still count, but no rule passes on it.
 func attachCloudTrail(accounts []*evidence.Account, res cloudtrail.Result, description string, now time.Time) {
 	var problems []string
 	var queries []evidence.QueryInfo
@@ -37,7 +46,7 @@ func attachCloudTrail(accounts []*evidence.Account, res cloudtrail.Result, descr
 		case s.Undecodable > 0:
 			problems = append(problems, fmt.Sprintf("%s: %d records could not be decoded", s.Path, s.Undecodable))
 		}
-		if s.Error == "" {
+		if s.Error == "" && s.NotRead == "" {
 			readable++
 		}
 	}
@@ -47,7 +56,7 @@ func attachCloudTrail(accounts []*evidence.Account, res cloudtrail.Result, descr
 	}
 	others := 0
 	for _, e := range res.Events {
-		if !scanned[e.AccountID] {
+		if !scanned[e.AccountID] && !scanned[e.OtherAccount] {
 			others++
 		}
 	}
@@ -58,9 +67,16 @@ func attachCloudTrail(accounts []*evidence.Account, res cloudtrail.Result, descr
 			span.Merge(s.Coverage[a.ID])
 		}
 		ct.From, ct.To = span.From, span.To
+		elsewhere, visitors := 0, map[string]int{}
 		for _, e := range res.Events {
-			if e.AccountID == a.ID {
+			switch {
+			case e.Concerns(a.ID):
 				ct.Events = append(ct.Events, e)
+				if e.OnResourceOf() != "" {
+					elsewhere++
+				}
+			case e.Recipient == a.ID || slices.Contains(e.LoggedIn, a.ID):
+				visitors[e.AccountID]++
 			}
 		}
 		for _, s := range res.Sources {
@@ -70,6 +86,12 @@ func attachCloudTrail(accounts []*evidence.Account, res cloudtrail.Result, descr
 		if !span.From.IsZero() {
 			detail += fmt.Sprintf(", from %s to %s", span.From.Format(time.RFC3339), span.To.Format(time.RFC3339))
 		}
+		if elsewhere > 0 {
+			detail += fmt.Sprintf("; %d of this root's events on resources of other accounts, logged in their trails", elsewhere)
+		}
+		for _, v := range slices.Sorted(maps.Keys(visitors)) {
+			detail += fmt.Sprintf("; %s by the root of account %s on this account's resources (that account's root activity, not this one's)", evidence.Count(visitors[v], "root event"), v)
+		}
 		if others > 0 {
 			detail += "; " + evidence.Count(others, "root event") + " of accounts not in this scan"
 		}
@@ -77,11 +99,14 @@ func attachCloudTrail(accounts []*evidence.Account, res cloudtrail.Result, descr
 			detail += "; " + strings.Join(queried, ", ")
 		}
 		if len(problems) > 0 {
-			detail += fmt.Sprintf("; %s with problems: %s", evidence.Count(len(problems), "source"), strings.Join(problems, "; "))
+			detail += fmt.Sprintf("; %s with problems (partial: its events count, but no rule passes on it): %s", evidence.Count(len(problems), "source"), strings.Join(problems, "; "))
 		}
 		state := evidence.StateOK
-		if readable == 0 {
+		switch {
+		case readable == 0:
 			state = evidence.StateError
+		case len(problems) > 0:
+			state = evidence.StatePartial
 		}
 		a.CloudTrail = ct
 		a.SetSource(evidence.SourceCloudTrail, evidence.SourceStatus{State: state, Detail: detail, CollectedAt: now})

@@ -118,7 +118,11 @@ func Trail(ctx context.Context, o TrailOptions) (cloudtrail.Result, error) {
 			return cloudtrail.Result{}, err
 		}
 		res.Sources = append(res.Sources, lk.Sources...)
-		res.Events = append(res.Events, lk.Events...)
+		// The same record in a file and in LookupEvents, or two copies of
+		// one cross-account call, is one root action.
+		var dups, copies int
+		res.Events, dups, copies = cloudtrail.Merge(append(res.Events, lk.Events...))
+		res.Duplicates, res.SharedCopies = res.Duplicates+dups, res.SharedCopies+copies
 		cloudtrail.LinkRootSessions(res.Events)
 		evidence.SortNewestFirst(res.Events)
 	}
@@ -220,7 +224,7 @@ func lookupCloudTrail(ctx context.Context, o *Options, f cloudtrail.Filter, now 
 	var res cloudtrail.Result
 	res.Sources = []evidence.SourceStats{st}
 	for _, e := range evs {
-		if f.Accounts == nil || f.Accounts[e.AccountID] {
+		if f.Keep(&e) {
 			res.Events = append(res.Events, e)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -41,7 +42,8 @@ var AnswerPaths = map[string]string{
 	"source_ip": "sourceIPAddress", "user_agent": "userAgent", "error_code": "errorCode", "error_message": "errorMessage",
 	"request_parameters": "requestParameters", "response_elements": "responseElements", "additional_event_data": "additionalEventData",
 	"event_id": "eventID", "event_type": "eventType", "recipient_account_id": "recipientAccountId",
-	"identity_type": "userIdentity.type", "identity_principal_id": "userIdentity.principalId", "identity_arn": "userIdentity.arn",
+	"shared_event_id": "sharedEventID",
+	"identity_type":   "userIdentity.type", "identity_principal_id": "userIdentity.principalId", "identity_arn": "userIdentity.arn",
 	"identity_account_id": "userIdentity.accountId", "identity_invoked_by": "userIdentity.invokedBy",
 	"identity_access_key_id": "userIdentity.accessKeyId", "identity_user_name": "userIdentity.userName",
 	"identity_session_issuer_arn": "userIdentity.sessionContext.sessionIssuer.arn",
@@ -110,11 +112,21 @@ func LoadRecords(t testing.TB, path string) []map[string]any {
 	return out
 }
 
-// AnswerRows is what an engine would answer rootwatch's query over recs:
-// rows for root events and AssumeRoot calls, and one coverage row per
-// recipient account, in the columns of names. It is written from the
-// query's meaning, not from its text.
+// AnswerRows is what an engine would answer rootwatch's query over recs
+// for every account: AnswerRowsFor with no accounts.
 func AnswerRows(recs []map[string]any, names []string) [][]*string {
+	return AnswerRowsFor(recs, names, nil)
+}
+
+// AnswerRowsFor is what an engine would answer rootwatch's query over recs
+// asked about accounts (none: every account): rows for the root events of
+// those accounts' roots (userIdentity.accountId, or no accountId at all)
+// and of any root logged in their trails (recipientAccountId), rows for
+// every AssumeRoot call, and one coverage row per recipient account among
+// them, in the columns of names. It is written from the query's meaning,
+// not from its text.
+func AnswerRowsFor(recs []map[string]any, names []string, accounts []string) [][]*string {
+	asked := func(a string) bool { return len(accounts) == 0 || slices.Contains(accounts, a) }
 	var rows [][]*string
 	type cov struct {
 		n           int
@@ -128,15 +140,19 @@ func AnswerRows(recs []map[string]any, names []string) [][]*string {
 		src, _ := RecordField(r, "eventSource")
 		acct, _ := RecordField(r, "recipientAccountId")
 		when, _ := RecordField(r, "eventTime")
-		c := covs[acct]
-		if c == nil {
-			c = &cov{first: when, last: when}
-			covs[acct] = c
-			order = append(order, acct)
+		actor, _ := RecordField(r, "userIdentity.accountId")
+		if asked(acct) {
+			c := covs[acct]
+			if c == nil {
+				c = &cov{first: when, last: when}
+				covs[acct] = c
+				order = append(order, acct)
+			}
+			c.n++
+			c.first, c.last = min(c.first, when), max(c.last, when)
 		}
-		c.n++
-		c.first, c.last = min(c.first, when), max(c.last, when)
-		if !strings.EqualFold(typ, "root") && !(name == "AssumeRoot" && strings.HasPrefix(strings.ToLower(src), "sts.")) {
+		root := strings.EqualFold(typ, "root") && (asked(acct) || asked(actor) || actor == "")
+		if !root && !(name == "AssumeRoot" && strings.HasPrefix(strings.ToLower(src), "sts.")) {
 			continue
 		}
 		var row []*string
@@ -183,6 +199,6 @@ func AnswerRows(recs []map[string]any, names []string) [][]*string {
 // AnswerNames are the answer's columns in a shuffled order: readers must
 // find them by name.
 var AnswerNames = []string{"event_name", "row_kind", "event_time", "event_source", "aws_region", "source_ip", "user_agent", "error_code", "error_message",
-	"request_parameters", "response_elements", "additional_event_data", "event_id", "event_type", "recipient_account_id",
+	"request_parameters", "response_elements", "additional_event_data", "event_id", "event_type", "recipient_account_id", "shared_event_id",
 	"identity_type", "identity_principal_id", "identity_arn", "identity_account_id", "identity_invoked_by", "identity_access_key_id",
 	"identity_user_name", "identity_session_issuer_arn", "identity_source_identity", "identity_assumed_root", "events", "first_event_time", "last_event_time"}

@@ -164,9 +164,9 @@ func consistentSources(a *evidence.Account) error {
 	for _, name := range slices.Sorted(maps.Keys(has)) {
 		st, recorded := a.Sources[name]
 		switch {
-		case recorded && st.State == evidence.StateOK && !has[name]:
-			return fmt.Errorf("sources.%s is ok but the bundle holds no %s", name, name)
-		case has[name] && (!recorded || st.State != evidence.StateOK):
+		case recorded && (st.State == evidence.StateOK || st.State == evidence.StatePartial) && !has[name]:
+			return fmt.Errorf("sources.%s is %s but the bundle holds no %s", name, st.State, name)
+		case has[name] && (!recorded || (st.State != evidence.StateOK && st.State != evidence.StatePartial)):
 			state := "not recorded"
 			if recorded {
 				state = string(st.State)
@@ -206,8 +206,12 @@ func (b *Bundle) Evidence(name string) ([]*evidence.Account, error) {
 		for name, st := range a.Sources {
 			switch st.State {
 			case evidence.StateOK, evidence.StateMissing, evidence.StateDenied, evidence.StateError:
+			case evidence.StatePartial:
+				if name != evidence.SourceCloudTrail {
+					return nil, fmt.Errorf("%s: source %s has state partial, which only cloudtrail can have", where, name)
+				}
 			default:
-				return nil, fmt.Errorf("%s: source %s has state %q (want ok, missing, denied or error)", where, name, st.State)
+				return nil, fmt.Errorf("%s: source %s has state %q (want ok, partial, missing, denied or error)", where, name, st.State)
 			}
 		}
 		if err := consistentSources(a); err != nil {

@@ -99,7 +99,10 @@ var athenaColumns = map[string]struct {
 	colErrCode: {path: "errorcode"}, colErrMessage: {path: "errormessage"},
 	colRequest: {path: "requestparameters"}, colResponse: {path: "responseelements"}, colAdditional: {path: "additionaleventdata"},
 	colEventID: {path: "eventid"}, colEventType: {path: "eventtype"}, colRecipient: {path: "recipientaccountid"},
-	colType: {path: "useridentity.type"}, colPrincipal: {path: "useridentity.principalid"}, colARN: {path: "useridentity.arn"},
+	// Tables made before sharedEventID was documented lack it: copies of a
+	// cross-account call are then told apart only by their records.
+	colShared: {path: "sharedeventid", optional: true},
+	colType:   {path: "useridentity.type"}, colPrincipal: {path: "useridentity.principalid"}, colARN: {path: "useridentity.arn"},
 	colAccount: {path: "useridentity.accountid"}, colInvokedBy: {path: "useridentity.invokedby"},
 	colAccessKey: {path: "useridentity.accesskeyid"}, colUserName: {path: "useridentity.username"},
 	colIssuerARN: {path: "useridentity.sessioncontext.sessionissuer.arn"},
@@ -250,17 +253,17 @@ func athenaSQL(t AthenaTable, s *athenaSchema, w QueryWindow) (string, []string)
 		}
 		return p
 	}
-	// in writes an account predicate: the account partition (pruning)
-	// and the recipient account (what the events say).
+	list := func() string {
+		var qs []string
+		for _, a := range w.Accounts {
+			qs = append(qs, lit(a))
+		}
+		return "(" + strings.Join(qs, ", ") + ")"
+	}
+	// in writes the coverage part's account predicate: the account
+	// partition (pruning) and the recipient account (what the events say).
 	in := func() []string {
 		var p []string
-		list := func() string {
-			var qs []string
-			for _, a := range w.Accounts {
-				qs = append(qs, lit(a))
-			}
-			return "(" + strings.Join(qs, ", ") + ")"
-		}
 		if s.accountKey != "" {
 			p = append(p, fmt.Sprintf(`"%s" IN %s`, s.accountKey, list()))
 		}
@@ -274,7 +277,13 @@ func athenaSQL(t AthenaTable, s *athenaSchema, w QueryWindow) (string, []string)
 	where := pruning(w.Since)
 	root := "lower(useridentity.type) = 'root'"
 	if len(w.Accounts) > 0 {
-		root = strings.Join(append([]string{root}, in()...), " AND ")
+		// Whose root acted, not only whose trail logged it: another
+		// account's trail (and partition) holds a root's calls on that
+		// account's resources, so this part is not pruned to the
+		// accounts' partitions. A root record without accountId is asked
+		// for too: its ARN names the account.
+		root += fmt.Sprintf("\n       AND (recipientaccountid IN %s OR useridentity.accountid IN %s\n            OR useridentity.accountid IS NULL OR useridentity.accountid = '')",
+			list(), list())
 	}
 	where = append(where, "(("+root+")\n       OR (eventname = 'AssumeRoot' AND lower(eventsource) LIKE 'sts.%'))")
 	b.WriteString(strings.Join(where, "\n  AND "))
@@ -304,6 +313,9 @@ func Athena(ctx context.Context, c AthenaAPI, g GlueAPI, q AthenaQuery) ([]evide
 	}
 	sql, params := athenaSQL(q.Table, schema, q.Window)
 	info := &evidence.QueryInfo{Engine: "athena", Statement: sql, Parameters: params, Notes: schema.notes}
+	if schema.accountKey != "" && len(q.Window.Accounts) > 0 {
+		info.Notes = append(slices.Clip(info.Notes), fmt.Sprintf("the root events are read from every account's partition %q: another account's trail holds a root's calls on its resources; the coverage is read from the accounts' own", schema.accountKey))
+	}
 	a.d.stats.Query = info
 	in := &athena.StartQueryExecutionInput{
 		QueryString:           aws.String(sql),

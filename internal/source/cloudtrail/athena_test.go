@@ -141,7 +141,7 @@ func TestAthenaSQL(t *testing.T) {
 		mustHave   []string
 	}{
 		{name: "documented", partitions: []string{"timestamp"},
-			wantParams: []string{"'2026/11/01'", "'2026/12/01'", "'111122223333'", "'444455556666'", "'2026/10/31'", "'2026/12/01'", "'111122223333'", "'444455556666'"},
+			wantParams: []string{"'2026/11/01'", "'2026/12/01'", "'111122223333'", "'444455556666'", "'111122223333'", "'444455556666'", "'2026/10/31'", "'2026/12/01'", "'111122223333'", "'444455556666'"},
 			mustHave:   []string{`"timestamp" >= ?`, `"timestamp" <= ?`, "recipientaccountid IN (?, ?)"}},
 		{name: "organization", partitions: []string{"account", "region", "date"},
 			params:     map[string]string{"projection.date.type": "date", "projection.date.format": "yyyy/MM/dd"},
@@ -149,7 +149,7 @@ func TestAthenaSQL(t *testing.T) {
 			mustHave:   []string{`"date" >= ?`, `"account" IN (?, ?)`}},
 		{name: "dashes", partitions: []string{"day"},
 			params:     map[string]string{"projection.day.type": "date", "projection.day.format": "yyyy-MM-dd"},
-			wantParams: []string{"'2026-11-01'", "'2026-12-01'", "'111122223333'", "'444455556666'", "'2026-10-31'", "'2026-12-01'", "'111122223333'", "'444455556666'"},
+			wantParams: []string{"'2026-11-01'", "'2026-12-01'", "'111122223333'", "'444455556666'", "'111122223333'", "'444455556666'", "'2026-10-31'", "'2026-12-01'", "'111122223333'", "'444455556666'"},
 			mustHave:   []string{`"day" >= ?`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -190,6 +190,20 @@ func TestAthenaSQL(t *testing.T) {
 				if strings.Contains(sql, v) {
 					t.Errorf("value %s pasted into the SQL text", v)
 				}
+			}
+			// Root events are asked for by whose root acted as well as by
+			// whose trail logged them, in every account's partition:
+			// another account's trail holds a root's calls on its
+			// resources. The coverage stays pruned to the accounts.
+			events, coverage, _ := strings.Cut(sql, "UNION ALL")
+			if !strings.Contains(events, "useridentity.accountid IN (?, ?)") || !strings.Contains(events, "recipientaccountid IN (?, ?) OR") {
+				t.Errorf("root events are not selected by the root's account:\n%s", events)
+			}
+			if strings.Contains(events, `"account" IN`) {
+				t.Errorf("the root events are pruned to the accounts' partitions, missing their roots' calls in other accounts' trails:\n%s", events)
+			}
+			if strings.Contains(tc.name, "organization") && !strings.Contains(coverage, `"account" IN (?, ?)`) {
+				t.Errorf("the coverage is no longer pruned to the accounts' partitions:\n%s", coverage)
 			}
 			// The AssumeRoot calls are not narrowed to the accounts.
 			if i := strings.Index(sql, "OR (eventname"); i < 0 || strings.Contains(sql[i:strings.Index(sql, "UNION")], "IN (") {

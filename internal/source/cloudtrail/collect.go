@@ -2,12 +2,16 @@ package cloudtrail
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
@@ -22,17 +26,25 @@ type Result struct {
 	// each is kept once. Records that share an event ID but differ in any
 	// field are all kept.
 	Duplicates int
+	// SharedCopies counts copies of cross-account calls folded into
+	// another (see Merge): one call logged in two accounts' trails is one
+	// root action.
+	SharedCopies int
 }
 
 // Filter narrows the timeline. Events whose time is missing or invalid are
 // kept (with their time_problem): they cannot be shown to lie outside.
 type Filter struct {
 	Since, Until time.Time
-	Accounts     map[string]bool
+	// Accounts keeps the root activity of these accounts, and what other
+	// roots did that these accounts' trails logged.
+	Accounts map[string]bool
 }
 
-func (f Filter) keep(e *evidence.Event) bool {
-	if len(f.Accounts) > 0 && !f.Accounts[e.AccountID] {
+// Keep reports whether the filter keeps an event.
+func (f Filter) Keep(e *evidence.Event) bool {
+	if len(f.Accounts) > 0 && !f.Accounts[e.AccountID] && !f.Accounts[e.OtherAccount] && !f.Accounts[e.Recipient] &&
+		!slices.ContainsFunc(e.LoggedIn, func(a string) bool { return f.Accounts[a] }) {
 		return false
 	}
 	if !e.HasTime() {
@@ -62,18 +74,20 @@ type readCloser interface {
 
 // FileJobs expands paths into jobs: files as given, directories walked
 // recursively in lexical order, skipping CloudTrail-Digest folders (digest
-// files sign log files; they hold no events). Symbolic links are followed;
-// a link to a directory already being read (a loop, or the same directory
-// twice), and anything that is not a regular file, is listed as skipped
-// with the reason; a broken link is listed with its error. Nothing below a
-// path is passed over without a line saying so.
+// files sign log files; they hold no events). Symbolic links are followed.
+// A link back to a directory being read (a symbolic link loop) or to one
+// already read (the same directory twice) is listed as not read, with the
+// reason: its files are read once, through the other path. Anything that
+// is not a regular file is listed as not read; a broken link, and a chain
+// of links that never ends (a loop of links, ELOOP), with its error.
+// Nothing below a path is passed over without a line saying so.
 func FileJobs(paths []string) ([]Job, []evidence.SourceStats) {
-	w := &fileWalker{seen: map[string]bool{}}
+	w := &fileWalker{seen: map[string]bool{}, open: map[string]bool{}}
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		switch {
 		case err != nil:
-			w.bad = append(w.bad, evidence.SourceStats{Path: p, Error: err.Error()})
+			w.broken(p, "", err)
 		case st.IsDir():
 			w.dir(p)
 		case st.Mode().IsRegular():
@@ -89,30 +103,49 @@ type fileWalker struct {
 	jobs []Job
 	bad  []evidence.SourceStats
 	seen map[string]bool // directories entered, by resolved path
+	open map[string]bool // the directories being walked (a link to one is a loop)
 }
 
 func (w *fileWalker) add(p string) {
 	w.jobs = append(w.jobs, Job{Name: p, Open: func(context.Context) (readCloser, error) { return os.Open(p) }})
 }
 
+// skip lists a path that is not read, and why: not a failure to read it
+// (its content, if any, is read elsewhere or is no log file).
 func (w *fileWalker) skip(p, why string) {
-	w.bad = append(w.bad, evidence.SourceStats{Path: p, Skipped: 1, Problems: []string{"skipped: " + why}})
+	w.bad = append(w.bad, evidence.SourceStats{Path: p, NotRead: why})
+}
+
+// broken lists a path that cannot be followed, naming a loop of links as
+// such.
+func (w *fileWalker) broken(p, prefix string, err error) {
+	if errors.Is(err, syscall.ELOOP) {
+		w.bad = append(w.bad, evidence.SourceStats{Path: p, Error: "symbolic link loop: following its links never ends at a file or directory (" + err.Error() + ")"})
+		return
+	}
+	w.bad = append(w.bad, evidence.SourceStats{Path: p, Error: prefix + err.Error()})
 }
 
 func (w *fileWalker) dir(p string) {
 	real, err := filepath.EvalSymlinks(p)
 	if err != nil {
-		w.bad = append(w.bad, evidence.SourceStats{Path: p, Error: err.Error()})
+		w.broken(p, "", err)
 		return
 	}
 	if abs, err := filepath.Abs(real); err == nil {
 		real = abs
 	}
 	if w.seen[real] {
-		w.skip(p, "a link to directory "+real+", which is already being read")
+		why := "a link to directory " + real + ", which is already read through another path: its files are read once"
+		if w.open[real] {
+			why = "symbolic link loop: a link back to directory " + real + ", which is being read (its files are read once)"
+		}
+		w.skip(p, why)
 		return
 	}
 	w.seen[real] = true
+	w.open[real] = true
+	defer delete(w.open, real)
 	entries, err := os.ReadDir(p)
 	if err != nil {
 		w.bad = append(w.bad, evidence.SourceStats{Path: p, Error: err.Error()})
@@ -123,7 +156,7 @@ func (w *fileWalker) dir(p string) {
 		if mode&fs.ModeSymlink != 0 {
 			st, err := os.Stat(path)
 			if err != nil {
-				w.bad = append(w.bad, evidence.SourceStats{Path: path, Error: "broken symbolic link: " + err.Error()})
+				w.broken(path, "broken symbolic link: ", err)
 				continue
 			}
 			mode = st.Mode().Type()
@@ -185,31 +218,67 @@ feed:
 	wg.Wait()
 
 	var res Result
-	seen := map[string]bool{}
 	var all []evidence.Event
 	for _, r := range results {
 		res.Sources = append(res.Sources, r.stats)
-		for _, e := range r.events {
-			if e.Digest != "" {
-				if seen[e.Digest] {
-					res.Duplicates++
-					continue
-				}
-				seen[e.Digest] = true
-			}
-			all = append(all, e)
-		}
+		all = append(all, r.events...)
 	}
+	all, res.Duplicates, res.SharedCopies = Merge(all)
 	// Sessions are linked before filtering: the AssumeRoot call is in the
 	// management account, which the filter may leave out.
 	LinkRootSessions(all)
 	for _, e := range all {
-		if f.keep(&e) {
+		if f.Keep(&e) {
 			res.Events = append(res.Events, e)
 		}
 	}
 	evidence.SortNewestFirst(res.Events)
 	return res
+}
+
+// Merge keeps each root action once. Identical records (one digest, e.g.
+// a log file and LookupEvents, or two overlapping sources) are one
+// (duplicates). So are the copies CloudTrail delivers of one
+// cross-account call: the caller's account and the resource owner's
+// account each get a record with its own eventID and recipientAccountId
+// and one sharedEventID ("sharedEventID", CloudTrail record contents); an
+// organization trail, or both accounts' trails read together, holds both.
+// Copies are folded only when they agree on whose root acted, what, when,
+// where and with what result; the kept one is the resource owner's (it
+// says on whose resource), with every recipient in LoggedIn. Copies that
+// disagree are all kept: two actions counted rather than one hidden.
+func Merge(evs []evidence.Event) (kept []evidence.Event, duplicates, copies int) {
+	seen := map[string]bool{}
+	shared := map[string]int{} // copy key → index in kept
+	for _, e := range evs {
+		if e.Digest != "" {
+			if seen[e.Digest] {
+				duplicates++
+				continue
+			}
+			seen[e.Digest] = true
+		}
+		if e.SharedEventID == "" {
+			kept = append(kept, e)
+			continue
+		}
+		key := strings.Join([]string{e.SharedEventID, e.AccountID, e.OtherAccount, e.EventSource, e.EventName, e.EventTime, e.Category, e.Result, e.Region}, "\x00")
+		i, ok := shared[key]
+		if !ok {
+			shared[key] = len(kept)
+			kept = append(kept, e)
+			continue
+		}
+		copies++
+		k := &kept[i]
+		logged := append(append(slices.Clone(k.LoggedIn), k.Recipient, e.Recipient), e.LoggedIn...)
+		if k.Recipient == k.AccountID && e.Recipient != e.AccountID {
+			*k = e // the owner's copy names the resource's account
+		}
+		slices.Sort(logged)
+		k.LoggedIn = slices.DeleteFunc(slices.Compact(logged), func(a string) bool { return a == "" })
+	}
+	return kept, duplicates, copies
 }
 
 func decodeJob(ctx context.Context, rd *Reader, j Job) ([]evidence.Event, evidence.SourceStats) {

@@ -7,6 +7,7 @@ package cloudtrail
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -47,6 +48,7 @@ type record struct {
 	EventID             string          `json:"eventID"`
 	EventType           string          `json:"eventType"`
 	RecipientAccountID  string          `json:"recipientAccountId"`
+	SharedEventID       string          `json:"sharedEventID"`
 }
 
 // looksLikeEvent says whether a decoded record is a CloudTrail event at all.
@@ -91,20 +93,14 @@ const signinSource = "signin.amazonaws.com"
 //     (invokedBy signin.amazonaws.com).
 func classify(r *record, source string) (evidence.Event, bool) {
 	ev := evidence.Event{
-		EventID: r.EventID, AccountID: r.RecipientAccountID, Region: r.AWSRegion,
-		EventSource: r.EventSource, EventName: r.EventName, SourceIP: r.SourceIPAddress,
+		EventID: r.EventID, AccountID: r.RecipientAccountID, Recipient: r.RecipientAccountID, SharedEventID: r.SharedEventID,
+		Region: r.AWSRegion, EventSource: r.EventSource, EventName: r.EventName, SourceIP: r.SourceIPAddress,
 		UserAgent: r.UserAgent, Source: source, ErrorCode: r.ErrorCode, ErrorMessage: r.ErrorMessage,
 		InvokedBy: r.UserIdentity.InvokedBy, AccessKeyID: r.UserIdentity.AccessKeyID,
 	}
 	if ev.AccountID == "" {
 		ev.AccountID = r.UserIdentity.AccountID
 	}
-	for _, s := range []*string{&ev.EventID, &ev.AccountID, &ev.Region, &ev.EventSource, &ev.EventName, &ev.SourceIP,
-		&ev.UserAgent, &ev.ErrorCode, &ev.ErrorMessage, &ev.InvokedBy, &ev.AccessKeyID} {
-		*s = evidence.Bound(*s)
-	}
-	setTime(&ev, r.EventTime)
-
 	// AWS writes "Root". Another casing is no record AWS wrote as it
 	// documents: it is listed as unverified, so that it can neither count
 	// as root activity nor hide some.
@@ -113,6 +109,14 @@ func classify(r *record, source string) (evidence.Event, bool) {
 		ev.Unverified = true
 		ev.Note = fmt.Sprintf("userIdentity.type is %q, not \"Root\" as AWS writes it: not verified as root activity", evidence.Bound(r.UserIdentity.Type))
 	}
+	if isRoot {
+		attribute(&ev, r)
+	}
+	for _, s := range []*string{&ev.EventID, &ev.AccountID, &ev.Recipient, &ev.SharedEventID, &ev.OtherAccount, &ev.Region, &ev.EventSource,
+		&ev.EventName, &ev.SourceIP, &ev.UserAgent, &ev.ErrorCode, &ev.ErrorMessage, &ev.InvokedBy, &ev.AccessKeyID} {
+		*s = evidence.Bound(*s)
+	}
+	setTime(&ev, r.EventTime)
 	src := strings.ToLower(r.EventSource)
 	switch {
 	case !isRoot && r.EventName == "AssumeRoot" && strings.HasPrefix(src, "sts."):
@@ -172,6 +176,40 @@ func classify(r *record, source string) (evidence.Event, bool) {
 	}
 	ev.Result = resultOf(r, "")
 	return ev, true
+}
+
+// rootARN is the ARN of an account's root user in any partition.
+var rootARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(\d{12}):root$`)
+
+// attribute files a root event under the account whose root acted: its
+// userIdentity.accountId, or the account of its root ARN when the record
+// has no accountId. The recipient (whose trail logged it) may be another
+// account: a root acting on a resource of that account. A record whose
+// accountId and ARN name different accounts, or that names none, is no
+// record AWS writes: it is listed as unverified (neither counted nor
+// ruled out) under the accountId, with the ARN's account as a second
+// account it concerns, or under the recipient when it names none.
+func attribute(ev *evidence.Event, r *record) {
+	id := r.UserIdentity.AccountID
+	fromARN := ""
+	if m := rootARN.FindStringSubmatch(r.UserIdentity.ARN); m != nil {
+		fromARN = m[1]
+	}
+	unverified := func(why string) { ev.Unverified, ev.Attribution = true, why }
+	switch {
+	case id != "" && fromARN != "" && id != fromARN:
+		ev.AccountID, ev.OtherAccount = id, fromARN
+		unverified(fmt.Sprintf("userIdentity.accountId %s and the root ARN's account %s disagree: not verified as either account's root activity",
+			evidence.Bound(id), fromARN))
+	case id != "":
+		ev.AccountID = id
+	case fromARN != "":
+		ev.AccountID = fromARN
+		ev.Attribution = "no userIdentity.accountId: the root's account is read from its ARN"
+	default:
+		ev.AccountID = r.RecipientAccountID
+		unverified("neither userIdentity.accountId nor a root ARN names the root's account: listed under the account whose trail logged it, not verified as its root activity")
+	}
 }
 
 // resultOf reads success or failure: from responseElements[key] when the

@@ -70,7 +70,7 @@ var lakeColumns = map[string]string{
 	colRequest:    "json_format(CAST(requestParameters AS JSON))",
 	colResponse:   "json_format(CAST(responseElements AS JSON))",
 	colAdditional: "json_format(CAST(additionalEventData AS JSON))",
-	colEventID:    "eventID", colEventType: "eventType", colRecipient: "recipientAccountId",
+	colEventID:    "eventID", colEventType: "eventType", colRecipient: "recipientAccountId", colShared: "sharedEventID",
 	colType: "userIdentity.type", colPrincipal: "userIdentity.principalId", colARN: "userIdentity.arn",
 	colAccount: "userIdentity.accountId", colInvokedBy: "userIdentity.invokedBy", colAccessKey: "userIdentity.accessKeyId",
 	colUserName: "userIdentity.userName", colIssuerARN: "userIdentity.sessionContext.sessionIssuer.arn",
@@ -112,7 +112,10 @@ func lakeSQL(s LakeStore, w QueryWindow) (string, error) {
 	}
 	root := "lower(userIdentity.type) = 'root'"
 	if in != "" {
-		root += " AND " + in
+		// Whose root acted, not only whose trail logged it (as Athena's).
+		list := "('" + strings.Join(w.Accounts, "', '") + "')"
+		root += "\n       AND (recipientAccountId IN " + list + " OR userIdentity.accountId IN " + list +
+			"\n            OR userIdentity.accountId IS NULL OR userIdentity.accountId = '')"
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "SELECT 'event' AS %s,\n       %s,\n       CAST(NULL AS varchar) AS %s, CAST(NULL AS varchar) AS %s, CAST(NULL AS varchar) AS %s\nFROM %s\nWHERE %s\n  AND ((%s)\n       OR (eventName = 'AssumeRoot' AND lower(eventSource) LIKE 'sts.%%'))\n",

@@ -34,6 +34,7 @@ const (
 	colEventID     = "event_id"
 	colEventType   = "event_type"
 	colRecipient   = "recipient_account_id"
+	colShared      = "shared_event_id"
 	colType        = "identity_type"
 	colPrincipal   = "identity_principal_id"
 	colARN         = "identity_arn"
@@ -53,7 +54,7 @@ const (
 // them; coverageColumns end every row (null in event rows).
 var (
 	eventColumns = []string{colTime, colSource, colName, colRegion, colIP, colAgent, colErrCode, colErrMessage,
-		colRequest, colResponse, colAdditional, colEventID, colEventType, colRecipient,
+		colRequest, colResponse, colAdditional, colEventID, colEventType, colRecipient, colShared,
 		colType, colPrincipal, colARN, colAccount, colInvokedBy, colAccessKey, colUserName, colIssuerARN, colSourceIdent, colAssumedRoot}
 	coverageColumns = []string{colEvents, colFirst, colLast}
 )
@@ -136,7 +137,7 @@ func (a *queryAnswer) event(r row) {
 	rec.EventSource, rec.EventName, rec.AWSRegion = r[colSource], r[colName], r[colRegion]
 	rec.SourceIPAddress, rec.UserAgent = r[colIP], r[colAgent]
 	rec.ErrorCode, rec.ErrorMessage = r[colErrCode], r[colErrMessage]
-	rec.EventID, rec.EventType, rec.RecipientAccountID = r[colEventID], r[colEventType], r[colRecipient]
+	rec.EventID, rec.EventType, rec.RecipientAccountID, rec.SharedEventID = r[colEventID], r[colEventType], r[colRecipient], r[colShared]
 	u := &rec.UserIdentity
 	u.Type, u.PrincipalID, u.ARN, u.AccountID = r[colType], r[colPrincipal], r[colARN], r[colAccount]
 	u.InvokedBy, u.AccessKeyID, u.UserName = r[colInvokedBy], r[colAccessKey], r[colUserName]

@@ -18,6 +18,40 @@ import (
 
 const maxProblems = 5
 
+// MaxRecord is the largest JSON value rootwatch holds in memory to read it:
+// one record, one line of JSON Lines, one element of an array, or a
+// top-level value that is not a streamed {"Records": [...]} or
+// {"Events": [...]}. CloudTrail's events are at most 256 KB (since event
+// version 1.05; "Quotas in AWS CloudTrail"), 1 MB in a Lake event data
+// store with large events; 4 MiB leaves room for pretty-printing and for
+// the escaping of LookupEvents' CloudTrailEvent strings, while a damaged
+// or hostile file cannot make a reader hold hundreds of megabytes (a
+// 150 MB record took 1.3 GB). A larger value is skipped without being
+// held, listed as undecodable with its offset, and the values after it
+// are read.
+const MaxRecord = 4 << 20
+
+// tooLarge is a JSON value over MaxRecord, skipped.
+type tooLarge struct{ at, size int64 }
+
+func (e *tooLarge) Error() string {
+	return fmt.Sprintf("a JSON value at byte %d is %d bytes, %s", e.at, e.size, overLimit)
+}
+
+var overLimit = fmt.Sprintf("over the %d bytes (%s) rootwatch reads of one record (CloudTrail writes events of at most 256 KB): not read", MaxRecord, evidence.Bytes(MaxRecord))
+
+// skipped reports whether err is a value over MaxRecord, and if so lists it
+// as undecodable: the values after it are still read.
+func (d *decoder) skipped(err error) bool {
+	var tl *tooLarge
+	if !errors.As(err, &tl) {
+		return false
+	}
+	d.stats.Undecodable++
+	d.problem("%s", tl.Error())
+	return true
+}
+
 // mayBeRoot is the pre-filter: records without its marks are counted,
 // never decoded. Every record the classifier could call root activity
 // holds a string ending in Root (userIdentity.type "Root", eventName
@@ -183,6 +217,9 @@ type decoder struct {
 	// off, the reader takes every value through scan.
 	fast bool
 	walk *walker
+	// lookup is set while the elements of a LookupEvents {"Events": [...]}
+	// are streamed: each is a result whose record is a string.
+	lookup bool
 }
 
 // Decode reads one CloudTrail source of any supported shape (a single
@@ -296,8 +333,13 @@ func (d *decoder) isJSONLines() bool {
 func (d *decoder) lines() error {
 	n := 0
 	for {
-		line, err := d.readLine()
-		if len(line) > 0 {
+		at := d.offset
+		line, over, err := d.readLine()
+		if over > 0 {
+			n++
+			d.stats.Undecodable++
+			d.problem("line %d at byte %d is %d bytes, %s", n, at, over, overLimit)
+		} else if len(line) > 0 {
 			n++
 			switch t := bytes.TrimSpace(line); {
 			case len(t) == 0:
@@ -320,15 +362,28 @@ func (d *decoder) lines() error {
 	}
 }
 
-// readLine reads up to and including the next newline into d.buf.
-func (d *decoder) readLine() ([]byte, error) {
+// readLine reads up to and including the next newline into d.buf. A line
+// longer than MaxRecord is read through without being held: over is then
+// its length and the line is nil.
+func (d *decoder) readLine() (line []byte, over int64, err error) {
 	d.buf = d.buf[:0]
 	for {
 		chunk, err := d.br.ReadSlice('\n')
-		d.buf = append(d.buf, chunk...)
 		d.offset += int64(len(chunk))
+		switch {
+		case over > 0:
+			over += int64(len(chunk))
+		case len(d.buf)+len(chunk) > MaxRecord:
+			over = int64(len(d.buf) + len(chunk))
+			d.buf = d.buf[:0]
+		default:
+			d.buf = append(d.buf, chunk...)
+		}
 		if !errors.Is(err, bufio.ErrBufferFull) {
-			return d.buf, err
+			if over > 0 {
+				return nil, over, err
+			}
+			return d.buf, 0, err
 		}
 	}
 }
@@ -361,10 +416,13 @@ func (d *decoder) top() error {
 				return err
 			}
 		case '{':
-			if ok, err := d.recordsPrefix(); err != nil {
+			if key, err := d.recordsPrefix(); err != nil {
 				return err
-			} else if ok {
-				if err := d.array(); err != nil {
+			} else if key != "" {
+				d.lookup = key == "Events"
+				err := d.array()
+				d.lookup = false
+				if err != nil {
 					return err
 				}
 				if err := d.skipRestOfObject(); err != nil {
@@ -373,6 +431,9 @@ func (d *decoder) top() error {
 				continue
 			}
 			raw, err := d.readValue()
+			if d.skipped(err) {
+				continue
+			}
 			if err != nil {
 				return err
 			}
@@ -420,37 +481,40 @@ func (d *decoder) skipSpace() (byte, error) {
 	}
 }
 
-// recordsPrefix consumes `{"Records":[` (the S3 log-file form) when the
-// object starts with it, so that its array can be streamed.
-func (d *decoder) recordsPrefix() (bool, error) {
+// recordsPrefix consumes `{"Records":[` (the S3 log-file form) or
+// `{"Events":[` (LookupEvents output) when the object starts with it, so
+// that its array can be streamed, and says which key it was ("" when
+// neither).
+func (d *decoder) recordsPrefix() (string, error) {
 	head, err := d.br.Peek(64)
 	if err != nil && len(head) == 0 {
-		return false, d.readErr(err)
+		return "", d.readErr(err)
 	}
 	compact := make([]byte, 0, 16)
-	n := 0
-	for n < len(head) && len(compact) < 12 {
+	for n := 0; n < len(head) && len(compact) < 12; n++ {
 		c := head[n]
-		n++
 		if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
 			continue
 		}
 		compact = append(compact, c)
+		for _, key := range []string{"Records", "Events"} {
+			if string(compact) != `{"`+key+`":[` {
+				continue
+			}
+			if _, err := d.br.Discard(n + 1); err != nil {
+				return "", d.readErr(err)
+			}
+			d.offset += int64(n + 1)
+			return key, nil
+		}
 	}
-	if !bytes.Equal(compact, []byte(`{"Records":[`)) {
-		return false, nil
-	}
-	if _, err := d.br.Discard(n); err != nil {
-		return false, d.readErr(err)
-	}
-	d.offset += int64(n)
-	return true, nil
+	return "", nil
 }
 
 // array streams the elements of an array whose '[' was consumed.
 func (d *decoder) array() error {
 	for i := 0; ; i++ {
-		if d.fast {
+		if d.fast && !d.lookup {
 			n, closed := d.fastElements(i)
 			if closed {
 				return nil
@@ -483,8 +547,15 @@ func (d *decoder) array() error {
 			continue
 		}
 		raw, err := d.readValue()
+		if d.skipped(err) {
+			continue
+		}
 		if err != nil {
 			return err
+		}
+		if d.lookup && raw[0] == '{' {
+			d.lookupElement(raw)
+			continue
 		}
 		if raw[0] != '{' {
 			d.element(raw)
@@ -570,6 +641,9 @@ func (d *decoder) skipRestOfObject() error {
 	d.next()
 	d.buf = append(d.buf[:0], '{')
 	raw, err := d.scan(1)
+	if d.skipped(err) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -600,8 +674,15 @@ type scanInfo struct {
 // an odd number of backslashes precede it) and nesting: it reads the values
 // the fast path leaves (larger than the buffer, cut short, not records),
 // one buffer at a time.
+//
+// A value larger than MaxRecord is read through to its end without being
+// held, and reported as *tooLarge.
 func (d *decoder) scan(depth int) ([]byte, error) {
-	inString := false
+	start := d.offset - int64(len(d.buf))
+	inString, skipping := false, false
+	// slashes counts the backslashes that end what was read before the
+	// window (held or not), for a quote escaped across two windows.
+	slashes := trailingSlashes(d.buf)
 	for {
 		if d.br.Buffered() == 0 {
 			if _, err := d.br.Peek(1); err != nil {
@@ -618,7 +699,7 @@ func (d *decoder) scan(depth int) ([]byte, error) {
 					continue
 				}
 				i += q
-				if d.escaped(b, i) {
+				if escaped(b, i, slashes) {
 					i++
 					continue
 				}
@@ -639,30 +720,48 @@ func (d *decoder) scan(depth int) ([]byte, error) {
 			}
 			i++
 		}
-		d.buf = append(d.buf, b[:i]...)
+		if t := trailingSlashes(b[:i]); t == i {
+			slashes += t
+		} else {
+			slashes = t
+		}
+		if !skipping && len(d.buf)+i > MaxRecord {
+			skipping, d.buf = true, d.buf[:0]
+		}
+		if !skipping {
+			d.buf = append(d.buf, b[:i]...)
+		}
 		if _, err := d.br.Discard(i); err != nil {
 			return nil, d.readErr(err)
 		}
 		d.offset += int64(i)
 		if end >= 0 {
+			if skipping {
+				return nil, &tooLarge{at: start, size: d.offset - start}
+			}
 			return d.buf, nil
 		}
 	}
 }
 
 // escaped reports whether the quote at b[i] is preceded by an odd number of
-// backslashes, counting back into bytes already appended to d.buf.
-func (d *decoder) escaped(b []byte, i int) bool {
-	n := 0
-	for j := i - 1; j >= 0 && b[j] == '\\'; j-- {
-		n++
-	}
+// backslashes, counting the slashes that ended the bytes before b when
+// every byte before it in b is one.
+func escaped(b []byte, i, slashes int) bool {
+	n := trailingSlashes(b[:i])
 	if n == i {
-		for j := len(d.buf) - 1; j >= 0 && d.buf[j] == '\\'; j-- {
-			n++
-		}
+		n += slashes
 	}
 	return n%2 == 1
+}
+
+// trailingSlashes counts the backslashes that end b.
+func trailingSlashes(b []byte) int {
+	n := 0
+	for j := len(b) - 1; j >= 0 && b[j] == '\\'; j-- {
+		n++
+	}
+	return n
 }
 
 // skipScalar consumes a non-container array element.

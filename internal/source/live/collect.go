@@ -208,9 +208,12 @@ func rootActivity(ctx context.Context, c cloudtrail.LookupAPI, opts Options, acc
 		return nil, st
 	}
 	ct := &evidence.CloudTrail{From: start, To: end, Description: desc, AccountEvents: stats.Events}
+	visitors := 0 // other accounts' roots acting on this account's resources
 	for _, e := range events {
-		if e.AccountID == account || e.AccountID == "" {
+		if e.Concerns(account) || e.AccountID == "" {
 			ct.Events = append(ct.Events, e)
+		} else {
+			visitors++
 		}
 	}
 	cloudtrail.LinkRootSessions(ct.Events)
@@ -219,6 +222,9 @@ func rootActivity(ctx context.Context, c cloudtrail.LookupAPI, opts Options, acc
 		ct.Problems = append(ct.Problems, fmt.Sprintf("%d events with a CloudTrailEvent that is not valid JSON (%s)", stats.Undecodable, strings.Join(stats.Problems, "; ")))
 	}
 	detail := desc + ": " + evidence.Count(len(ct.Events), "root event")
+	if visitors > 0 {
+		detail += fmt.Sprintf("; %s by other accounts' roots on this account's resources (their root activity, not this one's)", evidence.Count(visitors, "root event"))
+	}
 	if len(ct.Problems) > 0 {
 		detail += "; " + strings.Join(ct.Problems, "; ")
 	}

@@ -13,6 +13,7 @@ SELECT 'event' AS row_kind,
        eventid AS event_id,
        eventtype AS event_type,
        recipientaccountid AS recipient_account_id,
+       sharedeventid AS shared_event_id,
        useridentity.type AS identity_type,
        useridentity.principalid AS identity_principal_id,
        useridentity.arn AS identity_arn,
@@ -27,11 +28,13 @@ SELECT 'event' AS row_kind,
 FROM "security"."cloudtrail_logs_pp"
 WHERE "day" >= ?
   AND "day" <= ?
-  AND ((lower(useridentity.type) = 'root' AND recipientaccountid IN (?, ?))
+  AND ((lower(useridentity.type) = 'root'
+       AND (recipientaccountid IN (?, ?) OR useridentity.accountid IN (?, ?)
+            OR useridentity.accountid IS NULL OR useridentity.accountid = ''))
        OR (eventname = 'AssumeRoot' AND lower(eventsource) LIKE 'sts.%'))
 UNION ALL
 SELECT 'coverage',
-       CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), recipientaccountid, CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar),
+       CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), recipientaccountid, CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar),
        CAST(count(*) AS varchar), min(eventtime), max(eventtime)
 FROM "security"."cloudtrail_logs_pp"
 WHERE "day" >= ?
