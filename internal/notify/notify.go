@@ -227,6 +227,9 @@ type Result struct {
 	Err      error
 }
 
+// DefaultTimeout bounds one delivery attempt.
+const DefaultTimeout = 30 * time.Second
+
 // Options tune delivery.
 type Options struct {
 	// Attempts per target (default 4) and the first backoff (default 1 s,
@@ -260,7 +263,7 @@ func (o Options) withDefaults() Options {
 		o.MaxWait = time.Minute
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = 30 * time.Second
+		o.Timeout = DefaultTimeout
 	}
 	if o.WaitingAfter <= 0 {
 		o.WaitingAfter = min(o.Timeout/2, 5*time.Second)

@@ -2,10 +2,14 @@ package scan
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"time"
 
+	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/store"
 )
@@ -182,4 +186,80 @@ func judgedChanges(from, to *finding.Run, last map[string]store.Verdict) []findi
 		out = []finding.Change{}
 	}
 	return out
+}
+
+// ReadRun reads a run from the JSON a scan wrote (-f json), for import,
+// and checks it is one: schema 1 from rootwatch, with its times, accounts
+// of 12 digits, findings of those accounts whose statuses, severities and
+// fingerprints are what a scan writes, and a summary that counts them.
+// Errors name the file (name), the finding and the field. History marks it
+// carries are dropped: the store it goes into marks it again.
+func ReadRun(r io.Reader, name string) (*finding.Run, error) {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	var run finding.Run
+	if err := dec.Decode(&run); err != nil {
+		return nil, fmt.Errorf("%s is not the JSON of a rootwatch run (-f json): %w", name, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: more than one JSON document", name)
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case run.SchemaVersion != finding.SchemaVersion:
+		return nil, bad("schema_version %q, want %q", run.SchemaVersion, finding.SchemaVersion)
+	case run.Tool.Name != "rootwatch":
+		return nil, bad("tool.name %q: not a rootwatch run", run.Tool.Name)
+	case run.AsOf.IsZero() || run.GeneratedAt.IsZero():
+		return nil, bad("as_of and generated_at are required")
+	case len(run.Findings) == 0:
+		return nil, bad("the run holds no finding: nothing was judged, nothing to store")
+	}
+	accounts := map[string]bool{}
+	for i, a := range run.Accounts {
+		if !evidence.ValidAccountID(a.AccountID) {
+			return nil, bad("accounts[%d].account_id %q is not a 12-digit account ID", i, a.AccountID)
+		}
+		if accounts[a.AccountID] {
+			return nil, bad("account %s is listed twice", a.AccountID)
+		}
+		switch a.Status {
+		case finding.AccountAssessed, finding.AccountPartial, finding.AccountFailed, finding.AccountSkipped:
+		default:
+			return nil, bad("account %s: status %q is not an account status", a.AccountID, a.Status)
+		}
+		accounts[a.AccountID] = true
+	}
+	statuses := map[finding.Status]bool{}
+	for _, st := range finding.Statuses() {
+		statuses[st] = true
+	}
+	fingerprints := map[string]bool{}
+	for i := range run.Findings {
+		f := &run.Findings[i]
+		where := fmt.Sprintf("findings[%d] (%s, account %s)", i, f.RuleID, f.AccountID)
+		switch {
+		case f.RuleID == "":
+			return nil, bad("findings[%d]: rule_id is empty", i)
+		case !accounts[f.AccountID]:
+			return nil, bad("%s: the account is not among the run's accounts", where)
+		case !statuses[f.Status]:
+			return nil, bad("%s: status %q is not a status", where, f.Status)
+		case f.Severity.Rank() < 0:
+			return nil, bad("%s: severity %q is not a severity", where, f.Severity)
+		case f.Fingerprint != finding.Fingerprint(f.RuleID, f.AccountID, f.Resource):
+			return nil, bad("%s: the fingerprint is not that of its rule, account and resource (was the file edited?)", where)
+		case fingerprints[f.Fingerprint]:
+			return nil, bad("%s: the finding is listed twice", where)
+		}
+		fingerprints[f.Fingerprint] = true
+		f.FirstSeen, f.Change = nil, ""
+	}
+	if got := finding.Summarize(run.Findings); got != run.Summary {
+		return nil, bad("the summary %+v does not count the findings (%+v)", run.Summary, got)
+	}
+	run.History = nil
+	return &run, nil
 }
