@@ -467,14 +467,18 @@ func TestImportRefusesWhatIsNotARun(t *testing.T) {
 	for name, c := range map[string]struct {
 		path, want string
 	}{
-		"not json":     {edit("a.json", func(string) string { return "id,name\n" }), "is not the JSON of a rootwatch run"},
-		"other fields": {edit("b.json", func(s string) string { return strings.Replace(s, `"schema_version"`, `"bundle_version": 1, "schema_version"`, 1) }), `unknown field "bundle_version"`},
+		"not json": {edit("a.json", func(string) string { return "id,name\n" }), "is not the JSON of a rootwatch run"},
+		"other fields": {edit("b.json", func(s string) string {
+			return strings.Replace(s, `"schema_version"`, `"bundle_version": 1, "schema_version"`, 1)
+		}), `unknown field "bundle_version"`},
 		"edited status": {edit("c.json", func(s string) string {
 			return regexp.MustCompile(`("rule_id": "iam-root-no-mfa",[^}]*?"status": )"pass"`).ReplaceAllString(s, `$1"fail"`)
 		}), "does not count the findings"},
-		"edited account": {edit("d.json", func(s string) string { return strings.Replace(s, `"account_id": "123456789012",
+		"edited account": {edit("d.json", func(s string) string {
+			return strings.Replace(s, `"account_id": "123456789012",
       "region"`, `"account_id": "123456789013",
-      "region"`, 1) }), "the account is not among the run's accounts"},
+      "region"`, 1)
+		}), "the account is not among the run's accounts"},
 		"edited resource": {edit("e.json", func(s string) string {
 			return strings.Replace(s, `"resource": "arn:aws:iam::123456789012:root"`, `"resource": "arn:aws:iam::123456789012:user/x"`, 1)
 		}), "the fingerprint is not that of its rule, account and resource (was the file edited?)"},
