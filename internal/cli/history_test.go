@@ -27,26 +27,12 @@ import (
 	"github.com/rootwatch/rootwatch/internal/testutil"
 )
 
-// smallOrg is an organization of three accounts, one of them failing.
-const smallOrg = `
-accounts:
-  - id: "900000000000"
-    name: management
-    access_keys: [AKIALIVE000000000001]
-    root: {password_last_used: no_information, mfa: hardware}
-    report: {existing: 1h}
-    organization: {id: o-orgtest0001, management_account: "900000000000", features: [RootCredentialsManagement, RootSessions]}
-  - id: "900000000001"
-    name: no-root-credentials
-    root: {password_enabled: "false", password_last_used: N/A, no_password: true}
-    report: {existing: 1h}
-    organization: {id: o-orgtest0001, management_account: "900000000000"}
-  - id: "900000000002"
-    name: root-still-has-password-and-key
-    root: {password_last_used: -40d, mfa: virtual, access_keys: [{active: true, last_rotated: -300d}]}
-    report: {existing: 1h}
-    organization: {id: o-orgtest0001, management_account: "900000000000"}
-`
+// smallOrg is the first three accounts of orgWorld (one failing), with
+// the live test's keys.
+func smallOrg() string {
+	w := strings.Replace(orgWorld, "AKIAORGMANAGEMENT001", "AKIALIVE000000000001", 1)
+	return w[:strings.Index(w, `  - id: "900000000003"`)]
+}
 
 // runLiveHooked is runLive with the fake AWS behind a proxy that calls
 // hook once, at the scan's first AWS call: after the store was checked,
@@ -202,11 +188,11 @@ func TestRunSurvivesTheStore(t *testing.T) {
 			// A first run is stored: the baseline (judged an hour before,
 			// as the test's clock does not move).
 			baseline := append(slices.Clone(args), "--as-of", testNow.Add(-time.Hour).Format(time.RFC3339))
-			if r := runLiveHooked(t, smallOrg, env, func() {}, baseline...); r.code != ExitFindings || !strings.Contains(r.stderr, "stored as run 1") {
+			if r := runLiveHooked(t, smallOrg(), env, func() {}, baseline...); r.code != ExitFindings || !strings.Contains(r.stderr, "stored as run 1") {
 				t.Fatalf("the first run: exit %d (%v)\n%s", r.code, r.err, r.stderr)
 			}
 			os.Remove(out)
-			r := runLiveHooked(t, smallOrg, env, fail, args...)
+			r := runLiveHooked(t, smallOrg(), env, fail, args...)
 			if r.code != ExitNotStored {
 				t.Fatalf("exit %d, want %d (%v)\n%s", r.code, ExitNotStored, r.err, r.stderr)
 			}
@@ -277,12 +263,12 @@ func makeUnwritable(t *testing.T, path string) (undo func()) {
 func TestStoreIsCheckedBeforeScanning(t *testing.T) {
 	dir := t.TempDir()
 	calls := 0
-	r := runLiveHooked(t, smallOrg, nil, func() { calls++ }, "scan", "--org", "--store", filepath.Join(dir, "no-such-dir", "rw.db"))
+	r := runLiveHooked(t, smallOrg(), nil, func() { calls++ }, "scan", "--org", "--store", filepath.Join(dir, "no-such-dir", "rw.db"))
 	if r.code != ExitUsage || calls != 0 || !strings.Contains(r.err.Error(), "--store: store "+filepath.Join(dir, "no-such-dir", "rw.db")+" cannot be created") ||
 		!strings.Contains(r.err.Error(), "nothing was collected") {
 		t.Errorf("exit %d after %d AWS calls: %v", r.code, calls, r.err)
 	}
-	r = runLiveHooked(t, smallOrg, nil, func() { calls++ }, "scan", "--org", "--store", "postgres://rootwatch@127.0.0.1:1/none?sslmode=disable")
+	r = runLiveHooked(t, smallOrg(), nil, func() { calls++ }, "scan", "--org", "--store", "postgres://rootwatch@127.0.0.1:1/none?sslmode=disable")
 	if r.code != ExitUsage || calls != 0 {
 		t.Errorf("unreachable PostgreSQL: exit %d after %d AWS calls: %v", r.code, calls, r.err)
 	}

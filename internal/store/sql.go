@@ -475,91 +475,90 @@ func (s *sqlStore) oneRun(ctx context.Context, query string, args ...any) (RunIn
 
 func (s *sqlStore) LastJudged(ctx context.Context, fingerprints []string, asOf time.Time, id int64) (map[string]Verdict, error) {
 	out := map[string]Verdict{}
-	judged := []any{}
+	var judged []any
 	for _, st := range finding.Statuses() {
 		if Judged(st) {
 			judged = append(judged, string(st))
 		}
 	}
-	for start := 0; start < len(fingerprints); start += 500 {
-		chunk := fingerprints[start:min(start+500, len(fingerprints))]
-		args := make([]any, 0, len(chunk)+len(judged)+2)
-		for _, f := range chunk {
-			args = append(args, f)
-		}
-		args = append(append(args, judged...), fmtTime(asOf), id)
-		rows, err := s.db.QueryContext(ctx, s.q(`SELECT fingerprint, status, first_seen, run_id, as_of FROM (
+	query := func(in string) string {
+		return `SELECT fingerprint, status, first_seen, run_id, as_of FROM (
 			SELECT f.fingerprint, f.status, f.first_seen, f.run_id, r.as_of,
 			  ROW_NUMBER() OVER (PARTITION BY f.fingerprint ORDER BY r.as_of DESC, r.id DESC) AS n
 			FROM findings f JOIN runs r ON r.id = f.run_id
-			WHERE f.fingerprint IN (`+placeholders(len(chunk))+`) AND f.status IN (`+placeholders(len(judged))+`)
+			WHERE f.fingerprint IN (` + in + `) AND f.status IN (` + placeholders(len(judged)) + `)
 			  AND (r.as_of, r.id) <= (?, ?)) last_judged
-			WHERE n = 1`), args...)
-		if err != nil {
-			return nil, fmt.Errorf("store %s: %w", s.name, err)
-		}
-		for rows.Next() {
-			var fp, status, asOf string
-			var first sql.NullString
-			var v Verdict
-			if err := rows.Scan(&fp, &status, &first, &v.RunID, &asOf); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			v.Status = finding.Status(status)
-			if v.AsOf, err = parseTime(asOf); err == nil {
-				v.FirstSeen = v.AsOf
-				if first.Valid {
-					v.FirstSeen, err = parseTime(first.String)
-				}
-			}
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[fp] = v
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+			WHERE n = 1`
 	}
-	return out, nil
+	err := s.byChunks(ctx, fingerprints, query, append(judged, fmtTime(asOf), id), func(rows *sql.Rows) error {
+		var fp, status, asOf string
+		var first sql.NullString
+		var v Verdict
+		if err := rows.Scan(&fp, &status, &first, &v.RunID, &asOf); err != nil {
+			return err
+		}
+		v.Status = finding.Status(status)
+		var err error
+		if v.AsOf, err = parseTime(asOf); err != nil {
+			return err
+		}
+		v.FirstSeen = v.AsOf // a row stored before first_seen was kept
+		if first.Valid {
+			if v.FirstSeen, err = parseTime(first.String); err != nil {
+				return err
+			}
+		}
+		out[fp] = v
+		return nil
+	})
+	return out, err
 }
 
 func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
-func (s *sqlStore) FirstSeen(ctx context.Context, fingerprints []string) (map[string]time.Time, error) {
-	out := map[string]time.Time{}
+// byChunks runs a query over fingerprints 500 at a time (a statement takes
+// a bounded number of parameters): query is given the chunk's
+// placeholders, whose arguments come before extra; scanRow reads each row.
+func (s *sqlStore) byChunks(ctx context.Context, fingerprints []string, query func(in string) string, extra []any, scanRow func(*sql.Rows) error) error {
 	for start := 0; start < len(fingerprints); start += 500 {
 		chunk := fingerprints[start:min(start+500, len(fingerprints))]
-		args := make([]any, len(chunk))
-		for i, f := range chunk {
-			args[i] = f
+		args := make([]any, 0, len(chunk)+len(extra))
+		for _, f := range chunk {
+			args = append(args, f)
 		}
-		rows, err := s.db.QueryContext(ctx, s.q(`SELECT fingerprint, first_seen FROM fingerprints WHERE fingerprint IN (`+placeholders(len(chunk))+`)`), args...)
+		rows, err := s.db.QueryContext(ctx, s.q(query(placeholders(len(chunk)))), append(args, extra...)...)
 		if err != nil {
-			return nil, fmt.Errorf("store %s: %w", s.name, err)
+			return fmt.Errorf("store %s: %w", s.name, err)
 		}
 		for rows.Next() {
-			var fp, first string
-			if err := rows.Scan(&fp, &first); err != nil {
+			if err := scanRow(rows); err != nil {
 				rows.Close()
-				return nil, err
+				return err
 			}
-			t, err := parseTime(first)
-			if err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[fp] = t
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return out, nil
+	return nil
+}
+
+func (s *sqlStore) FirstSeen(ctx context.Context, fingerprints []string) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	query := func(in string) string {
+		return `SELECT fingerprint, first_seen FROM fingerprints WHERE fingerprint IN (` + in + `)`
+	}
+	err := s.byChunks(ctx, fingerprints, query, nil, func(rows *sql.Rows) error {
+		var fp, first string
+		if err := rows.Scan(&fp, &first); err != nil {
+			return err
+		}
+		t, err := parseTime(first)
+		out[fp] = t
+		return err
+	})
+	return out, err
 }
 
 func (s *sqlStore) History(ctx context.Context, account, rule string) ([]HistoryEntry, error) {
