@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"os/exec"
@@ -12,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pressly/goose/v3"
 
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/testutil"
@@ -159,6 +163,14 @@ func suite(t *testing.T, open func(t *testing.T) Store) {
 		got, err := s.LastJudged(ctx, []string{fp, "never-stored"}, t0.Add(10*24*time.Hour), math.MaxInt64)
 		if err != nil || len(got) != 1 || got[fp].Status != finding.StatusPass || got[fp].RunID != day1.ID || !got[fp].FirstSeen.Equal(t0.Add(24*time.Hour-time.Hour)) {
 			t.Errorf("last verdict: %+v %v", got, err)
+		}
+		// A row stored before first_seen was kept: its run's as-of stands in.
+		ss := s.(*sqlStore)
+		if _, err := ss.db.ExecContext(ctx, ss.q(`UPDATE findings SET first_seen = NULL WHERE run_id = ?`), day1.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.LastJudged(ctx, []string{fp}, t0.Add(10*24*time.Hour), math.MaxInt64); !got[fp].FirstSeen.Equal(t0.Add(24 * time.Hour)) {
+			t.Errorf("a row without first_seen: %+v", got)
 		}
 		// As of day 0 (its id included), day 0's fail.
 		got, _ = s.LastJudged(ctx, []string{fp}, t0, day0.ID)
@@ -554,4 +566,43 @@ func TestLockWaitsAreSaidAndBounded(t *testing.T) {
 			t.Errorf("the holder: %v", err)
 		}
 	})
+}
+
+// TestAnOlderStoreIsUpgraded: a store of schema 2 with a run in it opens
+// (migrated), and its findings' verdicts are read with their run's as-of
+// time for first_seen.
+func TestAnOlderStoreIsUpgraded(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, _ := fs.Sub(migrations, "migrations/sqlite")
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	fp := finding.Fingerprint("iam-root-no-mfa", "100000000000", "arn:aws:iam::100000000000:root")
+	for _, q := range []string{
+		`INSERT INTO runs (id, scope, generated_at, as_of, stored_at, tool_version, accounts, summary, document) VALUES (1, 's', '` + fmtTime(t0) + `', '` + fmtTime(t0) + `', '` + fmtTime(t0) + `', 'old', 1, '{}', '{}')`,
+		`INSERT INTO findings (run_id, fingerprint, rule_id, account_id, resource, status, severity, message) VALUES (1, '` + fp + `', 'iam-root-no-mfa', '100000000000', 'arn:aws:iam::100000000000:root', 'fail', 'critical', 'm')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s, err := OpenWith(ctx, path, Options{Existing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.LastJudged(ctx, []string{fp}, t0, math.MaxInt64)
+	if err != nil || got[fp].Status != finding.StatusFail || !got[fp].FirstSeen.Equal(t0) {
+		t.Errorf("verdict from an upgraded store: %+v %v", got, err)
+	}
 }
