@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -144,8 +145,21 @@ func notStored(o *scanOptions, jsonOuts []string) error {
 	if ways == 0 {
 		b.WriteString("\nno JSON of this run was written and no evidence was saved, so it cannot be stored later: with --store, keep -f json -o FILE or --save-evidence FILE")
 	}
+	var notes []string
 	if !storeOK {
-		b.WriteString("\n(" + storeSecretNote + ")")
+		notes = append(notes, storeSecretNote)
+	}
+	if _, when, _, err := o.notify.Plan(true); ways > 0 && len(o.notify.Targets) > 0 && err == nil && when.NeedsHistory() {
+		var all []int
+		for i := range o.notify.Targets {
+			all = append(all, i+1)
+		}
+		line, more := notifyCommand(o.store, "RUN", o.notify, all, "")
+		fmt.Fprintf(&b, "\nthen send its notifications (RUN: the number the store gives it):\n  %s", line)
+		notes = append(notes, more...)
+	}
+	for _, note := range slices.Compact(notes) {
+		b.WriteString("\n  (" + note + ")")
 	}
 	return &ExitError{Code: ExitNotStored, Err: errors.New(b.String())}
 }
