@@ -32,7 +32,7 @@ there is none ("no store at PATH").`
 // addHistoryFlags adds the timeouts of a scan that stores and notifies.
 func addHistoryFlags(f *pflag.FlagSet, storeTimeout, notifyTimeout *time.Duration) {
 	if storeTimeout != nil {
-		f.DurationVar(storeTimeout, "store-timeout", store.DefaultLockTimeout, "wait at most this long for another writer's lock on the --store (said on stderr while waiting); then the run is not stored (exit 5)")
+		f.DurationVar(storeTimeout, "store-timeout", store.DefaultLockTimeout, "wait at most this long for another writer's lock on the store (said on stderr while waiting), or for a PostgreSQL server to answer; then the store is not written")
 	}
 	if notifyTimeout != nil {
 		f.DurationVar(notifyTimeout, "notify-timeout", notify.DefaultTimeout, "give each delivery attempt of a notification this long to be answered (up to 4 attempts; a wait is said on stderr)")

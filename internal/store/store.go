@@ -177,9 +177,9 @@ func OpenWith(ctx context.Context, spec string, o Options) (Store, error) {
 }
 
 // Check says, before a long scan, whether a run could be saved in the
-// store at its end: a PostgreSQL database answers (and is migrated), an
-// existing SQLite file opens, and a new SQLite file's directory takes
-// files. It creates no store.
+// store at its end: a PostgreSQL database answers (and is migrated, as a
+// save would), an existing SQLite file opens, and a new SQLite file's
+// directory takes files. It creates no SQLite file.
 func Check(ctx context.Context, spec string, o Options) error {
 	spec, err := resolve(spec, o.Getenv)
 	if err != nil {
