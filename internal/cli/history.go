@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/notify"
@@ -30,7 +29,8 @@ and 'runs import' create a store; the other commands refuse a STORE where
 there is none ("no store at PATH").`
 
 // addHistoryFlags adds the timeouts of a scan that stores and notifies.
-func addHistoryFlags(f *pflag.FlagSet, storeTimeout, notifyTimeout *time.Duration) {
+func addHistoryFlags(cmd *cobra.Command, storeTimeout, notifyTimeout *time.Duration) {
+	f := cmd.Flags()
 	if storeTimeout != nil {
 		f.DurationVar(storeTimeout, "store-timeout", store.DefaultLockTimeout, "wait at most this long for another writer's lock on the store (said on stderr while waiting), or for a PostgreSQL server to answer; then the store is not written")
 	}
@@ -291,7 +291,7 @@ notify --run N' sends its notifications.
 		},
 	}
 	cmd.Flags().StringVar(&spec, "store", "", "the history `STORE` (created if need be)")
-	addHistoryFlags(cmd.Flags(), &timeout, nil)
+	addHistoryFlags(cmd, &timeout, nil)
 	cmd.MarkFlagRequired("store")
 	return cmd
 }

@@ -98,7 +98,7 @@ func newPruneCommand(app *App) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&spec, "store", "", "the history `STORE`")
 	cmd.Flags().StringVar(&keep, "keep", "", "keep runs judged within this window, e.g. 90d")
-	addHistoryFlags(cmd.Flags(), &timeout, nil)
+	addHistoryFlags(cmd, &timeout, nil)
 	cmd.MarkFlagRequired("store")
 	cmd.MarkFlagRequired("keep")
 	return cmd
@@ -167,7 +167,7 @@ failures of the first run of a scope (nothing is new in a baseline) with
 	f.StringVar(&n.Secret, "notify-secret", "", "sign webhook bodies under this `KEY` (env:VAR or file:PATH)")
 	f.StringVar(&n.RouteTag, "notify-route-tag", "owner", "the account `TAG` whose value routes KIND@VALUE=TARGET notifications, as for scan")
 	f.StringVar(&n.Profile, "profile", "", "AWS shared config `PROFILE` for sns targets")
-	addHistoryFlags(f, nil, &timeout)
+	addHistoryFlags(cmd, nil, &timeout)
 	cmd.MarkFlagRequired("store")
 	return cmd
 }

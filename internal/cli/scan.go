@@ -181,7 +181,7 @@ give --output-dir DIR for rootwatch.<ext> files):
 	f.StringVar(&o.notify.MinSeverity, "notify-min-severity", "", "leave out findings below this severity from notifications")
 	f.StringVar(&o.notify.RouteTag, "notify-route-tag", "owner", "with --org and KIND@VALUE=TARGET notifications: the account `TAG` whose value routes an account's findings to that target (others go to targets without @VALUE)")
 	f.StringVar(&o.notify.Secret, "notify-secret", "", "sign webhook bodies with HMAC-SHA256 under this `KEY` (env:VAR or file:PATH)")
-	addHistoryFlags(f, &o.storeTimeout, &o.notifyTimeout)
+	addHistoryFlags(cmd, &o.storeTimeout, &o.notifyTimeout)
 	f.StringVar(&o.color, "color", "auto", "colour the table: auto (only on a terminal, honours NO_COLOR), always, never")
 	return cmd
 }
