@@ -3,14 +3,21 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/url"
+	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/notify"
+	"github.com/rootwatch/rootwatch/internal/outfile"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/scan"
 	"github.com/rootwatch/rootwatch/internal/store"
@@ -18,31 +25,88 @@ import (
 
 const storeHelp = `STORE is a SQLite file (a path or sqlite:PATH, created owner-only), a
 PostgreSQL URL (postgres://user@host/db), or env:VAR to read either from the
-environment so that a password stays off the command line.`
+environment so that a password stays off the command line. Only 'scan --store'
+and 'runs import' create a store; the other commands refuse a STORE where
+there is none ("no store at PATH").`
 
-func openStore(ctx context.Context, app *App, spec string) (store.Store, error) {
-	s, err := store.Open(ctx, spec, app.Getenv)
+// addHistoryFlags adds the timeouts of a scan that stores and notifies.
+func addHistoryFlags(cmd *cobra.Command, storeTimeout, notifyTimeout *time.Duration) {
+	f := cmd.Flags()
+	if storeTimeout != nil {
+		f.DurationVar(storeTimeout, "store-timeout", store.DefaultLockTimeout, "wait at most this long for another writer's lock on the store (said on stderr while waiting), or for a PostgreSQL server to answer; then the store is not written")
+	}
+	if notifyTimeout != nil {
+		f.DurationVar(notifyTimeout, "notify-timeout", notify.DefaultTimeout, "give each delivery attempt of a notification this long to be answered (up to 4 attempts; a wait is said on stderr)")
+	}
+}
+
+// openStore opens a store for a command; o.Existing for the commands that
+// must not create one.
+func openStore(ctx context.Context, app *App, spec string, o store.Options) (store.Store, error) {
+	o.Getenv = app.Getenv
+	o.Notice = func(line string) { fmt.Fprintln(app.Stderr, "rootwatch: "+report.Clean(line)) }
+	s, err := store.OpenWith(ctx, spec, o)
+	var ns *store.NoStoreError
+	if errors.As(err, &ns) {
+		return nil, usageErr("%v ('scan --store' and 'runs import' create a store; this command only uses one)", err)
+	}
 	if err != nil {
-		return nil, &ExitError{Code: ExitUsage, Err: err}
+		return nil, &ExitError{Code: ExitUsage, Err: storeHint(err)}
 	}
 	return s, nil
 }
 
-// recordRun keeps a judged run in the store and says what changed.
-func recordRun(ctx context.Context, app *App, spec string, run *finding.Run) error {
-	s, err := openStore(ctx, app, spec)
+// openExisting opens a store that must exist, for the commands that read
+// (or prune) one.
+func openExisting(ctx context.Context, app *App, spec string) (store.Store, error) {
+	return openStore(ctx, app, spec, store.Options{Existing: true})
+}
+
+// storeHint names the flag that bounds a lock wait.
+func storeHint(err error) error {
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("%w; --store-timeout sets how long to wait", err)
+	}
+	return err
+}
+
+// checkStore tells, before a scan collects anything, whether its run could
+// be stored at the end.
+func checkStore(ctx context.Context, app *App, spec string, timeout time.Duration) error {
+	if spec == "" {
+		return nil
+	}
+	if timeout <= 0 {
+		return usageErr("--store-timeout %s: want more than 0", timeout)
+	}
+	if err := store.Check(ctx, spec, store.Options{Getenv: app.Getenv, LockTimeout: timeout}); err != nil {
+		return usageErr("--store: %v (checked before scanning: nothing was collected)", err)
+	}
+	return nil
+}
+
+// recordRun keeps a judged run in the store and says what changed. Its
+// error (the run is not stored) leaves the run without history marks.
+func recordRun(ctx context.Context, app *App, spec string, timeout time.Duration, run *finding.Run) error {
+	s, err := store.OpenWith(ctx, spec, store.Options{Getenv: app.Getenv, LockTimeout: timeout,
+		Notice: func(line string) { fmt.Fprintln(app.Stderr, "rootwatch: "+report.Clean(line)) }})
 	if err != nil {
-		return err
+		return fmt.Errorf("the run was judged but not stored: %w", storeHint(err))
 	}
 	defer s.Close()
 	changes, err := scan.Record(ctx, s, run)
 	if err != nil {
-		return err
+		return storeHint(err)
 	}
-	h := run.History
+	sayStored(app, spec, run.History, changes)
+	return nil
+}
+
+// sayStored says where a run was stored and what changed.
+func sayStored(app *App, spec string, h *finding.History, changes []finding.Change) {
 	if h.PreviousRunID == 0 {
 		fmt.Fprintf(app.Stderr, "stored as run %d in %s (the first of its scope)\n", h.RunID, report.Clean(store.Describe(spec)))
-		return nil
+		return
 	}
 	counts := map[string]int{}
 	for _, c := range changes {
@@ -50,7 +114,81 @@ func recordRun(ctx context.Context, app *App, spec string, run *finding.Run) err
 	}
 	fmt.Fprintf(app.Stderr, "stored as run %d in %s; since run %d: %d new failures, %d resolved, %d other changes\n", h.RunID, report.Clean(store.Describe(spec)),
 		h.PreviousRunID, counts[finding.ChangeNewFailure], counts[finding.ChangeResolved], len(changes)-counts[finding.ChangeNewFailure]-counts[finding.ChangeResolved])
-	return nil
+}
+
+// notStored is the error of a scan whose run was judged and written but
+// not stored (the cause was said when it happened): how to store it later
+// with what the scan left (a JSON output, an evidence bundle).
+func notStored(o *scanOptions, jsonOuts []string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the run was judged and its outputs written, but it is not in %s (the store error above).", store.Describe(o.store))
+	storeWord, storeOK := printableStore(o.store)
+	ways := 0
+	for _, p := range jsonOuts {
+		ways++
+		switch {
+		case p == "":
+			fmt.Fprintf(&b, "\nstore it from the JSON this scan printed, saved to a file:\n  rootwatch runs import FILE --store %s", storeWord)
+		case strings.HasPrefix(p, "s3://"):
+			fmt.Fprintf(&b, "\nstore it from its JSON:\n  aws s3 cp %s run.json && rootwatch runs import run.json --store %s", shellWord(p), storeWord)
+		default:
+			fmt.Fprintf(&b, "\nstore it from its JSON:\n  rootwatch runs import %s --store %s", shellWord(p), storeWord)
+		}
+	}
+	if o.saveEvidence != "" {
+		ways++
+		fmt.Fprintf(&b, "\n%s judge its evidence again into the store (the same findings, as of the same time):\n  rootwatch scan --evidence %s --store %s",
+			map[bool]string{true: "or", false: "store it:"}[ways > 1], shellWord(o.saveEvidence), storeWord)
+		if o.configFile != "" {
+			fmt.Fprintf(&b, " --config %s", shellWord(o.configFile))
+		}
+	}
+	if ways == 0 {
+		b.WriteString("\nno JSON of this run was written and no evidence was saved, so it cannot be stored later: with --store, keep -f json -o FILE or --save-evidence FILE")
+	}
+	var notes []string
+	if !storeOK {
+		notes = append(notes, storeSecretNote)
+	}
+	if _, when, _, err := o.notify.Plan(true); ways > 0 && len(o.notify.Targets) > 0 && err == nil && when.NeedsHistory() {
+		var all []int
+		for i := range o.notify.Targets {
+			all = append(all, i+1)
+		}
+		line, more := notifyCommand(o.store, "RUN", o.notify, all, "")
+		fmt.Fprintf(&b, "\nthen send its notifications (RUN: the number the store gives it):\n  %s", line)
+		notes = append(notes, more...)
+	}
+	for _, note := range slices.Compact(notes) {
+		b.WriteString("\n  (" + note + ")")
+	}
+	return &ExitError{Code: ExitNotStored, Err: errors.New(b.String())}
+}
+
+const storeSecretNote = "STORE: the store's URL holds a password and is not repeated here; give it again, or keep it in env:VAR"
+
+// printableStore is how a command line may repeat a store: a path or
+// env:VAR as given, a PostgreSQL URL only when it holds no password.
+func printableStore(spec string) (string, bool) {
+	if !strings.HasPrefix(spec, "postgres://") && !strings.HasPrefix(spec, "postgresql://") {
+		return shellWord(spec), true
+	}
+	u, err := url.Parse(spec)
+	if err != nil {
+		return "STORE", false
+	}
+	if _, has := u.User.Password(); has || u.Query().Has("password") {
+		return "STORE", false
+	}
+	return shellWord(spec), true
+}
+
+// shellWord quotes s for a POSIX shell when it needs quoting.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:=@%+,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func newRunsCommand(app *App) *cobra.Command {
@@ -58,11 +196,11 @@ func newRunsCommand(app *App) *cobra.Command {
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "runs --store STORE",
-		Short: "List the runs kept in a history store, newest first",
-		Long:  "runs lists the scans kept with 'scan --store', newest first.\n\n" + storeHelp,
+		Short: "List the runs kept in a history store, newest first; import one",
+		Long:  "runs lists the scans kept with 'scan --store', newest first.\n'runs import' stores a run from the JSON a scan wrote.\n\n" + storeHelp,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openStore(cmd.Context(), app, spec)
+			s, err := openExisting(cmd.Context(), app, spec)
 			if err != nil {
 				return err
 			}
@@ -89,6 +227,73 @@ func newRunsCommand(app *App) *cobra.Command {
 	cmd.Flags().StringVarP(&format, "format", "f", "table", "table or json")
 	cmd.Flags().IntVar(&limit, "limit", 0, "list at most this many runs (0: all)")
 	cmd.MarkFlagRequired("store")
+	cmd.AddCommand(newRunsImportCommand(app))
+	return cmd
+}
+
+func newRunsImportCommand(app *App) *cobra.Command {
+	var spec string
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "import FILE --store STORE",
+		Short: "Store a run from the JSON a scan wrote (when the store was down)",
+		Long: `import stores a run from the JSON a scan wrote (-f json; - reads standard
+input), as 'scan --store' would have: in its place in time (its own as-of time),
+compared with the run of the same accounts and rules before it, each finding
+marked with first_seen and its change. Use it when the store could not keep a
+scan's run (the scan exited 5).
+
+The file is checked first: a rootwatch run of schema 1, accounts of 12 digits,
+findings whose statuses, severities and fingerprints are what a scan writes, a
+summary that counts them. A run the store already holds (the same accounts and
+rules, as-of and generation times) is refused. Nothing is sent: 'rootwatch
+notify --run N' sends its notifications.
+
+` + storeHelp,
+		Example: `  rootwatch runs import run.json --store rootwatch.db
+  rootwatch runs import org.json --store env:ROOTWATCH_STORE && rootwatch notify --store env:ROOTWATCH_STORE --notify slack=env:SLACK_WEBHOOK_URL`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if timeout <= 0 {
+				return usageErr("--store-timeout %s: want more than 0", timeout)
+			}
+			var in io.Reader = app.Stdin
+			name := "standard input"
+			if args[0] != "-" {
+				f, err := os.Open(args[0])
+				if err != nil {
+					return usageErr("%v", err)
+				}
+				defer f.Close()
+				in, name = f, args[0]
+			} else if in == nil {
+				return usageErr("import -: no standard input")
+			}
+			run, err := scan.ReadRun(in, name)
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
+			}
+			s, err := openStore(ctx, app, spec, store.Options{LockTimeout: timeout})
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			changes, err := scan.Import(ctx, s, run)
+			var dup *store.DuplicateError
+			if errors.As(err, &dup) {
+				return usageErr("%s: %v", name, dup)
+			}
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: storeHint(err)}
+			}
+			sayStored(app, spec, run.History, changes)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&spec, "store", "", "the history `STORE` (created if need be)")
+	addHistoryFlags(cmd, &timeout, nil)
+	cmd.MarkFlagRequired("store")
 	return cmd
 }
 
@@ -106,11 +311,13 @@ func newDiffCommand(app *App) *cobra.Command {
 		Use:   "diff --store STORE [--from RUN] [--to RUN]",
 		Short: "Show what changed between two stored runs: new failures first",
 		Long: `diff compares two runs kept with 'scan --store'. Without --to it takes the
-newest run; without --from, the run before it of the same scope (the same
-accounts and rules). Each change has a kind: new_failure (fails now; before it
-did not, or was absent), not_assessed (an account assessed before is not now),
-resolved (failed before; now pass, not_applicable or suppressed), changed,
-added or removed.
+newest run stored; without --from, the run of the same scope (the same accounts
+and rules) judged before it. Each change has a kind: new_failure (fails now;
+before it did not, or was absent), not_assessed (an account assessed before is
+not now), resolved (failed before; now pass, not_applicable or suppressed),
+changed, added or removed. Where --from did not judge a finding (error or
+unknown, or its account was not assessed), its last verdict before --from
+stands in: a failure interrupted by an error is not new again.
 
 ` + storeHelp,
 		Example: `  rootwatch diff --store rootwatch.db
@@ -118,7 +325,7 @@ added or removed.
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			s, err := openStore(ctx, app, spec)
+			s, err := openExisting(ctx, app, spec)
 			if err != nil {
 				return err
 			}
@@ -142,10 +349,11 @@ added or removed.
 			if fromRun, fromInfo, err = loadRun(ctx, s, from, "--from"); err != nil {
 				return err
 			}
-			d := Diff{SchemaVersion: finding.SchemaVersion, From: fromInfo, To: toInfo, Changes: finding.Compare(fromRun, toRun)}
-			if d.Changes == nil {
-				d.Changes = []finding.Change{}
+			changes, err := scan.Changes(ctx, s, fromRun, fromInfo, toRun)
+			if err != nil {
+				return err
 			}
+			d := Diff{SchemaVersion: finding.SchemaVersion, From: fromInfo, To: toInfo, Changes: changes}
 			switch format {
 			case "json":
 				return writeJSON(app.Stdout, d)
@@ -232,4 +440,26 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// jsonOutputs lists where the run's JSON went ("" where it cannot be read
+// back: standard output, a descriptor, a pipe or a device).
+func jsonOutputs(outs []output) []string {
+	var paths []string
+	for _, out := range outs {
+		if _, ok := out.writer.(report.JSON); !ok {
+			continue
+		}
+		switch {
+		case out.uri != "":
+			paths = append(paths, out.uri)
+		case out.target != nil && out.target.Kind == outfile.File:
+			paths = append(paths, out.target.Path)
+		default:
+			// Standard output, a descriptor, a pipe or a device: nothing
+			// to read the run back from.
+			paths = append(paths, "")
+		}
+	}
+	return paths
 }

@@ -7,8 +7,11 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/config"
 	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/notify"
 	"github.com/rootwatch/rootwatch/internal/report"
+	"github.com/rootwatch/rootwatch/internal/rules"
 	"github.com/rootwatch/rootwatch/internal/scan"
+	"github.com/rootwatch/rootwatch/internal/store"
 	"github.com/spf13/cobra"
 )
 
@@ -23,7 +26,7 @@ func newHistoryCommand(app *App) *cobra.Command {
 			if !scan.ValidAccountID(account) {
 				return usageErr("--account %q is not a 12-digit account ID", account)
 			}
-			s, err := openStore(cmd.Context(), app, spec)
+			s, err := openExisting(cmd.Context(), app, spec)
 			if err != nil {
 				return err
 			}
@@ -31,6 +34,11 @@ func newHistoryCommand(app *App) *cobra.Command {
 			hist, err := s.History(cmd.Context(), account, rule)
 			if err != nil {
 				return err
+			}
+			// A rule no longer in the catalog may still have a history;
+			// a rule with neither is a typo.
+			if _, known := rules.ByID(rule); rule != "" && !known && len(hist) == 0 {
+				return unknownRule(rule)
 			}
 			switch format {
 			case "json":
@@ -60,17 +68,21 @@ func newHistoryCommand(app *App) *cobra.Command {
 
 func newPruneCommand(app *App) *cobra.Command {
 	var spec, keep string
+	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "prune --store STORE --keep 90d",
 		Short: "Delete stored runs judged longer ago than --keep",
-		Long:  "prune deletes the runs (and their findings) whose as-of time is older than --keep.\nFirst-seen times of fingerprints are kept.\n\n" + storeHelp,
+		Long:  "prune deletes the runs (and their findings) whose as-of time is older than --keep.\nThe first_seen marks of the runs kept are unchanged.\n\n" + storeHelp,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, err := config.ParseWindow(keep)
 			if err != nil {
 				return usageErr("--keep: %v", err)
 			}
-			s, err := openStore(cmd.Context(), app, spec)
+			if timeout <= 0 {
+				return usageErr("--store-timeout %s: want more than 0", timeout)
+			}
+			s, err := openStore(cmd.Context(), app, spec, store.Options{Existing: true, LockTimeout: timeout})
 			if err != nil {
 				return err
 			}
@@ -78,7 +90,7 @@ func newPruneCommand(app *App) *cobra.Command {
 			cutoff := app.Now().UTC().Add(-d)
 			n, err := s.Prune(cmd.Context(), cutoff)
 			if err != nil {
-				return err
+				return storeHint(err)
 			}
 			_, err = fmt.Fprintf(app.Stdout, "deleted %s judged before %s\n", strings.Replace(countChanges(n), "change", "run", 1), cutoff.Format(time.RFC3339))
 			return err
@@ -86,6 +98,7 @@ func newPruneCommand(app *App) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&spec, "store", "", "the history `STORE`")
 	cmd.Flags().StringVar(&keep, "keep", "", "keep runs judged within this window, e.g. 90d")
+	addHistoryFlags(cmd, &timeout, nil)
 	cmd.MarkFlagRequired("store")
 	cmd.MarkFlagRequired("keep")
 	return cmd
@@ -93,28 +106,32 @@ func newPruneCommand(app *App) *cobra.Command {
 
 func newNotifyCommand(app *App) *cobra.Command {
 	var spec, run string
+	var timeout time.Duration
 	n := scan.Notifying{}
 	cmd := &cobra.Command{
 		Use:   "notify --store STORE --run RUN --notify KIND=TARGET",
 		Short: "Send a stored run's notifications again (after a delivery failed)",
 		Long: `notify sends what a stored run has to say, as scan --notify would have: its new
 failures (--notify-on new), every change since the run before it (change), or
-every failure (always). Use it when a target was down during the scan: the run
-was stored before anyone was notified.
+every failure (always). Use it when a target was down during the scan (the run
+was stored before anyone was notified: the scan printed this command, ready to
+run), after 'runs import' stored a run the scan could not, or to send the
+failures of the first run of a scope (nothing is new in a baseline) with
+--notify-on always. A run with nothing to say sends nothing, and says so.
 
 ` + storeHelp,
-		Example: "  rootwatch notify --store rootwatch.db --run 57 --notify slack=env:SLACK_WEBHOOK_URL",
-		Args:    cobra.NoArgs,
+		Example: `  rootwatch notify --store rootwatch.db --run 57 --notify slack=env:SLACK_WEBHOOK_URL
+  rootwatch notify --store rootwatch.db --run 1 --notify-on always --notify webhook=env:HOOK_URL`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			n.Getenv, n.AWS = app.Getenv, app.AWSConfig
 			if len(n.Targets) == 0 {
 				return usageErr("give at least one --notify KIND=TARGET")
 			}
-			if _, _, _, err := n.Plan(true); err != nil {
-				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--notify: %w", err)}
+			if err := prepareNotify(app, &n, timeout, true); err != nil {
+				return err
 			}
-			s, err := openStore(ctx, app, spec)
+			s, err := openExisting(ctx, app, spec)
 			if err != nil {
 				return err
 			}
@@ -126,7 +143,16 @@ was stored before anyone was notified.
 			if r.History == nil {
 				r.History = &finding.History{Changes: []finding.Change{}}
 			}
-			if !sendNotifications(ctx, app, n, r) {
+			_, when, min, _ := n.Plan(true)
+			if _, ok := notify.Select(r, when, min); !ok {
+				why := fmt.Sprintf("no change to tell under --notify-on %s", when)
+				if r.History.PreviousRunID == 0 && when.NeedsHistory() {
+					why = "it is the first of its scope, so nothing is new or changed; --notify-on always sends its failures"
+				}
+				fmt.Fprintf(app.Stderr, "rootwatch notify: run %d has nothing to send: %s\n", r.History.RunID, why)
+				return nil
+			}
+			if !sendNotifications(ctx, app, n, r, spec) {
 				return &ExitError{Code: ExitNotify}
 			}
 			return nil
@@ -134,11 +160,52 @@ was stored before anyone was notified.
 	}
 	f := cmd.Flags()
 	f.StringVar(&spec, "store", "", "the history `STORE`")
-	f.StringVar(&run, "run", "", "the stored `RUN` (default: the newest)")
+	f.StringVar(&run, "run", "", "the stored `RUN` (default: the newest stored)")
 	f.StringArrayVar(&n.Targets, "notify", nil, "`KIND=TARGET`, as for scan; repeatable")
 	f.StringVar(&n.On, "notify-on", "new", "new, change or always")
 	f.StringVar(&n.MinSeverity, "notify-min-severity", "", "leave out findings below this severity")
 	f.StringVar(&n.Secret, "notify-secret", "", "sign webhook bodies under this `KEY` (env:VAR or file:PATH)")
+	f.StringVar(&n.RouteTag, "notify-route-tag", "owner", "the account `TAG` whose value routes KIND@VALUE=TARGET notifications, as for scan")
+	f.StringVar(&n.Profile, "profile", "", "AWS shared config `PROFILE` for sns targets")
+	addHistoryFlags(cmd, nil, &timeout)
 	cmd.MarkFlagRequired("store")
 	return cmd
+}
+
+// unknownRule refuses a rule id that is not in the catalog, suggesting
+// the ids it is close to.
+func unknownRule(id string) error {
+	var ids, close []string
+	for _, r := range rules.Catalog() {
+		ids = append(ids, r.ID)
+		if d := editDistance(strings.ToLower(id), r.ID); d <= max(2, len(r.ID)/4) || (len(id) >= 4 && strings.Contains(r.ID, strings.ToLower(id))) {
+			close = append(close, r.ID)
+		}
+	}
+	if len(close) > 0 {
+		return usageErr("--rule %q is not a rule; did you mean %s? ('rootwatch rules' lists them)", id, strings.Join(close, " or "))
+	}
+	return usageErr("--rule %q is not a rule; rules are: %s", id, strings.Join(ids, ", "))
+}
+
+// editDistance is the Levenshtein distance of two strings, by bytes (rule
+// ids are ASCII).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

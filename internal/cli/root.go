@@ -25,6 +25,9 @@ const (
 	ExitUsage    = 2 // usage, input or credentials error: nothing judged
 	ExitUnknown  = 3 // no failing finding, but some rules could not be judged
 	ExitNotify   = 4 // the scan was clean, but a notification was not delivered
+	// ExitNotStored: the run was judged and its outputs written, but the
+	// history store could not keep it (whatever the findings).
+	ExitNotStored = 5
 )
 
 // ExitError carries an exit code up to main. Err may be nil when the code
@@ -143,7 +146,9 @@ Exit codes:
   1  failing findings
   2  usage, input or credentials error (nothing was judged)
   3  no failing finding, but some rules could not be judged (unknown/error)
-  4  the scan was clean (exit 0 otherwise), but a notification was not delivered`,
+  4  the scan was clean (exit 0 otherwise), but a notification was not delivered
+  5  the run was judged and its outputs written, but --store could not keep it
+     (store it later with 'rootwatch runs import'); 5 wins over 1, 3 and 4`,
 		Example: `  # See real output in seconds, no AWS credentials needed
   rootwatch scan --demo
 

@@ -44,7 +44,9 @@ type scanOptions struct {
 	evidenceFile      string
 	saveEvidence      string
 	store             string
+	storeTimeout      time.Duration
 	notify            scan.Notifying
+	notifyTimeout     time.Duration
 	flagSet           func(name string) bool
 }
 
@@ -183,12 +185,13 @@ shared sticky directory such as /tmp owned by someone else is refused).`,
 	f.IntVar(&o.concurrency, "concurrency", scan.DefaultConcurrency, "with --org: the most accounts scanned at once (most of an account's time is spent waiting; throttling of the management account's STS or Organizations calls lowers it for a while)")
 	f.DurationVar(&o.accountTimeout, "account-timeout", 5*time.Minute, "with --org: give up on an account after this long (it is reported as failed)")
 	f.BoolVar(&o.securityHub, "securityhub", false, "also import the findings (ASFF) into AWS Security Hub in your account and --region, 100 per call")
-	f.StringVar(&o.store, "store", "", "keep the run in a history `STORE` (a SQLite path, sqlite:PATH, postgres://… or env:VAR) and mark what changed since the previous run of the same accounts and rules")
+	f.StringVar(&o.store, "store", "", "keep the run in a history `STORE` (a SQLite path, sqlite:PATH, postgres://… or env:VAR) and mark what changed since the previous run of the same accounts and rules; checked before scanning; a run it cannot keep is still written, and the scan exits 5 with the command that stores it later")
 	f.StringArrayVar(&o.notify.Targets, "notify", nil, "tell people: `KIND=TARGET`, KIND slack (incoming-webhook URL), webhook (URL), email (smtp://[user:pass@]host:port?from=…&to=…) or sns (topic ARN); TARGET may be env:VAR or file:PATH; repeatable")
 	f.StringVar(&o.notify.On, "notify-on", "new", "when to notify: new (new failures since the previous run; needs --store), change (any change; needs --store), always")
 	f.StringVar(&o.notify.MinSeverity, "notify-min-severity", "", "leave out findings below this severity from notifications")
 	f.StringVar(&o.notify.RouteTag, "notify-route-tag", "owner", "with --org and KIND@VALUE=TARGET notifications: the account `TAG` whose value routes an account's findings to that target (others go to targets without @VALUE)")
 	f.StringVar(&o.notify.Secret, "notify-secret", "", "sign webhook bodies with HMAC-SHA256 under this `KEY` (env:VAR or file:PATH)")
+	addHistoryFlags(cmd, &o.storeTimeout, &o.notifyTimeout)
 	f.StringVar(&o.color, "color", "auto", "colour the table: auto (only on a terminal, honours NO_COLOR), always, never")
 	return cmd
 }

@@ -49,9 +49,12 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 			return batch.Add(bundleTarget, 0o600, func(w io.Writer) error { return b.Write(w, strings.HasSuffix(o.saveEvidence, ".gz")) })
 		}
 	}
-	o.notify.Getenv, o.notify.AWS, o.notify.Profile = app.Getenv, app.AWSConfig, o.profile
-	if _, _, _, err := o.notify.Plan(o.store != ""); err != nil {
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--notify: %w", err)}
+	o.notify.Profile = o.profile
+	if err := prepareNotify(app, &o.notify, o.notifyTimeout, o.store != ""); err != nil {
+		return err
+	}
+	if err := checkStore(ctx, app, o.store, o.storeTimeout); err != nil {
+		return err
 	}
 	bar := newProgressBar(app)
 	opts.Progress = bar.update
@@ -63,10 +66,12 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 	if err != nil {
 		return withCredentialsHelp(err)
 	}
+	var storeErr error
 	if o.store != "" {
-		// Stored before anything is written or sent.
-		if err := recordRun(ctx, app, o.store, run); err != nil {
-			return err
+		// Stored before anything is written or sent; a run the store
+		// cannot keep is still written (and exits 5).
+		if storeErr = recordRun(ctx, app, o.store, o.storeTimeout, run); storeErr != nil {
+			fmt.Fprintln(app.Stderr, "rootwatch: "+report.Clean(storeErr.Error()))
 		}
 	}
 	warnExpiredSuppressions(app, run)
@@ -81,10 +86,13 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 			return err
 		}
 	}
-	notified := sendNotifications(ctx, app, o.notify, run)
+	notified := notifyRun(ctx, app, o, run, storeErr)
 	if len(run.Findings) == 0 {
 		fmt.Fprintf(app.Stderr, "rootwatch scan: nothing was judged: %s\n", nothingJudged(run))
 		return &ExitError{Code: ExitUnknown}
+	}
+	if storeErr != nil {
+		return notStored(o, jsonOutputs(outs))
 	}
 	verdict := verdictExit(run, failOn)
 	if verdict == nil && !notified {

@@ -122,8 +122,8 @@ func TestNotifyOnlyWhatIsNew(t *testing.T) {
 	scanInto := func(report string) result {
 		return runCLI(t, env, "scan", "--credential-report", report, "--as-of", "2026-03-01T00:00:00Z", "--store", db, "-f", "json", "--notify", "webhook=env:HOOK")
 	}
-	if r := scanInto(clean); len(bodies) != 0 || r.code == ExitNotify {
-		t.Fatalf("the first run has nothing new to say: %d messages, exit %d", len(bodies), r.code)
+	if r := scanInto(clean); len(bodies) != 0 || r.code == ExitNotify || !strings.Contains(r.stderr, "run 1 is the first of its scope") {
+		t.Fatalf("the first run has nothing new to say: %d messages, exit %d\n%s", len(bodies), r.code, r.stderr)
 	}
 	r := scanInto(used)
 	if len(bodies) != 1 || r.code != ExitFindings {
@@ -151,7 +151,7 @@ func TestNotifyOnlyWhatIsNew(t *testing.T) {
 	// A scan with failing findings keeps exit 1 and says the delivery failed.
 	scanInto(clean)
 	r = scanInto(used)
-	if r.code != ExitFindings || !strings.Contains(r.stderr, "failed after 1 attempts") || !strings.Contains(r.stderr, "rootwatch notify --store STORE --run") {
+	if r.code != ExitFindings || !strings.Contains(r.stderr, "failed after 1 attempts") || !strings.Contains(r.stderr, "failed with\n  rootwatch notify --store "+db+" --run 5 --notify webhook=env:HOOK\n") {
 		t.Errorf("failed notification of a failing scan: exit %d, stderr %q", r.code, r.stderr)
 	}
 	failing = false

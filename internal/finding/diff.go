@@ -11,7 +11,7 @@ import (
 
 // Kinds of change between two runs.
 const (
-	ChangeNewFailure  = "new_failure"  // fails now; before it did not, or was absent
+	ChangeNewFailure  = "new_failure"  // fails now; before it did not, or was absent (with a store: its last verdict was not fail)
 	ChangeResolved    = "resolved"     // failed before; now pass, not_applicable or suppressed
 	ChangeChanged     = "changed"      // any other change of status
 	ChangeAdded       = "added"        // absent before, present now, not failing
@@ -87,12 +87,18 @@ func Compare(from, to *Run) []Change {
 		}
 		out = append(out, c)
 	}
+	SortChanges(out)
+	return out
+}
+
+// SortChanges puts changes in Compare's order: worst first, then by
+// account and rule.
+func SortChanges(changes []Change) {
 	rank := map[string]int{ChangeNewFailure: 0, ChangeNotAssessed: 1, ChangeResolved: 2, ChangeChanged: 3, ChangeAdded: 4, ChangeRemoved: 5}
-	slices.SortStableFunc(out, func(a, b Change) int {
+	slices.SortStableFunc(changes, func(a, b Change) int {
 		return cmp.Or(cmp.Compare(rank[a.Kind], rank[b.Kind]), cmp.Compare(b.Severity.Rank(), a.Severity.Rank()),
 			strings.Compare(a.AccountID, b.AccountID), strings.Compare(a.RuleID, b.RuleID), strings.Compare(a.Resource, b.Resource))
 	})
-	return out
 }
 
 // changeKind classifies one finding against its previous state (nil:

@@ -81,9 +81,11 @@ type Finding struct {
 	// or expired and so not applied). Writers read it here; the JSON
 	// contract carries the same facts as suppression_* evidence keys.
 	Suppression *Suppression `json:"-"`
-	// FirstSeen and Change are set when the run is kept in a store: when
-	// the store first saw this finding, and how it changed since the
-	// previous run of the same scope (a Change kind, or "unchanged").
+	// FirstSeen and Change are set when the run is kept in a store: since
+	// when the finding has had its status (runs that did not judge it,
+	// error or unknown, do not interrupt a verdict), and how it changed
+	// since the previous run of the same scope (a Change kind, or
+	// "unchanged").
 	FirstSeen *time.Time `json:"first_seen,omitempty"`
 	Change    string     `json:"change,omitempty"`
 }

@@ -46,8 +46,11 @@ type Target struct {
 	Kind string
 	// Route, from KIND@ROUTE=TARGET, gives the target the accounts whose
 	// routing tag has this value; a target without one takes the rest.
-	Route   string
-	Name    string // e.g. "slack #1 (hooks.slack.com)"
+	Route string
+	Name  string // e.g. "slack #1 (hooks.slack.com)"
+	// Index is the target's place among those given (the n of
+	// ParseTarget, from 1), so that a caller can name its specification.
+	Index   int
 	address string
 	secret  []byte // webhook signing key
 }
@@ -62,7 +65,7 @@ func ParseTarget(spec string, n int, secret string, getenv func(string) string) 
 		return Target{}, fmt.Errorf("notification %d: want KIND=TARGET (slack=URL, webhook=URL, email=smtp://…, sns=TOPIC-ARN)", n)
 	}
 	kind, route, _ := strings.Cut(kind, "@")
-	t := Target{Kind: kind, Route: route}
+	t := Target{Kind: kind, Route: route, Index: n}
 	var err error
 	if t.address, err = Resolve(addr, getenv); err != nil {
 		return Target{}, fmt.Errorf("notification %d (%s): %w", n, kind, err)
@@ -224,6 +227,9 @@ type Result struct {
 	Err      error
 }
 
+// DefaultTimeout bounds one delivery attempt.
+const DefaultTimeout = 30 * time.Second
+
 // Options tune delivery.
 type Options struct {
 	// Attempts per target (default 4) and the first backoff (default 1 s,
@@ -231,8 +237,14 @@ type Options struct {
 	Attempts int
 	Backoff  time.Duration
 	MaxWait  time.Duration
-	// Timeout bounds one attempt (default 30 s).
+	// Timeout bounds one attempt (default 30 s); an attempt that gets no
+	// answer in time fails with ErrNoAnswer, and is retried.
 	Timeout time.Duration
+	// Waiting, when set, hears that an attempt has waited WaitingAfter
+	// (default half the Timeout, at most 5 s) without an answer: a line
+	// naming the target (never its address).
+	Waiting      func(string)
+	WaitingAfter time.Duration
 	// Sleep waits between attempts (default: a timer that ends early when
 	// ctx does); tests record the waits instead.
 	Sleep func(ctx context.Context, d time.Duration)
@@ -251,7 +263,10 @@ func (o Options) withDefaults() Options {
 		o.MaxWait = time.Minute
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = 30 * time.Second
+		o.Timeout = DefaultTimeout
+	}
+	if o.WaitingAfter <= 0 {
+		o.WaitingAfter = min(o.Timeout/2, 5*time.Second)
 	}
 	if o.Sleep == nil {
 		o.Sleep = func(ctx context.Context, d time.Duration) {
@@ -297,7 +312,12 @@ func send(ctx context.Context, targets []Target, m content, o Options) []Result 
 		wait := o.Backoff
 		for r.Attempts = 1; ; r.Attempts++ {
 			actx, cancel := context.WithTimeout(ctx, o.Timeout)
+			stop := o.watch(fmt.Sprintf("waiting for %s to answer (attempt %d of %d; each gives up after %s)", t.Name, r.Attempts, o.Attempts, o.Timeout))
 			after, err := deliver(actx, t, m, o)
+			stop()
+			if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+				err = fmt.Errorf("%w within %s", ErrNoAnswer, o.Timeout)
+			}
 			cancel()
 			r.Err = err
 			var perm *permanent
@@ -314,6 +334,32 @@ func send(ctx context.Context, targets []Target, m content, o Options) []Result 
 		out = append(out, r)
 	}
 	return out
+}
+
+// ErrNoAnswer says an attempt got no answer within the Timeout.
+var ErrNoAnswer = errors.New("no answer")
+
+// watch says line to Waiting once an attempt has waited WaitingAfter. stop
+// ends the watch and returns only when nothing more will be said.
+func (o Options) watch(line string) (stop func()) {
+	if o.Waiting == nil {
+		return func() {}
+	}
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTimer(o.WaitingAfter)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			o.Waiting(line)
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
 }
 
 // permanent marks a failure that retrying cannot mend (a 4xx other than

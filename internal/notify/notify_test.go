@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -403,5 +404,49 @@ func TestAlertPayloads(t *testing.T) {
 	}
 	if s := a.snsSubject(); len(s) > 100 || strings.ContainsAny(s, "\r\n") {
 		t.Errorf("SNS subject %q", s)
+	}
+}
+
+// TestHungTargetIsBoundedAndSaid: a webhook that accepts the connection and
+// never answers fails each attempt after the timeout with ErrNoAnswer, and
+// the wait is said (naming the target, never its URL) while it lasts.
+func TestHungTargetIsBoundedAndSaid(t *testing.T) {
+	release := make(chan struct{})
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer hs.Close()
+	defer close(release)
+	m := Message{Run: storedRun(), Catalog: catalog(), When: OnNew}
+	m.Items, _ = Select(m.Run, OnNew, "")
+	target, err := ParseTarget("webhook="+hs.URL+"/hooks/T0KEN-SECRET-PATH", 3, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var said []string
+	var slept []time.Duration
+	res := Send(context.Background(), []Target{target}, m, Options{Attempts: 2, Timeout: 80 * time.Millisecond, WaitingAfter: time.Nanosecond,
+		Waiting: func(s string) { said = append(said, s) },
+		Sleep:   func(_ context.Context, d time.Duration) { slept = append(slept, d) }})[0]
+	if !errors.Is(res.Err, ErrNoAnswer) || res.Err.Error() != "no answer within 80ms" || res.Attempts != 2 || len(slept) != 1 {
+		t.Errorf("result %+v, slept %v", res, slept)
+	}
+	want := []string{
+		"waiting for webhook #3 (127.0.0.1) to answer (attempt 1 of 2; each gives up after 80ms)",
+		"waiting for webhook #3 (127.0.0.1) to answer (attempt 2 of 2; each gives up after 80ms)",
+	}
+	if fmt.Sprint(said) != fmt.Sprint(want) {
+		t.Errorf("said %q, want %q", said, want)
+	}
+	for _, s := range append(said, res.Err.Error(), res.Target) {
+		if strings.Contains(s, "T0KEN") || strings.Contains(s, hs.URL) {
+			t.Errorf("the URL leaks: %q", s)
+		}
+	}
+	if target.Index != 3 {
+		t.Errorf("index %d", target.Index)
 	}
 }

@@ -37,7 +37,9 @@ type Notifying struct {
 
 // Delivery is one target's outcome, without its address.
 type Delivery struct {
-	Target   string
+	Target string
+	// Index is the target's place in Notifying.Targets, from 1.
+	Index    int
 	Attempts int
 	Err      error
 }
@@ -131,7 +133,7 @@ func Notify(ctx context.Context, n Notifying, run *finding.Run) ([]Delivery, err
 	var out []Delivery
 	for _, rt := range notify.Route(targets, m, func(account string) string { return tags[account] }) {
 		for _, r := range notify.Send(ctx, []notify.Target{rt.Target}, rt.Message, n.Delivery) {
-			out = append(out, Delivery{Target: r.Target, Attempts: r.Attempts, Err: r.Err})
+			out = append(out, Delivery{Target: r.Target, Index: rt.Target.Index, Attempts: r.Attempts, Err: r.Err})
 		}
 	}
 	return out, nil

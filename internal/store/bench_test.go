@@ -114,3 +114,32 @@ func benchDiff(b *testing.B, spec string) {
 		}
 	}
 }
+
+// BenchmarkLastJudgedSQLite asks for the last verdict of every finding of
+// a 12,000-finding run over 30 stored runs: what the first run of a new
+// scope (an account added to the organization) asks.
+func BenchmarkLastJudgedSQLite(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(b.TempDir(), "rw.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	run := bigRun(t0, 3)
+	for d := range 30 {
+		run.AsOf = t0.Add(time.Duration(d) * 24 * time.Hour)
+		if _, err := s.Save(ctx, run, "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	fps := make([]string, len(run.Findings))
+	for i, f := range run.Findings {
+		fps[i] = f.Fingerprint
+	}
+	for b.Loop() {
+		got, err := s.LastJudged(ctx, fps, t0.Add(365*24*time.Hour), 1<<62)
+		if err != nil || len(got) != len(fps) {
+			b.Fatalf("%d verdicts: %v", len(got), err)
+		}
+	}
+}

@@ -9,7 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -25,9 +27,21 @@ type Store interface {
 	Runs(ctx context.Context, limit int) ([]RunInfo, error)
 	// Load reads a run back whole.
 	Load(ctx context.Context, id int64) (*finding.Run, RunInfo, error)
-	// Previous is the newest run of scope stored before run id (id 0: the
-	// newest of all); ok is false when there is none.
+	// Previous is the run of scope just before run id in judged time (as-of
+	// time, then id; id 0: the latest of all); ok is false when there is
+	// none.
 	Previous(ctx context.Context, scope string, id int64) (info RunInfo, ok bool, err error)
+	// Latest is the run of scope judged last as of asOf (as-of time, then
+	// id): the run a new run of that as-of time is compared with.
+	Latest(ctx context.Context, scope string, asOf time.Time) (info RunInfo, ok bool, err error)
+	// LastJudged gives, for each fingerprint a stored run at or before
+	// the point (asOf, id) judged (see Judged), that run's verdict. Runs of
+	// every scope count.
+	LastJudged(ctx context.Context, fingerprints []string, asOf time.Time, id int64) (map[string]Verdict, error)
+	// Import saves a run judged earlier and kept as JSON (rootwatch runs
+	// import), as Save does, but refuses one the store already holds (the
+	// same scope, as-of and generation times) with a *DuplicateError.
+	Import(ctx context.Context, run *finding.Run, scope string) (RunInfo, error)
 	// FirstSeen gives, for each fingerprint the store knows, the as-of time
 	// of the first run that held it.
 	FirstSeen(ctx context.Context, fingerprints []string) (map[string]time.Time, error)
@@ -73,27 +87,143 @@ type HistoryEntry struct {
 // ErrNotFound says a run does not exist.
 var ErrNotFound = errors.New("no such run")
 
+// Judged says whether a status is a verdict on the evidence: pass, fail,
+// suppressed (a failure accepted by a suppression) and not_applicable are;
+// error and unknown (the evidence could not be read or did not suffice) are
+// not. History looks through runs that did not judge a finding.
+func Judged(s finding.Status) bool {
+	switch s {
+	case finding.StatusPass, finding.StatusFail, finding.StatusSuppressed, finding.StatusNotApplicable:
+		return true
+	}
+	return false
+}
+
+// Verdict is what one stored run judged of one finding.
+type Verdict struct {
+	Status finding.Status
+	// FirstSeen is the first_seen that run marked the finding with (its
+	// as-of time in runs stored before rootwatch kept it).
+	FirstSeen time.Time
+	RunID     int64
+	AsOf      time.Time
+}
+
+// DuplicateError says a run to import is already stored.
+type DuplicateError struct {
+	ID int64 // the stored run
+}
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("the store already holds this run, as run %d (the same accounts and rules, as-of and generation times)", e.ID)
+}
+
+// NoStoreError says a command that only reads or prunes a store was
+// pointed where there is none: such commands never create one.
+type NoStoreError struct {
+	Name string // the store, described without secrets
+	// Schema is true when a database is there but holds no rootwatch
+	// schema.
+	Schema bool
+}
+
+func (e *NoStoreError) Error() string {
+	if e.Schema {
+		return fmt.Sprintf("no rootwatch store in %s (the database holds no rootwatch schema)", e.Name)
+	}
+	return "no store at " + e.Name
+}
+
+// DefaultLockTimeout bounds how long a write waits for another writer.
+const DefaultLockTimeout = 30 * time.Second
+
+// Options tune how a store is opened.
+type Options struct {
+	// Getenv reads env:VAR specifications (nil: os.Getenv).
+	Getenv func(string) string
+	// Existing refuses to create a store: a missing SQLite file, or a
+	// PostgreSQL database without the schema, is a *NoStoreError.
+	Existing bool
+	// LockTimeout bounds a write's wait for another writer's lock
+	// (SQLite's database lock, PostgreSQL's row locks); then the write
+	// fails. Default DefaultLockTimeout.
+	LockTimeout time.Duration
+	// Notice, when set, hears that a write waits for another writer.
+	Notice func(string)
+}
+
 // Open opens (creating it if need be) the store a specification names:
 // a path or sqlite:PATH for SQLite, postgres://… or postgresql://… for
 // PostgreSQL, or env:VAR to read either from the environment (so that a
 // password stays off the command line). Errors never repeat a
 // connection string: it may hold a password.
 func Open(ctx context.Context, spec string, getenv func(string) string) (Store, error) {
+	return OpenWith(ctx, spec, Options{Getenv: getenv})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, spec string, o Options) (Store, error) {
+	spec, err := resolve(spec, o.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if o.LockTimeout <= 0 {
+		o.LockTimeout = DefaultLockTimeout
+	}
+	if isPostgres(spec) {
+		return openPostgres(ctx, spec, o)
+	}
+	return openSQLite(ctx, strings.TrimPrefix(spec, "sqlite:"), o)
+}
+
+// Check says, before a long scan, whether a run could be saved in the
+// store at its end: a PostgreSQL database answers (and is migrated, as a
+// save would), an existing SQLite file opens, and a new SQLite file's
+// directory takes files. It creates no SQLite file.
+func Check(ctx context.Context, spec string, o Options) error {
+	spec, err := resolve(spec, o.Getenv)
+	if err != nil {
+		return err
+	}
+	if !isPostgres(spec) {
+		path := strings.TrimPrefix(spec, "sqlite:")
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			if err := checkSQLitePath(path); err != nil {
+				return err
+			}
+			probe, err := os.CreateTemp(filepath.Dir(path), ".rootwatch-check-*")
+			if err != nil {
+				return fmt.Errorf("store %s cannot be created: %w", path, err)
+			}
+			probe.Close()
+			return os.Remove(probe.Name())
+		}
+	}
+	s, err := OpenWith(ctx, spec, o)
+	if err != nil {
+		return err
+	}
+	return s.Close()
+}
+
+// resolve reads an env:VAR specification.
+func resolve(spec string, getenv func(string) string) (string, error) {
 	if name, ok := strings.CutPrefix(spec, "env:"); ok {
 		if getenv == nil {
 			getenv = os.Getenv
 		}
 		if spec = getenv(name); spec == "" {
-			return nil, fmt.Errorf("store: environment variable %s is empty or not set", name)
+			return "", fmt.Errorf("store: environment variable %s is empty or not set", name)
 		}
 	}
-	switch {
-	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
-		return openPostgres(ctx, spec)
-	case spec == "":
-		return nil, errors.New("store: no store given (a path, sqlite:PATH, postgres://… or env:VAR)")
+	if spec == "" {
+		return "", errors.New("store: no store given (a path, sqlite:PATH, postgres://… or env:VAR)")
 	}
-	return openSQLite(ctx, strings.TrimPrefix(spec, "sqlite:"))
+	return spec, nil
+}
+
+func isPostgres(spec string) bool {
+	return strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://")
 }
 
 // Describe names a store for messages without its secrets: the path of a

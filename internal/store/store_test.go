@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pressly/goose/v3"
 
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/testutil"
@@ -107,6 +112,93 @@ func suite(t *testing.T, open func(t *testing.T) Store) {
 		}
 		if hist, _ := s.History(ctx, "100000000000", ""); len(hist) != 3 || hist[0].RunID == first.ID || hist[0].RunID == second.ID {
 			t.Errorf("pruned runs' findings remain: %+v", hist)
+		}
+	})
+	t.Run("runs take their place by as-of time; verdicts look through runs that did not judge", func(t *testing.T) {
+		s := open(t)
+		st := func(status finding.Status) func(string, string) finding.Status {
+			return func(string, string) finding.Status { return status }
+		}
+		mk := func(day int, status finding.Status) *finding.Run {
+			run := makeRun(1, t0.Add(time.Duration(day)*24*time.Hour), st(status))
+			for i := range run.Findings {
+				first := run.AsOf.Add(-time.Hour) // as a run would mark it
+				run.Findings[i].FirstSeen = &first
+			}
+			return run
+		}
+		day0, err := s.Save(ctx, mk(0, finding.StatusFail), "s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		day2, _ := s.Save(ctx, mk(2, finding.StatusError), "s")
+		if _, err := s.Save(ctx, mk(3, finding.StatusUnknown), "other scope"); err != nil {
+			t.Fatal(err)
+		}
+		// Stored last, judged between the two: it takes its place in time.
+		day1, err := s.Import(ctx, mk(1, finding.StatusPass), "s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if latest, ok, _ := s.Latest(ctx, "s", t0.Add(10*24*time.Hour)); !ok || latest.ID != day2.ID {
+			t.Errorf("latest of s: %+v, want run %d (as of day 2)", latest, day2.ID)
+		}
+		if latest, ok, _ := s.Latest(ctx, "s", t0.Add(36*time.Hour)); !ok || latest.ID != day1.ID {
+			t.Errorf("latest of s as of day 1.5: %+v, want the imported run %d", latest, day1.ID)
+		}
+		if _, ok, _ := s.Latest(ctx, "s", t0.Add(-time.Hour)); ok {
+			t.Error("a run before every stored one has no latest")
+		}
+		if prev, ok, _ := s.Previous(ctx, "s", day2.ID); !ok || prev.ID != day1.ID {
+			t.Errorf("previous of day 2: %+v, want the imported day 1 (%d)", prev, day1.ID)
+		}
+		if prev, ok, _ := s.Previous(ctx, "s", day1.ID); !ok || prev.ID != day0.ID {
+			t.Errorf("previous of day 1: %+v, want day 0 (%d)", prev, day0.ID)
+		}
+		if latest, ok, _ := s.Previous(ctx, "s", 0); !ok || latest.ID != day2.ID {
+			t.Errorf("previous of none (the latest): %+v", latest)
+		}
+		fp := mk(0, finding.StatusPass).Findings[0].Fingerprint
+		// Day 3's unknown and day 2's error are not verdicts: day 1's pass is.
+		got, err := s.LastJudged(ctx, []string{fp, "never-stored"}, t0.Add(10*24*time.Hour), math.MaxInt64)
+		if err != nil || len(got) != 1 || got[fp].Status != finding.StatusPass || got[fp].RunID != day1.ID || !got[fp].FirstSeen.Equal(t0.Add(24*time.Hour-time.Hour)) {
+			t.Errorf("last verdict: %+v %v", got, err)
+		}
+		// A row stored before first_seen was kept: its run's as-of stands in.
+		ss := s.(*sqlStore)
+		if _, err := ss.db.ExecContext(ctx, ss.q(`UPDATE findings SET first_seen = NULL WHERE run_id = ?`), day1.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.LastJudged(ctx, []string{fp}, t0.Add(10*24*time.Hour), math.MaxInt64); !got[fp].FirstSeen.Equal(t0.Add(24 * time.Hour)) {
+			t.Errorf("a row without first_seen: %+v", got)
+		}
+		// As of day 0 (its id included), day 0's fail.
+		got, _ = s.LastJudged(ctx, []string{fp}, t0, day0.ID)
+		if got[fp].Status != finding.StatusFail || got[fp].RunID != day0.ID {
+			t.Errorf("last verdict as of day 0: %+v", got)
+		}
+		if got, _ := s.LastJudged(ctx, []string{fp}, t0, day0.ID-1); len(got) != 0 {
+			t.Errorf("before day 0 nothing was judged: %+v", got)
+		}
+	})
+	t.Run("an import already stored is refused", func(t *testing.T) {
+		s := open(t)
+		run := makeRun(2, t0, allPass)
+		first, err := s.Import(ctx, run, "s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dup *DuplicateError
+		if _, err := s.Import(ctx, run, "s"); !errors.As(err, &dup) || dup.ID != first.ID {
+			t.Fatalf("second import: %v", err)
+		}
+		if runs, _ := s.Runs(ctx, 0); len(runs) != 1 {
+			t.Errorf("%d runs after a refused import", len(runs))
+		}
+		other := makeRun(2, t0, allPass)
+		other.GeneratedAt = other.GeneratedAt.Add(time.Second)
+		if _, err := s.Import(ctx, other, "s"); err != nil {
+			t.Errorf("another run of the same time: %v", err)
 		}
 	})
 	t.Run("watch alerts are remembered per event and target", func(t *testing.T) {
@@ -263,7 +355,7 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	if _, err := Open(context.Background(), path, nil); err == nil || !strings.Contains(err.Error(), "schema version 99, but this rootwatch knows versions up to 2: it was written by a newer rootwatch") {
+	if _, err := Open(context.Background(), path, nil); err == nil || !strings.Contains(err.Error(), "schema version 99, but this rootwatch knows versions up to 3: it was written by a newer rootwatch") {
 		t.Errorf("err = %v", err)
 	}
 }
@@ -342,5 +434,175 @@ func TestDescribeHidesPasswords(t *testing.T) {
 	_, err := Open(context.Background(), "postgres://rw:s3cret@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", nil)
 	if err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("a failed connection leaks the password or succeeds: %v", err)
+	}
+}
+
+// TestReadersNeverCreateAStore: a store opened as Existing (the commands
+// that read or prune) is never created where there is none.
+func TestReadersNeverCreateAStore(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "typo.db")
+	var ns *NoStoreError
+	if _, err := OpenWith(ctx, missing, Options{Existing: true}); !errors.As(err, &ns) || ns.Schema || err.Error() != "no store at "+missing {
+		t.Errorf("missing file: %v", err)
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("opening a missing store created it: %v", err)
+	}
+	// Check (before a scan) creates nothing either, but refuses a place
+	// where no store could be created.
+	if err := Check(ctx, missing, Options{}); err != nil {
+		t.Errorf("check of a new store in a writable directory: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("check left files: %v", entries)
+	}
+	if err := Check(ctx, filepath.Join(dir, "no-such-dir", "rw.db"), Options{}); err == nil || !strings.Contains(err.Error(), "cannot be created") {
+		t.Errorf("check of a store in a missing directory: %v", err)
+	}
+	// A SQLite database that is not a rootwatch store.
+	other := filepath.Join(dir, "other.db")
+	s, err := Open(ctx, other, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.(*sqlStore).db.Exec(`DROP TABLE goose_db_version`)
+	s.Close()
+	if _, err := OpenWith(ctx, other, Options{Existing: true}); !errors.As(err, &ns) || !ns.Schema {
+		t.Errorf("a database without the schema: %v", err)
+	}
+	t.Run("postgres", func(t *testing.T) {
+		db := withDatabase(t, testutil.StartPostgres(t), "empty")
+		_, err := OpenWith(ctx, db, Options{Existing: true})
+		if !errors.As(err, &ns) || !ns.Schema || !strings.Contains(err.Error(), "no rootwatch store in postgres://") {
+			t.Fatalf("a database without the schema: %v", err)
+		}
+		// Nothing was created: a writer still finds no schema to upgrade.
+		if _, err := OpenWith(ctx, db, Options{Existing: true}); !errors.As(err, &ns) {
+			t.Errorf("the reader created the schema: %v", err)
+		}
+		if s, err := Open(ctx, db, nil); err != nil {
+			t.Error(err)
+		} else {
+			s.Close()
+		}
+		if s, err := OpenWith(ctx, db, Options{Existing: true}); err != nil {
+			t.Errorf("after a writer: %v", err)
+		} else {
+			s.Close()
+		}
+	})
+}
+
+// TestLockWaitsAreSaidAndBounded: a write that finds another writer's lock
+// says so, naming the store, and gives up after the lock timeout; a lock
+// released while it waits lets it through.
+func TestLockWaitsAreSaidAndBounded(t *testing.T) {
+	ctx := context.Background()
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "rw.db")
+		holder, err := Open(ctx, path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer holder.Close()
+		// Another writer's transaction (BEGIN IMMEDIATE) holds the lock.
+		tx, err := holder.(*sqlStore).db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var notices []string
+		waiter, err := OpenWith(ctx, path, Options{LockTimeout: 50 * time.Millisecond, Notice: func(s string) { notices = append(notices, s) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer waiter.Close()
+		_, err = waiter.Save(ctx, makeRun(1, t0, allPass), "s")
+		if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), path) {
+			t.Errorf("save under another writer's lock: %v", err)
+		}
+		if len(notices) != 1 || !strings.Contains(notices[0], "store "+path+" is locked by another writer: waiting for it, at most 50ms") {
+			t.Errorf("notices: %q", notices)
+		}
+		// The lock is released once the wait was said: the save goes on.
+		patient, err := OpenWith(ctx, path, Options{LockTimeout: time.Minute, Notice: func(string) { tx.Rollback() }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer patient.Close()
+		if _, err := patient.Save(ctx, makeRun(1, t0, allPass), "s"); err != nil {
+			t.Errorf("save after the lock was released: %v", err)
+		}
+		if _, err := waiter.Save(ctx, makeRun(1, t0, allPass), "s"); err != nil {
+			t.Errorf("the waiter's next save: %v", err)
+		}
+	})
+	t.Run("postgres", func(t *testing.T) {
+		db := withDatabase(t, testutil.StartPostgres(t), "locks")
+		holder, err := Open(ctx, db, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer holder.Close()
+		inside, release := make(chan struct{}), make(chan struct{})
+		holder.(*sqlStore).afterFindings = func() { close(inside); <-release }
+		done := make(chan error)
+		go func() {
+			_, err := holder.Save(ctx, makeRun(1, t0, allPass), "s")
+			done <- err
+		}()
+		<-inside // the holder's transaction holds the fingerprints' row locks
+		waiter, err := OpenWith(ctx, db, Options{LockTimeout: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer waiter.Close()
+		if _, err := waiter.Save(ctx, makeRun(1, t0, allPass), "s"); !errors.Is(err, ErrLocked) {
+			t.Errorf("save under another writer's row locks: %v", err)
+		}
+		close(release)
+		if err := <-done; err != nil {
+			t.Errorf("the holder: %v", err)
+		}
+	})
+}
+
+// TestAnOlderStoreIsUpgraded: a store of schema 2 with a run in it opens
+// (migrated), and its findings' verdicts are read with their run's as-of
+// time for first_seen.
+func TestAnOlderStoreIsUpgraded(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, _ := fs.Sub(migrations, "migrations/sqlite")
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	fp := finding.Fingerprint("iam-root-no-mfa", "100000000000", "arn:aws:iam::100000000000:root")
+	for _, q := range []string{
+		`INSERT INTO runs (id, scope, generated_at, as_of, stored_at, tool_version, accounts, summary, document) VALUES (1, 's', '` + fmtTime(t0) + `', '` + fmtTime(t0) + `', '` + fmtTime(t0) + `', 'old', 1, '{}', '{}')`,
+		`INSERT INTO findings (run_id, fingerprint, rule_id, account_id, resource, status, severity, message) VALUES (1, '` + fp + `', 'iam-root-no-mfa', '100000000000', 'arn:aws:iam::100000000000:root', 'fail', 'critical', 'm')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s, err := OpenWith(ctx, path, Options{Existing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.LastJudged(ctx, []string{fp}, t0, math.MaxInt64)
+	if err != nil || got[fp].Status != finding.StatusFail || !got[fp].FirstSeen.Equal(t0) {
+		t.Errorf("verdict from an upgraded store: %+v %v", got, err)
 	}
 }

@@ -21,6 +21,20 @@ func StartPostgres(t testing.TB) string {
 	if url := os.Getenv("ROOTWATCH_TEST_POSTGRES"); url != "" {
 		return url
 	}
+	return StartOwnPostgres(t).URL
+}
+
+// Postgres is a throwaway PostgreSQL server a test can stop and start
+// again (a database that goes away in the middle of a run).
+type Postgres struct {
+	URL         string
+	Stop, Start func()
+}
+
+// StartOwnPostgres starts a throwaway server, as StartPostgres does
+// without ROOTWATCH_TEST_POSTGRES, that the test may stop and start.
+func StartOwnPostgres(t testing.TB) *Postgres {
+	t.Helper()
 	initdb := RequireTool(t, "initdb")
 	pgctl := RequireTool(t, "pg_ctl")
 	dir, err := os.MkdirTemp("", "rootwatch-pg-")
@@ -54,12 +68,23 @@ func StartPostgres(t testing.TB) string {
 	data := filepath.Join(dir, "data")
 	run(initdb, "-D", data, "-U", "rootwatch", "--auth=trust", "-E", "UTF8", "--no-locale")
 	port := FreePort(t)
-	run(pgctl, "-D", data, "-l", filepath.Join(dir, "server.log"), "-w", "-t", "60",
-		"-o", fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off", port, dir), "start")
+	pg := &Postgres{URL: fmt.Sprintf("postgres://rootwatch@127.0.0.1:%d/postgres?sslmode=disable", port)}
+	logFile := filepath.Join(dir, "server.log")
+	pg.Start = func() {
+		t.Helper()
+		full := append(append([]string{}, asUser...), pgctl, "-D", data, "-l", logFile, "-w", "-t", "60",
+			"-o", fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off", port, dir), "start")
+		if out, err := exec.Command(full[0], full[1:]...).CombinedOutput(); err != nil {
+			log, _ := os.ReadFile(logFile)
+			t.Fatalf("pg_ctl start: %v\n%s\n%s", err, out, log)
+		}
+	}
+	pg.Stop = func() { run(pgctl, "-D", data, "-m", "fast", "-w", "stop") }
+	pg.Start()
 	t.Cleanup(func() {
 		full := append(append([]string{}, asUser...), pgctl, "-D", data, "-m", "immediate", "stop")
 		exec.Command(full[0], full[1:]...).Run()
 		os.RemoveAll(dir)
 	})
-	return fmt.Sprintf("postgres://rootwatch@127.0.0.1:%d/postgres?sslmode=disable", port)
+	return pg
 }
