@@ -104,16 +104,20 @@ func recordRun(ctx context.Context, app *App, spec string, timeout time.Duration
 
 // sayStored says where a run was stored and what changed.
 func sayStored(app *App, spec string, h *finding.History, changes []finding.Change) {
-	if h.PreviousRunID == 0 {
-		fmt.Fprintf(app.Stderr, "stored as run %d in %s (the first of its scope)\n", h.RunID, report.Clean(store.Describe(spec)))
+	if h.Baseline {
+		fmt.Fprintf(app.Stderr, "stored as run %d in %s (a baseline: the store had judged none of its findings)\n", h.RunID, report.Clean(store.Describe(spec)))
 		return
 	}
 	counts := map[string]int{}
 	for _, c := range changes {
 		counts[c.Kind]++
 	}
-	fmt.Fprintf(app.Stderr, "stored as run %d in %s; since run %d: %d new failures, %d resolved, %d other changes\n", h.RunID, report.Clean(store.Describe(spec)),
-		h.PreviousRunID, counts[finding.ChangeNewFailure], counts[finding.ChangeResolved], len(changes)-counts[finding.ChangeNewFailure]-counts[finding.ChangeResolved])
+	since := fmt.Sprintf("since run %d", h.PreviousRunID)
+	if h.PreviousRunID == 0 {
+		since = "the first of its scope; against the last verdicts stored"
+	}
+	fmt.Fprintf(app.Stderr, "stored as run %d in %s; %s: %d new failures, %d resolved, %d other changes\n", h.RunID, report.Clean(store.Describe(spec)),
+		since, counts[finding.ChangeNewFailure], counts[finding.ChangeResolved], len(changes)-counts[finding.ChangeNewFailure]-counts[finding.ChangeResolved])
 }
 
 // notStored is the error of a scan whose run was judged and written but

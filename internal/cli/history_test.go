@@ -388,7 +388,7 @@ func TestFirstRunIsABaseline(t *testing.T) {
 	env := map[string]string{"HOOK": hs.URL + "/hook/S3CRET"}
 	db := filepath.Join(t.TempDir(), "rw.db")
 	r := runCLI(t, env, "scan", "--credential-report", reportCSV(t, "2026-02-28T09:00:00+00:00"), "--as-of", "2026-03-01T00:00:00Z", "--store", db, "--notify", "webhook=env:HOOK")
-	if r.code != ExitFindings || hooks.count() != 0 || !strings.Contains(r.stderr, "rootwatch: notifications not sent: run 1 is the first of its scope") {
+	if r.code != ExitFindings || hooks.count() != 0 || !strings.Contains(r.stderr, "rootwatch: notifications not sent: run 1 is the first in") {
 		t.Fatalf("exit %d, %d messages:\n%s", r.code, hooks.count(), r.stderr)
 	}
 	args := printed(t, r.stderr, "To send its failures now:")
@@ -400,7 +400,7 @@ func TestFirstRunIsABaseline(t *testing.T) {
 	}
 	// The same run under new has nothing to send, and says so.
 	if r := runCLI(t, env, "notify", "--store", db, "--run", "1", "--notify", "webhook=env:HOOK"); r.code != ExitOK || hooks.count() != 1 ||
-		!strings.Contains(r.stderr, "run 1 has nothing to send: it is the first of its scope") {
+		!strings.Contains(r.stderr, "run 1 has nothing to send: it is a baseline") {
 		t.Errorf("notify new of a baseline: exit %d, %d messages\n%s", r.code, hooks.count(), r.stderr)
 	}
 }

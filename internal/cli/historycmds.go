@@ -116,8 +116,8 @@ failures (--notify-on new), every change since the run before it (change), or
 every failure (always). Use it when a target was down during the scan (the run
 was stored before anyone was notified: the scan printed this command, ready to
 run), after 'runs import' stored a run the scan could not, or to send the
-failures of the first run of a scope (nothing is new in a baseline) with
---notify-on always. A run with nothing to say sends nothing, and says so.
+failures of a baseline (the first run into an empty store: nothing is new in
+it) with --notify-on always. A run with nothing to say sends nothing, and says so.
 
 ` + storeHelp,
 		Example: `  rootwatch notify --store rootwatch.db --run 57 --notify slack=env:SLACK_WEBHOOK_URL
@@ -146,8 +146,8 @@ failures of the first run of a scope (nothing is new in a baseline) with
 			_, when, min, _ := n.Plan(true)
 			if _, ok := notify.Select(r, when, min); !ok {
 				why := fmt.Sprintf("no change to tell under --notify-on %s", when)
-				if r.History.PreviousRunID == 0 && when.NeedsHistory() {
-					why = "it is the first of its scope, so nothing is new or changed; --notify-on always sends its failures"
+				if r.History.Baseline && when.NeedsHistory() {
+					why = "it is a baseline (the store had judged none of its findings before), so nothing is new or changed; --notify-on always sends its failures"
 				}
 				fmt.Fprintf(app.Stderr, "rootwatch notify: run %d has nothing to send: %s\n", r.History.RunID, why)
 				return nil

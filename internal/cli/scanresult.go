@@ -34,7 +34,8 @@ func prepareNotify(app *App, n *scan.Notifying, timeout time.Duration, stored bo
 
 // notifyRun tells people about a scanned run, unless what they would be
 // told needs a history the run is not in: the store did not keep it
-// (storeErr), or it is the first run of its scope (a baseline, said with
+// (storeErr), or it is a baseline (the store judged none of its findings
+// before; said with
 // the command that sends its failures). It returns false when a delivery
 // failed.
 func notifyRun(ctx context.Context, app *App, o *scanOptions, run *finding.Run, storeErr error) bool {
@@ -52,13 +53,13 @@ func notifyRun(ctx context.Context, app *App, o *scanOptions, run *finding.Run, 
 	case storeErr != nil:
 		fmt.Fprintf(app.Stderr, "rootwatch: notifications not sent: --notify-on %s compares the run with the stored history, and the store did not keep it; store it, then send them (below)\n", when)
 		return true
-	case run.History != nil && run.History.PreviousRunID == 0:
+	case run.History != nil && run.History.Baseline:
 		var all []int
 		for i := range n.Targets {
 			all = append(all, i+1)
 		}
 		line, notes := notifyCommand(o.store, strconv.FormatInt(run.History.RunID, 10), n, all, string(notify.OnAlways))
-		fmt.Fprintf(app.Stderr, "rootwatch: notifications not sent: run %d is the first of its scope (these accounts and rules) in %s: the baseline that --notify-on %s compares the next runs with; nothing is new yet. To send its failures now:\n  %s\n",
+		fmt.Fprintf(app.Stderr, "rootwatch: notifications not sent: run %d is the first in %s to judge these findings: the baseline that --notify-on %s compares the next runs with; nothing is new yet. To send its failures now:\n  %s\n",
 			run.History.RunID, report.Clean(store.Describe(o.store)), when, report.Clean(line))
 		sayNotes(app, notes)
 		return true

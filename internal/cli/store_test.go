@@ -35,7 +35,7 @@ func TestStoreDiffsRuns(t *testing.T) {
 		return runCLI(t, nil, append([]string{"scan", "--credential-report", report, "--as-of", "2026-03-01T00:00:00Z", "--store", db, "-f", "json"}, extra...)...)
 	}
 	first := scanInto(clean)
-	if !strings.Contains(first.stderr, "stored as run 1") || !strings.Contains(first.stderr, "the first of its scope") {
+	if !strings.Contains(first.stderr, "stored as run 1") || !strings.Contains(first.stderr, "(a baseline") {
 		t.Fatalf("first run: %s %v", first.stderr, first.err)
 	}
 	second := scanInto(used)
@@ -122,7 +122,7 @@ func TestNotifyOnlyWhatIsNew(t *testing.T) {
 	scanInto := func(report string) result {
 		return runCLI(t, env, "scan", "--credential-report", report, "--as-of", "2026-03-01T00:00:00Z", "--store", db, "-f", "json", "--notify", "webhook=env:HOOK")
 	}
-	if r := scanInto(clean); len(bodies) != 0 || r.code == ExitNotify || !strings.Contains(r.stderr, "run 1 is the first of its scope") {
+	if r := scanInto(clean); len(bodies) != 0 || r.code == ExitNotify || !strings.Contains(r.stderr, "run 1 is the first in") {
 		t.Fatalf("the first run has nothing new to say: %d messages, exit %d\n%s", len(bodies), r.code, r.stderr)
 	}
 	r := scanInto(used)

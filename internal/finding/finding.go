@@ -218,8 +218,13 @@ type History struct {
 	RunID int64  `json:"run_id"`
 	Scope string `json:"scope"`
 	// PreviousRunID and PreviousAsOf are zero when the store held no
-	// earlier run of the scope; Changes are then empty.
+	// earlier run of the scope. The findings are then compared with their
+	// last verdicts in runs of other scopes (an account or a rule added
+	// since), and what the store never judged is new.
 	PreviousRunID int64      `json:"previous_run_id,omitempty"`
 	PreviousAsOf  *time.Time `json:"previous_as_of,omitempty"`
-	Changes       []Change   `json:"changes"`
+	// Baseline says the store had judged none of the run's findings
+	// before: nothing is new against it, and Changes are empty.
+	Baseline bool     `json:"baseline,omitempty"`
+	Changes  []Change `json:"changes"`
 }

@@ -17,8 +17,8 @@ import (
 // Record keeps a judged run in the store: each finding gains its first
 // seen time and its change since the previous run of the same scope, the
 // run gains its place in the history, and then it is saved in one
-// transaction. It returns the changes (empty for the first run of a
-// scope). When the run cannot be stored it carries no history marks.
+// transaction. It returns the changes (empty for a baseline: a run none
+// of whose findings the store judged before). When the run cannot be stored it carries no history marks.
 //
 // History means judged history: where the previous run did not judge a
 // finding (error or unknown, or its account was not assessed), the last
@@ -77,6 +77,16 @@ func mark(ctx context.Context, s store.Store, run *finding.Run) ([]finding.Chang
 	if err != nil {
 		return nil, err
 	}
+	if prev == nil && len(last) > 0 {
+		// No earlier run of this scope, but the store judged some of these
+		// findings (an account or a rule was added since, or other
+		// accounts were scanned): they are compared with their last
+		// verdicts, and what the store never judged is new. Treating such a
+		// run as a baseline would keep a new account's failures from ever
+		// being told under --notify-on new.
+		prev = fromVerdicts(run, last)
+	}
+	h.Baseline = prev == nil
 	before := byFingerprint(prev)
 	finding.Annotate(run, prev, nil)
 	for i := range run.Findings {
@@ -121,6 +131,22 @@ func lastVerdicts(ctx context.Context, s store.Store, prev, run *finding.Run, as
 		return map[string]store.Verdict{}, nil
 	}
 	return s.LastJudged(ctx, need, asOf, id)
+}
+
+// fromVerdicts stands for the previous run when the scope has none: each
+// finding of run the store judged, with its last verdict.
+func fromVerdicts(run *finding.Run, last map[string]store.Verdict) *finding.Run {
+	prev := &finding.Run{}
+	for _, f := range run.Findings {
+		v, ok := last[f.Fingerprint]
+		if !ok {
+			continue
+		}
+		seen := v.FirstSeen
+		prev.Findings = append(prev.Findings, finding.Finding{Fingerprint: f.Fingerprint, RuleID: f.RuleID, AccountID: f.AccountID,
+			Resource: f.Resource, Severity: f.Severity, Title: f.Title, Status: v.Status, FirstSeen: &seen})
+	}
+	return prev
 }
 
 func byFingerprint(run *finding.Run) map[string]*finding.Finding {

@@ -15,7 +15,7 @@ import (
 	"github.com/rootwatch/rootwatch/internal/testutil"
 )
 
-const acctA, acctB, acctC = "111111111111", "222222222222", "333333333333"
+const acctA, acctB, acctC, acctD, acctE = "111111111111", "222222222222", "333333333333", "444444444444", "555555555555"
 
 // dayRun is a run as of day d whose only rule judged account A with
 // status ("": A was skipped, so the run holds no finding of it); extra
@@ -112,14 +112,47 @@ func TestHistoryIsJudgedHistory(t *testing.T) {
 			if changes, err := Changes(ctx, s, from, fromInfo, to); err != nil || len(changes) != 1 || changes[0].Kind != finding.ChangeChanged || *changes[0].FromStatus != "error" {
 				t.Errorf("diff of days 2 and 3: %+v %v", changes, err)
 			}
-			// A new scope (account C joins): no previous run, no changes,
-			// but A's failure keeps its first_seen.
+			// A new scope (account C joins): no previous run of it, but not
+			// a baseline either: the findings are compared with their last
+			// verdicts, so A's failure is neither new nor told again and
+			// keeps its first_seen, and C's finding is added.
 			run := dayRun(len(steps), finding.StatusFail, acctB, acctC)
 			if _, err := Record(ctx, s, run); err != nil {
 				t.Fatal(err)
 			}
-			if run.History.PreviousRunID != 0 || len(run.History.Changes) != 0 || !run.Findings[0].FirstSeen.Equal(day(9)) || !run.Findings[2].FirstSeen.Equal(day(len(steps))) {
-				t.Errorf("first run of a new scope: %+v, first seen %v and %v", run.History, run.Findings[0].FirstSeen, run.Findings[1].FirstSeen)
+			if run.History.PreviousRunID != 0 || run.History.Baseline || len(run.History.Changes) != 1 || run.History.Changes[0].AccountID != acctC ||
+				run.History.Changes[0].Kind != finding.ChangeAdded || !run.Findings[0].FirstSeen.Equal(day(9)) || !run.Findings[2].FirstSeen.Equal(day(len(steps))) {
+				t.Errorf("first run of a new scope: %+v, first seen %v and %v", run.History, run.Findings[0].FirstSeen, run.Findings[2].FirstSeen)
+			}
+			if _, ok := notify.Select(run, notify.OnNew, ""); ok {
+				t.Errorf("first run of a new scope: A's known failure notified again under new")
+			}
+			// Another account joins failing: its failure is new, and told,
+			// although no earlier run had this scope.
+			run = dayRun(len(steps)+1, finding.StatusFail, acctB, acctC)
+			run.Accounts = append(run.Accounts, finding.Account{AccountID: acctD, Status: finding.AccountAssessed, Sources: []finding.Source{}})
+			res := "arn:aws:iam::" + acctD + ":root"
+			run.Findings = append(run.Findings, finding.Finding{RuleID: "iam-root-active-password", Title: "t", Status: finding.StatusFail, Severity: finding.SeverityCritical,
+				AccountID: acctD, Region: "global", Resource: res, Message: "m", Evidence: map[string]any{}, Fingerprint: finding.Fingerprint("iam-root-active-password", acctD, res)})
+			run.Summary = finding.Summarize(run.Findings)
+			if _, err := Record(ctx, s, run); err != nil {
+				t.Fatal(err)
+			}
+			if sel, ok := notify.Select(run, notify.OnNew, ""); !ok || run.History.Baseline || len(sel) != 1 || sel[0].AccountID != acctD {
+				t.Errorf("an account that joins failing: selected %+v (%v), history %+v", sel, ok, run.History)
+			}
+			// A store that judged none of a run's findings: a baseline.
+			other := dayRun(0, finding.StatusFail)
+			for i := range other.Findings {
+				other.Findings[i].AccountID, other.Findings[i].Resource = acctE, "arn:aws:iam::"+acctE+":root"
+				other.Findings[i].Fingerprint = finding.Fingerprint("iam-root-active-password", acctE, other.Findings[i].Resource)
+			}
+			other.Accounts[0].AccountID = acctE
+			if _, err := Record(ctx, s, other); err != nil {
+				t.Fatal(err)
+			}
+			if !other.History.Baseline || len(other.History.Changes) != 0 {
+				t.Errorf("a run of findings the store never judged: %+v, want a baseline", other.History)
 			}
 		})
 	}
