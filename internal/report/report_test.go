@@ -132,13 +132,14 @@ func TestHTMLCardsForEveryoneWhoMustAct(t *testing.T) {
 func TestJSONStreamsTheEncodersBytes(t *testing.T) {
 	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	full := &finding.Run{SchemaVersion: "1", Tool: finding.Tool{Name: "rootwatch", Version: "t"}, GeneratedAt: at, AsOf: at,
-		Settings: map[string]string{"window": "15d", "b": "<&>"},
-		Accounts: []finding.Account{{AccountID: "111122223333", Sources: []finding.Source{}}, {AccountID: "222233334444"}},
-		Findings: []finding.Finding{{RuleID: "r", Message: "a \u2028 <b>", Evidence: map[string]any{"k": []any{1, "x"}}}},
-		History:  &finding.History{RunID: 3, Scope: "s", Changes: []finding.Change{}}}
+		Settings:      map[string]string{"window": "15d", "b": "<&>"},
+		Accounts:      []finding.Account{{AccountID: "111122223333", Sources: []finding.Source{}}, {AccountID: "222233334444"}},
+		Findings:      []finding.Finding{{RuleID: "r", Message: "a \u2028 <b>", Evidence: map[string]any{"k": []any{1, "x"}}}},
+		DisabledRules: []finding.DisabledRule{{RuleID: "d", Title: "<t>", Severity: finding.SeverityLow}, {RuleID: "e"}},
+		History:       &finding.History{RunID: 3, Scope: "s", Changes: []finding.Change{}}}
 	for name, run := range map[string]*finding.Run{
 		"full":    full,
-		"empty":   {SchemaVersion: "1", Accounts: []finding.Account{}, Findings: []finding.Finding{}},
+		"empty":   {SchemaVersion: "1", Accounts: []finding.Account{}, Findings: []finding.Finding{}, DisabledRules: []finding.DisabledRule{}},
 		"nil":     {SchemaVersion: "1"},
 		"history": {SchemaVersion: "1", History: &finding.History{}},
 	} {

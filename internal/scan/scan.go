@@ -66,7 +66,7 @@ func Run(ctx context.Context, o Options) (*finding.Run, error) {
 // Judge evaluates the enabled rules on collected evidence and builds the run.
 func Judge(accounts []*evidence.Account, s engine.Settings, version string, asOf, now time.Time) *finding.Run {
 	findings := engine.Evaluate(accounts, s.Enabled(rules.Catalog()), s, asOf)
-	run := engine.BuildRun(finding.Tool{Name: ToolName, Version: version}, accounts, findings, config.Describe(s), asOf, now)
+	run := engine.BuildRun(finding.Tool{Name: ToolName, Version: version}, accounts, findings, s.Disabled(rules.Catalog()), config.Describe(s), asOf, now)
 	return &run
 }
 
