@@ -188,7 +188,9 @@ func TestDisabledRulesInEveryFormat(t *testing.T) {
 	if r := runCLI(t, nil, args...); r.code != ExitFindings {
 		t.Fatalf("exit %d (%v): %s", r.code, r.err, r.stderr)
 	}
-	read := func(f string) string { return string(mustRead(t, filepath.Join(out, "rootwatch."+report.Extension(f)))) }
+	read := func(f string) string {
+		return string(mustRead(t, filepath.Join(out, "rootwatch."+report.Extension(f))))
+	}
 	disabled := []string{"iam-root-no-hardware-mfa", "iam-root-signing-cert-active"}
 
 	if got := read("table"); !strings.Contains(got, "\nDisabled by the configuration, judged for no account: 2 rules (iam-root-no-hardware-mfa, iam-root-signing-cert-active).\n") {

@@ -25,6 +25,9 @@ const (
 	ExitUsage    = 2 // usage, input or credentials error: nothing judged
 	ExitUnknown  = 3 // no failing finding, but some rules could not be judged
 	ExitNotify   = 4 // the scan was clean, but a notification was not delivered
+	// ExitInterrupted is the shell's code for a process stopped by SIGINT
+	// (128+2): Ctrl-C or SIGTERM cancelled the run's context.
+	ExitInterrupted = 130
 )
 
 // ExitError carries an exit code up to main. Err may be nil when the code
@@ -44,10 +47,14 @@ func (e *ExitError) Error() string {
 func (e *ExitError) Unwrap() error { return e.Err }
 
 // ExitCode maps an error returned by Execute to the process exit code: nil
-// is 0, an ExitError its code, and anything else a usage or input error (2).
+// is 0, a cancelled context (Ctrl-C, SIGTERM) 130 whatever else the error
+// says, an ExitError its code, and anything else a usage or input error (2).
 func ExitCode(err error) int {
 	if err == nil {
 		return ExitOK
+	}
+	if errors.Is(err, context.Canceled) {
+		return ExitInterrupted
 	}
 	var ee *ExitError
 	if errors.As(err, &ee) {
@@ -67,7 +74,11 @@ func Message(err error) string {
 	if err == nil {
 		return ""
 	}
-	lines := strings.Split(err.Error(), "\n")
+	msg := err.Error()
+	if errors.Is(err, context.Canceled) && !strings.Contains(msg, "interrupted") {
+		msg = "interrupted: " + msg
+	}
+	lines := strings.Split(msg, "\n")
 	for i, l := range lines {
 		lines[i] = report.Clean(l)
 	}
@@ -143,7 +154,9 @@ Exit codes:
   1  failing findings
   2  usage, input or credentials error (nothing was judged)
   3  no failing finding, but some rules could not be judged (unknown/error)
-  4  the scan was clean (exit 0 otherwise), but a notification was not delivered`,
+  4  the scan was clean (exit 0 otherwise), but a notification was not delivered
+  130  interrupted (Ctrl-C or SIGTERM): a scan stops before judging and writes,
+       stores and sends nothing`,
 		Example: `  # See real output in seconds, no AWS credentials needed
   rootwatch scan --demo
 

@@ -2,10 +2,12 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/config"
 	"github.com/rootwatch/rootwatch/internal/engine"
 	"github.com/rootwatch/rootwatch/internal/evidence"
@@ -49,6 +51,12 @@ func Run(ctx context.Context, o Options) (*finding.Run, error) {
 		attachCloudTrail(accounts, res, fmt.Sprintf("%s (%s)", evidence.Count(len(res.Sources), "CloudTrail source"), strings.Join(o.CloudTrail, ", ")), now)
 	}
 	markNoCloudTrail(accounts, o.CloudTrailHint)
+	// Stopped by the user: what was collected is not judged as if it were
+	// complete (a deadline the caller set, by contrast, leaves partial
+	// accounts that say so).
+	if err := ctx.Err(); errors.Is(err, context.Canceled) {
+		return nil, &awsx.InterruptedError{Op: "the collection of " + evidence.Count(len(accounts), "account"), Err: err}
+	}
 	if o.SaveEvidence != "" {
 		b := bundle.New(accounts, ToolName, o.Version, now, p.asOf)
 		for _, c := range p.configFiles {
