@@ -283,8 +283,8 @@ func TestCtrlCDuringListAccounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for target, want := range map[string]string{
-		".ListAccounts":          "interrupted during ListAccounts as arn:aws:",
-		".DescribeOrganization":  "interrupted during DescribeOrganization as arn:aws:",
+		".ListAccounts":         "interrupted during ListAccounts as arn:aws:",
+		".DescribeOrganization": "interrupted during DescribeOrganization as arn:aws:",
 		// Accounts are collected while later pages are listed: either
 		// may be under way.
 		"_20131101.LookupEvents": "interrupted during ",

@@ -171,7 +171,7 @@ func TestCountsAcceptWhatReadersWrite(t *testing.T) {
 	// The same counts, wrong: each is caught.
 	for detail, want := range map[string]string{
 		"files: 3 events for this account, 4 of them root's, from 2026-02-27T09:00:00Z to 2026-02-27T10:00:00Z": "says 4 root events but cloudtrail.events holds 5",
-		"files: 3 events for this account, 5 of them root's":                                                     "cloudtrail.from: the coverage bounds disagree",
+		"files: 3 events for this account, 5 of them root's":                                                    "cloudtrail.from: the coverage bounds disagree",
 		"files: 3 events for this account, 5 of them root's, from 2026-02-27T09:00:00Z to 2026-02-27T11:00:00Z": "cloudtrail.from: the coverage bounds disagree",
 	} {
 		a.Sources[evidence.SourceCloudTrail] = evidence.SourceStatus{State: evidence.StateOK, Detail: detail}

@@ -52,7 +52,7 @@ var (
 	// internal/source/live: "LookupEvents …: N root events[; problems]".
 	trailLookupRE = regexp.MustCompile(`^LookupEvents .*?: (\d+) root events?(; .*)?$`)
 	// internal/source/live: "AssumeRoot …: password true, 1 access key, 0 MFA devices, 0 signing certificates".
-	rootCredsRE = regexp.MustCompile(`: password (true|false), (\d+) access keys?, (\d+) MFA devices?, (\d+) signing certificates?$`)
+	rootCredsRE  = regexp.MustCompile(`: password (true|false), (\d+) access keys?, (\d+) MFA devices?, (\d+) signing certificates?$`)
 	virtualMFARE = regexp.MustCompile(`^(\d+) assigned devices? in \d+ pages?$`)
 	regionsRE    = regexp.MustCompile(`^(\d+) enabled regions?(?: \(|$)`)
 	// internal/source/live partStatus: "N noun[s]" or "K of N noun[s] not read: …".
