@@ -80,7 +80,7 @@ func Interrupted(op string, err error) error {
 // call stopped by a cancelled context says "interrupted".
 func Describe(op string, err error) string {
 	if IsInterrupted(err) {
-		return op + ": interrupted (the scan was stopped before AWS answered)"
+		return op + ": interrupted before AWS answered"
 	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {

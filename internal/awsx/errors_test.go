@@ -24,7 +24,7 @@ func TestInterruptedIsNeitherDeniedNorFailedAWS(t *testing.T) {
 		t.Fatalf("interrupted %v, denied %v", IsInterrupted(sdkErr), IsDenied(sdkErr))
 	}
 	st := Failed("ListAccounts", sdkErr)
-	if st.State != evidence.StateError || st.Detail != "ListAccounts: interrupted (the scan was stopped before AWS answered)" {
+	if st.State != evidence.StateError || st.Detail != "ListAccounts: interrupted before AWS answered" {
 		t.Errorf("Failed = %+v", st)
 	}
 	err := Interrupted("ListAccounts as arn:aws:iam::123456789012:user/a", sdkErr)
