@@ -18,6 +18,7 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/awsfake"
 	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/testutil"
 )
 
 const orgWorld = `
@@ -258,20 +259,6 @@ func TestNotificationsRoutedByOwnerTag(t *testing.T) {
 	}
 }
 
-// cancelOn cancels the run's context when a request for one operation
-// goes out: Ctrl-C at that moment.
-type cancelOn struct {
-	target string // X-Amz-Target suffix
-	cancel context.CancelFunc
-}
-
-func (c *cancelOn) Do(r *http.Request) (*http.Response, error) {
-	if strings.HasSuffix(r.Header.Get("X-Amz-Target"), c.target) {
-		c.cancel()
-	}
-	return http.DefaultClient.Do(r)
-}
-
 // TestCtrlCDuringListAccounts: an organization scan interrupted while it
 // lists the accounts (or before, or while it collects them) exits 130,
 // says "interrupted" (not that a permission is missing) and writes nothing.
@@ -297,7 +284,7 @@ func TestCtrlCDuringListAccounts(t *testing.T) {
 				Version: "test", IsTerminal: func(io.Writer) bool { return false },
 				AWSConfig: func(context.Context, string, string) (aws.Config, error) {
 					cfg := awsfake.ClientConfig(url, "AKIAORGMANAGEMENT001")
-					cfg.HTTPClient = &cancelOn{target: target, cancel: cancel}
+					cfg.HTTPClient = &testutil.CancelOn{Target: target, Cancel: cancel}
 					return cfg, nil
 				}}
 			file := filepath.Join(t.TempDir(), "run.json")

@@ -18,6 +18,7 @@ import (
 	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/source/live"
+	"github.com/rootwatch/rootwatch/internal/testutil"
 )
 
 type pages struct {
@@ -152,21 +153,6 @@ func TestScanInstallsASharedClient(t *testing.T) {
 	}
 }
 
-// cancelOn is an HTTP client that cancels the scan's context when a
-// request for one operation goes out, as Ctrl-C at that moment would.
-type cancelOn struct {
-	next   aws.HTTPClient
-	target string // X-Amz-Target suffix, e.g. ".ListAccounts"
-	cancel context.CancelFunc
-}
-
-func (c *cancelOn) Do(r *http.Request) (*http.Response, error) {
-	if strings.HasSuffix(r.Header.Get("X-Amz-Target"), c.target) {
-		c.cancel()
-	}
-	return c.next.Do(r)
-}
-
 // TestInterruptedListingIsNotAPermissionError: Ctrl-C while ListAccounts
 // is in flight against the fake ends the scan with an error that says it
 // was interrupted and wraps the cancellation, not one that asks for
@@ -186,7 +172,7 @@ func TestInterruptedListingIsNotAPermissionError(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cfg := awsfake.ClientConfig(url, awsfake.GenManagementKey)
-	cfg.HTTPClient = &cancelOn{next: awsx.SharedHTTPClient(4), target: ".ListAccounts", cancel: cancel}
+	cfg.HTTPClient = &testutil.CancelOn{Next: awsx.SharedHTTPClient(4), Target: ".ListAccounts", Cancel: cancel}
 	accounts, err := Scan(ctx, cfg, Options{Concurrency: 4, Collect: live.Options{PollInterval: time.Millisecond}})
 	var ie *awsx.InterruptedError
 	if accounts != nil || !errors.As(err, &ie) || !errors.Is(err, context.Canceled) {
