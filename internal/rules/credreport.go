@@ -30,25 +30,26 @@ func rootRow(in Input, needFor string) (*evidence.Row, *Result) {
 	return lk.Row, nil
 }
 
-// rootCandidates are the report's well-formed rows that name the root
-// user, by user name or by root ARN, in file order. A malformed row is left
-// out: its cells may be shifted into the wrong columns.
-func rootCandidates(rep *evidence.CredentialReport) []*evidence.Row {
+// rootRows are the report's well-formed root rows (named <root_account>,
+// with a root ARN), in file order. A row whose name and ARN disagree is
+// left out, as a malformed row is: it may describe someone else, or its
+// cells may be shifted into the wrong columns.
+func rootRows(rep *evidence.CredentialReport) []*evidence.Row {
 	var out []*evidence.Row
 	for i := range rep.Rows {
 		row := &rep.Rows[i]
 		_, _, arnIsRoot := evidence.ParseRootARN(row.ARN)
-		if row.Malformed == "" && (row.User == evidence.RootUserName || arnIsRoot) {
+		if row.Malformed == "" && row.User == evidence.RootUserName && arnIsRoot {
 			out = append(out, row)
 		}
 	}
 	return out
 }
 
-// badRootRow is a row naming root that shows a bad state, in a report
-// with no single consistent root row (two rows that disagree, a root name
-// on another ARN): positive evidence in any root row fails, while a pass
-// still needs one consistent root row.
+// badRootRow is a root row that shows a bad state, in a report with no
+// single consistent root row (two root rows that disagree, beside them a
+// row whose name and ARN disagree): positive evidence in any root row
+// fails, while a pass still needs one consistent root row.
 type badRootRow struct {
 	row     *evidence.Row
 	what    string // what the row shows, as a sentence's start
@@ -69,7 +70,7 @@ func findBadRootRow(in Input, bad func(row *evidence.Row, ev map[string]any) str
 	if lk.Row != nil {
 		return nil
 	}
-	for _, row := range rootCandidates(rep) {
+	for _, row := range rootRows(rep) {
 		ev := reportEvidence(in, row)
 		if what := bad(row, ev); what != "" {
 			ev["root_row_problem"] = lk.Problem
@@ -81,7 +82,7 @@ func findBadRootRow(in Input, bad func(row *evidence.Row, ev map[string]any) str
 
 // note says why the row is trusted for a failure.
 func (b *badRootRow) note() string {
-	return fmt.Sprintf("credential report line %d; the report has no single consistent root row (%s), but a bad state in any row naming root is evidence, while a pass would need one consistent root row", b.row.Line, b.problem)
+	return fmt.Sprintf("credential report line %d; the report has no single consistent root row (%s), but a bad state in any root row is evidence, while a pass would need one consistent root row", b.row.Line, b.problem)
 }
 
 // anyRootRow is the failure findBadRootRow finds, or nil.

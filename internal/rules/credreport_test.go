@@ -50,7 +50,8 @@ func merged(a, b map[string]string) map[string]string {
 // row, a bad state in either of two root rows that disagree fails, as it
 // does in a single root row; two root rows that disagree with nothing bad
 // in either are unknown (a pass needs one consistent root row); a
-// malformed row is not trusted even for a failure.
+// malformed row, or one whose name and ARN disagree, is not trusted even
+// for a failure.
 func TestPositiveEvidenceInAnyRootRow(t *testing.T) {
 	byID := map[string]Rule{}
 	for _, r := range Catalog() {
@@ -75,9 +76,11 @@ func TestPositiveEvidenceInAnyRootRow(t *testing.T) {
 				t.Fatalf("a single root row with %v: %s (%s), want fail", bad, got.Status, got.Message)
 			}
 			for name, a := range map[string]*evidence.Account{
-				"bad row second":                     rows(differ, bad)(t),
-				"bad row first":                      rows(bad, differ)(t),
-				"bad row named root with a user ARN": rows(nil, merged(bad, map[string]string{"arn": "arn:aws:iam::123456789012:user/x"}))(t),
+				"bad row second": rows(differ, bad)(t),
+				"bad row first":  rows(bad, differ)(t),
+				// The first problem Root() meets is the odd row; the root
+				// row after it is still root's.
+				"bad root row after a root name on a user ARN": rows(map[string]string{"arn": "arn:aws:iam::123456789012:user/x"}, bad)(t),
 			} {
 				got := eval(a)
 				if got.Status != finding.StatusFail {
@@ -95,6 +98,16 @@ func TestPositiveEvidenceInAnyRootRow(t *testing.T) {
 			}
 			if got := eval(rows(nil, differ)(t)); got.Status != finding.StatusUnknown || !strings.Contains(got.Message, "root rows that disagree") {
 				t.Errorf("two clean root rows that disagree: %s (%s), want unknown", got.Status, got.Message)
+			}
+			// A row whose name and ARN disagree is not root's for certain:
+			// its bad state is not taken as root's, and nothing passes.
+			for name, odd := range map[string]map[string]string{
+				"root name on a user ARN": {"arn": "arn:aws:iam::123456789012:user/x"},
+				"root ARN on a user name": {"user": "mallory"},
+			} {
+				if got := eval(rows(merged(bad, odd))(t)); got.Status != finding.StatusUnknown || !strings.Contains(got.Message, "cannot trust it") {
+					t.Errorf("%s with a bad state: %s (%s), want unknown", name, got.Status, got.Message)
+				}
 			}
 			// A malformed row (a missing cell shifts the others) is not
 			// trusted: the clean row cannot pass alone either.

@@ -63,7 +63,7 @@ func evalActiveCredential(in Input, k credentialKind) []Result {
 	row, stop := rootRow(in, need)
 
 	if row == nil {
-		// An active credential in any row naming root fails, as it does
+		// An active credential in any root row fails, as it does
 		// in a usable row, whatever the summary says.
 		if r := anyRootRow(in, func(row *evidence.Row, ev map[string]any) string {
 			var active []string

@@ -37,7 +37,7 @@ func rootMFA(in Input, need string) mfaFact {
 	}
 	if row == nil {
 		// mfa_active=false is a bad state the report asserts (it fails even
-		// from an old report), so it fails from any row naming root.
+		// from an old report), so it fails from any root row.
 		if b := findBadRootRow(in, func(row *evidence.Row, ev map[string]any) string {
 			if row.MFAActive.Kind != evidence.KindBool || row.MFAActive.Value {
 				return ""
