@@ -168,11 +168,11 @@ func TestHandEditedBundlesAreRefused(t *testing.T) {
 		{"coverage widened", files, "111122223333", func(a map[string]any) { a["cloudtrail"].(map[string]any)["from"] = "2025-01-01T00:00:00Z" },
 			"cloudtrail.from: the coverage bounds disagree"},
 		{"coverage narrowed under the events", files, "111122223333", func(a map[string]any) { a["cloudtrail"].(map[string]any)["to"] = "2026-02-20T00:00:00Z" },
-			"cloudtrail.events[0].event_time: the coverage and the events disagree: event c0000001-0000-4000-8000-000000000006 at 2026-02-27T09:20:00Z lies outside"},
+			"cloudtrail.events[1].event_time: the coverage and the events disagree: event c0000001-0000-4000-8000-000000000001 at 2026-02-27T09:15:00Z lies outside"},
 		{"problems removed", files, "111122223333", func(a map[string]any) {
 			st := a["sources"].(map[string]any)["cloudtrail"].(map[string]any)
 			st["detail"] = st["detail"].(string) + "; 1 source with problems: x.json: truncated"
-		}, "cloudtrail.problems: the counts disagree: sources.cloudtrail.detail says 1 source with problems but cloudtrail.problems holds 0"},
+		}, "cloudtrail.problems: the counts disagree: sources.cloudtrail.detail says 1 problem source but cloudtrail.problems holds 0"},
 		{"an event filed under another account", files, "111122223333", func(a map[string]any) {
 			a["cloudtrail"].(map[string]any)["events"].([]any)[0].(map[string]any)["account_id"] = "999988887777"
 		}, "cloudtrail.events[0].account_id: event"},

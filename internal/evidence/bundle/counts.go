@@ -46,9 +46,10 @@ var (
 	reportFileRE = regexp.MustCompile(`\((\d+) rows?, (\d+) columns?\)(?:; (\d+) warnings?, see stderr)?$`)
 	// internal/source/live: "HOW; 3 rows[; 2 warnings]".
 	reportLiveRE = regexp.MustCompile(`; (\d+) rows?(?:; (\d+) warnings?)?$`)
-	// internal/scan: "DESC: N events for this account, M of them root's[, from T to T][; …]".
+	// internal/scan: "DESC: N events for this account, M of them root's[, from T to T][; …]"
+	// and "; K sources with problems[ (…)]: …".
 	trailFilesRE = regexp.MustCompile(`: (\d+) events? for this account, (\d+) of them root's(?:, from (\S+) to ([^;\s]+))?(?:; |$)`)
-	trailProbsRE = regexp.MustCompile(`; (\d+) sources? with problems: `)
+	trailProbsRE = regexp.MustCompile(`; (\d+) sources? with problems\b`)
 	// internal/source/live: "LookupEvents …: N root events[; problems]".
 	trailLookupRE = regexp.MustCompile(`^LookupEvents .*?: (\d+) root events?(; .*)?$`)
 	// internal/source/live: "AssumeRoot …: password true, 1 access key, 0 MFA devices, 0 signing certificates".
@@ -141,9 +142,12 @@ func virtualMFACounts(a *evidence.Account) error {
 var cloudTrailTime = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$`)
 
 // cloudTrailContent checks what any bundle's CloudTrail must satisfy: its
-// events are the account's, and a known coverage holds every event dated
-// as CloudTrail dates them (the coverage is the span of the account's
-// records, root's included).
+// events are the account's, and a known coverage holds every sign-in of
+// the account's root dated as CloudTrail dates it. The coverage is the
+// span of the records the account's own trail logged; a root's sign-in is
+// logged there, while an API call on another account's resource may have
+// been read from that account's trail only, and an unverified record kept
+// for every account it may concern, outside this one's span.
 func cloudTrailContent(a *evidence.Account) error {
 	ct := a.CloudTrail
 	if ct == nil {
@@ -154,10 +158,13 @@ func cloudTrailContent(a *evidence.Account) error {
 		return fmt.Errorf("cloudtrail.from: the coverage bounds disagree: from %s is after to %s (was the bundle edited?)", ct.From.Format(time.RFC3339), ct.To.Format(time.RFC3339))
 	}
 	for j, e := range ct.Events {
-		if e.AccountID != "" && e.AccountID != a.ID {
+		// An unverified record (its identity written oddly, or naming two
+		// accounts) is kept by every account it may concern.
+		if !e.Unverified && e.AccountID != "" && e.AccountID != a.ID {
 			return fmt.Errorf("cloudtrail.events[%d].account_id: event %s is filed under account %s but names account %s (was the bundle edited?)", j, e.EventID, a.ID, e.AccountID)
 		}
-		if t := e.Time.Truncate(time.Second); known && e.HasTime() && cloudTrailTime.MatchString(e.EventTime) && (t.Before(ct.From) || t.After(ct.To)) {
+		ownSignIn := (e.Category == evidence.CategoryConsoleLogin || e.Category == evidence.CategorySignin) && !e.Unverified && (e.AccountID == a.ID || e.AccountID == "")
+		if t := e.Time.Truncate(time.Second); known && ownSignIn && e.HasTime() && cloudTrailTime.MatchString(e.EventTime) && (t.Before(ct.From) || t.After(ct.To)) {
 			return fmt.Errorf("cloudtrail.events[%d].event_time: the coverage and the events disagree: event %s at %s lies outside cloudtrail.from %s to cloudtrail.to %s (was the bundle edited?)",
 				j, e.EventID, e.EventTime, ct.From.Format(time.RFC3339), ct.To.Format(time.RFC3339))
 		}
@@ -203,7 +210,7 @@ func cloudTrailCounts(a *evidence.Account) error {
 		probs = atoi(p[1])
 	}
 	if probs != len(ct.Problems) {
-		return countMismatch{"cloudtrail.problems", says, "source with problems", probs, len(ct.Problems)}
+		return countMismatch{"cloudtrail.problems", says, "problem source", probs, len(ct.Problems)}
 	}
 	return nil
 }
