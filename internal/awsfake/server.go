@@ -45,6 +45,8 @@ type Server struct {
 	reqSeq     atomic.Int64
 	sqs        sqsState
 	lake       map[string]*lakeQuery // CloudTrail Lake queries by ID
+	// securityHub holds imported findings by account and region.
+	securityHub shState
 }
 
 // session is what an access key stands for: an account, and the kind of
@@ -155,7 +157,7 @@ type request struct {
 	session session
 	region  string
 	json    bool
-	rest    bool   // REST-JSON (GuardDuty, Account)
+	rest    bool   // REST-JSON (GuardDuty, Account, Security Hub)
 	host    string // the Host header, for queue URLs
 	path    string // the URL path, for REST-JSON
 	ctx     context.Context
@@ -189,9 +191,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.writeJSONError(w, http.StatusBadRequest, "UnknownOperationException", "unknown target "+target)
 			return
 		}
-	} else if p := r.URL.Path; strings.HasPrefix(p, "/detector") || p == "/listRegions" {
+	} else if p := r.URL.Path; strings.HasPrefix(p, "/detector") || p == "/listRegions" || p == "/findings" || p == "/findings/import" {
 		req.json, req.rest, req.path = true, true, p
 		switch {
+		case p == "/findings/import" && r.Method == http.MethodPost:
+			req.service, req.op = "securityhub", "BatchImportFindings"
+		case p == "/findings" && r.Method == http.MethodPost:
+			req.service, req.op = "securityhub", "GetFindings"
 		case p == "/listRegions" && r.Method == http.MethodPost:
 			req.service, req.op = "account", "ListRegions"
 		case p == "/detector" && r.Method == http.MethodGet:
@@ -279,6 +285,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveEC2(w, req)
 	case "sqs":
 		s.serveSQS(w, req)
+	case "securityhub":
+		s.serveSecurityHub(w, req)
 	default:
 		s.writeError(w, req, http.StatusBadRequest, "InvalidAction", "The action "+req.op+" is not valid for this endpoint.")
 	}

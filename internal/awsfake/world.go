@@ -69,6 +69,9 @@ type Account struct {
 	Lookup LookupSpec   `yaml:"lookup"`
 	// Lake is a CloudTrail Lake event data store holding Trail.
 	Lake *LakeSpec `yaml:"lake"`
+	// SecurityHub is the account's Security Hub (securityhub.go); nil:
+	// enabled in every region.
+	SecurityHub *SecurityHubSpec `yaml:"securityhub"`
 }
 
 // TrailEvent is one CloudTrail record of the world. Omitted fields take

@@ -74,6 +74,9 @@ func Load(ctx context.Context, load Loader, profile, region string) (aws.Config,
 		return aws.Config{}, &CredentialsError{Err: fmt.Errorf("no AWS credentials found")}
 	}
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		if ierr := Interrupted("the retrieval of AWS credentials", err); ierr != nil {
+			return aws.Config{}, ierr
+		}
 		return aws.Config{}, &CredentialsError{Err: fmt.Errorf("no usable AWS credentials (%v)", err)}
 	}
 	return cfg, nil
@@ -97,6 +100,9 @@ type Identity struct {
 func WhoAmI(ctx context.Context, c STSAPI) (Identity, error) {
 	out, err := c.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
+		if ierr := Interrupted("GetCallerIdentity", err); ierr != nil {
+			return Identity{}, ierr
+		}
 		return Identity{}, &CredentialsError{Err: err}
 	}
 	id := Identity{Account: aws.ToString(out.Account), ARN: aws.ToString(out.Arn)}

@@ -46,7 +46,7 @@ docs/rules/; a test fails when they differ from what the catalog generates.`,
 
 // CatalogUpdated is the date the knowledge base last changed; bump it with
 // the pages (the generated docs carry it as last_updated).
-const CatalogUpdated = "2026-11-22"
+const CatalogUpdated = "2026-12-02"
 
 // DocPages renders the knowledge base as Markdown files: one page per rule
 // and an index grouped by severity and by tag. Keys are file names.

@@ -3,14 +3,18 @@ package cli
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/outfile"
 	"github.com/rootwatch/rootwatch/internal/report"
 )
@@ -160,6 +164,138 @@ func TestCSVNeutralisesFormulas(t *testing.T) {
 	for in, want := range map[string]string{"=1+1": "'=1+1", "+cmd": "'+cmd", "-2": "'-2", "@SUM(A1)": "'@SUM(A1)", "\tx": "'\tx", "\rx": "'\rx", "ok=1": "ok=1", "": ""} {
 		if got := report.NeutralizeCell(in); got != want {
 			t.Errorf("NeutralizeCell(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestDisabledRulesInEveryFormat: a rule turned off in the configuration
+// is judged for no account and listed as disabled in every format that has
+// a summary (JSON disabled_rules, SARIF's rule configuration overrides, a
+// JUnit suite of skipped cases, a CSV row per rule); ASFF and OCSF, lists
+// of findings, have none of it.
+func TestDisabledRulesInEveryFormat(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "rootwatch.yaml")
+	if err := os.WriteFile(cfg, []byte("rules:\n  iam-root-no-hardware-mfa:\n    enabled: false\n  iam-root-signing-cert-active:\n    enabled: false\n    severity: low\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	if err := os.Mkdir(out, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"scan", "--demo", "--as-of", "2026-03-01T00:00:00Z", "--config", cfg, "--output-dir", out}
+	for _, f := range report.Formats() {
+		args = append(args, "-f", f)
+	}
+	if r := runCLI(t, nil, args...); r.code != ExitFindings {
+		t.Fatalf("exit %d (%v): %s", r.code, r.err, r.stderr)
+	}
+	read := func(f string) string {
+		return string(mustRead(t, filepath.Join(out, "rootwatch."+report.Extension(f))))
+	}
+	disabled := []string{"iam-root-no-hardware-mfa", "iam-root-signing-cert-active"}
+
+	if got := read("table"); !strings.Contains(got, "\nDisabled by the configuration, judged for no account: 2 rules (iam-root-no-hardware-mfa, iam-root-signing-cert-active).\n") {
+		t.Errorf("table:\n%s", got)
+	}
+	run := decodeRun(t, read("json"))
+	want := []finding.DisabledRule{{RuleID: disabled[0], Title: "Root user has no hardware MFA", Severity: finding.SeverityHigh},
+		{RuleID: disabled[1], Title: "Root user has an active signing certificate", Severity: finding.SeverityLow}}
+	if !reflect.DeepEqual(run.DisabledRules, want) {
+		t.Errorf("json disabled_rules = %+v, want %+v", run.DisabledRules, want)
+	}
+	for _, f := range run.Findings {
+		if slices.Contains(disabled, f.RuleID) {
+			t.Errorf("a disabled rule was judged: %+v", f)
+		}
+	}
+	rows, err := csv.NewReader(strings.NewReader(read("csv"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var csvDisabled []string
+	for _, row := range rows[1:] {
+		if row[3] == report.CSVDisabled {
+			if row[0] != "" || row[8] != "" {
+				t.Errorf("csv: a disabled rule's row names an account or a fingerprint: %v", row)
+			}
+			csvDisabled = append(csvDisabled, row[1])
+		}
+	}
+	if !slices.Equal(csvDisabled, disabled) || len(rows) != 1+len(run.Findings)+2 {
+		t.Errorf("csv: disabled rows %v of %d rows (findings %d)", csvDisabled, len(rows), len(run.Findings))
+	}
+	var junit struct {
+		Skipped int `xml:"skipped,attr"`
+		Suites  []struct {
+			Name  string `xml:"name,attr"`
+			Cases []struct {
+				Name    string `xml:"name,attr"`
+				Skipped *struct {
+					Message string `xml:"message,attr"`
+				} `xml:"skipped"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal([]byte(read("junit")), &junit); err != nil {
+		t.Fatal(err)
+	}
+	last := junit.Suites[len(junit.Suites)-1]
+	if last.Name != "rules disabled by the configuration" || len(last.Cases) != 2 || last.Cases[0].Name != disabled[0] ||
+		last.Cases[1].Skipped == nil || !strings.HasPrefix(last.Cases[1].Skipped.Message, "disabled by the configuration") {
+		t.Errorf("junit: %+v", last)
+	}
+	if got := read("markdown"); !strings.Contains(got, "**Disabled by the configuration, judged for no account: 2 rules (`iam-root-no-hardware-mfa`, `iam-root-signing-cert-active`).**") {
+		t.Errorf("markdown:\n%s", got)
+	}
+	var sarif struct {
+		Runs []struct {
+			Tool struct {
+				Driver struct {
+					Rules []struct {
+						ID string `json:"id"`
+					} `json:"rules"`
+				} `json:"driver"`
+			} `json:"tool"`
+			Invocations []struct {
+				Overrides []struct {
+					Descriptor struct {
+						ID    string `json:"id"`
+						Index int    `json:"index"`
+					} `json:"descriptor"`
+					Configuration struct {
+						Enabled *bool `json:"enabled"`
+					} `json:"configuration"`
+				} `json:"ruleConfigurationOverrides"`
+				Notes []struct {
+					Message struct {
+						Text string `json:"text"`
+					} `json:"message"`
+				} `json:"toolConfigurationNotifications"`
+			} `json:"invocations"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(read("sarif")), &sarif); err != nil {
+		t.Fatal(err)
+	}
+	inv := sarif.Runs[0].Invocations[0]
+	if len(inv.Overrides) != 2 || len(inv.Notes) != 2 || !strings.Contains(inv.Notes[0].Message.Text, "iam-root-no-hardware-mfa") {
+		t.Fatalf("sarif invocation: %+v", inv)
+	}
+	for i, o := range inv.Overrides {
+		if o.Descriptor.ID != disabled[i] || o.Configuration.Enabled == nil || *o.Configuration.Enabled ||
+			sarif.Runs[0].Tool.Driver.Rules[o.Descriptor.Index].ID != disabled[i] {
+			t.Errorf("sarif override %d: %+v", i, o)
+		}
+	}
+	if got := read("html"); !strings.Contains(got, `<p id="disabled-rules" data-count="2">`) || !strings.Contains(got, `>iam-root-signing-cert-active</span>`) {
+		t.Errorf("html lacks the disabled rules")
+	}
+	for _, f := range []string{"asff", "ocsf"} {
+		for _, id := range disabled {
+			if strings.Contains(read(f), id) {
+				t.Errorf("%s holds a finding of the disabled rule %s", f, id)
+			}
 		}
 	}
 }

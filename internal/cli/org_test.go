@@ -1,14 +1,24 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/rootwatch/rootwatch/internal/awsfake"
 	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/testutil"
 )
 
 const orgWorld = `
@@ -246,5 +256,50 @@ func TestNotificationsRoutedByOwnerTag(t *testing.T) {
 		if a == "900000000002" {
 			t.Error("the default target got the team's account")
 		}
+	}
+}
+
+// TestCtrlCDuringListAccounts: an organization scan interrupted while it
+// lists the accounts (or before, or while it collects them) exits 130,
+// says "interrupted" (not that a permission is missing) and writes nothing.
+func TestCtrlCDuringListAccounts(t *testing.T) {
+	srvCtx, stop := context.WithCancel(context.Background())
+	defer stop()
+	_, url, err := awsfake.Serve(srvCtx, []byte(orgWorld), t.Name(), awsfake.Options{Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for target, want := range map[string]string{
+		".ListAccounts":         "interrupted during ListAccounts as arn:aws:",
+		".DescribeOrganization": "interrupted during DescribeOrganization as arn:aws:",
+		// Accounts are collected while later pages are listed: either
+		// may be under way.
+		"_20131101.LookupEvents": "interrupted during ",
+	} {
+		t.Run(target, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var out, errb bytes.Buffer
+			app := &App{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }, Now: func() time.Time { return testNow },
+				Version: "test", IsTerminal: func(io.Writer) bool { return false },
+				AWSConfig: func(context.Context, string, string) (aws.Config, error) {
+					cfg := awsfake.ClientConfig(url, "AKIAORGMANAGEMENT001")
+					cfg.HTTPClient = &testutil.CancelOn{Target: target, Cancel: cancel}
+					return cfg, nil
+				}}
+			file := filepath.Join(t.TempDir(), "run.json")
+			err := Execute(ctx, app, []string{"scan", "--org", "-f", "json", "-o", file})
+			if code := ExitCode(err); code != ExitInterrupted {
+				t.Fatalf("exit %d (%v), want %d", code, err, ExitInterrupted)
+			}
+			msg := Message(err)
+			if !strings.HasPrefix(msg, want) || !strings.HasSuffix(msg, "nothing was written, stored or sent") ||
+				strings.Contains(msg, "needs organizations:ListAccounts") || strings.Contains(msg, "credentials") {
+				t.Errorf("message %q", msg)
+			}
+			if _, err := os.Stat(file); !os.IsNotExist(err) {
+				t.Errorf("an interrupted scan wrote %s (%v)", file, err)
+			}
+		})
 	}
 }

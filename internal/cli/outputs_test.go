@@ -133,7 +133,17 @@ func TestSARIFValidatesWithMultitool(t *testing.T) {
 	}
 	demo := filepath.Join(dir, "demo.sarif")
 	runCLI(t, nil, "scan", "--demo", "--as-of", "2026-03-01T00:00:00Z", "-f", "sarif", "-o", demo)
-	for _, f := range []string{sarif, demo} {
+	// A rule disabled by the configuration is turned off in the invocation.
+	cfg := filepath.Join(dir, "disabled.yaml")
+	if err := os.WriteFile(cfg, []byte("rules:\n  iam-root-no-hardware-mfa:\n    enabled: false\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	disabled := filepath.Join(dir, "disabled.sarif")
+	runCLI(t, nil, "scan", "--demo", "--as-of", "2026-03-01T00:00:00Z", "--config", cfg, "-f", "sarif", "-o", disabled)
+	if !strings.Contains(string(mustRead(t, disabled)), "ruleConfigurationOverrides") {
+		t.Fatal("the disabled rule is not in the SARIF invocation")
+	}
+	for _, f := range []string{sarif, demo, disabled} {
 		out := f + ".validation.sarif"
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		cmd := exec.CommandContext(ctx, tool, "validate", f, "-o", out, "--level", "Error", "Warning", "Note")

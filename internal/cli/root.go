@@ -28,6 +28,9 @@ const (
 	// ExitNotStored: the run was judged and its outputs written, but the
 	// history store could not keep it (whatever the findings).
 	ExitNotStored = 5
+	// ExitInterrupted is the shell's code for a process stopped by SIGINT
+	// (128+2): Ctrl-C or SIGTERM cancelled the run's context.
+	ExitInterrupted = 130
 )
 
 // ExitError carries an exit code up to main. Err may be nil when the code
@@ -47,10 +50,14 @@ func (e *ExitError) Error() string {
 func (e *ExitError) Unwrap() error { return e.Err }
 
 // ExitCode maps an error returned by Execute to the process exit code: nil
-// is 0, an ExitError its code, and anything else a usage or input error (2).
+// is 0, a cancelled context (Ctrl-C, SIGTERM) 130 whatever else the error
+// says, an ExitError its code, and anything else a usage or input error (2).
 func ExitCode(err error) int {
 	if err == nil {
 		return ExitOK
+	}
+	if errors.Is(err, context.Canceled) {
+		return ExitInterrupted
 	}
 	var ee *ExitError
 	if errors.As(err, &ee) {
@@ -70,7 +77,11 @@ func Message(err error) string {
 	if err == nil {
 		return ""
 	}
-	lines := strings.Split(err.Error(), "\n")
+	msg := err.Error()
+	if errors.Is(err, context.Canceled) && !strings.Contains(msg, "interrupted") {
+		msg = "interrupted: " + msg
+	}
+	lines := strings.Split(msg, "\n")
 	for i, l := range lines {
 		lines[i] = report.Clean(l)
 	}
@@ -148,7 +159,9 @@ Exit codes:
   3  no failing finding, but some rules could not be judged (unknown/error)
   4  the scan was clean (exit 0 otherwise), but a notification was not delivered
   5  the run was judged and its outputs written, but --store could not keep it
-     (store it later with 'rootwatch runs import'); 5 wins over 1, 3 and 4`,
+     (store it later with 'rootwatch runs import'); 5 wins over 1, 3 and 4
+  130  interrupted (Ctrl-C or SIGTERM): a scan stops before judging and writes,
+       stores and sends nothing`,
 		Example: `  # See real output in seconds, no AWS credentials needed
   rootwatch scan --demo
 

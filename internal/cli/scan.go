@@ -134,7 +134,17 @@ file beside it and renamed into place, owner-only, only once every output of
 the run was written whole: a run that fails changes no file. A device
 (/dev/null), a named pipe, -, /dev/stdout and /dev/fd/N are written in place,
 never replaced; a symbolic link is written through to its target (a link in a
-shared sticky directory such as /tmp owned by someone else is refused).`,
+shared sticky directory such as /tmp owned by someone else is refused).
+
+A rule disabled in the --config file is judged for no account: every format with
+a summary lists it as disabled (CSV as a row with status "disabled").
+
+--securityhub imports the findings of the account your credentials are in (Security
+Hub takes an account's findings only from that account; an organization's other
+accounts are listed on stderr). With --store, what the previous stored run imported
+as failing and that no longer applies (not_applicable now, or gone) is closed:
+imported again with Compliance PASSED and RecordState ARCHIVED. Without --store
+there is no previous run to compare with, and stderr says so.`,
 		Example: `  rootwatch scan --demo
   rootwatch scan --profile audit
   rootwatch scan --org --profile management --role-name RootwatchAudit --external-id "$EXTERNAL_ID"
@@ -184,7 +194,7 @@ shared sticky directory such as /tmp owned by someone else is refused).`,
 	f.StringSliceVar(&o.excludeAccounts, "exclude-accounts", nil, "with --org: skip these account IDs (listed as skipped)")
 	f.IntVar(&o.concurrency, "concurrency", scan.DefaultConcurrency, "with --org: the most accounts scanned at once (most of an account's time is spent waiting; throttling of the management account's STS or Organizations calls lowers it for a while)")
 	f.DurationVar(&o.accountTimeout, "account-timeout", 5*time.Minute, "with --org: give up on an account after this long (it is reported as failed)")
-	f.BoolVar(&o.securityHub, "securityhub", false, "also import the findings (ASFF) into AWS Security Hub in your account and --region, 100 per call")
+	f.BoolVar(&o.securityHub, "securityhub", false, "also import the findings (ASFF) of your account into AWS Security Hub in --region, 100 per call; with --store, close those resolved since the previous run")
 	f.StringVar(&o.store, "store", "", "keep the run in a history `STORE` (a SQLite path, sqlite:PATH, postgres://… or env:VAR) and mark what changed since the previous run of the same accounts and rules; checked before scanning; a run it cannot keep is still written, and the scan exits 5 with the command that stores it later")
 	f.StringArrayVar(&o.notify.Targets, "notify", nil, "tell people: `KIND=TARGET`, KIND slack (incoming-webhook URL), webhook (URL), email (smtp://[user:pass@]host:port?from=…&to=…) or sns (topic ARN); TARGET may be env:VAR or file:PATH; repeatable")
 	f.StringVar(&o.notify.On, "notify-on", "new", "when to notify: new (new failures since the previous run; needs --store), change (any change; needs --store), always")

@@ -64,6 +64,9 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w: pass --account", err)}
 	}
 	if err != nil {
+		if awsx.IsInterrupted(err) {
+			return fmt.Errorf("%w: the scan stopped before judging; nothing was written, stored or sent", err)
+		}
 		return withCredentialsHelp(err)
 	}
 	var storeErr error

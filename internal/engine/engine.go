@@ -79,6 +79,24 @@ func (s Settings) Enabled(catalog []rules.Rule) []rules.Rule {
 	return slices.DeleteFunc(slices.Clone(catalog), func(r rules.Rule) bool { return s.Rules[r.ID].Disabled })
 }
 
+// Disabled lists the rules of the catalog the settings turn off, in
+// catalog order (never nil), with their configured severity.
+func (s Settings) Disabled(catalog []rules.Rule) []finding.DisabledRule {
+	out := []finding.DisabledRule{}
+	for _, r := range catalog {
+		rs := s.Rules[r.ID]
+		if !rs.Disabled {
+			continue
+		}
+		sev := r.Severity
+		if rs.Severity != "" {
+			sev = rs.Severity
+		}
+		out = append(out, finding.DisabledRule{RuleID: r.ID, Title: r.Title, Severity: sev})
+	}
+	return out
+}
+
 // Evaluate runs every rule against every account that was not skipped. Each
 // rule yields at least one finding per account; a rule that panics or
 // returns nothing yields an error finding and the others go on.
@@ -227,8 +245,9 @@ func AccountOutcome(a *evidence.Account) finding.Account {
 	return out
 }
 
-// BuildRun assembles the result of a scan.
-func BuildRun(tool finding.Tool, accounts []*evidence.Account, findings []finding.Finding, settings map[string]string, asOf, now time.Time) finding.Run {
+// BuildRun assembles the result of a scan; disabled are the rules the
+// settings turned off (Settings.Disabled).
+func BuildRun(tool finding.Tool, accounts []*evidence.Account, findings []finding.Finding, disabled []finding.DisabledRule, settings map[string]string, asOf, now time.Time) finding.Run {
 	accs := make([]finding.Account, 0, len(accounts))
 	for _, a := range accounts {
 		accs = append(accs, AccountOutcome(a))
@@ -236,6 +255,9 @@ func BuildRun(tool finding.Tool, accounts []*evidence.Account, findings []findin
 	slices.SortStableFunc(accs, func(a, b finding.Account) int { return strings.Compare(a.AccountID, b.AccountID) })
 	if findings == nil {
 		findings = []finding.Finding{}
+	}
+	if disabled == nil {
+		disabled = []finding.DisabledRule{}
 	}
 	return finding.Run{
 		SchemaVersion: finding.SchemaVersion,
@@ -245,6 +267,7 @@ func BuildRun(tool finding.Tool, accounts []*evidence.Account, findings []findin
 		Settings:      settings,
 		Accounts:      accs,
 		Findings:      findings,
+		DisabledRules: disabled,
 		Summary:       finding.Summarize(findings),
 	}
 }

@@ -86,6 +86,21 @@ func TestSettingsOverridesAndDisable(t *testing.T) {
 	if fs[0].Resource != "arn:aws:iam::111111111111:root" || fs[0].Region != "global" || fs[0].Fingerprint == "" {
 		t.Errorf("defaults: %+v", fs[0])
 	}
+	// The disabled rule is listed, with its configured severity, so that
+	// writers can say it was judged for no account.
+	s.Rules["off"] = RuleSettings{Disabled: true, Severity: finding.SeverityLow}
+	off := fixedRule("off", finding.SeverityHigh, finding.StatusFail)
+	off.Title = "Off"
+	if got := s.Disabled([]rules.Rule{r, off}); len(got) != 1 || got[0] != (finding.DisabledRule{RuleID: "off", Title: "Off", Severity: finding.SeverityLow}) {
+		t.Errorf("Disabled = %+v", got)
+	}
+	if got := (Settings{}).Disabled([]rules.Rule{r}); got == nil || len(got) != 0 {
+		t.Errorf("Disabled with none off = %#v, want an empty list", got)
+	}
+	run := BuildRun(finding.Tool{}, nil, nil, nil, nil, asOf, asOf)
+	if run.DisabledRules == nil {
+		t.Error("BuildRun leaves disabled_rules null")
+	}
 }
 
 func TestSuppressions(t *testing.T) {
@@ -128,7 +143,7 @@ func TestOrderAndSkippedAccounts(t *testing.T) {
 	if strings.Join(order, " ") != want {
 		t.Errorf("order = %v, want %s", order, want)
 	}
-	run := BuildRun(finding.Tool{Name: "rootwatch"}, accs, fs, nil, asOf, asOf)
+	run := BuildRun(finding.Tool{Name: "rootwatch"}, accs, fs, nil, nil, asOf, asOf)
 	if len(run.Accounts) != 3 || run.Accounts[2].Status != finding.AccountSkipped || run.Accounts[2].Error != "account state SUSPENDED" {
 		t.Errorf("skipped account not listed with its reason: %+v", run.Accounts)
 	}

@@ -207,10 +207,22 @@ type Run struct {
 	Settings      map[string]string `json:"settings"`
 	Accounts      []Account         `json:"accounts"`
 	Findings      []Finding         `json:"findings"`
-	Summary       Summary           `json:"summary"`
+	// DisabledRules are the rules the configuration turned off, in
+	// catalog order: judged for no account, so no finding of theirs is in
+	// Findings, and every writer says so. Empty when none; null only in a
+	// run stored before rootwatch recorded them.
+	DisabledRules []DisabledRule `json:"disabled_rules"`
+	Summary       Summary        `json:"summary"`
 	// History is set when the run is kept in a store: its id there and
 	// what changed since the previous run of the same scope.
 	History *History `json:"history,omitempty"`
+}
+
+// DisabledRule is a rule the configuration turned off (enabled: false).
+type DisabledRule struct {
+	RuleID   string   `json:"rule_id"`
+	Title    string   `json:"title"`
+	Severity Severity `json:"severity"`
 }
 
 // History places a stored run among the others.

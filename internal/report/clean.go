@@ -130,3 +130,17 @@ func seenNote(f finding.Finding) string {
 	}
 	return note + ")"
 }
+
+// disabledLine says which rules the configuration turned off, each as
+// quote renders its id, or "" when none was: a rule judged for no account
+// must not vanish from a summary.
+func disabledLine(run *finding.Run, quote func(string) string) string {
+	if len(run.DisabledRules) == 0 {
+		return ""
+	}
+	ids := make([]string, len(run.DisabledRules))
+	for i, r := range run.DisabledRules {
+		ids[i] = quote(r.RuleID)
+	}
+	return fmt.Sprintf("Disabled by the configuration, judged for no account: %s (%s).", evidence.Count(len(ids), "rule"), strings.Join(ids, ", "))
+}

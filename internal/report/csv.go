@@ -13,9 +13,14 @@ import (
 // CSVHeader is the fixed column order of the CSV output.
 var CSVHeader = []string{"account_id", "rule_id", "title", "status", "severity", "region", "resource", "message", "fingerprint", "evidence"}
 
-// CSV writes one row per finding for spreadsheets. Every cell that a
+// CSV writes one row per finding for spreadsheets, then one row per rule
+// the configuration disabled (status "disabled", no account: it was judged
+// for none), so that a filter by status shows it. Every cell that a
 // spreadsheet would take for a formula is neutralised.
 type CSV struct{}
+
+// CSVDisabled is the status cell of a disabled rule's row.
+const CSVDisabled = "disabled"
 
 // NeutralizeCell defuses spreadsheet formula injection (CWE-1236): a cell
 // starting with =, +, -, @, a tab or a carriage return gets a leading
@@ -42,6 +47,12 @@ func (CSV) Write(w io.Writer, run *finding.Run) error {
 		for i := range row {
 			row[i] = NeutralizeCell(row[i])
 		}
+		if err := cw.Write(row); err != nil {
+			return fmt.Errorf("write csv: %w", err)
+		}
+	}
+	for _, r := range run.DisabledRules {
+		row := []string{"", r.RuleID, r.Title, CSVDisabled, string(r.Severity), "", "", "Disabled by the configuration (enabled: false): judged for no account.", "", "{}"}
 		if err := cw.Write(row); err != nil {
 			return fmt.Errorf("write csv: %w", err)
 		}

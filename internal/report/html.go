@@ -209,7 +209,8 @@ var htmlTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <h2>Summary</h2>
 <table><tr>{{range .Statuses}}<th>{{.Name}}</th>{{end}}</tr>
 <tr>{{range .Statuses}}<td class="num st-{{.Name}}" id="count-{{.Name}}" data-count="{{.Count}}">{{.Count}}</td>{{end}}</tr></table>
-<h2 class="sub">Failing findings by severity</h2>
+{{with .Run.DisabledRules}}<p id="disabled-rules" data-count="{{len .}}">Disabled by the configuration, judged for no account: {{range $i, $r := .}}{{if $i}}, {{end}}<span class="disabled-rule" title="{{$r.Title}}">{{$r.RuleID}}</span>{{end}}.</p>
+{{end}}<h2 class="sub">Failing findings by severity</h2>
 <table><tr>{{range .Severities}}<th>{{.Name}}</th>{{end}}</tr>
 <tr>{{range .Severities}}<td class="num" id="fail-{{.Name}}" data-count="{{.Count}}">{{.Count}}</td>{{end}}</tr></table>
 </section>

@@ -10,7 +10,8 @@ import (
 
 // JUnit writes a suite per account and a case per finding, for CI
 // dashboards: fail is a failure, error an error, and unknown,
-// not_applicable and suppressed are skipped with the reason.
+// not_applicable and suppressed are skipped with the reason. Rules the
+// configuration disabled are skipped cases of one more suite.
 type JUnit struct{}
 
 type junitSuites struct {
@@ -77,6 +78,18 @@ func (JUnit) Write(w io.Writer, run *finding.Run) error {
 		}
 		s.Tests++
 		s.Cases = append(s.Cases, c)
+	}
+	if len(run.DisabledRules) > 0 {
+		// One suite for the configuration, not a case per account: a
+		// disabled rule was judged for no account.
+		s := junitSuite{Name: "rules disabled by the configuration"}
+		for _, r := range run.DisabledRules {
+			s.Cases = append(s.Cases, junitCase{Name: r.RuleID, Classname: "rootwatch.disabled",
+				Skipped: &junitMessage{Message: "disabled by the configuration (enabled: false), judged for no account: " + r.Title}})
+			s.Tests++
+			s.Skipped++
+		}
+		out.Suites = append(out.Suites, s)
 	}
 	for _, s := range out.Suites {
 		out.Tests, out.Failures, out.Errors, out.Skipped = out.Tests+s.Tests, out.Failures+s.Failures, out.Errors+s.Errors, out.Skipped+s.Skipped

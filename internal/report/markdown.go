@@ -54,6 +54,9 @@ func (m Markdown) Write(w io.Writer, run *finding.Run) error {
 	for _, st := range finding.Statuses() {
 		fmt.Fprintf(bw, "| %s | %d |\n", st, s.Count(st))
 	}
+	if line := disabledLine(run, func(id string) string { return "`" + id + "`" }); line != "" {
+		fmt.Fprintf(bw, "\n**%s**\n", line)
+	}
 	var problems []finding.Account
 	for _, a := range run.Accounts {
 		if a.Status != finding.AccountAssessed {

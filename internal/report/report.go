@@ -91,6 +91,7 @@ func (JSON) Write(w io.Writer, run *finding.Run) error {
 	jw.field("settings", run.Settings, false)
 	jw.array("accounts", len(run.Accounts), run.Accounts == nil, func(i int) any { return run.Accounts[i] })
 	jw.array("findings", len(run.Findings), run.Findings == nil, func(i int) any { return run.Findings[i] })
+	jw.array("disabled_rules", len(run.DisabledRules), run.DisabledRules == nil, func(i int) any { return run.DisabledRules[i] })
 	jw.field("summary", run.Summary, run.History == nil)
 	if run.History != nil {
 		jw.field("history", run.History, true)

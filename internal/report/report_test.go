@@ -132,13 +132,14 @@ func TestHTMLCardsForEveryoneWhoMustAct(t *testing.T) {
 func TestJSONStreamsTheEncodersBytes(t *testing.T) {
 	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	full := &finding.Run{SchemaVersion: "1", Tool: finding.Tool{Name: "rootwatch", Version: "t"}, GeneratedAt: at, AsOf: at,
-		Settings: map[string]string{"window": "15d", "b": "<&>"},
-		Accounts: []finding.Account{{AccountID: "111122223333", Sources: []finding.Source{}}, {AccountID: "222233334444"}},
-		Findings: []finding.Finding{{RuleID: "r", Message: "a \u2028 <b>", Evidence: map[string]any{"k": []any{1, "x"}}}},
-		History:  &finding.History{RunID: 3, Scope: "s", Changes: []finding.Change{}}}
+		Settings:      map[string]string{"window": "15d", "b": "<&>"},
+		Accounts:      []finding.Account{{AccountID: "111122223333", Sources: []finding.Source{}}, {AccountID: "222233334444"}},
+		Findings:      []finding.Finding{{RuleID: "r", Message: "a \u2028 <b>", Evidence: map[string]any{"k": []any{1, "x"}}}},
+		DisabledRules: []finding.DisabledRule{{RuleID: "d", Title: "<t>", Severity: finding.SeverityLow}, {RuleID: "e"}},
+		History:       &finding.History{RunID: 3, Scope: "s", Changes: []finding.Change{}}}
 	for name, run := range map[string]*finding.Run{
 		"full":    full,
-		"empty":   {SchemaVersion: "1", Accounts: []finding.Account{}, Findings: []finding.Finding{}},
+		"empty":   {SchemaVersion: "1", Accounts: []finding.Account{}, Findings: []finding.Finding{}, DisabledRules: []finding.DisabledRule{}},
 		"nil":     {SchemaVersion: "1"},
 		"history": {SchemaVersion: "1", History: &finding.History{}},
 	} {
@@ -203,6 +204,64 @@ func TestASFFAndOCSFStreamTheEncodersBytes(t *testing.T) {
 		}
 		if got.String() != want.String() || strings.Count(got.String(), "\n") != len(run.Findings) {
 			t.Errorf("ocsf, %s: streamed\n%s\nencoder\n%s", name, got.String(), want.String())
+		}
+	}
+}
+
+// TestASFFResolvedClosesWhatNoLongerFails: what an earlier run imported as
+// failing and this run does not send (not applicable now, or gone) is sent
+// again archived as passed, for accounts this run assessed; what this run
+// judges again is left to its own record.
+func TestASFFResolvedClosesWhatNoLongerFails(t *testing.T) {
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	f := func(acct, rule string, st finding.Status) finding.Finding {
+		res := "arn:aws:iam::" + acct + ":root"
+		return finding.Finding{RuleID: rule, Title: rule, Status: st, Severity: finding.SeverityHigh, AccountID: acct, Resource: res,
+			Message: string(st) + " message", Evidence: map[string]any{}, Fingerprint: finding.Fingerprint(rule, acct, res)}
+	}
+	prev := &finding.Run{AsOf: at, Findings: []finding.Finding{
+		f("111111111111", "now-not-applicable", finding.StatusFail),
+		f("111111111111", "gone", finding.StatusSuppressed),
+		f("111111111111", "passes-now", finding.StatusFail),
+		f("111111111111", "still-fails", finding.StatusFail),
+		f("111111111111", "was-unknown", finding.StatusUnknown),
+		f("222222222222", "account-not-assessed-now", finding.StatusFail),
+	}}
+	run := &finding.Run{AsOf: at.Add(24 * time.Hour),
+		Accounts: []finding.Account{{AccountID: "111111111111", Status: finding.AccountPartial}, {AccountID: "222222222222", Status: finding.AccountFailed}},
+		Findings: []finding.Finding{
+			f("111111111111", "now-not-applicable", finding.StatusNotApplicable),
+			f("111111111111", "passes-now", finding.StatusPass),
+			f("111111111111", "still-fails", finding.StatusFail),
+			f("222222222222", "account-not-assessed-now", finding.StatusError),
+		}}
+	a := ASFF{Region: "eu-west-1", ProductAccount: "111111111111"}
+	got := map[string]map[string]any{}
+	for _, rec := range a.Resolved(prev, run) {
+		got[rec["GeneratorId"].(string)] = rec
+	}
+	if len(got) != 2 || got["rootwatch/now-not-applicable"] == nil || got["rootwatch/gone"] == nil {
+		t.Fatalf("resolved: %v", got)
+	}
+	for id, why := range map[string]string{"rootwatch/now-not-applicable": "now not_applicable: not_applicable message (was fail: fail message)",
+		"rootwatch/gone": "no longer found: this run judged no such resource (was suppressed: suppressed message)"} {
+		rec := got[id]
+		if rec["RecordState"] != "ARCHIVED" || rec["Compliance"].(map[string]any)["Status"] != "PASSED" || rec["UpdatedAt"] != "2026-03-02T00:00:00Z" ||
+			rec["Description"] != "Resolved as of 2026-03-02T00:00:00Z, "+why || rec["ProductFields"].(map[string]string)["rootwatch/Status"] != "resolved" {
+			t.Errorf("%s: %v", id, rec)
+		}
+	}
+	// The id is the one the failing finding was imported under.
+	if got["rootwatch/now-not-applicable"]["Id"] != ASFFID(prev.Findings[0]) {
+		t.Errorf("id %v, want %s", got["rootwatch/now-not-applicable"]["Id"], ASFFID(prev.Findings[0]))
+	}
+	if a.Resolved(nil, run) != nil {
+		t.Error("resolved findings without a previous run")
+	}
+	// A pass now is PASSED and ACTIVE: every run updates it.
+	for _, rec := range a.Findings(run) {
+		if rec["GeneratorId"] == "rootwatch/passes-now" && (rec["RecordState"] != "ACTIVE" || rec["Compliance"].(map[string]any)["Status"] != "PASSED") {
+			t.Errorf("a pass: %v", rec)
 		}
 	}
 }

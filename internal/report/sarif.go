@@ -11,7 +11,8 @@ import (
 
 // SARIF writes SARIF 2.1.0 for GitHub code scanning: the catalog as the
 // driver's rules and one result per failing finding (suppressed ones are
-// included, marked with their suppression).
+// included, marked with their suppression). A rule the configuration
+// disabled stays among the rules and is turned off in the invocation.
 type SARIF struct{ Meta finding.Catalog }
 
 // SecurityScore maps a severity to GitHub's security-severity (0–10).
@@ -118,6 +119,23 @@ func (s SARIF) Write(w io.Writer, run *finding.Run) error {
 		}
 		results = append(results, res)
 	}
+	invocation := map[string]any{"executionSuccessful": true, "endTimeUtc": run.GeneratedAt.UTC().Format("2006-01-02T15:04:05.000Z")}
+	if len(run.DisabledRules) > 0 {
+		// SARIF's own way to say a rule was turned off for this run (§3.20.5
+		// ruleConfigurationOverrides), and a note people see (§3.20.21).
+		var overrides, notes []any
+		for _, r := range run.DisabledRules {
+			ref := map[string]any{"id": r.RuleID}
+			if i := s.Meta.Index(r.RuleID); i >= 0 {
+				ref["index"] = i
+			}
+			overrides = append(overrides, map[string]any{"descriptor": ref, "configuration": map[string]any{"enabled": false}})
+			notes = append(notes, map[string]any{"level": "note", "associatedRule": ref,
+				"message": map[string]any{"text": fmt.Sprintf("Rule %s (%s) is disabled by the configuration: judged for no account.", r.RuleID, r.Title)}})
+		}
+		invocation["ruleConfigurationOverrides"] = overrides
+		invocation["toolConfigurationNotifications"] = notes
+	}
 	doc := map[string]any{
 		"$schema": "https://json.schemastore.org/sarif-2.1.0.json",
 		"version": "2.1.0",
@@ -128,7 +146,7 @@ func (s SARIF) Write(w io.Writer, run *finding.Run) error {
 			}},
 			"originalUriBaseIds": map[string]any{"ROOTWATCH": map[string]any{"uri": "file:///rootwatch/", "description": map[string]any{"text": "Pseudo-paths for AWS accounts."}}},
 			"automationDetails":  map[string]any{"id": "rootwatch/" + run.AsOf.UTC().Format("2006-01-02T15:04:05Z")},
-			"invocations":        []any{map[string]any{"executionSuccessful": true, "endTimeUtc": run.GeneratedAt.UTC().Format("2006-01-02T15:04:05.000Z")}},
+			"invocations":        []any{invocation},
 			"results":            results,
 			"columnKind":         "utf16CodeUnits",
 		}},

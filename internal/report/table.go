@@ -94,6 +94,9 @@ func (t Table) Write(w io.Writer, run *finding.Run) error {
 		parts = append(parts, fmt.Sprintf("%d %s", run.Summary.Count(st), st))
 	}
 	fmt.Fprintf(bw, "Summary: %s, %s: %s\n", evidence.Count(len(run.Accounts), "account"), evidence.Count(len(run.Findings), "finding"), strings.Join(parts, ", "))
+	if line := disabledLine(run, func(s string) string { return s }); line != "" {
+		fmt.Fprintln(bw, t.paint(ansiYellow, line))
+	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write table: %w", err)
 	}

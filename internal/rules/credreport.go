@@ -30,6 +30,70 @@ func rootRow(in Input, needFor string) (*evidence.Row, *Result) {
 	return lk.Row, nil
 }
 
+// rootRows are the report's well-formed root rows (named <root_account>,
+// with a root ARN), in file order. A row whose name and ARN disagree is
+// left out, as a malformed row is: it may describe someone else, or its
+// cells may be shifted into the wrong columns.
+func rootRows(rep *evidence.CredentialReport) []*evidence.Row {
+	var out []*evidence.Row
+	for i := range rep.Rows {
+		row := &rep.Rows[i]
+		_, _, arnIsRoot := evidence.ParseRootARN(row.ARN)
+		if row.Malformed == "" && row.User == evidence.RootUserName && arnIsRoot {
+			out = append(out, row)
+		}
+	}
+	return out
+}
+
+// badRootRow is a root row that shows a bad state, in a report with no
+// single consistent root row (two root rows that disagree, beside them a
+// row whose name and ARN disagree): positive evidence in any root row
+// fails, while a pass still needs one consistent root row.
+type badRootRow struct {
+	row     *evidence.Row
+	what    string // what the row shows, as a sentence's start
+	problem string // why the report has no usable root row
+	ev      map[string]any
+}
+
+// findBadRootRow looks for one: bad says what a row shows, filling ev with
+// the cells it read, or "" when nothing bad. It returns nil when no row
+// shows anything bad, or when the report has a usable root row (which the
+// rules judge as usual).
+func findBadRootRow(in Input, bad func(row *evidence.Row, ev map[string]any) string) *badRootRow {
+	rep := in.Account.CredentialReport
+	if rep == nil || in.Account.Source(evidence.SourceCredentialReport).State != evidence.StateOK {
+		return nil
+	}
+	lk := rep.Root()
+	if lk.Row != nil {
+		return nil
+	}
+	for _, row := range rootRows(rep) {
+		ev := reportEvidence(in, row)
+		if what := bad(row, ev); what != "" {
+			ev["root_row_problem"] = lk.Problem
+			return &badRootRow{row: row, what: what, problem: lk.Problem, ev: ev}
+		}
+	}
+	return nil
+}
+
+// note says why the row is trusted for a failure.
+func (b *badRootRow) note() string {
+	return fmt.Sprintf("credential report line %d; the report has no single consistent root row (%s), but a bad state in any root row is evidence, while a pass would need one consistent root row", b.row.Line, b.problem)
+}
+
+// anyRootRow is the failure findBadRootRow finds, or nil.
+func anyRootRow(in Input, bad func(row *evidence.Row, ev map[string]any) string) *Result {
+	b := findBadRootRow(in, bad)
+	if b == nil {
+		return nil
+	}
+	return &Result{Status: finding.StatusFail, Evidence: b.ev, Message: fmt.Sprintf("%s (%s).", b.what, b.note())}
+}
+
 // reportEvidence is the evidence every credential-report finding carries.
 func reportEvidence(in Input, row *evidence.Row) map[string]any {
 	rep := in.Account.CredentialReport

@@ -63,6 +63,23 @@ func evalActiveCredential(in Input, k credentialKind) []Result {
 	row, stop := rootRow(in, need)
 
 	if row == nil {
+		// An active credential in any root row fails, as it does
+		// in a usable row, whatever the summary says.
+		if r := anyRootRow(in, func(row *evidence.Row, ev map[string]any) string {
+			var active []string
+			for i := 0; i < 2; i++ {
+				if v := k.active(row, i); v.Kind == evidence.KindBool && v.Value {
+					ev[k.col(i+1)] = v.Raw
+					active = append(active, fmt.Sprintf("%s %d (last rotated %s)", k.noun, i+1, k.rot(row, i).Raw))
+				}
+			}
+			if len(active) == 0 {
+				return ""
+			}
+			return fmt.Sprintf("The root user has an active %s: %s", k.noun, strings.Join(active, "; "))
+		}); r != nil {
+			return one(*r)
+		}
 		if havePresent && present == 0 {
 			return one(Result{Status: finding.StatusPass,
 				Message:  fmt.Sprintf("The account summary shows no root %s (%s = 0).", k.noun, k.summaryKey),

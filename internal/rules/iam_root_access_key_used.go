@@ -24,6 +24,23 @@ func evalAccessKeyUsed(in Input) []Result {
 	const need = "recent root access key use"
 	row, stop := rootRow(in, need)
 	if stop != nil {
+		if r := anyRootRow(in, func(row *evidence.Row, ev map[string]any) string {
+			var recent []string
+			for i, k := range row.AccessKeys {
+				col := evidence.KeyCol(i+1, "last_used_date")
+				if v := judgeLastUsed(k.LastUsedDate, col, in.AsOf, in.Settings.Window()); v.Status == finding.StatusFail {
+					ev[col] = k.LastUsedDate.Raw
+					recent = append(recent, fmt.Sprintf("access key %d %s", i+1, v.Text))
+				}
+			}
+			if len(recent) == 0 {
+				return ""
+			}
+			ev["window"] = FormatWindow(in.Settings.Window())
+			return "A root access key was used recently: " + strings.Join(recent, "; ")
+		}); r != nil {
+			return one(*r)
+		}
 		return one(*stop)
 	}
 	ev := reportEvidence(in, row)

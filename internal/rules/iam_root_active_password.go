@@ -94,6 +94,16 @@ func passwordFromReport(in Input) Result {
 	const need = "recent root password use"
 	row, stop := rootRow(in, need)
 	if stop != nil {
+		if r := anyRootRow(in, func(row *evidence.Row, ev map[string]any) string {
+			v := judgeLastUsed(row.PasswordLastUsed, evidence.ColPasswordLastUsed, in.AsOf, in.Settings.Window())
+			if v.Status != finding.StatusFail {
+				return ""
+			}
+			ev["password_last_used"], ev["window"], ev["age_days"] = row.PasswordLastUsed.Raw, FormatWindow(in.Settings.Window()), v.Age
+			return "The root user's password was " + v.Text
+		}); r != nil {
+			return *r
+		}
 		return *stop
 	}
 	ev := reportEvidence(in, row)

@@ -36,6 +36,17 @@ func rootMFA(in Input, need string) mfaFact {
 		return mfaFact{enabled: summary == 1, text: text, ev: ev}
 	}
 	if row == nil {
+		// mfa_active=false is a bad state the report asserts (it fails even
+		// from an old report), so it fails from any root row.
+		if b := findBadRootRow(in, func(row *evidence.Row, ev map[string]any) string {
+			if row.MFAActive.Kind != evidence.KindBool || row.MFAActive.Value {
+				return ""
+			}
+			ev[evidence.ColMFAActive], ev["mfa_source"] = row.MFAActive.Raw, evidence.SourceCredentialReport
+			return "credential report mfa_active = " + row.MFAActive.Raw
+		}); b != nil {
+			return mfaFact{ev: b.ev, text: b.what + ", " + b.note()}
+		}
 		return mfaFact{ev: ev, stop: stop}
 	}
 	ev["mfa_source"] = evidence.SourceCredentialReport

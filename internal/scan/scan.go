@@ -2,10 +2,12 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/config"
 	"github.com/rootwatch/rootwatch/internal/engine"
 	"github.com/rootwatch/rootwatch/internal/evidence"
@@ -49,6 +51,12 @@ func Run(ctx context.Context, o Options) (*finding.Run, error) {
 		attachCloudTrail(accounts, res, fmt.Sprintf("%s (%s)", evidence.Count(len(res.Sources), "CloudTrail source"), strings.Join(o.CloudTrail, ", ")), now)
 	}
 	markNoCloudTrail(accounts, o.CloudTrailHint)
+	// Stopped by the user: what was collected is not judged as if it were
+	// complete (a deadline the caller set, by contrast, leaves partial
+	// accounts that say so).
+	if err := ctx.Err(); errors.Is(err, context.Canceled) {
+		return nil, &awsx.InterruptedError{Op: "the collection of " + evidence.Count(len(accounts), "account"), Err: err}
+	}
 	if o.SaveEvidence != "" || o.SaveBundle != nil {
 		b := bundle.New(accounts, ToolName, o.Version, now, p.asOf)
 		for _, c := range p.configFiles {
@@ -72,7 +80,7 @@ func Run(ctx context.Context, o Options) (*finding.Run, error) {
 // Judge evaluates the enabled rules on collected evidence and builds the run.
 func Judge(accounts []*evidence.Account, s engine.Settings, version string, asOf, now time.Time) *finding.Run {
 	findings := engine.Evaluate(accounts, s.Enabled(rules.Catalog()), s, asOf)
-	run := engine.BuildRun(finding.Tool{Name: ToolName, Version: version}, accounts, findings, config.Describe(s), asOf, now)
+	run := engine.BuildRun(finding.Tool{Name: ToolName, Version: version}, accounts, findings, s.Disabled(rules.Catalog()), config.Describe(s), asOf, now)
 	return &run
 }
 

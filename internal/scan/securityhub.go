@@ -18,14 +18,27 @@ import (
 type SecurityHubResult struct {
 	Account, Region   string
 	Imported, Batches int
-	Total             int
-	Refused           []securityhub.Refusal
+	// Total counts the records sent: the run's findings of the calling
+	// account and the resolved ones closed.
+	Total int
+	// Resolved counts the findings an earlier run imported as failing that
+	// were closed (archived as passed).
+	Resolved int
+	// Elsewhere counts the findings of other accounts, which Security Hub
+	// takes only from their own account, by account.
+	Elsewhere map[string]int
+	Refused   []securityhub.Refusal
 }
 
 // ImportSecurityHub sends the run's findings, as ASFF, to Security Hub in
-// the caller's account and region. The result is returned even when the
-// import fails part way.
-func ImportSecurityHub(ctx context.Context, load awsx.Loader, profile, region string, run *finding.Run) (SecurityHubResult, error) {
+// the caller's account and region, with the findings prev (the previous
+// stored run of the same scope, nil when there is none) imported as failing
+// that this run resolved, closed. BatchImportFindings takes, with the
+// account's default product, only the calling account's findings: those of
+// other accounts (an organization scan's members) are not sent and are
+// counted in Elsewhere. The result is returned even when the import fails
+// part way.
+func ImportSecurityHub(ctx context.Context, load awsx.Loader, profile, region string, run, prev *finding.Run) (SecurityHubResult, error) {
 	cfg, err := awsx.Load(ctx, load, profile, region)
 	if err != nil {
 		return SecurityHubResult{}, err
@@ -38,13 +51,34 @@ func ImportSecurityHub(ctx context.Context, load awsx.Loader, profile, region st
 	if err != nil {
 		return SecurityHubResult{}, err
 	}
-	records := report.ASFF{Meta: meta, Region: cfg.Region, ProductAccount: id.Account}.Findings(run)
+	out := SecurityHubResult{Account: id.Account, Region: cfg.Region, Elsewhere: map[string]int{}}
+	a := report.ASFF{Meta: meta, Region: cfg.Region, ProductAccount: id.Account}
+	var records []map[string]any
+	keep := func(rec map[string]any) bool {
+		if acct := rec["AwsAccountId"].(string); acct != id.Account {
+			out.Elsewhere[acct]++
+			return false
+		}
+		return true
+	}
+	for _, rec := range a.Findings(run) {
+		if keep(rec) {
+			records = append(records, rec)
+		}
+	}
+	for _, rec := range a.Resolved(prev, run) {
+		if keep(rec) {
+			records = append(records, rec)
+			out.Resolved++
+		}
+	}
 	findings, err := securityhub.Convert(records)
 	if err != nil {
 		return SecurityHubResult{}, err
 	}
+	out.Total = len(findings)
 	res, err := securityhub.Import(ctx, shapi.NewFromConfig(cfg), findings)
-	out := SecurityHubResult{Account: id.Account, Region: cfg.Region, Imported: res.Imported, Batches: res.Batches, Total: len(findings), Refused: res.Refused}
+	out.Imported, out.Batches, out.Refused = res.Imported, res.Batches, res.Refused
 	if err != nil {
 		return out, fmt.Errorf("Security Hub import: %w", err)
 	}

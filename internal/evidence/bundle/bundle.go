@@ -238,6 +238,9 @@ func (b *Bundle) Evidence(name string) ([]*evidence.Account, error) {
 				}
 			}
 		}
+		if err := checkCounts(a); err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
 		out = append(out, a)
 	}
 	return out, nil

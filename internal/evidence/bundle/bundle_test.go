@@ -143,3 +143,56 @@ func TestReadRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestCountsAcceptWhatReadersWrite: counts are checked against what the
+// readers derive them from, so that no honest bundle is refused: coverage is
+// counted to the second and only from times CloudTrail's way (UTC, "Z"), and
+// a detail in a form this version does not write is not read.
+func TestCountsAcceptWhatReadersWrite(t *testing.T) {
+	a := accounts(t)[0]
+	a.CloudTrail.From, a.CloudTrail.To = time.Date(2026, 2, 27, 9, 0, 0, 0, time.UTC), time.Date(2026, 2, 27, 10, 0, 0, 0, time.UTC)
+	a.CloudTrail.Events = append(a.CloudTrail.Events,
+		// Within the last second of the coverage, which the readers truncate.
+		evidence.Event{EventID: "e3", EventTime: "2026-02-27T10:00:00.750Z", Category: evidence.CategorySignin},
+		// Not CloudTrail's format: the readers do not count it in the coverage.
+		evidence.Event{EventID: "e4", EventTime: "2026-02-27T23:00:00+02:00", Category: evidence.CategorySignin},
+		// LookupEvents keeps events that name no account.
+		evidence.Event{EventID: "e5", EventTime: "2026-02-27T09:30:00Z", Category: evidence.CategorySignin})
+	for i := range a.CloudTrail.Events {
+		if err := a.CloudTrail.Events[i].RestoreTime(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.SetSource(evidence.SourceCloudTrail, evidence.SourceStatus{State: evidence.StateOK, Detail: "files: 3 events for this account, 5 of them root's, from 2026-02-27T09:00:00Z to 2026-02-27T10:00:00Z"})
+	a.SetSource(evidence.SourceCredentialReport, evidence.SourceStatus{State: evidence.StateOK, Detail: "read from r.csv (2 rows, 6 columns)"})
+	a.SetSource(evidence.SourceRootCredentials, evidence.SourceStatus{State: evidence.StateOK, Detail: "AssumeRoot arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials: password true, 1 access key, 0 MFA devices, 0 signing certificates"})
+	if err := checkCounts(a); err != nil {
+		t.Fatalf("an honest account refused: %v", err)
+	}
+	// The same counts, wrong: each is caught.
+	for detail, want := range map[string]string{
+		"files: 3 events for this account, 4 of them root's, from 2026-02-27T09:00:00Z to 2026-02-27T10:00:00Z": "says 4 root events but cloudtrail.events holds 5",
+		"files: 3 events for this account, 5 of them root's":                                                    "cloudtrail.from: the coverage bounds disagree",
+		"files: 3 events for this account, 5 of them root's, from 2026-02-27T09:00:00Z to 2026-02-27T11:00:00Z": "cloudtrail.from: the coverage bounds disagree",
+	} {
+		a.Sources[evidence.SourceCloudTrail] = evidence.SourceStatus{State: evidence.StateOK, Detail: detail}
+		if err := checkCounts(a); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", detail, err, want)
+		}
+	}
+	// A form this version does not write says nothing checkable.
+	a.Sources[evidence.SourceCloudTrail] = evidence.SourceStatus{State: evidence.StateOK, Detail: "a future rootwatch wrote this: 12 root events somewhere"}
+	if err := checkCounts(a); err != nil {
+		t.Errorf("an unknown detail form was read: %v", err)
+	}
+	// Structural checks need no detail: an event past the coverage.
+	a.CloudTrail.Events[0].EventTime, a.CloudTrail.Events[0].Time = "2026-02-27T10:00:01Z", time.Date(2026, 2, 27, 10, 0, 1, 0, time.UTC)
+	if err := checkCounts(a); err == nil || !strings.Contains(err.Error(), "cloudtrail.events[0].event_time: the coverage and the events disagree") {
+		t.Errorf("event past the coverage: %v", err)
+	}
+	a.CloudTrail.Events[0].Time = a.CloudTrail.From
+	a.CloudTrail.From = a.CloudTrail.To.Add(time.Hour)
+	if err := checkCounts(a); err == nil || !strings.Contains(err.Error(), "cloudtrail.from: the coverage bounds disagree: from 2026-02-27T11:00:00Z is after to") {
+		t.Errorf("from after to: %v", err)
+	}
+}

@@ -202,7 +202,10 @@ func rootActivity(ctx context.Context, c cloudtrail.LookupAPI, opts Options, acc
 	events, stats := cloudtrail.Lookup(ctx, c, cloudtrail.LookupQuery{Start: start, End: end, Interval: opts.LookupInterval, Source: "LookupEvents " + cloudtrail.LookupRegion})
 	if stats.Error != "" {
 		st := evidence.SourceStatus{State: evidence.StateError, Detail: stats.Error}
-		if strings.Contains(stats.Error, "AccessDenied") {
+		switch {
+		case awsx.IsInterrupted(ctx.Err()):
+			st.Detail = awsx.Describe(desc, ctx.Err())
+		case strings.Contains(stats.Error, "AccessDenied"):
 			st.State = evidence.StateDenied
 		}
 		return nil, st

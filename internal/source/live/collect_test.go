@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -230,5 +231,41 @@ func TestHumanAge(t *testing.T) {
 		if got := humanAge(d); got != want {
 			t.Errorf("humanAge(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// TestCancelledCollectionSaysInterrupted: a collection whose context is
+// cancelled (Ctrl-C) against the fake leaves no source denied and none
+// with a bare "context canceled": each failed source says it was
+// interrupted, and Account returns an error that wraps the cancellation.
+func TestCancelledCollectionSaysInterrupted(t *testing.T) {
+	_, c := serve(t, world("{existing: 1h}", "[]"), func() time.Time { return clockStart })
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	a := &evidence.Account{ID: acct, Partition: "aws"}
+	CollectInto(ctx, c, fastOpts(func() time.Time { return clockStart }), a)
+	failed := 0
+	for _, name := range a.SourceNames() {
+		st := a.Sources[name]
+		switch {
+		case st.State == evidence.StateDenied:
+			t.Errorf("%s: denied after Ctrl-C: %s", name, st.Detail)
+		case st.State != evidence.StateOK && !strings.Contains(st.Detail, "interrupted"):
+			t.Errorf("%s: %s without saying interrupted: %s", name, st.State, st.Detail)
+		case st.State != evidence.StateOK:
+			failed++
+		}
+	}
+	for _, name := range []string{evidence.SourceCredentialReport, evidence.SourceAccountSummary, evidence.SourceVirtualMFA, evidence.SourceOrganization, evidence.SourceCloudTrail, evidence.SourceRegions, evidence.SourceTrails} {
+		if st := a.Source(name); st.State != evidence.StateError {
+			t.Errorf("%s: %+v, want an interrupted error", name, st)
+		}
+	}
+	if failed == 0 {
+		t.Fatal("nothing failed: the context was not cancelled")
+	}
+	_, err := Account(ctx, c, fastOpts(func() time.Time { return clockStart }))
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "interrupted") {
+		t.Errorf("Account = %v", err)
 	}
 }

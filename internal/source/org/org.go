@@ -186,6 +186,9 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 	}
 	desc, err := orgc.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 	if err != nil {
+		if ierr := awsx.Interrupted("DescribeOrganization as "+id.ARN, err); ierr != nil {
+			return nil, ierr
+		}
 		return nil, fmt.Errorf("DescribeOrganization as %s: %w (an organization scan runs from the management account or a delegated administrator)", id.ARN, err)
 	}
 	orgEv, orgSt := live.Organization(ctx, mgmt, id.Account)
@@ -211,7 +214,7 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 			defer wg.Done()
 			for a := range next {
 				if !lim.acquire(ctx) {
-					a.Error = "not scanned: " + ctx.Err().Error()
+					a.Error = notScanned(ctx)
 					continue
 				}
 				actx, cancel := context.WithTimeout(ctx, o.AccountTimeout)
@@ -261,13 +264,17 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 			select {
 			case next <- a:
 			case <-ctx.Done():
-				a.Error = "not scanned: " + ctx.Err().Error()
+				a.Error = notScanned(ctx)
 			}
 		}
 	})
 	close(next)
 	wg.Wait()
 	if listErr != nil {
+		// Ctrl-C while listing is not a missing permission.
+		if ierr := awsx.Interrupted("ListAccounts as "+id.ARN+", listing the organization's accounts", listErr); ierr != nil {
+			return nil, ierr
+		}
 		return nil, fmt.Errorf("ListAccounts as %s: %w (an organization scan needs organizations:ListAccounts in the management account or a delegated administrator)", id.ARN, listErr)
 	}
 	for _, want := range slices.Sorted(maps.Keys(o.Include)) {
@@ -278,6 +285,14 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 	}
 	slices.SortFunc(accounts, func(a, b *evidence.Account) int { return strings.Compare(a.ID, b.ID) })
 	return accounts, nil
+}
+
+// notScanned is why an account the scan stopped before was not scanned.
+func notScanned(ctx context.Context) string {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return "not scanned: the scan was interrupted first"
+	}
+	return "not scanned: " + ctx.Err().Error()
 }
 
 // readTags reads an account's tags; a failure is kept in the evidence

@@ -2,8 +2,10 @@ package org
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/source/live"
+	"github.com/rootwatch/rootwatch/internal/testutil"
 )
 
 type pages struct {
@@ -147,5 +150,35 @@ func TestScanInstallsASharedClient(t *testing.T) {
 	mine := &countingClient{}
 	if got := withSharedClient(aws.Config{HTTPClient: mine}, 8).HTTPClient; got != mine {
 		t.Errorf("the caller's HTTP client was replaced by %T", got)
+	}
+}
+
+// TestInterruptedListingIsNotAPermissionError: Ctrl-C while ListAccounts
+// is in flight against the fake ends the scan with an error that says it
+// was interrupted and wraps the cancellation, not one that asks for
+// organizations:ListAccounts.
+func TestInterruptedListingIsNotAPermissionError(t *testing.T) {
+	srvCtx, stop := context.WithCancel(context.Background())
+	defer stop()
+	w, _ := awsfake.GenerateWorld(awsfake.GenOptions{Accounts: 5, Seed: 1})
+	fake, err := awsfake.New(w, awsfake.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := fake.Listen(srvCtx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := awsfake.ClientConfig(url, awsfake.GenManagementKey)
+	cfg.HTTPClient = &testutil.CancelOn{Next: awsx.SharedHTTPClient(4), Target: ".ListAccounts", Cancel: cancel}
+	accounts, err := Scan(ctx, cfg, Options{Concurrency: 4, Collect: live.Options{PollInterval: time.Millisecond}})
+	var ie *awsx.InterruptedError
+	if accounts != nil || !errors.As(err, &ie) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Scan = %d accounts, %T %v", len(accounts), err, err)
+	}
+	if msg := err.Error(); !strings.HasPrefix(msg, "interrupted during ListAccounts as arn:aws:") || strings.Contains(msg, "needs organizations:ListAccounts") {
+		t.Errorf("message %q", msg)
 	}
 }
