@@ -1,0 +1,61 @@
+package org
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rootwatch/rootwatch/internal/awsfake"
+	"github.com/rootwatch/rootwatch/internal/source/live"
+)
+
+// TestCancelledScanAccountsForEveryAccount: a scan cancelled after its
+// third account still returns every listed account; those that never
+// started say so, and only those.
+func TestCancelledScanAccountsForEveryAccount(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w, _ := awsfake.GenerateWorld(awsfake.GenOptions{Accounts: 15, Seed: 3, Clean: true}) // one ListAccounts page
+	fake, err := awsfake.New(w, awsfake.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := fake.Listen(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scanCtx, stop := context.WithCancel(ctx)
+	progressed := map[string]bool{}
+	var last Progress
+	accounts, err := Scan(scanCtx, awsfake.ClientConfig(url, awsfake.GenManagementKey), Options{Concurrency: 2,
+		Collect: live.Options{PollInterval: time.Millisecond}, Progress: func(p Progress) {
+			progressed[p.Account.ID] = true
+			last = p
+			if p.Done == 3 {
+				stop()
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(accounts) != 15 {
+		t.Fatalf("%d accounts returned, want all 15", len(accounts))
+	}
+	notStarted := 0
+	for _, a := range accounts {
+		never := strings.HasPrefix(a.Error, "not scanned: ")
+		if never {
+			notStarted++
+			if a.Error != "not scanned: context canceled" {
+				t.Errorf("account %s: %q", a.ID, a.Error)
+			}
+		}
+		if never == progressed[a.ID] {
+			t.Errorf("account %s: progress %v, error %q: an account reported done must have started, and one not done must say it was not scanned", a.ID, progressed[a.ID], a.Error)
+		}
+	}
+	if notStarted == 0 || last.Total != 15 || last.Done+notStarted != 15 {
+		t.Errorf("%d not started, last progress %+v", notStarted, last)
+	}
+}
