@@ -96,11 +96,11 @@ var errPanicked = errors.New("another item panicked")
 // slot and starts. add returns nil when the item started; otherwise it
 // did not run and never will, and the error says why: the caller's
 // context ended (its Err), or an item panicked (Stream then panics after
-// feed returns). done, if not nil, is called with each item and its result
-// as the item finishes, one call at a time, before the item's slot is
-// released. Stream returns when feed has returned and every item started
-// has finished.
-func Stream[T, R any](ctx context.Context, o Options, fn func(context.Context, T) R, done func(T, R), feed func(add func(T) error)) {
+// feed returns). done, if not nil, is called with each item as it
+// finishes (an item that is a pointer carries its result), one call at a
+// time, before the item's slot is released. Stream returns when feed has
+// returned and every item started has finished.
+func Stream[T any](ctx context.Context, o Options, fn func(context.Context, T), done func(T), feed func(add func(T) error)) {
 	lim := o.limiter()
 	inner, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
@@ -137,12 +137,12 @@ func Stream[T, R any](ctx context.Context, o Options, fn func(context.Context, T
 			ictx, cancel = context.WithCancel(inner)
 		}
 		defer cancel()
-		r := fn(ictx, item)
+		fn(ictx, item)
 		cancel()
 		if done != nil {
 			doneMu.Lock()
 			defer doneMu.Unlock()
-			done(item, r)
+			done(item)
 		}
 	}
 	add := func(item T) error {
@@ -180,10 +180,7 @@ func Stream[T, R any](ctx context.Context, o Options, fn func(context.Context, T
 // caller says why, from ctx.Err(), which is then not nil).
 func Map[R any](ctx context.Context, n int, o Options, fn func(ctx context.Context, i int) R) (out []R, notRun []int) {
 	out = make([]R, n)
-	Stream(ctx, o, func(ctx context.Context, i int) struct{} {
-		out[i] = fn(ctx, i)
-		return struct{}{}
-	}, nil, func(add func(int) error) {
+	Stream(ctx, o, func(ctx context.Context, i int) { out[i] = fn(ctx, i) }, nil, func(add func(int) error) {
 		for i := range n {
 			if add(i) != nil {
 				notRun = append(notRun, i)

@@ -75,17 +75,13 @@ func TestMapOrderAndStreamAsFinished(t *testing.T) {
 	// every item would never be called.
 	c = chain()
 	var finished []int
-	Stream(context.Background(), Options{Limit: n}, func(_ context.Context, i int) int {
+	Stream(context.Background(), Options{Limit: n}, func(_ context.Context, i int) {
 		select {
 		case <-c[i+1]:
 		case <-time.After(time.Minute):
 			t.Errorf("item %d: done did not see item %d as it finished", i, i+1)
 		}
-		return -i
-	}, func(i, r int) {
-		if r != -i {
-			t.Errorf("item %d delivered with the result %d", i, r)
-		}
+	}, func(i int) {
 		finished = append(finished, i) // done is called one at a time
 		close(c[i])
 	}, func(add func(int) error) {
@@ -252,7 +248,7 @@ func TestCancelAccountsForEveryItem(t *testing.T) {
 	// limiter has free slots.
 	started := atomic.Int64{}
 	var refusals []error
-	Stream(ctx, Options{Limit: 1000}, func(context.Context, int) struct{} { started.Add(1); return struct{}{} }, nil,
+	Stream(ctx, Options{Limit: 1000}, func(context.Context, int) { started.Add(1) }, nil,
 		func(add func(int) error) {
 			for i := range 200 {
 				if err := add(i); err != nil {
@@ -329,7 +325,7 @@ func TestPanicIsRaisedInTheCaller(t *testing.T) {
 	// An error value stays reachable; a panic in done is an item's panic.
 	sentinel := errors.New("sentinel")
 	p = catch(func() {
-		Stream(context.Background(), Options{}, func(context.Context, int) int { return 0 }, func(int, int) { panic(sentinel) },
+		Stream(context.Background(), Options{}, func(context.Context, int) {}, func(int) { panic(sentinel) },
 			func(add func(int) error) { add(1) })
 	})
 	if pe, ok := p.(*Panic); !ok || !errors.Is(pe, sentinel) {
@@ -339,10 +335,9 @@ func TestPanicIsRaisedInTheCaller(t *testing.T) {
 	// A panic in feed waits for the items it started, which see the end.
 	var ended atomic.Bool
 	p = catch(func() {
-		Stream(context.Background(), Options{}, func(ctx context.Context, int int) struct{} {
+		Stream(context.Background(), Options{}, func(ctx context.Context, _ int) {
 			<-ctx.Done()
 			ended.Store(true)
-			return struct{}{}
 		}, nil, func(add func(int) error) {
 			add(1)
 			panic("feed")
@@ -369,11 +364,10 @@ func TestStreamWaitsForEveryItem(t *testing.T) {
 	results := make([]int, 500)
 	var mu sync.Mutex
 	calls := 0
-	Stream(context.Background(), Options{Limit: 7}, func(_ context.Context, i int) int {
+	Stream(context.Background(), Options{Limit: 7}, func(_ context.Context, i int) {
 		runtime.Gosched()
 		results[i] = i + 1
-		return i
-	}, func(i, _ int) {
+	}, func(int) {
 		mu.Lock()
 		calls++
 		mu.Unlock()

@@ -204,7 +204,7 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 	// feeds the pool.
 	var mu sync.Mutex
 	prog := Progress{}
-	scanOne := func(actx context.Context, a *evidence.Account) struct{} {
+	scanOne := func(actx context.Context, a *evidence.Account) {
 		if o.ReadTags {
 			readTags(actx, orgc, a)
 		}
@@ -215,9 +215,8 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 		if a.Error == "" {
 			lim.Succeeded()
 		}
-		return struct{}{}
 	}
-	scanned := func(a *evidence.Account, _ struct{}) {
+	scanned := func(a *evidence.Account) {
 		mu.Lock()
 		defer mu.Unlock()
 		prog.Done++
