@@ -20,6 +20,7 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/parallel"
 	"github.com/rootwatch/rootwatch/internal/source/live"
 	"github.com/rootwatch/rootwatch/internal/source/org"
 )
@@ -283,7 +284,8 @@ func Apply(ctx context.Context, c Clients, chk *Checked, o ApplyOptions) ([]Acco
 		byID[a.AccountID] = i
 		results[i] = AccountResult{AccountID: a.AccountID, Outcome: OutcomeSkipped, Reason: a.Status}
 	}
-	forEach(ctx, accounts, o.Concurrency, func(a *AccountPlan) {
+	parallel.Map(ctx, len(accounts), parallel.Options{Limit: o.Concurrency}, func(ctx context.Context, i int) struct{} {
+		a := &accounts[i]
 		r := &results[byID[a.AccountID]]
 		switch {
 		case a.Status != StatusPlanned:
@@ -295,6 +297,7 @@ func Apply(ctx context.Context, c Clients, chk *Checked, o ApplyOptions) ([]Acco
 		default:
 			applyAccount(ctx, c, p, id, a, r, log)
 		}
+		return struct{}{}
 	})
 	return results, nil
 }
