@@ -385,3 +385,16 @@ func TestStreamWaitsForEveryItem(t *testing.T) {
 		t.Errorf("done called %d times for %d items", calls, len(results))
 	}
 }
+
+// BenchmarkMapOverhead is the pool's own cost per item (a goroutine, a
+// context, a slot), for items that do nothing.
+func BenchmarkMapOverhead(b *testing.B) {
+	for _, o := range []struct {
+		name string
+		o    Options
+	}{{"fixed", Options{}}, {"aimd", Options{Limiter: NewAIMD(runtime.GOMAXPROCS(0))}}, {"timeout", Options{Timeout: time.Minute}}} {
+		b.Run(o.name, func(b *testing.B) {
+			Map(context.Background(), b.N, o.o, func(context.Context, int) struct{} { return struct{}{} })
+		})
+	}
+}
