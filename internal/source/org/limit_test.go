@@ -14,22 +14,12 @@ import (
 // AssumeRole throttles, the scan lowers its bound, and still scans every
 // account.
 func TestThrottledAssumeRoleLowersConcurrency(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	w, _ := awsfake.GenerateWorld(awsfake.GenOptions{Accounts: 30, Seed: 2, Clean: true})
 	for _, a := range w.Accounts[1:] {
 		a.Faults = []awsfake.Fault{{Op: "AssumeRole", Code: "Throttling", Status: 400, Message: "Rate exceeded", Times: 1}}
 	}
-	fake, err := awsfake.New(w, awsfake.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, err := fake.Listen(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var last Progress
-	accounts, err := Scan(ctx, awsfake.ClientConfig(url, awsfake.GenManagementKey), Options{Concurrency: 64,
+	accounts, err := Scan(context.Background(), serve(t, w), Options{Concurrency: 64,
 		Collect: live.Options{PollInterval: time.Millisecond}, Progress: func(p Progress) { last = p }})
 	if err != nil {
 		t.Fatal(err)

@@ -6,17 +6,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/rootwatch/rootwatch/internal/awsfake"
 	"github.com/rootwatch/rootwatch/internal/source/live"
 )
 
-// TestCancelledScanAccountsForEveryAccount: a scan cancelled after its
-// third account still returns every listed account; those that never
-// started say so, and only those.
-func TestCancelledScanAccountsForEveryAccount(t *testing.T) {
+// serve serves w on the fake until the test ends, and returns the
+// management account's configuration for it.
+func serve(t *testing.T, w *awsfake.World) aws.Config {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	w, _ := awsfake.GenerateWorld(awsfake.GenOptions{Accounts: 15, Seed: 3, Clean: true}) // one ListAccounts page
+	t.Cleanup(cancel)
 	fake, err := awsfake.New(w, awsfake.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -25,10 +26,20 @@ func TestCancelledScanAccountsForEveryAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	scanCtx, stop := context.WithCancel(ctx)
+	return awsfake.ClientConfig(url, awsfake.GenManagementKey)
+}
+
+// TestCancelledScanAccountsForEveryAccount: a scan cancelled after its
+// third account still returns every listed account; those that never
+// started say so, and only those.
+func TestCancelledScanAccountsForEveryAccount(t *testing.T) {
+	w, _ := awsfake.GenerateWorld(awsfake.GenOptions{Accounts: 15, Seed: 3, Clean: true}) // one ListAccounts page
+	cfg := serve(t, w)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
 	progressed := map[string]bool{}
 	var last Progress
-	accounts, err := Scan(scanCtx, awsfake.ClientConfig(url, awsfake.GenManagementKey), Options{Concurrency: 2,
+	accounts, err := Scan(ctx, cfg, Options{Concurrency: 2,
 		Collect: live.Options{PollInterval: time.Millisecond}, Progress: func(p Progress) {
 			progressed[p.Account.ID] = true
 			last = p
