@@ -20,6 +20,7 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/parallel"
 	"github.com/rootwatch/rootwatch/internal/source/live"
 	"github.com/rootwatch/rootwatch/internal/source/org"
 )
@@ -254,7 +255,8 @@ func (o ApplyOptions) withDefaults() ApplyOptions {
 // Apply carries out a checked plan: per planned account, a delete session,
 // a fresh read, the deletions the plan named that still exist, then a
 // fresh audit session to verify. One account's failure never stops the
-// others. It touches only the accounts Check found ACTIVE in the
+// others; when ctx ends, each planned account not yet started is failed,
+// "not applied". It touches only the accounts Check found ACTIVE in the
 // organization, never the management account; an enabling plan makes its
 // calls instead. It refuses a plan changed since Check.
 func Apply(ctx context.Context, c Clients, chk *Checked, o ApplyOptions) ([]AccountResult, error) {
@@ -283,7 +285,10 @@ func Apply(ctx context.Context, c Clients, chk *Checked, o ApplyOptions) ([]Acco
 		byID[a.AccountID] = i
 		results[i] = AccountResult{AccountID: a.AccountID, Outcome: OutcomeSkipped, Reason: a.Status}
 	}
-	forEach(ctx, accounts, o.Concurrency, func(a *AccountPlan) {
+	// An account not started when ctx ended is a planned removal not made:
+	// failed, never skipped.
+	one := func(ctx context.Context, i int, started bool) {
+		a := &accounts[i]
 		r := &results[byID[a.AccountID]]
 		switch {
 		case a.Status != StatusPlanned:
@@ -292,10 +297,19 @@ func Apply(ctx context.Context, c Clients, chk *Checked, o ApplyOptions) ([]Acco
 			}
 		case !chk.members[a.AccountID]:
 			r.Outcome, r.Reason = OutcomeFailed, "not an ACTIVE member account when the plan was checked: not touched"
+		case !started:
+			r.Outcome, r.Reason = OutcomeFailed, "not applied: "+ctx.Err().Error()+" before the account's turn; nothing in it was changed"
 		default:
 			applyAccount(ctx, c, p, id, a, r, log)
 		}
+	}
+	_, notRun := parallel.Map(ctx, len(accounts), parallel.Options{Limit: o.Concurrency}, func(ctx context.Context, i int) struct{} {
+		one(ctx, i, true)
+		return struct{}{}
 	})
+	for _, i := range notRun {
+		one(ctx, i, false)
+	}
 	return results, nil
 }
 

@@ -25,7 +25,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -35,6 +34,7 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/parallel"
 	"github.com/rootwatch/rootwatch/internal/source/live"
 	"github.com/rootwatch/rootwatch/internal/source/org"
 )
@@ -277,7 +277,7 @@ func BuildPlan(ctx context.Context, c Clients, o PlanOptions) (*Plan, error) {
 		}
 	}
 	// Members are audited as their ListAccounts page arrives.
-	planAccount := func(a *AccountPlan) {
+	planAccount := func(ctx context.Context, a *AccountPlan) {
 		if !p.CentralRootAccess {
 			a.Status, a.Reason = StatusBlocked, "centralized root access is not enabled in "+p.OrganizationID+": it needs "+strings.Join(needed, ", ")
 			if !o.EnableCentralRootAccess {
@@ -294,37 +294,24 @@ func BuildPlan(ctx context.Context, c Clients, o PlanOptions) (*Plan, error) {
 		a.Actions, a.Kept = actionsFor(rc, what)
 		a.Status = statusOf(a.Actions)
 	}
-	next := make(chan *AccountPlan)
-	var wg sync.WaitGroup
-	for range o.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for a := range next {
-				planAccount(a)
-			}
-		}()
-	}
 	var pending []*AccountPlan
 	listed := map[string]bool{}
-	err = org.EachListed(ctx, c.Organizations, func(l org.Listed) {
-		listed[l.ID] = true
-		switch {
-		case l.ID == p.ManagementAccountID || l.ID == id.Account:
-			return // never the management account (AssumeRoot cannot target it)
-		case l.State != "ACTIVE", o.Exclude[l.ID], len(o.Include) > 0 && !o.Include[l.ID]:
-			return
-		}
-		a := &AccountPlan{AccountID: l.ID, Name: l.Name, Actions: []Action{}}
-		pending = append(pending, a)
-		select {
-		case next <- a:
-		case <-ctx.Done():
-			a.Status, a.Reason = StatusBlocked, "not read: "+ctx.Err().Error()
-		}
+	parallel.Stream(ctx, parallel.Options{Limit: o.Concurrency}, planAccount, nil, func(add func(*AccountPlan) error) {
+		err = org.EachListed(ctx, c.Organizations, func(l org.Listed) {
+			listed[l.ID] = true
+			switch {
+			case l.ID == p.ManagementAccountID || l.ID == id.Account:
+				return // never the management account (AssumeRoot cannot target it)
+			case l.State != "ACTIVE", o.Exclude[l.ID], len(o.Include) > 0 && !o.Include[l.ID]:
+				return
+			}
+			a := &AccountPlan{AccountID: l.ID, Name: l.Name, Actions: []Action{}}
+			pending = append(pending, a)
+			if err := add(a); err != nil {
+				a.Status, a.Reason = StatusBlocked, "not read: "+err.Error()
+			}
+		})
 	})
-	close(next)
-	wg.Wait()
 	if err != nil {
 		return nil, fmt.Errorf("ListAccounts: %s", awsx.Describe("ListAccounts", err))
 	}
@@ -452,29 +439,6 @@ func actionsFor(rc *evidence.RootCredentials, what []string) ([]Action, []string
 		}
 	}
 	return out, kept
-}
-
-// forEach runs work on every account, at most n at once.
-func forEach(ctx context.Context, accounts []AccountPlan, n int, work func(*AccountPlan)) {
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(n, max(len(accounts), 1)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				work(&accounts[i])
-			}
-		}()
-	}
-	for i := range accounts {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-		}
-	}
-	close(next)
-	wg.Wait()
 }
 
 // ErrRefused says a plan cannot be applied.

@@ -10,11 +10,11 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/parallel"
 )
 
 // Result is everything read from a set of sources.
@@ -188,34 +188,24 @@ func Run(ctx context.Context, jobs []Job, workers int, f Filter) Result {
 	// workers first write each page, and every such write is a
 	// write-protect fault that flushes the other cores' TLBs; small
 	// objects come from the heap's spans.
-	results := make([]*out, len(jobs))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rd := NewReader()
-			for i := range next {
-				o := &out{}
-				o.events, o.stats = decodeJob(ctx, rd, jobs[i])
-				results[i] = o
-			}
-		}()
-	}
-feed:
-	for i := range jobs {
+	// Each job in flight has a Reader; at most workers are, so the free
+	// list never holds more.
+	readers := make(chan *Reader, workers)
+	results, notRun := parallel.Map(ctx, len(jobs), parallel.Options{Limit: workers}, func(ctx context.Context, i int) *out {
+		var rd *Reader
 		select {
-		case next <- i:
-		case <-ctx.Done():
-			for j := i; j < len(jobs); j++ {
-				results[j] = &out{stats: evidence.SourceStats{Path: jobs[j].Name, Error: "not read: " + ctx.Err().Error()}}
-			}
-			break feed
+		case rd = <-readers:
+		default:
+			rd = NewReader()
 		}
+		defer func() { readers <- rd }()
+		o := &out{}
+		o.events, o.stats = decodeJob(ctx, rd, jobs[i])
+		return o
+	})
+	for _, i := range notRun {
+		results[i] = &out{stats: evidence.SourceStats{Path: jobs[i].Name, Error: "not read: " + ctx.Err().Error()}}
 	}
-	close(next)
-	wg.Wait()
 
 	var res Result
 	var all []evidence.Event

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/account"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/parallel"
 )
 
 // The monitoring calls, all read-only. Regional calls take the region as a
@@ -199,35 +199,38 @@ func scannedRegions(enabled, limit []string) (scanned, notScanned []string) {
 	return scanned, notScanned
 }
 
-// parallel runs fn for 0..n-1, a few at a time, and returns the results
-// in order with the failures.
-func parallel[T any](ctx context.Context, n int, fn func(ctx context.Context, i int) (T, *evidence.SourceStatus)) ([]T, []evidence.SourceStatus) {
-	out := make([]T, n)
-	fails := make([]*evidence.SourceStatus, n)
-	sem := make(chan struct{}, regionConcurrency)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			out[i], fails[i] = fn(ctx, i)
-		}()
+// inParallel runs fn for 0..n-1, regionConcurrency at a time, and returns
+// the results in order with the failures. A call that never started
+// because ctx ended is made after all, with the ended context: it fails at
+// once in the words of its own call and region, as every call in flight
+// does, so that no region goes unreported.
+func inParallel[T any](ctx context.Context, n int, fn func(ctx context.Context, i int) (T, *evidence.SourceStatus)) ([]T, []evidence.SourceStatus) {
+	type result struct {
+		v    T
+		fail *evidence.SourceStatus
 	}
-	wg.Wait()
+	call := func(ctx context.Context, i int) result {
+		v, fail := fn(ctx, i)
+		return result{v, fail}
+	}
+	results, notRun := parallel.Map(ctx, n, parallel.Options{Limit: regionConcurrency}, call)
+	for _, i := range notRun {
+		results[i] = call(ctx, i)
+	}
+	out := make([]T, n)
 	var failures []evidence.SourceStatus
-	for _, f := range fails {
-		if f != nil {
-			failures = append(failures, *f)
+	for i, r := range results {
+		out[i] = r.v
+		if r.fail != nil {
+			failures = append(failures, *r.fail)
 		}
 	}
 	return out, failures
 }
 
-// eachRegion is parallel over regions (or any names).
+// eachRegion is inParallel over regions (or any names).
 func eachRegion[T any](ctx context.Context, regions []string, fn func(ctx context.Context, region string) (T, *evidence.SourceStatus)) ([]T, []evidence.SourceStatus) {
-	return parallel(ctx, len(regions), func(ctx context.Context, i int) (T, *evidence.SourceStatus) { return fn(ctx, regions[i]) })
+	return inParallel(ctx, len(regions), func(ctx context.Context, i int) (T, *evidence.SourceStatus) { return fn(ctx, regions[i]) })
 }
 
 // failed is awsx.Failed as a pointer, with its detail for the part.
@@ -281,7 +284,7 @@ func readTrails(ctx context.Context, c TrailsAPI, account string, scanned []stri
 			LogGroupARN: aws.ToString(t.CloudWatchLogsLogGroupArn),
 		})
 	}
-	_, failures := parallel(ctx, len(trails), func(ctx context.Context, i int) (struct{}, *evidence.SourceStatus) {
+	_, failures := inParallel(ctx, len(trails), func(ctx context.Context, i int) (struct{}, *evidence.SourceStatus) {
 		t := &trails[i]
 		home := inRegion(t.HomeRegion, func(o *cloudtrail.Options, r string) {
 			if r != "" {

@@ -1,98 +1,14 @@
 package org
 
 import (
-	"context"
-	"sync"
-	"time"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
 	"github.com/rootwatch/rootwatch/internal/awsx"
 )
 
-// limiter bounds the accounts in flight, additive increase and
-// multiplicative decrease: a throttled call on the management account's
-// shared quotas (STS AssumeRole and AssumeRoot, Organizations) halves the
-// bound, at most once a second; every account started without one grows
-// it by one again, up to the configured maximum.
-type limiter struct {
-	mu                   sync.Mutex
-	changed              chan struct{} // closed and replaced when a slot may be free
-	limit, inFlight, max int
-	min                  int
-	lastCut              time.Time
-	cuts                 int
-}
-
-func newLimiter(max int) *limiter {
-	return &limiter{changed: make(chan struct{}), limit: max, max: max, min: min(8, max)}
-}
-
-// acquire waits for a slot; false when ctx ended first.
-func (l *limiter) acquire(ctx context.Context) bool {
-	for {
-		l.mu.Lock()
-		if l.inFlight < l.limit {
-			l.inFlight++
-			l.mu.Unlock()
-			return true
-		}
-		ch := l.changed
-		l.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return false
-		}
-	}
-}
-
-func (l *limiter) release() {
-	l.mu.Lock()
-	l.inFlight--
-	l.wake()
-	l.mu.Unlock()
-}
-
-// succeeded grows the bound by one (an account's sessions opened without
-// throttling).
-func (l *limiter) succeeded() {
-	l.mu.Lock()
-	if l.limit < l.max {
-		l.limit++
-		l.wake()
-	}
-	l.mu.Unlock()
-}
-
-// throttled halves the bound, at most once a second: one burst of
-// throttling is one signal.
-func (l *limiter) throttled() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if time.Since(l.lastCut) < time.Second {
-		return
-	}
-	l.lastCut = time.Now()
-	l.limit = max(l.min, l.limit/2)
-	l.cuts++
-}
-
-// state is the bound now and how many times it was cut.
-func (l *limiter) state() (limit, cuts int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.limit, l.cuts
-}
-
-func (l *limiter) wake() {
-	close(l.changed)
-	l.changed = make(chan struct{})
-}
-
-// throttleWatch tells the limiter of every throttling error the SDK is
-// about to retry.
+// throttleWatch tells the scan's bound (a parallel.AIMD) of every
+// throttling error the SDK is about to retry.
 type throttleWatch struct {
 	aws.RetryerV2
 	onThrottle func()

@@ -23,6 +23,7 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/parallel"
 	"github.com/rootwatch/rootwatch/internal/source/live"
 )
 
@@ -174,10 +175,10 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 	}
 	base = withSharedClient(base, o.Concurrency)
 	mgmt := live.NewClients(base)
-	lim := newLimiter(o.Concurrency)
+	lim := parallel.NewAIMD(o.Concurrency)
 	// The management account's STS and Organizations quotas are shared by
 	// every account in flight: their throttling lowers the bound.
-	shared := watchThrottling(base, lim.throttled)
+	shared := watchThrottling(base, lim.Throttled)
 	stsc := sts.NewFromConfig(shared)
 	orgc := organizations.NewFromConfig(shared)
 	id, err := awsx.WhoAmI(ctx, mgmt.STS)
@@ -202,74 +203,60 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 	}
 	centralized := slices.Contains(features, evidence.FeatureRootCredentialsManagement)
 
-	// Accounts are scanned as their ListAccounts page arrives: the workers
-	// start first, and the listing feeds them.
+	// Accounts are scanned as their ListAccounts page arrives: the listing
+	// feeds the pool.
 	var mu sync.Mutex
 	prog := Progress{}
-	next := make(chan *evidence.Account)
-	var wg sync.WaitGroup
-	for range o.Concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for a := range next {
-				if !lim.acquire(ctx) {
-					a.Error = notScanned(ctx)
-					continue
-				}
-				actx, cancel := context.WithTimeout(ctx, o.AccountTimeout)
-				if o.ReadTags {
-					readTags(actx, orgc, a)
-				}
-				scanAccount(actx, base, stsc, o, id, a, member(a.ID, id.Account, orgEv, orgSt, orgID, mgmtID, features), centralized && a.ID != mgmtID)
-				if errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
-					a.Error = strings.TrimPrefix(a.Error+"; ", "; ") + fmt.Sprintf("timed out after %s (%s); sources read before are kept", o.AccountTimeout, o.Names.or(o.Names.AccountTimeout, "the account timeout"))
-				}
-				cancel()
-				if a.Error == "" {
-					lim.succeeded()
-				}
-				lim.release()
-				mu.Lock()
-				prog.Done++
-				prog.Limit, prog.Throttled = lim.state()
-				if a.Error != "" {
-					prog.Failed++
-				}
-				prog.Account = a
-				if o.Progress != nil {
-					o.Progress(prog)
-				}
-				mu.Unlock()
-			}
-		}()
+	scanOne := func(actx context.Context, a *evidence.Account) {
+		if o.ReadTags {
+			readTags(actx, orgc, a)
+		}
+		scanAccount(actx, base, stsc, o, id, a, member(a.ID, id.Account, orgEv, orgSt, orgID, mgmtID, features), centralized && a.ID != mgmtID)
+		if errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+			a.Error = strings.TrimPrefix(a.Error+"; ", "; ") + fmt.Sprintf("timed out after %s (%s); sources read before are kept", o.AccountTimeout, o.Names.or(o.Names.AccountTimeout, "the account timeout"))
+		}
+		if a.Error == "" {
+			lim.Succeeded()
+		}
+	}
+	scanned := func(a *evidence.Account) {
+		mu.Lock()
+		defer mu.Unlock()
+		prog.Done++
+		prog.Limit, prog.Throttled = lim.State()
+		if a.Error != "" {
+			prog.Failed++
+		}
+		prog.Account = a
+		if o.Progress != nil {
+			o.Progress(prog)
+		}
 	}
 	var accounts []*evidence.Account
 	listed := map[string]bool{}
-	listErr := EachListed(ctx, orgc, func(l Listed) {
-		listed[l.ID] = true
-		a := &evidence.Account{ID: l.ID, Partition: id.Partition, Name: l.Name}
-		accounts = append(accounts, a)
-		switch {
-		case l.State != string(orgtypes.AccountStateActive):
-			a.Skipped = "account state " + l.State
-		case o.Exclude[l.ID]:
-			a.Skipped = "excluded by " + o.Names.or(o.Names.Exclude, "the scan's exclude list")
-		case len(o.Include) > 0 && !o.Include[l.ID]:
-			a.Skipped = "not selected by " + o.Names.or(o.Names.Include, "the scan's account list")
-		default:
-			mu.Lock()
-			prog.Total++
-			mu.Unlock()
-			select {
-			case next <- a:
-			case <-ctx.Done():
-				a.Error = notScanned(ctx)
+	var listErr error
+	parallel.Stream(ctx, parallel.Options{Limiter: lim, Timeout: o.AccountTimeout}, scanOne, scanned, func(add func(*evidence.Account) error) {
+		listErr = EachListed(ctx, orgc, func(l Listed) {
+			listed[l.ID] = true
+			a := &evidence.Account{ID: l.ID, Partition: id.Partition, Name: l.Name}
+			accounts = append(accounts, a)
+			switch {
+			case l.State != string(orgtypes.AccountStateActive):
+				a.Skipped = "account state " + l.State
+			case o.Exclude[l.ID]:
+				a.Skipped = "excluded by " + o.Names.or(o.Names.Exclude, "the scan's exclude list")
+			case len(o.Include) > 0 && !o.Include[l.ID]:
+				a.Skipped = "not selected by " + o.Names.or(o.Names.Include, "the scan's account list")
+			default:
+				mu.Lock()
+				prog.Total++
+				mu.Unlock()
+				if err := add(a); err != nil {
+					a.Error = notScanned(err)
+				}
 			}
-		}
+		})
 	})
-	close(next)
-	wg.Wait()
 	if listErr != nil {
 		// Ctrl-C while listing is not a missing permission.
 		if ierr := awsx.Interrupted("ListAccounts as "+id.ARN+", listing the organization's accounts", listErr); ierr != nil {
@@ -288,11 +275,11 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 }
 
 // notScanned is why an account the scan stopped before was not scanned.
-func notScanned(ctx context.Context) string {
-	if errors.Is(ctx.Err(), context.Canceled) {
+func notScanned(why error) string {
+	if errors.Is(why, context.Canceled) {
 		return "not scanned: the scan was interrupted first"
 	}
-	return "not scanned: " + ctx.Err().Error()
+	return "not scanned: " + why.Error()
 }
 
 // readTags reads an account's tags; a failure is kept in the evidence
