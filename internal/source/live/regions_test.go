@@ -38,7 +38,7 @@ func TestCancelledRegionalReadsReportEveryRegion(t *testing.T) {
 		t.Fatalf("%d regions for %d", len(out), len(regions))
 	}
 	for i, ar := range out {
-		if ar.Region != regions[i] || !strings.Contains(ar.Error, "context canceled") {
+		if ar.Region != regions[i] || !strings.Contains(ar.Error, "interrupted") {
 			t.Errorf("region %d: %+v", i, ar)
 		}
 	}
