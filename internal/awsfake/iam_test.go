@@ -94,8 +94,8 @@ accounts:
 func TestReportDelayValidation(t *testing.T) {
 	for in, want := range map[string]string{
 		`accounts: [{id: "111111111111", report: {delay: soon}}]`: "report.delay",
-		`accounts: [{id: "111111111111", report: {delay: -3s}}]`: "negative",
-		`accounts: [{id: "111111111111", report: {polls: 2}}]`:   "field polls not found",
+		`accounts: [{id: "111111111111", report: {delay: -3s}}]`:  "negative",
+		`accounts: [{id: "111111111111", report: {polls: 2}}]`:    "field polls not found",
 	} {
 		if _, err := ParseWorld([]byte(in), "w.yaml"); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: err = %v, want %q", in, err, want)
