@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -183,7 +184,11 @@ func parseLive(out *iam.GetCredentialReportOutput, how string) (*evidence.Creden
 	}
 	gen := aws.ToTime(out.GeneratedTime).UTC()
 	rep, err := credreport.Parse(out.Content, "GetCredentialReport", gen)
-	if err != nil {
+	var tooLarge *credreport.TooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, evidence.SourceStatus{State: evidence.StateError, Detail: err.Error()}
+	case err != nil:
 		return nil, evidence.SourceStatus{State: evidence.StateError, Detail: "GetCredentialReport returned content that is not a credential report: " + err.Error()}
 	}
 	detail := how + "; " + evidence.Count(len(rep.Rows), "row")

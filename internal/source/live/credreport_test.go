@@ -1,6 +1,7 @@
 package live
 
 import (
+	"bytes"
 	"context"
 	"math/rand/v2"
 	"slices"
@@ -8,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/evidence/credreport"
 )
 
 // clockedOpts polls on clock with the default backoff (1 s doubling to 5 s)
@@ -187,5 +191,15 @@ func TestReportNeverCompletesOnTheRealClock(t *testing.T) {
 	}
 	if !strings.Contains(st.Detail, "not ready within 300ms") || !strings.Contains(st.Detail, "INPROGRESS") {
 		t.Errorf("detail %q should give the timeout and the last state", st.Detail)
+	}
+}
+
+// TestOversizedReportRefused: a GetCredentialReport answer over the
+// parser's bound is an error that says so, not "not a credential report".
+func TestOversizedReportRefused(t *testing.T) {
+	content := append([]byte("user,arn,password_last_used,mfa_active\n"), bytes.Repeat([]byte("x"), credreport.MaxReportBytes)...)
+	rep, st := parseLive(&iam.GetCredentialReportOutput{Content: content, ReportFormat: "text/csv"}, "generated a new report")
+	if rep != nil || st.State != evidence.StateError || !strings.HasPrefix(st.Detail, "GetCredentialReport: the credential report is 16,777,") {
+		t.Errorf("state %+v", st)
 	}
 }
