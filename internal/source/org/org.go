@@ -30,11 +30,15 @@ import (
 const DefaultRoleName = "OrganizationAccountAccessRole"
 
 // DefaultConcurrency is the most accounts scanned at once. An account in
-// flight mostly waits (on its credential report, on latency), so this is
-// well above the number of cores; each account's own API limits are its
-// own, and throttling of the management account's shared ones (STS,
-// Organizations) lowers the bound while it lasts.
-const DefaultConcurrency = 512
+// flight mostly waits: IAM takes seconds to generate its credential report
+// (polled 1, 2, 4 s apart), so an account takes about 4 to 8 s however
+// fast the network is. ListAccounts hands out up to 200 accounts a second
+// (20 a page at 100 ms), and keeping up with it takes about 200 × 5 s, a
+// thousand, in flight; fewer, and accounts queue behind others that only
+// wait. Each account's own API limits are its own, and throttling of the
+// management account's shared ones (STS, Organizations) lowers the bound
+// while it lasts.
+const DefaultConcurrency = 1000
 
 // Options tune an organization scan.
 type Options struct {
@@ -44,7 +48,7 @@ type Options struct {
 	SessionName     string // default "rootwatch"
 	Include         map[string]bool
 	Exclude         map[string]bool
-	Concurrency     int           // default 128: accounts in flight mostly wait on reports
+	Concurrency     int           // default DefaultConcurrency
 	AccountTimeout  time.Duration // default 5m
 	// Names says, in the words of the caller's interface, where Include,
 	// Exclude and AccountTimeout came from, for the reasons an account was
