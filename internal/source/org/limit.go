@@ -11,11 +11,13 @@ import (
 	"github.com/rootwatch/rootwatch/internal/awsx"
 )
 
-// limiter bounds the accounts in flight, additive increase and
-// multiplicative decrease: a throttled call on the management account's
-// shared quotas (STS AssumeRole and AssumeRoot, Organizations) halves the
-// bound, at most once a second; every account started without one grows
-// it by one again, up to the configured maximum.
+// limiter bounds the calls in flight on the management account's shared
+// quotas (STS AssumeRole and AssumeRoot, Organizations), additive increase
+// and multiplicative decrease: a throttled call halves the bound, at most
+// once a second; every call that goes through grows it by one again, up to
+// the configured maximum. It bounds those calls, not the accounts: an
+// account waits seconds on its own credential report, which costs the
+// shared quotas nothing, so a lowered bound must not hold it.
 type limiter struct {
 	mu                   sync.Mutex
 	changed              chan struct{} // closed and replaced when a slot may be free
@@ -55,8 +57,21 @@ func (l *limiter) release() {
 	l.mu.Unlock()
 }
 
-// succeeded grows the bound by one (an account's sessions opened without
-// throttling).
+// do runs fn, a call on the shared quotas, within the bound; a call that
+// goes through grows it.
+func (l *limiter) do(ctx context.Context, fn func() error) error {
+	if !l.acquire(ctx) {
+		return ctx.Err()
+	}
+	err := fn()
+	l.release()
+	if err == nil {
+		l.succeeded()
+	}
+	return err
+}
+
+// succeeded grows the bound by one (a call went through).
 func (l *limiter) succeeded() {
 	l.mu.Lock()
 	if l.limit < l.max {

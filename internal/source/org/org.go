@@ -78,8 +78,9 @@ func (n Names) or(label, neutral string) string {
 type Progress struct {
 	Done, Failed, Total int
 	Account             *evidence.Account
-	// Limit is the bound on accounts in flight when the account finished,
-	// and Throttled how many times throttling lowered it so far.
+	// Limit is the bound on calls in flight to the management account's
+	// shared quotas (role and root sessions, tags) when the account
+	// finished, and Throttled how many times throttling lowered it so far.
 	Limit, Throttled int
 }
 
@@ -170,6 +171,12 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
 	}
+	return scan(ctx, base, o, newLimiter(o.Concurrency))
+}
+
+// scan is Scan with the bound on calls to the management account's shared
+// quotas given (tests start it lowered).
+func scan(ctx context.Context, base aws.Config, o Options, lim *limiter) ([]*evidence.Account, error) {
 	if o.AccountTimeout <= 0 {
 		o.AccountTimeout = 5 * time.Minute
 	}
@@ -178,9 +185,10 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 	}
 	base = withSharedClient(base, o.Concurrency)
 	mgmt := live.NewClients(base)
-	lim := newLimiter(o.Concurrency)
 	// The management account's STS and Organizations quotas are shared by
-	// every account in flight: their throttling lowers the bound.
+	// every account in flight: their throttling lowers the bound on calls
+	// to them (role and root sessions, tags), not on accounts, which
+	// mostly wait on their own credential reports.
 	shared := watchThrottling(base, lim.throttled)
 	stsc := sts.NewFromConfig(shared)
 	orgc := organizations.NewFromConfig(shared)
@@ -214,23 +222,19 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 		go func() {
 			defer wg.Done()
 			for a := range next {
-				if !lim.acquire(ctx) {
+				if ctx.Err() != nil {
 					a.Error = "not scanned: " + ctx.Err().Error()
 					continue
 				}
 				actx, cancel := context.WithTimeout(ctx, o.AccountTimeout)
 				if o.ReadTags {
-					readTags(actx, orgc, a)
+					_ = lim.do(actx, func() error { return readTags(actx, orgc, a) })
 				}
-				scanAccount(actx, base, stsc, o, id, a, member(a.ID, id.Account, orgEv, orgSt, orgID, mgmtID, features), centralized && a.ID != mgmtID)
+				scanAccount(actx, base, stsc, lim, o, id, a, member(a.ID, id.Account, orgEv, orgSt, orgID, mgmtID, features), centralized && a.ID != mgmtID)
 				if errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
 					a.Error = strings.TrimPrefix(a.Error+"; ", "; ") + fmt.Sprintf("timed out after %s (%s); sources read before are kept", o.AccountTimeout, o.Names.or(o.Names.AccountTimeout, "the account timeout"))
 				}
 				cancel()
-				if a.Error == "" {
-					lim.succeeded()
-				}
-				lim.release()
 				mu.Lock()
 				prog.Done++
 				prog.Limit, prog.Throttled = lim.state()
@@ -285,21 +289,23 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 }
 
 // readTags reads an account's tags; a failure is kept in the evidence
-// (the account's notifications then go to the default targets).
-func readTags(ctx context.Context, c *organizations.Client, a *evidence.Account) {
+// (the account's notifications then go to the default targets) and
+// returned.
+func readTags(ctx context.Context, c *organizations.Client, a *evidence.Account) error {
 	p := organizations.NewListTagsForResourcePaginator(c, &organizations.ListTagsForResourceInput{ResourceId: aws.String(a.ID)})
 	tags := map[string]string{}
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
 			a.TagsError = awsx.Describe("ListTagsForResource", err)
-			return
+			return err
 		}
 		for _, t := range out.Tags {
 			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 		}
 	}
 	a.Tags = tags
+	return nil
 }
 
 // withSharedClient gives every account's SDK clients one HTTP client (see
@@ -333,13 +339,16 @@ func member(account, caller string, orgEv *evidence.Organization, orgSt evidence
 	}
 }
 
-func scanAccount(ctx context.Context, base aws.Config, stsc *sts.Client, o Options, caller awsx.Identity, a *evidence.Account,
+func scanAccount(ctx context.Context, base aws.Config, stsc *sts.Client, lim *limiter, o Options, caller awsx.Identity, a *evidence.Account,
 	orgOf func() (*evidence.Organization, evidence.SourceStatus), audit bool) {
 	cfg := base
 	if a.ID != caller.Account {
 		role := awsx.Role{ARN: o.RoleARN(caller.Partition, a.ID), SessionName: o.SessionName, ExternalID: o.ExternalID}
-		var err error
-		if cfg, err = awsx.AssumeRole(ctx, stsc, base, role); err != nil {
+		err := lim.do(ctx, func() (err error) {
+			cfg, err = awsx.AssumeRole(ctx, stsc, base, role)
+			return err
+		})
+		if err != nil {
 			if ctx.Err() == nil { // a deadline is said by the caller, not blamed on the role
 				a.Error = "role not assumable: " + awsx.Describe("AssumeRole "+role.ARN, err)
 			}
@@ -365,7 +374,11 @@ func scanAccount(ctx context.Context, base aws.Config, stsc *sts.Client, o Optio
 		if !audit {
 			return
 		}
-		iamc, err := live.OpenRootAudit(ctx, stsc, base, caller.Partition, a.ID)
+		var iamc live.RootCredentialsAPI
+		err := lim.do(ctx, func() (err error) {
+			iamc, err = live.OpenRootAudit(ctx, stsc, base, caller.Partition, a.ID)
+			return err
+		})
 		if err != nil {
 			rcSt = awsx.Failed("AssumeRoot "+awsx.TaskPolicyARN(caller.Partition, awsx.TaskAuditRootCredentials), err)
 			return
