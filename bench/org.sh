@@ -42,28 +42,35 @@ start_fake() { # $1: stats file; then extra flags
   for _ in $(seq 100); do grep -q serving "$tmp/awsfake.log" && return; sleep 0.1; done
   echo "awsfake did not start" >&2; cat "$tmp/awsfake.log" >&2; exit 1
 }
-stop_fake() { kill -TERM "$fake_pid"; wait "$fake_pid" || true; }
+# stop_fake also keeps the fake's CPU seconds (user + system) in fake_cpu:
+# the fake shares the machine's cores with rootwatch.
+stop_fake() {
+  fake_cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$fake_pid/stat" 2>/dev/null || echo "?")
+  kill -TERM "$fake_pid"; wait "$fake_pid" || true
+}
 scan() { # rootwatch scan --org against the running fake; extra flags follow
   env -i PATH="$PATH" HOME="$tmp" AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL="http://127.0.0.1:$port" \
     AWS_ACCESS_KEY_ID=AKIAGENMANAGEMENT000 AWS_SECRET_ACCESS_KEY=fake AWS_REGION=us-east-1 \
-    /usr/bin/time -f "%e %M" -o "$tmp/time" "$out/rootwatch" scan --org --format json "$@" || true
+    /usr/bin/time -f "%e %M %U %S" -o "$tmp/time" "$out/rootwatch" scan --org --format json "$@" || true
 }
 
 # 1. Every account and one member alone, alternated, PAIRS times.
 last=$(printf "1%011d" $((n - 1)))
-walls=(); ones=(); ratios=()
+walls=(); ones=(); ratios=(); cpus=(); fake_cpus=()
 for i in $(seq "$pairs"); do
   start_fake "$out/org-stats.json"
   scan --output "$out/org.json"
   stop_fake
   w=$(tail -1 "$tmp/time" | cut -d" " -f1); rss=$(( $(tail -1 "$tmp/time" | cut -d" " -f2) / 1024 ))
+  cpu=$(tail -1 "$tmp/time" | awk '{ printf "%.2f", $3 + $4 }')
+  cpus+=("$cpu"); fake_cpus+=("$fake_cpu")
   start_fake "$tmp/member-stats.json"
   scan --accounts "$last" --output "$tmp/member.json"
   stop_fake
   o=$(tail -1 "$tmp/time" | cut -d" " -f1)
   [ "$(jq '[.accounts[] | select(.status == "assessed")] | length' "$tmp/member.json")" -eq 1 ] || { echo "the one-member scan did not assess $last" >&2; exit 1; }
   walls+=("$w"); ones+=("$o"); ratios+=("$(awk -v a="$w" -v b="$o" 'BEGIN { printf "%.2f", a / b }')")
-  echo "pair $i: every account $w s (peak RSS $rss MiB), one member $o s, ratio ${ratios[-1]}" >&2
+  echo "pair $i: every account $w s (peak RSS $rss MiB, CPU $cpu s, the fake's $fake_cpu s), one member $o s, ratio ${ratios[-1]}; load $(cut -d" " -f1-3 /proc/loadavg)" >&2
 done
 median() { printf "%s\n" "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 spread() { printf "%s\n" "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "–" hi }'; }
@@ -135,6 +142,7 @@ $n accounts on the fake, $latency on every call, every credential report $delay 
 | rootwatch --concurrency 1, $one_n accounts | $one_n | $one | | extrapolated to $n: ${extrapolated} s |
 
 Every account / one member: **${ratio}×** (median of the pairs; each pair: ${ratios[*]}; target ≤ 1.5).
+CPU of every-account runs (user + system), rootwatch: $(median "${cpus[@]}") s, the fake: $(median "${fake_cpus[@]}") s (medians); load average at the end: $(cut -d" " -f1-3 /proc/loadavg).
 Speed-up over one by one: ${speedup}×. API calls per member account: $per_account (all: $ops).
 Report calls per account (Generate + Get), min / median / max: $report_calls; polls until ready: $polls.
 
