@@ -70,7 +70,7 @@ for i in $(seq "$pairs"); do
   o=$(tail -1 "$tmp/time" | cut -d" " -f1)
   [ "$(jq '[.accounts[] | select(.status == "assessed")] | length' "$tmp/member.json")" -eq 1 ] || { echo "the one-member scan did not assess $last" >&2; exit 1; }
   walls+=("$w"); ones+=("$o"); ratios+=("$(awk -v a="$w" -v b="$o" 'BEGIN { printf "%.2f", a / b }')")
-  echo "pair $i: every account $w s (peak RSS $rss MiB, CPU $cpu s, the fake's $fake_cpu s), one member $o s, ratio ${ratios[-1]}; load $(cut -d" " -f1-3 /proc/loadavg)" >&2
+  echo "pair $i: every account $w s (peak RSS $rss MiB, CPU $cpu s, the fake's ${fake_cpus[-1]} s), one member $o s, ratio ${ratios[-1]}; load $(cut -d" " -f1-3 /proc/loadavg)" >&2
 done
 median() { printf "%s\n" "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 spread() { printf "%s\n" "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "–" hi }'; }
