@@ -65,7 +65,7 @@ func CredentialReport(ctx context.Context, c IAMAPI, opts Options) (*evidence.Cr
 
 	for {
 		polls++
-		throttled := false
+		slowDown := false
 		gen, err := c.GenerateCredentialReport(waitCtx, &iam.GenerateCredentialReportInput{})
 		if waitCtx.Err() != nil {
 			return notReady()
@@ -75,8 +75,8 @@ func CredentialReport(ctx context.Context, c IAMAPI, opts Options) (*evidence.Cr
 			last = "GenerateCredentialReport " + string(gen.State)
 		case awsx.IsDenied(err):
 			return nil, awsx.Failed("GenerateCredentialReport", err)
-		case awsx.CodeIs(err, throttleCodes...):
-			last, throttled = awsx.Describe("GenerateCredentialReport", err), true
+		case throttled(err):
+			last, slowDown = awsx.Describe("GenerateCredentialReport", err), true
 		case awsx.CodeIs(err, "ServiceFailure"):
 			last = awsx.Describe("GenerateCredentialReport", err)
 		default:
@@ -96,8 +96,8 @@ func CredentialReport(ctx context.Context, c IAMAPI, opts Options) (*evidence.Cr
 					how = fmt.Sprintf("IAM returned its existing report, generated %s ago, instead of a new one", humanAge(opts.Now().Sub(aws.ToTime(out.GeneratedTime))))
 				}
 				return parseLive(out, how)
-			case awsx.CodeIs(err, throttleCodes...):
-				last, throttled = awsx.Describe("GetCredentialReport", err), true
+			case throttled(err):
+				last, slowDown = awsx.Describe("GetCredentialReport", err), true
 			case awsx.CodeIs(err, "ReportInProgress", "ReportNotPresent", "ServiceFailure"):
 				last = awsx.Describe("GetCredentialReport", err)
 			default:
@@ -106,7 +106,7 @@ func CredentialReport(ctx context.Context, c IAMAPI, opts Options) (*evidence.Cr
 		}
 		// No poll starts at or after the deadline: the last wait is cut to
 		// it, and then the report is declared not ready.
-		wait := min(backoff.next(throttled), deadline.Sub(clock.Now()))
+		wait := min(backoff.next(slowDown), deadline.Sub(clock.Now()))
 		if wait <= 0 {
 			return notReady()
 		}
@@ -116,10 +116,13 @@ func CredentialReport(ctx context.Context, c IAMAPI, opts Options) (*evidence.Cr
 	}
 }
 
-// throttleCodes are the answers that ask the caller to slow down:
-// Throttling (the SDK has already retried it), and LimitExceeded, what
-// GenerateCredentialReport answers when it is called too often (409).
-var throttleCodes = []string{"Throttling", "ThrottlingException", "LimitExceeded", "LimitExceededException", "TooManyRequestsException"}
+// throttled reports whether IAM asked the caller to slow down: Throttling
+// (which the SDK has already retried), or LimitExceeded (409), the refusal
+// GenerateCredentialReport documents and answered when AWS was holding the
+// call back (AWS.md §1).
+func throttled(err error) bool {
+	return awsx.CodeIs(err, "Throttling", "LimitExceeded", "TooManyRequests")
+}
 
 // reportBackoff spaces credential report polls: PollInterval (1 s)
 // doubling up to PollMax (5 s), so a report that takes a typical few
@@ -141,10 +144,10 @@ func newReportBackoff(o Options) *reportBackoff {
 	return &reportBackoff{base: o.PollInterval, max: o.PollMax, throttledMax: 6 * o.PollMax, jitter: o.Jitter}
 }
 
-// next is the wait after a poll; throttled says IAM asked to slow down.
-func (b *reportBackoff) next(throttled bool) time.Duration {
+// next is the wait after a poll; slowDown says IAM asked for it (throttled).
+func (b *reportBackoff) next(slowDown bool) time.Duration {
 	var d time.Duration
-	if throttled {
+	if slowDown {
 		b.base = min(2*b.base, b.throttledMax)
 		d = b.base
 	} else {
