@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/rootwatch/rootwatch/internal/awsfake"
 	"github.com/rootwatch/rootwatch/internal/source/demo"
@@ -34,12 +35,12 @@ func run() error {
 	seed := flag.Int64("seed", 1, "seed for fault rates and generated worlds")
 	generate := flag.Int("generate", 0, "serve a generated organization of `N` accounts instead of a world file")
 	latency := flag.String("latency", "", "with --generate: delay every call, e.g. 100ms")
-	polls := flag.Int("report-polls", 2, "with --generate: polls a credential report takes")
+	reportDelay := flag.String("report-delay", "3s", "how long IAM takes to generate a credential report (`DURATION` or never), for accounts whose world gives no report.delay")
 	features := flag.String("features", "", "with --generate: organization features, comma-separated (e.g. RootCredentialsManagement)")
 	deny := flag.Float64("deny-rate", 0, "with --generate: fraction of member accounts whose role cannot be assumed")
 	throttle := flag.Float64("throttle-rate", 0, "with --generate: fraction of member accounts that throttle in bursts")
 	hang := flag.Float64("hang-rate", 0, "with --generate: fraction of member accounts with a call that hangs")
-	statsOut := flag.String("stats-out", "", "on shutdown, write call counts (per operation and per account) to this JSON `FILE`")
+	statsOut := flag.String("stats-out", "", "on shutdown, write call counts (per operation, per account, and credential report calls per account) to this JSON `FILE`")
 	faultsOut := flag.String("faults-out", "", "with --generate: write each account's injected fault to this JSON `FILE`")
 	flag.Parse()
 
@@ -57,7 +58,7 @@ func run() error {
 			feats = strings.Split(*features, ",")
 		}
 		var faults map[string]string
-		w, faults = awsfake.GenerateWorld(awsfake.GenOptions{Accounts: *generate, Seed: *seed, Latency: *latency, ReportPolls: *polls,
+		w, faults = awsfake.GenerateWorld(awsfake.GenOptions{Accounts: *generate, Seed: *seed, Latency: *latency,
 			Features: feats, DenyRate: *deny, ThrottleRate: *throttle, HangRate: *hang})
 		if *faultsOut != "" {
 			if err := writeJSON(*faultsOut, faults); err != nil {
@@ -73,7 +74,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	srv, err := awsfake.New(w, awsfake.Options{Seed: *seed})
+	delay, err := parseReportDelay(*reportDelay)
+	if err != nil {
+		return err
+	}
+	srv, err := awsfake.New(w, awsfake.Options{Seed: *seed, ReportDelay: delay})
 	if err != nil {
 		return err
 	}
@@ -92,7 +97,8 @@ func run() error {
 	<-ctx.Done()
 	if *statsOut != "" {
 		byOp, byAccount := srv.CallCounts()
-		return writeJSON(*statsOut, map[string]any{"by_operation": byOp, "by_account": byAccount})
+		return writeJSON(*statsOut, map[string]any{"by_operation": byOp, "by_account": byAccount,
+			"report_calls_by_account": srv.CallsByAccount("GenerateCredentialReport", "GetCredentialReport")})
 	}
 	return nil
 }
@@ -103,4 +109,17 @@ func writeJSON(path string, v any) error {
 		return err
 	}
 	return os.WriteFile(path, b, 0o644)
+}
+
+// parseReportDelay reads --report-delay: a duration, or never (a negative
+// delay for the server).
+func parseReportDelay(s string) (time.Duration, error) {
+	if s == "never" {
+		return -1, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("--report-delay %q: want a duration such as 3s, or never", s)
+	}
+	return d, nil
 }

@@ -23,6 +23,8 @@ accounts:
       metric_filters:
         - {log_group: org-trail-logs, name: root-usage, pattern: '{ $.userIdentity.type = "Root" }', metric: RootUsage, namespace: CISBenchmark}
         - {log_group: org-trail-logs, name: other, pattern: 'ERROR', metric: Errors, namespace: App}
+        - {log_group: app-logs, region: eu-west-1, name: app-errors, pattern: 'ERROR', metric: AppErrors, namespace: App}
+        - {log_group: us-logs, region: us-east-1, name: us-root, pattern: '{ $.userIdentity.type = "Root" }', metric: RootUsage, namespace: CISBenchmark}
       alarms:
         - {name: root-usage, region: eu-west-1, metric: RootUsage, namespace: CISBenchmark, topic: alerts}
         - {name: quiet, region: eu-west-1, metric: Errors, namespace: App, actions_disabled: true}
@@ -121,16 +123,57 @@ func TestAWSCLIMonitoringConformance(t *testing.T) {
 		}
 	})
 	t.Run("logs describe-metric-filters, every page", func(t *testing.T) {
-		var out struct {
+		type filters struct {
 			MetricFilters []struct {
-				FilterName, FilterPattern string
-				MetricTransformations     []struct{ MetricName, MetricNamespace string }
+				FilterName, FilterPattern, LogGroupName string
+				MetricTransformations                   []struct{ MetricName, MetricNamespace string }
 			} `json:"metricFilters"`
 		}
+		names := func(out filters) string {
+			var n []string
+			for _, f := range out.MetricFilters {
+				n = append(n, f.LogGroupName+"/"+f.FilterName)
+			}
+			return strings.Join(n, ",")
+		}
+		// One log group: its filters, ASCII-sorted by name, one a page.
+		var out filters
 		c.json(mgmt, &out, in("eu-west-1", "logs", "describe-metric-filters", "--log-group-name", "org-trail-logs")...)
-		if len(out.MetricFilters) != 2 || out.MetricFilters[0].FilterPattern != `{ $.userIdentity.type = "Root" }` || out.MetricFilters[0].MetricTransformations[0].MetricNamespace != "CISBenchmark" {
+		if names(out) != "org-trail-logs/other,org-trail-logs/root-usage" || out.MetricFilters[1].FilterPattern != `{ $.userIdentity.type = "Root" }` || out.MetricFilters[1].MetricTransformations[0].MetricNamespace != "CISBenchmark" {
 			t.Errorf("%+v", out)
 		}
+		// No log group: every filter of the region, across pages.
+		c.json(mgmt, &out, in("eu-west-1", "logs", "describe-metric-filters")...)
+		if got := names(out); got != "app-logs/app-errors,org-trail-logs/other,org-trail-logs/root-usage" {
+			t.Errorf("every filter of eu-west-1: %s", got)
+		}
+		c.json(mgmt, &out, in("us-east-1", "logs", "describe-metric-filters")...)
+		if got := names(out); got != "us-logs/us-root" {
+			t.Errorf("every filter of us-east-1: %s", got)
+		}
+		// --page-size is the API's limit; --max-items stops the CLI early.
+		var first struct {
+			filters
+			NextToken string
+		}
+		c.json(mgmt, &first, in("eu-west-1", "logs", "describe-metric-filters", "--page-size", "1", "--max-items", "2")...)
+		if names(first.filters) != "app-logs/app-errors,org-trail-logs/other" || first.NextToken == "" {
+			t.Errorf("first two: %s, next %q", names(first.filters), first.NextToken)
+		}
+		// A name prefix counts only with a log group; a metric name only with its namespace.
+		c.json(mgmt, &out, in("eu-west-1", "logs", "describe-metric-filters", "--filter-name-prefix", "root")...)
+		if got := names(out); got != "app-logs/app-errors,org-trail-logs/other,org-trail-logs/root-usage" {
+			t.Errorf("a prefix without a log group is ignored: %s", got)
+		}
+		c.json(mgmt, &out, in("eu-west-1", "logs", "describe-metric-filters", "--log-group-name", "org-trail-logs", "--filter-name-prefix", "root")...)
+		if got := names(out); got != "org-trail-logs/root-usage" {
+			t.Errorf("prefix root in org-trail-logs: %s", got)
+		}
+		c.json(mgmt, &out, in("eu-west-1", "logs", "describe-metric-filters", "--metric-name", "Errors", "--metric-namespace", "App")...)
+		if got := names(out); got != "org-trail-logs/other" {
+			t.Errorf("metric App/Errors: %s", got)
+		}
+		c.fails(mgmt, "InvalidParameterException", in("eu-west-1", "logs", "describe-metric-filters", "--metric-name", "Errors")...)
 	})
 	t.Run("cloudwatch describe-alarms, every page", func(t *testing.T) {
 		var out struct {

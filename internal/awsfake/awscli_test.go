@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ accounts:
       - {name: b, mfa: virtual}
       - {name: c, mfa: virtual}
       - {name: d, mfa: hardware}
-    report: {polls: 1}
+    report: {delay: 30s}
     organization: {id: o-abcdefghij, management_account: "111111111111", features: [RootCredentialsManagement, RootSessions]}
     faults:
       - {op: GetCallerIdentity, code: Throttling, status: 400, message: Rate exceeded, times: 1}
@@ -86,7 +87,8 @@ func TestAWSCLIConformance(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv, url, err := Serve(ctx, []byte(cliWorld), "cli world", Options{Now: func() time.Time { return now }})
+	clock := &testClock{t: now}
+	srv, url, err := Serve(ctx, []byte(cliWorld), "cli world", Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,10 +113,21 @@ func TestAWSCLIConformance(t *testing.T) {
 		if gen.State != "STARTED" || !strings.Contains(gen.Description, "Starting a new report") {
 			t.Errorf("generate: %+v", gen)
 		}
+		// Generation takes its 30 s on the fake's clock, however often it is polled.
+		for range 3 {
+			c.fails(mgmt, "ReportInProgress", "iam", "get-credential-report")
+			c.json(mgmt, &gen, "iam", "generate-credential-report")
+			if gen.State != "INPROGRESS" {
+				t.Errorf("generate while in progress: %+v", gen)
+			}
+		}
+		clock.Set(now.Add(29 * time.Second))
 		c.fails(mgmt, "ReportInProgress", "iam", "get-credential-report")
+		clock.Set(now.Add(30 * time.Second))
+		defer clock.Set(now) // the subtests below read times relative to now
 		c.json(mgmt, &gen, "iam", "generate-credential-report")
 		if gen.State != "COMPLETE" {
-			t.Errorf("second generate: %+v", gen)
+			t.Errorf("generate after the delay: %+v", gen)
 		}
 		var rep struct{ Content, ReportFormat, GeneratedTime string }
 		c.json(mgmt, &rep, "iam", "get-credential-report")
@@ -122,7 +135,7 @@ func TestAWSCLIConformance(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Content is not base64: %v", err)
 		}
-		if rep.ReportFormat != "text/csv" || !strings.HasPrefix(rep.GeneratedTime, "2026-03-01T12:00:00") {
+		if rep.ReportFormat != "text/csv" || !strings.HasPrefix(rep.GeneratedTime, "2026-03-01T12:00:30") {
 			t.Errorf("report metadata %q %q", rep.ReportFormat, rep.GeneratedTime)
 		}
 		lines := strings.Split(string(csv), "\n")
@@ -130,7 +143,7 @@ func TestAWSCLIConformance(t *testing.T) {
 			!strings.HasPrefix(lines[1], "<root_account>,arn:aws:iam::111111111111:root,") || len(lines) != 6 {
 			t.Errorf("report CSV:\n%s", csv)
 		}
-		if !strings.Contains(lines[1], ",2026-02-26T12:00:00+00:00,") {
+		if !strings.Contains(lines[1], ",2026-02-26T12:00:30+00:00,") {
 			t.Errorf("root password_last_used not 3 days before generation: %s", lines[1])
 		}
 		c.fails(other, "ReportExpired", "iam", "get-credential-report")
@@ -233,4 +246,22 @@ func (c awsCLI) ok(key string, args ...string) {
 	if _, stderr, code := c.run(key, args...); code != 0 {
 		c.t.Errorf("aws %v: exit %d: %s", args, code, stderr)
 	}
+}
+
+// testClock is a fake clock the test sets.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
 }

@@ -10,9 +10,6 @@ type GenOptions struct {
 	Accounts int    // including the management account
 	Seed     int64  // the same seed gives the same world
 	Latency  string // on every call, e.g. "100ms"
-	// ReportPolls is how many polls a credential report takes (none exist
-	// at first, so every account generates one).
-	ReportPolls int
 	// Features enabled on the organization (e.g. RootCredentialsManagement).
 	Features []string
 	// Fractions of member accounts whose role cannot be assumed, that throttle
@@ -32,15 +29,17 @@ const (
 )
 
 // GenerateWorld builds an organization of o.Accounts accounts with varied
-// root-user states, reproducible from o.Seed. It returns the world and, per
-// account, the fault it was given ("deny", "throttle", "hang" or "").
+// root-user states, reproducible from o.Seed. No account has a credential
+// report yet: each generates one, taking the server's Options.ReportDelay.
+// It returns the world and, per account, the fault it was given ("deny",
+// "throttle", "hang" or "").
 func GenerateWorld(o GenOptions) (*World, map[string]string) {
 	r := rand.New(rand.NewSource(o.Seed))
 	w := &World{Latency: o.Latency, ListAccountsPageSize: 20}
 	faults := map[string]string{}
 	for i := 0; i < o.Accounts; i++ {
 		id := fmt.Sprintf("1%011d", i)
-		a := &Account{ID: id, Name: fmt.Sprintf("account-%04d", i), Report: ReportSpec{Polls: o.ReportPolls},
+		a := &Account{ID: id, Name: fmt.Sprintf("account-%04d", i),
 			Organization: &Organization{ID: GenOrganizationID, ManagementAccount: GenManagementAccount}}
 		if i == 0 && o.Clean {
 			// One organization trail with the CIS alarm chain covers every member.

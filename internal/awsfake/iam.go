@@ -193,35 +193,28 @@ func (s *Server) serveIAM(w http.ResponseWriter, req request) {
 	}
 }
 
-// pollReport advances report generation by one poll; the caller holds s.mu.
-func (s *Server) pollReport(st *acctState) error {
-	if !st.generating {
+// advanceReport finishes the generation under way if its time has come;
+// the caller holds s.mu. Generation is measured on the fake's clock, as IAM
+// takes its time however often it is asked: polling does not hurry it.
+func (s *Server) advanceReport(st *acctState) error {
+	if !st.generating || st.neverReady || s.now().Before(st.readyAt) {
 		return nil
 	}
-	if st.pollsLeft != 0 {
-		if st.pollsLeft > 0 {
-			st.pollsLeft--
-		}
-		return nil
-	}
-	if s.now().Before(st.readyAt) {
-		return nil
-	}
-	csv, err := buildReport(st.spec, s.now())
+	csv, err := buildReport(st.spec, st.readyAt)
 	if err != nil {
 		return err
 	}
-	st.generating, st.reportAt, st.reportCSV, st.expired = false, s.now(), csv, false
+	st.generating, st.reportAt, st.reportCSV, st.expired = false, st.readyAt, csv, false
 	return nil
 }
 
-// lockAndPoll takes s.mu and counts one poll of the account's report
-// generation. On success it returns true with s.mu still held, for the
-// caller to read the report state and unlock; on failure it has unlocked
-// and written the error.
-func (s *Server) lockAndPoll(w http.ResponseWriter, st *acctState) bool {
+// lockAndAdvance takes s.mu and brings the account's report generation up
+// to the fake's clock. On success it returns true with s.mu still held, for
+// the caller to read the report state and unlock; on failure it has
+// unlocked and written the error.
+func (s *Server) lockAndAdvance(w http.ResponseWriter, st *acctState) bool {
 	s.mu.Lock()
-	if err := s.pollReport(st); err != nil {
+	if err := s.advanceReport(st); err != nil {
 		s.mu.Unlock()
 		s.writeQueryError(w, iamNS, http.StatusInternalServerError, "ServiceFailure", err.Error())
 		return false
@@ -229,9 +222,18 @@ func (s *Server) lockAndPoll(w http.ResponseWriter, st *acctState) bool {
 	return true
 }
 
+// delayOf is how long the account's report generation takes.
+func (s *Server) delayOf(a *Account) (d time.Duration, never bool) {
+	if a.Report.Delay == "" {
+		return max(s.reportDelay, 0), s.reportDelay < 0
+	}
+	d, never, _ = parseDelay(a.Report.Delay) // checked by Validate
+	return d, never
+}
+
 func (s *Server) generateReport(w http.ResponseWriter, req request) {
 	st := req.acct
-	if !s.lockAndPoll(w, st) {
+	if !s.lockAndAdvance(w, st) {
 		return
 	}
 	res := &generateResult{}
@@ -245,8 +247,8 @@ func (s *Server) generateReport(w http.ResponseWriter, req request) {
 		if st.reportAt.IsZero() {
 			res.Description = "No report exists. Starting a new report generation task"
 		}
-		d, _ := parseDur(st.spec.Report.Duration)
-		st.generating, st.pollsLeft, st.readyAt = true, st.spec.Report.Polls, s.now().Add(d)
+		d, never := s.delayOf(st.spec)
+		st.generating, st.readyAt, st.neverReady = true, s.now().Add(d), never
 		res.State = "STARTED"
 	}
 	s.mu.Unlock()
@@ -255,7 +257,7 @@ func (s *Server) generateReport(w http.ResponseWriter, req request) {
 
 func (s *Server) getReport(w http.ResponseWriter, req request) {
 	st := req.acct
-	if !s.lockAndPoll(w, st) {
+	if !s.lockAndAdvance(w, st) {
 		return
 	}
 	generating, at, csv, expired := st.generating, st.reportAt, st.reportCSV, st.expired

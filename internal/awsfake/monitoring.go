@@ -287,28 +287,58 @@ func (m MonitoringSpec) pageSize() int {
 	return 50
 }
 
+// serveLogs answers DescribeMetricFilters as CloudWatch Logs does: the
+// filters of one log group, or without logGroupName every filter of the
+// region; filterNamePrefix counts only with a log group, metricName and
+// metricNamespace only together; ASCII-sorted by filter name, at most
+// limit (1 to 50, default 50) a page.
 func (s *Server) serveLogs(w http.ResponseWriter, req request) {
 	if req.op != "DescribeMetricFilters" {
 		s.writeJSONError(w, http.StatusBadRequest, "UnknownOperationException", "unknown operation "+req.op)
 		return
 	}
 	var in struct {
-		LogGroupName string `json:"logGroupName"`
-		NextToken    string `json:"nextToken"`
+		LogGroupName     string `json:"logGroupName"`
+		FilterNamePrefix string `json:"filterNamePrefix"`
+		MetricName       string `json:"metricName"`
+		MetricNamespace  string `json:"metricNamespace"`
+		Limit            *int   `json:"limit"`
+		NextToken        string `json:"nextToken"`
 	}
 	_ = json.Unmarshal(req.body, &in)
+	switch {
+	case (in.MetricName == "") != (in.MetricNamespace == ""):
+		s.writeJSONError(w, http.StatusBadRequest, "InvalidParameterException", "metricName and metricNamespace must be given together")
+		return
+	case in.Limit != nil && (*in.Limit < 1 || *in.Limit > 50):
+		s.writeJSONError(w, http.StatusBadRequest, "InvalidParameterException", fmt.Sprintf("limit %d is not between 1 and 50", *in.Limit))
+		return
+	}
 	m := req.acct.spec.monitoring()
-	var filters []map[string]any
+	var specs []FilterSpec
 	for _, f := range m.Filters {
-		if f.LogGroup != in.LogGroupName || logGroupRegion(m, f) != req.region {
+		switch {
+		case logGroupRegion(m, f) != req.region,
+			in.LogGroupName != "" && f.LogGroup != in.LogGroupName,
+			in.LogGroupName != "" && !strings.HasPrefix(f.Name, in.FilterNamePrefix),
+			in.MetricName != "" && (f.Metric != in.MetricName || f.Namespace != in.MetricNamespace):
 			continue
 		}
+		specs = append(specs, f)
+	}
+	slices.SortStableFunc(specs, func(a, b FilterSpec) int { return strings.Compare(a.Name, b.Name) })
+	filters := make([]map[string]any, 0, len(specs))
+	for _, f := range specs {
 		filters = append(filters, map[string]any{
 			"filterName": f.Name, "filterPattern": f.Pattern, "logGroupName": f.LogGroup, "creationTime": s.now().UnixMilli(),
 			"metricTransformations": []any{map[string]any{"metricName": f.Metric, "metricNamespace": f.Namespace, "metricValue": "1"}},
 		})
 	}
-	items, next, err := page(filters, in.NextToken, m.pageSize())
+	size := m.pageSize()
+	if in.Limit != nil {
+		size = min(size, *in.Limit)
+	}
+	items, next, err := page(filters, in.NextToken, size)
 	if err != nil {
 		s.writeJSONError(w, http.StatusBadRequest, "InvalidParameterException", err.Error())
 		return

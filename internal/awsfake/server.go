@@ -25,14 +25,19 @@ type Options struct {
 	Now func() time.Time
 	// Seed makes fault rates reproducible.
 	Seed int64
+	// ReportDelay is how long generating a credential report takes for
+	// accounts whose world gives no report.delay (default 0: ready at the
+	// first poll after STARTED); negative: never ready.
+	ReportDelay time.Duration
 }
 
 // Server is the fake AWS. It is safe for concurrent use.
 type Server struct {
-	now     func() time.Time
-	style   string
-	latency time.Duration
-	world   *World
+	now         func() time.Time
+	reportDelay time.Duration
+	style       string
+	latency     time.Duration
+	world       *World
 
 	mu       sync.Mutex
 	accounts map[string]*acctState
@@ -64,8 +69,8 @@ type acctState struct {
 	reportCSV  []byte
 	expired    bool
 	generating bool
-	pollsLeft  int
-	readyAt    time.Time
+	readyAt    time.Time // when the generation under way finishes
+	neverReady bool      // the generation under way never finishes
 
 	faultCalls []int
 	lookups    []time.Time // recent LookupEvents calls, for the throttle
@@ -81,7 +86,7 @@ func New(w *World, opts Options) (*Server, error) {
 	}
 	latency, _ := parseDur(w.Latency)
 	s := &Server{
-		now: opts.Now, style: w.OrgErrorStyle, latency: latency, world: w,
+		now: opts.Now, reportDelay: opts.ReportDelay, style: w.OrgErrorStyle, latency: latency, world: w,
 		accounts: map[string]*acctState{}, byKey: map[string]session{}, calls: map[string]int{}, trustedIAM: map[string]bool{},
 		rng: rand.New(rand.NewSource(opts.Seed)),
 	}
@@ -124,6 +129,20 @@ func (s *Server) CallCounts() (byOp map[string]int, byAccount map[string]int) {
 		byAccount[acct] += n
 	}
 	return byOp, byAccount
+}
+
+// CallsByAccount returns, for every account of the world, how many calls
+// of the given operations it received (0 for none).
+func (s *Server) CallsByAccount(ops ...string) map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.accounts))
+	for id := range s.accounts {
+		for _, op := range ops {
+			out[id] += s.calls[id+"/"+op]
+		}
+	}
+	return out
 }
 
 // Listen serves on addr (use "127.0.0.1:0" for a free loopback port) until

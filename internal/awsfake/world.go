@@ -152,11 +152,10 @@ type ReportSpec struct {
 	Existing string `yaml:"existing"`
 	// Expired makes GetCredentialReport answer ReportExpired until a new one is generated.
 	Expired bool `yaml:"expired"`
-	// Polls is how many polls (Generate or Get calls) generation takes after
-	// it starts; -1 never completes.
-	Polls int `yaml:"polls"`
-	// Duration is how long generation takes on the fake's clock.
-	Duration string `yaml:"duration"`
+	// Delay is how long generating a report takes on the fake's clock
+	// ("3s"), as in IAM, however often it is polled; "never" never finishes.
+	// Empty: the server's Options.ReportDelay.
+	Delay string `yaml:"delay"`
 	// Columns is 22 (default) or 16 (the older report without last-used columns).
 	Columns int `yaml:"columns"`
 }
@@ -221,6 +220,18 @@ func parseDur(s string) (time.Duration, error) {
 	return time.ParseDuration(s)
 }
 
+// parseDelay reads a report delay: a duration ("3s", "2m", "1d") or
+// "never"; "" is unset.
+func parseDelay(s string) (d time.Duration, never bool, err error) {
+	if s == "never" {
+		return 0, true, nil
+	}
+	if d, err = parseDur(s); err == nil && d < 0 {
+		err = fmt.Errorf("%q is negative (use never for a report that is never ready)", s)
+	}
+	return d, false, err
+}
+
 // LoadWorld reads a world file.
 func LoadWorld(path string) (*World, error) {
 	data, err := os.ReadFile(path)
@@ -274,8 +285,8 @@ func (w *World) Validate() error {
 		if _, err := parseDur(a.Report.Existing); err != nil {
 			return fmt.Errorf("account %s: report.existing: %w", a.ID, err)
 		}
-		if _, err := parseDur(a.Report.Duration); err != nil {
-			return fmt.Errorf("account %s: report.duration: %w", a.ID, err)
+		if _, _, err := parseDelay(a.Report.Delay); err != nil {
+			return fmt.Errorf("account %s: report.delay: %w", a.ID, err)
 		}
 		if c := a.Report.Columns; c != 0 && c != 16 && c != 22 {
 			return fmt.Errorf("account %s: report.columns %d (want 16 or 22)", a.ID, c)

@@ -100,7 +100,7 @@ func TestLiveScanDeniedMFADevicesOnlyAffectsHardwareRule(t *testing.T) {
 
 func TestLiveScanReportNeverCompletes(t *testing.T) {
 	start := time.Now()
-	r := runLive(t, liveWorld("{polls: -1}", "[]"), "scan", "-f", "json", "--report-timeout", "300ms")
+	r := runLive(t, liveWorld("{delay: never}", "[]"), "scan", "-f", "json", "--report-timeout", "300ms")
 	if r.code != ExitUnknown {
 		t.Fatalf("exit %d (%v)", r.code, r.err)
 	}

@@ -78,7 +78,7 @@ func TestCleanAccountPassesLiveWithRealClock(t *testing.T) {
 // TestCleanOrganizationPassesWithRealClock: the same for every member of a
 // generated organization with centralized root access.
 func TestCleanOrganizationPassesWithRealClock(t *testing.T) {
-	w, _ := awsfake.GenerateWorld(awsfake.GenOptions{Accounts: 12, Seed: 7, Clean: true, ReportPolls: 2,
+	w, _ := awsfake.GenerateWorld(awsfake.GenOptions{Accounts: 12, Seed: 7, Clean: true,
 		Features: []string{evidence.FeatureRootCredentialsManagement, evidence.FeatureRootSessions}})
 	requireAllPass(t, runRealClock(t, w, awsfake.GenManagementKey, "scan", "--org", "-f", "json"), 12)
 }

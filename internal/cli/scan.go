@@ -192,7 +192,7 @@ there is no previous run to compare with, and stderr says so.`,
 	f.StringVar(&o.sessionName, "session-name", "rootwatch", "with --org: the role session name (shows in the members' CloudTrail)")
 	f.StringSliceVar(&o.accounts, "accounts", nil, "with --org: scan only these account IDs (comma-separated or repeated)")
 	f.StringSliceVar(&o.excludeAccounts, "exclude-accounts", nil, "with --org: skip these account IDs (listed as skipped)")
-	f.IntVar(&o.concurrency, "concurrency", scan.DefaultConcurrency, "with --org: the most accounts scanned at once (most of an account's time is spent waiting; throttling of the management account's STS or Organizations calls lowers it for a while)")
+	f.IntVar(&o.concurrency, "concurrency", scan.DefaultConcurrency, "with --org: the most accounts scanned at once (most of an account's time is spent waiting on its credential report; throttling of the management account's STS or Organizations calls lowers, for a while, how many role sessions open at once, not this)")
 	f.DurationVar(&o.accountTimeout, "account-timeout", 5*time.Minute, "with --org: give up on an account after this long (it is reported as failed)")
 	f.BoolVar(&o.securityHub, "securityhub", false, "also import the findings (ASFF) of your account into AWS Security Hub in --region, 100 per call; with --store, close those resolved since the previous run")
 	f.StringVar(&o.store, "store", "", "keep the run in a history `STORE` (a SQLite path, sqlite:PATH, postgres://… or env:VAR) and mark what changed since the previous run of the same accounts and rules; checked before scanning; a run it cannot keep is still written, and the scan exits 5 with the command that stores it later")

@@ -59,7 +59,9 @@ type Row struct {
 	MFAActive            BoolValue
 	AccessKeys           [2]AccessKey
 	Certs                [2]Cert
-	// Raw holds every cell by (lower-case) column name, for evidence.
+	// Raw holds every cell by (lower-case) column name, for the rows the
+	// root lookup compares (named <root_account> or with an ARN ending in
+	// :root); nil for other users, whose cells stay in the report's CSV.
 	Raw map[string]string
 }
 

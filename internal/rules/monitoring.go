@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -301,12 +303,18 @@ func judgeFilter(p *logfilter.Pattern) filterVerdict {
 }
 
 // rootFilters returns the log group's filters that catch every human root
-// event and no IAM user's; when there is none, the chain says why.
+// event and no IAM user's; when there is none, the chain says why, naming
+// the filter nearest in meaning: one that a single slip (casing, one
+// operator) keeps from being a root filter, else one about root that
+// catches too little, before one about other events (sign-ins of anyone).
 func rootFilters(lg *evidence.LogGroup, ev map[string]any) ([]evidence.MetricFilter, chain) {
 	var good []evidence.MetricFilter
 	var unreadable, overall []string
-	bestMissed := []string(nil)
-	bestName := ""
+	type candidate struct {
+		name, pattern string
+		v             filterVerdict
+	}
+	var near []candidate
 	for _, f := range lg.Filters {
 		p, err := logfilter.Parse(f.Pattern)
 		if err != nil {
@@ -319,8 +327,9 @@ func rootFilters(lg *evidence.LogGroup, ev map[string]any) ([]evidence.MetricFil
 			good = append(good, f)
 		case len(v.missed) == 0:
 			overall = append(overall, f.Name)
-		case bestMissed == nil || len(v.missed) < len(bestMissed):
-			bestMissed, bestName = v.missed, f.Name
+			near = append(near, candidate{f.Name, f.Pattern, v})
+		default:
+			near = append(near, candidate{f.Name, f.Pattern, v})
 		}
 	}
 	if len(good) > 0 {
@@ -332,17 +341,264 @@ func rootFilters(lg *evidence.LogGroup, ev map[string]any) ([]evidence.MetricFil
 		return nil, chain{status: finding.StatusUnknown, link: linkMetricFilter, ev: ev,
 			message: fmt.Sprintf("No metric filter of log group %s is known to catch root activity, and %s cannot be evaluated: %s.", lg.Name, evidence.Count(len(unreadable), "filter"), strings.Join(unreadable, "; "))}
 	}
-	switch {
-	case len(lg.Filters) == 0:
+	if len(lg.Filters) == 0 {
 		return nil, chain{status: finding.StatusFail, link: linkMetricFilter, ev: ev, message: fmt.Sprintf("Log group %s has no metric filter, so no alarm counts root activity.", lg.Name)}
-	case len(overall) > 0:
+	}
+	for _, c := range near {
+		fix := nearMiss(c.pattern)
+		if fix == "" {
+			continue
+		}
+		ev["closest_filter"], ev["near_miss"] = c.name, fix
+		wrong := "misses: " + strings.Join(c.v.missed, "; ")
+		if len(c.v.missed) == 0 {
+			wrong = "also fires for IAM users' events: " + strings.Join(c.v.iamUsers, "; ")
+		} else {
+			ev["missed_reference_events"] = c.v.missed
+		}
+		return nil, chain{status: finding.StatusFail, link: linkMetricFilter, ev: ev,
+			message: fmt.Sprintf("No metric filter of log group %s is a root filter; the closest, %s, would be if %s. As written it %s.", lg.Name, c.name, fix, wrong)}
+	}
+	if len(overall) > 0 {
 		ev["matches_iam_users"] = overall
 		return nil, chain{status: finding.StatusFail, link: linkMetricFilter, ev: ev,
 			message: fmt.Sprintf("Metric filter %s of log group %s also fires for IAM users' events, so it is not a root alarm.", overall[0], lg.Name)}
 	}
-	ev["missed_reference_events"] = bestMissed
+	// A filter about root that catches too little is nearer than one that
+	// fires for IAM users too (another family: everyone's sign-ins); then
+	// the fewer missed events, the nearer.
+	best := slices.MinFunc(near, func(a, b candidate) int {
+		if ai, bi := len(a.v.iamUsers) > 0, len(b.v.iamUsers) > 0; ai != bi {
+			if ai {
+				return 1
+			}
+			return -1
+		}
+		return len(a.v.missed) - len(b.v.missed)
+	})
+	ev["missed_reference_events"] = best.v.missed
 	return nil, chain{status: finding.StatusFail, link: linkMetricFilter, ev: ev,
-		message: fmt.Sprintf("No metric filter of log group %s catches every human root event; the closest, %s, misses: %s.", lg.Name, bestName, strings.Join(bestMissed, "; "))}
+		message: fmt.Sprintf("No metric filter of log group %s catches every human root event; the closest, %s, misses: %s.", lg.Name, best.name, strings.Join(best.v.missed, "; "))}
+}
+
+// nearMiss looks for one slip that keeps a filter from being a root
+// filter: the casing of its field names or values (CloudTrail writes
+// "Root", and filters compare exactly), or one operator (= for !=, && for
+// ||). It says what would have to change for the
+// filter to catch every human root event and no IAM user's, or "" when no
+// single slip explains it: the filter is about something else.
+func nearMiss(pattern string) string {
+	toks := filterTokens(pattern)
+	works := func(src string) bool {
+		p, err := logfilter.Parse(src)
+		if err != nil {
+			return false
+		}
+		v := judgeFilter(p)
+		return len(v.missed) == 0 && len(v.iamUsers) == 0
+	}
+	// Casing: every word CloudTrail spells otherwise, at once (one habit,
+	// often repeated).
+	spelling := referenceSpellings()
+	var edits []tokenEdit
+	var said []string
+	for _, t := range toks {
+		if t.kind != tokenWord {
+			continue
+		}
+		want, ok := spelling[strings.ToLower(t.text)]
+		if ok && !slices.Contains(want, t.text) {
+			edits = append(edits, tokenEdit{t, want[0]})
+			said = append(said, fmt.Sprintf("%q were %q", t.text, want[0]))
+		}
+	}
+	if len(edits) > 0 && works(applyEdits(pattern, edits)) {
+		return strings.Join(said, " and ") + " (values and field names are compared with their case)"
+	}
+	// One operator, where a root filter's meaning lives: = for != (or the
+	// reverse) on a field the CIS filter tests, or || where && was meant.
+	// Turning && into || is not tried: it widens a filter until it matches
+	// anything, which proves nothing about what its author meant.
+	for _, t := range toks {
+		var repl string
+		switch {
+		case t.kind != tokenOperator:
+			continue
+		case t.text == "||":
+			repl = "&&"
+		case t.text == "&&":
+			continue
+		case !cisField(pattern[:t.start]):
+			continue
+		case t.text == "=":
+			repl = "!="
+		case t.text == "!=":
+			repl = "="
+		}
+		if works(applyEdits(pattern, []tokenEdit{{t, repl}})) {
+			return fmt.Sprintf("its %s in `%s` were %s", t.text, around(pattern, t), repl)
+		}
+	}
+	return ""
+}
+
+// cisField reports whether the text before a comparison ends with a field
+// CIS's root filter tests (userIdentity.type, userIdentity.invokedBy,
+// eventType).
+func cisField(before string) bool {
+	before = strings.TrimSpace(before)
+	for _, f := range cisSelector.FindAllString(CISRootFilter, -1) {
+		if strings.HasSuffix(before, f) {
+			return true
+		}
+	}
+	return false
+}
+
+var cisSelector = regexp.MustCompile(`\$\.[A-Za-z.]+`)
+
+// around is the text of a pattern near a token, whole words, to point at it.
+func around(src string, t filterToken) string {
+	from, to := max(0, t.start-20), min(len(src), t.end+20)
+	if from > 0 {
+		from = strings.LastIndexByte(src[:from], ' ') + 1
+	}
+	if i := strings.IndexByte(src[to:], ' '); i >= 0 {
+		to += i
+	} else {
+		to = len(src)
+	}
+	out := strings.TrimSpace(src[from:to])
+	if from > 0 {
+		out = "…" + out
+	}
+	if to < len(src) {
+		out += "…"
+	}
+	return out
+}
+
+// filterToken is a word (a field name, a keyword, a value, or the text of
+// a quoted value without escapes) or an operator of a filter pattern.
+type filterToken struct {
+	start, end int
+	text       string
+	kind       int
+}
+
+const (
+	tokenWord = iota
+	tokenOperator
+)
+
+type tokenEdit struct {
+	t    filterToken
+	with string
+}
+
+// filterTokens splits a pattern enough to repair it: quoted values and
+// regular expressions are single tokens (a quoted value with an escape,
+// and a regular expression, are never edited).
+func filterTokens(src string) []filterToken {
+	var out []filterToken
+	word := func(c byte) bool {
+		return c == '_' || c == '-' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+	}
+	for i := 0; i < len(src); {
+		c := src[i]
+		switch {
+		case c == '"':
+			j := i + 1
+			escaped := false
+			for j < len(src) && src[j] != '"' {
+				if src[j] == '\\' {
+					escaped = true
+					j++
+				}
+				j++
+			}
+			if !escaped && j < len(src) {
+				out = append(out, filterToken{i + 1, j, src[i+1 : j], tokenWord})
+			}
+			i = j + 1
+		case c == '%':
+			j := strings.IndexByte(src[i+1:], '%')
+			if j < 0 {
+				return out
+			}
+			i += j + 2
+		case strings.HasPrefix(src[i:], "!=") || strings.HasPrefix(src[i:], "&&") || strings.HasPrefix(src[i:], "||"):
+			out = append(out, filterToken{i, i + 2, src[i : i+2], tokenOperator})
+			i += 2
+		case c == '=':
+			out = append(out, filterToken{i, i + 1, "=", tokenOperator})
+			i++
+		case word(c):
+			j := i
+			for j < len(src) && word(src[j]) {
+				j++
+			}
+			out = append(out, filterToken{i, j, src[i:j], tokenWord})
+			i = j
+		default:
+			i++
+		}
+	}
+	return out
+}
+
+func applyEdits(src string, edits []tokenEdit) string {
+	var b strings.Builder
+	at := 0
+	for _, e := range edits { // in source order
+		b.WriteString(src[at:e.t.start])
+		b.WriteString(e.with)
+		at = e.t.end
+	}
+	b.WriteString(src[at:])
+	return b.String()
+}
+
+// referenceSpellings maps each field name and string value of the
+// reference events, lower-cased, to how CloudTrail spells it (the most
+// used spelling first).
+func referenceSpellings() map[string][]string {
+	count := map[string]int{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, inner := range x {
+				count[k]++
+				walk(inner)
+			}
+		case []any:
+			for _, inner := range x {
+				walk(inner)
+			}
+		case string:
+			count[x]++
+		}
+	}
+	for _, e := range reference.Events() {
+		var v any
+		if json.Unmarshal(e.Record(""), &v) == nil {
+			walk(v)
+		}
+	}
+	out := map[string][]string{}
+	for w := range count {
+		out[strings.ToLower(w)] = append(out[strings.ToLower(w)], w)
+	}
+	for _, ws := range out {
+		slices.SortFunc(ws, func(a, b string) int {
+			if count[a] != count[b] {
+				return count[b] - count[a]
+			}
+			return strings.Compare(a, b)
+		})
+	}
+	return out
 }
 
 func cisExact(pattern string) bool {

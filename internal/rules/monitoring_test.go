@@ -197,3 +197,38 @@ func TestRootActivityUnalerted(t *testing.T) {
 	}
 	runCases(t, rootActivityUnalerted(), cases)
 }
+
+// TestClosestFilterIsNearestInMeaning: with a console-login filter (it
+// misses one root event and fires for IAM users' sign-ins) beside a root
+// filter that a slip breaks (it misses every root event), the finding
+// names the broken root filter and the slip, not the console-login one.
+func TestClosestFilterIsNearestInMeaning(t *testing.T) {
+	consoleLogin := evidence.MetricFilter{Name: "console-logins", Pattern: `{ $.eventName = "ConsoleLogin" }`}
+	withFilters := func(root string) func(*testing.T) *evidence.Account {
+		return monitored(func(m *evidence.Monitoring) {
+			m.LogGroups[0].Filters = []evidence.MetricFilter{consoleLogin, {Name: "root-usage", Pattern: root}}
+		})
+	}
+	f := finding.StatusFail
+	cases := []ruleCase{
+		{"root mis-cased", withFilters(`{ $.userIdentity.type = "root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }`), nil, f,
+			`the closest, root-usage, would be if "root" were "Root" (values and field names are compared with their case). As written it misses: root console sign-in (success); root console sign-in (failure); root API call with access keys.`,
+			map[string]any{"closest_filter": "root-usage", "missing_link": linkMetricFilter}},
+		{"unquoted and a field name mis-cased", withFilters(`{ $.userIdentity.Type = ROOT && $.userIdentity.invokedBy NOT EXISTS }`), nil, f,
+			`would be if "Type" were "type" and "ROOT" were "Root"`, map[string]any{"closest_filter": "root-usage"}},
+		{"!= for =", withFilters(`{ $.userIdentity.type != "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }`), nil, f,
+			"would be if its != in `…$.userIdentity.type != \"Root\" && $.userIdentity.invokedBy…` were =", map[string]any{"closest_filter": "root-usage"}},
+		{"|| for &&", withFilters(`{ $.userIdentity.type = "Root" || $.userIdentity.invokedBy NOT EXISTS }`), nil, f,
+			`its || in`, map[string]any{"closest_filter": "root-usage"}},
+		{"= for != on eventType", withFilters(`{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType = "AwsServiceEvent" }`), nil, f,
+			"its = in `…EXISTS && $.eventType = \"AwsServiceEvent\" }` were !=", map[string]any{"closest_filter": "root-usage"}},
+		// No slip makes either a root filter (&& is not widened to ||, an
+		// operator on another field is not flipped): a filter about root
+		// beats one that fires for everyone's sign-ins, though it misses more.
+		{"root sign-ins only beats everyone's sign-ins", withFilters(`{ $.userIdentity.type = "Root" && $.eventName = "GetCallerIdentity" }`), nil, f,
+			"the closest, root-usage, misses: root console sign-in (success); root console sign-in (failure); root API call with access keys.", nil},
+		{"only the console-login filter", monitored(func(m *evidence.Monitoring) { m.LogGroups[0].Filters = []evidence.MetricFilter{consoleLogin} }), nil, f,
+			"the closest, console-logins, misses: root API call with access keys.", nil},
+	}
+	runCases(t, rootUsageNoAlarm(), cases)
+}

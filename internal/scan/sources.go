@@ -3,7 +3,6 @@ package scan
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 	"time"
 
@@ -125,9 +124,9 @@ func loadReports(o *Options, now time.Time) ([]*evidence.Account, error) {
 	seen := map[string]string{}
 	var out []*evidence.Account
 	for _, path := range r.Paths {
-		data, err := os.ReadFile(path)
+		data, err := credreport.ReadFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("read credential report: %w", err)
+			return nil, err
 		}
 		rep, err := credreport.ParseFile(data, path)
 		if err != nil {

@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,6 +48,65 @@ func (e *FormatError) Error() string {
 
 func (e *FormatError) Unwrap() error { return e.Err }
 
+// MaxReportBytes is the largest credential report rootwatch reads. IAM
+// documents no maximum size, but an account holds at most 5,000 IAM users
+// (IAM's quota) and a row is at most about 1.1 KB (a 64-character name, a
+// 512-character path in the ARN, 22 cells): 5.5 MB at worst, typically
+// 1.5 MB. 16 MiB leaves room for a raised quota (three times the worst
+// case, or some 55,000 typical rows) while bounding what a report may cost:
+// a parsed report takes about five times its size in memory (the CSV, kept
+// as evidence, and a typed row for every line). A larger file is
+// refused before it is read, a larger GetCredentialReport answer before it
+// is parsed, with TooLargeError.
+const MaxReportBytes = 16 << 20
+
+// TooLargeError says a report is over MaxReportBytes.
+type TooLargeError struct {
+	Source string
+	Size   int64
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%s: the credential report is %s bytes (%.1f MiB), over the %d MiB rootwatch reads "+
+		"(an account's 5,000 IAM users take at most about 5.5 MB); is it the credential report of one account?",
+		e.Source, thousands(e.Size), float64(e.Size)/(1<<20), MaxReportBytes>>20)
+}
+
+// thousands writes n with commas: 16,777,217.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// maxFileBytes bounds a saved report file: the CLI's JSON form carries the
+// report base64-encoded (a third larger) with a few fields around it.
+const maxFileBytes = MaxReportBytes/3*4 + 64<<10
+
+// ReadFile reads a saved report file (either form ParseFile takes),
+// refusing one too large to be a credential report before reading it all.
+func ReadFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read credential report: %w", err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > maxFileBytes {
+		return nil, &TooLargeError{Source: path, Size: fi.Size()}
+	}
+	// A pipe or a file that grows is cut one byte past the bound, to tell.
+	data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read credential report %s: %w", path, err)
+	}
+	if len(data) > maxFileBytes {
+		return nil, &TooLargeError{Source: path, Size: int64(len(data))}
+	}
+	return data, nil
+}
+
 // cliOutput is the JSON printed by `aws iam get-credential-report`.
 type cliOutput struct {
 	Content       *string `json:"Content"`
@@ -68,7 +129,11 @@ func ParseFile(data []byte, source string) (*evidence.CredentialReport, error) {
 		if out.ReportFormat != "" && out.ReportFormat != "text/csv" {
 			return nil, &FormatError{Source: source, Err: fmt.Errorf("ReportFormat is %q, want text/csv", out.ReportFormat)}
 		}
-		csvData, err := base64.StdEncoding.DecodeString(strings.TrimSpace(*out.Content))
+		content := strings.TrimSpace(*out.Content)
+		if n := base64.StdEncoding.DecodedLen(len(content)); n > MaxReportBytes {
+			return nil, &TooLargeError{Source: source, Size: int64(n)}
+		}
+		csvData, err := base64.StdEncoding.DecodeString(content)
 		if err != nil {
 			return nil, &FormatError{Source: source, Err: fmt.Errorf("Content is not base64: %w", err)}
 		}
@@ -89,6 +154,9 @@ func ParseFile(data []byte, source string) (*evidence.CredentialReport, error) {
 // extra columns all parse; cells are typed, and a cell that is not valid for
 // its column is recorded in Issues rather than failing the whole report.
 func Parse(data []byte, source string, generated time.Time) (*evidence.CredentialReport, error) {
+	if len(data) > MaxReportBytes {
+		return nil, &TooLargeError{Source: source, Size: int64(len(data))}
+	}
 	body := bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	r := csv.NewReader(bytes.NewReader(body))
 	r.FieldsPerRecord = -1 // short or long rows are reported per row, not fatal
@@ -122,6 +190,9 @@ func Parse(data []byte, source string, generated time.Time) (*evidence.Credentia
 	}
 
 	rep := &evidence.CredentialReport{Source: source, GeneratedTime: generated, Columns: cols, CSV: data}
+	// One row a line at most: sized once, a large report's rows are not
+	// copied again and again as they grow.
+	rep.Rows = make([]evidence.Row, 0, bytes.Count(body, []byte{'\n'})+1)
 	seen := map[string]int{}
 	for {
 		rec, err := r.Read()
@@ -155,15 +226,10 @@ func parseRow(rec, cols []string, index map[string]int, line int, rep *evidence.
 	for i := range rec {
 		rec[i] = evidence.Bound(rec[i]) // a cell of megabytes is no value of any column
 	}
-	row := evidence.Row{Line: line, Raw: make(map[string]string, len(cols))}
+	row := evidence.Row{Line: line}
 	if len(rec) != len(cols) {
 		row.Malformed = fmt.Sprintf("line %d has %d fields, the header has %d", line, len(rec), len(cols))
 		rep.Warnings = append(rep.Warnings, row.Malformed)
-	}
-	for i, c := range cols {
-		if i < len(rec) {
-			row.Raw[c] = rec[i]
-		}
 	}
 	cell := func(name string) (string, bool) {
 		i, ok := index[name]
@@ -201,6 +267,17 @@ func parseRow(rec, cols []string, index map[string]int, line int, rep *evidence.
 
 	row.User = str(evidence.ColUser)
 	row.ARN = str(evidence.ColARN)
+	// Every cell by name is kept for the rows the root lookup compares
+	// (named root or with a root ARN); for the others it would be half the
+	// memory of a large report, and the report's CSV keeps them anyway.
+	if strings.HasSuffix(row.ARN, ":root") || row.User == evidence.RootUserName {
+		row.Raw = make(map[string]string, len(cols))
+		for i, c := range cols {
+			if i < len(rec) {
+				row.Raw[c] = rec[i]
+			}
+		}
+	}
 	row.UserCreationTime = timeCol(evidence.ColUserCreationTime)
 	row.PasswordEnabled = boolCol(evidence.ColPasswordEnabled)
 	row.PasswordLastUsed = timeCol(evidence.ColPasswordLastUsed)

@@ -7,6 +7,7 @@ package live
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -64,12 +65,18 @@ type Options struct {
 	MaxReportAge time.Duration
 	// ReportTimeout bounds the wait for a new credential report.
 	ReportTimeout time.Duration
-	// PollInterval is the first wait between report polls (default 250 ms);
-	// it grows 1.5× up to PollMax (default 500 ms), so a report that became
-	// ready is picked up at most half a second late. Polls are cheap IAM
-	// reads in the account's own quota.
+	// PollInterval is the first wait between report polls (default 1 s); it
+	// doubles up to PollMax (default 5 s), and further while IAM throttles
+	// (see reportBackoff).
 	PollInterval time.Duration
 	PollMax      time.Duration
+	// PollClock spaces the polls and measures ReportTimeout (default: real
+	// time). It is apart from Now, which dates the evidence and which the
+	// demo and tests freeze.
+	PollClock Clock
+	// Jitter returns a number in [0, 1) that spreads each wait (default
+	// math/rand/v2); tests fix it.
+	Jitter func() float64
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// AsOf is the moment the scan judges (default: Now). LookupEvents reads
@@ -97,10 +104,17 @@ func (o Options) withDefaults() Options {
 		o.ReportTimeout = 2 * time.Minute
 	}
 	if o.PollInterval <= 0 {
-		o.PollInterval = 250 * time.Millisecond
+		o.PollInterval = time.Second
 	}
 	if o.PollMax <= 0 {
-		o.PollMax = 500 * time.Millisecond
+		o.PollMax = 5 * time.Second
+	}
+	o.PollMax = max(o.PollMax, o.PollInterval)
+	if o.PollClock == nil {
+		o.PollClock = realClock{}
+	}
+	if o.Jitter == nil {
+		o.Jitter = rand.Float64
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -61,20 +61,6 @@ func TestFreshReportReusedWithoutGenerate(t *testing.T) {
 	}
 }
 
-func TestColdGenerationThroughInProgressPolls(t *testing.T) {
-	srv, c := serve(t, world("{polls: 3}", "[]"), func() time.Time { return clockStart })
-	rep, st := CredentialReport(context.Background(), c.IAM, fastOpts(func() time.Time { return clockStart }))
-	if st.State != evidence.StateOK || rep == nil {
-		t.Fatalf("state %+v", st)
-	}
-	if g := srv.Calls(acct, "GenerateCredentialReport"); g < 3 {
-		t.Errorf("Generate called %d times, want the polls through INPROGRESS", g)
-	}
-	if !strings.Contains(st.Detail, "generated a new report") {
-		t.Errorf("detail %q", st.Detail)
-	}
-}
-
 func TestStaleAndExpiredReportsAreRegenerated(t *testing.T) {
 	for _, report := range []string{"{existing: 5h}", "{existing: 1h, expired: true}"} {
 		srv, c := serve(t, world(report, "[]"), func() time.Time { return clockStart })
@@ -88,17 +74,6 @@ func TestStaleAndExpiredReportsAreRegenerated(t *testing.T) {
 	}
 }
 
-func TestLimitExceededThenSuccess(t *testing.T) {
-	srv, c := serve(t, world("{polls: 0}", "[{op: GenerateCredentialReport, code: LimitExceeded, status: 409, times: 2}]"), func() time.Time { return clockStart })
-	rep, st := CredentialReport(context.Background(), c.IAM, fastOpts(func() time.Time { return clockStart }))
-	if st.State != evidence.StateOK || rep == nil {
-		t.Fatalf("state %+v", st)
-	}
-	if g := srv.Calls(acct, "GenerateCredentialReport"); g < 3 {
-		t.Errorf("Generate called %d times; LimitExceeded twice should be waited out", g)
-	}
-}
-
 func TestThrottlingRetriedBySDK(t *testing.T) {
 	srv, c := serve(t, world("{existing: 1h}", "[{op: GetAccountSummary, code: Throttling, status: 400, message: Rate exceeded, times: 2}]"), func() time.Time { return clockStart })
 	sum, st := accountSummary(context.Background(), c.IAM)
@@ -107,20 +82,6 @@ func TestThrottlingRetriedBySDK(t *testing.T) {
 	}
 	if n := srv.Calls(acct, "GetAccountSummary"); n < 3 {
 		t.Errorf("GetAccountSummary calls = %d, want at least 3 (two throttled, retried)", n)
-	}
-}
-
-func TestReportNeverCompletes(t *testing.T) {
-	// A frozen injected clock must not stop the timeout: it runs in real time.
-	_, c := serve(t, world("{polls: -1}", "[]"), func() time.Time { return clockStart })
-	opts := fastOpts(func() time.Time { return clockStart })
-	opts.ReportTimeout = 300 * time.Millisecond
-	rep, st := CredentialReport(context.Background(), c.IAM, opts)
-	if rep != nil || st.State != evidence.StateMissing {
-		t.Fatalf("state %+v", st)
-	}
-	if !strings.Contains(st.Detail, "not ready within 300ms") || !strings.Contains(st.Detail, "INPROGRESS") {
-		t.Errorf("detail %q should give the timeout and the last state", st.Detail)
 	}
 }
 

@@ -1,10 +1,13 @@
 package org
 
 import (
+	"context"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
 	"github.com/rootwatch/rootwatch/internal/awsx"
+	"github.com/rootwatch/rootwatch/internal/parallel"
 )
 
 // throttleWatch tells the scan's bound (a parallel.AIMD) of every
@@ -37,4 +40,21 @@ func watchThrottling(cfg aws.Config, onThrottle func()) aws.Config {
 		return throttleWatch{RetryerV2: v2, onThrottle: onThrottle}
 	}
 	return out
+}
+
+// onShared runs fn, a call on the management account's shared quotas (STS
+// AssumeRole and AssumeRoot, Organizations), within the AIMD bound; a call
+// that goes through grows it. The bound holds those calls, not accounts:
+// an account waits seconds on its own credential report, which costs the
+// shared quotas nothing, so a lowered bound must not hold it.
+func onShared(ctx context.Context, lim *parallel.AIMD, fn func() error) error {
+	if !lim.Acquire(ctx) {
+		return ctx.Err()
+	}
+	err := fn()
+	lim.Release()
+	if err == nil {
+		lim.Succeeded()
+	}
+	return err
 }

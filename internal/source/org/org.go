@@ -31,11 +31,15 @@ import (
 const DefaultRoleName = "OrganizationAccountAccessRole"
 
 // DefaultConcurrency is the most accounts scanned at once. An account in
-// flight mostly waits (on its credential report, on latency), so this is
-// well above the number of cores; each account's own API limits are its
-// own, and throttling of the management account's shared ones (STS,
-// Organizations) lowers the bound while it lasts.
-const DefaultConcurrency = 512
+// flight mostly waits: IAM takes seconds to generate its credential report
+// (polled 1, 2, 4 s apart), so an account takes about 4 to 8 s however
+// fast the network is. ListAccounts hands out up to 200 accounts a second
+// (20 a page at 100 ms), and keeping up with it takes about 200 × 5 s, a
+// thousand, in flight; fewer, and accounts queue behind others that only
+// wait. Each account's own API limits are its own, and throttling of the
+// management account's shared ones (STS, Organizations) lowers the bound
+// while it lasts.
+const DefaultConcurrency = 1000
 
 // Options tune an organization scan.
 type Options struct {
@@ -45,7 +49,7 @@ type Options struct {
 	SessionName     string // default "rootwatch"
 	Include         map[string]bool
 	Exclude         map[string]bool
-	Concurrency     int           // default 128: accounts in flight mostly wait on reports
+	Concurrency     int           // default DefaultConcurrency
 	AccountTimeout  time.Duration // default 5m
 	// Names says, in the words of the caller's interface, where Include,
 	// Exclude and AccountTimeout came from, for the reasons an account was
@@ -75,8 +79,9 @@ func (n Names) or(label, neutral string) string {
 type Progress struct {
 	Done, Failed, Total int
 	Account             *evidence.Account
-	// Limit is the bound on accounts in flight when the account finished,
-	// and Throttled how many times throttling lowered it so far.
+	// Limit is the bound on calls in flight to the management account's
+	// shared quotas (role and root sessions, tags) when the account
+	// finished, and Throttled how many times throttling lowered it so far.
 	Limit, Throttled int
 }
 
@@ -167,6 +172,12 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 	if o.Concurrency <= 0 {
 		o.Concurrency = DefaultConcurrency
 	}
+	return scan(ctx, base, o, parallel.NewAIMD(o.Concurrency))
+}
+
+// scan is Scan with the bound on calls to the management account's shared
+// quotas given (tests start it lowered).
+func scan(ctx context.Context, base aws.Config, o Options, lim *parallel.AIMD) ([]*evidence.Account, error) {
 	if o.AccountTimeout <= 0 {
 		o.AccountTimeout = 5 * time.Minute
 	}
@@ -175,9 +186,10 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 	}
 	base = withSharedClient(base, o.Concurrency)
 	mgmt := live.NewClients(base)
-	lim := parallel.NewAIMD(o.Concurrency)
 	// The management account's STS and Organizations quotas are shared by
-	// every account in flight: their throttling lowers the bound.
+	// every account in flight: their throttling lowers the bound on calls
+	// to them (role and root sessions, tags), not on accounts, which
+	// mostly wait on their own credential reports.
 	shared := watchThrottling(base, lim.Throttled)
 	stsc := sts.NewFromConfig(shared)
 	orgc := organizations.NewFromConfig(shared)
@@ -209,14 +221,11 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 	prog := Progress{}
 	scanOne := func(actx context.Context, a *evidence.Account) {
 		if o.ReadTags {
-			readTags(actx, orgc, a)
+			_ = onShared(actx, lim, func() error { return readTags(actx, orgc, a) })
 		}
-		scanAccount(actx, base, stsc, o, id, a, member(a.ID, id.Account, orgEv, orgSt, orgID, mgmtID, features), centralized && a.ID != mgmtID)
+		scanAccount(actx, base, stsc, lim, o, id, a, member(a.ID, id.Account, orgEv, orgSt, orgID, mgmtID, features), centralized && a.ID != mgmtID)
 		if errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
 			a.Error = strings.TrimPrefix(a.Error+"; ", "; ") + fmt.Sprintf("timed out after %s (%s); sources read before are kept", o.AccountTimeout, o.Names.or(o.Names.AccountTimeout, "the account timeout"))
-		}
-		if a.Error == "" {
-			lim.Succeeded()
 		}
 	}
 	scanned := func(a *evidence.Account) {
@@ -235,7 +244,7 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 	var accounts []*evidence.Account
 	listed := map[string]bool{}
 	var listErr error
-	parallel.Stream(ctx, parallel.Options{Limiter: lim, Timeout: o.AccountTimeout}, scanOne, scanned, func(add func(*evidence.Account) error) {
+	parallel.Stream(ctx, parallel.Options{Limit: o.Concurrency, Timeout: o.AccountTimeout}, scanOne, scanned, func(add func(*evidence.Account) error) {
 		listErr = EachListed(ctx, orgc, func(l Listed) {
 			listed[l.ID] = true
 			a := &evidence.Account{ID: l.ID, Partition: id.Partition, Name: l.Name}
@@ -283,21 +292,23 @@ func notScanned(why error) string {
 }
 
 // readTags reads an account's tags; a failure is kept in the evidence
-// (the account's notifications then go to the default targets).
-func readTags(ctx context.Context, c *organizations.Client, a *evidence.Account) {
+// (the account's notifications then go to the default targets) and
+// returned.
+func readTags(ctx context.Context, c *organizations.Client, a *evidence.Account) error {
 	p := organizations.NewListTagsForResourcePaginator(c, &organizations.ListTagsForResourceInput{ResourceId: aws.String(a.ID)})
 	tags := map[string]string{}
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
 			a.TagsError = awsx.Describe("ListTagsForResource", err)
-			return
+			return err
 		}
 		for _, t := range out.Tags {
 			tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 		}
 	}
 	a.Tags = tags
+	return nil
 }
 
 // withSharedClient gives every account's SDK clients one HTTP client (see
@@ -331,13 +342,16 @@ func member(account, caller string, orgEv *evidence.Organization, orgSt evidence
 	}
 }
 
-func scanAccount(ctx context.Context, base aws.Config, stsc *sts.Client, o Options, caller awsx.Identity, a *evidence.Account,
+func scanAccount(ctx context.Context, base aws.Config, stsc *sts.Client, lim *parallel.AIMD, o Options, caller awsx.Identity, a *evidence.Account,
 	orgOf func() (*evidence.Organization, evidence.SourceStatus), audit bool) {
 	cfg := base
 	if a.ID != caller.Account {
 		role := awsx.Role{ARN: o.RoleARN(caller.Partition, a.ID), SessionName: o.SessionName, ExternalID: o.ExternalID}
-		var err error
-		if cfg, err = awsx.AssumeRole(ctx, stsc, base, role); err != nil {
+		err := onShared(ctx, lim, func() (err error) {
+			cfg, err = awsx.AssumeRole(ctx, stsc, base, role)
+			return err
+		})
+		if err != nil {
 			if ctx.Err() == nil { // a deadline is said by the caller, not blamed on the role
 				a.Error = "role not assumable: " + awsx.Describe("AssumeRole "+role.ARN, err)
 			}
@@ -363,7 +377,11 @@ func scanAccount(ctx context.Context, base aws.Config, stsc *sts.Client, o Optio
 		if !audit {
 			return
 		}
-		iamc, err := live.OpenRootAudit(ctx, stsc, base, caller.Partition, a.ID)
+		var iamc live.RootCredentialsAPI
+		err := onShared(ctx, lim, func() (err error) {
+			iamc, err = live.OpenRootAudit(ctx, stsc, base, caller.Partition, a.ID)
+			return err
+		})
 		if err != nil {
 			rcSt = awsx.Failed("AssumeRoot "+awsx.TaskPolicyARN(caller.Partition, awsx.TaskAuditRootCredentials), err)
 			return
