@@ -56,6 +56,8 @@ type Options struct {
 	ReadTags bool
 	// Progress is called after each account (from one goroutine at a time).
 	Progress func(Progress)
+
+	rootSessions rootSessions // read by Scan (delegated.go)
 }
 
 // Names label the settings behind skip and failure reasons.
@@ -198,6 +200,7 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 		features = orgEv.EnabledFeatures
 	}
 	centralized := slices.Contains(features, evidence.FeatureRootCredentialsManagement)
+	o.rootSessions = readRootSessions(ctx, orgc, orgID, mgmtID)
 
 	// Accounts are scanned as their ListAccounts page arrives: the workers
 	// start first, and the listing feeds them.
@@ -347,6 +350,7 @@ func scanAccount(ctx context.Context, base aws.Config, stsc *sts.Client, o Optio
 	orgEv, _ := orgOf()
 	opts := o.Collect
 	opts.Organization = orgEv
+	o.rootSessions.apply(a, caller.Account, &opts)
 	a.CollectedAt = time.Now().UTC()
 	if opts.Now != nil {
 		a.CollectedAt = opts.Now().UTC()
