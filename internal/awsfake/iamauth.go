@@ -700,3 +700,42 @@ func missingKeys(p policy.Policies, ctx policy.Context) []string {
 	}
 	return out
 }
+
+// addRootSessionPrincipals gives a generated organization's management
+// account principals allowed sts:AssumeRoot in every way a real one may
+// be: AdministratorAccess, PowerUserAccess, grants scoped by task and by
+// member, one limited by a permissions boundary, one stopped by an
+// explicit Deny in its group, and the scanner's own read-only user. A
+// clean organization has only the scanner: nobody holds it.
+func addRootSessionPrincipals(a *Account, clean bool) {
+	scanner := IAMUserSpec{Name: "rootwatch-scanner", Inline: map[string]string{"read": `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["iam:Get*","iam:List*","iam:GenerateCredentialReport","iam:SimulatePrincipalPolicy","organizations:Describe*","organizations:List*","sts:AssumeRole"],"Resource":"*"}}`}}
+	a.Users = append(a.Users, Principal{Name: scanner.Name, Created: "-400d"})
+	a.IAM = &IAMSpec{Users: []IAMUserSpec{scanner}}
+	if clean {
+		return
+	}
+	task := func(names ...string) string {
+		var arns []string
+		for _, n := range names {
+			arns = append(arns, `"arn:aws:iam::aws:policy/root-task/`+n+`"`)
+		}
+		return strings.Join(arns, ",")
+	}
+	member := fmt.Sprintf("1%011d", 1)
+	for _, n := range []string{"ops-admin", "dev-power", "denied-admin"} {
+		a.Users = append(a.Users, Principal{Name: n, Created: "-400d"})
+	}
+	a.IAM.Users = append(a.IAM.Users,
+		IAMUserSpec{Name: "ops-admin", Managed: []string{"AdministratorAccess"}},
+		IAMUserSpec{Name: "dev-power", Managed: []string{"PowerUserAccess"}},
+		IAMUserSpec{Name: "denied-admin", Groups: []string{"admins-no-root"}})
+	a.IAM.Groups = []IAMGroupSpec{{Name: "admins-no-root", Managed: []string{"AdministratorAccess"},
+		Inline: map[string]string{"no-root": `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"sts:AssumeRoot","Resource":"*"}}`}}}
+	a.IAM.Roles = []IAMRoleSpec{
+		{Name: "BreakGlassAudit", Inline: map[string]string{"audit": `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:AssumeRoot","Resource":"arn:aws:iam::*:root","Condition":{"StringEquals":{"sts:TaskPolicyArn":[` + task("IAMAuditRootUserCredentials", "IAMDeleteRootUserCredentials") + `]},"Bool":{"aws:MultiFactorAuthPresent":"true"}}}}`}},
+		{Name: "UnlockPolicies", Inline: map[string]string{"unlock": `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:Assume*","Resource":"*","Condition":{"ArnLike":{"sts:TaskPolicyArn":"arn:aws:iam::aws:policy/root-task/*Unlock*"}}}}`}},
+		{Name: "OneMemberCleanup", Inline: map[string]string{"cleanup": `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:AssumeRoot","Resource":"arn:aws:iam::` + member + `:root","Condition":{"ForAnyValue:StringEquals":{"sts:TaskPolicyArn":[` + task("IAMDeleteRootUserCredentials") + `]}}}}`}},
+		{Name: "BoundedAdmin", Managed: []string{"AdministratorAccess"}, Boundary: "RootAuditOnly"},
+	}
+	a.IAM.Policies = []IAMPolicySpec{{Name: "RootAuditOnly", Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":"sts:AssumeRoot","Resource":"*"},{"Effect":"Allow","Action":"sts:AssumeRoot","Resource":"*","Condition":{"StringEquals":{"sts:TaskPolicyArn":` + task("IAMAuditRootUserCredentials") + `}}}]}`}}
+}

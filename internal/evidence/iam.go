@@ -5,13 +5,13 @@ package evidence
 // call sts:AssumeRoot on every member.
 const (
 	// SourceIAMAuthorization is GetAccountAuthorizationDetails (every page).
-	SourceIAMAuthorization = "iam_authorization_details"
+	SourceIAMAuthorization = "iam_authorization"
 	// SourcePolicySimulation is SimulatePrincipalPolicy for sts:AssumeRoot,
 	// the cross-check of the rule's own evaluation.
-	SourcePolicySimulation = "iam_policy_simulation"
+	SourcePolicySimulation = "policy_simulation"
 	// SourceIAMDelegatedAdmin is ListDelegatedAdministrators for
 	// iam.amazonaws.com, read once by an organization scan.
-	SourceIAMDelegatedAdmin = "iam_delegated_administrator"
+	SourceIAMDelegatedAdmin = "iam_delegated_admin"
 )
 
 // Why an account's IAM principals were read (IAMAuthorization.Authority):

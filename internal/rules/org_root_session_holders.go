@@ -38,7 +38,7 @@ func evalRootSessionHolders(in Input) []Result {
 	}
 	auth := a.IAMAuthorization
 	if auth == nil {
-		return one(Result{Status: finding.StatusError, Message: "Internal inconsistency: the iam_authorization_details source is ok but holds nothing.", Evidence: map[string]any{}})
+		return one(Result{Status: finding.StatusError, Message: "Internal inconsistency: the iam_authorization source is ok but holds nothing.", Evidence: map[string]any{}})
 	}
 	m := rootsession.Build(auth, a.ID, partitionOf(a))
 	common := map[string]any{"authority": auth.Authority, "root_sessions": rootSessionsState(a)}
@@ -235,7 +235,7 @@ func holderResult(m *rootsession.Model, h rootsession.Holding, check simCheck, a
 		}
 	}
 	var msg strings.Builder
-	fmt.Fprintf(&msg, "%s %s can open root sessions in %s with %s", p.Kind, p.ARN, strings.Join(where, ", "), strings.Join(h.Tasks, ", "))
+	fmt.Fprintf(&msg, "%s %s can open root sessions in %s with %s", kindName(p), p.ARN, strings.Join(where, ", "), strings.Join(h.Tasks, ", "))
 	if len(conditions) > 0 {
 		msg.WriteString(" when conditions allow (" + evidence.Count(len(conditions), "condition") + " in the evidence)")
 	}
@@ -243,7 +243,10 @@ func holderResult(m *rootsession.Model, h rootsession.Holding, check simCheck, a
 	if slices.Contains(h.Tasks, "IAMCreateRootUserPassword") {
 		msg.WriteString(" With IAMCreateRootUserPassword it can give a member's root user a password and then recover it through the root e-mail address.")
 	}
-	if s, _ := common["root_sessions"].(string); s != "enabled" {
+	switch s, _ := common["root_sessions"].(string); {
+	case strings.HasPrefix(s, "unknown: "):
+		msg.WriteString(" Whether root sessions are enabled is unknown (" + strings.TrimPrefix(s, "unknown: ") + "); the grant takes effect whenever they are.")
+	case s != "enabled":
 		msg.WriteString(" Root sessions are " + s + "; the grant takes effect as soon as they are enabled.")
 	}
 	if check.disagrees() {
@@ -274,6 +277,11 @@ func simulatorOnlyResult(p *rootsession.Principal, check simCheck, allowed []str
 		return Result{Status: finding.StatusPass, Resource: p.ARN, Evidence: ev, Message: msg + fmt.Sprintf(" It is expected: it matches %s %q.", ParamAllowedPrincipals, pat)}
 	}
 	return Result{Status: finding.StatusFail, Resource: p.ARN, Evidence: ev, Message: msg}
+}
+
+// kindName is "User" or "Role", to begin a sentence.
+func kindName(p *rootsession.Principal) string {
+	return strings.ToUpper(p.Kind[:1]) + p.Kind[1:]
 }
 
 func matchAllowed(arn string, patterns []string) (string, bool) {

@@ -133,7 +133,14 @@ func IAMAuthorization(ctx context.Context, c IAMAuthorizationAPI, scope RootSess
 	slices.SortFunc(auth.Policies, func(a, b evidence.IAMPolicy) int { return strings.Compare(a.ARN, b.ARN) })
 	return auth, evidence.SourceStatus{State: evidence.StateOK, Detail: fmt.Sprintf("GetAccountAuthorizationDetails (%s): %s, %s, %s, %s in use, in %s",
 		authority, evidence.Count(len(auth.Users), "user"), evidence.Count(len(auth.Groups), "group"), evidence.Count(len(auth.Roles), "role"),
-		evidence.Count(len(auth.Policies), "managed policy"), evidence.Count(auth.Pages, "page"))}
+		countPolicies(len(auth.Policies)), evidence.Count(auth.Pages, "page"))}
+}
+
+func countPolicies(n int) string {
+	if n == 1 {
+		return "1 managed policy"
+	}
+	return fmt.Sprintf("%d managed policies", n)
 }
 
 // decodeDocument turns a policy document as IAM returns it (URL-encoded
@@ -255,7 +262,7 @@ func PolicySimulations(ctx context.Context, c IAMAuthorizationAPI, account, part
 	slices.SortFunc(sims.Results, func(x, y evidence.PolicySimulation) int {
 		return strings.Compare(x.Principal+" "+x.Resource+" "+x.TaskPolicyARN, y.Principal+" "+y.Resource+" "+y.TaskPolicyARN)
 	})
-	detail := fmt.Sprintf("SimulatePrincipalPolicy sts:AssumeRoot: %s × %s × %s", evidence.Count(len(chosen), "principal"), evidence.Count(len(rootsession.Tasks), "task policy"), evidence.Count(len(resources), "member root"))
+	detail := fmt.Sprintf("SimulatePrincipalPolicy sts:AssumeRoot: %s, each with the %d task policies on %s", evidence.Count(len(chosen), "principal"), len(rootsession.Tasks), evidence.Count(len(resources), "member root"))
 	if len(sims.Left) > 0 {
 		detail += fmt.Sprintf("; %d left out (%s)", len(sims.Left), sims.LeftReason)
 	}
