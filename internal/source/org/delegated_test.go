@@ -9,6 +9,7 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/awsfake"
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/rules"
 	"github.com/rootwatch/rootwatch/internal/source/live"
 )
 
@@ -184,5 +185,94 @@ func TestSingleAccountDelegatedAdmin(t *testing.T) {
 	}
 	if a.IAMAuthorization == nil || a.IAMAuthorization.Authority != evidence.AuthorityDelegatedAdmin || a.IAMAuthorization.ManagementAccountID != "810000000000" {
 		t.Errorf("%+v %+v", a.IAMAuthorization, a.Sources)
+	}
+}
+
+// judgeHolders runs org-root-session-holders on one account's evidence.
+func judgeHolders(t *testing.T, a *evidence.Account, allowed ...string) map[string]rules.Result {
+	t.Helper()
+	r, _ := rules.ByID("org-root-session-holders")
+	out := map[string]rules.Result{}
+	for _, res := range r.Eval(rules.Input{Account: a, Settings: rules.Settings{Lists: map[string][]string{rules.ParamAllowedPrincipals: allowed}}}) {
+		out[res.Resource] = res
+	}
+	return out
+}
+
+// TestGeneratedOrganizationHolders: a generated organization's management
+// account has holders of every kind, collected and judged as a scan does.
+func TestGeneratedOrganizationHolders(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w, _ := awsfake.GenerateWorld(awsfake.GenOptions{Accounts: 3, Seed: 1, Features: []string{evidence.FeatureRootCredentialsManagement, evidence.FeatureRootSessions}})
+	fake, err := awsfake.New(w, awsfake.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := fake.Listen(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts, err := Scan(ctx, awsfake.ClientConfig(url, awsfake.GenManagementKey), Options{Concurrency: 3, Collect: live.Options{PollInterval: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := judgeHolders(t, byID(t, accounts, awsfake.GenManagementAccount))
+	const p = "arn:aws:iam::100000000000:"
+	all := "IAMAuditRootUserCredentials,IAMCreateRootUserPassword,IAMDeleteRootUserCredentials,S3UnlockBucketPolicy,SQSUnlockQueuePolicy"
+	want := map[string]string{
+		p + "user/ops-admin":        all,
+		p + "user/dev-power":        all,
+		p + "role/BreakGlassAudit":  "IAMAuditRootUserCredentials,IAMDeleteRootUserCredentials",
+		p + "role/UnlockPolicies":   "S3UnlockBucketPolicy,SQSUnlockQueuePolicy",
+		p + "role/OneMemberCleanup": "IAMDeleteRootUserCredentials",
+		p + "role/BoundedAdmin":     "IAMAuditRootUserCredentials",
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d findings, want %d holders: %v", len(got), len(want), got)
+	}
+	for arn, tasks := range want {
+		r := got[arn]
+		if ts, _ := r.Evidence["tasks"].([]string); r.Status != "fail" || strings.Join(ts, ",") != tasks {
+			t.Errorf("%s: %s %v, want fail %s (%s)", arn, r.Status, ts, tasks, r.Message)
+		}
+		if s := r.Evidence["simulation"].(map[string]any); s["agreements"] == 0 || s["disagreements"] != nil {
+			t.Errorf("%s: simulation %v, want agreement", arn, s)
+		}
+	}
+	if r := got[p+"role/OneMemberCleanup"]; !strings.Contains(r.Message, "in 100000000001 with") {
+		t.Errorf("the one-member grant: %q", r.Message)
+	}
+}
+
+// TestSimulatorDisagreementEndToEnd: the fake's simulator forced to
+// disagree; the finding shows both answers.
+func TestSimulatorDisagreementEndToEnd(t *testing.T) {
+	accounts, _ := scanHolders(t, `faults: []`)
+	mgmt := byID(t, accounts, "810000000000")
+	before := judgeHolders(t, mgmt)["arn:aws:iam::810000000000:user/ops"].Evidence["simulation"].(map[string]any)
+	if before["disagreements"] != nil || before["agreements"] != 5 {
+		t.Fatalf("without an override: %v", before)
+	}
+	w := strings.Replace(holdersWorld, "%s", "", 1)
+	w = strings.Replace(w, "      policies:\n", "      simulate: [{principal: ops, task: IAMAuditRootUserCredentials, decision: implicitDeny}, {principal: reader, task: SQSUnlockQueuePolicy, decision: allowed}]\n      policies:\n", 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, url, err := awsfake.Serve(ctx, []byte(w), "holders world", awsfake.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts, err = Scan(ctx, awsfake.ClientConfig(url, "AKIAHOLDERS000000001"), Options{Concurrency: 3, Collect: live.Options{PollInterval: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := judgeHolders(t, byID(t, accounts, "810000000000"))
+	ops := got["arn:aws:iam::810000000000:user/ops"]
+	d, _ := ops.Evidence["simulation"].(map[string]any)["disagreements"].([]string)
+	if ops.Status != "fail" || len(d) != 1 || !strings.Contains(d[0], "IAMAuditRootUserCredentials on arn:aws:iam::999999999999:root: rootwatch: allow; simulator: implicitDeny") {
+		t.Errorf("ops: %s %v", ops.Status, d)
+	}
+	if r := got["arn:aws:iam::810000000000:user/reader"]; r.Status != "fail" || !strings.Contains(r.Message, "simulator says user") {
+		t.Errorf("reader, a holder by the simulator only: %s %q", r.Status, r.Message)
 	}
 }
