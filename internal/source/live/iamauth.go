@@ -36,7 +36,7 @@ const (
 	// evaluation might miss.
 	simulatedSample = 5
 	// simulationConcurrency is how many calls are in flight at once.
-	simulationConcurrency = 4
+	simulationConcurrency = 8
 )
 
 // RootSessionScope says that an account's principals may call
