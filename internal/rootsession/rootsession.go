@@ -272,14 +272,17 @@ func (m *Model) targets() []Target {
 			add(Target{Account: s, Pattern: "arn:" + m.Partition + ":iam::" + p + ":root"})
 		}
 	}
-	// The generic member: an account no pattern but "*" matches.
-	for n := int64(999999999999); n > 999999999000; n-- {
+	// The generic member: an account no pattern but "*" matches. Patterns
+	// are few and finite; a few hundred spread-out candidates find one
+	// unless the patterns cover every account (then none is needed).
+	n := int64(999999999999)
+	for range 500 {
 		id := strconv.FormatInt(n, 10)
-		if seen[id] || matchesAny(patterns, id) {
-			continue
+		if !seen[id] && !matchesAny(patterns, id) {
+			add(Target{Account: id, Generic: true})
+			break
 		}
-		add(Target{Account: id, Generic: true})
-		break
+		n = (n*6364136223846793005+1442695040888963407)&(1<<62-1)%900000000000 + 100000000000
 	}
 	slices.SortStableFunc(out, func(x, y Target) int {
 		if x.Generic != y.Generic {
