@@ -67,9 +67,9 @@ func TestMotoRootSessionHolders(t *testing.T) {
 	user("grouped")
 
 	// PowerUserAccess as a customer managed policy (moto loads AWS managed
-	// ones only when asked, slowly): v1 allowed everything, v2 is the
-	// current PowerUserAccess and the default.
-	pol, err := c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("PowerUserCopy"), PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`)})
+	// ones only when asked, slowly): v1 denied sts:*, v2 is the current
+	// PowerUserAccess and the default, the only version IAM evaluates.
+	pol, err := c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("PowerUserCopy"), PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"sts:*","Resource":"*"}]}`)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -128,6 +128,10 @@ func TestScanReadsRootSessionPrincipals(t *testing.T) {
 		}
 	}
 
+	// Only the default version counts: the older one allowed everything.
+	if r := judgeHolders(t, mgmt)["arn:aws:iam::810000000000:user/ops"]; strings.Join(r.Evidence["tasks"].([]string), ",") != "IAMAuditRootUserCredentials" {
+		t.Errorf("ops: tasks %v", r.Evidence["tasks"])
+	}
 	if a := admin.IAMAuthorization; a == nil || a.Authority != evidence.AuthorityDelegatedAdmin || len(a.Users) != 1 || a.Users[0].Attached[0] != "arn:aws:iam::aws:policy/PowerUserAccess" {
 		t.Errorf("delegated administrator: %+v %+v", a, admin.Source(evidence.SourceIAMAuthorization))
 	}
