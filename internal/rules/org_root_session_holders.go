@@ -390,7 +390,7 @@ func (s simulations) check(m *rootsession.Model, p *rootsession.Principal) simCh
 	}
 	rs := s.by[p.ARN]
 	if len(rs) == 0 {
-		c.note = "not simulated (rootwatch found no identity statement that may allow sts:AssumeRoot)"
+		c.note = "not among the principals simulated (collection asks about those with an identity statement that may allow sts:AssumeRoot, and a sample of the rest)"
 		return c
 	}
 	allows := map[string]bool{}
