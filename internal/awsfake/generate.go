@@ -54,6 +54,7 @@ func GenerateWorld(o GenOptions) (*World, map[string]string) {
 			a.AccessKeys = []string{GenManagementKey}
 			a.Organization.Features = append([]string{}, o.Features...)
 			a.CallerARN = "arn:aws:iam::" + id + ":user/rootwatch-scanner"
+			addRootSessionPrincipals(a, o.Clean)
 		}
 		root := Principal{Created: fmt.Sprintf("-%dd", 200+r.Intn(2000))}
 		switch n := r.Intn(10); {

@@ -172,7 +172,7 @@ type orgFeaturesResult struct {
 }
 
 func (s *Server) serveIAM(w http.ResponseWriter, req request) {
-	if s.serveRootCredentials(w, req) {
+	if s.serveRootCredentials(w, req) || s.serveIAMAuthorization(w, req) {
 		return
 	}
 	switch req.op {
@@ -407,6 +407,10 @@ func (s *Server) listOrgFeatures(w http.ResponseWriter, req request) {
 	case a.Organization == nil:
 		s.writeQueryError(w, iamNS, http.StatusBadRequest, s.orgCode("OrganizationNotFound"), "The organization was not found.")
 	case a.Organization.ManagementAccount != a.ID:
+		if o, ok := s.iamDelegatedAdmin(a); ok {
+			s.writeQueryResult(w, iamNS, req.op, &orgFeaturesResult{OrganizationID: o.ID, EnabledFeatures: o.Features})
+			return
+		}
 		s.writeQueryError(w, iamNS, http.StatusBadRequest, s.orgCode("AccountNotManagementOrDelegatedAdministrator"),
 			"The account is not the management account or a delegated administrator.")
 	default:

@@ -72,6 +72,9 @@ type Account struct {
 	// SecurityHub is the account's Security Hub (securityhub.go); nil:
 	// enabled in every region.
 	SecurityHub *SecurityHubSpec `yaml:"securityhub"`
+	// IAM is the account's IAM users, groups, roles and policies
+	// (GetAccountAuthorizationDetails, SimulatePrincipalPolicy; iamauth.go).
+	IAM *IAMSpec `yaml:"iam"`
 }
 
 // TrailEvent is one CloudTrail record of the world. Omitted fields take
@@ -168,6 +171,9 @@ type Organization struct {
 	// implicitly, when Features are given).
 	TrustedIAM bool     `yaml:"trusted_iam"`
 	Features   []string `yaml:"features"` // on the management account
+	// DelegatedAdmins maps a service principal (iam.amazonaws.com) to its
+	// delegated administrator accounts, on the management account.
+	DelegatedAdmins map[string][]string `yaml:"delegated_admins"`
 }
 
 // Fault makes an operation misbehave for this account.
@@ -292,6 +298,9 @@ func (w *World) Validate() error {
 			return fmt.Errorf("account %s: report.columns %d (want 16 or 22)", a.ID, c)
 		}
 		if err := a.Monitoring.validate(); err != nil {
+			return fmt.Errorf("account %s: %w", a.ID, err)
+		}
+		if err := a.IAM.validate(a); err != nil {
 			return fmt.Errorf("account %s: %w", a.ID, err)
 		}
 		for _, f := range a.Faults {

@@ -8,15 +8,20 @@ import (
 
 func TestWorldValidation(t *testing.T) {
 	bad := map[string]string{
-		`accounts: [{id: "123"}]`:                                                                    "not 12 digits",
-		`accounts: [{id: "111111111111"}, {id: "111111111111"}]`:                                     "appears twice",
-		`accounts: [{id: "111111111111", access_keys: [K]}, {id: "222222222222", access_keys: [K]}]`: "already belongs",
-		`accounts: [{id: "111111111111", root: {password_last_used: yesterday}}]`:                    "time \"yesterday\"",
-		`accounts: [{id: "111111111111", root: {mfa: sms}}]`:                                         `mfa "sms"`,
-		`accounts: [{id: "111111111111", report: {columns: 18}}]`:                                    "columns 18",
-		`accounts: [{id: "111111111111", faults: [{op: X}]}]`:                                        "a fault needs",
-		`org_error_style: loud`:                                                                      "org_error_style",
-		`accounts: [{id: "111111111111", colour: red}]`:                                              "field colour not found",
+		`accounts: [{id: "123"}]`:                                                                      "not 12 digits",
+		`accounts: [{id: "111111111111"}, {id: "111111111111"}]`:                                       "appears twice",
+		`accounts: [{id: "111111111111", access_keys: [K]}, {id: "222222222222", access_keys: [K]}]`:   "already belongs",
+		`accounts: [{id: "111111111111", root: {password_last_used: yesterday}}]`:                      "time \"yesterday\"",
+		`accounts: [{id: "111111111111", root: {mfa: sms}}]`:                                           `mfa "sms"`,
+		`accounts: [{id: "111111111111", report: {columns: 18}}]`:                                      "columns 18",
+		`accounts: [{id: "111111111111", faults: [{op: X}]}]`:                                          "a fault needs",
+		`org_error_style: loud`:                                                                        "org_error_style",
+		`accounts: [{id: "111111111111", colour: red}]`:                                                "field colour not found",
+		`accounts: [{id: "111111111111", iam: {users: [{name: ghost}]}}]`:                              "iam user ghost is not under users",
+		`accounts: [{id: "111111111111", users: [{name: a}], iam: {users: [{name: a, groups: [g]}]}}]`: "no group g",
+		`accounts: [{id: "111111111111", iam: {roles: [{name: r, managed: [ReadOnlyAccess]}]}}]`:       `no managed policy "ReadOnlyAccess"`,
+		`accounts: [{id: "111111111111", iam: {roles: [{name: r, inline: {p: "{}"}}]}}]`:               "iam role r inline policy p",
+		`accounts: [{id: "111111111111", iam: {simulate: [{principal: r, decision: maybe}]}}]`:         `decision "maybe"`,
 	}
 	for in, want := range bad {
 		if _, err := ParseWorld([]byte(in), "w.yaml"); err == nil || !strings.Contains(err.Error(), want) {

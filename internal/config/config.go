@@ -240,6 +240,27 @@ func applyRuleKey(rs *engine.RuleSettings, r rules.Rule, key string, node *yaml.
 	}
 	var v int64
 	switch p.Kind {
+	case rules.KindPatterns:
+		var list []string
+		if node.Kind == yaml.ScalarNode {
+			var one string
+			if err := node.Decode(&one); err != nil {
+				return err
+			}
+			list = []string{one}
+		} else if err := node.Decode(&list); err != nil {
+			return fmt.Errorf("want a list of ARN patterns: %w", err)
+		}
+		for i, pat := range list {
+			if err := rules.CheckPattern(pat); err != nil {
+				return fmt.Errorf("[%d]: %w", i, err)
+			}
+		}
+		if rs.Lists == nil {
+			rs.Lists = map[string][]string{}
+		}
+		rs.Lists[key] = list
+		return nil
 	case rules.KindDuration:
 		var text string
 		if err := node.Decode(&text); err != nil {
@@ -300,6 +321,9 @@ func Describe(s engine.Settings) map[string]string {
 				p = rules.Param{Name: name, Kind: rules.KindCount}
 			}
 			out["rules."+id+"."+name] = p.Format(v)
+		}
+		for name, l := range rs.Lists {
+			out["rules."+id+"."+name] = rules.FormatList(l)
 		}
 	}
 	if n := len(s.Suppressions); n > 0 {

@@ -100,11 +100,41 @@ func TestResolveErrorsNameFileRuleAndKey(t *testing.T) {
 		"suppressions:\n  - rule: iam-root-no-mfa\n    reason: r\n    account: 12":        "is not a 12-digit account ID",
 		"suppressions:\n  - rule: iam-root-no-mfa\n    reason: r\n    expires: next week": "expires",
 		"colour: red": "field colour not found",
+		"rules:\n  org-root-session-holders:\n    allowed_principals: [BreakGlass]": `rules.org-root-session-holders.allowed_principals: [0]: "BreakGlass" is not an ARN pattern`,
+		"rules:\n  org-root-session-holders:\n    allowed_principals: {a: b}":       "rules.org-root-session-holders.allowed_principals: want a list of ARN patterns",
 	}
 	for in, want := range cases {
 		_, err := Resolve(rules.Catalog(), NamedFile{Name: "rw.yaml", Data: []byte(in)})
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "rw.yaml") {
 			t.Errorf("%q: err = %v, want it to contain %q and the file name", in, err, want)
+		}
+	}
+}
+
+// TestPatternsParameter: a list parameter takes a list or one pattern,
+// reaches the rule through the engine, and shows in the run's settings.
+func TestPatternsParameter(t *testing.T) {
+	r, _ := rules.ByID("org-root-session-holders")
+	s, err := Resolve(rules.Catalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.For(r).Patterns(rules.ParamAllowedPrincipals); len(got) != 0 {
+		t.Errorf("default = %v, want none", got)
+	}
+	for in, want := range map[string]string{
+		"rules:\n  org-root-session-holders:\n    allowed_principals:\n      - arn:aws:iam::111122223333:role/BreakGlass*\n      - arn:aws:iam::*:role/Audit?": "arn:aws:iam::111122223333:role/BreakGlass*, arn:aws:iam::*:role/Audit?",
+		"rules:\n  org-root-session-holders:\n    allowed_principals: arn:aws:iam::111122223333:role/One":                                                      "arn:aws:iam::111122223333:role/One",
+	} {
+		s, err := Resolve(rules.Catalog(), NamedFile{Name: "rw.yaml", Data: []byte(in)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(s.For(r).Patterns(rules.ParamAllowedPrincipals), ", "); got != want {
+			t.Errorf("%q: patterns %q, want %q", in, got, want)
+		}
+		if got := Describe(s)["rules.org-root-session-holders.allowed_principals"]; got != want {
+			t.Errorf("%q: Describe %q, want %q", in, got, want)
 		}
 	}
 }

@@ -22,6 +22,8 @@ type RuleSettings struct {
 	// Params holds the parameters set for the rule, by name (a duration in
 	// nanoseconds); the rule's declared defaults fill the rest.
 	Params map[string]int64
+	// Lists holds the list parameters set for the rule, by name.
+	Lists map[string][]string
 }
 
 // Suppression accepts a known finding until it expires.
@@ -47,9 +49,17 @@ type Settings struct {
 // from the rule's own setting, else its declared default, else (a window)
 // the run's window.
 func (s Settings) For(r rules.Rule) rules.Settings {
-	out := rules.Settings{MaxReportAge: s.MaxReportAge, Values: make(map[string]int64, len(r.Params))}
+	out := rules.Settings{MaxReportAge: s.MaxReportAge, Values: make(map[string]int64, len(r.Params)), Lists: map[string][]string{}}
 	set := s.Rules[r.ID].Params
 	for _, p := range r.Params {
+		if p.Kind == rules.KindPatterns {
+			l, ok := s.Rules[r.ID].Lists[p.Name]
+			if !ok {
+				l = p.DefaultList
+			}
+			out.Lists[p.Name] = slices.Clone(l)
+			continue
+		}
 		v := p.Default
 		if p.Name == rules.ParamWindow && v == 0 {
 			v = int64(s.Window)

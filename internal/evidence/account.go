@@ -76,6 +76,11 @@ type Organization struct {
 	// not only that a member cannot read them (e.g. the management
 	// account's ListOrganizationsFeatures failed in an organization scan).
 	FeaturesUnknown string `json:"features_unknown,omitempty"`
+	// IAMDelegatedAdmins is ListDelegatedAdministrators for
+	// iam.amazonaws.com, read once by an organization scan and given to
+	// every account; nil in a single-account scan, where a member's
+	// refused ListOrganizationsFeatures already says it is not one.
+	IAMDelegatedAdmins *DelegatedAdministrators `json:"iam_delegated_administrators,omitempty"`
 }
 
 // FeaturesKnown reports whether the organization's features were read.
@@ -123,6 +128,11 @@ type Account struct {
 	// Monitoring is what would alert on root activity (trails, metric
 	// filters, alarms, topics, EventBridge rules, GuardDuty).
 	Monitoring *Monitoring `json:"monitoring,omitempty"`
+	// IAMAuthorization is the account's IAM principals and policies, read
+	// in the management account and the IAM delegated administrator;
+	// PolicySimulations the simulator's answers for sts:AssumeRoot there.
+	IAMAuthorization  *IAMAuthorization  `json:"iam_authorization,omitempty"`
+	PolicySimulations *PolicySimulations `json:"policy_simulations,omitempty"`
 }
 
 // RootCredentials is what an AssumeRoot session with the

@@ -2,7 +2,9 @@ package rules
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -12,6 +14,9 @@ type Kind string
 const (
 	KindDuration Kind = "duration" // written 15d, 36h, 90m
 	KindCount    Kind = "count"    // a whole number, at least 1
+	// KindPatterns is a list of ARN patterns: * matches any run of
+	// characters, ? one character.
+	KindPatterns Kind = "patterns"
 )
 
 // Names of the parameters rules share.
@@ -31,7 +36,9 @@ type Param struct {
 	// duration. A window without a default takes the run's window
 	// (window: in the config, or --window).
 	Default int64
-	Doc     string
+	// DefaultList is the default of a list parameter (KindPatterns).
+	DefaultList []string
+	Doc         string
 }
 
 // Format writes a value of the parameter the way users write it.
@@ -42,8 +49,31 @@ func (p Param) Format(v int64) string {
 	return strconv.FormatInt(v, 10)
 }
 
+// FormatList writes a list parameter's value the way documentation and
+// the run's settings show it.
+func FormatList(l []string) string {
+	if len(l) == 0 {
+		return "none"
+	}
+	return strings.Join(l, ", ")
+}
+
+var arnPattern = regexp.MustCompile(`^arn:[^:]*:[^:]*:[^:]*:[^:]*:.+$`)
+
+// CheckPattern checks one entry of a KindPatterns parameter: an ARN (six
+// colon-separated fields) in which * and ? are wildcards.
+func CheckPattern(s string) error {
+	if !arnPattern.MatchString(s) {
+		return fmt.Errorf("%q is not an ARN pattern (arn:partition:service:region:account:resource, * and ? as wildcards, e.g. arn:aws:iam::111122223333:role/BreakGlass*)", s)
+	}
+	return nil
+}
+
 // DefaultText describes the default for documentation.
 func (p Param) DefaultText() string {
+	if p.Kind == KindPatterns {
+		return FormatList(p.DefaultList)
+	}
 	if p.Name == ParamWindow && p.Default == 0 {
 		return "the run's window"
 	}
@@ -72,8 +102,20 @@ type Settings struct {
 	// MaxReportAge is how old a credential report may be and still
 	// support a pass; every rule that reads the report honours it.
 	MaxReportAge time.Duration
-	// Values holds every declared parameter of the rule by name.
+	// Values holds every declared number or duration parameter of the
+	// rule by name; Lists every declared list parameter.
 	Values map[string]int64
+	Lists  map[string][]string
+}
+
+// Patterns is the value of a list parameter (KindPatterns). Asking for one
+// the rule did not declare is a programming error.
+func (s Settings) Patterns(name string) []string {
+	v, ok := s.Lists[name]
+	if !ok {
+		panic(fmt.Sprintf("rule setting %q is not declared by the rule", name))
+	}
+	return v
 }
 
 // Duration is the value of a duration parameter. Asking for a parameter
@@ -98,7 +140,7 @@ func (s Settings) value(name string) int64 {
 
 // With returns a copy of s with one value changed.
 func (s Settings) With(name string, v int64) Settings {
-	out := Settings{MaxReportAge: s.MaxReportAge, Values: make(map[string]int64, len(s.Values)+1)}
+	out := Settings{MaxReportAge: s.MaxReportAge, Values: make(map[string]int64, len(s.Values)+1), Lists: s.Lists}
 	for k, x := range s.Values {
 		out.Values[k] = x
 	}

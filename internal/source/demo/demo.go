@@ -34,13 +34,17 @@ func Credentials() map[string]string {
 	}
 }
 
-// Config is the demo's configuration file: one accepted finding.
+// Config is the demo's configuration file: the expected root-session
+// holder and one accepted finding.
 func Config(asOf time.Time) []byte {
 	return []byte(fmt.Sprintf(`# rootwatch demo configuration
+rules:
+  org-root-session-holders:
+    allowed_principals: ["arn:aws:iam::%s:role/BreakGlassRoot*"]
 suppressions:
   - rule: iam-root-access-key-active
     account: "%s"
     reason: "break-glass key for the legacy billing export; removal tracked in SEC-142"
     expires: %s
-`, ManagementAccount, asOf.Add(45*24*time.Hour).UTC().Format("2006-01-02")))
+`, ManagementAccount, ManagementAccount, asOf.Add(45*24*time.Hour).UTC().Format("2006-01-02")))
 }

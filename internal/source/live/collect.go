@@ -48,14 +48,18 @@ type Clients struct {
 	CloudTrail cloudtrail.LookupAPI
 	// Monitoring reads what would alert on root activity; nil skips it.
 	Monitoring *MonitoringClients
+	// Authorization reads who may open root sessions, where that matters
+	// (the management account, IAM's delegated administrator); nil skips it.
+	Authorization IAMAuthorizationAPI
 }
 
 // NewClients builds the clients from an SDK configuration.
 func NewClients(cfg aws.Config) Clients {
 	return Clients{
 		IAM: iam.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg), Organizations: organizations.NewFromConfig(cfg),
-		CloudTrail: cloudtrail.NewLookupClient(cfg),
-		Monitoring: new(NewMonitoringClients(cfg)),
+		CloudTrail:    cloudtrail.NewLookupClient(cfg),
+		Monitoring:    new(NewMonitoringClients(cfg)),
+		Authorization: iam.NewFromConfig(cfg),
 	}
 }
 
@@ -94,6 +98,11 @@ type Options struct {
 	// Regions limits the regional monitoring reads (EventBridge rules,
 	// GuardDuty) to these; empty reads every enabled region.
 	Regions []string
+	// RootSessions, set by an organization scan for the management
+	// account and IAM's delegated administrator, has their IAM principals
+	// read (GetAccountAuthorizationDetails, SimulatePrincipalPolicy). A
+	// single-account scan decides from the organization source.
+	RootSessions *RootSessionScope
 }
 
 func (o Options) withDefaults() Options {
@@ -195,6 +204,30 @@ func CollectInto(ctx context.Context, c Clients, opts Options, a *evidence.Accou
 		org, st := organization(ctx, c, a.ID)
 		a.Organization = org
 		a.SetSource(evidence.SourceOrganization, stamp(st))
+	}
+
+	if scope := rootSessionScope(opts, a); scope != nil && c.Authorization != nil {
+		// Beside CloudTrail: a large account's details take several pages.
+		done := make(chan struct{})
+		var auth *evidence.IAMAuthorization
+		var sims *evidence.PolicySimulations
+		var authSt, simSt evidence.SourceStatus
+		go func() {
+			defer close(done)
+			auth, authSt = IAMAuthorization(ctx, c.Authorization, *scope)
+			if auth != nil {
+				sims, simSt = PolicySimulations(ctx, c.Authorization, a.ID, a.Partition, auth)
+			}
+		}()
+		defer func() {
+			<-done
+			a.IAMAuthorization = auth
+			a.SetSource(evidence.SourceIAMAuthorization, stamp(authSt))
+			if auth != nil {
+				a.PolicySimulations = sims
+				a.SetSource(evidence.SourcePolicySimulation, stamp(simSt))
+			}
+		}()
 	}
 
 	if c.CloudTrail != nil {

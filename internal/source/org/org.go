@@ -61,6 +61,8 @@ type Options struct {
 	ReadTags bool
 	// Progress is called after each account (from one goroutine at a time).
 	Progress func(Progress)
+
+	rootSessions rootSessions // read by Scan (delegated.go)
 }
 
 // Names label the settings behind skip and failure reasons.
@@ -214,6 +216,7 @@ func scan(ctx context.Context, base aws.Config, o Options, lim *parallel.AIMD) (
 		features = orgEv.EnabledFeatures
 	}
 	centralized := slices.Contains(features, evidence.FeatureRootCredentialsManagement)
+	o.rootSessions = readRootSessions(ctx, orgc, orgID, mgmtID)
 
 	// Accounts are scanned as their ListAccounts page arrives: the listing
 	// feeds the pool.
@@ -363,6 +366,7 @@ func scanAccount(ctx context.Context, base aws.Config, stsc *sts.Client, lim *pa
 	orgEv, _ := orgOf()
 	opts := o.Collect
 	opts.Organization = orgEv
+	o.rootSessions.apply(a, caller.Account, &opts)
 	a.CollectedAt = time.Now().UTC()
 	if opts.Now != nil {
 		a.CollectedAt = opts.Now().UTC()
