@@ -119,6 +119,9 @@ type Account struct {
 	// Monitoring is what would alert on root activity (trails, metric
 	// filters, alarms, topics, EventBridge rules, GuardDuty).
 	Monitoring *Monitoring `json:"monitoring,omitempty"`
+	// SCPs are the service control policies on the account's path, read by
+	// an organization scan.
+	SCPs *SCPs `json:"scps,omitempty"`
 }
 
 // RootCredentials is what an AssumeRoot session with the
