@@ -35,6 +35,8 @@ func (s *Server) serveOrganizations(w http.ResponseWriter, req request) {
 		s.listAccounts(w, req)
 	case "ListTagsForResource":
 		s.listTags(w, req)
+	case "ListRoots", "ListParents", "ListPoliciesForTarget", "DescribePolicy":
+		s.serveSCPs(w, req)
 	case "ListAWSServiceAccessForOrganization":
 		if a.Organization == nil || a.Organization.ManagementAccount != a.ID || req.session.kind != "user" {
 			s.writeJSONError(w, http.StatusBadRequest, "AccessDeniedException", "You don't have permissions to access this resource.")

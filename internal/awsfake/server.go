@@ -45,6 +45,7 @@ type Server struct {
 	reqSeq     atomic.Int64
 	sqs        sqsState
 	lake       map[string]*lakeQuery // CloudTrail Lake queries by ID
+	trees      map[string]*orgTree   // organization structures by ID (scp.go)
 }
 
 // session is what an access key stands for: an account, and the kind of
@@ -84,6 +85,11 @@ func New(w *World, opts Options) (*Server, error) {
 		rng: rand.New(rand.NewSource(opts.Seed)),
 	}
 	s.sqs.init(w.Accounts)
+	trees, err := buildTrees(w)
+	if err != nil {
+		return nil, err
+	}
+	s.trees = trees
 	now := s.now()
 	for _, a := range w.Accounts {
 		st := &acctState{spec: a, faultCalls: make([]int, len(a.Faults)), expired: a.Report.Expired}

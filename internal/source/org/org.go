@@ -198,6 +198,7 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 		features = orgEv.EnabledFeatures
 	}
 	centralized := slices.Contains(features, evidence.FeatureRootCredentialsManagement)
+	scps := NewSCPReader(ctx, orgc, orgID, mgmtID)
 
 	// Accounts are scanned as their ListAccounts page arrives: the workers
 	// start first, and the listing feeds them.
@@ -218,7 +219,9 @@ func Scan(ctx context.Context, base aws.Config, o Options) ([]*evidence.Account,
 				if o.ReadTags {
 					readTags(actx, orgc, a)
 				}
+				recordSCPs := scps.Start(actx, a.ID)
 				scanAccount(actx, base, stsc, o, id, a, member(a.ID, id.Account, orgEv, orgSt, orgID, mgmtID, features), centralized && a.ID != mgmtID)
+				recordSCPs(a)
 				if errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
 					a.Error = strings.TrimPrefix(a.Error+"; ", "; ") + fmt.Sprintf("timed out after %s (%s); sources read before are kept", o.AccountTimeout, o.Names.or(o.Names.AccountTimeout, "the account timeout"))
 				}
