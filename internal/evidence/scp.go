@@ -4,7 +4,7 @@ package evidence
 // by an organization scan from the management account (or a delegated
 // administrator): ListRoots, ListParents, ListPoliciesForTarget,
 // DescribePolicy.
-const SourceSCPs = "service_control_policies"
+const SourceSCPs = "scps"
 
 // Target types of Organizations (ListParents, ListPoliciesForTarget).
 const (

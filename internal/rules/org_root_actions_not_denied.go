@@ -39,7 +39,7 @@ func evalOrgRootActionsNotDenied(in Input) []Result {
 				Message: fmt.Sprintf("Account %s is not in an AWS Organization; no SCP can deny its root user anything.", a.ID)})
 		}
 		return one(Result{Status: finding.StatusNotApplicable, Evidence: ev,
-			Message: fmt.Sprintf("SCPs were not read for account %s: only an organization scan (rootwatch scan --org, from the management account or a delegated administrator) reads them, and this scan read the account alone.", a.ID)})
+			Message: fmt.Sprintf("SCPs were not read for account %s: only an organization scan reads them (rootwatch scan --org, from the management account or a delegated administrator).", a.ID)})
 	}
 	ev["organization_id"] = s.OrganizationID
 	ev["scp_status"] = s.PolicyTypeStatus

@@ -152,7 +152,7 @@ func TestOrgRootActionsNotDenied(t *testing.T) {
 	}, finding.StatusNotApplicable, "not in an AWS Organization")
 	add("member scanned alone", func(*testing.T) *evidence.Account {
 		return &evidence.Account{ID: scpMember, Organization: &evidence.Organization{Role: evidence.OrgRoleMember, ManagementAccountID: "111111111111"}}
-	}, finding.StatusNotApplicable, "only an organization scan (rootwatch scan --org")
+	}, finding.StatusNotApplicable, "only an organization scan reads them (rootwatch scan --org")
 
 	// What could not be read.
 	add("source denied without data", func(*testing.T) *evidence.Account {

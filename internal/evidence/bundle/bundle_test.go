@@ -146,9 +146,9 @@ func TestReadRefuses(t *testing.T) {
 			first(d)["sources"].(map[string]any)["organization"].(map[string]any)["state"] = "missing"
 		}), "accounts[0] (111111111111): sources.organization is missing but the bundle holds organization data"},
 		"scps ok without data": {valid(func(d map[string]any) { delete(first(d), "scps") }),
-			"accounts[0] (111111111111): sources.service_control_policies is ok but the bundle holds no scps"},
-		"scps not recorded": {valid(func(d map[string]any) { delete(first(d)["sources"].(map[string]any), "service_control_policies") }),
-			"accounts[0] (111111111111): sources.service_control_policies is not recorded but the bundle holds scps"},
+			"accounts[0] (111111111111): sources.scps is ok but the bundle holds no scps"},
+		"scps not recorded": {valid(func(d map[string]any) { delete(first(d)["sources"].(map[string]any), "scps") }),
+			"accounts[0] (111111111111): sources.scps is not recorded but the bundle holds scps"},
 		"not a report":   {valid(func(d map[string]any) { first(d)["credential_report"].(map[string]any)["csv"] = "aGVsbG8K" }), "accounts[0] (111111111111): credential_report:"},
 		"truncated json": {valid(func(map[string]any) {})[:200], "not a rootwatch evidence bundle"},
 	} {
