@@ -64,6 +64,3 @@ type SCPPolicy struct {
 	Content string `json:"content"`
 	Error   string `json:"error,omitempty"`
 }
-
-// Complete reports whether everything on the path was read.
-func (s *SCPs) Complete() bool { return len(s.Problems) == 0 }

@@ -149,7 +149,7 @@ func scpGaps(s *evidence.SCPs, covs []policy.TargetCoverage) ([]string, []map[st
 				if o.Holds != policy.No {
 					continue
 				}
-				if strings.EqualFold(o.Condition.Key, "aws:PrincipalArn") && strings.Contains(strings.ToLower(o.Condition.Operator), "not") {
+				if principalKey(o.Condition.Key) && strings.Contains(strings.ToLower(o.Condition.Operator), "not") {
 					these = append(these, "exempts this root user: "+o.Condition.String())
 				} else {
 					these = append(these, "does not apply to this root user: "+o.Condition.String())
@@ -167,6 +167,17 @@ func scpGaps(s *evidence.SCPs, covs []policy.TargetCoverage) ([]string, []map[st
 		partial = append(partial, m)
 	}
 	return gaps, partial
+}
+
+// principalKey reports whether a condition key names the principal, so
+// that a negated test on it failing for this root is an exemption.
+func principalKey(key string) bool {
+	for _, k := range []string{"aws:PrincipalArn", "aws:PrincipalAccount", "aws:userid"} {
+		if strings.EqualFold(key, k) {
+			return true
+		}
+	}
+	return false
 }
 
 func summarizeGaps(gaps []string) string {

@@ -107,6 +107,7 @@ func TestOrgRootActionsNotDenied(t *testing.T) {
 		fail, `exempts this root user: ArnNotLike {"aws:PrincipalArn": ["arn:aws:iam::222222222222:root"]}`)
 	add("exempted by a wildcard", atRoot(denyRoot(principalRoot+`,"ArnNotLikeIfExists":{"aws:PrincipalArn":"arn:aws:iam::2222*:root"}`)), fail, "exempts this root user")
 	add("exempted by StringNotLike", atRoot(denyRoot(`"StringLike":{"aws:PrincipalArn":"arn:aws:iam::*:root"},"StringNotLike":{"aws:PrincipalArn":"*:222222222222:*"}`)), fail, "exempts this root user")
+	add("exempted by account", atRoot(denyRoot(principalRoot+`,"StringNotEquals":{"aws:PrincipalAccount":["222222222222"]}`)), fail, `exempts this root user: StringNotEquals {"aws:PrincipalAccount": ["222222222222"]}`)
 	add("only AssumeRoot sessions", atRoot(denyRoot(principalRoot+`,"Null":{"aws:AssumedRoot":"false"}`)), fail, "does not apply to this root user")
 	add("only via services", atRoot(denyRoot(principalRoot+`,"Bool":{"aws:ViaAWSService":"true"}`)), fail, "does not apply")
 	add("root access keys only (AWS-GR_RESTRICT_ROOT_USER_ACCESS_KEYS)", atRoot(`{"Version":"2012-10-17","Statement":[{"Sid":"GRRESTRICTROOTUSERACCESSKEYS","Effect":"Deny","Action":"iam:CreateAccessKey","Resource":["*"],"Condition":{"ArnLike":{"aws:PrincipalArn":["arn:aws:iam::*:root"]}}}]}`),
