@@ -239,15 +239,10 @@ func cmpOr(s, d string) string {
 // ListParents, ListPoliciesForTarget and DescribePolicy, for the
 // management account's users, as ListAccounts does.
 func (s *Server) serveSCPs(w http.ResponseWriter, req request) {
-	a := req.acct.spec
-	switch {
-	case a.Organization == nil:
-		s.writeJSONError(w, http.StatusBadRequest, "AWSOrganizationsNotInUseException", "Your account is not a member of an organization.")
-		return
-	case a.Organization.ManagementAccount != a.ID || req.session.kind != "user":
-		s.writeJSONError(w, http.StatusBadRequest, "AccessDeniedException", "You don't have permissions to access this resource.")
+	if !s.managementCaller(w, req) {
 		return
 	}
+	a := req.acct.spec
 	t := s.trees[a.Organization.ID]
 	var in struct {
 		ChildID    string  `json:"ChildId"`
@@ -315,6 +310,21 @@ func (s *Server) serveSCPs(w http.ResponseWriter, req request) {
 		}
 		s.writeJSON(w, map[string]any{"Policy": map[string]any{"PolicySummary": t.summary(p.ID, arn), "Content": p.Content}})
 	}
+}
+
+// managementCaller answers for a caller that is not a user of an
+// organization's management account, and reports whether it may go on.
+func (s *Server) managementCaller(w http.ResponseWriter, req request) bool {
+	a := req.acct.spec
+	switch {
+	case a.Organization == nil:
+		s.writeJSONError(w, http.StatusBadRequest, "AWSOrganizationsNotInUseException", "Your account is not a member of an organization.")
+		return false
+	case a.Organization.ManagementAccount != a.ID || req.session.kind != "user":
+		s.writeJSONError(w, http.StatusBadRequest, "AccessDeniedException", "You don't have permissions to access this resource.")
+		return false
+	}
+	return true
 }
 
 func (t *orgTree) summary(id string, arn func(string) string) map[string]any {

@@ -27,23 +27,11 @@ import (
 // of values. Every combination must leave one statement applying.
 func DenyUnion(scps []SCPTarget, scenario Context) (bool, []TargetCoverage) {
 	var parts []unionPart
-	for _, t := range scps {
-		for _, n := range t.Policies {
-			if n.Policy == nil {
-				continue
-			}
-			for i := range n.Policy.Statements {
-				if n.Policy.Statements[i].Effect != Deny {
-					continue
-				}
-				c := StatementCoverage(n.Policy, i, scenario)
-				if !c.AllResources || c.Applies == No {
-					continue
-				}
-				parts = append(parts, unionPart{TargetCoverage{Target: t.Target, Policy: n.Name, Coverage: c}, n.Policy.Version == "2012-10-17"})
-			}
+	eachDeny(scps, scenario, func(tc TargetCoverage, p *Policy) {
+		if tc.AllResources && tc.Applies != No {
+			parts = append(parts, unionPart{tc, p.Version == "2012-10-17"})
 		}
-	}
+	})
 	// The class of actions no NotAction list names.
 	var others, notActions []int
 	for i, p := range parts {
