@@ -1,6 +1,9 @@
 package policy
 
 import (
+	"fmt"
+	"maps"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -157,5 +160,87 @@ func TestContextWithout(t *testing.T) {
 	}
 	if !strings.Contains(sc.Without("x").Keys()[0], "aws:") {
 		t.Error("Without lost the other keys")
+	}
+}
+
+// TestDenyUnionIsSound draws sets of partial root denies and, whenever
+// DenyUnion calls a set complete, evaluates concrete root requests against
+// it with Evaluate: every one must be explicitly denied.
+func TestDenyUnionIsSound(t *testing.T) {
+	actions := []string{`"Action":"*"`, `"NotAction":"s3:PutBucketPolicy"`, `"Action":"s3:PutBucketPolicy"`, `"Action":"s3:*"`,
+		`"NotAction":["s3:*BucketPolicy"]`, `"Action":["s3:?utBucketPolicy","s3:DeleteBucketPolicy"]`}
+	conds := []string{"",
+		`,"StringEquals":{"aws:RequestedRegion":"eu-west-1"}`, `,"StringNotEquals":{"aws:RequestedRegion":"eu-west-1"}`,
+		`,"StringNotEquals":{"aws:RequestedRegion":["eu-west-1","us-east-1"]}`, `,"StringEquals":{"aws:RequestedRegion":"us-east-1"}`,
+		`,"StringLike":{"aws:RequestedRegion":"eu-*"}`, `,"StringEqualsIfExists":{"aws:RequestedRegion":"eu-west-1"}`,
+		`,"Bool":{"aws:MultiFactorAuthPresent":"true"}`, `,"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}`, `,"Bool":{"aws:MultiFactorAuthPresent":"false"}`,
+		`,"StringEquals":{"aws:PrincipalTag/team":"ops"}`, `,"StringNotEquals":{"aws:PrincipalTag/team":"ops"}`,
+		`,"Null":{"aws:SourceVpc":"true"}`, `,"Null":{"aws:SourceVpc":"false"}`,
+		`,"StringEquals":{"aws:RequestedRegion":"eu-west-1","aws:PrincipalTag/team":"ops"}`,
+	}
+	type choice struct {
+		key    string
+		values []string // "" is absent
+	}
+	keys := []choice{
+		{"aws:RequestedRegion", []string{"", "eu-west-1", "us-east-1", "ap-south-1", "EU-WEST-1"}},
+		{"aws:MultiFactorAuthPresent", []string{"", "true", "false"}},
+		{"aws:PrincipalTag/team", []string{"", "ops", "dev"}},
+		{"aws:SourceVpc", []string{"", "vpc-1"}},
+	}
+	requests := []string{"s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:GetObject", "iam:CreateUser", "ec2:RunInstances"}
+	const root = "arn:aws:iam::111122223333:root"
+	sc, _ := RootScenario(root)
+	rng := rand.New(rand.NewPCG(1, 2))
+	complete, combined := 0, 0
+	for range 6000 {
+		var scps []SCPTarget
+		for j := range 1 + rng.IntN(4) {
+			st := `{"Effect":"Deny",` + actions[rng.IntN(len(actions))] + `,"Resource":"*","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:*:iam::*:root"}` + conds[rng.IntN(len(conds))] + `}}`
+			scps = append(scps, SCPTarget{Target: fmt.Sprint("t", j), Policies: []Named{named(t, "p", `{"Version":"2012-10-17","Statement":[`+st+`]}`), {Name: "FullAWSAccess", Policy: AllowAll()}}})
+		}
+		ok, by := DenyUnion(scps, sc)
+		if !ok {
+			continue
+		}
+		complete++
+		if len(by) > 1 {
+			combined++
+		}
+		// Every combination of action and key values.
+		var walk func(i int, ctx map[string]Value)
+		walk = func(i int, ctx map[string]Value) {
+			if i == len(keys) {
+				for _, action := range requests {
+					full := map[string]Value{"aws:PrincipalArn": ARN(root), "aws:PrincipalAccount": String("111122223333"), "aws:userid": String("111122223333"),
+						"aws:PrincipalType": String("Account"), "aws:ViaAWSService": Bool(false), "aws:PrincipalIsAWSService": Bool(false)}
+					for k, v := range ctx {
+						full[k] = v
+					}
+					r := Evaluate(Request{Action: action, Resource: "*", Context: NewContext(full)}, Policies{Identity: []Named{{Name: "root", Policy: AllowAll()}}, SCPs: scps})
+					if r.Decision != ExplicitDeny {
+						var docs []string
+						for _, s := range scps {
+							b, _ := s.Policies[0].Policy.MarshalJSON()
+							docs = append(docs, string(b))
+						}
+						t.Fatalf("DenyUnion calls complete, but %s with %v is %s:\n%s", action, ctx, r.Decision, strings.Join(docs, "\n"))
+					}
+				}
+				return
+			}
+			for _, v := range keys[i].values {
+				next := maps.Clone(ctx)
+				if v != "" {
+					next[keys[i].key] = String(v)
+				}
+				walk(i+1, next)
+			}
+		}
+		walk(0, map[string]Value{})
+	}
+	t.Logf("%d of 6000 drawn sets complete, %d of them by several statements", complete, combined)
+	if combined < 40 {
+		t.Errorf("only %d of 6000 drawn sets were complete by several statements: the draw does not exercise DenyUnion", combined)
 	}
 }
