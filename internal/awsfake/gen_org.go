@@ -2,6 +2,7 @@ package awsfake
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -80,11 +81,17 @@ func genPolicies(exempt []string) []PolicySpec {
 // genOrganization gives a generated world its organization structure:
 // members placed round robin (GenPlacements), the first two members placed
 // in Shared named by its exemption list, every 40th member with the legacy
-// guardrail attached to the account itself. faults: DescribePolicy of
+// guardrail attached to the account itself. Clean: the guardrail is on the
+// root too, so every member is covered. SCPFaults: DescribePolicy of
 // p-gen0rootmfa is denied and so is ListPoliciesForTarget on Team-B.
-func genOrganization(w *World, faults bool) {
+func genOrganization(w *World, o GenOptions) {
+	faults := o.SCPFaults
 	spec := OrgSpec{ID: GenOrganizationID, RootID: GenRootID, RootSCPs: []string{FullAWSAccessID, "p-gen0denyleave", "p-gen0protecttrail"},
 		AccountSCPs: map[string][]string{}}
+	if o.Clean {
+		// A well-run organization denies root everything from the root down.
+		spec.RootSCPs = append(spec.RootSCPs, "p-gen0ctroot")
+	}
 	ous := map[string][]string{}
 	var exempt []string
 	for i, a := range w.Accounts {
@@ -124,8 +131,8 @@ func genOrganization(w *World, faults bool) {
 // generated member w.Accounts[i] (i ≥ 1) when there are no faults.
 func GenExpectedSCPVerdict(w *World, i int) string {
 	id := w.Accounts[i].ID
-	if i%40 == 0 {
-		return "pass" // the legacy guardrail on the account itself
+	if i%40 == 0 || slices.Contains(w.Organizations[0].RootSCPs, "p-gen0ctroot") {
+		return "pass" // the legacy guardrail on the account itself, or the guardrail on the root
 	}
 	p := GenPlacements[(i-1)%len(GenPlacements)]
 	if p.Parent == "ou-gen0-00000006" {

@@ -95,6 +95,6 @@ func GenerateWorld(o GenOptions) (*World, map[string]string) {
 		}
 		w.Accounts = append(w.Accounts, a)
 	}
-	genOrganization(w, o.SCPFaults)
+	genOrganization(w, o)
 	return w, faults
 }
