@@ -40,6 +40,7 @@ func run() error {
 	deny := flag.Float64("deny-rate", 0, "with --generate: fraction of member accounts whose role cannot be assumed")
 	throttle := flag.Float64("throttle-rate", 0, "with --generate: fraction of member accounts that throttle in bursts")
 	hang := flag.Float64("hang-rate", 0, "with --generate: fraction of member accounts with a call that hangs")
+	scpFaults := flag.Bool("scp-faults", false, "with --generate: deny DescribePolicy of one SCP and ListPoliciesForTarget of one OU")
 	statsOut := flag.String("stats-out", "", "on shutdown, write call counts (per operation, per account, and credential report calls per account) to this JSON `FILE`")
 	faultsOut := flag.String("faults-out", "", "with --generate: write each account's injected fault to this JSON `FILE`")
 	flag.Parse()
@@ -59,7 +60,7 @@ func run() error {
 		}
 		var faults map[string]string
 		w, faults = awsfake.GenerateWorld(awsfake.GenOptions{Accounts: *generate, Seed: *seed, Latency: *latency,
-			Features: feats, DenyRate: *deny, ThrottleRate: *throttle, HangRate: *hang})
+			Features: feats, DenyRate: *deny, ThrottleRate: *throttle, HangRate: *hang, SCPFaults: *scpFaults})
 		if *faultsOut != "" {
 			if err := writeJSON(*faultsOut, faults); err != nil {
 				return err

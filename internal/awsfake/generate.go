@@ -19,6 +19,9 @@ type GenOptions struct {
 	// password, hardware MFA, no keys, no root activity; and an
 	// organization trail whose CIS alarm reaches a subscriber.
 	Clean bool
+	// SCPFaults denies DescribePolicy of one SCP and ListPoliciesForTarget
+	// of one OU (gen_org.go).
+	SCPFaults bool
 }
 
 // ManagementAccount and ManagementKey of a generated organization.
@@ -92,5 +95,6 @@ func GenerateWorld(o GenOptions) (*World, map[string]string) {
 		}
 		w.Accounts = append(w.Accounts, a)
 	}
+	genOrganization(w, o)
 	return w, faults
 }

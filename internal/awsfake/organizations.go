@@ -37,6 +37,8 @@ func (s *Server) serveOrganizations(w http.ResponseWriter, req request) {
 		s.listTags(w, req)
 	case "ListDelegatedAdministrators":
 		s.listDelegatedAdmins(w, req)
+	case "ListRoots", "ListParents", "ListPoliciesForTarget", "DescribePolicy":
+		s.serveSCPs(w, req)
 	case "ListAWSServiceAccessForOrganization":
 		if a.Organization == nil || a.Organization.ManagementAccount != a.ID || req.session.kind != "user" {
 			s.writeJSONError(w, http.StatusBadRequest, "AccessDeniedException", "You don't have permissions to access this resource.")
@@ -100,15 +102,10 @@ func (s *Server) listTags(w http.ResponseWriter, req request) {
 }
 
 func (s *Server) listAccounts(w http.ResponseWriter, req request) {
-	a := req.acct.spec
-	switch {
-	case a.Organization == nil:
-		s.writeJSONError(w, http.StatusBadRequest, "AWSOrganizationsNotInUseException", "Your account is not a member of an organization.")
-		return
-	case a.Organization.ManagementAccount != a.ID || req.session.kind != "user":
-		s.writeJSONError(w, http.StatusBadRequest, "AccessDeniedException", "You don't have permissions to access this resource.")
+	if !s.managementCaller(w, req) {
 		return
 	}
+	a := req.acct.spec
 	var in struct {
 		MaxResults *int    `json:"MaxResults"`
 		NextToken  *string `json:"NextToken"`

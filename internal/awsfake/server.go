@@ -52,6 +52,7 @@ type Server struct {
 	lake       map[string]*lakeQuery // CloudTrail Lake queries by ID
 	// securityHub holds imported findings by account and region.
 	securityHub shState
+	trees      map[string]*orgTree   // organization structures by ID (scp.go)
 }
 
 // session is what an access key stands for: an account, and the kind of
@@ -91,6 +92,11 @@ func New(w *World, opts Options) (*Server, error) {
 		rng: rand.New(rand.NewSource(opts.Seed)),
 	}
 	s.sqs.init(w.Accounts)
+	trees, err := buildTrees(w)
+	if err != nil {
+		return nil, err
+	}
+	s.trees = trees
 	now := s.now()
 	for _, a := range w.Accounts {
 		st := &acctState{spec: a, faultCalls: make([]int, len(a.Faults)), expired: a.Report.Expired}

@@ -31,6 +31,9 @@ type World struct {
 	// Organizations occasionally does.
 	ListAccountsPageSize   int  `yaml:"list_accounts_page_size"`
 	ListAccountsEmptyFirst bool `yaml:"list_accounts_empty_first"`
+	// Organizations describe the structure (root, OUs, SCPs) of the
+	// organizations the accounts are in (scp.go).
+	Organizations []OrgSpec `yaml:"organizations"`
 }
 
 // Account is one AWS account of the world.
@@ -320,5 +323,6 @@ func (w *World) Validate() error {
 	default:
 		return fmt.Errorf("org_error_style %q (want sdk or documented)", w.OrgErrorStyle)
 	}
-	return nil
+	_, err := buildTrees(w)
+	return err
 }

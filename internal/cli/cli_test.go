@@ -18,6 +18,7 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/rules"
+	"github.com/rootwatch/rootwatch/internal/source/demo"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
@@ -121,8 +122,20 @@ func TestScanDemoGolden(t *testing.T) {
 	}
 	// One finding per rule and account, and one more: the management
 	// account has two root-session holders (alice and the break-glass role).
-	if len(run.Accounts) != 3 || len(run.Findings) != 3*len(rules.Catalog())+1 {
+	if len(run.Accounts) != 5 || len(run.Findings) != 5*len(rules.Catalog())+1 {
 		t.Errorf("accounts %d findings %d", len(run.Accounts), len(run.Findings))
+	}
+	// Could anyone act as root? Each state of the SCP guardrail.
+	for account, want := range map[string]finding.Status{
+		demo.ManagementAccount: finding.StatusNotApplicable, // SCPs never apply to it
+		demo.MemberAccount:     finding.StatusFail,          // a NotAction hole
+		demo.CoveredAccount:    finding.StatusPass,          // the guardrail
+		demo.ExemptedAccount:   finding.StatusFail,          // exempted by name
+		demo.StandaloneAccount: finding.StatusNotApplicable, // no organization
+	} {
+		if got := statusOf(run, account, "org-root-actions-not-denied"); got != want {
+			t.Errorf("demo account %s: org-root-actions-not-denied %s, want %s", account, got, want)
+		}
 	}
 
 	table := runCLI(t, nil, "scan", "--demo", "--as-of", "2026-03-01T00:00:00Z")

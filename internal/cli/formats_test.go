@@ -42,7 +42,7 @@ func TestEveryFormatGolden(t *testing.T) {
 			Tests int    `xml:"tests,attr"`
 		} `xml:"testsuite"`
 	}
-	if err := xml.Unmarshal(mustRead(t, filepath.Join(dir, "rootwatch.junit.xml")), &suites); err != nil || len(suites.Suites) != 3 {
+	if err := xml.Unmarshal(mustRead(t, filepath.Join(dir, "rootwatch.junit.xml")), &suites); err != nil || len(suites.Suites) != 5 {
 		t.Errorf("junit: %v %+v", err, suites)
 	}
 }

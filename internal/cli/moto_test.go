@@ -69,6 +69,7 @@ func TestMotoLiveScan(t *testing.T) {
 		"org-root-access-not-centralized": {finding.StatusNotApplicable, "not in an AWS Organization"},
 		"iam-root-credentials-present":    {finding.StatusNotApplicable, "not in an AWS Organization"},
 		"org-root-session-holders":        {finding.StatusNotApplicable, "not in an AWS Organization"},
+		"org-root-actions-not-denied":     {finding.StatusNotApplicable, "not in an AWS Organization"},
 		// moto does not implement LookupEvents: the CloudTrail rules are
 		// errors that say so, never passes.
 		"iam-root-console-login":     {finding.StatusError, "LookupEvents"},

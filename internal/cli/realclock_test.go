@@ -70,7 +70,7 @@ func requireAllPass(t *testing.T, r result, accounts int) {
 // measured from the scan's as-of time, not from the moment of the call.
 func TestCleanAccountPassesLiveWithRealClock(t *testing.T) {
 	w, _ := awsfake.GenerateWorld(awsfake.GenOptions{Accounts: 1, Seed: 7, Clean: true})
-	w.Accounts[0].Organization = nil
+	w.Accounts[0].Organization, w.Organizations = nil, nil
 	w.Accounts[0].Report = awsfake.ReportSpec{Existing: "1h"}
 	requireAllPass(t, runRealClock(t, w, awsfake.GenManagementKey, "scan", "-f", "json"), 1)
 }

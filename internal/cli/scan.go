@@ -66,7 +66,10 @@ Evidence comes from:
                               AssumeRole (--role-name or --role-arn-template) and
                               the same collection; with centralized root access,
                               an AssumeRoot audit session reads each member root
-                              user's password, keys, MFA devices and certificates
+                              user's password, keys, MFA devices and certificates;
+                              and the SCPs on each member's path (ListRoots,
+                              ListParents, ListPoliciesForTarget, DescribePolicy,
+                              each OU and policy once per scan)
   --demo                      an embedded demo organization served by a fake AWS
                               on a loopback port (no credentials needed)
   --credential-report FILE    a saved IAM credential report: the CSV, or the JSON

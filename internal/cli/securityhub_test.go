@@ -78,7 +78,7 @@ func TestSecurityHubImportAgainstMoto(t *testing.T) {
 	}
 	// The demo's accounts are not moto's: nothing of theirs is sent.
 	demo := runWith(t, loader, "scan", "--demo", "--as-of", "2026-03-01T00:00:00Z", "-o", os.DevNull, "--securityhub")
-	if !strings.Contains(demo.stderr, "imported 0 of 0 findings") || !strings.Contains(demo.stderr, "of 3 other accounts not imported (111111111111, 222222222222, 333333333333)") {
+	if !strings.Contains(demo.stderr, "imported 0 of 0 findings") || !strings.Contains(demo.stderr, "of 5 other accounts not imported (111111111111, 222222222222, 333333333333, 444444444444, 555555555555)") {
 		t.Errorf("demo import stderr: %s", demo.stderr)
 	}
 	if got := held(); len(got) != len(sent) {

@@ -133,6 +133,9 @@ type Account struct {
 	// PolicySimulations the simulator's answers for sts:AssumeRoot there.
 	IAMAuthorization  *IAMAuthorization  `json:"iam_authorization,omitempty"`
 	PolicySimulations *PolicySimulations `json:"policy_simulations,omitempty"`
+	// SCPs are the service control policies on the account's path, read by
+	// an organization scan.
+	SCPs *SCPs `json:"scps,omitempty"`
 }
 
 // RootCredentials is what an AssumeRoot session with the

@@ -119,6 +119,13 @@ type TargetCoverage struct {
 // open (Gaps) or whom they exempt (Applies No).
 func DenyCoverages(scps []SCPTarget, scenario Context) []TargetCoverage {
 	var out []TargetCoverage
+	eachDeny(scps, scenario, func(tc TargetCoverage, _ *Policy) { out = append(out, tc) })
+	return out
+}
+
+// eachDeny calls fn with the coverage of every Deny statement of the SCPs,
+// in order, and the policy it is in.
+func eachDeny(scps []SCPTarget, scenario Context, fn func(TargetCoverage, *Policy)) {
 	for _, t := range scps {
 		for _, n := range t.Policies {
 			if n.Policy == nil {
@@ -126,12 +133,11 @@ func DenyCoverages(scps []SCPTarget, scenario Context) []TargetCoverage {
 			}
 			for i := range n.Policy.Statements {
 				if n.Policy.Statements[i].Effect == Deny {
-					out = append(out, TargetCoverage{Target: t.Target, Policy: n.Name, Coverage: StatementCoverage(n.Policy, i, scenario)})
+					fn(TargetCoverage{Target: t.Target, Policy: n.Name, Coverage: StatementCoverage(n.Policy, i, scenario)}, n.Policy)
 				}
 			}
 		}
 	}
-	return out
 }
 
 var rootARN = regexp.MustCompile(`^arn:([a-z][a-z0-9-]*):iam::([0-9]{12}):root$`)

@@ -150,6 +150,15 @@ func (c Context) With(key string, v Value) Context {
 	return out
 }
 
+// Without returns a copy of the context with key absent from the request.
+func (c Context) Without(key string) Context {
+	out := c.With(key, Value{})
+	lk := strings.ToLower(key)
+	delete(out.values, lk)
+	out.absent[lk] = true
+	return out
+}
+
 // IsScenario reports whether the context is partial (made with Scenario).
 func (c Context) IsScenario() bool { return c.open }
 

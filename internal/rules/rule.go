@@ -71,6 +71,7 @@ func Catalog() []Rule {
 		apiActivity(),
 		orgRootAccessNotCentralized(),
 		orgRootSessionHolders(),
+		orgRootActionsNotDenied(),
 		rootCredentialsPresent(),
 		rootUsageNoAlarm(),
 		rootActivityUnalerted(),

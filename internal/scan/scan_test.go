@@ -32,7 +32,7 @@ func TestRunWithoutCobra(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(run.Accounts) != 3 || len(run.Findings) == 0 || !run.AsOf.Equal(asOf) {
+	if len(run.Accounts) != 5 || len(run.Findings) == 0 || !run.AsOf.Equal(asOf) {
 		t.Fatalf("run: %d accounts, %d findings, as of %s", len(run.Accounts), len(run.Findings), run.AsOf)
 	}
 	if len(done) != len(run.Accounts) {
@@ -40,8 +40,8 @@ func TestRunWithoutCobra(t *testing.T) {
 	}
 	var ids []string
 	for i, p := range done {
-		if p.Done != i+1 || p.Total != 3 {
-			t.Errorf("progress %d = %+v, want Done %d of 3", i, p, i+1)
+		if p.Done != i+1 || p.Total != 5 {
+			t.Errorf("progress %d = %+v, want Done %d of 5", i, p, i+1)
 		}
 		ids = append(ids, p.AccountID)
 	}

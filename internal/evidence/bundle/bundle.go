@@ -6,8 +6,8 @@
 // holding, per account, every source's status and the evidence itself: the
 // credential report exactly as AWS sent it (re-parsed on load by the same
 // parser), the account summary, MFA devices, organization facts, root
-// credentials read by an AssumeRoot audit, and the classified CloudTrail root
-// events. It also keeps the as-of time and the configuration the scan used.
+// credentials read by an AssumeRoot audit, the SCPs on the account's path,
+// and the classified CloudTrail root events. It also keeps the as-of time and the configuration the scan used.
 // It holds no AWS credentials; it does hold the whole credential report, so
 // it is written readable by its owner only.
 package bundle
@@ -175,6 +175,15 @@ func consistentSources(a *evidence.Account) error {
 			}
 			return fmt.Errorf("sources.%s is %s but the bundle holds %s data", name, state, name)
 		}
+	}
+	// SCPs keep what was read beside a refused read: their data goes with
+	// any state the scan recorded, and ok needs it.
+	st, recorded := a.Sources[evidence.SourceSCPs]
+	switch {
+	case recorded && st.State == evidence.StateOK && a.SCPs == nil:
+		return fmt.Errorf("sources.%s is ok but the bundle holds no scps", evidence.SourceSCPs)
+	case a.SCPs != nil && (!recorded || st.State == evidence.StateMissing):
+		return fmt.Errorf("sources.%s is not recorded but the bundle holds scps", evidence.SourceSCPs)
 	}
 	// The monitoring sources share one part: any of them ok needs it.
 	for _, name := range evidence.MonitoringSources() {

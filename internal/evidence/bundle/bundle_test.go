@@ -39,11 +39,21 @@ func accounts(t *testing.T) []*evidence.Account {
 			{EventID: "e2", EventTime: "yesterday", TimeProblem: "invalid", Category: evidence.CategoryAPICall},
 		}},
 		RootCredentials: &evidence.RootCredentials{Password: true, PasswordCreated: t0.Add(-48 * time.Hour), AccessKeys: []evidence.RootCredential{{ID: "AKIA1", Status: "Active", Created: t0}}},
+		SCPs:            &evidence.SCPs{ManagementAccount: true, ManagementAccountID: "111111111111", Problems: []string{}},
 	}
+	a.Sources[evidence.SourceSCPs] = ok
 	b := &evidence.Account{ID: "222222222222", Partition: "aws-us-gov", Error: "AssumeRole: AccessDenied",
 		Organization: &evidence.Organization{Role: evidence.OrgRoleMember},
 		Sources: map[string]evidence.SourceStatus{evidence.SourceOrganization: {State: evidence.StateOK, Detail: "from the organization scan"},
-			evidence.SourceAccountSummary: {State: evidence.StateDenied, Detail: "AccessDenied"}}}
+			evidence.SourceAccountSummary: {State: evidence.StateDenied, Detail: "AccessDenied"},
+			evidence.SourceSCPs:           {State: evidence.StateDenied, Detail: "DescribePolicy p-12345678: AccessDeniedException"}},
+		// What was read beside the refused DescribePolicy is kept.
+		SCPs: &evidence.SCPs{OrganizationID: "o-abc", ManagementAccountID: "111111111111", RootID: "r-abcd", PolicyTypeStatus: evidence.SCPTypeEnabled,
+			Path: []evidence.SCPTarget{
+				{ID: "r-abcd", Type: evidence.TargetRoot, Policies: []evidence.SCPPolicy{{ID: "p-FullAWSAccess", Name: "FullAWSAccess", AWSManaged: true, Content: `{"Statement":[]}`}}},
+				{ID: "ou-abcd-12345678", Type: evidence.TargetOU, Error: "ListPoliciesForTarget ou-abcd-12345678: AccessDeniedException"},
+				{ID: "222222222222", Type: evidence.TargetAccount, Policies: []evidence.SCPPolicy{{ID: "p-12345678", Error: "DescribePolicy p-12345678: AccessDeniedException"}}}},
+			Problems: []string{"DescribePolicy p-12345678: AccessDeniedException", "ListPoliciesForTarget ou-abcd-12345678: AccessDeniedException"}}}
 	return []*evidence.Account{a, b}
 }
 
@@ -81,6 +91,10 @@ func TestRoundTrip(t *testing.T) {
 		}
 		if m.Source(evidence.SourceAccountSummary).State != evidence.StateDenied || !a.RootCredentials.Password || a.RootCredentials.AccessKeys[0].ID != "AKIA1" {
 			t.Errorf("%s: sources or root credentials lost: %+v %+v", name, a.Sources, a.RootCredentials)
+		}
+		if !a.SCPs.ManagementAccount || m.SCPs == nil || len(m.SCPs.Path) != 3 || m.SCPs.Path[0].Policies[0].Content != `{"Statement":[]}` ||
+			m.SCPs.Path[1].Policies != nil || m.SCPs.Path[1].Error == "" || m.SCPs.Path[2].Policies[0].Error == "" || len(m.SCPs.Problems) != 2 {
+			t.Errorf("%s: SCPs: %+v %+v", name, a.SCPs, m.SCPs)
 		}
 		if !b.AsOf.Equal(t0) || b.ToolVersion != "v1" {
 			t.Errorf("%s: header: %+v", name, b)
@@ -131,6 +145,10 @@ func TestReadRefuses(t *testing.T) {
 		"missing with data": {valid(func(d map[string]any) {
 			first(d)["sources"].(map[string]any)["organization"].(map[string]any)["state"] = "missing"
 		}), "accounts[0] (111111111111): sources.organization is missing but the bundle holds organization data"},
+		"scps ok without data": {valid(func(d map[string]any) { delete(first(d), "scps") }),
+			"accounts[0] (111111111111): sources.scps is ok but the bundle holds no scps"},
+		"scps not recorded": {valid(func(d map[string]any) { delete(first(d)["sources"].(map[string]any), "scps") }),
+			"accounts[0] (111111111111): sources.scps is not recorded but the bundle holds scps"},
 		"not a report":   {valid(func(d map[string]any) { first(d)["credential_report"].(map[string]any)["csv"] = "aGVsbG8K" }), "accounts[0] (111111111111): credential_report:"},
 		"truncated json": {valid(func(map[string]any) {})[:200], "not a rootwatch evidence bundle"},
 	} {

@@ -1,8 +1,8 @@
-// Package demo holds rootwatch's embedded demo: a three-account organization
-// served by the fake AWS, so that `scan --demo` runs the live collection
-// path end to end with no credentials, and shows at least one finding of
-// every status. Its times are relative to the as-of time, so its verdicts
-// never age.
+// Package demo holds rootwatch's embedded demo: a four-account organization
+// and a standalone account served by the fake AWS, so that `scan --demo`
+// runs the live collection path end to end with no credentials, and shows
+// at least one finding of every status. Its times are relative to the as-of
+// time, so its verdicts never age.
 package demo
 
 import (
@@ -14,7 +14,9 @@ import (
 // Account IDs of the demo organization.
 const (
 	ManagementAccount = "111111111111" // payments-prod, the management account
-	MemberAccount     = "222222222222" // sandbox, created by Organizations
+	MemberAccount     = "222222222222" // sandbox, created by Organizations; a NotAction hole in its SCPs
+	CoveredAccount    = "444444444444" // payments-api, under the deny-root guardrail
+	ExemptedAccount   = "555555555555" // data-lake, exempted from the guardrail
 	StandaloneAccount = "333333333333" // legacy-analytics, outside the organization
 )
 

@@ -217,6 +217,7 @@ func scan(ctx context.Context, base aws.Config, o Options, lim *parallel.AIMD) (
 	}
 	centralized := slices.Contains(features, evidence.FeatureRootCredentialsManagement)
 	o.rootSessions = readRootSessions(ctx, orgc, orgID, mgmtID)
+	scps := NewSCPReader(ctx, orgc, orgID, mgmtID)
 
 	// Accounts are scanned as their ListAccounts page arrives: the listing
 	// feeds the pool.
@@ -226,7 +227,9 @@ func scan(ctx context.Context, base aws.Config, o Options, lim *parallel.AIMD) (
 		if o.ReadTags {
 			_ = onShared(actx, lim, func() error { return readTags(actx, orgc, a) })
 		}
+		recordSCPs := scps.Start(actx, a.ID)
 		scanAccount(actx, base, stsc, lim, o, id, a, member(a.ID, id.Account, orgEv, orgSt, orgID, mgmtID, features), centralized && a.ID != mgmtID)
+		recordSCPs(a)
 		if errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
 			a.Error = strings.TrimPrefix(a.Error+"; ", "; ") + fmt.Sprintf("timed out after %s (%s); sources read before are kept", o.AccountTimeout, o.Names.or(o.Names.AccountTimeout, "the account timeout"))
 		}
