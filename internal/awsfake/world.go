@@ -44,6 +44,10 @@ type Account struct {
 	Name      string `yaml:"name"`
 	// State is the Organizations account state (default ACTIVE).
 	State string `yaml:"state"`
+	// Email is the root user's e-mail address: ListAccounts Email, and
+	// DescribeOrganization MasterAccountEmail for the management account
+	// (default aws+ID@example.com; "none" leaves it out).
+	Email string `yaml:"email"`
 	// Roles can be assumed from the management account (default:
 	// OrganizationAccountAccessRole).
 	Roles []string `yaml:"roles"`

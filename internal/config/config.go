@@ -240,6 +240,26 @@ func applyRuleKey(rs *engine.RuleSettings, r rules.Rule, key string, node *yaml.
 	}
 	var v int64
 	switch p.Kind {
+	case rules.KindList:
+		var entries []string
+		if err := node.Decode(&entries); err != nil {
+			return fmt.Errorf("want a list of strings: %w", err)
+		}
+		list := make([]string, 0, len(entries))
+		for i, e := range entries {
+			if p.Check != nil {
+				var err error
+				if e, err = p.Check(e); err != nil {
+					return fmt.Errorf("[%d] %q: %w", i, entries[i], err)
+				}
+			}
+			list = append(list, e)
+		}
+		if rs.Lists == nil {
+			rs.Lists = map[string][]string{}
+		}
+		rs.Lists[key] = list
+		return nil
 	case rules.KindDuration:
 		var text string
 		if err := node.Decode(&text); err != nil {
@@ -300,6 +320,9 @@ func Describe(s engine.Settings) map[string]string {
 				p = rules.Param{Name: name, Kind: rules.KindCount}
 			}
 			out["rules."+id+"."+name] = p.Format(v)
+		}
+		for name, v := range rs.Lists {
+			out["rules."+id+"."+name] = rules.FormatList(v)
 		}
 	}
 	if n := len(s.Suppressions); n > 0 {

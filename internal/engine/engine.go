@@ -20,8 +20,11 @@ type RuleSettings struct {
 	Disabled bool
 	Severity finding.Severity
 	// Params holds the parameters set for the rule, by name (a duration in
-	// nanoseconds); the rule's declared defaults fill the rest.
+	// nanoseconds); the rule's declared defaults fill the rest. Lists
+	// holds its list parameters, each entry as the parameter's Check
+	// returned it.
 	Params map[string]int64
+	Lists  map[string][]string
 }
 
 // Suppression accepts a known finding until it expires.
@@ -47,9 +50,13 @@ type Settings struct {
 // from the rule's own setting, else its declared default, else (a window)
 // the run's window.
 func (s Settings) For(r rules.Rule) rules.Settings {
-	out := rules.Settings{MaxReportAge: s.MaxReportAge, Values: make(map[string]int64, len(r.Params))}
+	out := rules.Settings{MaxReportAge: s.MaxReportAge, Values: make(map[string]int64, len(r.Params)), Lists: map[string][]string{}}
 	set := s.Rules[r.ID].Params
 	for _, p := range r.Params {
+		if p.Kind == rules.KindList {
+			out.Lists[p.Name] = s.Rules[r.ID].Lists[p.Name]
+			continue
+		}
 		v := p.Default
 		if p.Name == rules.ParamWindow && v == 0 {
 			v = int64(s.Window)

@@ -15,7 +15,8 @@ import (
 var asOf = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 
 // defaults holds every parameter any rule declares, at its built-in value.
-var defaults = Settings{MaxReportAge: 4 * time.Hour, Values: map[string]int64{ParamWindow: int64(15 * 24 * time.Hour), ParamThreshold: 3}}
+var defaults = Settings{MaxReportAge: 4 * time.Hour, Values: map[string]int64{ParamWindow: int64(15 * 24 * time.Hour), ParamThreshold: 3},
+	Lists: map[string][]string{ParamRootEmailDomains: nil}}
 
 const header = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
 
@@ -192,8 +193,12 @@ func TestRulesReadOnlyDeclaredParams(t *testing.T) {
 	accounts[1].CloudTrail = ct
 	accounts[1].SetSource(evidence.SourceCloudTrail, evidence.SourceStatus{State: evidence.StateOK})
 	for _, r := range Catalog() {
-		s := Settings{MaxReportAge: 4 * time.Hour, Values: map[string]int64{}}
+		s := Settings{MaxReportAge: 4 * time.Hour, Values: map[string]int64{}, Lists: map[string][]string{}}
 		for _, p := range r.Params {
+			if p.Kind == KindList {
+				s.Lists[p.Name] = []string{"example.com"}
+				continue
+			}
 			s.Values[p.Name] = max(p.Default, int64(15*day))
 			if p.Kind == KindCount {
 				s.Values[p.Name] = max(p.Default, 1)

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -12,6 +13,7 @@ type Kind string
 const (
 	KindDuration Kind = "duration" // written 15d, 36h, 90m
 	KindCount    Kind = "count"    // a whole number, at least 1
+	KindList     Kind = "list"     // a list of strings, each checked by the parameter's Check
 )
 
 // Names of the parameters rules share.
@@ -32,6 +34,12 @@ type Param struct {
 	// (window: in the config, or --window).
 	Default int64
 	Doc     string
+	// Check reads one entry of a list parameter: it returns the entry as
+	// the rule compares it (normalised), or why it is refused.
+	Check func(string) (string, error)
+	// DefaultDoc describes a list parameter's default when it is not a
+	// fixed list (e.g. derived from the evidence): an empty list means it.
+	DefaultDoc string
 }
 
 // Format writes a value of the parameter the way users write it.
@@ -44,11 +52,19 @@ func (p Param) Format(v int64) string {
 
 // DefaultText describes the default for documentation.
 func (p Param) DefaultText() string {
-	if p.Name == ParamWindow && p.Default == 0 {
+	switch {
+	case p.Kind == KindList && p.DefaultDoc != "":
+		return p.DefaultDoc
+	case p.Kind == KindList:
+		return "none"
+	case p.Name == ParamWindow && p.Default == 0:
 		return "the run's window"
 	}
 	return p.Format(p.Default)
 }
+
+// FormatList writes a list parameter's value the way users write it.
+func FormatList(v []string) string { return strings.Join(v, ", ") }
 
 // windowParam is the look-back of rules that judge recent use.
 func windowParam(what string) Param {
@@ -72,14 +88,25 @@ type Settings struct {
 	// MaxReportAge is how old a credential report may be and still
 	// support a pass; every rule that reads the report honours it.
 	MaxReportAge time.Duration
-	// Values holds every declared parameter of the rule by name.
+	// Values holds every declared parameter of the rule by name; Lists
+	// the list parameters (nil: not set, the rule's DefaultDoc applies).
 	Values map[string]int64
+	Lists  map[string][]string
 }
 
 // Duration is the value of a duration parameter. Asking for a parameter
 // the rule did not declare is a programming error.
 func (s Settings) Duration(name string) time.Duration {
 	return time.Duration(s.value(name))
+}
+
+// List is the value of a list parameter: nil when it was not set.
+func (s Settings) List(name string) []string {
+	v, ok := s.Lists[name]
+	if !ok {
+		panic(fmt.Sprintf("rule setting %q is not declared by the rule", name))
+	}
+	return v
 }
 
 // Count is the value of a count parameter.
@@ -98,7 +125,7 @@ func (s Settings) value(name string) int64 {
 
 // With returns a copy of s with one value changed.
 func (s Settings) With(name string, v int64) Settings {
-	out := Settings{MaxReportAge: s.MaxReportAge, Values: make(map[string]int64, len(s.Values)+1)}
+	out := Settings{MaxReportAge: s.MaxReportAge, Values: make(map[string]int64, len(s.Values)+1), Lists: s.Lists}
 	for k, x := range s.Values {
 		out.Values[k] = x
 	}

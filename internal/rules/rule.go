@@ -70,6 +70,7 @@ func Catalog() []Rule {
 		failedLogins(),
 		apiActivity(),
 		orgRootAccessNotCentralized(),
+		orgRootEmailOutsideDomains(),
 		rootCredentialsPresent(),
 		rootUsageNoAlarm(),
 		rootActivityUnalerted(),

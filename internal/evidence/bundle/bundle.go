@@ -160,6 +160,7 @@ func consistentSources(a *evidence.Account) error {
 		evidence.SourceOrganization:     a.Organization != nil,
 		evidence.SourceCloudTrail:       a.CloudTrail != nil,
 		evidence.SourceRootCredentials:  a.RootCredentials != nil,
+		evidence.SourceRootEmail:        a.RootEmail != nil,
 	}
 	for _, name := range slices.Sorted(maps.Keys(has)) {
 		st, recorded := a.Sources[name]
