@@ -120,6 +120,9 @@ type Principal struct {
 	PasswordLastUsed string `yaml:"password_last_used"`
 	MFA              string `yaml:"mfa"` // none, virtual, hardware
 	MFASerial        string `yaml:"mfa_serial"`
+	// MFADevices are the principal's devices, each of its kind (instead
+	// of mfa): a root user with a virtual device beside a FIDO key.
+	MFADevices []MFADeviceSpec `yaml:"mfa_devices"`
 	// NoPassword says the principal has no password (GetLoginProfile answers
 	// NoSuchEntity); by default root has one unless password_enabled is
 	// false or password_last_used is N/A.
@@ -266,10 +269,8 @@ func (w *World) Validate() error {
 					return fmt.Errorf("account %s principal %q: %w", a.ID, p.Name, err)
 				}
 			}
-			switch p.MFA {
-			case "", "none", "virtual", "hardware":
-			default:
-				return fmt.Errorf("account %s principal %q: mfa %q (want none, virtual or hardware)", a.ID, p.Name, p.MFA)
+			if err := validMFA(p); err != nil {
+				return fmt.Errorf("account %s principal %q: %w", a.ID, p.Name, err)
 			}
 		}
 		if _, err := parseDur(a.Report.Existing); err != nil {

@@ -219,3 +219,37 @@ accounts:
 		}
 	}
 }
+
+// TestScanAuditMFAKinds: the AssumeRoot audit keeps each of a member
+// root's MFA devices with its kind, told from its serial number.
+func TestScanAuditMFAKinds(t *testing.T) {
+	world := `
+accounts:
+  - id: "111111111111"
+    access_keys: [AKIAORGMFA0000000001]
+    organization: {id: o-mfa, management_account: "111111111111", features: [RootCredentialsManagement]}
+  - id: "222222222222"
+    root: {password_last_used: -3d, mfa_devices: [{kind: virtual, name: phone}, {kind: fido, name: key}, {kind: hardware, name: GAHT22222222}]}
+    organization: {id: o-mfa, management_account: "111111111111"}
+`
+	_, base, err := awsfake.Serve(t.Context(), []byte(world), t.Name(), awsfake.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts, err := Scan(t.Context(), awsfake.ClientConfig(base, "AKIAORGMFA0000000001"), Options{Concurrency: 2, Collect: live.Options{PollInterval: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range accounts {
+		if a.RootCredentials != nil {
+			for _, d := range a.RootCredentials.MFADevices {
+				got = append(got, d.Kind+" "+d.ID)
+			}
+		}
+	}
+	want := []string{"virtual arn:aws:iam::222222222222:mfa/phone", "fido arn:aws:iam::222222222222:u2f/root/key-FAKEFIDO0002", "hardware_totp GAHT22222222"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("audited devices: %q, want %q", got, want)
+	}
+}
