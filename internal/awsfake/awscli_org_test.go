@@ -225,7 +225,9 @@ accounts:
 	}
 	c := awsCLI{t: t, bin: bin, url: url, home: t.TempDir()}
 	const mgmt = "AKIACLIMFA0000000001"
-	var org struct{ Organization struct{ MasterAccountEmail string } }
+	var org struct {
+		Organization struct{ MasterAccountEmail string }
+	}
 	c.json(mgmt, &org, "organizations", "describe-organization")
 	var list struct{ Accounts []struct{ Id, Email string } }
 	c.json(mgmt, &list, "organizations", "list-accounts")
