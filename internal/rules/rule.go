@@ -69,6 +69,7 @@ func Catalog() []Rule {
 		loginWithoutMFA(),
 		failedLogins(),
 		apiActivity(),
+		recoveryActivity(),
 		orgRootAccessNotCentralized(),
 		orgRootEmailOutsideDomains(),
 		rootCredentialsPresent(),
