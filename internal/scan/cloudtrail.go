@@ -19,8 +19,9 @@ const noCloudTrail = "no CloudTrail evidence was given"
 // (whose root acted: userIdentity.accountId, wherever it was logged), and
 // the period the sources show of it: from the earliest to the latest event
 // time of every record its own trail logged (recipientAccountId, root's or
-// not). Another account's trail shows what this root did there, never that
-// it did nothing else: such events can fail its rules, while only its own
+// not). The management account's calls about this root (AssumeRoot, primary
+// e-mail changes: TargetAccount) are its events too. Another account's trail
+// shows what this root did there, never that it did nothing else: such events can fail its rules, while only its own
 // trail's coverage can let them pass. Events of accounts outside the scan,
 // and other roots' events in this account's trail, are counted in the
 // detail, not lost. A source read with problems (damaged, not CloudTrail,
@@ -56,7 +57,7 @@ func attachCloudTrail(accounts []*evidence.Account, res cloudtrail.Result, descr
 	}
 	others := 0
 	for _, e := range res.Events {
-		if !scanned[e.AccountID] && !scanned[e.OtherAccount] {
+		if !scanned[e.AccountID] && !scanned[e.OtherAccount] && !scanned[e.TargetAccount()] {
 			others++
 		}
 	}

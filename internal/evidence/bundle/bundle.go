@@ -229,6 +229,13 @@ func (b *Bundle) Evidence(name string) ([]*evidence.Account, error) {
 				return nil, fmt.Errorf("%s: credential_report: its ARNs name account %s in %s, not account_id %s in %s", where, acct, p, a.ID, a.Partition)
 			}
 		}
+		if rc := a.RootCredentials; rc != nil {
+			for j, d := range rc.MFADevices {
+				if d.Kind != "" && d.Kind != d.MFAKind() {
+					return nil, fmt.Errorf("%s: root_credentials.mfa_devices[%d]: kind %q, but its serial number %q is a %s", where, j, d.Kind, d.ID, d.MFAKind())
+				}
+			}
+		}
 		if ct := a.CloudTrail; ct != nil {
 			for j := range ct.Events {
 				if err := ct.Events[j].RestoreTime(); err != nil {

@@ -321,7 +321,7 @@ func exampleRecords(t *testing.T) []map[string]any {
 		t.Skip("no CloudTrail examples in ../shared/data/cloudtrail")
 	}
 	files = append(files, filepath.Join(testutil.RepoRoot(), "testdata", "cloudtrail", "root-events.records.json"),
-		filepath.Join(testutil.RepoRoot(), "testdata", "cloudtrail", "takeover-chain.records.json"))
+		filepath.Join(testutil.RepoRoot(), "testdata", "takeover", "takeover-chain.records.json"))
 	var recs []map[string]any
 	for _, f := range files {
 		recs = append(recs, testutil.LoadRecords(t, f)...)

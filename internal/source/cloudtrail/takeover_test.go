@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,10 +14,23 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/awsfake"
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/testutil"
 )
 
-// takeoverWant is how each record of testdata/cloudtrail/
-// takeover-chain.records.json is classified: the steps of a root takeover,
+// takeoverFixture is testdata/takeover/takeover-chain.records.json: the
+// steps of a root takeover, written from their documented shapes (kept
+// apart from testdata/cloudtrail, whose files the scan and trail tests
+// read as one organization's trail).
+func takeoverFixture(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(testutil.RepoRoot(), "testdata", "takeover", "takeover-chain.records.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// takeoverWant is how each record of the takeover fixture is classified: the steps of a root takeover,
 // each in a category of its own.
 var takeoverWant = map[string]struct {
 	category, result, account, target, caller, task string
@@ -72,7 +87,7 @@ func checkTakeover(t *testing.T, shape string, evs []evidence.Event, st evidence
 // by a principal that is not root, carry no root mark and are found all
 // the same.
 func TestTakeoverChainShapes(t *testing.T) {
-	raw := fixture(t, "takeover-chain.records.json")
+	raw := takeoverFixture(t)
 	evs, st := decodeBytes(t, raw)
 	checkTakeover(t, "Records", evs, st)
 	evs, st = decodeBytes(t, gz(raw))
@@ -106,7 +121,7 @@ func TestTakeoverChainShapes(t *testing.T) {
 // task; without the AssumeRoot call in the evidence it carries the note
 // that says what it may be.
 func TestTakeoverSessionLinked(t *testing.T) {
-	evs, _ := decodeBytes(t, fixture(t, "takeover-chain.records.json"))
+	evs, _ := decodeBytes(t, takeoverFixture(t))
 	LinkRootSessions(evs)
 	lp := byID(evs)["d0000003-0000-4000-8000-000000000002"]
 	if lp.Category != evidence.CategoryLoginProfile || lp.Caller != "arn:aws:sts::111111111111:assumed-role/PowerUser/alice" ||
@@ -143,7 +158,7 @@ func TestTakeoverSessionLinked(t *testing.T) {
 // them out); the fake's Lake answers what the statement asks for.
 func TestLakeSelectsTakeover(t *testing.T) {
 	var doc struct{ Records []json.RawMessage }
-	if err := json.Unmarshal(fixture(t, "takeover-chain.records.json"), &doc); err != nil {
+	if err := json.Unmarshal(takeoverFixture(t), &doc); err != nil {
 		t.Fatal(err)
 	}
 	var trail strings.Builder
