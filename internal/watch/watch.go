@@ -164,13 +164,13 @@ type watcher struct {
 	sessions map[string][]evidence.Event // AssumeRoot calls by session key
 	// sessionSeen is when the last call of each session key arrived.
 	sessionSeen map[string]time.Time
-	chains   map[string]*chain           // takeover steps of the last hour, by member account
-	bursts   map[string]*burst
-	closing  bool            // bursts are being sent for the exit: no new windows
-	sending  map[string]bool // events whose alert is being delivered
-	stats    Stats
-	lastBusy time.Time
-	outMu    sync.Mutex
+	chains      map[string]*chain // takeover steps of the last hour, by member account
+	bursts      map[string]*burst
+	closing     bool            // bursts are being sent for the exit: no new windows
+	sending     map[string]bool // events whose alert is being delivered
+	stats       Stats
+	lastBusy    time.Time
+	outMu       sync.Mutex
 
 	deletes chan *message
 	alerts  sync.WaitGroup
