@@ -127,7 +127,7 @@ func (s *Server) credentials(w http.ResponseWriter, req request, p *Principal, n
 			return
 		}
 		res := &loginProfileResult{}
-		res.LoginProfile.UserName, res.LoginProfile.CreateDate = name, s.stamp(p.Created)
+		res.LoginProfile.UserName, res.LoginProfile.CreateDate = name, s.stamp(orDefault(p.PasswordCreated, p.Created))
 		s.writeQueryResult(w, iamNS, req.op, res)
 	case "ListAccessKeys":
 		res := &listAccessKeysResult{Keys: []accessKeyMeta{}}

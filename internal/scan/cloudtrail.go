@@ -127,3 +127,50 @@ func markNoCloudTrail(accounts []*evidence.Account, hint string) {
 		}
 	}
 }
+
+// shareCallsAboutRoots gives each account of an organization scan the
+// calls another account's LookupEvents read about its root (the management
+// account's AssumeRoot calls and primary e-mail changes naming it), and
+// links its root sessions again with them. They are positive evidence of
+// what happened to that root; the account's own coverage is unchanged.
+func shareCallsAboutRoots(accounts []*evidence.Account) {
+	byID := map[string]*evidence.Account{}
+	for _, a := range accounts {
+		if usable(a) {
+			byID[a.ID] = a
+		}
+	}
+	shared := map[string]map[string]int{} // recipient → from → count
+	for _, from := range accounts {
+		if !usable(from) {
+			continue
+		}
+		for _, e := range from.CloudTrail.Events {
+			to := byID[e.TargetAccount()]
+			if to == nil || to == from || slices.ContainsFunc(to.CloudTrail.Events, func(x evidence.Event) bool { return x.EventID == e.EventID && x.Digest == e.Digest }) {
+				continue
+			}
+			to.CloudTrail.Events = append(to.CloudTrail.Events, e)
+			if shared[to.ID] == nil {
+				shared[to.ID] = map[string]int{}
+			}
+			shared[to.ID][from.ID]++
+		}
+	}
+	for id, froms := range shared {
+		a := byID[id]
+		cloudtrail.LinkRootSessions(a.CloudTrail.Events)
+		evidence.SortNewestFirst(a.CloudTrail.Events)
+		st := a.Source(evidence.SourceCloudTrail)
+		for _, from := range slices.Sorted(maps.Keys(froms)) {
+			st.Detail += fmt.Sprintf("; %s about this root (AssumeRoot, e-mail changes) from account %s's LookupEvents", evidence.Count(froms[from], "call"), from)
+		}
+		a.SetSource(evidence.SourceCloudTrail, st)
+	}
+}
+
+// usable reports whether an account's CloudTrail evidence was read.
+func usable(a *evidence.Account) bool {
+	st := a.Source(evidence.SourceCloudTrail).State
+	return a.CloudTrail != nil && (st == evidence.StateOK || st == evidence.StatePartial)
+}
