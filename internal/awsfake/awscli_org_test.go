@@ -194,3 +194,94 @@ accounts:
 		t.Errorf("list-organizations-features: %+v", feats)
 	}
 }
+
+// TestAWSCLIRootMFAKindsAndEmails checks, with the AWS CLI, a root user
+// holding devices of every kind (virtual, FIDO, hardware TOTP): the audit
+// session lists them all, ListVirtualMFADevices only the virtual one, the
+// summary counts them, and each is deactivated by its own serial; and the
+// root e-mail addresses ListAccounts and DescribeOrganization give.
+func TestAWSCLIRootMFAKindsAndEmails(t *testing.T) {
+	bin := testutil.RequireTool(t, "aws")
+	world := `
+accounts:
+  - id: "710000000000"
+    access_keys: [AKIACLIMFA0000000001]
+    email: cloud-admins@corp.example
+    organization: {id: o-climfa00001, management_account: "710000000000", features: [RootCredentialsManagement]}
+  - id: "710000000001"
+    email: none
+    roles: [OrganizationAccountAccessRole]
+    root:
+      password_last_used: -3d
+      mfa_devices:
+        - {kind: virtual, name: ops-phone, enabled: -400d}
+        - {kind: fido, name: yubikey-5c}
+        - {kind: hardware, name: GAHT71000001}
+    organization: {id: o-climfa00001, management_account: "710000000000"}
+`
+	_, url, err := Serve(t.Context(), []byte(world), "cli mfa world", Options{Now: func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := awsCLI{t: t, bin: bin, url: url, home: t.TempDir()}
+	const mgmt = "AKIACLIMFA0000000001"
+	var org struct {
+		Organization struct{ MasterAccountEmail string }
+	}
+	c.json(mgmt, &org, "organizations", "describe-organization")
+	var list struct{ Accounts []struct{ Id, Email string } }
+	c.json(mgmt, &list, "organizations", "list-accounts")
+	if org.Organization.MasterAccountEmail != "cloud-admins@corp.example" || len(list.Accounts) != 2 ||
+		list.Accounts[0].Email != "cloud-admins@corp.example" || list.Accounts[1].Email != "" {
+		t.Errorf("e-mail addresses: %+v %+v", org, list)
+	}
+
+	var root struct{ Credentials struct{ AccessKeyId string } }
+	c.json(mgmt, &root, "sts", "assume-root", "--target-principal", "710000000001", "--task-policy-arn", "arn=arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials")
+	var mfa struct {
+		MFADevices []struct{ SerialNumber, EnableDate string }
+	}
+	c.json(root.Credentials.AccessKeyId, &mfa, "iam", "list-mfa-devices")
+	var serials []string
+	for _, d := range mfa.MFADevices {
+		serials = append(serials, d.SerialNumber)
+	}
+	want := []string{"arn:aws:iam::710000000001:mfa/ops-phone", "arn:aws:iam::710000000001:u2f/root/yubikey-5c-FAKEFIDO0002", "GAHT71000001"}
+	if strings.Join(serials, " ") != strings.Join(want, " ") || mfa.MFADevices[0].EnableDate != "2025-01-25T12:00:00Z" {
+		t.Errorf("list-mfa-devices: %+v", mfa)
+	}
+	var role struct{ Credentials struct{ AccessKeyId string } }
+	c.json(mgmt, &role, "sts", "assume-role", "--role-arn", "arn:aws:iam::710000000001:role/OrganizationAccountAccessRole", "--role-session-name", "rootwatch")
+	var virt struct {
+		VirtualMFADevices []struct {
+			SerialNumber string
+			User         struct{ Arn string }
+		}
+	}
+	c.json(role.Credentials.AccessKeyId, &virt, "iam", "list-virtual-mfa-devices")
+	if len(virt.VirtualMFADevices) != 1 || virt.VirtualMFADevices[0].SerialNumber != want[0] || virt.VirtualMFADevices[0].User.Arn != "arn:aws:iam::710000000001:root" {
+		t.Errorf("list-virtual-mfa-devices: %+v", virt)
+	}
+	var sum struct{ SummaryMap map[string]int }
+	c.json(role.Credentials.AccessKeyId, &sum, "iam", "get-account-summary")
+	if sum.SummaryMap["AccountMFAEnabled"] != 1 || sum.SummaryMap["MFADevices"] != 3 {
+		t.Errorf("get-account-summary: %+v", sum.SummaryMap)
+	}
+
+	var del struct{ Credentials struct{ AccessKeyId string } }
+	c.json(mgmt, &del, "sts", "assume-root", "--target-principal", "710000000001", "--task-policy-arn", "arn=arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials")
+	c.fails(del.Credentials.AccessKeyId, "NoSuchEntity", "iam", "deactivate-mfa-device", "--serial-number", "arn:aws:iam::710000000001:u2f/root/other")
+	c.ok(del.Credentials.AccessKeyId, "iam", "deactivate-mfa-device", "--serial-number", want[1])
+	c.ok(del.Credentials.AccessKeyId, "iam", "deactivate-mfa-device", "--serial-number", want[0])
+	c.json(root.Credentials.AccessKeyId, &mfa, "iam", "list-mfa-devices")
+	c.json(role.Credentials.AccessKeyId, &virt, "iam", "list-virtual-mfa-devices")
+	c.json(role.Credentials.AccessKeyId, &sum, "iam", "get-account-summary")
+	if len(mfa.MFADevices) != 1 || mfa.MFADevices[0].SerialNumber != want[2] || len(virt.VirtualMFADevices) != 0 || sum.SummaryMap["AccountMFAEnabled"] != 1 {
+		t.Errorf("after deactivating two: %+v %+v %+v", mfa, virt, sum.SummaryMap)
+	}
+	c.ok(del.Credentials.AccessKeyId, "iam", "deactivate-mfa-device", "--serial-number", want[2])
+	c.json(role.Credentials.AccessKeyId, &sum, "iam", "get-account-summary")
+	if sum.SummaryMap["AccountMFAEnabled"] != 0 || sum.SummaryMap["MFADevices"] != 0 {
+		t.Errorf("after deactivating all: %+v", sum.SummaryMap)
+	}
+}

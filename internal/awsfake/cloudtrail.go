@@ -52,9 +52,16 @@ func (s *Server) trailEvents(a *Account) ([]lookupEvent, error) {
 			if te.Actor != "" {
 				ui["accountId"], ui["arn"], ui["principalId"] = te.Actor, fmt.Sprintf("arn:%s:iam::%s:root", partition(a), te.Actor), te.Actor
 			}
+		case "AssumedRole":
+			role := orDefault(te.User, "Admin/alice")
+			username = role[strings.LastIndex(role, "/")+1:]
+			ui["arn"], ui["principalId"] = fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s", partition(a), a.ID, role), "AROAFAKE"+a.ID+":"+username
 		default:
 			username = orDefault(te.User, "alice")
 			ui["arn"], ui["principalId"], ui["userName"] = userARN(a, username), "AIDAFAKE"+a.ID, username
+		}
+		if te.AccessKey != "" {
+			ui["accessKeyId"] = te.AccessKey
 		}
 		if te.InvokedBy != "" {
 			ui["invokedBy"] = te.InvokedBy
@@ -65,6 +72,12 @@ func (s *Server) trailEvents(a *Account) ([]lookupEvent, error) {
 			"awsRegion": orDefault(te.Region, "us-east-1"), "sourceIPAddress": orDefault(te.IP, "198.51.100.7"),
 			"userAgent": orDefault(te.UserAgent, "Mozilla/5.0"), "requestParameters": nil, "eventID": id,
 			"eventType": orDefault(te.EventType, "AwsApiCall"), "recipientAccountId": a.ID,
+		}
+		if te.Request != nil {
+			rec["requestParameters"] = te.Request
+		}
+		if te.Response != nil {
+			rec["responseElements"] = te.Response
 		}
 		if source == "signin.amazonaws.com" {
 			rec["eventType"] = orDefault(te.EventType, "AwsConsoleSignIn")

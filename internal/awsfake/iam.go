@@ -63,7 +63,7 @@ func buildReport(a *Account, at time.Time) ([]byte, error) {
 		if err := t("password_last_used", p.PasswordLastUsed); err != nil {
 			return nil, err
 		}
-		cell["mfa_active"] = strconv.FormatBool(p.MFA == "virtual" || p.MFA == "hardware")
+		cell["mfa_active"] = strconv.FormatBool(hasMFA(p))
 		for n := 1; n <= 2; n++ {
 			k := KeySpec{}
 			if n <= len(p.AccessKeys) && !p.AccessKeys[n-1].Deleted {
@@ -181,7 +181,11 @@ func (s *Server) serveIAM(w http.ResponseWriter, req request) {
 	case "GetCredentialReport":
 		s.getReport(w, req)
 	case "GetAccountSummary":
-		s.writeQueryResult(w, iamNS, req.op, &summaryResult{SummaryMap: summary(req.acct.spec)})
+		// Deletions and deactivations change the credentials under s.mu.
+		s.mu.Lock()
+		sum := s.summary(req.acct.spec)
+		s.mu.Unlock()
+		s.writeQueryResult(w, iamNS, req.op, &summaryResult{SummaryMap: sum})
 	case "ListVirtualMFADevices":
 		s.listVirtualMFA(w, req)
 	case "ListOrganizationsFeatures":
@@ -277,23 +281,21 @@ func (s *Server) getReport(w http.ResponseWriter, req request) {
 	}
 }
 
-func summary(a *Account) []entry {
+func (s *Server) summary(a *Account) []entry {
 	b := func(v bool) int {
 		if v {
 			return 1
 		}
 		return 0
 	}
-	mfaDevices := 0
-	for _, p := range append([]Principal{a.Root}, a.Users...) {
-		if p.MFA == "virtual" || p.MFA == "hardware" {
-			mfaDevices++
-		}
+	mfaDevices := len(s.mfaDevices(a, &a.Root, ""))
+	for i := range a.Users {
+		mfaDevices += len(s.mfaDevices(a, &a.Users[i], a.Users[i].Name))
 	}
 	return []entry{
 		{"AccessKeysPerUserQuota", 2},
 		{"AccountAccessKeysPresent", b(slices.ContainsFunc(a.Root.AccessKeys, func(k KeySpec) bool { return !k.Deleted }))},
-		{"AccountMFAEnabled", b(a.Root.MFA == "virtual" || a.Root.MFA == "hardware")},
+		{"AccountMFAEnabled", b(hasMFA(a.Root))},
 		{"AccountSigningCertificatesPresent", b(slices.ContainsFunc(a.Root.Certs, func(c CertSpec) bool { return !c.Deleted }))},
 		{"MFADevices", mfaDevices},
 		{"MFADevicesInUse", mfaDevices},
@@ -308,20 +310,23 @@ func (s *Server) virtualDevices(a *Account, assignment string) []virtualMFA {
 		return strings.Replace(v, "+00:00", "Z", 1)
 	}
 	var out []virtualMFA
-	if a.Root.MFA == "virtual" && assignment != "Unassigned" {
-		serial := a.Root.MFASerial
-		if serial == "" {
-			serial = fmt.Sprintf("arn:%s:iam::%s:mfa/root-account-mfa-device", partition(a), a.ID)
-		}
-		out = append(out, virtualMFA{SerialNumber: serial, EnableDate: created(a.Root),
-			User: &mfaUser{UserID: a.ID, Arn: rootARN(a), CreateDate: created(a.Root)}})
+	if assignment == "Unassigned" {
+		return out
 	}
-	for i, u := range a.Users {
-		if u.MFA != "virtual" || assignment == "Unassigned" {
-			continue
+	for _, d := range s.mfaDevices(a, &a.Root, "") {
+		if d.kind == "virtual" {
+			out = append(out, virtualMFA{SerialNumber: d.serial, EnableDate: d.enabled,
+				User: &mfaUser{UserID: a.ID, Arn: rootARN(a), CreateDate: created(a.Root)}})
 		}
-		out = append(out, virtualMFA{SerialNumber: fmt.Sprintf("arn:%s:iam::%s:mfa/%s", partition(a), a.ID, u.Name), EnableDate: created(u),
-			User: &mfaUser{Path: "/", UserName: u.Name, UserID: fmt.Sprintf("AIDAFAKE%012d", i), Arn: userARN(a, u.Name), CreateDate: created(u)}})
+	}
+	for i := range a.Users {
+		u := &a.Users[i]
+		for _, d := range s.mfaDevices(a, u, u.Name) {
+			if d.kind == "virtual" {
+				out = append(out, virtualMFA{SerialNumber: d.serial, EnableDate: d.enabled,
+					User: &mfaUser{Path: "/", UserName: u.Name, UserID: fmt.Sprintf("AIDAFAKE%012d", i), Arn: userARN(a, u.Name), CreateDate: created(*u)}})
+			}
+		}
 	}
 	return out
 }
@@ -341,7 +346,9 @@ func (s *Server) listVirtualMFA(w http.ResponseWriter, req request) {
 		s.writeQueryError(w, iamNS, http.StatusBadRequest, "ValidationError", "AssignmentStatus must be Assigned, Unassigned or Any")
 		return
 	}
+	s.mu.Lock()
 	all := s.virtualDevices(req.acct.spec, assignment)
+	s.mu.Unlock()
 	start := 0
 	if m := req.form.Get("Marker"); m != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(m)

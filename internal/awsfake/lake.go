@@ -18,7 +18,8 @@ import (
 // the statement what that query varies: the event data store in FROM, the
 // eventTime bounds, the account lists (in the root-events part:
 // recipientAccountId, userIdentity.accountId and whether a root without
-// accountId is asked for; in the coverage part: recipientAccountId), and
+// accountId is asked for; in the coverage part: recipientAccountId),
+// whether primary e-mail changes are asked for (by their predicate), and
 // the columns of the first SELECT (paths into the record, map columns as
 // JSON, literals and nulls). Anything else in the statement is not looked
 // at.
@@ -210,6 +211,7 @@ func (s *Server) lakeAnswer(a *Account, statement string) ([][]map[string]string
 	recipients, byRecipient := list(lakeAccounts, eventsPart)
 	actors, byActor := list(lakeActors, eventsPart)
 	noActor := strings.Contains(eventsPart, "userIdentity.accountId IS NULL")
+	emailAsked := strings.Contains(eventsPart, "eventName IN ('StartPrimaryEmailUpdate', 'AcceptPrimaryEmailUpdate') AND eventSource = 'account.amazonaws.com'")
 	covered, coverNarrowed := list(lakeAccounts, coveragePart)
 	rootAsked := func(recipient string, ui map[string]any) bool {
 		if !byRecipient && !byActor {
@@ -255,7 +257,9 @@ func (s *Server) lakeAnswer(a *Account, statement string) ([][]map[string]string
 		ui, _ := rec["userIdentity"].(map[string]any)
 		root := strings.EqualFold(str(ui["type"]), "root") && rootAsked(recipient, ui)
 		assumeRoot := str(rec["eventName"]) == "AssumeRoot" && strings.HasPrefix(strings.ToLower(str(rec["eventSource"])), "sts.")
-		if !root && !assumeRoot {
+		name := str(rec["eventName"])
+		email := emailAsked && str(rec["eventSource"]) == "account.amazonaws.com" && (name == "StartPrimaryEmailUpdate" || name == "AcceptPrimaryEmailUpdate")
+		if !root && !assumeRoot && !email {
 			continue
 		}
 		var row []map[string]string

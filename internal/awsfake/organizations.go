@@ -20,17 +20,20 @@ func (s *Server) serveOrganizations(w http.ResponseWriter, req request) {
 		}
 		o := a.Organization
 		p := partition(a)
-		s.writeJSON(w, map[string]any{"Organization": map[string]any{
-			"Id":                 o.ID,
-			"Arn":                fmt.Sprintf("arn:%s:organizations::%s:organization/%s", p, o.ManagementAccount, o.ID),
-			"FeatureSet":         "ALL",
-			"MasterAccountArn":   fmt.Sprintf("arn:%s:organizations::%s:account/%s/%s", p, o.ManagementAccount, o.ID, o.ManagementAccount),
-			"MasterAccountId":    o.ManagementAccount,
-			"MasterAccountEmail": "aws-management@example.com",
+		org := map[string]any{
+			"Id":               o.ID,
+			"Arn":              fmt.Sprintf("arn:%s:organizations::%s:organization/%s", p, o.ManagementAccount, o.ID),
+			"FeatureSet":       "ALL",
+			"MasterAccountArn": fmt.Sprintf("arn:%s:organizations::%s:account/%s/%s", p, o.ManagementAccount, o.ID, o.ManagementAccount),
+			"MasterAccountId":  o.ManagementAccount,
 			"AvailablePolicyTypes": []map[string]string{
 				{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"},
 			},
-		}})
+		}
+		if e := s.rootEmail(o.ManagementAccount); e != "" {
+			org["MasterAccountEmail"] = e
+		}
+		s.writeJSON(w, map[string]any{"Organization": org})
 	case "ListAccounts":
 		s.listAccounts(w, req)
 	case "ListTagsForResource":
@@ -70,6 +73,23 @@ func (s *Server) serveOrganizations(w http.ResponseWriter, req request) {
 	default:
 		s.writeJSONError(w, http.StatusBadRequest, "UnknownOperationException", "unknown operation "+req.op)
 	}
+}
+
+// rootEmail is an account's root e-mail address in the world ("" when it
+// is left out).
+func (s *Server) rootEmail(id string) string {
+	for _, b := range s.world.Accounts {
+		if b.ID == id {
+			switch b.Email {
+			case "none":
+				return ""
+			case "":
+				return "aws+" + id + "@example.com"
+			}
+			return b.Email
+		}
+	}
+	return "aws+" + id + "@example.com"
 }
 
 // listTags answers ListTagsForResource for an account of the caller's
@@ -158,11 +178,15 @@ func (s *Server) listAccounts(w http.ResponseWriter, req request) {
 		if state == "CLOSED" || state == "PENDING_ACTIVATION" {
 			status = "SUSPENDED"
 		}
-		out = append(out, map[string]any{
+		entry := map[string]any{
 			"Id": m.ID, "Arn": fmt.Sprintf("arn:%s:organizations::%s:account/%s/%s", p, a.ID, a.Organization.ID, m.ID),
-			"Email": "aws+" + m.ID + "@example.com", "Name": orDefault(m.Name, "account-"+m.ID), "State": state, "Status": status,
+			"Name": orDefault(m.Name, "account-"+m.ID), "State": state, "Status": status,
 			"JoinedMethod": "CREATED", "JoinedTimestamp": 946684800,
-		})
+		}
+		if e := s.rootEmail(m.ID); e != "" {
+			entry["Email"] = e
+		}
+		out = append(out, entry)
 	}
 	res := map[string]any{"Accounts": out}
 	if res["Accounts"] == nil {

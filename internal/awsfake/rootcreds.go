@@ -127,7 +127,7 @@ func (s *Server) credentials(w http.ResponseWriter, req request, p *Principal, n
 			return
 		}
 		res := &loginProfileResult{}
-		res.LoginProfile.UserName, res.LoginProfile.CreateDate = name, s.stamp(p.Created)
+		res.LoginProfile.UserName, res.LoginProfile.CreateDate = name, s.stamp(orDefault(p.PasswordCreated, p.Created))
 		s.writeQueryResult(w, iamNS, req.op, res)
 	case "ListAccessKeys":
 		res := &listAccessKeysResult{Keys: []accessKeyMeta{}}
@@ -144,15 +144,8 @@ func (s *Server) credentials(w http.ResponseWriter, req request, p *Principal, n
 		s.writeQueryResult(w, iamNS, req.op, res)
 	case "ListMFADevices":
 		res := &listMFADevicesResult{Devices: []mfaDevice{}}
-		switch p.MFA {
-		case "virtual":
-			serial := p.MFASerial
-			if serial == "" {
-				serial = fmt.Sprintf("arn:%s:iam::%s:mfa/root-account-mfa-device", partition(a), a.ID)
-			}
-			res.Devices = append(res.Devices, mfaDevice{UserName: name, SerialNumber: serial, EnableDate: s.stamp(p.Created)})
-		case "hardware":
-			res.Devices = append(res.Devices, mfaDevice{UserName: name, SerialNumber: "GAHT" + a.ID[:8], EnableDate: s.stamp(p.Created)})
+		for _, d := range s.mfaDevices(a, p, name) {
+			res.Devices = append(res.Devices, mfaDevice{UserName: name, SerialNumber: d.serial, EnableDate: d.enabled})
 		}
 		s.writeQueryResult(w, iamNS, req.op, res)
 	case "ListSigningCertificates":
@@ -211,11 +204,21 @@ func (s *Server) deleteCredential(w http.ResponseWriter, req request, p *Princip
 		return true
 	case "DeactivateMFADevice":
 		serial := req.form.Get("SerialNumber")
-		if p.MFA != "virtual" && p.MFA != "hardware" || serial == "" {
+		found := false
+		for _, d := range s.mfaDevices(a, p, name) {
+			if d.serial == serial && serial != "" {
+				found = true
+				if d.spec != nil {
+					d.spec.Deactivated = true
+				} else {
+					p.MFA = "none"
+				}
+			}
+		}
+		if !found {
 			missing("MFA Device with serial number " + serial)
 			return true
 		}
-		p.MFA = "none"
 	default:
 		return false
 	}

@@ -47,6 +47,10 @@ type Account struct {
 	Name      string `yaml:"name"`
 	// State is the Organizations account state (default ACTIVE).
 	State string `yaml:"state"`
+	// Email is the root user's e-mail address: ListAccounts Email, and
+	// DescribeOrganization MasterAccountEmail for the management account
+	// (default aws+ID@example.com; "none" leaves it out).
+	Email string `yaml:"email"`
 	// Roles can be assumed from the management account (default:
 	// OrganizationAccountAccessRole).
 	Roles []string `yaml:"roles"`
@@ -86,7 +90,7 @@ type TrailEvent struct {
 	Time      string `yaml:"time"` // RFC 3339, relative (-2d), or raw:TEXT
 	Name      string `yaml:"name"`
 	Source    string `yaml:"source"`
-	Identity  string `yaml:"identity"` // Root (default), IAMUser, AssumedRole
+	Identity  string `yaml:"identity"` // Root (default), IAMUser, AssumedRole (user is then ROLE/SESSION)
 	User      string `yaml:"user"`
 	Result    string `yaml:"result"` // Success or Failure, for sign-in events
 	MFA       string `yaml:"mfa"`    // MFAUsed as written (Yes, No, YES); empty omits it
@@ -104,6 +108,14 @@ type TrailEvent struct {
 	SharedEventID string `yaml:"shared_event_id"`
 	// Raw is served verbatim as CloudTrailEvent (to test malformed strings).
 	Raw string `yaml:"raw"`
+	// AccessKey is userIdentity.accessKeyId (an AssumeRoot session's
+	// ASIA… key, for the member's side of a session).
+	AccessKey string `yaml:"access_key"`
+	// Request and Response are requestParameters and responseElements
+	// (a sign-in's responseElements are its result), e.g. an AssumeRoot
+	// call's targetPrincipal, taskPolicyArn and credentials.
+	Request  map[string]any `yaml:"request"`
+	Response map[string]any `yaml:"response"`
 }
 
 // LookupSpec controls LookupEvents.
@@ -125,12 +137,18 @@ type Principal struct {
 	PasswordLastUsed string `yaml:"password_last_used"`
 	MFA              string `yaml:"mfa"` // none, virtual, hardware
 	MFASerial        string `yaml:"mfa_serial"`
+	// MFADevices are the principal's devices, each of its kind (instead
+	// of mfa): a root user with a virtual device beside a FIDO key.
+	MFADevices []MFADeviceSpec `yaml:"mfa_devices"`
 	// NoPassword says the principal has no password (GetLoginProfile answers
 	// NoSuchEntity); by default root has one unless password_enabled is
 	// false or password_last_used is N/A.
-	NoPassword bool       `yaml:"no_password"`
-	AccessKeys []KeySpec  `yaml:"access_keys"`
-	Certs      []CertSpec `yaml:"certs"`
+	NoPassword bool `yaml:"no_password"`
+	// PasswordCreated is when the password was created (GetLoginProfile's
+	// CreateDate; default the principal's creation).
+	PasswordCreated string     `yaml:"password_created"`
+	AccessKeys      []KeySpec  `yaml:"access_keys"`
+	Certs           []CertSpec `yaml:"certs"`
 }
 
 // KeySpec is an access key of a principal.
@@ -280,15 +298,13 @@ func (w *World) Validate() error {
 			keys[k] = a.ID
 		}
 		for _, p := range append([]Principal{a.Root}, a.Users...) {
-			for _, t := range []string{p.Created, p.PasswordLastUsed} {
+			for _, t := range []string{p.Created, p.PasswordLastUsed, p.PasswordCreated} {
 				if _, err := resolveTime(t, time.Now()); err != nil {
 					return fmt.Errorf("account %s principal %q: %w", a.ID, p.Name, err)
 				}
 			}
-			switch p.MFA {
-			case "", "none", "virtual", "hardware":
-			default:
-				return fmt.Errorf("account %s principal %q: mfa %q (want none, virtual or hardware)", a.ID, p.Name, p.MFA)
+			if err := validMFA(p); err != nil {
+				return fmt.Errorf("account %s principal %q: %w", a.ID, p.Name, err)
 			}
 		}
 		if _, err := parseDur(a.Report.Existing); err != nil {

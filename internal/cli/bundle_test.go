@@ -162,7 +162,7 @@ func TestHandEditedBundlesAreRefused(t *testing.T) {
 		want    string
 	}{
 		{"root events removed, counts left", files, "111122223333", func(a map[string]any) { a["cloudtrail"].(map[string]any)["events"] = []any{} },
-			"cloudtrail.events: the counts disagree: sources.cloudtrail.detail says 12 root events but cloudtrail.events holds 0"},
+			"cloudtrail.events: the counts disagree: sources.cloudtrail.detail says 13 root events but cloudtrail.events holds 0"},
 		{"events of the account recounted", files, "111122223333", func(a map[string]any) { a["cloudtrail"].(map[string]any)["account_events"] = 5000 },
 			"cloudtrail.account_events: the counts disagree: sources.cloudtrail.detail says 13 events but cloudtrail.account_events holds 5000"},
 		{"coverage widened", files, "111122223333", func(a map[string]any) { a["cloudtrail"].(map[string]any)["from"] = "2025-01-01T00:00:00Z" },
@@ -179,7 +179,7 @@ func TestHandEditedBundlesAreRefused(t *testing.T) {
 		{"LookupEvents root event removed", demo, "111111111111", func(a map[string]any) {
 			ct := a["cloudtrail"].(map[string]any)
 			ct["events"] = ct["events"].([]any)[1:]
-		}, "cloudtrail.events: the counts disagree: sources.cloudtrail.detail says 7 root events but cloudtrail.events holds 6"},
+		}, "cloudtrail.events: the counts disagree: sources.cloudtrail.detail says 8 root events but cloudtrail.events holds 7"},
 		{"credential report row removed", demo, "111111111111", dropCSVLine,
 			"credential_report.csv: the counts disagree: sources.credential_report.detail says 3 rows but credential_report.csv holds 2"},
 		{"enabled region removed", demo, "111111111111", func(a map[string]any) {

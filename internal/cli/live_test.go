@@ -86,7 +86,7 @@ func TestLiveScanDeniedMFADevicesOnlyAffectsHardwareRule(t *testing.T) {
 		switch f.RuleID {
 		case "iam-root-no-hardware-mfa":
 			want = finding.StatusUnknown
-		case "org-root-access-not-centralized", "iam-root-credentials-present", "org-root-session-holders", "org-root-actions-not-denied":
+		case "org-root-access-not-centralized", "iam-root-credentials-present", "org-root-session-holders", "org-root-actions-not-denied", "org-root-email-outside-domains":
 			want = finding.StatusNotApplicable
 		}
 		if f.Status != want {

@@ -76,6 +76,9 @@ func TestMotoLiveScan(t *testing.T) {
 		"iam-root-login-without-mfa": {finding.StatusError, "LookupEvents"},
 		"iam-root-failed-logins":     {finding.StatusError, "LookupEvents"},
 		"iam-root-api-activity":      {finding.StatusError, "LookupEvents"},
+		"iam-root-recovery-activity": {finding.StatusError, "LookupEvents"},
+		// Only an organization scan knows the root e-mail address.
+		"org-root-email-outside-domains": {finding.StatusNotApplicable, "known only to an organization scan"},
 		// moto's account has no trail and no EventBridge rule (its regions
 		// come from ec2:DescribeRegions: moto has no account:ListRegions).
 		"cloudwatch-root-usage-no-alarm":  {finding.StatusFail, "No multi-region CloudTrail trail"},

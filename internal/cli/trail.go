@@ -32,9 +32,14 @@ func newTrailCommand(app *App) *cobra.Command {
 		Use:   "trail [PATH | s3://BUCKET/PREFIX | athena://WORKGROUP/DATABASE.TABLE | lake://EVENT_DATA_STORE_ID]... [--lookup]",
 		Short: "Show root activity from CloudTrail: who signed in as root, when, from where, with or without MFA",
 		Long: `trail reads CloudTrail data and prints every root event, newest first:
-console sign-ins (with result and MFA), other sign-in events (password changes,
-recovery), root API calls, calls made by AWS services on root's behalf, and
-centralized-root-access sessions (sts:AssumeRoot) with the principal who opened them.
+console sign-ins (with result and MFA), other sign-in events, root API calls,
+calls made by AWS services on root's behalf, and centralized-root-access sessions
+(sts:AssumeRoot) with the principal who opened them, the member and the task
+policy. The steps of a root takeover are categories of their own: login_profile
+(root's own CreateLoginProfile: a root password created), password_recovery
+(PasswordRecoveryRequested, PasswordRecoveryCompleted, PasswordUpdated) and
+email_change (StartPrimaryEmailUpdate and AcceptPrimaryEmailUpdate, made in the
+management account about a member, and root's own EmailUpdated).
 
 PATH is a file or a directory (walked recursively; CloudTrail-Digest folders are
 skipped), or s3://bucket/prefix: an account trail's bucket
@@ -46,7 +51,8 @@ parallel.
 A root event is listed under the account whose root acted (userIdentity.accountId,
 or its root ARN's account), with where it was logged when that is another account
 ("on a resource of B (logged in B's trail)"). --account keeps an account's root
-activity and what other roots did that its trail logged. The copies of one
+activity, what other roots did that its trail logged, and the AssumeRoot calls
+and e-mail changes made elsewhere about its root. The copies of one
 cross-account call (one sharedEventID, in both accounts' trails) are shown once.
 Athena and Lake queries ask for the accounts' roots wherever they were logged; an
 s3:// organization trail with --account reads only those accounts' folders, so a
@@ -57,7 +63,7 @@ the CloudTrail table Athena documents (partition projection on the delivery day,
 and on the account when the table has such a partition), lake://EVENT_DATA_STORE_ID
 queries a CloudTrail Lake event data store (its ID or ARN). rootwatch asks for root
 events in the window, every sts:AssumeRoot call (to tell centralized-root sessions
-apart) and, per account, how many events the table holds and from when to when,
+apart) and primary e-mail change (no root makes them) and, per account, how many events the table holds and from when to when,
 so that an empty answer is told from a table that shows nothing of the account.
 Each row is rebuilt into its record and judged as a log file's. The query's ID, SQL
 and bytes scanned are listed with the source; a failed query, a table that lacks

@@ -140,7 +140,9 @@ func TestSharedCloudTrailThroughCLI(t *testing.T) {
 	for _, e := range tl.Events {
 		cats[e.Category+"/"+e.Result+"/"+e.MFA]++
 	}
-	want := map[string]int{"console_login/success/no": 2, "console_login/success/yes": 1, "console_login/failure/no": 1, "api_call/success/": 2, "signin/success/": 1}
+	// PasswordUpdated: a root sign-in event that is not a console login,
+	// in the category of a root password's recovery or change.
+	want := map[string]int{"console_login/success/no": 2, "console_login/success/yes": 1, "console_login/failure/no": 1, "api_call/success/": 2, "password_recovery/success/": 1}
 	for k, n := range want {
 		if cats[k] != n {
 			t.Errorf("%s: %d, want %d (all: %v)", k, cats[k], n, cats)
@@ -264,5 +266,79 @@ func TestTrailLookup(t *testing.T) {
 	r = runLive(t, liveWorld("{existing: 1h}", "[{op: LookupEvents, code: AccessDeniedException, status: 400, times: 100}]"), "trail", "--lookup")
 	if r.code != ExitUnknown || strings.Contains(r.stdout, "No root activity found") || !strings.Contains(r.stdout, "No root activity can be shown") {
 		t.Errorf("failed lookup: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// TestTrailShowsTakeoverSteps: trail shows each step of a root takeover in
+// its category, with who took it, on which account and with which task; an
+// account filter keeps the management account's calls about that account.
+func TestTrailShowsTakeoverSteps(t *testing.T) {
+	dir := repoPath("testdata", "takeover")
+	table := runCLI(t, nil, "trail", dir)
+	for _, want := range []string{
+		"assume_root        sts:AssumeRoot",
+		"caller arn:aws:sts::111111111111:assumed-role/PowerUser/alice → 222222222222 (IAMCreateRootUserPassword)",
+		"caller arn:aws:sts::111111111111:assumed-role/PowerUser/alice → arn:aws:iam::222222222222:root (IAMAuditRootUserCredentials)",
+		"login_profile      iam:CreateLoginProfile      success           203.0.113.50     caller arn:aws:sts::111111111111:assumed-role/PowerUser/alice (IAMCreateRootUserPassword)",
+		"password_recovery  signin:PasswordRecoveryRequested", "password_recovery  signin:PasswordRecoveryCompleted", "password_recovery  signin:PasswordUpdated",
+		"email_change       account:StartPrimaryEmailUpdate", "email_change       account:AcceptPrimaryEmailUpdate", "email_change       signin:EmailUpdated",
+		"caller arn:aws:sts::111111111111:assumed-role/PowerUser/alice → 222222222222",
+	} {
+		if !strings.Contains(table.stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, table.stdout)
+		}
+	}
+	if strings.Contains(table.stdout, "new-owner") {
+		t.Errorf("the table shows a new e-mail address:\n%s", table.stdout)
+	}
+	r := runCLI(t, nil, "trail", dir, "--account", "222222222222", "-f", "json")
+	var tl report.Timeline
+	if err := json.Unmarshal([]byte(r.stdout), &tl); err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]int{}
+	for _, e := range tl.Events {
+		byName[e.Category+" "+e.EventName]++
+		if e.EventName == "CreateLoginProfile" && e.Category == "login_profile" && (e.Caller == "" || e.TaskPolicy == "") {
+			t.Errorf("the root password created in the session names no caller or task: %+v", e)
+		}
+	}
+	for _, want := range []string{"assume_root AssumeRoot", "login_profile CreateLoginProfile", "email_change StartPrimaryEmailUpdate", "email_change AcceptPrimaryEmailUpdate",
+		"email_change EmailUpdated", "password_recovery PasswordRecoveryCompleted"} {
+		if byName[want] == 0 {
+			t.Errorf("--account 222222222222 lacks %s: %v", want, byName)
+		}
+	}
+	if byName["assume_root AssumeRoot"] != 2 {
+		t.Errorf("the management account's AssumeRoot calls about the member: %d, want 2", byName["assume_root AssumeRoot"])
+	}
+}
+
+// TestScanJudgesTakeoverSteps: a scan of the member, with the trails of
+// the member and the management account, fails iam-root-recovery-activity
+// with every step, the management account's AssumeRoot call and e-mail
+// changes counted for the member; the read-only audit is not a step.
+func TestScanJudgesTakeoverSteps(t *testing.T) {
+	r := runCLI(t, nil, "scan", "--credential-report", fixture("takeover-member.csv"), "--cloudtrail", repoPath("testdata", "takeover"),
+		"--as-of", "2026-02-23T10:00:00Z", "--window", "3d", "-f", "json")
+	run := decodeRun(t, r.stdout)
+	var f finding.Finding
+	for _, x := range run.Findings {
+		if x.RuleID == "iam-root-recovery-activity" {
+			f = x
+		}
+	}
+	if f.Status != finding.StatusFail || f.AccountID != "222222222222" || !strings.Contains(f.Message, "CloudTrail shows 9 recovery-path events") ||
+		!strings.Contains(f.Message, "In order: AssumeRoot IAMCreateRootUserPassword at 2026-02-20T10:00:00Z by arn:aws:sts::111111111111:assumed-role/PowerUser/alice; CreateLoginProfile (a root password created)") {
+		t.Fatalf("%s: %s", f.Status, f.Message)
+	}
+	b, _ := json.Marshal(f.Evidence)
+	for _, want := range []string{`"category":"email_change"`, `"event_name":"AcceptPrimaryEmailUpdate"`, `"task_policy":"IAMCreateRootUserPassword"`, `"target":"222222222222"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("evidence lacks %s: %s", want, b)
+		}
+	}
+	if strings.Contains(string(b), "IAMAuditRootUserCredentials") || strings.Contains(r.stdout, "new-owner") {
+		t.Errorf("the audit counted, or an address shown: %s", b)
 	}
 }

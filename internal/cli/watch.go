@@ -21,7 +21,14 @@ func newWatchCommand(app *App) *cobra.Command {
 (deploy it with 'rootwatch watch template'), classifies each event as 'rootwatch
 trail' does (AssumeRoot sessions included) and alerts on root activity by a person:
 console sign-ins, other sign-in events and API calls. Service events and everyone
-else's events are counted, not alerted.
+else's events are counted, not alerted; but each step of a root takeover is
+alerted at once: a privileged AssumeRoot call (every task but the read-only
+IAMAuditRootUserCredentials, which rootwatch's own organization scans open), a
+root password created, recovered or changed, and a root e-mail change. When a
+member's root password created, its recovery by e-mail and a root sign-in arrive
+within an hour (with the AssumeRoot call that opened the session, when it came),
+one more alert names the chain: who opened the session, which member, what
+followed.
 
 Failed root sign-ins are gathered per account and source address into bursts, as
 alert grouping does elsewhere: the first failure of a burst is alerted

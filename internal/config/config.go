@@ -240,21 +240,20 @@ func applyRuleKey(rs *engine.RuleSettings, r rules.Rule, key string, node *yaml.
 	}
 	var v int64
 	switch p.Kind {
-	case rules.KindPatterns:
-		var list []string
-		if node.Kind == yaml.ScalarNode {
-			var one string
-			if err := node.Decode(&one); err != nil {
-				return err
-			}
-			list = []string{one}
-		} else if err := node.Decode(&list); err != nil {
-			return fmt.Errorf("want a list of ARN patterns: %w", err)
+	case rules.KindList:
+		var entries []string
+		if err := node.Decode(&entries); err != nil {
+			return fmt.Errorf("want a list of strings: %w", err)
 		}
-		for i, pat := range list {
-			if err := rules.CheckPattern(pat); err != nil {
-				return fmt.Errorf("[%d]: %w", i, err)
+		list := make([]string, 0, len(entries))
+		for i, e := range entries {
+			if p.Check != nil {
+				var err error
+				if e, err = p.Check(e); err != nil {
+					return fmt.Errorf("[%d] %q: %w", i, entries[i], err)
+				}
 			}
+			list = append(list, e)
 		}
 		if rs.Lists == nil {
 			rs.Lists = map[string][]string{}
@@ -322,8 +321,8 @@ func Describe(s engine.Settings) map[string]string {
 			}
 			out["rules."+id+"."+name] = p.Format(v)
 		}
-		for name, l := range rs.Lists {
-			out["rules."+id+"."+name] = rules.FormatList(l)
+		for name, v := range rs.Lists {
+			out["rules."+id+"."+name] = rules.FormatList(v)
 		}
 	}
 	if n := len(s.Suppressions); n > 0 {

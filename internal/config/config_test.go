@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +84,37 @@ suppressions:
 	}
 }
 
+// TestListSetting: a list parameter's entries are checked and kept as the
+// rule compares them; a rule that sets nothing gets nil (its documented
+// default), not an empty list.
+func TestListSetting(t *testing.T) {
+	r, _ := rules.ByID("org-root-email-outside-domains")
+	s, err := Resolve(rules.Catalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.For(r).List(rules.ParamRootEmailDomains); got != nil {
+		t.Errorf("default: %q, want nil", got)
+	}
+	s, err = Resolve(rules.Catalog(), NamedFile{Name: "rw.yaml", Data: []byte("rules:\n  org-root-email-outside-domains:\n    root_email_domains: [Example.COM., bücher.example]\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.For(r).List(rules.ParamRootEmailDomains); !slices.Equal(got, []string{"example.com", "xn--bcher-kva.example"}) {
+		t.Errorf("set: %q", got)
+	}
+	if d := Describe(s); d["rules.org-root-email-outside-domains.root_email_domains"] != "example.com, xn--bcher-kva.example" {
+		t.Errorf("Describe = %v", d)
+	}
+	s, err = Resolve(rules.Catalog(), NamedFile{Name: "rw.yaml", Data: []byte("rules:\n  org-root-email-outside-domains:\n    root_email_domains: []\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.For(r).List(rules.ParamRootEmailDomains); got == nil || len(got) != 0 {
+		t.Errorf("an empty list set: %q, want an empty list (no domain allowed)", got)
+	}
+}
+
 func TestResolveErrorsNameFileRuleAndKey(t *testing.T) {
 	cases := map[string]string{
 		"window: 15x": "config rw.yaml: window:",
@@ -100,8 +132,13 @@ func TestResolveErrorsNameFileRuleAndKey(t *testing.T) {
 		"suppressions:\n  - rule: iam-root-no-mfa\n    reason: r\n    account: 12":        "is not a 12-digit account ID",
 		"suppressions:\n  - rule: iam-root-no-mfa\n    reason: r\n    expires: next week": "expires",
 		"colour: red": "field colour not found",
-		"rules:\n  org-root-session-holders:\n    allowed_principals: [BreakGlass]": `rules.org-root-session-holders.allowed_principals: [0]: "BreakGlass" is not an ARN pattern`,
-		"rules:\n  org-root-session-holders:\n    allowed_principals: {a: b}":       "rules.org-root-session-holders.allowed_principals: want a list of ARN patterns",
+		"rules:\n  org-root-session-holders:\n    allowed_principals: [BreakGlass]":              `rules.org-root-session-holders.allowed_principals: [0] "BreakGlass": not an ARN pattern`,
+		"rules:\n  org-root-session-holders:\n    allowed_principals: {a: b}":                    "rules.org-root-session-holders.allowed_principals: want a list of strings",
+		"rules:\n  org-root-email-outside-domains:\n    root_email_domains: example.com":         "rules.org-root-email-outside-domains.root_email_domains: want a list of strings",
+		"rules:\n  org-root-email-outside-domains:\n    root_email_domains: ['@example.com']":    `root_email_domains: [0] "@example.com": write a domain name such as example.com`,
+		"rules:\n  org-root-email-outside-domains:\n    root_email_domains: [ok.com, '*.x.com']": `root_email_domains: [1] "*.x.com"`,
+		"rules:\n  org-root-email-outside-domains:\n    root_email_domains: [localhost]":         `root_email_domains: [0] "localhost": a single label`,
+		"rules:\n  iam-root-no-mfa:\n    root_email_domains: [example.com]":                      "rule iam-root-no-mfa has no root_email_domains",
 	}
 	for in, want := range cases {
 		_, err := Resolve(rules.Catalog(), NamedFile{Name: "rw.yaml", Data: []byte(in)})
@@ -111,7 +148,7 @@ func TestResolveErrorsNameFileRuleAndKey(t *testing.T) {
 	}
 }
 
-// TestPatternsParameter: a list parameter takes a list or one pattern,
+// TestPatternsParameter: a list parameter takes a list of patterns,
 // reaches the rule through the engine, and shows in the run's settings.
 func TestPatternsParameter(t *testing.T) {
 	r, _ := rules.ByID("org-root-session-holders")
@@ -119,18 +156,17 @@ func TestPatternsParameter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := s.For(r).Patterns(rules.ParamAllowedPrincipals); len(got) != 0 {
+	if got := s.For(r).List(rules.ParamAllowedPrincipals); len(got) != 0 {
 		t.Errorf("default = %v, want none", got)
 	}
 	for in, want := range map[string]string{
 		"rules:\n  org-root-session-holders:\n    allowed_principals:\n      - arn:aws:iam::111122223333:role/BreakGlass*\n      - arn:aws:iam::*:role/Audit?": "arn:aws:iam::111122223333:role/BreakGlass*, arn:aws:iam::*:role/Audit?",
-		"rules:\n  org-root-session-holders:\n    allowed_principals: arn:aws:iam::111122223333:role/One":                                                      "arn:aws:iam::111122223333:role/One",
 	} {
 		s, err := Resolve(rules.Catalog(), NamedFile{Name: "rw.yaml", Data: []byte(in)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := strings.Join(s.For(r).Patterns(rules.ParamAllowedPrincipals), ", "); got != want {
+		if got := strings.Join(s.For(r).List(rules.ParamAllowedPrincipals), ", "); got != want {
 			t.Errorf("%q: patterns %q, want %q", in, got, want)
 		}
 		if got := Describe(s)["rules.org-root-session-holders.allowed_principals"]; got != want {

@@ -15,8 +15,16 @@ import (
 
 // RootPattern is the event pattern both sides use: every root sign-in and
 // root API call CloudTrail sends to EventBridge (AWS blog "Monitor and
-// notify on AWS account root user activity").
-const RootPattern = `{"detail-type":["AWS API Call via CloudTrail","AWS Console Sign In via CloudTrail"],"detail":{"userIdentity":{"type":["Root"]}}}`
+// notify on AWS account root user activity"), and the calls made about a
+// root by other principals, which the watch alerts on as steps of a root
+// takeover: sts:AssumeRoot (a root session opened on a member) and the
+// member's primary e-mail changed (account:StartPrimaryEmailUpdate,
+// AcceptPrimaryEmailUpdate). Those are made in the management account (or
+// the IAM delegated administrator), so the member rule belongs there too.
+const RootPattern = `{"detail-type":["AWS API Call via CloudTrail","AWS Console Sign In via CloudTrail"],"detail":{"$or":[` +
+	`{"userIdentity":{"type":["Root"]}},` +
+	`{"eventSource":["sts.amazonaws.com"],"eventName":["AssumeRoot"]},` +
+	`{"eventSource":["account.amazonaws.com"],"eventName":["StartPrimaryEmailUpdate","AcceptPrimaryEmailUpdate"]}]}}`
 
 // RuleState is the state of the member rule: without it, EventBridge does
 // not deliver read-only management events (root's Describe, Get and List).
@@ -41,7 +49,11 @@ func refTo(name string) ref { return ref{"Ref": name} }
 func pattern() m {
 	return m{
 		"detail-type": []string{"AWS API Call via CloudTrail", "AWS Console Sign In via CloudTrail"},
-		"detail":      m{"userIdentity": m{"type": []string{"Root"}}},
+		"detail": m{"$or": []m{
+			{"userIdentity": m{"type": []string{"Root"}}},
+			{"eventSource": []string{"sts.amazonaws.com"}, "eventName": []string{"AssumeRoot"}},
+			{"eventSource": []string{"account.amazonaws.com"}, "eventName": []string{"StartPrimaryEmailUpdate", "AcceptPrimaryEmailUpdate"}},
+		}},
 	}
 }
 
@@ -102,7 +114,7 @@ func ReceiverTemplate() m {
 			"Rule": m{
 				"Type": "AWS::Events::Rule",
 				"Properties": m{
-					"Description":  "Root sign-ins and root API calls from every account, to rootwatch watch.",
+					"Description":  "Root sign-ins and root API calls, AssumeRoot calls and root e-mail changes from every account, to rootwatch watch.",
 					"EventBusName": refTo("Bus"),
 					"EventPattern": pattern(),
 					"State":        "ENABLED",
@@ -163,7 +175,7 @@ func MemberTemplate() m {
 			"RootActivityRule": m{
 				"Type": "AWS::Events::Rule",
 				"Properties": m{
-					"Description":  "Root sign-ins and root API calls (read-only ones included), to the central rootwatch bus.",
+					"Description":  "Root sign-ins and root API calls (read-only ones included), AssumeRoot calls and root e-mail changes, to the central rootwatch bus.",
 					"EventBusName": "default",
 					"EventPattern": pattern(),
 					"State":        RuleState,

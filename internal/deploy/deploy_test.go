@@ -6,11 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/pattern/eventpattern"
 	"github.com/rootwatch/rootwatch/internal/rules"
 	"github.com/rootwatch/rootwatch/internal/testutil"
 )
@@ -100,5 +102,35 @@ func TestRenderRefusesUnknownFormat(t *testing.T) {
 	}
 	if _, err := Template("central"); err == nil {
 		t.Error("unknown part accepted")
+	}
+}
+
+// TestPatternCatchesTakeoverSteps: the pattern forwards the calls the
+// watch alerts on as steps of a root takeover though no root made them
+// (the management account's AssumeRoot and primary e-mail changes), and
+// still no other principal's calls.
+func TestPatternCatchesTakeoverSteps(t *testing.T) {
+	p, err := eventpattern.Parse(RootPattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(testutil.RepoRoot(), "testdata", "takeover", "takeover-chain.records.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct{ Records []map[string]any }
+	json.Unmarshal(b, &doc)
+	for _, r := range doc.Records {
+		kind := "AWS API Call via CloudTrail"
+		if r["eventType"] == "AwsConsoleSignIn" {
+			kind = "AWS Console Sign In via CloudTrail"
+		}
+		env, _ := json.Marshal(map[string]any{"detail-type": kind, "source": "aws.x", "detail": r})
+		got, err := p.Match(env)
+		ui := r["userIdentity"].(map[string]any)
+		want := ui["type"] == "Root" || r["eventName"] == "AssumeRoot" || strings.HasSuffix(r["eventName"].(string), "PrimaryEmailUpdate")
+		if err != nil || got != want {
+			t.Errorf("%s %s by %s: matched %v (%v), want %v", r["eventSource"], r["eventName"], ui["type"], got, err, want)
+		}
 	}
 }

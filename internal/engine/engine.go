@@ -20,7 +20,9 @@ type RuleSettings struct {
 	Disabled bool
 	Severity finding.Severity
 	// Params holds the parameters set for the rule, by name (a duration in
-	// nanoseconds); the rule's declared defaults fill the rest.
+	// nanoseconds); the rule's declared defaults fill the rest. Lists
+	// holds its list parameters, each entry as the parameter's Check
+	// returned it.
 	Params map[string]int64
 	// Lists holds the list parameters set for the rule, by name.
 	Lists map[string][]string
@@ -52,7 +54,7 @@ func (s Settings) For(r rules.Rule) rules.Settings {
 	out := rules.Settings{MaxReportAge: s.MaxReportAge, Values: make(map[string]int64, len(r.Params)), Lists: map[string][]string{}}
 	set := s.Rules[r.ID].Params
 	for _, p := range r.Params {
-		if p.Kind == rules.KindPatterns {
+		if p.Kind == rules.KindList {
 			l, ok := s.Rules[r.ID].Lists[p.Name]
 			if !ok {
 				l = p.DefaultList

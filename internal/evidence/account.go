@@ -19,6 +19,7 @@ const (
 	SourceOrganization     = "organization"
 	SourceCloudTrail       = "cloudtrail"
 	SourceRootCredentials  = "root_credentials"
+	SourceRootEmail        = "root_email"
 )
 
 // SourceState is the outcome of collecting one source.
@@ -125,6 +126,11 @@ type Account struct {
 	Organization      *Organization      `json:"organization"`
 	CloudTrail        *CloudTrail        `json:"cloudtrail,omitempty"`
 	RootCredentials   *RootCredentials   `json:"root_credentials,omitempty"`
+	// RootEmail is the root user's e-mail address as an organization scan
+	// read it (ListAccounts), kept only as its domain and a masked local
+	// part: the rules need nothing more, and the address is a way to
+	// recover the root password.
+	RootEmail *RootEmail `json:"root_email,omitempty"`
 	// Monitoring is what would alert on root activity (trails, metric
 	// filters, alarms, topics, EventBridge rules, GuardDuty).
 	Monitoring *Monitoring `json:"monitoring,omitempty"`
@@ -153,7 +159,15 @@ type RootCredential struct {
 	ID      string    `json:"id"`
 	Status  string    `json:"status"` // Active or Inactive; empty for MFA devices
 	Created time.Time `json:"created"`
+	// Kind is an MFA device's kind (MFAKindOf its serial number); empty
+	// for keys and certificates.
+	Kind string `json:"kind,omitempty"`
 }
+
+// MFAKind is an MFA device's kind, always told from its serial number
+// (Kind records it for readers of the bundle; one written before kinds
+// were recorded has none).
+func (c RootCredential) MFAKind() string { return MFAKindOf(c.ID) }
 
 // Held lists the member root user's credentials, one phrase each, as both
 // iam-root-credentials-present and remediate plan count them: the password

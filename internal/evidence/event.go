@@ -3,6 +3,7 @@ package evidence
 import (
 	"cmp"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -15,11 +16,32 @@ const (
 	CategoryAPICall      = "api_call"      // a root API call made by a person (console included)
 	CategoryService      = "service"       // made by an AWS service on root's behalf: listed, not counted
 	CategoryAssumeRoot   = "assume_root"   // a centralized-root-access privileged task, by a named caller
+	// The steps of a root takeover (could anyone become root, and did
+	// they?): each is a category of its own, never plain root activity.
+	CategoryLoginProfile     = "login_profile"     // iam:CreateLoginProfile made by root: a root password created (an AssumeRoot session's)
+	CategoryPasswordRecovery = "password_recovery" // signin PasswordRecoveryRequested, PasswordRecoveryCompleted, PasswordUpdated
+	CategoryEmailChange      = "email_change"      // the root e-mail changed: account Start/AcceptPrimaryEmailUpdate, signin EmailUpdated
 )
 
 // Categories lists every category of root activity.
 func Categories() []string {
-	return []string{CategoryConsoleLogin, CategorySignin, CategoryAPICall, CategoryService, CategoryAssumeRoot}
+	return []string{CategoryConsoleLogin, CategorySignin, CategoryAPICall, CategoryService, CategoryAssumeRoot,
+		CategoryLoginProfile, CategoryPasswordRecovery, CategoryEmailChange}
+}
+
+// Task policy names of sts:AssumeRoot (arn:PARTITION:iam::aws:policy/root-task/NAME).
+const (
+	TaskAuditRootUserCredentials  = "IAMAuditRootUserCredentials"
+	TaskCreateRootUserPassword    = "IAMCreateRootUserPassword"
+	TaskDeleteRootUserCredentials = "IAMDeleteRootUserCredentials"
+	TaskS3UnlockBucketPolicy      = "S3UnlockBucketPolicy"
+	TaskSQSUnlockQueuePolicy      = "SQSUnlockQueuePolicy"
+)
+
+// TaskName is the name of a task policy ARN (its last path element), or
+// the text as given when it is not an ARN.
+func TaskName(arn string) string {
+	return arn[strings.LastIndex(arn, "/")+1:]
 }
 
 // Event is one classified root event, as the CloudTrail readers produce it
@@ -94,9 +116,41 @@ type Event struct {
 }
 
 // Concerns reports whether the event may be account's root activity: its
-// AccountID, or the other account an unverified record names.
+// AccountID, or the other account an unverified record names; or whether
+// it acts on account's root from elsewhere (TargetAccount: an AssumeRoot
+// call or a primary e-mail change made in the management account).
 func (e *Event) Concerns(account string) bool {
-	return e.AccountID == account || (e.OtherAccount != "" && e.OtherAccount == account)
+	return e.AccountID == account || (e.OtherAccount != "" && e.OtherAccount == account) ||
+		(account != "" && e.TargetAccount() == account)
+}
+
+// TargetAccount is the account whose root an event made elsewhere acts
+// on: the member an sts:AssumeRoot call opened a session in
+// (targetPrincipal, an account ID or a root ARN), or whose primary e-mail
+// an account:Start/AcceptPrimaryEmailUpdate call changes (accountId). It
+// is "" for every other event, and for a target that names no account.
+func (e *Event) TargetAccount() string {
+	if e.Target == "" || e.Target == e.AccountID {
+		return ""
+	}
+	if ValidAccountID(e.Target) {
+		return e.Target
+	}
+	if m := rootARNRE.FindStringSubmatch(e.Target); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+var rootARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(\d{12}):root$`)
+
+// Privileged reports whether the event is an sts:AssumeRoot call whose
+// task can change the member (every task but the read-only
+// IAMAuditRootUserCredentials, which rootwatch's own organization scans
+// open in every member). A call whose task is not known counts as
+// privileged.
+func (e *Event) Privileged() bool {
+	return e.Category == CategoryAssumeRoot && e.EventName == "AssumeRoot" && TaskName(e.TaskPolicy) != TaskAuditRootUserCredentials
 }
 
 // OnResourceOf is the account on whose resource the root acted, when it

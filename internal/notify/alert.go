@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -20,7 +21,15 @@ type Alert struct {
 	// RuleID is the rule the activity touches, with its knowledge-base
 	// summary and first suggested action.
 	RuleID, Summary, Action string
+	// Title, when set, is the headline (a takeover chain names what
+	// happened across its events); Kind is the webhook's kind
+	// (root_activity when empty).
+	Title, Kind string
 }
+
+// KindTakeoverChain is the webhook kind of an alert naming the steps of a
+// root takeover that arrived within an hour.
+const KindTakeoverChain = "takeover_chain"
 
 // AlertSchema is the version of the webhook body of an alert.
 const AlertSchema = "1"
@@ -46,6 +55,11 @@ func shown(s string) string { return clip(oneLine(s), 200) }
 
 func (a Alert) account() string {
 	id := a.Events[0].AccountID
+	// A call made elsewhere about a root (AssumeRoot, a primary e-mail
+	// change) is about the account it names.
+	if t := a.Events[0].TargetAccount(); t != "" {
+		id = t
+	}
 	if a.AccountName != "" {
 		return shown(a.AccountName) + " (" + id + ")"
 	}
@@ -55,12 +69,27 @@ func (a Alert) account() string {
 // Headline says what happened, where and from where: "root signed in to
 // payments-prod (111111111111) from 203.0.113.24 without MFA".
 func (a Alert) Headline() string {
+	if a.Title != "" {
+		return shown(a.Title)
+	}
 	e := a.Events[0]
 	from := ""
 	if e.SourceIP != "" {
 		from = " from " + shown(e.SourceIP)
 	}
 	switch {
+	case e.Category == evidence.CategoryAssumeRoot:
+		return fmt.Sprintf("rootwatch: %s opened a root session in %s (AssumeRoot %s)%s", shown(e.Caller), a.account(), shown(taskOf(e)), from)
+	case e.Category == evidence.CategoryLoginProfile:
+		by := ""
+		if e.Caller != "" {
+			by = ", in a root session opened by " + shown(e.Caller)
+		}
+		return fmt.Sprintf("rootwatch: a root password was created in %s (CreateLoginProfile%s)%s", a.account(), by, from)
+	case e.Category == evidence.CategoryEmailChange && e.TargetAccount() != "":
+		return fmt.Sprintf("rootwatch: %s changed the root e-mail address of %s (%s)%s", shown(e.Caller), a.account(), shown(e.EventName), from)
+	case e.Category == evidence.CategoryEmailChange, e.Category == evidence.CategoryPasswordRecovery:
+		return fmt.Sprintf("rootwatch: root %s in %s%s", shown(e.EventName), a.account(), from)
 	case len(a.Events) > 1:
 		return fmt.Sprintf("rootwatch: %d failed root sign-ins to %s%s", len(a.Events), a.account(), from)
 	case e.Category == evidence.CategoryConsoleLogin && e.Result == "failure":
@@ -72,6 +101,14 @@ func (a Alert) Headline() string {
 		return fmt.Sprintf("rootwatch: root %s in %s%s", shown(e.EventName), a.account(), from)
 	}
 	return fmt.Sprintf("rootwatch: root called %s %s in %s%s", shown(strings.TrimSuffix(e.EventSource, ".amazonaws.com")), shown(e.EventName), a.account(), from)
+}
+
+// taskOf names an AssumeRoot call's task policy, or says it is unknown.
+func taskOf(e evidence.Event) string {
+	if e.TaskPolicy == "" {
+		return "with an unknown task policy"
+	}
+	return evidence.TaskName(e.TaskPolicy)
 }
 
 // details lists each event on a line: time, what, region, MFA, agent.
@@ -91,6 +128,15 @@ func (a Alert) details(escape func(string) string) []string {
 		}
 		if p := e.Place(); p != "" {
 			line += ", " + p
+		}
+		if e.Category == evidence.CategoryAssumeRoot && e.EventName == "AssumeRoot" {
+			line += ", task " + taskOf(e)
+		}
+		if t := e.TargetAccount(); t != "" {
+			line += ", on " + t
+		}
+		if e.Caller != "" && e.Category != evidence.CategorySignin {
+			line += ", by " + e.Caller
 		}
 		if e.UserAgent != "" {
 			line += ", agent " + e.UserAgent
@@ -139,7 +185,7 @@ func (a Alert) webhook() ([]byte, error) {
 		Action  string           `json:"suggested_action,omitempty"`
 		Account string           `json:"account_name,omitempty"`
 		Events  []evidence.Event `json:"events"`
-	}{AlertSchema, "root_activity", a.Headline(), a.RuleID, a.Summary, a.Action, a.AccountName, a.Events})
+	}{AlertSchema, cmp.Or(a.Kind, "root_activity"), a.Headline(), a.RuleID, a.Summary, a.Action, a.AccountName, a.Events})
 }
 
 func (a Alert) mail() (string, []byte, string) {

@@ -102,7 +102,7 @@ func timelineTable(w io.Writer, t *Timeline) error {
 	if len(t.Events) == 0 {
 		fmt.Fprintln(bw, t.NothingShown())
 	} else {
-		fmt.Fprintf(bw, "%-20s  %-12s  %-13s  %-26s  %-7s  %-7s  %-15s  %s\n", "TIME (UTC)", "ACCOUNT", "CATEGORY", "EVENT", "RESULT", "MFA", "SOURCE IP", "DETAIL")
+		fmt.Fprintf(bw, "%-20s  %-12s  %-17s  %-26s  %-7s  %-7s  %-15s  %s\n", "TIME (UTC)", "ACCOUNT", "CATEGORY", "EVENT", "RESULT", "MFA", "SOURCE IP", "DETAIL")
 		for _, e := range t.Events {
 			when := e.EventTime
 			if e.HasTime() {
@@ -111,20 +111,23 @@ func timelineTable(w io.Writer, t *Timeline) error {
 				when = fmt.Sprintf("(%s time %q)", e.TimeProblem, e.EventTime)
 			}
 			detail := e.UserAgent
-			if e.Category == evidence.CategoryAssumeRoot {
+			// Who took a privileged or takeover step, on which account, with what task.
+			byCaller := e.Category == evidence.CategoryAssumeRoot || e.Caller != "" &&
+				(e.Category == evidence.CategoryLoginProfile || e.Category == evidence.CategoryEmailChange)
+			if byCaller {
 				detail = "caller " + e.Caller
-				if e.Target != "" {
+				if e.Target != "" && e.Target != e.AccountID {
 					detail += " → " + e.Target
 				}
 				if e.TaskPolicy != "" {
-					detail += " (" + e.TaskPolicy[strings.LastIndex(e.TaskPolicy, "/")+1:] + ")"
+					detail += " (" + evidence.TaskName(e.TaskPolicy) + ")"
 				}
 			} else if e.InvokedBy != "" {
 				detail = "invoked by " + e.InvokedBy
 			} else if e.Note != "" {
 				detail = "temporary key " + e.AccessKeyID + ": an AssumeRoot session? " + detail
 			}
-			if e.Category != evidence.CategoryAssumeRoot && len(detail) > 60 {
+			if !byCaller && len(detail) > 60 {
 				detail = detail[:57] + "..."
 			}
 			// Where and why first: they change what the row means.
@@ -134,7 +137,7 @@ func timelineTable(w io.Writer, t *Timeline) error {
 			if e.Attribution != "" {
 				detail = e.Attribution + "; " + detail
 			}
-			fmt.Fprintf(bw, "%-20s  %-12s  %-13s  %-26s  %-7s  %-7s  %-15s  %s\n",
+			fmt.Fprintf(bw, "%-20s  %-12s  %-17s  %-26s  %-7s  %-7s  %-15s  %s\n",
 				Sanitize(when), Sanitize(e.AccountID), e.Category, Sanitize(e.EventSource[:strings.IndexByte(e.EventSource+".", '.')]+":"+e.EventName),
 				e.Result, e.MFA, Sanitize(e.SourceIP), Sanitize(detail))
 		}

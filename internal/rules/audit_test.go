@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -63,5 +64,69 @@ func TestAuditSettlesOtherRules(t *testing.T) {
 		if res := r.Eval(in(audited(&evidence.RootCredentials{Password: true}, map[string]string{"mfa_active": "false"})(t)))[0]; res.Status != finding.StatusFail {
 			t.Errorf("%s with a password and no MFA: %s", r.ID, res.Status)
 		}
+	}
+}
+
+// TestAuditedMFADevices: where an AssumeRoot audit lists the member root's
+// devices, each is shown with its kind, and the audit decides: a virtual
+// device fails iam-root-no-hardware-mfa beside any number of FIDO keys or
+// hardware tokens, because any registered factor can sign in.
+func TestAuditedMFADevices(t *testing.T) {
+	const (
+		virtual  = "arn:aws:iam::123456789012:mfa/ops-phone"
+		fido     = "arn:aws:iam::123456789012:u2f/root/yubikey-EXAMPLEBN5FHTECLFG7EXAMPLE"
+		passkey  = "arn:aws:iam::123456789012:u2f/root/passkey-EXAMPLE2"
+		hardware = "GAHT12345678"
+		odd      = "arn:aws:iam::123456789012:device/x"
+	)
+	devices := func(serials ...string) func(*testing.T) *evidence.Account {
+		rc := &evidence.RootCredentials{Password: true}
+		for _, s := range serials {
+			rc.MFADevices = append(rc.MFADevices, evidence.RootCredential{ID: s, Kind: evidence.MFAKindOf(s)})
+		}
+		return audited(rc, map[string]string{"mfa_active": "true"})
+	}
+	kinds := func(pairs ...string) map[string]any {
+		var ds []map[string]any
+		for i := 0; i < len(pairs); i += 2 {
+			ds = append(ds, map[string]any{"id": pairs[i], "kind": pairs[i+1]})
+		}
+		return map[string]any{"mfa_devices": ds}
+	}
+	runCases(t, noHardwareMFA(), []ruleCase{
+		{"virtual only", devices(virtual), nil, finding.StatusFail, "includes a virtual MFA device (" + virtual + ")", kinds(virtual, "virtual")},
+		{"virtual beside a FIDO key", devices(fido, virtual), nil, finding.StatusFail,
+			"includes a virtual MFA device (" + virtual + ") beside a FIDO security key or passkey (" + fido + ") (AssumeRoot audit: ListMFADevices). Any registered factor can sign in, so the weakest decides",
+			kinds(fido, "fido", virtual, "virtual")},
+		{"virtual beside hardware", devices(hardware, virtual), nil, finding.StatusFail, "root-account-hardware-mfa-enabled", nil},
+		{"FIDO key, passkey and hardware TOTP", devices(fido, passkey, hardware), nil, finding.StatusPass,
+			"Every MFA device of the root user is hardware: a FIDO security key or passkey (" + fido + "), a FIDO security key or passkey (" + passkey + ") and a hardware TOTP token (GAHT12345678)",
+			kinds(fido, "fido", passkey, "fido", hardware, "hardware_totp")},
+		{"no device", devices(), nil, finding.StatusFail, "no MFA device at all", nil},
+		{"an unrecognised kind", devices(fido, odd), nil, finding.StatusUnknown, "does not tell whether it is hardware or virtual", kinds(fido, "fido", odd, "unrecognised")},
+		{"a root virtual device the audit did not list", func(t *testing.T) *evidence.Account {
+			a := devices(fido)(t)
+			a.VirtualMFADevices = []evidence.VirtualMFADevice{{SerialNumber: virtual, UserARN: a.RootARN()}}
+			a.SetSource(evidence.SourceVirtualMFA, evidence.SourceStatus{State: evidence.StateOK})
+			return a
+		}, nil, finding.StatusFail, "includes a virtual MFA device", map[string]any{"virtual_mfa_serial": virtual}},
+	})
+	runCases(t, noMFA(), []ruleCase{
+		{"virtual and FIDO", devices(virtual, fido), nil, finding.StatusPass,
+			"2 MFA devices: a virtual MFA device (" + virtual + ") and a FIDO security key or passkey (" + fido + ") (AssumeRoot audit: ListMFADevices). Any registered factor can sign in",
+			kinds(virtual, "virtual", fido, "fido")},
+		{"hardware TOTP", devices(hardware), nil, finding.StatusPass, "1 MFA device: a hardware TOTP token", kinds(hardware, "hardware_totp")},
+		{"none", devices(), nil, finding.StatusFail, "no MFA device (AssumeRoot audit: ListMFADevices lists none)", nil},
+		{"none, while the summary says MFA", func(t *testing.T) *evidence.Account {
+			a := devices()(t)
+			a.AccountSummary = map[string]int{evidence.SummaryMFAEnabled: 1}
+			a.SetSource(evidence.SourceAccountSummary, evidence.SourceStatus{State: evidence.StateOK})
+			return a
+		}, nil, finding.StatusFail, "The account summary says AccountMFAEnabled = 1", nil},
+	})
+	// The audit's evidence elsewhere shows the kinds too.
+	res := rootCredentialsPresent().Eval(Input{Account: devices(fido)(t), AsOf: asOf, Settings: defaults})[0]
+	if fmt.Sprint(res.Evidence["mfa_devices"]) != fmt.Sprint(kinds(fido, "fido")["mfa_devices"]) {
+		t.Errorf("iam-root-credentials-present evidence: %v", res.Evidence["mfa_devices"])
 	}
 }

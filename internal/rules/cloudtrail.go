@@ -129,6 +129,16 @@ func eventSummary(e evidence.Event) map[string]any {
 	if e.Attribution != "" {
 		m["attribution"] = e.Attribution
 	}
+	// The steps of a root takeover say what they are and who took them.
+	switch e.Category {
+	case evidence.CategoryAssumeRoot, evidence.CategoryLoginProfile, evidence.CategoryPasswordRecovery, evidence.CategoryEmailChange:
+		m["category"] = e.Category
+		for k, v := range map[string]string{"caller": e.Caller, "target": e.Target, "task_policy": evidence.TaskName(e.TaskPolicy), "access_key_id": e.AccessKeyID} {
+			if v != "" {
+				m[k] = v
+			}
+		}
+	}
 	// Where the root acted, when not (only) in its own account: the
 	// copy's recipient, and every trail that logged the call.
 	if owner := e.OnResourceOf(); owner != "" {
@@ -245,7 +255,7 @@ func counted(k int, plural string) string {
 	if k != 1 {
 		return fmt.Sprintf("%d %s", k, plural)
 	}
-	for _, w := range []string{"sign-ins", "calls"} {
+	for _, w := range []string{"sign-ins", "calls", "events"} {
 		if j := strings.Index(plural, w); j >= 0 {
 			return "1 " + plural[:j] + strings.TrimSuffix(w, "s") + plural[j+len(w):]
 		}

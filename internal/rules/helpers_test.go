@@ -16,7 +16,7 @@ var asOf = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 
 // defaults holds every parameter any rule declares, at its built-in value.
 var defaults = Settings{MaxReportAge: 4 * time.Hour, Values: map[string]int64{ParamWindow: int64(15 * 24 * time.Hour), ParamThreshold: 3},
-	Lists: map[string][]string{ParamAllowedPrincipals: nil}}
+	Lists: map[string][]string{ParamAllowedPrincipals: nil, ParamRootEmailDomains: nil}}
 
 const header = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
 
@@ -195,8 +195,8 @@ func TestRulesReadOnlyDeclaredParams(t *testing.T) {
 	for _, r := range Catalog() {
 		s := Settings{MaxReportAge: 4 * time.Hour, Values: map[string]int64{}, Lists: map[string][]string{}}
 		for _, p := range r.Params {
-			if p.Kind == KindPatterns {
-				s.Lists[p.Name] = p.DefaultList
+			if p.Kind == KindList {
+				s.Lists[p.Name] = []string{"example.com"}
 				continue
 			}
 			s.Values[p.Name] = max(p.Default, int64(15*day))

@@ -45,7 +45,7 @@ func rootCredsEvidence(rc *evidence.RootCredentials) map[string]any {
 	}
 	ev := map[string]any{
 		"source": evidence.SourceRootCredentials, "task_policy": "IAMAuditRootUserCredentials",
-		"password": rc.Password, "access_keys": list(rc.AccessKeys), "mfa_devices": list(rc.MFADevices), "signing_certificates": list(rc.Certificates),
+		"password": rc.Password, "access_keys": list(rc.AccessKeys), "mfa_devices": deviceEvidence(rc.MFADevices), "signing_certificates": list(rc.Certificates),
 	}
 	if rc.Password && !rc.PasswordCreated.IsZero() {
 		ev["password_created"] = fmtTime(rc.PasswordCreated)

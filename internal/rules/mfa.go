@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
@@ -84,3 +85,46 @@ func noCredentialsToProtect(in Input) *Result {
 	return &Result{Status: finding.StatusNotApplicable, Evidence: rootCredsEvidence(rc),
 		Message: "Under centralized root access the member root user has no password, access keys or signing certificates (AssumeRoot audit), so root MFA is neither possible nor necessary."}
 }
+
+// auditedDevices are the root user's MFA devices as an AssumeRoot audit
+// session listed them (ListMFADevices lists every kind: virtual, FIDO and
+// hardware TOTP); ok is false without such an audit.
+func auditedDevices(a *evidence.Account) (devices []evidence.RootCredential, ok bool) {
+	rc := auditedRoot(a)
+	if rc == nil {
+		return nil, false
+	}
+	return rc.MFADevices, true
+}
+
+// deviceEvidence shows each MFA device with its kind.
+func deviceEvidence(ds []evidence.RootCredential) []map[string]any {
+	out := []map[string]any{}
+	for _, d := range ds {
+		m := map[string]any{"id": d.ID, "kind": d.MFAKind()}
+		if !d.Created.IsZero() {
+			m["created"] = fmtTime(d.Created)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// describeDevices names devices for a sentence: "a virtual MFA device
+// (arn:…:mfa/phone) and a FIDO security key or passkey (arn:…:u2f/…)".
+func describeDevices(ds []evidence.RootCredential) string {
+	var parts []string
+	for _, d := range ds {
+		parts = append(parts, fmt.Sprintf("a %s (%s)", evidence.MFAKindText(d.MFAKind()), d.ID))
+	}
+	switch len(parts) {
+	case 0:
+		return "no device"
+	case 1:
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+// anyFactorSignsIn is why one weak device decides, for messages.
+const anyFactorSignsIn = "Any registered factor can sign in, so the weakest decides: a virtual device beside a hardware key still fails (AWS Config's root-account-hardware-mfa-enabled is NON_COMPLIANT whenever a virtual device is there, for the same reason)."

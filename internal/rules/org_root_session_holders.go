@@ -22,7 +22,7 @@ func orgRootSessionHolders() Rule {
 		Severity: finding.SeverityHigh,
 		Category: "organization",
 		Sources:  []string{evidence.SourceOrganization, evidence.SourceIAMAuthorization, evidence.SourcePolicySimulation},
-		Params: []Param{{Name: ParamAllowedPrincipals, Kind: KindPatterns,
+		Params: []Param{{Name: ParamAllowedPrincipals, Kind: KindList, Check: CheckPattern,
 			Doc: "ARN patterns (* and ? wildcards) of the users and roles expected to open root sessions; a holder matching one passes"}},
 		Eval: evalRootSessionHolders,
 	}
@@ -52,7 +52,7 @@ func evalRootSessionHolders(in Input) []Result {
 		}
 	}
 	sims := simulationsOf(a)
-	allowed := in.Settings.Patterns(ParamAllowedPrincipals)
+	allowed := in.Settings.List(ParamAllowedPrincipals)
 
 	var out []Result
 	for _, p := range m.Principals {

@@ -14,9 +14,9 @@ type Kind string
 const (
 	KindDuration Kind = "duration" // written 15d, 36h, 90m
 	KindCount    Kind = "count"    // a whole number, at least 1
-	// KindPatterns is a list of ARN patterns: * matches any run of
-	// characters, ? one character.
-	KindPatterns Kind = "patterns"
+	// KindList is a list of strings, each entry read by the parameter's
+	// Check (e.g. ARN patterns, domain names).
+	KindList Kind = "list"
 )
 
 // Names of the parameters rules share.
@@ -36,9 +36,15 @@ type Param struct {
 	// duration. A window without a default takes the run's window
 	// (window: in the config, or --window).
 	Default int64
-	// DefaultList is the default of a list parameter (KindPatterns).
+	Doc     string
+	// Check reads one entry of a list parameter: it returns the entry as
+	// the rule compares it (normalised), or why it is refused.
+	Check func(string) (string, error)
+	// DefaultList is a list parameter's fixed default; DefaultDoc
+	// describes it instead when it is derived (e.g. from the evidence),
+	// and the rule then reads an unset list as nil.
 	DefaultList []string
-	Doc         string
+	DefaultDoc  string
 }
 
 // Format writes a value of the parameter the way users write it.
@@ -60,21 +66,23 @@ func FormatList(l []string) string {
 
 var arnPattern = regexp.MustCompile(`^arn:[^:]*:[^:]*:[^:]*:[^:]*:.+$`)
 
-// CheckPattern checks one entry of a KindPatterns parameter: an ARN (six
-// colon-separated fields) in which * and ? are wildcards.
-func CheckPattern(s string) error {
+// CheckPattern checks one entry of an ARN-pattern list parameter: an ARN
+// (six colon-separated fields) in which * and ? are wildcards.
+func CheckPattern(s string) (string, error) {
 	if !arnPattern.MatchString(s) {
-		return fmt.Errorf("%q is not an ARN pattern (arn:partition:service:region:account:resource, * and ? as wildcards, e.g. arn:aws:iam::111122223333:role/BreakGlass*)", s)
+		return "", fmt.Errorf("not an ARN pattern (arn:partition:service:region:account:resource, * and ? as wildcards, e.g. arn:aws:iam::111122223333:role/BreakGlass*)")
 	}
-	return nil
+	return s, nil
 }
 
 // DefaultText describes the default for documentation.
 func (p Param) DefaultText() string {
-	if p.Kind == KindPatterns {
+	switch {
+	case p.Kind == KindList && p.DefaultDoc != "":
+		return p.DefaultDoc
+	case p.Kind == KindList:
 		return FormatList(p.DefaultList)
-	}
-	if p.Name == ParamWindow && p.Default == 0 {
+	case p.Name == ParamWindow && p.Default == 0:
 		return "the run's window"
 	}
 	return p.Format(p.Default)
@@ -103,25 +111,25 @@ type Settings struct {
 	// support a pass; every rule that reads the report honours it.
 	MaxReportAge time.Duration
 	// Values holds every declared number or duration parameter of the
-	// rule by name; Lists every declared list parameter.
+	// rule by name; Lists every declared list parameter (nil: not set and
+	// no fixed default, the rule's DefaultDoc applies).
 	Values map[string]int64
 	Lists  map[string][]string
-}
-
-// Patterns is the value of a list parameter (KindPatterns). Asking for one
-// the rule did not declare is a programming error.
-func (s Settings) Patterns(name string) []string {
-	v, ok := s.Lists[name]
-	if !ok {
-		panic(fmt.Sprintf("rule setting %q is not declared by the rule", name))
-	}
-	return v
 }
 
 // Duration is the value of a duration parameter. Asking for a parameter
 // the rule did not declare is a programming error.
 func (s Settings) Duration(name string) time.Duration {
 	return time.Duration(s.value(name))
+}
+
+// List is the value of a list parameter: nil when it was not set.
+func (s Settings) List(name string) []string {
+	v, ok := s.Lists[name]
+	if !ok {
+		panic(fmt.Sprintf("rule setting %q is not declared by the rule", name))
+	}
+	return v
 }
 
 // Count is the value of a count parameter.

@@ -19,8 +19,9 @@ const noCloudTrail = "no CloudTrail evidence was given"
 // (whose root acted: userIdentity.accountId, wherever it was logged), and
 // the period the sources show of it: from the earliest to the latest event
 // time of every record its own trail logged (recipientAccountId, root's or
-// not). Another account's trail shows what this root did there, never that
-// it did nothing else: such events can fail its rules, while only its own
+// not). The management account's calls about this root (AssumeRoot, primary
+// e-mail changes: TargetAccount) are its events too. Another account's trail
+// shows what this root did there, never that it did nothing else: such events can fail its rules, while only its own
 // trail's coverage can let them pass. Events of accounts outside the scan,
 // and other roots' events in this account's trail, are counted in the
 // detail, not lost. A source read with problems (damaged, not CloudTrail,
@@ -56,7 +57,7 @@ func attachCloudTrail(accounts []*evidence.Account, res cloudtrail.Result, descr
 	}
 	others := 0
 	for _, e := range res.Events {
-		if !scanned[e.AccountID] && !scanned[e.OtherAccount] {
+		if !scanned[e.AccountID] && !scanned[e.OtherAccount] && !scanned[e.TargetAccount()] {
 			others++
 		}
 	}
@@ -125,4 +126,51 @@ func markNoCloudTrail(accounts []*evidence.Account, hint string) {
 			a.SetSource(evidence.SourceCloudTrail, evidence.SourceStatus{State: evidence.StateMissing, Detail: detail})
 		}
 	}
+}
+
+// shareCallsAboutRoots gives each account of an organization scan the
+// calls another account's LookupEvents read about its root (the management
+// account's AssumeRoot calls and primary e-mail changes naming it), and
+// links its root sessions again with them. They are positive evidence of
+// what happened to that root; the account's own coverage is unchanged.
+func shareCallsAboutRoots(accounts []*evidence.Account) {
+	byID := map[string]*evidence.Account{}
+	for _, a := range accounts {
+		if usable(a) {
+			byID[a.ID] = a
+		}
+	}
+	shared := map[string]map[string]int{} // recipient → from → count
+	for _, from := range accounts {
+		if !usable(from) {
+			continue
+		}
+		for _, e := range from.CloudTrail.Events {
+			to := byID[e.TargetAccount()]
+			if to == nil || to == from || slices.ContainsFunc(to.CloudTrail.Events, func(x evidence.Event) bool { return x.EventID == e.EventID && x.Digest == e.Digest }) {
+				continue
+			}
+			to.CloudTrail.Events = append(to.CloudTrail.Events, e)
+			if shared[to.ID] == nil {
+				shared[to.ID] = map[string]int{}
+			}
+			shared[to.ID][from.ID]++
+		}
+	}
+	for id, froms := range shared {
+		a := byID[id]
+		cloudtrail.LinkRootSessions(a.CloudTrail.Events)
+		evidence.SortNewestFirst(a.CloudTrail.Events)
+		st := a.Source(evidence.SourceCloudTrail)
+		for _, from := range slices.Sorted(maps.Keys(froms)) {
+			st.Detail += fmt.Sprintf("; %s about this root (AssumeRoot, e-mail changes) from account %s's LookupEvents", evidence.Count(froms[from], "call"), from)
+		}
+		a.SetSource(evidence.SourceCloudTrail, st)
+	}
+}
+
+// usable reports whether an account's CloudTrail evidence was read.
+func usable(a *evidence.Account) bool {
+	st := a.Source(evidence.SourceCloudTrail).State
+	return a.CloudTrail != nil && (st == evidence.StateOK || st == evidence.StatePartial)
 }

@@ -72,6 +72,7 @@ func collectOrg(ctx context.Context, o *Options, s engine.Settings, asOf time.Ti
 	if err != nil {
 		return nil, err
 	}
+	shareCallsAboutRoots(accounts)
 	return accounts, nil
 }
 
@@ -108,6 +109,7 @@ func collectDemo(ctx context.Context, o *Options, s engine.Settings, asOf time.T
 	if err != nil {
 		return nil, fmt.Errorf("demo organization: %w", err)
 	}
+	shareCallsAboutRoots(out)
 	a, err := live.Account(ctx, live.NewClients(awsfake.ClientConfig(url, creds[demo.StandaloneAccount])), copts)
 	if err != nil {
 		return nil, fmt.Errorf("demo account %s: %w", demo.StandaloneAccount, err)

@@ -122,7 +122,10 @@ func AnswerRows(recs []map[string]any, names []string) [][]*string {
 // asked about accounts (none: every account): rows for the root events of
 // those accounts' roots (userIdentity.accountId, or no accountId at all)
 // and of any root logged in their trails (recipientAccountId), rows for
-// every AssumeRoot call, and one coverage row per recipient account among
+// every AssumeRoot call and every primary e-mail change (account
+// StartPrimaryEmailUpdate, AcceptPrimaryEmailUpdate: the management
+// account's principals change members' root addresses), and one coverage
+// row per recipient account among
 // them, in the columns of names. It is written from the query's meaning,
 // not from its text.
 func AnswerRowsFor(recs []map[string]any, names []string, accounts []string) [][]*string {
@@ -152,7 +155,8 @@ func AnswerRowsFor(recs []map[string]any, names []string, accounts []string) [][
 			c.first, c.last = min(c.first, when), max(c.last, when)
 		}
 		root := strings.EqualFold(typ, "root") && (asked(acct) || asked(actor) || actor == "")
-		if !root && !(name == "AssumeRoot" && strings.HasPrefix(strings.ToLower(src), "sts.")) {
+		email := src == "account.amazonaws.com" && (name == "StartPrimaryEmailUpdate" || name == "AcceptPrimaryEmailUpdate")
+		if !root && !email && !(name == "AssumeRoot" && strings.HasPrefix(strings.ToLower(src), "sts.")) {
 			continue
 		}
 		var row []*string

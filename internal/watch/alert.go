@@ -24,11 +24,19 @@ func eventKey(e evidence.Event) string {
 	return e.EventID + "/" + e.Digest
 }
 
-// alertable are the categories a person did: they are alerted on.
+// alertable are the categories a person did: they are alerted on, each
+// step of a root takeover included. Of the AssumeRoot calls, only the
+// privileged ones are: IAMAuditRootUserCredentials reads and changes
+// nothing, and rootwatch's own organization scans open it in every member
+// (an alert on each would drown the ones that matter); the actions inside
+// a session are the call's, which was alerted on.
 func alertable(e evidence.Event) bool {
 	switch e.Category {
-	case evidence.CategoryConsoleLogin, evidence.CategorySignin, evidence.CategoryAPICall:
+	case evidence.CategoryConsoleLogin, evidence.CategorySignin, evidence.CategoryAPICall,
+		evidence.CategoryLoginProfile, evidence.CategoryPasswordRecovery, evidence.CategoryEmailChange:
 		return true
+	case evidence.CategoryAssumeRoot:
+		return e.Privileged()
 	}
 	return false
 }
@@ -51,6 +59,10 @@ func (w *watcher) handle(ctx context.Context, m *message, c classified) (gathere
 		w.mu.Lock()
 		w.stats.RootEvents++
 		w.mu.Unlock()
+		// A step of a takeover chain counts even when its own alert was
+		// delivered before: a chain alert that failed is tried again when
+		// its message comes back.
+		w.chainStep(ctx, m, e)
 		if !alertable(e) {
 			continue
 		}
@@ -78,9 +90,26 @@ func (w *watcher) handle(ctx context.Context, m *message, c classified) (gathere
 		w.mu.Lock()
 		w.sending[eventKey(e)] = true
 		w.mu.Unlock()
-		w.startAlert(ctx, []evidence.Event{e}, []*message{m}, targets)
+		w.startAlert(ctx, eventAlert([]evidence.Event{e}), []*message{m}, targets)
 	}
 	return gathered
+}
+
+// pending is one alert to deliver: root events, each delivered (and
+// printed) once, or a takeover chain, delivered once under its own key.
+type pending struct {
+	events []evidence.Event
+	keys   []string // what a delivery marks delivered: each event's, or the chain's
+	title  string   // the chain's headline; "" for root events
+	print  bool     // print the events on stdout once delivered
+}
+
+func eventAlert(events []evidence.Event) pending {
+	p := pending{events: events, print: true}
+	for _, e := range events {
+		p.keys = append(p.keys, eventKey(e))
+	}
+	return p
 }
 
 // linkSession remembers AssumeRoot calls and classifies a member's root
@@ -89,11 +118,16 @@ func (w *watcher) linkSession(e evidence.Event) evidence.Event {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if e.Category == evidence.CategoryAssumeRoot && e.SessionKeyID != "" {
+		now := w.o.Clock.Now()
 		w.sessions[e.SessionKeyID] = append(w.sessions[e.SessionKeyID], e)
-		// Sessions last at most 900 s: forget calls well past that.
-		for k, calls := range w.sessions {
-			if last := calls[len(calls)-1]; !last.Time.IsZero() && time.Since(last.Time) > cloudtrail.MaxRootSession+time.Hour {
+		w.sessionSeen[e.SessionKeyID] = now
+		// Sessions last at most 900 s: forget calls that arrived well
+		// before that (on the watch's clock: a backlog of old events
+		// still links).
+		for k, at := range w.sessionSeen {
+			if now.Sub(at) > cloudtrail.MaxRootSession+time.Hour {
 				delete(w.sessions, k)
+				delete(w.sessionSeen, k)
 			}
 		}
 		return e
@@ -188,7 +222,7 @@ func (w *watcher) print(e evidence.Event, alert string) {
 }
 
 // startAlert delivers an alert in the background; its messages wait.
-func (w *watcher) startAlert(ctx context.Context, events []evidence.Event, msgs []*message, targets []notify.Target) {
+func (w *watcher) startAlert(ctx context.Context, a pending, msgs []*message, targets []notify.Target) {
 	w.mu.Lock()
 	for _, m := range msgs {
 		m.pending++
@@ -197,7 +231,7 @@ func (w *watcher) startAlert(ctx context.Context, events []evidence.Event, msgs 
 	w.alerts.Add(1)
 	go func() {
 		defer w.alerts.Done()
-		ok := w.deliver(ctx, events, targets)
+		ok := w.deliver(ctx, a, targets)
 		for _, m := range msgs {
 			w.done(m, ok)
 		}
@@ -206,19 +240,23 @@ func (w *watcher) startAlert(ctx context.Context, events []evidence.Event, msgs 
 
 // deliver sends an alert to the targets that still need it and prints its
 // events once every one has it.
-func (w *watcher) deliver(ctx context.Context, events []evidence.Event, targets []notify.Target) bool {
+func (w *watcher) deliver(ctx context.Context, p pending, targets []notify.Target) bool {
+	events := p.events
 	defer func() {
 		w.mu.Lock()
-		for _, e := range events {
-			delete(w.sending, eventKey(e))
+		for _, k := range p.keys {
+			delete(w.sending, k)
 		}
 		w.mu.Unlock()
 	}()
 	if len(targets) == 0 {
 		return true // every target had it already (and it was printed then)
 	}
-	a := notify.Alert{Events: events, AccountName: w.o.AccountNames[events[0].AccountID]}
+	a := notify.Alert{Events: events, AccountName: w.o.AccountNames[subject(events[0])], Title: p.title}
 	a.RuleID = ruleFor(events[0])
+	if p.title != "" {
+		a.RuleID, a.Kind = "iam-root-recovery-activity", notify.KindTakeoverChain
+	}
 	a.Summary, a.Action = w.o.Guidance(a.RuleID)
 	results := w.o.Send(ctx, targets, a)
 	ok := true
@@ -235,15 +273,14 @@ func (w *watcher) deliver(ctx context.Context, events []evidence.Event, targets 
 		if w.o.Metrics != nil {
 			w.o.Metrics.Alerts.WithLabelValues(r.Target).Inc()
 			for _, e := range events {
-				if !e.Time.IsZero() {
+				if !e.Time.IsZero() && p.print {
 					w.o.Metrics.Lag.Observe(now.Sub(e.Time).Seconds())
 				}
 			}
 		}
 		w.mu.Lock()
 		w.stats.Alerts++
-		for _, e := range events {
-			k := eventKey(e)
+		for _, k := range p.keys {
 			if w.seen[k] == nil {
 				w.seen[k] = map[string]bool{}
 			}
@@ -251,20 +288,33 @@ func (w *watcher) deliver(ctx context.Context, events []evidence.Event, targets 
 		}
 		w.mu.Unlock()
 		if w.o.Store != nil {
-			for _, e := range events {
-				if err := w.o.Store.MarkDelivered(ctx, eventKey(e), r.Target, now); err != nil {
-					w.o.Log.Error("cannot record a delivered alert in the store; a restart may alert again", "event_id", e.EventID, "error", err.Error())
+			for _, k := range p.keys {
+				if err := w.o.Store.MarkDelivered(ctx, k, r.Target, now); err != nil {
+					w.o.Log.Error("cannot record a delivered alert in the store; a restart may alert again", "event_id", k, "error", err.Error())
 				}
 			}
 		}
+		if p.title != "" {
+			w.o.Log.Info("takeover chain alert delivered", "target", r.Target, "chain", p.keys[0], "events", len(events), "account", subject(events[0]))
+			continue
+		}
 		w.o.Log.Info("alert delivered", "target", r.Target, "event_id", events[0].EventID, "events", len(events), "account", events[0].AccountID)
 	}
-	if ok {
+	if ok && p.print {
 		for _, e := range events {
 			w.print(e, AlertDelivered)
 		}
 	}
 	return ok
+}
+
+// subject is the account an event is about: the member an AssumeRoot call
+// or e-mail change made elsewhere names, else whose root acted.
+func subject(e evidence.Event) string {
+	if t := e.TargetAccount(); t != "" {
+		return t
+	}
+	return e.AccountID
 }
 
 // ruleFor is the rule an event touches, for the alert's guidance.
@@ -278,6 +328,9 @@ func ruleFor(e evidence.Event) string {
 		return "iam-root-console-login"
 	case e.Category == evidence.CategorySignin:
 		return "iam-root-active-password"
+	case e.Category == evidence.CategoryLoginProfile, e.Category == evidence.CategoryPasswordRecovery,
+		e.Category == evidence.CategoryEmailChange, e.Category == evidence.CategoryAssumeRoot:
+		return "iam-root-recovery-activity"
 	}
 	return "iam-root-api-activity"
 }
@@ -372,7 +425,7 @@ func (w *watcher) flushBurst(ctx context.Context, b *burst) {
 	}
 	// Oldest first, in arrival order at equal times.
 	slices.SortStableFunc(events, func(x, y evidence.Event) int { return x.Time.Compare(y.Time) })
-	ok := w.deliver(ctx, events, w.burstTargets(ctx, events))
+	ok := w.deliver(ctx, eventAlert(events), w.burstTargets(ctx, events))
 	w.mu.Lock()
 	for _, m := range msgs {
 		m.bursts--

@@ -162,12 +162,15 @@ type watcher struct {
 	inflight map[string]*message // by receipt handle
 	seen     map[string]map[string]bool
 	sessions map[string][]evidence.Event // AssumeRoot calls by session key
-	bursts   map[string]*burst
-	closing  bool            // bursts are being sent for the exit: no new windows
-	sending  map[string]bool // events whose alert is being delivered
-	stats    Stats
-	lastBusy time.Time
-	outMu    sync.Mutex
+	// sessionSeen is when the last call of each session key arrived.
+	sessionSeen map[string]time.Time
+	chains      map[string]*chain // takeover steps of the last hour, by member account
+	bursts      map[string]*burst
+	closing     bool            // bursts are being sent for the exit: no new windows
+	sending     map[string]bool // events whose alert is being delivered
+	stats       Stats
+	lastBusy    time.Time
+	outMu       sync.Mutex
 
 	deletes chan *message
 	alerts  sync.WaitGroup
@@ -183,7 +186,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	if err := o.defaults(); err != nil {
 		return Stats{}, err
 	}
-	w := &watcher{o: o, inflight: map[string]*message{}, seen: map[string]map[string]bool{}, sessions: map[string][]evidence.Event{},
+	w := &watcher{o: o, inflight: map[string]*message{}, seen: map[string]map[string]bool{}, sessions: map[string][]evidence.Event{}, sessionSeen: map[string]time.Time{}, chains: map[string]*chain{},
 		bursts: map[string]*burst{}, sending: map[string]bool{}, lastBusy: o.Clock.Now(), deletes: make(chan *message, 1024)}
 	if err := w.queueAttributes(ctx); err != nil {
 		return Stats{}, err

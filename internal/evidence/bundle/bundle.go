@@ -162,6 +162,7 @@ func consistentSources(a *evidence.Account) error {
 		evidence.SourceRootCredentials:  a.RootCredentials != nil,
 		evidence.SourceIAMAuthorization: a.IAMAuthorization != nil,
 		evidence.SourcePolicySimulation: a.PolicySimulations != nil,
+		evidence.SourceRootEmail:        a.RootEmail != nil,
 	}
 	for _, name := range slices.Sorted(maps.Keys(has)) {
 		st, recorded := a.Sources[name]
@@ -237,6 +238,13 @@ func (b *Bundle) Evidence(name string) ([]*evidence.Account, error) {
 			a.CredentialReport = rep
 			if p, acct, err := credreport.AccountOf(rep); err == nil && (acct != a.ID || (a.Partition != "" && p != a.Partition)) {
 				return nil, fmt.Errorf("%s: credential_report: its ARNs name account %s in %s, not account_id %s in %s", where, acct, p, a.ID, a.Partition)
+			}
+		}
+		if rc := a.RootCredentials; rc != nil {
+			for j, d := range rc.MFADevices {
+				if d.Kind != "" && d.Kind != d.MFAKind() {
+					return nil, fmt.Errorf("%s: root_credentials.mfa_devices[%d]: kind %q, but its serial number %q is a %s", where, j, d.Kind, d.ID, d.MFAKind())
+				}
 			}
 		}
 		if ct := a.CloudTrail; ct != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +213,91 @@ func TestCountsAcceptWhatReadersWrite(t *testing.T) {
 	a.CloudTrail.From = a.CloudTrail.To.Add(time.Hour)
 	if err := checkCounts(a); err == nil || !strings.Contains(err.Error(), "cloudtrail.from: the coverage bounds disagree: from 2026-02-27T11:00:00Z is after to") {
 		t.Errorf("from after to: %v", err)
+	}
+}
+
+// TestRoundTripTakeoverEvidence: a bundle carries what the could-anyone
+// rules read: the root e-mail as domain and masked local part, each MFA
+// device with its kind, and the takeover steps with their categories,
+// callers, targets, tasks and keys.
+func TestRoundTripTakeoverEvidence(t *testing.T) {
+	ok := evidence.SourceStatus{State: evidence.StateOK, CollectedAt: t0}
+	re := evidence.ParseRootEmail("Zoë@Bücher.example", "ListAccounts")
+	re.ManagementDomain = "corp.example"
+	at := time.Date(2026, 2, 20, 10, 0, 0, 0, time.UTC)
+	events := []evidence.Event{
+		{EventID: "a", EventTime: at.Format(time.RFC3339), AccountID: "999999999999", Recipient: "999999999999", EventSource: "sts.amazonaws.com", EventName: "AssumeRoot",
+			Category: evidence.CategoryAssumeRoot, Caller: "arn:aws:sts::999999999999:assumed-role/PowerUser/alice", Target: "222222222222",
+			TaskPolicy: "arn:aws:iam::aws:policy/root-task/IAMCreateRootUserPassword", SessionKeyID: "ASIASESSION", Result: "success"},
+		{EventID: "b", EventTime: at.Add(time.Minute).Format(time.RFC3339), AccountID: "222222222222", EventSource: "iam.amazonaws.com", EventName: "CreateLoginProfile",
+			Category: evidence.CategoryLoginProfile, AccessKeyID: "ASIASESSION", Caller: "arn:aws:sts::999999999999:assumed-role/PowerUser/alice", Result: "success"},
+		{EventID: "c", EventTime: at.Add(2 * time.Minute).Format(time.RFC3339), AccountID: "222222222222", EventSource: "signin.amazonaws.com", EventName: "PasswordRecoveryCompleted",
+			Category: evidence.CategoryPasswordRecovery, Result: "success"},
+		{EventID: "d", EventTime: at.Add(3 * time.Minute).Format(time.RFC3339), AccountID: "999999999999", EventSource: "account.amazonaws.com", EventName: "StartPrimaryEmailUpdate",
+			Category: evidence.CategoryEmailChange, Caller: "arn:aws:sts::999999999999:assumed-role/PowerUser/alice", Target: "222222222222", Result: "success"},
+	}
+	a := &evidence.Account{ID: "222222222222", Partition: "aws", CollectedAt: t0,
+		Sources:   map[string]evidence.SourceStatus{evidence.SourceRootEmail: ok, evidence.SourceRootCredentials: ok, evidence.SourceCloudTrail: ok},
+		RootEmail: &re,
+		RootCredentials: &evidence.RootCredentials{Password: true, MFADevices: []evidence.RootCredential{
+			{ID: "arn:aws:iam::222222222222:mfa/phone", Kind: evidence.MFAVirtual, Created: t0},
+			{ID: "arn:aws:iam::222222222222:u2f/root/key-1", Kind: evidence.MFAFIDO, Created: t0}}},
+		CloudTrail: &evidence.CloudTrail{Description: "files", AccountEvents: 4, Events: events},
+	}
+	path := filepath.Join(t.TempDir(), "b.json")
+	if err := New([]*evidence.Account{a}, "rootwatch", "v1", t0, t0).Save(context.Background(), path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.Evidence(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := got[0]
+	if *g.RootEmail != re || g.RootEmail.Masked != "Z***@bücher.example" || g.RootEmail.Domain != "xn--bcher-kva.example" {
+		t.Errorf("root e-mail: %+v", g.RootEmail)
+	}
+	if d := g.RootCredentials.MFADevices; len(d) != 2 || d[0].Kind != evidence.MFAVirtual || d[1].Kind != evidence.MFAFIDO || d[1].MFAKind() != evidence.MFAFIDO {
+		t.Errorf("MFA devices: %+v", d)
+	}
+	for i, e := range g.CloudTrail.Events {
+		w := events[i]
+		w.Time = e.Time
+		if !reflect.DeepEqual(e, w) || e.Time.IsZero() {
+			t.Errorf("event %d: %+v, want %+v", i, e, w)
+		}
+	}
+	if g.CloudTrail.Events[0].TargetAccount() != "222222222222" || !g.CloudTrail.Events[0].Privileged() {
+		t.Errorf("the AssumeRoot call lost its target or task: %+v", g.CloudTrail.Events[0])
+	}
+	raw, _ := json.Marshal(b)
+	if bytes.Contains(raw, []byte("Zoë@")) || bytes.Contains(raw, []byte("zoë@")) {
+		t.Errorf("the bundle holds the whole address")
+	}
+	// A device whose kind disagrees with its serial number is refused.
+	a.RootCredentials.MFADevices[0].Kind = evidence.MFAFIDO
+	odd := filepath.Join(t.TempDir(), "odd.json")
+	if err := New([]*evidence.Account{a}, "rootwatch", "v1", t0, t0).Save(context.Background(), odd); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := Load(odd); err == nil {
+		if _, err := b.Evidence(odd); err == nil || !strings.Contains(err.Error(), `mfa_devices[0]: kind "fido", but its serial number "arn:aws:iam::222222222222:mfa/phone" is a virtual`) {
+			t.Errorf("a device kind that disagrees with its serial: %v", err)
+		}
+	}
+	a.RootCredentials.MFADevices[0].Kind = evidence.MFAVirtual
+	// A root e-mail without its source recorded is refused, as any data is.
+	delete(a.Sources, evidence.SourceRootEmail)
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := New([]*evidence.Account{a}, "rootwatch", "v1", t0, t0).Save(context.Background(), bad); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := Load(bad); err == nil {
+		if _, err := b.Evidence(bad); err == nil || !strings.Contains(err.Error(), "sources.root_email") {
+			t.Errorf("a root e-mail without its source: %v", err)
+		}
 	}
 }

@@ -52,6 +52,9 @@ var (
 	trailProbsRE = regexp.MustCompile(`; (\d+) sources? with problems\b`)
 	// internal/source/live: "LookupEvents …: N root events[; problems]".
 	trailLookupRE = regexp.MustCompile(`^LookupEvents .*?: (\d+) root events?(; .*)?$`)
+	// internal/scan shareCallsAboutRoots: the management account's calls
+	// naming this account's root, appended to its detail.
+	sharedCallsRE = regexp.MustCompile(`; (\d+) calls? about this root \(AssumeRoot, e-mail changes\) from account \d{12}'s LookupEvents`)
 	// internal/source/live: "AssumeRoot …: password true, 1 access key, 0 MFA devices, 0 signing certificates".
 	rootCredsRE  = regexp.MustCompile(`: password (true|false), (\d+) access keys?, (\d+) MFA devices?, (\d+) signing certificates?$`)
 	virtualMFARE = regexp.MustCompile(`^(\d+) assigned devices? in \d+ pages?$`)
@@ -159,8 +162,10 @@ func cloudTrailContent(a *evidence.Account) error {
 	}
 	for j, e := range ct.Events {
 		// An unverified record (its identity written oddly, or naming two
-		// accounts) is kept by every account it may concern.
-		if !e.Unverified && e.AccountID != "" && e.AccountID != a.ID {
+		// accounts) is kept by every account it may concern; a call that
+		// names this account as its target (the management account's
+		// AssumeRoot into it, a change of its root e-mail) is kept by it.
+		if !e.Unverified && e.AccountID != "" && e.AccountID != a.ID && e.TargetAccount() != a.ID {
 			return fmt.Errorf("cloudtrail.events[%d].account_id: event %s is filed under account %s but names account %s (was the bundle edited?)", j, e.EventID, a.ID, e.AccountID)
 		}
 		ownSignIn := (e.Category == evidence.CategoryConsoleLogin || e.Category == evidence.CategorySignin) && !e.Unverified && (e.AccountID == a.ID || e.AccountID == "")
@@ -180,8 +185,13 @@ func cloudTrailCounts(a *evidence.Account) error {
 	}
 	says := "sources." + evidence.SourceCloudTrail + ".detail"
 	d := detail(a, evidence.SourceCloudTrail)
+	shared := 0
+	for _, m := range sharedCallsRE.FindAllStringSubmatch(d, -1) {
+		shared += atoi(m[1])
+	}
+	d = sharedCallsRE.ReplaceAllString(d, "")
 	if m := trailLookupRE.FindStringSubmatch(d); m != nil {
-		if n := atoi(m[1]); n != len(ct.Events) {
+		if n := atoi(m[1]) + shared; n != len(ct.Events) {
 			return countMismatch{"cloudtrail.events", says, "root event", n, len(ct.Events)}
 		}
 		if (m[2] != "") != (len(ct.Problems) > 0) {
@@ -196,7 +206,7 @@ func cloudTrailCounts(a *evidence.Account) error {
 	if n := atoi(m[1]); n != ct.AccountEvents {
 		return countMismatch{"cloudtrail.account_events", says, "event", n, ct.AccountEvents}
 	}
-	if n := atoi(m[2]); n != len(ct.Events) {
+	if n := atoi(m[2]) + shared; n != len(ct.Events) {
 		return countMismatch{"cloudtrail.events", says, "root event", n, len(ct.Events)}
 	}
 	if from, to := m[3], m[4]; from != "" || !ct.From.IsZero() {

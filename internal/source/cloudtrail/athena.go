@@ -213,8 +213,8 @@ func (s *athenaSchema) lookup(path string) *hiveType {
 //
 // Two parts share one statement: the root events in the window (any
 // casing of type Root, as the classifier reads it) with every AssumeRoot
-// call of any account (the management account's call names a member's
-// session), and, per recipient account, the number of events and the
+// call and every primary e-mail change of any account (made in the
+// management account, they name a member's session or address), and, per recipient account, the number of events and the
 // first and last event time: what the table shows of the account, so that
 // an empty answer is told from a table that holds nothing for it. The
 // coverage part starts a day early, so that it can show the window's
@@ -285,7 +285,8 @@ func athenaSQL(t AthenaTable, s *athenaSchema, w QueryWindow) (string, []string)
 		root += fmt.Sprintf("\n       AND (recipientaccountid IN %s OR useridentity.accountid IN %s\n            OR useridentity.accountid IS NULL OR useridentity.accountid = '')",
 			list(), list())
 	}
-	where = append(where, "(("+root+")\n       OR (eventname = 'AssumeRoot' AND lower(eventsource) LIKE 'sts.%'))")
+	where = append(where, "(("+root+")\n       OR (eventname = 'AssumeRoot' AND lower(eventsource) LIKE 'sts.%')"+
+		"\n       OR (eventname IN ('StartPrimaryEmailUpdate', 'AcceptPrimaryEmailUpdate') AND eventsource = 'account.amazonaws.com'))")
 	b.WriteString(strings.Join(where, "\n  AND "))
 	// Coverage.
 	fmt.Fprintf(&b, "\nUNION ALL\nSELECT 'coverage',\n       %s,\n       CAST(count(*) AS varchar), min(eventtime), max(eventtime)\nFROM %s\n",

@@ -181,6 +181,7 @@ func TestAthenaSQL(t *testing.T) {
 				t.Errorf("%d placeholders, %d parameters", n, len(params))
 			}
 			for _, m := range append(tc.mustHave, "lower(useridentity.type) = 'root'", "eventname = 'AssumeRoot'", "UNION ALL", "GROUP BY recipientaccountid",
+				"OR (eventname IN ('StartPrimaryEmailUpdate', 'AcceptPrimaryEmailUpdate') AND eventsource = 'account.amazonaws.com')",
 				`FROM "security"."cloudtrail_logs_pp"`) {
 				if !strings.Contains(sql, m) {
 					t.Errorf("SQL lacks %q:\n%s", m, sql)
@@ -205,9 +206,11 @@ func TestAthenaSQL(t *testing.T) {
 			if strings.Contains(tc.name, "organization") && !strings.Contains(coverage, `"account" IN (?, ?)`) {
 				t.Errorf("the coverage is no longer pruned to the accounts' partitions:\n%s", coverage)
 			}
-			// The AssumeRoot calls are not narrowed to the accounts.
-			if i := strings.Index(sql, "OR (eventname"); i < 0 || strings.Contains(sql[i:strings.Index(sql, "UNION")], "IN (") {
-				t.Errorf("the AssumeRoot part is narrowed to the accounts:\n%s", sql)
+			// The AssumeRoot calls and e-mail changes (made in the
+			// management account, about members) are not narrowed to the
+			// accounts.
+			if i := strings.Index(sql, "OR (eventname"); i < 0 || strings.Contains(sql[i:strings.Index(sql, "UNION")], "IN (?") {
+				t.Errorf("the AssumeRoot or e-mail part is narrowed to the accounts:\n%s", sql)
 			}
 		})
 	}
@@ -308,7 +311,8 @@ func TestAthenaQueryFailures(t *testing.T) {
 
 // exampleRecords are the real CloudTrail examples in ../shared/data and
 // the repository's root sessions: root sign-ins of every kind, API calls,
-// service events, IAM users, AssumeRoot calls and their sessions.
+// service events, IAM users, AssumeRoot calls and their sessions, and the
+// steps of a root takeover.
 func exampleRecords(t *testing.T) []map[string]any {
 	t.Helper()
 	dir := filepath.Join(testutil.RepoRoot(), "..", "shared", "data", "cloudtrail")
@@ -316,7 +320,8 @@ func exampleRecords(t *testing.T) []map[string]any {
 	if len(files) == 0 {
 		t.Skip("no CloudTrail examples in ../shared/data/cloudtrail")
 	}
-	files = append(files, filepath.Join(testutil.RepoRoot(), "testdata", "cloudtrail", "root-events.records.json"))
+	files = append(files, filepath.Join(testutil.RepoRoot(), "testdata", "cloudtrail", "root-events.records.json"),
+		filepath.Join(testutil.RepoRoot(), "testdata", "takeover", "takeover-chain.records.json"))
 	var recs []map[string]any
 	for _, f := range files {
 		recs = append(recs, testutil.LoadRecords(t, f)...)

@@ -50,7 +50,7 @@ func TestClassifierCategories(t *testing.T) {
 		{id("02"), evidence.CategoryConsoleLogin, "failure", "no"},
 		{id("03"), evidence.CategoryConsoleLogin, "success", "yes"},     // MFAUsed "YES"
 		{id("04"), evidence.CategoryConsoleLogin, "success", "unknown"}, // no additionalEventData
-		{id("05"), evidence.CategorySignin, "success", ""},              // password recovery
+		{id("05"), evidence.CategoryPasswordRecovery, "success", ""},    // password recovery
 		{id("06"), evidence.CategoryAPICall, "success", ""},             // console call: invokedBy signin
 		{id("07"), evidence.CategoryService, "success", ""},             // invokedBy another AWS service
 		{id("08"), evidence.CategoryService, "success", ""},             // AwsServiceEvent
@@ -260,9 +260,11 @@ func TestSharedCloudTrail(t *testing.T) {
 		"awsdocs-root-consolelogin-success-mfa-uppercase-YES.json": {evidence.CategoryConsoleLogin, "success", "yes"},
 		"awsdocs-root-consolelogin-failure-no-mfa.json":            {evidence.CategoryConsoleLogin, "failure", "no"},
 		"awsdocs-root-enablemfadevice.json":                        {evidence.CategoryAPICall, "success", ""},
-		"awsdocs-root-passwordupdated.json":                        {evidence.CategorySignin, "success", ""},
-		"panther-root-consolelogin-success-no-mfa.json":            {evidence.CategoryConsoleLogin, "success", "no"},
-		"panther-root-api-putbucketversioning.json":                {evidence.CategoryAPICall, "success", ""},
+		// A root sign-in event that is not a console login, in the
+		// category of its own of a root password's recovery or change.
+		"awsdocs-root-passwordupdated.json":             {evidence.CategoryPasswordRecovery, "success", ""},
+		"panther-root-consolelogin-success-no-mfa.json": {evidence.CategoryConsoleLogin, "success", "no"},
+		"panther-root-api-putbucketversioning.json":     {evidence.CategoryAPICall, "success", ""},
 	}
 	jobs, bad := FileJobs([]string{dir})
 	if len(bad) > 0 {

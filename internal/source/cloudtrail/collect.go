@@ -36,14 +36,15 @@ type Result struct {
 // kept (with their time_problem): they cannot be shown to lie outside.
 type Filter struct {
 	Since, Until time.Time
-	// Accounts keeps the root activity of these accounts, and what other
-	// roots did that these accounts' trails logged.
+	// Accounts keeps the root activity of these accounts, what other
+	// roots did that these accounts' trails logged, and the calls made
+	// elsewhere about their roots (AssumeRoot, primary e-mail changes).
 	Accounts map[string]bool
 }
 
 // Keep reports whether the filter keeps an event.
 func (f Filter) Keep(e *evidence.Event) bool {
-	if len(f.Accounts) > 0 && !f.Accounts[e.AccountID] && !f.Accounts[e.OtherAccount] && !f.Accounts[e.Recipient] &&
+	if len(f.Accounts) > 0 && !f.Accounts[e.AccountID] && !f.Accounts[e.OtherAccount] && !f.Accounts[e.Recipient] && !f.Accounts[e.TargetAccount()] &&
 		!slices.ContainsFunc(e.LoggedIn, func(a string) bool { return f.Accounts[a] }) {
 		return false
 	}

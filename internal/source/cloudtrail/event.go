@@ -81,12 +81,32 @@ func truthy(raw json.RawMessage) bool {
 
 const signinSource = "signin.amazonaws.com"
 
+// Sign-in events of a root password's recovery or change (CloudTrail User
+// Guide, "AWS Management Console sign-in events"): the "Forgot password?"
+// flow, which only the root user has, and a signed-in password change.
+var recoveryEvents = map[string]bool{"PasswordRecoveryRequested": true, "PasswordRecoveryCompleted": true, "PasswordUpdated": true}
+
+// emailChange reports whether an event changes a root user's e-mail
+// address: account:StartPrimaryEmailUpdate and AcceptPrimaryEmailUpdate
+// (made in the management or delegated administrator account, naming the
+// member in requestParameters.accountId), or signin EmailUpdated (the root
+// user changing its own address in the console).
+func emailChange(src, name string) bool {
+	return src == "account.amazonaws.com" && (name == "StartPrimaryEmailUpdate" || name == "AcceptPrimaryEmailUpdate") ||
+		src == signinSource && name == "EmailUpdated"
+}
+
 // classify turns a record into a root event, or reports that it is not
 // root activity. The rules are docs/DESIGN.md's ("Root activity in CloudTrail"):
 //   - root sessions opened by sts:AssumeRoot, and the AssumeRoot call itself,
 //     are privileged tasks by a named caller (assume_root), never sign-ins;
-//   - root events from signin.amazonaws.com are console_login (ConsoleLogin)
-//     or signin (everything else);
+//   - a primary e-mail change is email_change, whoever made it (the
+//     management account's principals change members' addresses);
+//   - root's iam:CreateLoginProfile for itself (no userName) creates a root
+//     password: login_profile, whether or not its session is known;
+//   - root events from signin.amazonaws.com are console_login (ConsoleLogin),
+//     password_recovery (PasswordRecoveryRequested, PasswordRecoveryCompleted,
+//     PasswordUpdated), email_change (EmailUpdated) or signin (everything else);
 //   - root events made by an AWS service (eventType AwsServiceEvent, or
 //     invokedBy another AWS service) are service;
 //   - every other root event is an api_call, including console calls
@@ -118,6 +138,7 @@ func classify(r *record, source string) (evidence.Event, bool) {
 	}
 	setTime(&ev, r.EventTime)
 	src := strings.ToLower(r.EventSource)
+	session := r.UserIdentity.SessionContext != nil && truthy(r.UserIdentity.SessionContext.AssumedRoot)
 	switch {
 	case !isRoot && r.EventName == "AssumeRoot" && strings.HasPrefix(src, "sts."):
 		ev.Category = evidence.CategoryAssumeRoot
@@ -129,7 +150,7 @@ func classify(r *record, source string) (evidence.Event, bool) {
 			} `json:"taskPolicyArn"`
 		}
 		if json.Unmarshal(r.RequestParameters, &tp) == nil {
-			ev.TaskPolicy = tp.TaskPolicyArn.Arn
+			ev.TaskPolicy = evidence.Bound(tp.TaskPolicyArn.Arn)
 		}
 		var out struct {
 			Credentials struct {
@@ -137,18 +158,33 @@ func classify(r *record, source string) (evidence.Event, bool) {
 			} `json:"credentials"`
 		}
 		if json.Unmarshal(r.ResponseElements, &out) == nil {
-			ev.SessionKeyID = out.Credentials.AccessKeyID
+			ev.SessionKeyID = evidence.Bound(out.Credentials.AccessKeyID)
 		}
+		ev.Result = resultOf(r, "")
+		return ev, true
+	case emailChange(src, r.EventName):
+		ev.Category = evidence.CategoryEmailChange
+		ev.Caller = evidence.Bound(r.UserIdentity.ARN)
+		if src == signinSource {
+			// The root user changing its own address.
+			ev.Result = resultOf(r, r.EventName)
+			return ev, true
+		}
+		ev.Target = evidence.Bound(stringField(r.RequestParameters, "accountId"))
 		ev.Result = resultOf(r, "")
 		return ev, true
 	case !isRoot:
 		return evidence.Event{}, false
-	case r.UserIdentity.SessionContext != nil && truthy(r.UserIdentity.SessionContext.AssumedRoot):
-		ev.Category = evidence.CategoryAssumeRoot
-		ev.Caller = evidence.Bound(r.UserIdentity.SessionContext.SourceIdentity)
-		if ev.Caller == "" {
-			ev.Caller = evidence.Bound(r.UserIdentity.SessionContext.SessionIssuer.ARN)
+	case src == "iam.amazonaws.com" && r.EventName == "CreateLoginProfile" && stringField(r.RequestParameters, "userName") == "":
+		ev.Category = evidence.CategoryLoginProfile
+		if session {
+			ev.Caller = sessionCaller(r)
 		}
+		ev.Result = resultOf(r, "")
+		return ev, true
+	case session:
+		ev.Category = evidence.CategoryAssumeRoot
+		ev.Caller = sessionCaller(r)
 		ev.Result = resultOf(r, "")
 		return ev, true
 	case src == signinSource && r.EventName == "ConsoleLogin":
@@ -163,6 +199,10 @@ func classify(r *record, source string) (evidence.Event, bool) {
 			ev.MFA = "unknown"
 		}
 		return ev, true
+	case src == signinSource && recoveryEvents[r.EventName]:
+		ev.Category = evidence.CategoryPasswordRecovery
+		ev.Result = resultOf(r, r.EventName)
+		return ev, true
 	case src == signinSource:
 		ev.Category = evidence.CategorySignin
 		ev.Result = resultOf(r, r.EventName)
@@ -176,6 +216,15 @@ func classify(r *record, source string) (evidence.Event, bool) {
 	}
 	ev.Result = resultOf(r, "")
 	return ev, true
+}
+
+// sessionCaller names who opened a root session whose records carry
+// sessionContext.assumedRoot: its source identity, else its issuer.
+func sessionCaller(r *record) string {
+	if c := evidence.Bound(r.UserIdentity.SessionContext.SourceIdentity); c != "" {
+		return c
+	}
+	return evidence.Bound(r.UserIdentity.SessionContext.SessionIssuer.ARN)
 }
 
 // rootARN is the ARN of an account's root user in any partition.

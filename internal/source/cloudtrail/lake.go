@@ -79,7 +79,8 @@ var lakeColumns = map[string]string{
 }
 
 // lakeSQL builds the Lake statement: the same two parts as Athena's (root
-// events with every AssumeRoot call; per-account coverage). Lake takes no
+// events with every AssumeRoot call and primary e-mail change; per-account
+// coverage). Lake takes no
 // parameters outside saved queries, so the only values in the text are
 // timestamps the reader formats and account IDs checked to be 12 digits;
 // the store ID is checked to be letters, digits and '-'.
@@ -118,7 +119,7 @@ func lakeSQL(s LakeStore, w QueryWindow) (string, error) {
 			"\n            OR userIdentity.accountId IS NULL OR userIdentity.accountId = '')"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "SELECT 'event' AS %s,\n       %s,\n       CAST(NULL AS varchar) AS %s, CAST(NULL AS varchar) AS %s, CAST(NULL AS varchar) AS %s\nFROM %s\nWHERE %s\n  AND ((%s)\n       OR (eventName = 'AssumeRoot' AND lower(eventSource) LIKE 'sts.%%'))\n",
+	fmt.Fprintf(&b, "SELECT 'event' AS %s,\n       %s,\n       CAST(NULL AS varchar) AS %s, CAST(NULL AS varchar) AS %s, CAST(NULL AS varchar) AS %s\nFROM %s\nWHERE %s\n  AND ((%s)\n       OR (eventName = 'AssumeRoot' AND lower(eventSource) LIKE 'sts.%%')\n       OR (eventName IN ('StartPrimaryEmailUpdate', 'AcceptPrimaryEmailUpdate') AND eventSource = 'account.amazonaws.com'))\n",
 		colKind, strings.Join(sel, ",\n       "), colEvents, colFirst, colLast, s.ID, strings.Join(period(w.Since), "\n  AND "), root)
 	where := period(w.coverageSince())
 	if in != "" {

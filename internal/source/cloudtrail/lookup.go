@@ -1,6 +1,7 @@
 package cloudtrail
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -57,8 +58,13 @@ func LookupWindow(since, until, now time.Time) (start, end time.Time, capped boo
 type LookupQuery struct {
 	Start, End time.Time
 	// Username is the one lookup attribute the API allows; root events are
-	// recorded with Username "root".
-	Username string
+	// recorded with Username "root". EventName or EventSource, when set,
+	// is the attribute instead (the management account's AssumeRoot calls
+	// and primary e-mail changes are no root's).
+	Username, EventName, EventSource string
+	// Last, when set, is shared by consecutive queries of one account: the
+	// time its last call ended, so that Interval spaces them all.
+	Last *time.Time
 	// Interval spaces calls: LookupEvents allows two per second per account
 	// and region. It is counted from the end of one call to the start of the
 	// next, so that however long a request takes to arrive, AWS never sees
@@ -76,16 +82,24 @@ func Lookup(ctx context.Context, c LookupAPI, q LookupQuery) ([]evidence.Event, 
 	if q.Interval <= 0 {
 		q.Interval = 500 * time.Millisecond
 	}
-	if q.Username == "" {
-		q.Username = "root"
+	attr := cttypes.LookupAttribute{AttributeKey: cttypes.LookupAttributeKeyUsername, AttributeValue: aws.String(cmp.Or(q.Username, "root"))}
+	switch {
+	case q.EventName != "":
+		attr = cttypes.LookupAttribute{AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: aws.String(q.EventName)}
+	case q.EventSource != "":
+		attr = cttypes.LookupAttribute{AttributeKey: cttypes.LookupAttributeKeyEventSource, AttributeValue: aws.String(q.EventSource)}
 	}
 	d := &decoder{source: q.Source, stats: evidence.SourceStats{Path: q.Source}}
 	in := &ctapi.LookupEventsInput{
 		StartTime: aws.Time(q.Start), EndTime: aws.Time(q.End), MaxResults: aws.Int32(50),
-		LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyUsername, AttributeValue: aws.String(q.Username)}},
+		LookupAttributes: []cttypes.LookupAttribute{attr},
 	}
 	p := ctapi.NewLookupEventsPaginator(c, in)
 	var last time.Time
+	if q.Last != nil {
+		last = *q.Last
+		defer func() { *q.Last = last }()
+	}
 	pages := 0
 	for p.HasMorePages() {
 		if wait := q.Interval - time.Since(last); !last.IsZero() && wait > 0 {

@@ -78,6 +78,13 @@ func mayBeRoot(raw []byte) bool {
 
 var ootLower = []byte(`oot"`)
 
+// emailUpdateMark is in every record of account:StartPrimaryEmailUpdate
+// and AcceptPrimaryEmailUpdate (their eventName). The management
+// account's principals make those calls to change a member's root e-mail
+// address, so their records hold no root mark; the pre-filter looks for
+// this one too.
+var emailUpdateMark = []byte("PrimaryEmailUpdate")
+
 var (
 	eventSourceKey       = []byte(`"eventSource"`)
 	lookupEventSourceKey = []byte(`"EventSource"`)
@@ -571,7 +578,7 @@ func (d *decoder) array() error {
 // among its own keys that cannot be root's is counted; anything else takes
 // the general path.
 func (d *decoder) arrayElement(raw []byte, info scanInfo, mayBeRoot bool) {
-	if info.hasEventSource && !mayBeRoot {
+	if info.hasEventSource && !mayBeRoot && !bytes.Contains(raw, emailUpdateMark) {
 		d.stats.Events++
 		d.countAccountBytes(info.recipient, info.eventTime)
 		return
@@ -791,7 +798,7 @@ func (d *decoder) skipScalar() error {
 // element handles one JSON value: counted cheaply when it cannot hold root
 // activity, decoded by shape when it can.
 func (d *decoder) element(raw []byte) {
-	candidate := mayBeRoot(raw)
+	candidate := mayBeRoot(raw) || bytes.Contains(raw, emailUpdateMark)
 	container := bytes.Contains(raw, recordsKey) || bytes.Contains(raw, eventsKey)
 	if !candidate && !container {
 		if bytes.Contains(raw, eventSourceKey) || bytes.Contains(raw, lookupEventSourceKey) {
@@ -921,7 +928,7 @@ func (d *decoder) lookupElement(raw []byte) {
 // lookupEvent classifies one LookupEvents event given its fields.
 func (d *decoder) lookupEvent(eventID, username, cloudTrailEvent string) {
 	d.stats.Events++
-	if !mayBeRoot([]byte(cloudTrailEvent)) && username != "root" {
+	if ct := []byte(cloudTrailEvent); !mayBeRoot(ct) && !bytes.Contains(ct, emailUpdateMark) && username != "root" {
 		d.countAccount(recipientOf([]byte(cloudTrailEvent)), stringValue([]byte(cloudTrailEvent), eventTimeKey, 40))
 		return
 	}

@@ -23,10 +23,12 @@ const UnmatchedSessionNote = "signed with temporary credentials (ASIA…): it ma
 // that key in responseElements.credentials.accessKeyId. A root event whose
 // key matches a successful call for its account, at or after the call and
 // within the session's 900 seconds, is a privileged task (assume_root)
-// with the call's caller and task policy. A root event with an ASIA… key
-// and no matching call stays root activity, with a note saying what it may
-// be. Console sign-ins, and calls made in a console session, are never
-// such sessions and are left alone.
+// with the call's caller and task policy; a root password created in the
+// session (login_profile) keeps its category and gains the caller and
+// task. A root event with an ASIA… key and no matching call stays what it
+// was, with a note saying what it may be. Sign-ins, password recovery and
+// e-mail changes, and calls made in a console session, are never such
+// sessions and are left alone.
 func LinkRootSessions(evs []evidence.Event) {
 	type call struct {
 		at                   time.Time
@@ -43,14 +45,21 @@ func LinkRootSessions(evs []evidence.Event) {
 		// A call made through the console (invokedBy signin.amazonaws.com)
 		// is signed with the console session's ASIA key: a sign-in, not an
 		// AssumeRoot session, which gives API credentials only.
-		if !strings.HasPrefix(e.AccessKeyID, "ASIA") || e.Category == evidence.CategoryConsoleLogin || e.Category == evidence.CategorySignin ||
-			e.Category == evidence.CategoryAssumeRoot || strings.EqualFold(e.InvokedBy, signinSource) {
+		switch e.Category {
+		case evidence.CategoryAPICall, evidence.CategoryService, evidence.CategoryLoginProfile:
+		default:
+			continue
+		}
+		if !strings.HasPrefix(e.AccessKeyID, "ASIA") || strings.EqualFold(e.InvokedBy, signinSource) {
 			continue
 		}
 		matched := false
 		for _, c := range calls[e.AccessKeyID] {
 			if e.HasTime() && !e.Time.Before(c.at) && !e.Time.After(c.at.Add(MaxRootSession)) && targets(c.target, e.AccountID) {
-				e.Category, e.Caller, e.TaskPolicy, e.Target, e.Note = evidence.CategoryAssumeRoot, c.caller, c.task, e.AccountID, ""
+				if e.Category != evidence.CategoryLoginProfile {
+					e.Category = evidence.CategoryAssumeRoot
+				}
+				e.Caller, e.TaskPolicy, e.Target, e.Note = c.caller, c.task, e.AccountID, ""
 				matched = true
 				break
 			}

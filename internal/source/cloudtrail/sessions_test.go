@@ -61,13 +61,18 @@ func TestLinkRootSessions(t *testing.T) {
 		}
 	}
 
-	// Run links across sources, before an account filter drops the call.
+	// Run links across sources, before an account filter; the filter
+	// keeps the member's action and the management account's call about
+	// the member, and drops the call about another member.
 	dir := t.TempDir()
-	writeFile(t, dir, "mgmt.json", `{"Records":[`+guideAssumeRoot+`]}`)
+	writeFile(t, dir, "mgmt.json", `{"Records":[`+guideAssumeRoot+`,`+strings.NewReplacer(`"targetPrincipal":"222222222222"`, `"targetPrincipal":"333333333333"`,
+		"f2a4c5b7-EXAMPLE", "other-member", "ASIAJIOSFODNN7EXAMPLE", "ASIAOTHERMEMBER00001").Replace(guideAssumeRoot)+`]}`)
 	writeFile(t, dir, "member.json", `{"Records":[`+memberAction("in-session", "2024-10-25T20:53:00Z", "ASIAJIOSFODNN7EXAMPLE")+`]}`)
 	jobs, _ := FileJobs([]string{dir})
 	res := Run(t.Context(), jobs, 1, Filter{Accounts: map[string]bool{"222222222222": true}})
-	if len(res.Events) != 1 || res.Events[0].Category != evidence.CategoryAssumeRoot {
+	got = byID(res.Events)
+	call = got["f2a4c5b7-EXAMPLE"]
+	if len(res.Events) != 2 || got["in-session"].Category != evidence.CategoryAssumeRoot || call.TargetAccount() != "222222222222" {
 		t.Errorf("across sources with an account filter: %+v", res.Events)
 	}
 }

@@ -231,22 +231,46 @@ func CollectInto(ctx context.Context, c Clients, opts Options, a *evidence.Accou
 	}
 
 	if c.CloudTrail != nil {
-		ct, st := rootActivity(ctx, c.CloudTrail, opts, a.ID)
+		ct, st := rootActivity(ctx, c.CloudTrail, opts, a.ID, a.Organization)
 		a.CloudTrail = ct
 		a.SetSource(evidence.SourceCloudTrail, stamp(st))
 	}
 }
 
 // rootActivity reads the account's root events with LookupEvents
-// (Username=root in us-east-1) over the lookback.
-func rootActivity(ctx context.Context, c cloudtrail.LookupAPI, opts Options, account string) (*evidence.CloudTrail, evidence.SourceStatus) {
+// (Username=root in us-east-1) over the lookback. In a management account
+// (or IAM's delegated administrator) it also reads the calls made there
+// about members' roots, which no root makes: EventName=AssumeRoot and
+// EventSource=account.amazonaws.com (primary e-mail changes); an
+// organization scan gives each to the member it names.
+func rootActivity(ctx context.Context, c cloudtrail.LookupAPI, opts Options, account string, org *evidence.Organization) (*evidence.CloudTrail, evidence.SourceStatus) {
 	end := opts.AsOf.UTC()
 	if end.IsZero() {
 		end = opts.Now().UTC()
 	}
 	start, end, _ := cloudtrail.LookupWindow(end.Add(-opts.TrailLookback), end, opts.Now().UTC())
 	desc := fmt.Sprintf("LookupEvents %s, Username=root, %s to %s", cloudtrail.LookupRegion, start.Format(time.RFC3339), end.Format(time.RFC3339))
-	events, stats := cloudtrail.Lookup(ctx, c, cloudtrail.LookupQuery{Start: start, End: end, Interval: opts.LookupInterval, Source: "LookupEvents " + cloudtrail.LookupRegion})
+	var last time.Time
+	query := func(q cloudtrail.LookupQuery) ([]evidence.Event, evidence.SourceStats) {
+		q.Start, q.End, q.Interval, q.Source, q.Last = start, end, opts.LookupInterval, "LookupEvents "+cloudtrail.LookupRegion, &last
+		return cloudtrail.Lookup(ctx, c, q)
+	}
+	events, stats := query(cloudtrail.LookupQuery{})
+	extra := 0
+	if stats.Error == "" && org != nil && org.Role == evidence.OrgRoleManagement {
+		for _, q := range []cloudtrail.LookupQuery{{EventName: "AssumeRoot"}, {EventSource: "account.amazonaws.com"}} {
+			evs, st := query(q)
+			if st.Error != "" {
+				stats.Error = st.Error
+				break
+			}
+			events = append(events, evs...)
+			stats.Undecodable += st.Undecodable
+			stats.Problems = append(stats.Problems, st.Problems...)
+			extra += st.Events
+		}
+		desc += ", EventName=AssumeRoot, EventSource=account.amazonaws.com"
+	}
 	if stats.Error != "" {
 		st := evidence.SourceStatus{State: evidence.StateError, Detail: stats.Error}
 		switch {
@@ -257,7 +281,12 @@ func rootActivity(ctx context.Context, c cloudtrail.LookupAPI, opts Options, acc
 		}
 		return nil, st
 	}
-	ct := &evidence.CloudTrail{From: start, To: end, Description: desc, AccountEvents: stats.Events}
+	if extra > 0 {
+		// An event two queries read (an AssumeRoot call made by root,
+		// were there one) is one event.
+		events, _, _ = cloudtrail.Merge(events)
+	}
+	ct := &evidence.CloudTrail{From: start, To: end, Description: desc, AccountEvents: stats.Events + extra}
 	visitors := 0 // other accounts' roots acting on this account's resources
 	for _, e := range events {
 		if e.Concerns(account) || e.AccountID == "" {

@@ -90,7 +90,7 @@ func TestLookupRespectsTheRateAndRetriesThrottling(t *testing.T) {
 func TestLookupMalformedEventString(t *testing.T) {
 	events := "      - {time: -1h, result: Failure, mfa: \"No\"}\n      - {time: -2h, raw: '{\"userIdentity\":{\"type\":\"Root\"'}\n"
 	_, c := serve(t, trailWorld("{max_per_second: -1}", events), func() time.Time { return clockStart })
-	ct, st := rootActivity(context.Background(), c.CloudTrail, fastOpts(func() time.Time { return clockStart }).withDefaults(), acct)
+	ct, st := rootActivity(context.Background(), c.CloudTrail, fastOpts(func() time.Time { return clockStart }).withDefaults(), acct, nil)
 	if st.State != evidence.StateOK || ct == nil {
 		t.Fatalf("state %+v", st)
 	}
@@ -105,7 +105,7 @@ func TestLookupMalformedEventString(t *testing.T) {
 func TestLookupDenied(t *testing.T) {
 	w := trailWorld("{}", "      - {time: -1h}\n") + "    faults: [{op: LookupEvents, code: AccessDeniedException, status: 400}]\n"
 	_, c := serve(t, w, func() time.Time { return clockStart })
-	_, st := rootActivity(context.Background(), c.CloudTrail, fastOpts(func() time.Time { return clockStart }).withDefaults(), acct)
+	_, st := rootActivity(context.Background(), c.CloudTrail, fastOpts(func() time.Time { return clockStart }).withDefaults(), acct, nil)
 	if st.State != evidence.StateDenied {
 		t.Errorf("state %+v", st)
 	}

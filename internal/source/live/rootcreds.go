@@ -59,7 +59,8 @@ func RootCredentials(ctx context.Context, c RootCredentialsAPI) (*evidence.RootC
 		return nil, awsx.Failed("ListMFADevices", err)
 	}
 	for _, d := range mfa.MFADevices {
-		rc.MFADevices = append(rc.MFADevices, evidence.RootCredential{ID: aws.ToString(d.SerialNumber), Created: aws.ToTime(d.EnableDate)})
+		serial := aws.ToString(d.SerialNumber)
+		rc.MFADevices = append(rc.MFADevices, evidence.RootCredential{ID: serial, Created: aws.ToTime(d.EnableDate), Kind: evidence.MFAKindOf(serial)})
 	}
 	certs, err := c.ListSigningCertificates(ctx, &iam.ListSigningCertificatesInput{})
 	if err != nil {

@@ -115,9 +115,11 @@ func ValidateTemplate(t string) error {
 	return nil
 }
 
-// Listed is an account as ListAccounts returned it.
+// Listed is an account as ListAccounts returned it. Email is the root
+// user's address: it is kept only as evidence.RootEmail (domain and
+// masked local part), never printed or stored whole.
 type Listed struct {
-	ID, Name, State string
+	ID, Name, State, Email string
 }
 
 // ListAll reads every page of ListAccounts with the SDK's paginator. A page
@@ -147,7 +149,7 @@ func EachListed(ctx context.Context, c ListAccountsAPI, fn func(Listed)) error {
 			if state == "" {
 				state = string(a.Status) // Status retires in 2026; State is preferred
 			}
-			fn(Listed{ID: aws.ToString(a.Id), Name: aws.ToString(a.Name), State: state})
+			fn(Listed{ID: aws.ToString(a.Id), Name: aws.ToString(a.Name), State: state, Email: aws.ToString(a.Email)})
 		}
 	}
 	return nil
@@ -207,9 +209,10 @@ func scan(ctx context.Context, base aws.Config, o Options, lim *parallel.AIMD) (
 		return nil, fmt.Errorf("DescribeOrganization as %s: %w (an organization scan runs from the management account or a delegated administrator)", id.ARN, err)
 	}
 	orgEv, orgSt := live.Organization(ctx, mgmt, id.Account)
-	var orgID, mgmtID string
+	var orgID, mgmtID, mgmtEmail string
 	if desc.Organization != nil {
 		orgID, mgmtID = aws.ToString(desc.Organization.Id), aws.ToString(desc.Organization.MasterAccountId)
+		mgmtEmail = aws.ToString(desc.Organization.MasterAccountEmail)
 	}
 	var features []string // nil: unknown
 	if orgEv != nil && orgEv.Role == evidence.OrgRoleManagement {
@@ -263,6 +266,10 @@ func scan(ctx context.Context, base aws.Config, o Options, lim *parallel.AIMD) (
 			case len(o.Include) > 0 && !o.Include[l.ID]:
 				a.Skipped = "not selected by " + o.Names.or(o.Names.Include, "the scan's account list")
 			default:
+				rootEmail(a, l.Email)
+				if l.ID == mgmtID && mgmtEmail == "" {
+					mgmtEmail = l.Email
+				}
 				mu.Lock()
 				prog.Total++
 				mu.Unlock()
@@ -272,6 +279,7 @@ func scan(ctx context.Context, base aws.Config, o Options, lim *parallel.AIMD) (
 			}
 		})
 	})
+	managementDomain(accounts, mgmtEmail)
 	if listErr != nil {
 		// Ctrl-C while listing is not a missing permission.
 		if ierr := awsx.Interrupted("ListAccounts as "+id.ARN+", listing the organization's accounts", listErr); ierr != nil {
@@ -295,6 +303,31 @@ func notScanned(why error) string {
 		return "not scanned: the scan was interrupted first"
 	}
 	return "not scanned: " + why.Error()
+}
+
+// rootEmail keeps what the rules need of the root user's address from
+// ListAccounts: its domain and masked local part.
+func rootEmail(a *evidence.Account, addr string) {
+	re := evidence.ParseRootEmail(addr, "ListAccounts")
+	a.RootEmail = &re
+	detail := "ListAccounts: " + re.Masked
+	if re.Problem != "" {
+		detail = re.Problem
+	}
+	a.SetSource(evidence.SourceRootEmail, evidence.SourceStatus{State: evidence.StateOK, Detail: detail, CollectedAt: time.Now().UTC()})
+}
+
+// managementDomain gives every account the management account's e-mail
+// domain (DescribeOrganization MasterAccountEmail, else its ListAccounts
+// Email), which root_email_domains defaults to. It runs once the workers
+// are done.
+func managementDomain(accounts []*evidence.Account, addr string) {
+	m := evidence.ParseRootEmail(addr, "DescribeOrganization MasterAccountEmail")
+	for _, a := range accounts {
+		if a.RootEmail != nil {
+			a.RootEmail.ManagementDomain, a.RootEmail.ManagementProblem = m.Domain, m.Problem
+		}
+	}
 }
 
 // readTags reads an account's tags; a failure is kept in the evidence

@@ -3,6 +3,7 @@ package org
 import (
 	"context"
 	"errors"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -180,5 +181,107 @@ func TestInterruptedListingIsNotAPermissionError(t *testing.T) {
 	}
 	if msg := err.Error(); !strings.HasPrefix(msg, "interrupted during ListAccounts as arn:aws:") || strings.Contains(msg, "needs organizations:ListAccounts") {
 		t.Errorf("message %q", msg)
+	}
+}
+
+// TestScanKeepsRootEmailsMasked: the organization scan keeps each root
+// address (ListAccounts Email) as its domain and masked local part, the
+// management account's domain (DescribeOrganization MasterAccountEmail)
+// beside it; a missing address is a problem to judge, and no address is
+// kept or shown whole anywhere in the evidence.
+func TestScanKeepsRootEmailsMasked(t *testing.T) {
+	world := `
+accounts:
+  - id: "111111111111"
+    access_keys: [AKIAORGMAIL000000001]
+    email: Platform.Team@Corp.Example
+    organization: {id: o-mail, management_account: "111111111111"}
+  - {id: "222222222222", email: jane.doe+aws@GMAIL.com., organization: {id: o-mail, management_account: "111111111111"}}
+  - {id: "333333333333", email: none, organization: {id: o-mail, management_account: "111111111111"}}
+  - {id: "444444444444", email: zoë.müller@bücher.example, organization: {id: o-mail, management_account: "111111111111"}}
+  - {id: "555555555555", email: secret.person@corp.example, state: SUSPENDED, organization: {id: o-mail, management_account: "111111111111"}}
+`
+	for _, mgmtEmail := range []string{"Platform.Team@Corp.Example", "none"} {
+		w := strings.Replace(world, "email: Platform.Team@Corp.Example", "email: "+mgmtEmail, 1)
+		_, base, err := awsfake.Serve(t.Context(), []byte(w), t.Name(), awsfake.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		accounts, err := Scan(t.Context(), awsfake.ClientConfig(base, "AKIAORGMAIL000000001"), Options{Concurrency: 2, Collect: live.Options{PollInterval: time.Millisecond}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]evidence.RootEmail{}
+		for _, a := range accounts {
+			if a.RootEmail != nil {
+				got[a.ID] = *a.RootEmail
+				if st := a.Source(evidence.SourceRootEmail); st.State != evidence.StateOK {
+					t.Errorf("%s: source %+v", a.ID, st)
+				}
+			}
+		}
+		mgmtDomain, mgmtProblem := "corp.example", ""
+		if mgmtEmail == "none" {
+			mgmtDomain, mgmtProblem = "", "DescribeOrganization MasterAccountEmail gave no e-mail address"
+		}
+		want := map[string]evidence.RootEmail{
+			"222222222222": {Domain: "gmail.com", Masked: "j***@gmail.com"},
+			"333333333333": {Problem: "ListAccounts gave no e-mail address"},
+			"444444444444": {Domain: "xn--bcher-kva.example", DomainText: "bücher.example", Masked: "z***@bücher.example"},
+		}
+		if mgmtEmail != "none" {
+			want["111111111111"] = evidence.RootEmail{Domain: "corp.example", Masked: "P***@corp.example"}
+		} else {
+			want["111111111111"] = evidence.RootEmail{Problem: "ListAccounts gave no e-mail address"}
+		}
+		for id, w := range want {
+			w.Source, w.ManagementDomain, w.ManagementProblem = "ListAccounts", mgmtDomain, mgmtProblem
+			if got[id] != w {
+				t.Errorf("%s, management address %s: %+v, want %+v", id, mgmtEmail, got[id], w)
+			}
+		}
+		if _, ok := got["555555555555"]; ok || len(got) != 4 {
+			t.Errorf("a skipped account's address was kept, or one is missing: %v", got)
+		}
+		b, _ := json.Marshal(accounts)
+		for _, whole := range []string{"jane.doe", "Platform.Team", "secret.person", "zoë.müller", "ane.doe", "latform"} {
+			if strings.Contains(string(b), whole) {
+				t.Errorf("the evidence holds %q", whole)
+			}
+		}
+	}
+}
+
+// TestScanAuditMFAKinds: the AssumeRoot audit keeps each of a member
+// root's MFA devices with its kind, told from its serial number.
+func TestScanAuditMFAKinds(t *testing.T) {
+	world := `
+accounts:
+  - id: "111111111111"
+    access_keys: [AKIAORGMFA0000000001]
+    organization: {id: o-mfatest, management_account: "111111111111", features: [RootCredentialsManagement]}
+  - id: "222222222222"
+    root: {password_last_used: -3d, mfa_devices: [{kind: virtual, name: phone}, {kind: fido, name: key}, {kind: hardware, name: GAHT22222222}]}
+    organization: {id: o-mfatest, management_account: "111111111111"}
+`
+	_, base, err := awsfake.Serve(t.Context(), []byte(world), t.Name(), awsfake.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts, err := Scan(t.Context(), awsfake.ClientConfig(base, "AKIAORGMFA0000000001"), Options{Concurrency: 2, Collect: live.Options{PollInterval: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range accounts {
+		if a.RootCredentials != nil {
+			for _, d := range a.RootCredentials.MFADevices {
+				got = append(got, d.Kind+" "+d.ID)
+			}
+		}
+	}
+	want := []string{"virtual arn:aws:iam::222222222222:mfa/phone", "fido arn:aws:iam::222222222222:u2f/root/key-FAKEFIDO0002", "hardware_totp GAHT22222222"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("audited devices: %q, want %q", got, want)
 	}
 }

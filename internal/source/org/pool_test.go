@@ -66,7 +66,9 @@ func TestCancelledScanAccountsForEveryAccount(t *testing.T) {
 			t.Errorf("account %s: progress %v, error %q: an account reported done must have started, and one not done must say it was not scanned", a.ID, progressed[a.ID], a.Error)
 		}
 	}
-	if notStarted == 0 || last.Total != 15 || last.Done+notStarted != 15 {
+	// The listing is paced by free slots, so the last progress has seen
+	// as many accounts as had started, not necessarily all 15.
+	if notStarted == 0 || last.Total > 15 || last.Done+notStarted != 15 {
 		t.Errorf("%d not started, last progress %+v", notStarted, last)
 	}
 }

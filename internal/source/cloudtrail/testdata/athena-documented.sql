@@ -31,7 +31,8 @@ WHERE "timestamp" >= ?
   AND ((lower(useridentity.type) = 'root'
        AND (recipientaccountid IN (?, ?) OR useridentity.accountid IN (?, ?)
             OR useridentity.accountid IS NULL OR useridentity.accountid = ''))
-       OR (eventname = 'AssumeRoot' AND lower(eventsource) LIKE 'sts.%'))
+       OR (eventname = 'AssumeRoot' AND lower(eventsource) LIKE 'sts.%')
+       OR (eventname IN ('StartPrimaryEmailUpdate', 'AcceptPrimaryEmailUpdate') AND eventsource = 'account.amazonaws.com'))
 UNION ALL
 SELECT 'coverage',
        CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), recipientaccountid, CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar), CAST(NULL AS varchar),
