@@ -52,7 +52,7 @@ type Server struct {
 	lake       map[string]*lakeQuery // CloudTrail Lake queries by ID
 	// securityHub holds imported findings by account and region.
 	securityHub shState
-	trees      map[string]*orgTree   // organization structures by ID (scp.go)
+	trees       map[string]*orgTree // organization structures by ID (scp.go)
 }
 
 // session is what an access key stands for: an account, and the kind of
