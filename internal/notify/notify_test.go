@@ -88,6 +88,23 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
+// goldenText compares a plain-text payload (an e-mail's text part, an SNS
+// message) with testdata/NAME.
+func goldenText(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		os.WriteFile(path, []byte(got), 0o644)
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/notify -update)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from %s (review, then regenerate with -update):\n%s", name, path, got)
+	}
+}
+
 func TestSelect(t *testing.T) {
 	run := storedRun()
 	items, ok := Select(run, OnNew, "")
@@ -134,6 +151,9 @@ func TestPayloads(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "webhook.json", hook)
+	plain, _, subject := m.mail()
+	goldenText(t, "email.txt", "Subject: "+subject+"\r\n\r\n"+plain)
+	goldenText(t, "sns.txt", "Subject: "+m.snsSubject()+"\n\n"+m.snsBody())
 
 	many := Message{Run: storedRun(), When: OnNew}
 	for i := range 45 {
@@ -377,6 +397,7 @@ func TestAlertPayloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	golden(t, "slack-alert.json", slack)
 	for _, want := range []string{"without MFA", "*Suggested:* Enable a hardware MFA", "iam-root-login-without-mfa", `Mozilla \u0026lt;script\u0026gt;`} {
 		if !strings.Contains(string(slack), want) {
 			t.Errorf("slack payload lacks %q: %s", want, slack)
@@ -389,6 +410,10 @@ func TestAlertPayloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	golden(t, "webhook-alert.json", hook)
+	plain, _, subject := a.mail()
+	goldenText(t, "email-alert.txt", "Subject: "+subject+"\r\n\r\n"+plain)
+	goldenText(t, "sns-alert.txt", "Subject: "+a.snsSubject()+"\n\n"+a.snsBody())
 	var body struct {
 		Schema string           `json:"schema_version"`
 		Kind   string           `json:"kind"`
