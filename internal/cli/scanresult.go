@@ -13,6 +13,7 @@ import (
 	"github.com/rootwatch/rootwatch/internal/notify"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/scan"
+	"github.com/rootwatch/rootwatch/internal/secret"
 	"github.com/rootwatch/rootwatch/internal/store"
 )
 
@@ -130,7 +131,7 @@ func notifyCommand(spec, run string, n scan.Notifying, idx []int, on string) (st
 		case base == "sns":
 			sns = true
 			words = append(words, "--notify", shellWord(t))
-		case strings.HasPrefix(addr, "env:") || strings.HasPrefix(addr, "file:"):
+		case secret.IsRef(addr):
 			words = append(words, "--notify", shellWord(t))
 		default:
 			ph := strings.ToUpper(base) + "_URL"
@@ -148,7 +149,7 @@ func notifyCommand(spec, run string, n scan.Notifying, idx []int, on string) (st
 		words = append(words, "--notify-min-severity", shellWord(n.MinSeverity))
 	}
 	if n.Secret != "" && webhook {
-		if strings.HasPrefix(n.Secret, "env:") || strings.HasPrefix(n.Secret, "file:") {
+		if secret.IsRef(n.Secret) {
 			words = append(words, "--notify-secret", shellWord(n.Secret))
 		} else {
 			words = append(words, "--notify-secret", "KEY")

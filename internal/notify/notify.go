@@ -11,12 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/secret"
 )
 
 // When says which runs send a message.
@@ -58,7 +58,7 @@ type Target struct {
 // ParseTarget reads KIND=TARGET. TARGET (and secret) may be env:VAR or
 // file:PATH, read at once; errors name the kind and position, never the
 // address.
-func ParseTarget(spec string, n int, secret string, getenv func(string) string) (Target, error) {
+func ParseTarget(spec string, n int, key string, getenv func(string) string) (Target, error) {
 	kind, addr, ok := strings.Cut(spec, "=")
 	kind = strings.ToLower(strings.TrimSpace(kind))
 	if !ok || addr == "" {
@@ -66,8 +66,9 @@ func ParseTarget(spec string, n int, secret string, getenv func(string) string) 
 	}
 	kind, route, _ := strings.Cut(kind, "@")
 	t := Target{Kind: kind, Route: route, Index: n}
+	src := secret.Source{Getenv: getenv}
 	var err error
-	if t.address, err = Resolve(addr, getenv); err != nil {
+	if t.address, err = src.Resolve(addr); err != nil {
 		return Target{}, fmt.Errorf("notification %d (%s): %w", n, kind, err)
 	}
 	if kind == "sns" {
@@ -79,8 +80,8 @@ func ParseTarget(spec string, n int, secret string, getenv func(string) string) 
 		t.Name = fmt.Sprintf("sns #%d (%s)", n, t.address) + routeSuffix(route)
 		return t, nil
 	}
-	if secret != "" {
-		s, err := Resolve(secret, getenv)
+	if key != "" {
+		s, err := src.Resolve(key)
 		if err != nil {
 			return Target{}, fmt.Errorf("notification secret: %w", err)
 		}
@@ -151,28 +152,6 @@ func Route(targets []Target, m Message, tagOf func(account string) string) []Rou
 type Routed struct {
 	Target  Target
 	Message Message
-}
-
-// Resolve reads a value given as env:VAR or file:PATH, or returns it.
-func Resolve(v string, getenv func(string) string) (string, error) {
-	switch {
-	case strings.HasPrefix(v, "env:"):
-		if getenv == nil {
-			getenv = os.Getenv
-		}
-		s := getenv(strings.TrimPrefix(v, "env:"))
-		if s == "" {
-			return "", fmt.Errorf("environment variable %s is empty or not set", strings.TrimPrefix(v, "env:"))
-		}
-		return s, nil
-	case strings.HasPrefix(v, "file:"):
-		b, err := os.ReadFile(strings.TrimPrefix(v, "file:"))
-		if err != nil {
-			return "", fmt.Errorf("read %s: %w", strings.TrimPrefix(v, "file:"), errors.Unwrap(err))
-		}
-		return strings.TrimSpace(string(b)), nil
-	}
-	return v, nil
 }
 
 func isLoopback(host string) bool {
