@@ -71,6 +71,13 @@ func ParseTarget(spec string, n int, key string, getenv func(string) string) (Ta
 	if t.address, err = src.Resolve(addr); err != nil {
 		return Target{}, fmt.Errorf("notification %d (%s): %w", n, kind, err)
 	}
+	if key != "" {
+		s, err := src.Resolve(key)
+		if err != nil {
+			return Target{}, fmt.Errorf("notification secret: %w", err)
+		}
+		t.secret = []byte(s)
+	}
 	if kind == "sns" {
 		// A topic ARN: arn:PARTITION:sns:REGION:ACCOUNT:NAME. Not a secret.
 		p := strings.Split(t.address, ":")
@@ -79,13 +86,6 @@ func ParseTarget(spec string, n int, key string, getenv func(string) string) (Ta
 		}
 		t.Name = fmt.Sprintf("sns #%d (%s)", n, t.address) + routeSuffix(route)
 		return t, nil
-	}
-	if key != "" {
-		s, err := src.Resolve(key)
-		if err != nil {
-			return Target{}, fmt.Errorf("notification secret: %w", err)
-		}
-		t.secret = []byte(s)
 	}
 	u, err := url.Parse(t.address)
 	if err != nil || u.Host == "" {

@@ -266,6 +266,12 @@ func TestParseTarget(t *testing.T) {
 	if _, err := ParseTarget("slack=env:NOPE", 1, "", func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "NOPE") {
 		t.Errorf("unset env: %v", err)
 	}
+	// A signing key that cannot be read is refused whatever the target.
+	for _, spec := range []string{"slack=https://hooks.slack.com/services/A/B/C", "sns=arn:aws:sns:eu-west-1:111111111111:t"} {
+		if _, err := ParseTarget(spec, 1, "env:NOKEY", func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "NOKEY") {
+			t.Errorf("%s with an unset key: %v", spec, err)
+		}
+	}
 }
 
 // TestEmailThroughARealSMTPServer sends through CPython's SMTP server
