@@ -151,9 +151,10 @@ func TestPayloads(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "webhook.json", hook)
-	plain, _, subject := m.mail()
+	plain, _, subject, _ := mailText(m)
 	goldenText(t, "email.txt", "Subject: "+subject+"\r\n\r\n"+plain)
-	goldenText(t, "sns.txt", "Subject: "+m.snsSubject()+"\n\n"+m.snsBody())
+	body, _ := snsText(m)
+	goldenText(t, "sns.txt", "Subject: "+snsSubject(m.Headline())+"\n\n"+body)
 
 	many := Message{Run: storedRun(), When: OnNew}
 	for i := range 45 {
@@ -399,7 +400,7 @@ func TestAlertPayloads(t *testing.T) {
 	if h := a.Headline(); h != "rootwatch: root signed in to payments-prod (111111111111) from 203.0.113.24 without MFA" {
 		t.Errorf("headline %q", h)
 	}
-	slack, err := a.slack()
+	slack, err := slackPayload(a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,14 +413,15 @@ func TestAlertPayloads(t *testing.T) {
 	if strings.Contains(string(slack), "\u202e") || strings.Contains(string(slack), `\u001b`) {
 		t.Errorf("slack payload carries a control or bidi character: %s", slack)
 	}
-	hook, err := a.webhook()
+	hook, err := webhookPayload(a)
 	if err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "webhook-alert.json", hook)
-	plain, _, subject := a.mail()
+	plain, _, subject, _ := mailText(a)
 	goldenText(t, "email-alert.txt", "Subject: "+subject+"\r\n\r\n"+plain)
-	goldenText(t, "sns-alert.txt", "Subject: "+a.snsSubject()+"\n\n"+a.snsBody())
+	text, _ := snsText(a)
+	goldenText(t, "sns-alert.txt", "Subject: "+snsSubject(a.Headline())+"\n\n"+text)
 	var body struct {
 		Schema string           `json:"schema_version"`
 		Kind   string           `json:"kind"`
@@ -433,7 +435,7 @@ func TestAlertPayloads(t *testing.T) {
 	if h := burst.Headline(); h != "rootwatch: 3 failed root sign-ins to 111111111111 from 203.0.113.24" {
 		t.Errorf("burst headline %q", h)
 	}
-	if s := a.snsSubject(); len(s) > 100 || strings.ContainsAny(s, "\r\n") {
+	if s := snsSubject(a.Headline()); len(s) > 100 || strings.ContainsAny(s, "\r\n") {
 		t.Errorf("SNS subject %q", s)
 	}
 }

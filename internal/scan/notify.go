@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/notify"
@@ -114,13 +113,7 @@ func Notify(ctx context.Context, n Notifying, run *finding.Run) ([]Delivery, err
 	}
 	m.Report = html.Bytes()
 	if n.Delivery.SNS == nil {
-		n.Delivery.SNS = func(ctx context.Context, region string) (notify.SNSAPI, error) {
-			cfg, err := awsx.Load(ctx, n.AWS, n.Profile, region)
-			if err != nil {
-				return nil, err
-			}
-			return sns.NewFromConfig(cfg), nil
-		}
+		n.Delivery.SNS = notify.SNSClients(n.AWS, n.Profile)
 	}
 	tagKey := n.RouteTag
 	if tagKey == "" {

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -52,7 +51,7 @@ type WatchOptions struct {
 	AWS     awsx.Loader
 	Profile string
 	Region  string
-	// Delivery tunes alert retries (default: 3 attempts).
+	// Delivery tunes alert retries (default: notify's ForAlerts).
 	Delivery notify.Options
 }
 
@@ -79,18 +78,9 @@ func Watch(ctx context.Context, o WatchOptions) (watch.Stats, error) {
 	if err != nil {
 		return watch.Stats{}, err
 	}
-	delivery := o.Delivery
-	if delivery.Attempts == 0 {
-		delivery = notify.Options{Attempts: 3, Backoff: 500 * time.Millisecond, MaxWait: 10 * time.Second, Timeout: 15 * time.Second}
-	}
+	delivery := o.Delivery.ForAlerts()
 	if delivery.SNS == nil {
-		delivery.SNS = func(ctx context.Context, region string) (notify.SNSAPI, error) {
-			c, err := awsx.Load(ctx, o.AWS, o.Profile, region)
-			if err != nil {
-				return nil, err
-			}
-			return sns.NewFromConfig(c), nil
-		}
+		delivery.SNS = notify.SNSClients(o.AWS, o.Profile)
 	}
 	log := o.Log
 	if log == nil {
