@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rootwatch/rootwatch/internal/notify"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/scan"
 )
@@ -45,7 +46,8 @@ type scanOptions struct {
 	saveEvidence      string
 	store             string
 	storeTimeout      time.Duration
-	notify            scan.Notifying
+	notify            notify.Notifying
+	notifyPlan        *notify.Plan // notify read once, by prepareNotify
 	notifyTimeout     time.Duration
 	flagSet           func(name string) bool
 }

@@ -69,8 +69,7 @@ func Watch(ctx context.Context, o WatchOptions) (watch.Stats, error) {
 	if m := queueRegion.FindStringSubmatch(o.QueueURL); m != nil && region == "" {
 		region = m[1]
 	}
-	n := Notifying{Targets: o.Targets, Secret: o.Secret, Getenv: o.Getenv, On: string(notify.OnAlways)}
-	targets, _, _, err := n.Plan(false)
+	plan, err := notify.Notifying{Targets: o.Targets, Secret: o.Secret, Getenv: o.Getenv, On: string(notify.OnAlways)}.Plan(false)
 	if err != nil {
 		return watch.Stats{}, err
 	}
@@ -87,7 +86,7 @@ func Watch(ctx context.Context, o WatchOptions) (watch.Stats, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	wo := watch.Options{
-		QueueURL: o.QueueURL, SQS: sqs.NewFromConfig(cfg), S3: s3.NewFromConfig(cfg), Targets: targets,
+		QueueURL: o.QueueURL, SQS: sqs.NewFromConfig(cfg), S3: s3.NewFromConfig(cfg), Targets: plan.Targets,
 		Send: func(ctx context.Context, t []notify.Target, a notify.Alert) []notify.Result {
 			return notify.SendAlert(ctx, t, a, delivery)
 		},
