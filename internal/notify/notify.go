@@ -2,13 +2,15 @@
 // watch sees it. Each channel is a Notifier in its own file: Slack
 // (slack.go: Block Kit over an incoming webhook), any HTTP endpoint
 // (webhook.go: JSON, HMAC-signed), e-mail (email.go: SMTP with STARTTLS,
-// the HTML report as the body) and Amazon SNS (sns.go: a topic, published
-// to in its own region). Retrying is written once, as a stage around any
-// notifier (retry.go: attempts, backoff, Retry-After, each attempt bounded
-// and its wait said). Targets are parsed in target.go. The package decides
-// what a run has to say (only new failures, by default), and never lets a
-// target's URL, token, key or password reach a message, a log line or an
-// error.
+// the HTML report as the body), Amazon SNS (sns.go: a topic, published to
+// in its own region) and Microsoft Teams (teams.go: an Adaptive Card
+// through a Workflows or incoming webhook). Retrying is written once, as a
+// stage around any notifier (retry.go: attempts, backoff, Retry-After,
+// each attempt bounded and its wait said). Targets are parsed in
+// target.go; plan.go reads the settings once and sends a run's message.
+// The package decides what a run has to say (only new failures, by
+// default), and never lets a target's URL, token, key or password reach a
+// message, a log line or an error.
 package notify
 
 import (

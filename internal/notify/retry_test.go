@@ -103,6 +103,7 @@ func TestEveryChannelIsOnePlace(t *testing.T) {
 	examples := map[string]string{
 		"slack": "https://hooks.slack.com/services/A/B/C", "webhook": "https://siem.example/hook",
 		"email": "smtp://mail.example?from=a@example.com&to=b@example.com", "sns": "arn:aws:sns:eu-west-1:111111111111:t",
+		"teams": "https://prod-00.westeurope.logic.azure.com/workflows/x/triggers/manual/paths/invoke?sig=S",
 	}
 	seen := map[string]bool{}
 	for _, ch := range channels() {

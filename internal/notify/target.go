@@ -13,7 +13,7 @@ import (
 )
 
 // Target is where messages go. Its Kind is a channel's (slack, webhook,
-// email, sns); the address is a secret and is never shown (Name is what
+// email, sns, teams); the address is a secret and is never shown (Name is what
 // messages say).
 type Target struct {
 	Kind string
@@ -59,7 +59,7 @@ type channel struct {
 
 // channels are the kinds of target, in the order usage lists them.
 func channels() []channel {
-	return []channel{slackChannel(), webhookChannel(), emailChannel(), snsChannel()}
+	return []channel{slackChannel(), webhookChannel(), emailChannel(), snsChannel(), teamsChannel()}
 }
 
 func channelOf(kind string) (channel, bool) {
