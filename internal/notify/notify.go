@@ -3,8 +3,9 @@
 // (slack.go: Block Kit over an incoming webhook), any HTTP endpoint
 // (webhook.go: JSON, HMAC-signed), e-mail (email.go: SMTP with STARTTLS,
 // the HTML report as the body), Amazon SNS (sns.go: a topic, published to
-// in its own region) and Microsoft Teams (teams.go: an Adaptive Card
-// through a Workflows or incoming webhook). Retrying is written once, as a
+// in its own region), Microsoft Teams (teams.go: an Adaptive Card through
+// a Workflows or incoming webhook) and PagerDuty (pagerduty.go: Events API
+// v2 alerts, triggered and resolved per finding). Retrying is written once, as a
 // stage around any notifier (retry.go: attempts, backoff, Retry-After,
 // each attempt bounded and its wait said). Targets are parsed in
 // target.go; plan.go reads the settings once and sends a run's message.

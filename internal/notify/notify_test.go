@@ -64,7 +64,7 @@ func catalog() finding.Catalog {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	var pretty map[string]any
+	var pretty any
 	if err := json.Unmarshal(got, &pretty); err != nil {
 		t.Fatalf("%s is not JSON: %v", name, err)
 	}

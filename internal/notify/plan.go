@@ -18,8 +18,8 @@ import (
 // and the config file's notifications: section give it.
 type Notifying struct {
 	// Targets are KIND=TARGET (slack=URL, webhook=URL, email=smtp://…,
-	// sns=TOPIC-ARN, teams=URL); TARGET and Secret may be env:VAR or
-	// file:PATH.
+	// sns=TOPIC-ARN, teams=URL, pagerduty=env:VAR); TARGET and Secret may
+	// be env:VAR or file:PATH.
 	Targets []string
 	Secret  string // signs webhook bodies
 	// RouteTag is the account tag whose value picks KIND@VALUE targets

@@ -103,7 +103,7 @@ func TestEveryChannelIsOnePlace(t *testing.T) {
 	examples := map[string]string{
 		"slack": "https://hooks.slack.com/services/A/B/C", "webhook": "https://siem.example/hook",
 		"email": "smtp://mail.example?from=a@example.com&to=b@example.com", "sns": "arn:aws:sns:eu-west-1:111111111111:t",
-		"teams": "https://prod-00.westeurope.logic.azure.com/workflows/x/triggers/manual/paths/invoke?sig=S",
+		"teams": "https://prod-00.westeurope.logic.azure.com/workflows/x/triggers/manual/paths/invoke?sig=S", "pagerduty": "env:PD_KEY",
 	}
 	seen := map[string]bool{}
 	for _, ch := range channels() {
@@ -119,7 +119,7 @@ func TestEveryChannelIsOnePlace(t *testing.T) {
 			t.Errorf("no example target for %s", ch.kind)
 			continue
 		}
-		tg, err := ParseTarget(ch.kind+"="+addr, 1, "", nil)
+		tg, err := ParseTarget(ch.kind+"="+addr, 1, "", pdGetenv)
 		if err != nil || tg.Kind != ch.kind || !strings.HasPrefix(tg.Name, ch.kind+" #1 (") {
 			t.Errorf("%s: %+v %v", ch.kind, tg, err)
 			continue

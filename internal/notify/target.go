@@ -13,7 +13,7 @@ import (
 )
 
 // Target is where messages go. Its Kind is a channel's (slack, webhook,
-// email, sns, teams); the address is a secret and is never shown (Name is what
+// email, sns, teams, pagerduty); the address is a secret and is never shown (Name is what
 // messages say).
 type Target struct {
 	Kind string
@@ -55,11 +55,13 @@ type channel struct {
 	check func(addr string) (shown string, err error)
 	// notifier sends to one target, with what o gives it (an SNS client).
 	notifier func(t Target, o Options) Notifier
+	// refOnly: TARGET is a key, taken only as env:VAR or file:PATH.
+	refOnly bool
 }
 
 // channels are the kinds of target, in the order usage lists them.
 func channels() []channel {
-	return []channel{slackChannel(), webhookChannel(), emailChannel(), snsChannel(), teamsChannel()}
+	return []channel{slackChannel(), webhookChannel(), emailChannel(), snsChannel(), teamsChannel(), pagerdutyChannel()}
 }
 
 func channelOf(kind string) (channel, bool) {
@@ -121,6 +123,9 @@ func parseTarget(spec string, n int, key func() ([]byte, error), src secret.Sour
 	ch, ok := channelOf(kind)
 	if !ok {
 		return Target{}, fmt.Errorf("notification %d: unknown kind %q (want %s)", n, kind, kinds())
+	}
+	if ch.refOnly && !secret.IsRef(addr) {
+		return Target{}, fmt.Errorf("notification %d (%s): give the key as env:VAR or file:PATH, not the key itself (a command line or a config file is read by others)", n, kind)
 	}
 	t := Target{Kind: kind, Route: route, Index: n, ch: ch}
 	var err error
