@@ -142,7 +142,7 @@ func messageMail(m Message) (string, []byte) {
 			fmt.Fprintf(&plain, "...and %d more\r\n", len(m.Items)-100)
 			break
 		}
-		fmt.Fprintf(&plain, "- %s %s, account %s: %s\r\n", strings.ToUpper(string(c.Severity)), c.Title, c.AccountID, c.Message)
+		plain.WriteString(strings.TrimSuffix(itemLine(c), "\n") + "\r\n")
 	}
 	fmt.Fprintf(&plain, "\r\n%s\r\n", summaryLine(m.Run))
 	return plain.String(), m.Report

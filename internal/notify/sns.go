@@ -119,10 +119,7 @@ func snsBody(m Message) string {
 	var b strings.Builder
 	b.WriteString(m.Headline() + "\n\n")
 	for i, c := range m.Items {
-		line := fmt.Sprintf("- %s %s, account %s: %s\n", strings.ToUpper(string(c.Severity)), c.Title, c.AccountID, c.Message)
-		if c.Kind == "not_assessed" {
-			line = fmt.Sprintf("- account %s is no longer assessed (%s -> %s): %s\n", c.AccountID, orNone(c.FromStatus), orNone(c.ToStatus), c.Message)
-		}
+		line := itemLine(c)
 		if b.Len()+len(line) > snsMaxMessage-200 {
 			fmt.Fprintf(&b, "...and %d more\n", len(m.Items)-i)
 			break

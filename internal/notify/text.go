@@ -67,6 +67,14 @@ func oneLine(s string) string {
 // shown is AWS text made safe to show: one line, bounded.
 func shown(s string) string { return clip(oneLine(s), 200) }
 
+// itemLine is an item as a line of plain text (e-mail, SNS).
+func itemLine(c finding.Change) string {
+	if c.Kind == finding.ChangeNotAssessed {
+		return fmt.Sprintf("- account %s is no longer assessed (%s -> %s): %s\n", c.AccountID, orNone(c.FromStatus), orNone(c.ToStatus), c.Message)
+	}
+	return fmt.Sprintf("- %s %s, account %s: %s\n", strings.ToUpper(string(c.Severity)), c.Title, c.AccountID, c.Message)
+}
+
 func orNone(s *string) string {
 	if s == nil {
 		return "(absent)"
