@@ -13,8 +13,8 @@ import (
 )
 
 // Target is where messages go. Its Kind is a channel's (slack, webhook,
-// email, sns, teams, pagerduty); the address is a secret and is never shown (Name is what
-// messages say).
+// email, sns, teams, pagerduty); the address is a secret and is never
+// shown (Name is what messages say).
 type Target struct {
 	Kind string
 	// Route, from KIND@ROUTE=TARGET, gives the target the accounts whose
