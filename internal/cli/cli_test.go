@@ -33,6 +33,12 @@ type result struct {
 
 func runCLI(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
+	return runCLIWith(t, env, nil, args...)
+}
+
+// runCLIWith is runCLI with the App adjusted first (adjust may be nil).
+func runCLIWith(t *testing.T, env map[string]string, adjust func(*App), args ...string) result {
+	t.Helper()
 	var out, errb bytes.Buffer
 	app := &App{
 		Stdout:     &out,
@@ -44,6 +50,9 @@ func runCLI(t *testing.T, env map[string]string, args ...string) result {
 		AWSConfig: func(context.Context, string, string) (aws.Config, error) {
 			return aws.Config{}, errors.New("AWS is not reachable from this test")
 		},
+	}
+	if adjust != nil {
+		adjust(app)
 	}
 	err := Execute(context.Background(), app, args)
 	return result{out.String(), errb.String(), ExitCode(err), err}

@@ -154,7 +154,7 @@ func notStored(o *scanOptions, jsonOuts []string) error {
 	if !storeOK {
 		notes = append(notes, storeSecretNote)
 	}
-	if _, when, _, err := o.notify.Plan(true); ways > 0 && len(o.notify.Targets) > 0 && err == nil && when.NeedsHistory() {
+	if p := o.notifyPlan; ways > 0 && p != nil && len(p.Targets) > 0 && p.When.NeedsHistory() {
 		var all []int
 		for i := range o.notify.Targets {
 			all = append(all, i+1)

@@ -107,7 +107,7 @@ func newPruneCommand(app *App) *cobra.Command {
 func newNotifyCommand(app *App) *cobra.Command {
 	var spec, run string
 	var timeout time.Duration
-	n := scan.Notifying{}
+	n := notify.Notifying{}
 	cmd := &cobra.Command{
 		Use:   "notify --store STORE --run RUN --notify KIND=TARGET",
 		Short: "Send a stored run's notifications again (after a delivery failed)",
@@ -128,7 +128,8 @@ it) with --notify-on always. A run with nothing to say sends nothing, and says s
 			if len(n.Targets) == 0 {
 				return usageErr("give at least one --notify KIND=TARGET")
 			}
-			if err := prepareNotify(app, &n, timeout, true); err != nil {
+			plan, err := prepareNotify(app, &n, timeout, true)
+			if err != nil {
 				return err
 			}
 			s, err := openExisting(ctx, app, spec)
@@ -143,8 +144,8 @@ it) with --notify-on always. A run with nothing to say sends nothing, and says s
 			if r.History == nil {
 				r.History = &finding.History{Changes: []finding.Change{}}
 			}
-			_, when, min, _ := n.Plan(true)
-			if _, ok := notify.Select(r, when, min); !ok {
+			when := plan.When
+			if _, ok := notify.Select(r, when, plan.Min); !ok {
 				why := fmt.Sprintf("no change to tell under --notify-on %s", when)
 				if r.History.Baseline && when.NeedsHistory() {
 					why = "it is a baseline (the store had judged none of its findings before), so nothing is new or changed; --notify-on always sends its failures"
@@ -152,7 +153,7 @@ it) with --notify-on always. A run with nothing to say sends nothing, and says s
 				fmt.Fprintf(app.Stderr, "rootwatch notify: run %d has nothing to send: %s\n", r.History.RunID, why)
 				return nil
 			}
-			if !sendNotifications(ctx, app, n, r, spec) {
+			if !sendNotifications(ctx, app, plan, n, r, spec) {
 				return &ExitError{Code: ExitNotify}
 			}
 			return nil

@@ -17,10 +17,10 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/finding"
-	"github.com/rootwatch/rootwatch/internal/notify"
 	"github.com/rootwatch/rootwatch/internal/remediate"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/scan"
+	"github.com/rootwatch/rootwatch/internal/secret"
 )
 
 func newRemediateCommand(app *App) *cobra.Command {
@@ -319,18 +319,18 @@ plan.`,
 	return cmd
 }
 
-// signKey resolves --sign-key as --notify-secret is resolved
-// (notify.Resolve), but only from env:VAR or file:PATH: a key in argv is
-// visible to every user of the machine. Neither the key nor its length
-// beyond the minimum is ever printed.
+// signKey resolves --sign-key as --notify-secret is resolved (package
+// secret), but only from env:VAR or file:PATH: a key in argv is visible to
+// every user of the machine. Neither the key nor its length beyond the
+// minimum is ever printed.
 func signKey(app *App, spec string) ([]byte, error) {
 	if spec == "" {
 		return nil, nil
 	}
-	if !strings.HasPrefix(spec, "env:") && !strings.HasPrefix(spec, "file:") {
+	if !secret.IsRef(spec) {
 		return nil, usageErr("--sign-key: give env:VAR or file:PATH, not the key itself (argv is visible to every user of the machine)")
 	}
-	k, err := notify.Resolve(spec, app.Getenv)
+	k, err := app.secrets().Resolve(spec)
 	if err != nil {
 		return nil, usageErr("--sign-key: %v", err)
 	}

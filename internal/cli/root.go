@@ -16,6 +16,7 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/report"
+	"github.com/rootwatch/rootwatch/internal/secret"
 )
 
 // Exit codes (docs/DESIGN.md).
@@ -104,6 +105,9 @@ type App struct {
 	IsTerminal func(w io.Writer) bool
 	// AWSConfig loads the SDK configuration for live scans.
 	AWSConfig awsx.Loader
+	// ReadFile reads what a file:PATH reference names (notification
+	// targets, signing keys; nil: os.ReadFile).
+	ReadFile func(string) ([]byte, error)
 }
 
 // DefaultApp is the App of the real process.
@@ -117,11 +121,17 @@ func DefaultApp(version string) *App {
 		Stdout:     os.Stdout,
 		Stderr:     os.Stderr,
 		Getenv:     os.Getenv,
+		ReadFile:   os.ReadFile,
 		Now:        time.Now,
 		Version:    version,
 		IsTerminal: isTerminal,
 		AWSConfig:  awsx.DefaultLoader,
 	}
+}
+
+// secrets reads env:VAR and file:PATH references through the App.
+func (app *App) secrets() secret.Source {
+	return secret.Source{Getenv: app.Getenv, ReadFile: app.ReadFile}
 }
 
 func isTerminal(w io.Writer) bool {

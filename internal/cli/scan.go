@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rootwatch/rootwatch/internal/notify"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/scan"
 )
@@ -45,7 +46,8 @@ type scanOptions struct {
 	saveEvidence      string
 	store             string
 	storeTimeout      time.Duration
-	notify            scan.Notifying
+	notify            notify.Notifying
+	notifyPlan        *notify.Plan // notify read once, by prepareNotify
 	notifyTimeout     time.Duration
 	flagSet           func(name string) bool
 }
@@ -199,7 +201,7 @@ there is no previous run to compare with, and stderr says so.`,
 	f.DurationVar(&o.accountTimeout, "account-timeout", 5*time.Minute, "with --org: give up on an account after this long (it is reported as failed)")
 	f.BoolVar(&o.securityHub, "securityhub", false, "also import the findings (ASFF) of your account into AWS Security Hub in --region, 100 per call; with --store, close those resolved since the previous run")
 	f.StringVar(&o.store, "store", "", "keep the run in a history `STORE` (a SQLite path, sqlite:PATH, postgres://… or env:VAR) and mark what changed since the previous run of the same accounts and rules; checked before scanning; a run it cannot keep is still written, and the scan exits 5 with the command that stores it later")
-	f.StringArrayVar(&o.notify.Targets, "notify", nil, "tell people: `KIND=TARGET`, KIND slack (incoming-webhook URL), webhook (URL), email (smtp://[user:pass@]host:port?from=…&to=…) or sns (topic ARN); TARGET may be env:VAR or file:PATH; repeatable")
+	f.StringArrayVar(&o.notify.Targets, "notify", nil, "tell people: `KIND=TARGET`, KIND slack (incoming-webhook URL), webhook (URL), email (smtp://[user:pass@]host:port?from=…&to=…), sns (topic ARN), teams (Teams Workflows or incoming-webhook URL) or pagerduty (an Events API v2 routing key, only as env:VAR or file:PATH); TARGET may be env:VAR or file:PATH; repeatable")
 	f.StringVar(&o.notify.On, "notify-on", "new", "when to notify: new (new failures since the previous run; needs --store), change (any change; needs --store), always")
 	f.StringVar(&o.notify.MinSeverity, "notify-min-severity", "", "leave out findings below this severity from notifications")
 	f.StringVar(&o.notify.RouteTag, "notify-route-tag", "owner", "with --org and KIND@VALUE=TARGET notifications: the account `TAG` whose value routes an account's findings to that target (others go to targets without @VALUE)")

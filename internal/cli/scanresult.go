@@ -12,24 +12,26 @@ import (
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/notify"
 	"github.com/rootwatch/rootwatch/internal/report"
-	"github.com/rootwatch/rootwatch/internal/scan"
+	"github.com/rootwatch/rootwatch/internal/secret"
 	"github.com/rootwatch/rootwatch/internal/store"
 )
 
 // prepareNotify completes the notification settings from the flags and
-// refuses bad ones before anything is scanned or read; stored says whether
-// the run is (or will be) in a store.
-func prepareNotify(app *App, n *scan.Notifying, timeout time.Duration, stored bool) error {
-	n.Getenv, n.AWS = app.Getenv, app.AWSConfig
+// reads them once, into the plan the command then sends by: bad ones are
+// refused before anything is scanned or read. stored says whether the run
+// is (or will be) in a store.
+func prepareNotify(app *App, n *notify.Notifying, timeout time.Duration, stored bool) (*notify.Plan, error) {
+	n.Getenv, n.ReadFile, n.AWS = app.Getenv, app.ReadFile, app.AWSConfig
 	if timeout <= 0 || timeout > 10*time.Minute {
-		return usageErr("--notify-timeout %s: want more than 0 and at most 10m", timeout)
+		return nil, usageErr("--notify-timeout %s: want more than 0 and at most 10m", timeout)
 	}
 	n.Delivery.Timeout = timeout
 	n.Delivery.Waiting = func(line string) { fmt.Fprintln(app.Stderr, "rootwatch: "+report.Clean(line)) }
-	if _, _, _, err := n.Plan(stored); err != nil {
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--notify: %w", err)}
+	plan, err := n.Plan(stored)
+	if err != nil {
+		return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("--notify: %w", err)}
 	}
-	return nil
+	return plan, nil
 }
 
 // notifyRun tells people about a scanned run, unless what they would be
@@ -39,15 +41,11 @@ func prepareNotify(app *App, n *scan.Notifying, timeout time.Duration, stored bo
 // the command that sends its failures). It returns false when a delivery
 // failed.
 func notifyRun(ctx context.Context, app *App, o *scanOptions, run *finding.Run, storeErr error) bool {
-	n := o.notify
-	if len(n.Targets) == 0 {
+	n, plan := o.notify, o.notifyPlan
+	if plan == nil || len(plan.Targets) == 0 {
 		return true
 	}
-	_, when, _, err := n.Plan(o.store != "")
-	if err != nil {
-		fmt.Fprintln(app.Stderr, "rootwatch: notification: "+report.Clean(err.Error()))
-		return false
-	}
+	when := plan.When
 	switch {
 	case !when.NeedsHistory():
 	case storeErr != nil:
@@ -64,15 +62,15 @@ func notifyRun(ctx context.Context, app *App, o *scanOptions, run *finding.Run, 
 		sayNotes(app, notes)
 		return true
 	}
-	return sendNotifications(ctx, app, n, run, o.store)
+	return sendNotifications(ctx, app, plan, n, run, o.store)
 }
 
 // sendNotifications delivers what the run has to say and reports each
 // target on stderr; it returns false when a delivery failed. A stored run
 // (spec) gets the command that sends it again to the targets that failed,
 // ready to run.
-func sendNotifications(ctx context.Context, app *App, n scan.Notifying, run *finding.Run, spec string) bool {
-	deliveries, err := scan.Notify(ctx, n, run)
+func sendNotifications(ctx context.Context, app *App, plan *notify.Plan, n notify.Notifying, run *finding.Run, spec string) bool {
+	deliveries, err := plan.Notify(ctx, run)
 	if err != nil {
 		fmt.Fprintln(app.Stderr, "rootwatch: notification: "+report.Clean(err.Error()))
 		return false
@@ -112,7 +110,7 @@ func sayNotes(app *App, notes []string) {
 // secrets that were given in clear (a target's address, the signing key,
 // a store URL with a password): those become placeholders that the notes
 // explain, and are never printed.
-func notifyCommand(spec, run string, n scan.Notifying, idx []int, on string) (string, []string) {
+func notifyCommand(spec, run string, n notify.Notifying, idx []int, on string) (string, []string) {
 	storeWord, ok := printableStore(spec)
 	words := []string{"rootwatch", "notify", "--store", storeWord, "--run", run}
 	var notes []string
@@ -130,7 +128,7 @@ func notifyCommand(spec, run string, n scan.Notifying, idx []int, on string) (st
 		case base == "sns":
 			sns = true
 			words = append(words, "--notify", shellWord(t))
-		case strings.HasPrefix(addr, "env:") || strings.HasPrefix(addr, "file:"):
+		case secret.IsRef(addr):
 			words = append(words, "--notify", shellWord(t))
 		default:
 			ph := strings.ToUpper(base) + "_URL"
@@ -148,7 +146,7 @@ func notifyCommand(spec, run string, n scan.Notifying, idx []int, on string) (st
 		words = append(words, "--notify-min-severity", shellWord(n.MinSeverity))
 	}
 	if n.Secret != "" && webhook {
-		if strings.HasPrefix(n.Secret, "env:") || strings.HasPrefix(n.Secret, "file:") {
+		if secret.IsRef(n.Secret) {
 			words = append(words, "--notify-secret", shellWord(n.Secret))
 		} else {
 			words = append(words, "--notify-secret", "KEY")

@@ -50,7 +50,7 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 		}
 	}
 	o.notify.Profile = o.profile
-	if err := prepareNotify(app, &o.notify, o.notifyTimeout, o.store != ""); err != nil {
+	if o.notifyPlan, err = prepareNotify(app, &o.notify, o.notifyTimeout, o.store != ""); err != nil {
 		return err
 	}
 	if err := checkStore(ctx, app, o.store, o.storeTimeout); err != nil {

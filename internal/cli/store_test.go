@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/notify"
 )
 
 // reportCSV is a credential report of account 123456789012 whose root
@@ -178,5 +179,45 @@ func TestNotificationsFromTheConfigFile(t *testing.T) {
 	os.WriteFile(cfg, []byte("notifications:\n  targets: [\"webhook="+hs.URL+"/hook\"]\n  secret: hunter2\n"), 0o600)
 	if r := runCLI(t, nil, "scan", "--credential-report", fixture("prod-root-recent.csv"), "--config", cfg); r.code != ExitUsage || strings.Contains(r.err.Error(), "hunter2") {
 		t.Errorf("a secret in the file: exit %d (%v)", r.code, r.err)
+	}
+}
+
+// TestNotificationTargetsAreReadOnce: a scan reads each file: reference of
+// its notifications (the target, the signing key) once, before it scans,
+// and sends by what it read; the address never reaches the output.
+func TestNotificationTargetsAreReadOnce(t *testing.T) {
+	var mu sync.Mutex
+	var sigs []string
+	hs := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		sigs = append(sigs, r.Header.Get(notify.SignatureHeader))
+	}))
+	defer hs.Close()
+	dir := t.TempDir()
+	hook, key := filepath.Join(dir, "hook"), filepath.Join(dir, "key")
+	os.WriteFile(hook, []byte(hs.URL+"/hook/S3CRET\n"), 0o600)
+	os.WriteFile(key, []byte("k3y\n"), 0o600)
+	reads := map[string]int{}
+	countReads := func(app *App) {
+		app.ReadFile = func(p string) ([]byte, error) {
+			mu.Lock()
+			reads[p]++
+			mu.Unlock()
+			return os.ReadFile(p)
+		}
+	}
+	r := runCLIWith(t, nil, countReads, "scan", "--credential-report", fixture("prod-root-recent.csv"), "--as-of", "2026-03-01T00:00:00Z",
+		"--notify", "webhook=file:"+hook, "--notify-secret", "file:"+key, "--notify-on", "always")
+	mu.Lock()
+	defer mu.Unlock()
+	if r.code != ExitFindings || len(sigs) != 1 || !strings.HasPrefix(sigs[0], "sha256=") || !strings.Contains(r.stderr, "notified webhook #1 (127.0.0.1)") {
+		t.Fatalf("exit %d, %d messages (%q)\n%s", r.code, len(sigs), sigs, r.stderr)
+	}
+	if reads[hook] != 1 || reads[key] != 1 {
+		t.Errorf("reads %v: want the target and the key once each", reads)
+	}
+	if strings.Contains(r.stdout+r.stderr, "S3CRET") {
+		t.Error("the webhook URL reached the output")
 	}
 }

@@ -124,7 +124,7 @@ s3:GetObject for S3 notifications; sns:Publish for sns targets.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.QueueURL, "queue-url", "", "the SQS queue `URL` EventBridge delivers CloudTrail events to")
-	f.StringArrayVar(&o.Targets, "notify", nil, "alert `KIND=TARGET`: slack (incoming-webhook URL), webhook (URL), email (smtp://…) or sns (topic ARN); TARGET may be env:VAR or file:PATH; repeatable")
+	f.StringArrayVar(&o.Targets, "notify", nil, "alert `KIND=TARGET`: slack (incoming-webhook URL), webhook (URL), email (smtp://…), sns (topic ARN), teams (Teams Workflows or incoming-webhook URL) or pagerduty (an Events API v2 routing key, only as env:VAR or file:PATH); TARGET may be env:VAR or file:PATH; repeatable")
 	f.StringVar(&o.Secret, "notify-secret", "", "sign webhook bodies with HMAC-SHA256 under this `KEY` (env:VAR or file:PATH)")
 	f.StringVar(&o.Store, "store", "", "remember delivered alerts in this history `STORE` (SQLite path, postgres://… or env:VAR) so a restart does not repeat them")
 	f.DurationVar(&o.BurstFirst, "burst-first", 30*time.Second, "alert the first failed root sign-in of a burst (per account and source address) this long after it arrived, with any that came meanwhile (at most --burst-window)")

@@ -1,12 +1,9 @@
 package notify
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
-	"unicode"
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
 )
@@ -31,27 +28,10 @@ type Alert struct {
 // root takeover that arrived within an hour.
 const KindTakeoverChain = "takeover_chain"
 
-// AlertSchema is the version of the webhook body of an alert.
-const AlertSchema = "1"
-
 // SendAlert delivers an alert to every target, with the retries of Send.
 func SendAlert(ctx context.Context, targets []Target, a Alert, o Options) []Result {
 	return send(ctx, targets, a, o)
 }
-
-// oneLine keeps printable text on one line, for subjects and headers:
-// controls, line breaks and bidirectional overrides become spaces.
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029' {
-			return ' '
-		}
-		return r
-	}, s)
-}
-
-// shown is AWS text made safe to show: one line, bounded.
-func shown(s string) string { return clip(oneLine(s), 200) }
 
 func (a Alert) account() string {
 	id := a.Events[0].AccountID
@@ -147,65 +127,4 @@ func (a Alert) details(escape func(string) string) []string {
 		lines = append(lines, escape(shown(line)))
 	}
 	return lines
-}
-
-func (a Alert) slack() ([]byte, error) {
-	type text struct {
-		Type string `json:"type"`
-		Text string `json:"text"`
-	}
-	type block struct {
-		Type     string `json:"type"`
-		Text     *text  `json:"text,omitempty"`
-		Elements []text `json:"elements,omitempty"`
-	}
-	head := a.Headline()
-	var b strings.Builder
-	b.WriteString(strings.Join(a.details(slackEscape.Replace), "\n"))
-	if a.Action != "" {
-		fmt.Fprintf(&b, "\n*Suggested:* %s", slackEscape.Replace(a.Action))
-	}
-	blocks := []block{
-		{Type: "header", Text: &text{"plain_text", clip(head, 150)}},
-		{Type: "section", Text: &text{"mrkdwn", clip(b.String(), 2900)}},
-	}
-	if a.RuleID != "" {
-		blocks = append(blocks, block{Type: "context", Elements: []text{{"mrkdwn", fmt.Sprintf("<%s|%s>: %s", ruleURL(a.RuleID), a.RuleID, slackEscape.Replace(a.Summary))}}})
-	}
-	return json.Marshal(map[string]any{"text": head, "blocks": blocks})
-}
-
-func (a Alert) webhook() ([]byte, error) {
-	return json.Marshal(struct {
-		Schema  string           `json:"schema_version"`
-		Kind    string           `json:"kind"`
-		Title   string           `json:"title"`
-		RuleID  string           `json:"rule_id,omitempty"`
-		Summary string           `json:"summary,omitempty"`
-		Action  string           `json:"suggested_action,omitempty"`
-		Account string           `json:"account_name,omitempty"`
-		Events  []evidence.Event `json:"events"`
-	}{AlertSchema, cmp.Or(a.Kind, "root_activity"), a.Headline(), a.RuleID, a.Summary, a.Action, a.AccountName, a.Events})
-}
-
-func (a Alert) mail() (string, []byte, string) {
-	var b strings.Builder
-	b.WriteString(a.Headline() + "\r\n\r\n")
-	for _, l := range a.details(func(s string) string { return s }) {
-		b.WriteString("- " + l + "\r\n")
-	}
-	if a.Action != "" {
-		b.WriteString("\r\nSuggested: " + a.Action + "\r\n")
-	}
-	if a.RuleID != "" {
-		b.WriteString("\r\n" + a.RuleID + ": " + a.Summary + "\r\n" + ruleURL(a.RuleID) + "\r\n")
-	}
-	return b.String(), nil, a.Headline()
-}
-
-func (a Alert) snsSubject() string { return snsSubject(a.Headline()) }
-
-func (a Alert) snsBody() string {
-	plain, _, _ := a.mail()
-	return strings.ReplaceAll(plain, "\r\n", "\n")
 }

@@ -3,9 +3,6 @@ package notify
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,23 +12,20 @@ import (
 	"time"
 )
 
-// SignatureHeader carries the HMAC-SHA256 of a webhook body, hex, as
-// "sha256=…", when a secret is set.
-const SignatureHeader = "X-Rootwatch-Signature"
-
-// post sends one JSON body. The error never holds the URL: net/http's
-// errors quote it, and a Slack or webhook URL is a credential.
-func post(ctx context.Context, t Target, body, secret []byte) (time.Duration, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.address, bytes.NewReader(body))
+// post sends one JSON body, with header added, and reads the answer
+// (the first 64 KiB, for channels that look into it): 2xx is delivered,
+// 429 and 5xx may pass (after the Retry-After they give), anything else
+// is refused for good. The error never holds the URL: net/http's errors
+// quote it, and a Slack, Teams or webhook URL is a credential.
+func post(ctx context.Context, addr string, body []byte, header http.Header) (answer []byte, retry bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, addr, bytes.NewReader(body))
 	if err != nil {
-		return 0, &permanent{errors.New("the target URL cannot be used")}
+		return nil, false, errors.New("the target URL cannot be used")
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "rootwatch")
-	if len(secret) > 0 {
-		mac := hmac.New(sha256.New, secret)
-		mac.Write(body)
-		req.Header.Set(SignatureHeader, "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -39,17 +33,17 @@ func post(ctx context.Context, t Target, body, secret []byte) (time.Duration, er
 		if errors.As(err, &ue) {
 			err = ue.Err // drop "Post <url>:"
 		}
-		return 0, fmt.Errorf("POST failed: %w", err)
+		return nil, true, fmt.Errorf("POST failed: %w", err)
 	}
 	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	answer, _ = io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	switch {
 	case resp.StatusCode < 300:
-		return 0, nil
+		return answer, false, nil
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		return retryAfter(resp.Header.Get("Retry-After")), fmt.Errorf("HTTP %d", resp.StatusCode)
+		return answer, true, &retryLater{after: retryAfter(resp.Header.Get("Retry-After")), err: fmt.Errorf("HTTP %d", resp.StatusCode)}
 	}
-	return 0, &permanent{fmt.Errorf("HTTP %d", resp.StatusCode)}
+	return answer, false, fmt.Errorf("HTTP %d", resp.StatusCode)
 }
 
 // retryAfter reads Retry-After: seconds or an HTTP date.

@@ -64,7 +64,7 @@ func catalog() finding.Catalog {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	var pretty map[string]any
+	var pretty any
 	if err := json.Unmarshal(got, &pretty); err != nil {
 		t.Fatalf("%s is not JSON: %v", name, err)
 	}
@@ -85,6 +85,23 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 	if string(want) != string(out)+"\n" {
 		t.Errorf("%s differs from %s (review, then regenerate with -update):\n%s", name, path, out)
+	}
+}
+
+// goldenText compares a plain-text payload (an e-mail's text part, an SNS
+// message) with testdata/NAME.
+func goldenText(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		os.WriteFile(path, []byte(got), 0o644)
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/notify -update)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from %s (review, then regenerate with -update):\n%s", name, path, got)
 	}
 }
 
@@ -134,6 +151,10 @@ func TestPayloads(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "webhook.json", hook)
+	plain, _, subject, _ := mailText(m)
+	goldenText(t, "email.txt", "Subject: "+subject+"\r\n\r\n"+plain)
+	body, _ := snsText(m)
+	goldenText(t, "sns.txt", "Subject: "+snsSubject(m.Headline())+"\n\n"+body)
 
 	many := Message{Run: storedRun(), When: OnNew}
 	for i := range 45 {
@@ -245,6 +266,12 @@ func TestParseTarget(t *testing.T) {
 	}
 	if _, err := ParseTarget("slack=env:NOPE", 1, "", func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "NOPE") {
 		t.Errorf("unset env: %v", err)
+	}
+	// A signing key that cannot be read is refused whatever the target.
+	for _, spec := range []string{"slack=https://hooks.slack.com/services/A/B/C", "sns=arn:aws:sns:eu-west-1:111111111111:t"} {
+		if _, err := ParseTarget(spec, 1, "env:NOKEY", func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "NOKEY") {
+			t.Errorf("%s with an unset key: %v", spec, err)
+		}
 	}
 }
 
@@ -373,10 +400,11 @@ func TestAlertPayloads(t *testing.T) {
 	if h := a.Headline(); h != "rootwatch: root signed in to payments-prod (111111111111) from 203.0.113.24 without MFA" {
 		t.Errorf("headline %q", h)
 	}
-	slack, err := a.slack()
+	slack, err := slackPayload(a)
 	if err != nil {
 		t.Fatal(err)
 	}
+	golden(t, "slack-alert.json", slack)
 	for _, want := range []string{"without MFA", "*Suggested:* Enable a hardware MFA", "iam-root-login-without-mfa", `Mozilla \u0026lt;script\u0026gt;`} {
 		if !strings.Contains(string(slack), want) {
 			t.Errorf("slack payload lacks %q: %s", want, slack)
@@ -385,10 +413,15 @@ func TestAlertPayloads(t *testing.T) {
 	if strings.Contains(string(slack), "\u202e") || strings.Contains(string(slack), `\u001b`) {
 		t.Errorf("slack payload carries a control or bidi character: %s", slack)
 	}
-	hook, err := a.webhook()
+	hook, err := webhookPayload(a)
 	if err != nil {
 		t.Fatal(err)
 	}
+	golden(t, "webhook-alert.json", hook)
+	plain, _, subject, _ := mailText(a)
+	goldenText(t, "email-alert.txt", "Subject: "+subject+"\r\n\r\n"+plain)
+	text, _ := snsText(a)
+	goldenText(t, "sns-alert.txt", "Subject: "+snsSubject(a.Headline())+"\n\n"+text)
 	var body struct {
 		Schema string           `json:"schema_version"`
 		Kind   string           `json:"kind"`
@@ -402,7 +435,7 @@ func TestAlertPayloads(t *testing.T) {
 	if h := burst.Headline(); h != "rootwatch: 3 failed root sign-ins to 111111111111 from 203.0.113.24" {
 		t.Errorf("burst headline %q", h)
 	}
-	if s := a.snsSubject(); len(s) > 100 || strings.ContainsAny(s, "\r\n") {
+	if s := snsSubject(a.Headline()); len(s) > 100 || strings.ContainsAny(s, "\r\n") {
 		t.Errorf("SNS subject %q", s)
 	}
 }

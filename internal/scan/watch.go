@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -52,7 +51,7 @@ type WatchOptions struct {
 	AWS     awsx.Loader
 	Profile string
 	Region  string
-	// Delivery tunes alert retries (default: 3 attempts).
+	// Delivery tunes alert retries (default: notify's ForAlerts).
 	Delivery notify.Options
 }
 
@@ -70,8 +69,7 @@ func Watch(ctx context.Context, o WatchOptions) (watch.Stats, error) {
 	if m := queueRegion.FindStringSubmatch(o.QueueURL); m != nil && region == "" {
 		region = m[1]
 	}
-	n := Notifying{Targets: o.Targets, Secret: o.Secret, Getenv: o.Getenv, On: string(notify.OnAlways)}
-	targets, _, _, err := n.Plan(false)
+	plan, err := notify.Notifying{Targets: o.Targets, Secret: o.Secret, Getenv: o.Getenv, On: string(notify.OnAlways)}.Plan(false)
 	if err != nil {
 		return watch.Stats{}, err
 	}
@@ -79,25 +77,16 @@ func Watch(ctx context.Context, o WatchOptions) (watch.Stats, error) {
 	if err != nil {
 		return watch.Stats{}, err
 	}
-	delivery := o.Delivery
-	if delivery.Attempts == 0 {
-		delivery = notify.Options{Attempts: 3, Backoff: 500 * time.Millisecond, MaxWait: 10 * time.Second, Timeout: 15 * time.Second}
-	}
+	delivery := o.Delivery.ForAlerts()
 	if delivery.SNS == nil {
-		delivery.SNS = func(ctx context.Context, region string) (notify.SNSAPI, error) {
-			c, err := awsx.Load(ctx, o.AWS, o.Profile, region)
-			if err != nil {
-				return nil, err
-			}
-			return sns.NewFromConfig(c), nil
-		}
+		delivery.SNS = notify.SNSClients(o.AWS, o.Profile)
 	}
 	log := o.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	wo := watch.Options{
-		QueueURL: o.QueueURL, SQS: sqs.NewFromConfig(cfg), S3: s3.NewFromConfig(cfg), Targets: targets,
+		QueueURL: o.QueueURL, SQS: sqs.NewFromConfig(cfg), S3: s3.NewFromConfig(cfg), Targets: plan.Targets,
 		Send: func(ctx context.Context, t []notify.Target, a notify.Alert) []notify.Result {
 			return notify.SendAlert(ctx, t, a, delivery)
 		},

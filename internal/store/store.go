@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/secret"
 )
 
 // Store keeps runs. Every method is safe for concurrent use, and so are two
@@ -206,14 +207,13 @@ func Check(ctx context.Context, spec string, o Options) error {
 	return s.Close()
 }
 
-// resolve reads an env:VAR specification.
+// resolve reads an env:VAR specification (only env:, so that a SQLite path
+// is never taken for a reference).
 func resolve(spec string, getenv func(string) string) (string, error) {
-	if name, ok := strings.CutPrefix(spec, "env:"); ok {
-		if getenv == nil {
-			getenv = os.Getenv
-		}
-		if spec = getenv(name); spec == "" {
-			return "", fmt.Errorf("store: environment variable %s is empty or not set", name)
+	if strings.HasPrefix(spec, "env:") {
+		var err error
+		if spec, err = (secret.Source{Getenv: getenv}).Resolve(spec); err != nil {
+			return "", fmt.Errorf("store: %w", err)
 		}
 	}
 	if spec == "" {

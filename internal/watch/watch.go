@@ -119,7 +119,7 @@ func (o *Options) defaults() error {
 	}
 	if o.Send == nil {
 		o.Send = func(ctx context.Context, t []notify.Target, a notify.Alert) []notify.Result {
-			return notify.SendAlert(ctx, t, a, notify.Options{Attempts: 3, Backoff: 500 * time.Millisecond, MaxWait: 10 * time.Second, Timeout: 15 * time.Second})
+			return notify.SendAlert(ctx, t, a, notify.Options{}.ForAlerts())
 		}
 	}
 	if o.Guidance == nil {
