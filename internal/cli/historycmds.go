@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rootwatch/rootwatch/internal/config"
+	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/notify"
 	"github.com/rootwatch/rootwatch/internal/report"
@@ -23,7 +24,7 @@ func newHistoryCommand(app *App) *cobra.Command {
 		Long:  "history lists, for one account (and one rule), each stored run's verdict.\n\n" + storeHelp,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !scan.ValidAccountID(account) {
+			if !evidence.ValidAccountID(account) {
 				return usageErr("--account %q is not a 12-digit account ID", account)
 			}
 			s, err := openExisting(cmd.Context(), app, spec)

@@ -16,11 +16,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rootwatch/rootwatch/internal/awsx"
+	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/notify"
 	"github.com/rootwatch/rootwatch/internal/remediate"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/scan"
+	"github.com/rootwatch/rootwatch/internal/source/org"
 )
 
 func newRemediateCommand(app *App) *cobra.Command {
@@ -103,7 +105,7 @@ never printed, logged or written to the plan.`,
 			sel := map[string]map[string]bool{"--accounts": {}, "--exclude-accounts": {}}
 			for flag, ids := range map[string][]string{"--accounts": accounts, "--exclude-accounts": exclude} {
 				for _, a := range ids {
-					if !scan.ValidAccountID(a) {
+					if !evidence.ValidAccountID(a) {
 						return usageErr("%s %q is not a 12-digit account ID", flag, a)
 					}
 					sel[flag][a] = true
@@ -402,7 +404,7 @@ func afterApply(ctx context.Context, app *App, plan *remediate.Plan, results []r
 		}
 	}
 	if len(changed) > 0 && rescan {
-		run, err := scan.Run(ctx, scan.Options{Org: &scan.Org{Include: changed, Concurrency: 32, AccountTimeout: 5 * time.Minute, RoleName: scan.DefaultRoleName, SessionName: "rootwatch"},
+		run, err := scan.Run(ctx, scan.Options{Org: &scan.Org{Include: changed, Concurrency: 32, AccountTimeout: 5 * time.Minute, RoleName: org.DefaultRoleName, SessionName: "rootwatch"},
 			AWS: app.AWSConfig, Profile: profile, Region: region, Now: app.Now, Version: app.Version, ReportTimeout: 2 * time.Minute})
 		if err != nil {
 			fmt.Fprintln(app.Stderr, "rootwatch: the re-scan after apply failed: "+report.Clean(err.Error()))

@@ -14,8 +14,10 @@ import (
 	"github.com/rootwatch/rootwatch/internal/config"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/evidence/bundle"
+	"github.com/rootwatch/rootwatch/internal/evidence/credreport"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/scan"
+	"github.com/rootwatch/rootwatch/internal/source/org"
 )
 
 func usageErr(format string, args ...any) error {
@@ -60,7 +62,7 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 	opts.Progress = bar.update
 	run, err := scan.Run(ctx, opts)
 	bar.finish()
-	if errors.Is(err, scan.ErrNoAccountID) {
+	if errors.Is(err, credreport.ErrNoAccountID) {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w: pass --account", err)}
 	}
 	if err != nil {
@@ -247,7 +249,7 @@ func (o *scanOptions) orgOptions(opts *scan.Options) error {
 		return fmt.Errorf("--concurrency must be between 1 and 1000, got %d", o.concurrency)
 	}
 	if o.roleARNTemplate != "" {
-		if err := scan.ValidateRoleARNTemplate(o.roleARNTemplate); err != nil {
+		if err := org.ValidateTemplate(o.roleARNTemplate); err != nil {
 			return fmt.Errorf("--role-arn-template: %w", err)
 		}
 	}
@@ -255,7 +257,7 @@ func (o *scanOptions) orgOptions(opts *scan.Options) error {
 		opts.Org = &scan.Org{
 			RoleName: o.roleName, RoleARNTemplate: o.roleARNTemplate, ExternalID: o.externalID, SessionName: o.sessionName,
 			Include: o.accounts, Exclude: o.excludeAccounts, Concurrency: o.concurrency, AccountTimeout: o.accountTimeout,
-			Names:    scan.Names{Include: "--accounts", Exclude: "--exclude-accounts", AccountTimeout: "--account-timeout"},
+			Names:    org.Names{Include: "--accounts", Exclude: "--exclude-accounts", AccountTimeout: "--account-timeout"},
 			ReadTags: o.notify.Routes(),
 		}
 	}

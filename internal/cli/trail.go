@@ -10,9 +10,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rootwatch/rootwatch/internal/config"
+	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/outfile"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/scan"
+	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
 )
 
 type trailOptions struct {
@@ -99,7 +101,7 @@ records after it are. Exit code 3 when any source could not be fully read.`,
 	f.StringVar(&o.profile, "profile", "", "AWS shared config `PROFILE` for s3:// paths and --lookup")
 	f.StringVar(&o.region, "region", "", "AWS region of the bucket for s3:// paths, and of Athena and Lake queries")
 	f.StringVar(&o.athenaOutput, "athena-output", "", "s3:// `LOCATION` for athena:// query results (default: the workgroup's)")
-	f.DurationVar(&o.queryTimeout, "query-timeout", scan.DefaultQueryTimeout, "how long an athena:// or lake:// query may run before it is stopped")
+	f.DurationVar(&o.queryTimeout, "query-timeout", cloudtrail.DefaultQueryTimeout, "how long an athena:// or lake:// query may run before it is stopped")
 	return cmd
 }
 
@@ -134,7 +136,7 @@ func (o *trailOptions) query(app *App, args []string, now time.Time) (scan.Trail
 		return q, fmt.Errorf("--until %s is before --since %s", q.Until.Format(time.RFC3339), q.Since.Format(time.RFC3339))
 	}
 	for _, a := range o.accounts {
-		if !scan.ValidAccountID(a) {
+		if !evidence.ValidAccountID(a) {
 			return q, fmt.Errorf("--account %q is not a 12-digit account ID", a)
 		}
 	}

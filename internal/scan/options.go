@@ -17,15 +17,8 @@ import (
 	"github.com/rootwatch/rootwatch/internal/config"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/evidence/bundle"
-	"github.com/rootwatch/rootwatch/internal/evidence/credreport"
 	"github.com/rootwatch/rootwatch/internal/source/org"
 )
-
-// DefaultConcurrency is how many accounts an organization scan has in flight.
-const DefaultConcurrency = org.DefaultConcurrency
-
-// DefaultRoleName is the role assumed in member accounts unless told otherwise.
-const DefaultRoleName = org.DefaultRoleName
 
 // Options say what to scan and how. The zero value scans the account the
 // default AWS credentials land in, as of now, with the built-in settings.
@@ -112,7 +105,7 @@ type Org struct {
 	ReadTags bool
 	// Names label Include, Exclude and AccountTimeout in skip and failure
 	// reasons, in the words of the front end (e.g. its flag names).
-	Names Names
+	Names org.Names
 }
 
 // Progress reports an account as it is done.
@@ -178,17 +171,3 @@ func (o *Options) notice(format string, args ...any) {
 func (o *Options) awsConfig(ctx context.Context) (aws.Config, error) {
 	return awsx.Load(ctx, o.AWS, o.Profile, o.Region)
 }
-
-// ErrNoAccountID says a credential report names no account, so
-// Reports.Account must.
-var ErrNoAccountID = credreport.ErrNoAccountID
-
-// Names label the settings behind skip and failure reasons of an
-// organization scan.
-type Names = org.Names
-
-// ValidateRoleARNTemplate checks a role ARN template before a scan starts.
-func ValidateRoleARNTemplate(t string) error { return org.ValidateTemplate(t) }
-
-// ValidAccountID reports whether s is a 12-digit AWS account ID.
-func ValidAccountID(s string) bool { return evidence.ValidAccountID(s) }

@@ -23,9 +23,6 @@ import (
 // waits on the network, so more than one per core.
 const s3Workers = 16
 
-// DefaultQueryTimeout is how long an athena:// or lake:// query may run.
-const DefaultQueryTimeout = cloudtrail.DefaultQueryTimeout
-
 // TrailOptions say which CloudTrail sources to read for a root timeline.
 type TrailOptions struct {
 	// Paths are files, directories and s3://bucket/prefix URIs.
