@@ -508,3 +508,27 @@ func TestExpiredSuppressionWarns(t *testing.T) {
 		t.Errorf("stderr %q", r.stderr)
 	}
 }
+
+// TestSourceConflictsInFlagNames: the checks scan.Options.Validate makes
+// speak in the scan command's flags, word for word as they always have.
+func TestSourceConflictsInFlagNames(t *testing.T) {
+	report := fixture("prod-root-recent.csv")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--demo", "--credential-report", report}, "--demo, --credential-report, --org and --evidence cannot be combined"},
+		{[]string{"--evidence", "b.json", "--org"}, "--demo, --credential-report, --org and --evidence cannot be combined"},
+		{[]string{"--evidence", "b.json", "--cloudtrail", repoPath("testdata", "cloudtrail")}, "--evidence already holds the CloudTrail evidence its scan collected; --cloudtrail cannot add to it"},
+		{[]string{"--credential-report", report, "--credential-report", report, "--account", "123456789012"}, "--account names one account; it cannot go with several --credential-report files"},
+		{[]string{"--account", "123456789012"}, "--account and --report-time go with --credential-report"},
+		{[]string{"--org", "--role-arn-template", "arn:aws:iam::123456789012:role/x"}, "--role-arn-template: the role ARN template must contain {account}, e.g. arn:aws:iam::{account}:role/RootwatchAudit"},
+		{[]string{"--org", "--role-arn-template", "{account}"}, `--role-arn-template: the role ARN template "{account}" is not a role ARN`},
+		{[]string{"--org", "--accounts", "12"}, `"12" is not a 12-digit account ID`},
+	} {
+		r := runCLI(t, nil, append([]string{"scan"}, tc.args...)...)
+		if r.code != ExitUsage || Message(r.err) != tc.want {
+			t.Errorf("%v: exit %d, %q; want exit 2, %q", tc.args, r.code, Message(r.err), tc.want)
+		}
+	}
+}

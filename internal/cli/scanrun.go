@@ -107,7 +107,8 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 }
 
 // options turns the flags into the pipeline's options, checking what only
-// the flags can tell (which go together, which values parse).
+// the flags can tell (which go together, which values parse); what the
+// options can tell, scan.Options.Validate checks in the flags' names.
 func (o *scanOptions) options(app *App) (scan.Options, error) {
 	opts := scan.Options{
 		Demo: o.demo, Bundle: o.evidenceFile, CloudTrail: o.cloudtrail, AthenaOutput: o.athenaOutput, QueryTimeout: o.queryTimeout, ReportTimeout: o.reportTimeout, Regions: o.regions,
@@ -115,6 +116,8 @@ func (o *scanOptions) options(app *App) (scan.Options, error) {
 		SaveEvidence:   o.saveEvidence, AWS: app.AWSConfig, Profile: o.profile, Region: o.region,
 		Now: app.Now, Version: app.Version,
 		Notice: func(s string) { fmt.Fprintln(app.Stderr, report.Clean(s)) },
+		Labels: scan.Labels{Demo: "--demo", Reports: "--credential-report", Org: "--org", Bundle: "--evidence", CloudTrail: "--cloudtrail",
+			Account: "--account", RoleARNTemplate: "--role-arn-template"},
 	}
 	if o.configFile != "" {
 		data, err := os.ReadFile(o.configFile)
@@ -128,21 +131,8 @@ func (o *scanOptions) options(app *App) (scan.Options, error) {
 		}
 		o.applyNotifications(nc)
 	}
-	modes := 0
-	for _, on := range []bool{o.demo, len(o.credentialReports) > 0, o.org, o.evidenceFile != ""} {
-		if on {
-			modes++
-		}
-	}
-	switch {
-	case modes > 1:
-		return opts, errors.New("--demo, --credential-report, --org and --evidence cannot be combined")
-	case o.evidenceFile != "" && len(o.cloudtrail) > 0:
-		return opts, errors.New("--evidence already holds the CloudTrail evidence its scan collected; --cloudtrail cannot add to it")
-	case (o.account != "" || o.reportTime != "") && len(o.credentialReports) == 0:
+	if (o.account != "" || o.reportTime != "") && len(o.credentialReports) == 0 {
 		return opts, errors.New("--account and --report-time go with --credential-report")
-	case o.account != "" && len(o.credentialReports) > 1:
-		return opts, errors.New("--account names one account; it cannot go with several --credential-report files")
 	}
 	usesS3 := false
 	for _, p := range o.cloudtrail {
@@ -151,7 +141,8 @@ func (o *scanOptions) options(app *App) (scan.Options, error) {
 	for _, p := range o.outputs {
 		usesS3 = usesS3 || strings.HasPrefix(p, "s3://")
 	}
-	if (o.profile != "" || o.region != "") && modes > 0 && !usesS3 && !o.org && !o.securityHub {
+	offline := o.demo || len(o.credentialReports) > 0 || o.evidenceFile != ""
+	if (o.profile != "" || o.region != "") && offline && !usesS3 && !o.org && !o.securityHub {
 		return opts, errors.New("--profile and --region are for live scans and s3:// CloudTrail paths")
 	}
 	if err := o.checkFlags(); err != nil {
@@ -247,11 +238,6 @@ func (o *scanOptions) orgOptions(opts *scan.Options) error {
 	}
 	if o.concurrency < 1 || o.concurrency > 1000 {
 		return fmt.Errorf("--concurrency must be between 1 and 1000, got %d", o.concurrency)
-	}
-	if o.roleARNTemplate != "" {
-		if err := org.ValidateTemplate(o.roleARNTemplate); err != nil {
-			return fmt.Errorf("--role-arn-template: %w", err)
-		}
 	}
 	if o.org {
 		opts.Org = &scan.Org{

@@ -69,6 +69,9 @@ type Options struct {
 	Profile string
 	Region  string
 
+	// Labels name the options in Validate's messages.
+	Labels Labels
+
 	// Now is the clock (default time.Now); Version names the tool in runs
 	// and bundles.
 	Now     func() time.Time
@@ -116,9 +119,29 @@ type Progress struct {
 	Error     string
 }
 
+// Labels name options in Validate's messages in the words of the front
+// end (e.g. its flag names), as org.Names does for skip reasons; an empty
+// label keeps the pipeline's own words.
+type Labels struct {
+	// The sources of evidence: Demo, Reports, Org and Bundle.
+	Demo, Reports, Org, Bundle string
+	CloudTrail                 string
+	// Account is Reports.Account; RoleARNTemplate is Org.RoleARNTemplate.
+	Account, RoleARNTemplate string
+}
+
+func or(label, neutral string) string {
+	if label == "" {
+		return neutral
+	}
+	return label
+}
+
 // Validate checks that the options make sense together, before anything
-// is read or collected.
+// is read or collected. Front ends call it to refuse their input early;
+// Run calls it again.
 func (o *Options) Validate() error {
+	l := o.Labels
 	modes := 0
 	for _, on := range []bool{o.Demo, o.Reports != nil, o.Org != nil, o.Bundle != ""} {
 		if on {
@@ -127,13 +150,14 @@ func (o *Options) Validate() error {
 	}
 	switch {
 	case modes > 1:
-		return errors.New("give one source of evidence: the demo, credential report files, an organization or an evidence bundle")
+		return fmt.Errorf("%s, %s, %s and %s cannot be combined",
+			or(l.Demo, "the demo"), or(l.Reports, "credential report files"), or(l.Org, "an organization"), or(l.Bundle, "an evidence bundle"))
 	case o.Bundle != "" && len(o.CloudTrail) > 0:
-		return errors.New("an evidence bundle already holds the CloudTrail evidence its scan collected; more CloudTrail cannot be added to it")
+		return fmt.Errorf("%s already holds the CloudTrail evidence its scan collected; %s cannot add to it", or(l.Bundle, "an evidence bundle"), or(l.CloudTrail, "more CloudTrail"))
 	case o.Reports != nil && len(o.Reports.Paths) == 0:
 		return errors.New("no credential report file given")
 	case o.Reports != nil && o.Reports.Account != "" && len(o.Reports.Paths) > 1:
-		return errors.New("an expected account names one account; it cannot go with several credential report files")
+		return fmt.Errorf("%s names one account; it cannot go with several %s files", or(l.Account, "an expected account"), or(l.Reports, "credential report"))
 	}
 	if err := checkPaths(o.CloudTrail); err != nil {
 		return err
@@ -141,6 +165,9 @@ func (o *Options) Validate() error {
 	if o.Org != nil {
 		if o.Org.RoleARNTemplate != "" {
 			if err := org.ValidateTemplate(o.Org.RoleARNTemplate); err != nil {
+				if l.RoleARNTemplate != "" {
+					return fmt.Errorf("%s: %w", l.RoleARNTemplate, err)
+				}
 				return err
 			}
 		}
