@@ -18,6 +18,7 @@ import (
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/scan"
 	"github.com/rootwatch/rootwatch/internal/source/org"
+	"github.com/rootwatch/rootwatch/internal/window"
 )
 
 func usageErr(format string, args ...any) error {
@@ -250,15 +251,15 @@ func (o *scanOptions) orgOptions(opts *scan.Options) error {
 	return nil
 }
 
-func durationFlag(name, s string) (time.Duration, error) {
+func durationFlag(name, s string) (window.Window, error) {
 	if s == "" {
 		return 0, nil
 	}
-	d, err := config.ParseWindow(s)
+	w, err := window.Parse(s)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", name, err)
 	}
-	return d, nil
+	return w, nil
 }
 
 const credentialsHelp = `provide credentials in one of these ways:

@@ -9,12 +9,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rootwatch/rootwatch/internal/config"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/outfile"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/scan"
 	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
+	"github.com/rootwatch/rootwatch/internal/window"
 )
 
 type trailOptions struct {
@@ -113,11 +113,11 @@ func parseWhen(flag, s string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t.UTC(), nil
 	}
-	d, err := config.ParseWindow(s)
+	w, err := window.Parse(s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("--%s %q: want an RFC 3339 time or a duration such as 90d", flag, s)
 	}
-	return now.Add(-d), nil
+	return now.Add(-w.Duration()), nil
 }
 
 // query turns the flags into what to read.

@@ -18,6 +18,7 @@ import (
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/evidence/bundle"
 	"github.com/rootwatch/rootwatch/internal/source/org"
+	"github.com/rootwatch/rootwatch/internal/window"
 )
 
 // Options say what to scan and how. The zero value scans the account the
@@ -47,8 +48,8 @@ type Options struct {
 	// ConfigFiles are applied over the built-in settings, in order.
 	ConfigFiles []config.NamedFile
 	// Window and MaxReportAge override the configuration when not zero.
-	Window       time.Duration
-	MaxReportAge time.Duration
+	Window       window.Window
+	MaxReportAge window.Window
 	// ReportTimeout bounds the wait for IAM to generate a credential report.
 	ReportTimeout time.Duration
 	// Regions limits the regional monitoring reads (EventBridge rules,
