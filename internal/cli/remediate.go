@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -131,11 +130,7 @@ never printed, logged or written to the plan.`,
 			if out == "" {
 				return nil
 			}
-			if err := writeOne(cmd.Context(), app, target, 0o600, func(w io.Writer) error {
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				return enc.Encode(plan)
-			}); err != nil {
+			if err := writeOne(cmd.Context(), app, target, 0o600, plan.Write); err != nil {
 				return err
 			}
 			signed, applyFlags := "", ""
@@ -239,17 +234,13 @@ plan.`,
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return usageErr("read plan: %v", err)
-			}
-			plan, err := remediate.DecodePlan(data)
-			if err != nil {
-				return usageErr("%s: %v", path, err)
-			}
 			key, err := signKey(app, signKeySpec)
 			if err != nil {
 				return err
+			}
+			plan, err := remediate.LoadPlan(path, key)
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
 			}
 			if key == nil && plan.Signature != "" {
 				fmt.Fprintf(app.Stderr, "rootwatch: %s is signed, but no --sign-key was given: its signature was not checked\n", path)
