@@ -54,6 +54,15 @@ func repoPath(parts ...string) string {
 
 func fixture(name string) string { return repoPath("testdata", "credential-reports", name) }
 
+// world is a fake AWS world of testdata/worlds.
+func world(name string) string {
+	b, err := os.ReadFile(repoPath("testdata", "worlds", name))
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := repoPath("testdata", "golden", name)
