@@ -64,6 +64,15 @@ func repoPath(parts ...string) string {
 
 func fixture(name string) string { return repoPath("testdata", "credential-reports", name) }
 
+// world is a fake AWS world of testdata/worlds.
+func world(name string) string {
+	b, err := os.ReadFile(repoPath("testdata", "worlds", name))
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := repoPath("testdata", "golden", name)
@@ -196,23 +205,16 @@ func TestScanOfflineGolden(t *testing.T) {
 	}
 }
 
-func TestScanCLIJSONReportFreshness(t *testing.T) {
-	// The CLI JSON carries GeneratedTime 2026-02-28T22:00:00Z. As of two
-	// hours later the report is fresh; as of two days later it is stale.
-	fresh := decodeRun(t, runCLI(t, nil, "scan", "--credential-report", fixture("prod-root-recent.cli.json"), "--as-of", "2026-03-01T00:00:00Z", "-f", "json").stdout)
-	if got := statusOf(fresh, "123456789012", "iam-root-no-mfa"); got != finding.StatusPass {
-		t.Errorf("fresh report: no-mfa = %s", got)
-	}
-	if src := sourceOf(fresh, "credential_report"); src.GeneratedTime != "2026-02-28T22:00:00Z" {
-		t.Errorf("generated time not reported: %+v", fresh.Accounts[0].Sources)
-	}
-	stale := decodeRun(t, runCLI(t, nil, "scan", "--credential-report", fixture("prod-root-recent.cli.json"), "--as-of", "2026-03-03T00:00:00Z", "-f", "json").stdout)
-	if got := statusOf(stale, "123456789012", "iam-root-no-mfa"); got != finding.StatusUnknown {
-		t.Errorf("stale report: no-mfa = %s, want unknown", got)
-	}
+// TestReportTimeFlags: --report-time dates a bare CSV and --max-report-age
+// bounds its age (the freshness rules are the pipeline's: scan's tests).
+func TestReportTimeFlags(t *testing.T) {
 	r := runCLI(t, nil, "scan", "--credential-report", fixture("prod-root-recent.csv"), "--report-time", "2026-02-20T00:00:00Z", "--as-of", "2026-03-01T00:00:00Z", "--max-report-age", "10d", "-f", "json")
 	if got := statusOf(decodeRun(t, r.stdout), "123456789012", "iam-root-signing-cert-active"); got != finding.StatusPass {
 		t.Errorf("--report-time within --max-report-age: %s", got)
+	}
+	r = runCLI(t, nil, "scan", "--credential-report", fixture("prod-root-recent.csv"), "--report-time", "2026-02-20T00:00:00Z", "--as-of", "2026-03-01T00:00:00Z", "--max-report-age", "8d", "-f", "json")
+	if got := statusOf(decodeRun(t, r.stdout), "123456789012", "iam-root-signing-cert-active"); got != finding.StatusUnknown {
+		t.Errorf("--report-time beyond --max-report-age: %s", got)
 	}
 }
 
@@ -230,43 +232,9 @@ func TestScanRejectsNonReport(t *testing.T) {
 	}
 }
 
-func TestScanOfflineFailClosedCases(t *testing.T) {
-	cases := []struct {
-		file, rule string
-		status     finding.Status
-		message    string
-	}{
-		{"no-root-row.csv", "iam-root-active-password", finding.StatusUnknown, "has no root row"},
-		{"no-root-row.csv", "iam-root-no-mfa", finding.StatusUnknown, "has no root row"},
-		{"inconsistent-root.csv", "iam-root-active-password", finding.StatusUnknown, "is not a root ARN"},
-		{"invalid-cells.csv", "iam-root-active-password", finding.StatusUnknown, `invalid value "yesterday"`},
-		{"invalid-cells.csv", "iam-root-no-mfa", finding.StatusUnknown, `invalid value "maybe"`},
-		{"invalid-cells.csv", "iam-root-access-key-active", finding.StatusPass, "no active access key"},
-		{"legacy-16-columns.csv", "iam-root-access-key-used", finding.StatusUnknown, "no access_key_1_last_used_date column"},
-		{"legacy-16-columns.csv", "iam-root-access-key-active", finding.StatusFail, "access key 1"},
-		{"legacy-16-columns.csv", "iam-root-signing-cert-active", finding.StatusFail, "signing certificate 1"},
-		{"messy-bom-crlf.csv", "iam-root-no-mfa", finding.StatusPass, "mfa_active = TRUE"},
-	}
-	for _, tc := range cases {
-		r := runCLI(t, nil, "scan", "--credential-report", fixture(tc.file), "--as-of", "2026-03-01T00:00:00Z", "-f", "json")
-		if r.code == ExitUsage {
-			t.Fatalf("%s: %v", tc.file, r.err)
-		}
-		run := decodeRun(t, r.stdout)
-		found := false
-		for _, f := range run.Findings {
-			if f.RuleID == tc.rule {
-				found = true
-				if f.Status != tc.status || !strings.Contains(f.Message, tc.message) {
-					t.Errorf("%s %s: %s %q, want %s containing %q", tc.file, tc.rule, f.Status, f.Message, tc.status, tc.message)
-				}
-			}
-		}
-		if !found {
-			t.Errorf("%s: no %s finding", tc.file, tc.rule)
-		}
-	}
-	// Warnings about the file reach stderr, naming it.
+// TestReportWarningsReachStderr: what the pipeline says about an input
+// file (its notices) reaches stderr, naming the file.
+func TestReportWarningsReachStderr(t *testing.T) {
 	r := runCLI(t, nil, "scan", "--credential-report", fixture("invalid-cells.csv"), "-f", "json")
 	if !strings.Contains(r.stderr, "invalid-cells.csv: line 2 (user \"<root_account>\"): column password_last_used has invalid value \"yesterday\"") {
 		t.Errorf("stderr = %q", r.stderr)
@@ -397,42 +365,6 @@ func TestRulesAndExplain(t *testing.T) {
 	}
 }
 
-// TestSharedCredentialReports scans the third-party reports in
-// ../shared/data with the as-of times and verdicts its README lists.
-func TestSharedCredentialReports(t *testing.T) {
-	dir := repoPath("..", "shared", "data", "credential-reports")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("third-party data not found at %s (it sits beside the repository in CI): %v", dir, err)
-	}
-	cases := []struct {
-		file, asOf, window, account string
-		want                        map[string]finding.Status
-	}{
-		{"cloudmapper-demo-root-active-key-with-mfa.csv", "2019-05-02T21:49:50Z", "", "653711331788", map[string]finding.Status{
-			"iam-root-active-password": finding.StatusPass, "iam-root-access-key-active": finding.StatusFail, "iam-root-no-mfa": finding.StatusPass}},
-		{"cloudmapper-demo-root-active-key-with-mfa.csv", "2019-05-02T21:49:50Z", "90d", "653711331788", map[string]finding.Status{
-			"iam-root-active-password": finding.StatusFail}},
-		{"c7n-root-no-information-no-mfa.csv", "2021-02-04T15:24:53Z", "", "644160558196", map[string]finding.Status{
-			"iam-root-active-password": finding.StatusPass, "iam-root-access-key-active": finding.StatusPass, "iam-root-no-mfa": finding.StatusFail}},
-	}
-	for _, tc := range cases {
-		args := []string{"scan", "--credential-report", filepath.Join(dir, tc.file), "--as-of", tc.asOf, "-f", "json"}
-		if tc.window != "" {
-			args = append(args, "--window", tc.window)
-		}
-		r := runCLI(t, nil, args...)
-		if r.code == ExitUsage {
-			t.Fatalf("%s: %v", tc.file, r.err)
-		}
-		run := decodeRun(t, r.stdout)
-		for rule, want := range tc.want {
-			if got := statusOf(run, tc.account, rule); got != want {
-				t.Errorf("%s (window %q): %s = %s, want %s", tc.file, tc.window, rule, got, want)
-			}
-		}
-	}
-}
-
 // TestReportWithoutAccountAsksForIt: a report with no ARN names no account;
 // the message says which flag gives it.
 func TestReportWithoutAccountAsksForIt(t *testing.T) {
@@ -447,47 +379,6 @@ func TestReportWithoutAccountAsksForIt(t *testing.T) {
 	}
 	if r := runCLI(t, nil, "scan", "--credential-report", path, "--account", "123456789012", "-f", "json"); r.code == ExitUsage {
 		t.Errorf("--account given: %v", r.err)
-	}
-}
-
-// TestUndatedCSVSupportsNoPass: a bare CSV judged "now" may be years old.
-// With --as-of (the moment it was taken) or --report-time it can pass; the
-// distinction survives an evidence bundle.
-func TestUndatedCSVSupportsNoPass(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "clean.csv")
-	csv := "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n" +
-		"<root_account>,arn:aws:iam::123456789012:root,2019-01-01T00:00:00+00:00,not_supported,N/A,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
-	if err := os.WriteFile(path, []byte(csv), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	reportRules := []string{"iam-root-active-password", "iam-root-access-key-active", "iam-root-access-key-used", "iam-root-signing-cert-active", "iam-root-no-mfa"}
-	undated := runCLI(t, nil, "scan", "--credential-report", path, "-f", "json")
-	if undated.code != ExitUnknown {
-		t.Errorf("undated: exit %d, want 3", undated.code)
-	}
-	run := decodeRun(t, undated.stdout)
-	for _, rule := range reportRules {
-		f := findingOf(t, run, "123456789012", rule)
-		if f.Status != finding.StatusUnknown || !strings.Contains(f.Message, "give --report-time, --as-of for the moment it was taken, or the AWS CLI JSON") {
-			t.Errorf("undated %s = %s: %s", rule, f.Status, f.Message)
-		}
-	}
-	bundle := filepath.Join(dir, "b.json")
-	for name, args := range map[string][]string{
-		"--as-of":       {"--as-of", "2026-03-01T00:00:00Z", "--save-evidence", bundle},
-		"--report-time": {"--report-time", testNow.Add(-time.Hour).Format(time.RFC3339)},
-	} {
-		run := decodeRun(t, runCLI(t, nil, append([]string{"scan", "--credential-report", path, "-f", "json"}, args...)...).stdout)
-		for _, rule := range reportRules {
-			if f := findingOf(t, run, "123456789012", rule); f.Status != finding.StatusPass {
-				t.Errorf("%s: %s = %s: %s", name, rule, f.Status, f.Message)
-			}
-		}
-	}
-	replay := decodeRun(t, runCLI(t, nil, "scan", "--evidence", bundle, "-f", "json").stdout)
-	if f := findingOf(t, replay, "123456789012", "iam-root-active-password"); f.Status != finding.StatusPass {
-		t.Errorf("replayed bundle lost the as-of dating: %s %s", f.Status, f.Message)
 	}
 }
 
@@ -530,5 +421,29 @@ func TestExpiredSuppressionWarns(t *testing.T) {
 	r := runCLI(t, nil, "scan", "--credential-report", fixture("prod-root-recent.csv"), "--as-of", "2026-03-01T00:00:00Z", "--config", cfg, "-f", "json")
 	if !strings.Contains(r.stderr, "warning: the suppression of iam-root-active-password for account") || !strings.Contains(r.stderr, "(migration SEC-7) expired on 2026-02-01: the finding counts as fail again") {
 		t.Errorf("stderr %q", r.stderr)
+	}
+}
+
+// TestSourceConflictsInFlagNames: the checks scan.Options.Validate makes
+// speak in the scan command's flags, word for word as they always have.
+func TestSourceConflictsInFlagNames(t *testing.T) {
+	report := fixture("prod-root-recent.csv")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--demo", "--credential-report", report}, "--demo, --credential-report, --org and --evidence cannot be combined"},
+		{[]string{"--evidence", "b.json", "--org"}, "--demo, --credential-report, --org and --evidence cannot be combined"},
+		{[]string{"--evidence", "b.json", "--cloudtrail", repoPath("testdata", "cloudtrail")}, "--evidence already holds the CloudTrail evidence its scan collected; --cloudtrail cannot add to it"},
+		{[]string{"--credential-report", report, "--credential-report", report, "--account", "123456789012"}, "--account names one account; it cannot go with several --credential-report files"},
+		{[]string{"--account", "123456789012"}, "--account and --report-time go with --credential-report"},
+		{[]string{"--org", "--role-arn-template", "arn:aws:iam::123456789012:role/x"}, "--role-arn-template: the role ARN template must contain {account}, e.g. arn:aws:iam::{account}:role/RootwatchAudit"},
+		{[]string{"--org", "--role-arn-template", "{account}"}, `--role-arn-template: the role ARN template "{account}" is not a role ARN`},
+		{[]string{"--org", "--accounts", "12"}, `"12" is not a 12-digit account ID`},
+	} {
+		r := runCLI(t, nil, append([]string{"scan"}, tc.args...)...)
+		if r.code != ExitUsage || Message(r.err) != tc.want {
+			t.Errorf("%v: exit %d, %q; want exit 2, %q", tc.args, r.code, Message(r.err), tc.want)
+		}
 	}
 }

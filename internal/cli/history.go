@@ -19,8 +19,8 @@ import (
 	"github.com/rootwatch/rootwatch/internal/notify"
 	"github.com/rootwatch/rootwatch/internal/outfile"
 	"github.com/rootwatch/rootwatch/internal/report"
-	"github.com/rootwatch/rootwatch/internal/scan"
 	"github.com/rootwatch/rootwatch/internal/store"
+	"github.com/rootwatch/rootwatch/internal/store/history"
 )
 
 const storeHelp = `STORE is a SQLite file (a path or sqlite:PATH, created owner-only), a
@@ -94,7 +94,7 @@ func recordRun(ctx context.Context, app *App, spec string, timeout time.Duration
 		return fmt.Errorf("the run was judged but not stored: %w", storeHint(err))
 	}
 	defer s.Close()
-	changes, err := scan.Record(ctx, s, run)
+	changes, err := history.Record(ctx, s, run)
 	if err != nil {
 		return storeHint(err)
 	}
@@ -274,7 +274,7 @@ notify --run N' sends its notifications.
 			} else if in == nil {
 				return usageErr("import -: no standard input")
 			}
-			run, err := scan.ReadRun(in, name)
+			run, err := history.ReadRun(in, name)
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
@@ -283,7 +283,7 @@ notify --run N' sends its notifications.
 				return err
 			}
 			defer s.Close()
-			changes, err := scan.Import(ctx, s, run)
+			changes, err := history.Import(ctx, s, run)
 			var dup *store.DuplicateError
 			if errors.As(err, &dup) {
 				return usageErr("%s: %v", name, dup)
@@ -353,7 +353,7 @@ stands in: a failure interrupted by an error is not new again.
 			if fromRun, fromInfo, err = loadRun(ctx, s, from, "--from"); err != nil {
 				return err
 			}
-			changes, err := scan.Changes(ctx, s, fromRun, fromInfo, toRun)
+			changes, err := history.Changes(ctx, s, fromRun, fromInfo, toRun)
 			if err != nil {
 				return err
 			}

@@ -5,13 +5,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rootwatch/rootwatch/internal/config"
+	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/notify"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/rules"
-	"github.com/rootwatch/rootwatch/internal/scan"
 	"github.com/rootwatch/rootwatch/internal/store"
+	"github.com/rootwatch/rootwatch/internal/window"
 	"github.com/spf13/cobra"
 )
 
@@ -23,7 +23,7 @@ func newHistoryCommand(app *App) *cobra.Command {
 		Long:  "history lists, for one account (and one rule), each stored run's verdict.\n\n" + storeHelp,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !scan.ValidAccountID(account) {
+			if !evidence.ValidAccountID(account) {
 				return usageErr("--account %q is not a 12-digit account ID", account)
 			}
 			s, err := openExisting(cmd.Context(), app, spec)
@@ -75,10 +75,11 @@ func newPruneCommand(app *App) *cobra.Command {
 		Long:  "prune deletes the runs (and their findings) whose as-of time is older than --keep.\nThe first_seen marks of the runs kept are unchanged.\n\n" + storeHelp,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			d, err := config.ParseWindow(keep)
+			w, err := window.Parse(keep)
 			if err != nil {
 				return usageErr("--keep: %v", err)
 			}
+			d := w.Duration()
 			if timeout <= 0 {
 				return usageErr("--store-timeout %s: want more than 0", timeout)
 			}

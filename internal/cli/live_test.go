@@ -12,7 +12,6 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/awsfake"
 	"github.com/rootwatch/rootwatch/internal/awsx"
-	"github.com/rootwatch/rootwatch/internal/finding"
 )
 
 // runWith runs the CLI in-process with the given AWS configuration loader.
@@ -47,82 +46,10 @@ func runLive(t *testing.T, world string, args ...string) result {
 
 const liveAccount = "210987654321"
 
+// liveWorld is testdata/worlds/live.yaml with the account's credential
+// report and faults replaced.
 func liveWorld(report, faults string) string {
-	return `
-accounts:
-  - id: "210987654321"
-    access_keys: [AKIALIVE000000000001]
-    root: {password_last_used: -40d, mfa: hardware}
-    users: [{name: alice, password_last_used: -1d, mfa: virtual}]
-    monitoring: {preset: alarm}
-    report: ` + report + `
-    faults: ` + faults + "\n"
-}
-
-func TestLiveScanAllJudged(t *testing.T) {
-	r := runLive(t, liveWorld("{existing: 1h}", "[]"), "scan", "-f", "json")
-	if r.code != ExitOK {
-		t.Fatalf("exit %d (%v): %s", r.code, r.err, r.stdout)
-	}
-	run := decodeRun(t, r.stdout)
-	if run.Accounts[0].AccountID != liveAccount || run.Accounts[0].Status != finding.AccountAssessed {
-		t.Errorf("account %+v", run.Accounts[0])
-	}
-	for _, f := range run.Findings {
-		if f.Status != finding.StatusPass && f.Status != finding.StatusNotApplicable {
-			t.Errorf("%s: %s %s", f.RuleID, f.Status, f.Message)
-		}
-	}
-}
-
-func TestLiveScanDeniedMFADevicesOnlyAffectsHardwareRule(t *testing.T) {
-	r := runLive(t, liveWorld("{existing: 1h}", "[{op: ListVirtualMFADevices, code: AccessDenied, status: 403}]"), "scan", "-f", "json")
-	if r.code != ExitUnknown {
-		t.Fatalf("exit %d (%v)", r.code, r.err)
-	}
-	run := decodeRun(t, r.stdout)
-	for _, f := range run.Findings {
-		want := finding.StatusPass
-		switch f.RuleID {
-		case "iam-root-no-hardware-mfa":
-			want = finding.StatusUnknown
-		case "org-root-access-not-centralized", "iam-root-credentials-present", "org-root-session-holders", "org-root-actions-not-denied", "org-root-email-outside-domains":
-			want = finding.StatusNotApplicable
-		}
-		if f.Status != want {
-			t.Errorf("%s = %s (%s), want %s", f.RuleID, f.Status, f.Message, want)
-		}
-	}
-	if run.Accounts[0].Status != finding.AccountPartial {
-		t.Errorf("account status %s", run.Accounts[0].Status)
-	}
-}
-
-func TestLiveScanReportNeverCompletes(t *testing.T) {
-	start := time.Now()
-	r := runLive(t, liveWorld("{delay: never}", "[]"), "scan", "-f", "json", "--report-timeout", "300ms")
-	if r.code != ExitUnknown {
-		t.Fatalf("exit %d (%v)", r.code, r.err)
-	}
-	if elapsed := time.Since(start); elapsed > 30*time.Second {
-		t.Errorf("the scan did not respect its report timeout (took %s)", elapsed)
-	}
-	run := decodeRun(t, r.stdout)
-	for _, rule := range []string{"iam-root-active-password", "iam-root-access-key-used"} {
-		if got := statusOf(run, liveAccount, rule); got != finding.StatusUnknown {
-			t.Errorf("%s = %s, want unknown", rule, got)
-		}
-	}
-	src := run.Accounts[0].Sources
-	found := false
-	for _, s := range src {
-		if s.Name == "credential_report" {
-			found = s.State == "missing" && strings.Contains(s.Detail, "not ready within 300ms")
-		}
-	}
-	if !found {
-		t.Errorf("sources %+v", src)
-	}
+	return strings.NewReplacer("report: {existing: 1h}", "report: "+report, "faults: []", "faults: "+faults).Replace(world("live.yaml"))
 }
 
 func TestLiveScanNoCredentials(t *testing.T) {

@@ -21,57 +21,7 @@ import (
 	"github.com/rootwatch/rootwatch/internal/testutil"
 )
 
-const orgWorld = `
-list_accounts_page_size: 3
-list_accounts_empty_first: true
-accounts:
-  - id: "900000000000"
-    name: management
-    access_keys: [AKIAORGMANAGEMENT001]
-    root: {password_last_used: no_information, mfa: hardware}
-    report: {existing: 1h}
-    organization: {id: o-orgtest0001, management_account: "900000000000", features: [RootCredentialsManagement, RootSessions]}
-  - id: "900000000001"
-    name: no-root-credentials
-    root: {password_enabled: "false", password_last_used: N/A, no_password: true}
-    report: {existing: 1h}
-    organization: {id: o-orgtest0001, management_account: "900000000000"}
-  - id: "900000000002"
-    name: root-still-has-password-and-key
-    root: {password_last_used: -40d, mfa: virtual, access_keys: [{active: true, last_rotated: -300d}]}
-    report: {existing: 1h}
-    organization: {id: o-orgtest0001, management_account: "900000000000"}
-  - id: "900000000003"
-    name: role-not-assumable
-    organization: {id: o-orgtest0001, management_account: "900000000000"}
-    faults: [{op: AssumeRole, code: AccessDenied, status: 403, message: "not authorized to perform sts:AssumeRole"}]
-  - id: "900000000004"
-    name: suspended
-    state: SUSPENDED
-    organization: {id: o-orgtest0001, management_account: "900000000000"}
-  - id: "900000000005"
-    name: hangs
-    report: {existing: 1h}
-    organization: {id: o-orgtest0001, management_account: "900000000000"}
-    faults: [{op: GetAccountSummary, hang: true}]
-  - id: "900000000006"
-    name: mfa-list-denied
-    root: {no_password: true, password_last_used: N/A, password_enabled: "false"}
-    report: {existing: 1h}
-    organization: {id: o-orgtest0001, management_account: "900000000000"}
-    faults: [{op: ListVirtualMFADevices, code: AccessDenied, status: 403}]
-  - id: "900000000007"
-    name: assume-root-denied
-    report: {existing: 1h}
-    organization: {id: o-orgtest0001, management_account: "900000000000"}
-    faults: [{op: AssumeRoot, code: AccessDenied, status: 403}]
-  - id: "900000000008"
-    name: excluded
-    organization: {id: o-orgtest0001, management_account: "900000000000"}
-  - id: "800000000000"
-    name: other-organization
-    organization: {id: o-other000001, management_account: "800000000000"}
-`
+var orgWorld = world("org.yaml")
 
 func TestOrgScanEveryOutcome(t *testing.T) {
 	w := strings.Replace(orgWorld, "AKIAORGMANAGEMENT001", "AKIALIVE000000000001", 1)

@@ -17,21 +17,7 @@ import (
 	"github.com/rootwatch/rootwatch/internal/testutil"
 )
 
-// hostileWorld puts attacker-influenced text where AWS data flows into
-// reports: CloudTrail user agents and source addresses of root sign-ins.
-const hostileWorld = `
-accounts:
-  - id: "210987654321"
-    access_keys: [AKIALIVE000000000001]
-    root: {password_last_used: -2d, mfa: virtual}
-    users: [{name: "<script>alert('user')</script>", password_last_used: -1d}]
-    report: {existing: 1h}
-    trail:
-      - {time: -2d, mfa: "No", ip: "<svg/onload=alert(1)>", user_agent: "<script>document.title='pwned'</script>"}
-      - {time: -3d, result: Failure, mfa: "No", user_agent: "\"><img src=x onerror=alert(document.domain)>"}
-      - {time: -3d, result: Failure, mfa: "No", user_agent: "=HYPERLINK(\"http://evil.example\",\"x\")"}
-      - {time: -3d, result: Failure, mfa: "No", user_agent: "+cmd|' /C calc'!A0"}
-`
+var hostileWorld = world("hostile.yaml")
 
 // TestHTMLReportInChromium loads a report built from hostile input in a
 // real browser and checks, from the DOM Chromium built, that nothing was

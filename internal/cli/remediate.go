@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,11 +15,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rootwatch/rootwatch/internal/awsx"
+	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/remediate"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/scan"
 	"github.com/rootwatch/rootwatch/internal/secret"
+	"github.com/rootwatch/rootwatch/internal/source/org"
 )
 
 func newRemediateCommand(app *App) *cobra.Command {
@@ -103,7 +104,7 @@ never printed, logged or written to the plan.`,
 			sel := map[string]map[string]bool{"--accounts": {}, "--exclude-accounts": {}}
 			for flag, ids := range map[string][]string{"--accounts": accounts, "--exclude-accounts": exclude} {
 				for _, a := range ids {
-					if !scan.ValidAccountID(a) {
+					if !evidence.ValidAccountID(a) {
 						return usageErr("%s %q is not a 12-digit account ID", flag, a)
 					}
 					sel[flag][a] = true
@@ -129,11 +130,7 @@ never printed, logged or written to the plan.`,
 			if out == "" {
 				return nil
 			}
-			if err := writeOne(cmd.Context(), app, target, 0o600, func(w io.Writer) error {
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				return enc.Encode(plan)
-			}); err != nil {
+			if err := writeOne(cmd.Context(), app, target, 0o600, plan.Write); err != nil {
 				return err
 			}
 			signed, applyFlags := "", ""
@@ -237,17 +234,13 @@ plan.`,
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return usageErr("read plan: %v", err)
-			}
-			plan, err := remediate.DecodePlan(data)
-			if err != nil {
-				return usageErr("%s: %v", path, err)
-			}
 			key, err := signKey(app, signKeySpec)
 			if err != nil {
 				return err
+			}
+			plan, err := remediate.LoadPlan(path, key)
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
 			}
 			if key == nil && plan.Signature != "" {
 				fmt.Fprintf(app.Stderr, "rootwatch: %s is signed, but no --sign-key was given: its signature was not checked\n", path)
@@ -402,7 +395,7 @@ func afterApply(ctx context.Context, app *App, plan *remediate.Plan, results []r
 		}
 	}
 	if len(changed) > 0 && rescan {
-		run, err := scan.Run(ctx, scan.Options{Org: &scan.Org{Include: changed, Concurrency: 32, AccountTimeout: 5 * time.Minute, RoleName: scan.DefaultRoleName, SessionName: "rootwatch"},
+		run, err := scan.Run(ctx, scan.Options{Org: &scan.Org{Include: changed, Concurrency: 32, AccountTimeout: 5 * time.Minute, RoleName: org.DefaultRoleName, SessionName: "rootwatch"},
 			AWS: app.AWSConfig, Profile: profile, Region: region, Now: app.Now, Version: app.Version, ReportTimeout: 2 * time.Minute})
 		if err != nil {
 			fmt.Fprintln(app.Stderr, "rootwatch: the re-scan after apply failed: "+report.Clean(err.Error()))

@@ -8,7 +8,8 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/notify"
 	"github.com/rootwatch/rootwatch/internal/report"
-	"github.com/rootwatch/rootwatch/internal/scan"
+	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
+	"github.com/rootwatch/rootwatch/internal/source/org"
 )
 
 type scanOptions struct {
@@ -189,15 +190,15 @@ there is no previous run to compare with, and stderr says so.`,
 	f.StringSliceVar(&o.regions, "regions", nil, "read EventBridge rules and GuardDuty only in these `REGIONS` (comma-separated; default every enabled region); rules needing the others are unknown")
 	f.StringArrayVar(&o.cloudtrail, "cloudtrail", nil, "CloudTrail evidence: a `PATH` (file or directory of logs, any shape, gzip or not), s3://bucket/prefix, athena://WORKGROUP/DATABASE.TABLE or lake://EVENT_DATA_STORE_ID; repeatable")
 	f.StringVar(&o.athenaOutput, "athena-output", "", "s3:// `LOCATION` for athena:// query results (default: the workgroup's)")
-	f.DurationVar(&o.queryTimeout, "query-timeout", scan.DefaultQueryTimeout, "how long an athena:// or lake:// query may run before it is stopped")
+	f.DurationVar(&o.queryTimeout, "query-timeout", cloudtrail.DefaultQueryTimeout, "how long an athena:// or lake:// query may run before it is stopped")
 	f.BoolVar(&o.org, "org", false, "scan every account of the organization (run from the management account or a delegated administrator)")
-	f.StringVar(&o.roleName, "role-name", scan.DefaultRoleName, "with --org: the role to assume in each member account")
+	f.StringVar(&o.roleName, "role-name", org.DefaultRoleName, "with --org: the role to assume in each member account")
 	f.StringVar(&o.roleARNTemplate, "role-arn-template", "", "with --org: the role ARN to assume, with {account} (and {partition}), e.g. arn:aws:iam::{account}:role/RootwatchAudit")
 	f.StringVar(&o.externalID, "external-id", "", "with --org: the sts:ExternalId the member roles require")
 	f.StringVar(&o.sessionName, "session-name", "rootwatch", "with --org: the role session name (shows in the members' CloudTrail)")
 	f.StringSliceVar(&o.accounts, "accounts", nil, "with --org: scan only these account IDs (comma-separated or repeated)")
 	f.StringSliceVar(&o.excludeAccounts, "exclude-accounts", nil, "with --org: skip these account IDs (listed as skipped)")
-	f.IntVar(&o.concurrency, "concurrency", scan.DefaultConcurrency, "with --org: the most accounts scanned at once (most of an account's time is spent waiting on its credential report; throttling of the management account's STS or Organizations calls lowers, for a while, how many role sessions open at once, not this)")
+	f.IntVar(&o.concurrency, "concurrency", org.DefaultConcurrency, "with --org: the most accounts scanned at once (most of an account's time is spent waiting on its credential report; throttling of the management account's STS or Organizations calls lowers, for a while, how many role sessions open at once, not this)")
 	f.DurationVar(&o.accountTimeout, "account-timeout", 5*time.Minute, "with --org: give up on an account after this long (it is reported as failed)")
 	f.BoolVar(&o.securityHub, "securityhub", false, "also import the findings (ASFF) of your account into AWS Security Hub in --region, 100 per call; with --store, close those resolved since the previous run")
 	f.StringVar(&o.store, "store", "", "keep the run in a history `STORE` (a SQLite path, sqlite:PATH, postgres://… or env:VAR) and mark what changed since the previous run of the same accounts and rules; checked before scanning; a run it cannot keep is still written, and the scan exits 5 with the command that stores it later")

@@ -14,8 +14,11 @@ import (
 	"github.com/rootwatch/rootwatch/internal/config"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/evidence/bundle"
+	"github.com/rootwatch/rootwatch/internal/evidence/credreport"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/scan"
+	"github.com/rootwatch/rootwatch/internal/source/org"
+	"github.com/rootwatch/rootwatch/internal/window"
 )
 
 func usageErr(format string, args ...any) error {
@@ -60,7 +63,7 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 	opts.Progress = bar.update
 	run, err := scan.Run(ctx, opts)
 	bar.finish()
-	if errors.Is(err, scan.ErrNoAccountID) {
+	if errors.Is(err, credreport.ErrNoAccountID) {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w: pass --account", err)}
 	}
 	if err != nil {
@@ -105,7 +108,8 @@ func runScan(ctx context.Context, app *App, o *scanOptions) error {
 }
 
 // options turns the flags into the pipeline's options, checking what only
-// the flags can tell (which go together, which values parse).
+// the flags can tell (which go together, which values parse); what the
+// options can tell, scan.Options.Validate checks in the flags' names.
 func (o *scanOptions) options(app *App) (scan.Options, error) {
 	opts := scan.Options{
 		Demo: o.demo, Bundle: o.evidenceFile, CloudTrail: o.cloudtrail, AthenaOutput: o.athenaOutput, QueryTimeout: o.queryTimeout, ReportTimeout: o.reportTimeout, Regions: o.regions,
@@ -113,6 +117,8 @@ func (o *scanOptions) options(app *App) (scan.Options, error) {
 		SaveEvidence:   o.saveEvidence, AWS: app.AWSConfig, Profile: o.profile, Region: o.region,
 		Now: app.Now, Version: app.Version,
 		Notice: func(s string) { fmt.Fprintln(app.Stderr, report.Clean(s)) },
+		Labels: scan.Labels{Demo: "--demo", Reports: "--credential-report", Org: "--org", Bundle: "--evidence", CloudTrail: "--cloudtrail",
+			Account: "--account", RoleARNTemplate: "--role-arn-template"},
 	}
 	if o.configFile != "" {
 		data, err := os.ReadFile(o.configFile)
@@ -126,21 +132,8 @@ func (o *scanOptions) options(app *App) (scan.Options, error) {
 		}
 		o.applyNotifications(nc)
 	}
-	modes := 0
-	for _, on := range []bool{o.demo, len(o.credentialReports) > 0, o.org, o.evidenceFile != ""} {
-		if on {
-			modes++
-		}
-	}
-	switch {
-	case modes > 1:
-		return opts, errors.New("--demo, --credential-report, --org and --evidence cannot be combined")
-	case o.evidenceFile != "" && len(o.cloudtrail) > 0:
-		return opts, errors.New("--evidence already holds the CloudTrail evidence its scan collected; --cloudtrail cannot add to it")
-	case (o.account != "" || o.reportTime != "") && len(o.credentialReports) == 0:
+	if (o.account != "" || o.reportTime != "") && len(o.credentialReports) == 0 {
 		return opts, errors.New("--account and --report-time go with --credential-report")
-	case o.account != "" && len(o.credentialReports) > 1:
-		return opts, errors.New("--account names one account; it cannot go with several --credential-report files")
 	}
 	usesS3 := false
 	for _, p := range o.cloudtrail {
@@ -149,7 +142,8 @@ func (o *scanOptions) options(app *App) (scan.Options, error) {
 	for _, p := range o.outputs {
 		usesS3 = usesS3 || strings.HasPrefix(p, "s3://")
 	}
-	if (o.profile != "" || o.region != "") && modes > 0 && !usesS3 && !o.org && !o.securityHub {
+	offline := o.demo || len(o.credentialReports) > 0 || o.evidenceFile != ""
+	if (o.profile != "" || o.region != "") && offline && !usesS3 && !o.org && !o.securityHub {
 		return opts, errors.New("--profile and --region are for live scans and s3:// CloudTrail paths")
 	}
 	if err := o.checkFlags(); err != nil {
@@ -246,31 +240,26 @@ func (o *scanOptions) orgOptions(opts *scan.Options) error {
 	if o.concurrency < 1 || o.concurrency > 1000 {
 		return fmt.Errorf("--concurrency must be between 1 and 1000, got %d", o.concurrency)
 	}
-	if o.roleARNTemplate != "" {
-		if err := scan.ValidateRoleARNTemplate(o.roleARNTemplate); err != nil {
-			return fmt.Errorf("--role-arn-template: %w", err)
-		}
-	}
 	if o.org {
 		opts.Org = &scan.Org{
 			RoleName: o.roleName, RoleARNTemplate: o.roleARNTemplate, ExternalID: o.externalID, SessionName: o.sessionName,
 			Include: o.accounts, Exclude: o.excludeAccounts, Concurrency: o.concurrency, AccountTimeout: o.accountTimeout,
-			Names:    scan.Names{Include: "--accounts", Exclude: "--exclude-accounts", AccountTimeout: "--account-timeout"},
+			Names:    org.Names{Include: "--accounts", Exclude: "--exclude-accounts", AccountTimeout: "--account-timeout"},
 			ReadTags: o.notify.Routes(),
 		}
 	}
 	return nil
 }
 
-func durationFlag(name, s string) (time.Duration, error) {
+func durationFlag(name, s string) (window.Window, error) {
 	if s == "" {
 		return 0, nil
 	}
-	d, err := config.ParseWindow(s)
+	w, err := window.Parse(s)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", name, err)
 	}
-	return d, nil
+	return w, nil
 }
 
 const credentialsHelp = `provide credentials in one of these ways:

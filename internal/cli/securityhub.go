@@ -10,7 +10,7 @@ import (
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/report"
-	"github.com/rootwatch/rootwatch/internal/scan"
+	"github.com/rootwatch/rootwatch/internal/securityhub"
 	"github.com/rootwatch/rootwatch/internal/store"
 )
 
@@ -22,7 +22,7 @@ import (
 // import that fails outright is an error.
 func importSecurityHub(ctx context.Context, app *App, o *scanOptions, run *finding.Run) error {
 	prev := previousStoredRun(ctx, app, o.store, run)
-	res, err := scan.ImportSecurityHub(ctx, app.AWSConfig, o.profile, o.region, run, prev)
+	res, err := securityhub.ImportRun(ctx, app.AWSConfig, o.profile, o.region, run, prev)
 	if res.Account == "" && err != nil {
 		return withCredentialsHelp(err)
 	}

@@ -9,10 +9,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rootwatch/rootwatch/internal/config"
+	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/outfile"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/scan"
+	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
+	"github.com/rootwatch/rootwatch/internal/window"
 )
 
 type trailOptions struct {
@@ -105,7 +107,7 @@ records after it are. Exit code 3 when any source could not be fully read.`,
 	f.StringVar(&o.profile, "profile", "", "AWS shared config `PROFILE` for s3:// paths and --lookup")
 	f.StringVar(&o.region, "region", "", "AWS region of the bucket for s3:// paths, and of Athena and Lake queries")
 	f.StringVar(&o.athenaOutput, "athena-output", "", "s3:// `LOCATION` for athena:// query results (default: the workgroup's)")
-	f.DurationVar(&o.queryTimeout, "query-timeout", scan.DefaultQueryTimeout, "how long an athena:// or lake:// query may run before it is stopped")
+	f.DurationVar(&o.queryTimeout, "query-timeout", cloudtrail.DefaultQueryTimeout, "how long an athena:// or lake:// query may run before it is stopped")
 	return cmd
 }
 
@@ -117,11 +119,11 @@ func parseWhen(flag, s string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t.UTC(), nil
 	}
-	d, err := config.ParseWindow(s)
+	w, err := window.Parse(s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("--%s %q: want an RFC 3339 time or a duration such as 90d", flag, s)
 	}
-	return now.Add(-d), nil
+	return now.Add(-w.Duration()), nil
 }
 
 // query turns the flags into what to read.
@@ -140,7 +142,7 @@ func (o *trailOptions) query(app *App, args []string, now time.Time) (scan.Trail
 		return q, fmt.Errorf("--until %s is before --since %s", q.Until.Format(time.RFC3339), q.Since.Format(time.RFC3339))
 	}
 	for _, a := range o.accounts {
-		if !scan.ValidAccountID(a) {
+		if !evidence.ValidAccountID(a) {
 			return q, fmt.Errorf("--account %q is not a 12-digit account ID", a)
 		}
 	}

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/rules"
+	"github.com/rootwatch/rootwatch/internal/window"
 )
 
 //go:embed default.yaml
@@ -78,41 +78,6 @@ type SuppressionConfig struct {
 	Expires  string `yaml:"expires"`
 }
 
-var windowRE = regexp.MustCompile(`^(\d+)(w|d|h|m|s)$`)
-
-// MaxWindow is the longest duration ParseWindow accepts, whatever the unit
-// it is written in: ten years, longer than any account's history worth
-// judging and far from overflowing a time.Duration.
-const MaxWindow = 3650 * 24 * time.Hour
-
-// ParseWindow reads a duration as users write it: 15d, 2w, 36h, 90m, or any
-// Go duration (1h30m). It must be positive and at most MaxWindow.
-func ParseWindow(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	var d time.Duration
-	if m := windowRE.FindStringSubmatch(s); m != nil {
-		n, err := strconv.ParseInt(m[1], 10, 64)
-		unit := map[string]time.Duration{"w": 7 * 24 * time.Hour, "d": 24 * time.Hour, "h": time.Hour, "m": time.Minute, "s": time.Second}[m[2]]
-		// The same limit in every unit, checked before multiplying.
-		if err != nil || n > int64(MaxWindow/unit) {
-			return 0, fmt.Errorf("%q is too large (at most 3650d)", s)
-		}
-		d = time.Duration(n) * unit
-	} else {
-		var err error
-		if d, err = time.ParseDuration(s); err != nil {
-			return 0, fmt.Errorf("%q is not a duration (use e.g. 15d, 36h, 90m)", s)
-		}
-	}
-	if d <= 0 {
-		return 0, fmt.Errorf("%q must be longer than zero", s)
-	}
-	if d > MaxWindow {
-		return 0, fmt.Errorf("%q is too large (at most 3650d)", s)
-	}
-	return d, nil
-}
-
 // Decode reads one configuration file strictly: unknown keys are errors.
 func Decode(data []byte, name string) (File, error) {
 	var f File
@@ -156,18 +121,18 @@ type NamedFile struct {
 
 func apply(s *engine.Settings, f File, name string, byID map[string]rules.Rule) error {
 	if f.Window != "" {
-		d, err := ParseWindow(f.Window)
+		w, err := window.Parse(f.Window)
 		if err != nil {
 			return fmt.Errorf("config %s: window: %w", name, err)
 		}
-		s.Window = d
+		s.Window = w.Duration()
 	}
 	if f.MaxReportAge != "" {
-		d, err := ParseWindow(f.MaxReportAge)
+		w, err := window.Parse(f.MaxReportAge)
 		if err != nil {
 			return fmt.Errorf("config %s: max_report_age: %w", name, err)
 		}
-		s.MaxReportAge = d
+		s.MaxReportAge = w.Duration()
 	}
 	for _, id := range slices.Sorted(maps.Keys(f.Rules)) {
 		r, ok := byID[id]
@@ -265,11 +230,11 @@ func applyRuleKey(rs *engine.RuleSettings, r rules.Rule, key string, node *yaml.
 		if err := node.Decode(&text); err != nil {
 			return err
 		}
-		d, err := ParseWindow(text)
+		w, err := window.Parse(text)
 		if err != nil {
 			return err
 		}
-		v = int64(d)
+		v = int64(w)
 	case rules.KindCount:
 		var n int
 		if err := node.Decode(&n); err != nil {
@@ -303,8 +268,8 @@ func parseExpiry(s string) (time.Time, error) {
 // the run's window and report age, then what was set for each rule.
 func Describe(s engine.Settings) map[string]string {
 	out := map[string]string{
-		"window":         rules.FormatWindow(s.Window),
-		"max_report_age": rules.FormatWindow(s.MaxReportAge),
+		"window":         window.Window(s.Window).String(),
+		"max_report_age": window.Window(s.MaxReportAge).String(),
 	}
 	for id, rs := range s.Rules {
 		if rs.Disabled {

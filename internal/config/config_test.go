@@ -9,29 +9,6 @@ import (
 	"github.com/rootwatch/rootwatch/internal/rules"
 )
 
-func TestParseWindow(t *testing.T) {
-	good := map[string]time.Duration{"15d": 15 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "36h": 36 * time.Hour, "90m": 90 * time.Minute, "1h30m": 90 * time.Minute, " 7d ": 7 * 24 * time.Hour}
-	for in, want := range good {
-		if got, err := ParseWindow(in); err != nil || got != want {
-			t.Errorf("ParseWindow(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "0d", "-1d", "15", "fifteen days", "15y", "99999999d", "3651d", "522w", "87601h", "5256001m", "315360001s", "87601h0m", "99999999999w"} {
-		if _, err := ParseWindow(in); err == nil {
-			t.Errorf("ParseWindow(%q) accepted", in)
-		}
-	}
-}
-
-// TestWindowLimitIsOneForEveryUnit: ten years is accepted however written.
-func TestWindowLimitIsOneForEveryUnit(t *testing.T) {
-	for _, in := range []string{"3650d", "521w", "87600h", "5256000m", "315360000s", "87600h0m0s"} {
-		if d, err := ParseWindow(in); err != nil || d > MaxWindow {
-			t.Errorf("ParseWindow(%q) = %v, %v", in, d, err)
-		}
-	}
-}
-
 func TestResolveDefaults(t *testing.T) {
 	s, err := Resolve(rules.Catalog())
 	if err != nil {

@@ -90,16 +90,8 @@ func (c *Checked) Plan() *Plan { return c.plan }
 // its field.
 func Check(ctx context.Context, c Clients, p *Plan, o ApplyOptions) (*Checked, error) {
 	o = o.withDefaults()
-	if p.SchemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("%w: schema_version %q, this rootwatch applies %q: make the plan again with remediate plan", ErrRefused, p.SchemaVersion, SchemaVersion)
-	}
-	if p.Digest != p.ComputeDigest() {
-		return nil, fmt.Errorf("%w: digest: does not match the plan's content: the plan was changed or cut short after it was made; make a new one", ErrRefused)
-	}
-	if o.SignKey != nil {
-		if why := p.checkSignature(o.SignKey); why != "" {
-			return nil, fmt.Errorf("%w: %s", ErrRefused, why)
-		}
+	if err := p.verify(o.SignKey); err != nil {
+		return nil, err
 	}
 	if age := o.Now().Sub(p.CreatedAt); age > o.MaxPlanAge || age < -time.Minute {
 		return nil, fmt.Errorf("%w: created_at: it was made at %s, %s ago, longer than the maximum plan age of %s: plan again", ErrRefused,

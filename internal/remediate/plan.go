@@ -15,13 +15,7 @@
 package remediate
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -114,51 +108,6 @@ type AccountPlan struct {
 type Action struct {
 	Call         string `json:"call"`
 	CredentialID string `json:"credential_id,omitempty"`
-}
-
-// content is what the digest and the signature cover: the plan's JSON
-// without either.
-func (p *Plan) content() []byte {
-	c := *p
-	c.Digest, c.Signature = "", ""
-	b, _ := json.Marshal(c)
-	return b
-}
-
-// ComputeDigest is the SHA-256 of the plan's JSON with the digest and the
-// signature left out. It detects accidental change, not a forger: anyone
-// who can edit the plan can recompute it.
-func (p *Plan) ComputeDigest() string {
-	sum := sha256.Sum256(p.content())
-	return hex.EncodeToString(sum[:])
-}
-
-const signaturePrefix = "hmac-sha256:"
-
-func (p *Plan) mac(key []byte) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write(p.content())
-	return m.Sum(nil)
-}
-
-// Sign sets the signature under key (the digest is unchanged).
-func (p *Plan) Sign(key []byte) { p.Signature = signaturePrefix + hex.EncodeToString(p.mac(key)) }
-
-// checkSignature says why the plan's signature is not valid under key, or
-// "" when it is. The comparison is constant-time.
-func (p *Plan) checkSignature(key []byte) string {
-	if p.Signature == "" {
-		return "signature: the plan is not signed, and --sign-key requires a plan signed with that key (remediate plan --sign-key)"
-	}
-	hexSig, ok := strings.CutPrefix(p.Signature, signaturePrefix)
-	got, err := hex.DecodeString(hexSig)
-	if !ok || err != nil {
-		return "signature: not an " + signaturePrefix + "<hex> value"
-	}
-	if !hmac.Equal(got, p.mac(key)) {
-		return "signature: does not match under the --sign-key key: the plan was changed after it was signed, or signed with another key"
-	}
-	return ""
 }
 
 // Clients are the management account's clients a plan and an apply use.
@@ -439,37 +388,6 @@ func actionsFor(rc *evidence.RootCredentials, what []string) ([]Action, []string
 		}
 	}
 	return out, kept
-}
-
-// ErrRefused says a plan cannot be applied.
-var ErrRefused = errors.New("plan refused")
-
-// DecodePlan reads a plan file's bytes: a plan of another schema version
-// is refused by that name (before its fields are held against this one),
-// and unknown fields or trailing data are errors.
-func DecodePlan(data []byte) (*Plan, error) {
-	var head struct {
-		SchemaVersion *string `json:"schema_version"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil || head.SchemaVersion == nil {
-		if err == nil {
-			err = errors.New("no schema_version")
-		}
-		return nil, fmt.Errorf("not a rootwatch plan: %w", err)
-	}
-	if *head.SchemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("%w: schema_version %q, this rootwatch applies %q: make the plan again with remediate plan", ErrRefused, *head.SchemaVersion, SchemaVersion)
-	}
-	var p Plan
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("not a rootwatch plan: %w", err)
-	}
-	if dec.More() {
-		return nil, errors.New("not a rootwatch plan: data after the plan's JSON object")
-	}
-	return &p, nil
 }
 
 // KeepsCredentials reports whether the account's root user keeps a

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/window"
 )
 
 // trailEvidence returns the account's CloudTrail evidence, or the verdict
@@ -92,7 +93,7 @@ func trailBase(ct *evidence.CloudTrail, in Input) map[string]any {
 	ev := map[string]any{
 		"source":          evidence.SourceCloudTrail,
 		"cloudtrail":      ct.Description,
-		"window":          FormatWindow(in.Settings.Window()),
+		"window":          window.Window(in.Settings.Window()).String(),
 		"root_events":     len(ct.Events),
 		"coverage_from":   "unknown",
 		"coverage_to":     "unknown",

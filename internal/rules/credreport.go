@@ -6,6 +6,7 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/window"
 )
 
 // rootRow returns the usable root row of the credential report, or the
@@ -133,7 +134,7 @@ func staleReport(in Input) string {
 		return ""
 	}
 	return fmt.Sprintf("the credential report was generated %s (%.1f days before the as-of time), older than the maximum report age of %s, so it cannot show what happened since",
-		fmtTime(rep.GeneratedTime), Days(age), FormatWindow(in.Settings.MaxReportAge))
+		fmtTime(rep.GeneratedTime), Days(age), window.Window(in.Settings.MaxReportAge).String())
 }
 
 // reportTimeNote is appended to passes that rest on a report of unknown age.

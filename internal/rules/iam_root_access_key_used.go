@@ -6,6 +6,7 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/window"
 )
 
 func accessKeyUsed() Rule {
@@ -36,7 +37,7 @@ func evalAccessKeyUsed(in Input) []Result {
 			if len(recent) == 0 {
 				return ""
 			}
-			ev["window"] = FormatWindow(in.Settings.Window())
+			ev["window"] = window.Window(in.Settings.Window()).String()
 			return "A root access key was used recently: " + strings.Join(recent, "; ")
 		}); r != nil {
 			return one(*r)
@@ -44,7 +45,7 @@ func evalAccessKeyUsed(in Input) []Result {
 		return one(*stop)
 	}
 	ev := reportEvidence(in, row)
-	ev["window"] = FormatWindow(in.Settings.Window())
+	ev["window"] = window.Window(in.Settings.Window()).String()
 	var recent, unknown, quiet []string
 	for i := 0; i < 2; i++ {
 		n := i + 1

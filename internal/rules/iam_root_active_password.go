@@ -5,6 +5,7 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/window"
 )
 
 func activePassword() Rule {
@@ -99,7 +100,7 @@ func passwordFromReport(in Input) Result {
 			if v.Status != finding.StatusFail {
 				return ""
 			}
-			ev["password_last_used"], ev["window"], ev["age_days"] = row.PasswordLastUsed.Raw, FormatWindow(in.Settings.Window()), v.Age
+			ev["password_last_used"], ev["window"], ev["age_days"] = row.PasswordLastUsed.Raw, window.Window(in.Settings.Window()).String(), v.Age
 			return "The root user's password was " + v.Text
 		}); r != nil {
 			return *r
@@ -109,7 +110,7 @@ func passwordFromReport(in Input) Result {
 	ev := reportEvidence(in, row)
 	ev["password_last_used"] = row.PasswordLastUsed.Raw
 	ev["password_enabled"] = row.PasswordEnabled.Raw
-	ev["window"] = FormatWindow(in.Settings.Window())
+	ev["window"] = window.Window(in.Settings.Window()).String()
 
 	v := judgeLastUsed(row.PasswordLastUsed, evidence.ColPasswordLastUsed, in.AsOf, in.Settings.Window())
 	if v.Age != 0 || row.PasswordLastUsed.Kind == evidence.KindTime {

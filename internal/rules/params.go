@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rootwatch/rootwatch/internal/window"
 )
 
 // Kind is the type of a rule parameter's value.
@@ -50,7 +52,7 @@ type Param struct {
 // Format writes a value of the parameter the way users write it.
 func (p Param) Format(v int64) string {
 	if p.Kind == KindDuration {
-		return FormatWindow(time.Duration(v))
+		return window.Window(v).String()
 	}
 	return strconv.FormatInt(v, 10)
 }

@@ -97,19 +97,6 @@ func Days(d time.Duration) float64 {
 	return math.Round(d.Hours()/24*10) / 10
 }
 
-// FormatWindow prints a window the way users write it: 15d, 36h, 90m.
-func FormatWindow(d time.Duration) string {
-	switch {
-	case d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%dd", int64(d/(24*time.Hour)))
-	case d%time.Hour == 0:
-		return fmt.Sprintf("%dh", int64(d/time.Hour))
-	case d%time.Minute == 0:
-		return fmt.Sprintf("%dm", int64(d/time.Minute))
-	}
-	return d.String()
-}
-
 // humanWindow prints a window for a sentence: "15 days", "36 hours".
 func humanWindow(d time.Duration) string {
 	plural := func(n int64, unit string) string {

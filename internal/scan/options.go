@@ -17,15 +17,10 @@ import (
 	"github.com/rootwatch/rootwatch/internal/config"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/evidence/bundle"
-	"github.com/rootwatch/rootwatch/internal/evidence/credreport"
+	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
 	"github.com/rootwatch/rootwatch/internal/source/org"
+	"github.com/rootwatch/rootwatch/internal/window"
 )
-
-// DefaultConcurrency is how many accounts an organization scan has in flight.
-const DefaultConcurrency = org.DefaultConcurrency
-
-// DefaultRoleName is the role assumed in member accounts unless told otherwise.
-const DefaultRoleName = org.DefaultRoleName
 
 // Options say what to scan and how. The zero value scans the account the
 // default AWS credentials land in, as of now, with the built-in settings.
@@ -54,8 +49,8 @@ type Options struct {
 	// ConfigFiles are applied over the built-in settings, in order.
 	ConfigFiles []config.NamedFile
 	// Window and MaxReportAge override the configuration when not zero.
-	Window       time.Duration
-	MaxReportAge time.Duration
+	Window       window.Window
+	MaxReportAge window.Window
 	// ReportTimeout bounds the wait for IAM to generate a credential report.
 	ReportTimeout time.Duration
 	// Regions limits the regional monitoring reads (EventBridge rules,
@@ -75,6 +70,9 @@ type Options struct {
 	AWS     awsx.Loader
 	Profile string
 	Region  string
+
+	// Labels name the options in Validate's messages.
+	Labels Labels
 
 	// Now is the clock (default time.Now); Version names the tool in runs
 	// and bundles.
@@ -112,7 +110,7 @@ type Org struct {
 	ReadTags bool
 	// Names label Include, Exclude and AccountTimeout in skip and failure
 	// reasons, in the words of the front end (e.g. its flag names).
-	Names Names
+	Names org.Names
 }
 
 // Progress reports an account as it is done.
@@ -123,9 +121,29 @@ type Progress struct {
 	Error     string
 }
 
+// Labels name options in Validate's messages in the words of the front
+// end (e.g. its flag names), as org.Names does for skip reasons; an empty
+// label keeps the pipeline's own words.
+type Labels struct {
+	// The sources of evidence: Demo, Reports, Org and Bundle.
+	Demo, Reports, Org, Bundle string
+	CloudTrail                 string
+	// Account is Reports.Account; RoleARNTemplate is Org.RoleARNTemplate.
+	Account, RoleARNTemplate string
+}
+
+func or(label, neutral string) string {
+	if label == "" {
+		return neutral
+	}
+	return label
+}
+
 // Validate checks that the options make sense together, before anything
-// is read or collected.
+// is read or collected. Front ends call it to refuse their input early;
+// Run calls it again.
 func (o *Options) Validate() error {
+	l := o.Labels
 	modes := 0
 	for _, on := range []bool{o.Demo, o.Reports != nil, o.Org != nil, o.Bundle != ""} {
 		if on {
@@ -134,20 +152,24 @@ func (o *Options) Validate() error {
 	}
 	switch {
 	case modes > 1:
-		return errors.New("give one source of evidence: the demo, credential report files, an organization or an evidence bundle")
+		return fmt.Errorf("%s, %s, %s and %s cannot be combined",
+			or(l.Demo, "the demo"), or(l.Reports, "credential report files"), or(l.Org, "an organization"), or(l.Bundle, "an evidence bundle"))
 	case o.Bundle != "" && len(o.CloudTrail) > 0:
-		return errors.New("an evidence bundle already holds the CloudTrail evidence its scan collected; more CloudTrail cannot be added to it")
+		return fmt.Errorf("%s already holds the CloudTrail evidence its scan collected; %s cannot add to it", or(l.Bundle, "an evidence bundle"), or(l.CloudTrail, "more CloudTrail"))
 	case o.Reports != nil && len(o.Reports.Paths) == 0:
 		return errors.New("no credential report file given")
 	case o.Reports != nil && o.Reports.Account != "" && len(o.Reports.Paths) > 1:
-		return errors.New("an expected account names one account; it cannot go with several credential report files")
+		return fmt.Errorf("%s names one account; it cannot go with several %s files", or(l.Account, "an expected account"), or(l.Reports, "credential report"))
 	}
-	if err := checkPaths(o.CloudTrail); err != nil {
+	if err := cloudtrail.CheckPaths(o.CloudTrail); err != nil {
 		return err
 	}
 	if o.Org != nil {
 		if o.Org.RoleARNTemplate != "" {
 			if err := org.ValidateTemplate(o.Org.RoleARNTemplate); err != nil {
+				if l.RoleARNTemplate != "" {
+					return fmt.Errorf("%s: %w", l.RoleARNTemplate, err)
+				}
 				return err
 			}
 		}
@@ -178,17 +200,3 @@ func (o *Options) notice(format string, args ...any) {
 func (o *Options) awsConfig(ctx context.Context) (aws.Config, error) {
 	return awsx.Load(ctx, o.AWS, o.Profile, o.Region)
 }
-
-// ErrNoAccountID says a credential report names no account, so
-// Reports.Account must.
-var ErrNoAccountID = credreport.ErrNoAccountID
-
-// Names label the settings behind skip and failure reasons of an
-// organization scan.
-type Names = org.Names
-
-// ValidateRoleARNTemplate checks a role ARN template before a scan starts.
-func ValidateRoleARNTemplate(t string) error { return org.ValidateTemplate(t) }
-
-// ValidAccountID reports whether s is a 12-digit AWS account ID.
-func ValidAccountID(s string) bool { return evidence.ValidAccountID(s) }

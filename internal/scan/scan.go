@@ -16,6 +16,7 @@ import (
 	"github.com/rootwatch/rootwatch/internal/rules"
 	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
 	"github.com/rootwatch/rootwatch/internal/source/demo"
+	"github.com/rootwatch/rootwatch/internal/window"
 )
 
 // ToolName names rootwatch in runs and bundles.
@@ -89,9 +90,9 @@ type plan struct {
 	asOf        time.Time
 	settings    engine.Settings
 	configFiles []config.NamedFile
-	// window and maxReportAge are the overrides as users write them, for
-	// the bundle ("" when none).
-	window, maxReportAge string
+	// window and maxReportAge are the overrides, for the bundle (zero
+	// when none).
+	window, maxReportAge window.Window
 	saved                *bundle.Bundle
 }
 
@@ -127,29 +128,25 @@ func (o *Options) plan(now time.Time) (*plan, error) {
 	if p.settings, err = config.Resolve(rules.Catalog(), p.configFiles...); err != nil {
 		return nil, err
 	}
-	if p.window, p.settings.Window, err = override(o.Window, p.saved, func(b *bundle.Bundle) string { return b.Window }, p.settings.Window, "window"); err != nil {
-		return nil, err
+	var savedWindow, savedAge window.Window
+	if p.saved != nil {
+		savedWindow, savedAge = p.saved.Window, p.saved.MaxReportAge
 	}
-	if p.maxReportAge, p.settings.MaxReportAge, err = override(o.MaxReportAge, p.saved, func(b *bundle.Bundle) string { return b.MaxReportAge }, p.settings.MaxReportAge, "max_report_age"); err != nil {
-		return nil, err
-	}
+	p.window, p.settings.Window = override(o.Window, savedWindow, p.settings.Window)
+	p.maxReportAge, p.settings.MaxReportAge = override(o.MaxReportAge, savedAge, p.settings.MaxReportAge)
 	return p, nil
 }
 
-// override applies a duration given in the options, else the one the
+// override applies a window given in the options, else the one the
 // bundle's scan was given, else keeps the configured one.
-func override(given time.Duration, saved *bundle.Bundle, of func(*bundle.Bundle) string, configured time.Duration, name string) (string, time.Duration, error) {
-	if given > 0 {
-		return rules.FormatWindow(given), given, nil
+func override(given, saved window.Window, configured time.Duration) (window.Window, time.Duration) {
+	switch {
+	case given > 0:
+		return given, given.Duration()
+	case saved > 0:
+		return saved, saved.Duration()
 	}
-	if saved != nil && of(saved) != "" {
-		d, err := config.ParseWindow(of(saved))
-		if err != nil {
-			return "", 0, fmt.Errorf("evidence bundle: %s: %w", name, err)
-		}
-		return of(saved), d, nil
-	}
-	return "", configured, nil
+	return 0, configured
 }
 
 // collect gathers the accounts' evidence from the one source the options name.

@@ -94,3 +94,35 @@ func TestValidateRefusesTwoSources(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateSpeaksTheFrontEndsWords: Labels name the options in the
+// messages; without them the pipeline's own words stand in.
+func TestValidateSpeaksTheFrontEndsWords(t *testing.T) {
+	flags := Labels{Demo: "--demo", Reports: "--credential-report", Org: "--org", Bundle: "--evidence", CloudTrail: "--cloudtrail",
+		Account: "--account", RoleARNTemplate: "--role-arn-template"}
+	for _, tc := range []struct {
+		o                Options
+		neutral, labeled string
+	}{
+		{Options{Demo: true, Bundle: "b.json"},
+			"the demo, credential report files, an organization and an evidence bundle cannot be combined",
+			"--demo, --credential-report, --org and --evidence cannot be combined"},
+		{Options{Bundle: "b.json", CloudTrail: []string{"x"}},
+			"an evidence bundle already holds the CloudTrail evidence its scan collected; more CloudTrail cannot add to it",
+			"--evidence already holds the CloudTrail evidence its scan collected; --cloudtrail cannot add to it"},
+		{Options{Reports: &Reports{Paths: []string{"a", "b"}, Account: "123456789012"}},
+			"an expected account names one account; it cannot go with several credential report files",
+			"--account names one account; it cannot go with several --credential-report files"},
+		{Options{Org: &Org{RoleARNTemplate: "arn:aws:iam::1:role/x"}},
+			"the role ARN template must contain {account}, e.g. arn:aws:iam::{account}:role/RootwatchAudit",
+			"--role-arn-template: the role ARN template must contain {account}, e.g. arn:aws:iam::{account}:role/RootwatchAudit"},
+	} {
+		if err := tc.o.Validate(); err == nil || err.Error() != tc.neutral {
+			t.Errorf("without labels: %v, want %q", err, tc.neutral)
+		}
+		tc.o.Labels = flags
+		if err := tc.o.Validate(); err == nil || err.Error() != tc.labeled {
+			t.Errorf("with labels: %v, want %q", err, tc.labeled)
+		}
+	}
+}

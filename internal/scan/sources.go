@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rootwatch/rootwatch/internal/awsfake"
 	"github.com/rootwatch/rootwatch/internal/engine"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/evidence/credreport"
@@ -87,35 +86,16 @@ func set(ids []string) map[string]bool {
 	return m
 }
 
-// collectDemo serves the demo world on a loopback port and scans each of its
-// accounts through the same live collection path, with the fake's clock and
-// the collector's both set to the as-of time, so its verdicts never age.
+// collectDemo scans the demo's accounts on its fake AWS.
 func collectDemo(ctx context.Context, o *Options, s engine.Settings, asOf time.Time) ([]*evidence.Account, error) {
-	clock := func() time.Time { return asOf }
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	_, url, err := awsfake.Serve(ctx, demo.World(), "demo world", awsfake.Options{Now: clock})
+	accounts, err := demo.Collect(ctx, demo.Options{AsOf: asOf, MaxReportAge: s.MaxReportAge, TrailLookback: Lookback(s), Progress: (&progress{o: o}).account})
 	if err != nil {
-		return nil, fmt.Errorf("start the demo's fake AWS: %w", err)
+		return nil, err
 	}
-	creds := demo.Credentials()
-	copts := live.Options{MaxReportAge: s.MaxReportAge, ReportTimeout: 10 * time.Second, PollInterval: 10 * time.Millisecond,
-		Now: clock, AsOf: asOf, TrailLookback: Lookback(s)}
-	bar := &progress{o: o}
-	// The organization goes through the organization path (ListAccounts,
-	// AssumeRole into the member); the standalone account on its own.
-	out, err := org.Scan(ctx, awsfake.ClientConfig(url, creds[demo.ManagementAccount]), org.Options{Concurrency: 4, AccountTimeout: 30 * time.Second, Collect: copts,
-		Progress: func(p org.Progress) { bar.account(p.Account, p.Total+1) }})
-	if err != nil {
-		return nil, fmt.Errorf("demo organization: %w", err)
-	}
-	shareCallsAboutRoots(out)
-	a, err := live.Account(ctx, live.NewClients(awsfake.ClientConfig(url, creds[demo.StandaloneAccount])), copts)
-	if err != nil {
-		return nil, fmt.Errorf("demo account %s: %w", demo.StandaloneAccount, err)
-	}
-	bar.account(a, bar.done.Total)
-	return append(out, a), nil
+	// The management account's calls about member roots (AssumeRoot, root
+	// e-mail changes) go to the members they name.
+	shareCallsAboutRoots(accounts)
+	return accounts, nil
 }
 
 // loadReports turns saved credential reports into account evidence. Sources

@@ -3,15 +3,10 @@ package scan
 import (
 	"context"
 	"fmt"
-	"os"
 	"runtime"
-	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/athena"
-	ctapi "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
-	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/rootwatch/rootwatch/internal/awsx"
@@ -22,9 +17,6 @@ import (
 // s3Workers is how many S3 objects are fetched and decoded at once: fetching
 // waits on the network, so more than one per core.
 const s3Workers = 16
-
-// DefaultQueryTimeout is how long an athena:// or lake:// query may run.
-const DefaultQueryTimeout = cloudtrail.DefaultQueryTimeout
 
 // TrailOptions say which CloudTrail sources to read for a root timeline.
 type TrailOptions struct {
@@ -60,37 +52,7 @@ func (o *TrailOptions) Validate() error {
 			return fmt.Errorf("%q is not a 12-digit account ID", a)
 		}
 	}
-	return checkPaths(o.Paths)
-}
-
-// checkPaths refuses, before anything is read, a local path that does not
-// exist and an s3:// URI without a bucket: a mistyped argument must not
-// look like a source that held nothing.
-func checkPaths(paths []string) error {
-	for _, p := range paths {
-		switch {
-		case cloudtrail.IsAthena(p):
-			if _, err := cloudtrail.ParseAthena(p); err != nil {
-				return err
-			}
-			continue
-		case cloudtrail.IsLake(p):
-			if _, err := cloudtrail.ParseLake(p); err != nil {
-				return err
-			}
-			continue
-		}
-		if cloudtrail.IsS3(p) {
-			if _, _, err := cloudtrail.ParseS3(p); err != nil {
-				return err
-			}
-			continue
-		}
-		if _, err := os.Stat(p); err != nil {
-			return fmt.Errorf("CloudTrail path %w", err)
-		}
-	}
-	return nil
+	return cloudtrail.CheckPaths(o.Paths)
 }
 
 func (o *TrailOptions) filter() cloudtrail.Filter {
@@ -152,7 +114,7 @@ func readCloudTrail(ctx context.Context, o *Options, paths []string, f cloudtrai
 		}
 	}
 	if len(queries) > 0 {
-		q, err := queryJobs(cfg, o, queries, f, now)
+		q, err := cloudtrail.QueryJobs(cfg, queries, o.AthenaOutput, f.QueryWindow(o.QueryTimeout, now))
 		if err != nil {
 			return cloudtrail.Result{}, err
 		}
@@ -171,45 +133,6 @@ func readCloudTrail(ctx context.Context, o *Options, paths []string, f cloudtrai
 	res := cloudtrail.Run(ctx, jobs, workers, f)
 	res.Sources = append(bad, res.Sources...)
 	return res, nil
-}
-
-// queryJobs turns athena:// and lake:// URIs into jobs that run their
-// queries for f's window and accounts.
-func queryJobs(cfg aws.Config, o *Options, uris []string, f cloudtrail.Filter, now time.Time) ([]cloudtrail.Job, error) {
-	w := cloudtrail.QueryWindow{Since: f.Since, Until: f.Until, Timeout: o.QueryTimeout, Now: now}
-	for a := range f.Accounts {
-		w.Accounts = append(w.Accounts, a)
-	}
-	slices.Sort(w.Accounts)
-	var jobs []cloudtrail.Job
-	for _, u := range uris {
-		if cloudtrail.IsAthena(u) {
-			t, err := cloudtrail.ParseAthena(u)
-			if err != nil {
-				return nil, err
-			}
-			ac, gc := athena.NewFromConfig(cfg), glue.NewFromConfig(cfg)
-			q := cloudtrail.AthenaQuery{Table: t, Output: o.AthenaOutput, Window: w}
-			jobs = append(jobs, cloudtrail.Job{Name: u, Read: func(ctx context.Context) ([]evidence.Event, evidence.SourceStats) {
-				return cloudtrail.Athena(ctx, ac, gc, q)
-			}})
-			continue
-		}
-		s, err := cloudtrail.ParseLake(u)
-		if err != nil {
-			return nil, err
-		}
-		lc := ctapi.NewFromConfig(cfg, func(co *ctapi.Options) {
-			if s.Region != "" {
-				co.Region = s.Region
-			}
-		})
-		q := cloudtrail.LakeQuery{Store: s, Window: w}
-		jobs = append(jobs, cloudtrail.Job{Name: u, Read: func(ctx context.Context) ([]evidence.Event, evidence.SourceStats) {
-			return cloudtrail.Lake(ctx, lc, q)
-		}})
-	}
-	return jobs, nil
 }
 
 // lookupCloudTrail reads the caller's account root events with LookupEvents.

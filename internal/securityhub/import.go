@@ -1,6 +1,8 @@
 // Package securityhub imports ASFF findings into AWS Security Hub with
 // BatchImportFindings: batches of at most 100 (the API's limit), throttling
 // retried by the SDK, and every finding the API refuses reported by id.
+// ImportRun chooses what a judged run sends: the calling account's findings,
+// and those an earlier run imported as failing that are resolved now.
 package securityhub
 
 import (

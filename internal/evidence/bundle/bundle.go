@@ -29,6 +29,7 @@ import (
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/evidence/credreport"
 	"github.com/rootwatch/rootwatch/internal/outfile"
+	"github.com/rootwatch/rootwatch/internal/window"
 )
 
 // Format and Version identify a bundle document.
@@ -55,8 +56,8 @@ type Bundle struct {
 	AsOf time.Time `json:"as_of"`
 	// Config, Window and MaxReportAge are the settings the scan was given.
 	Config       []ConfigFile        `json:"config,omitempty"`
-	Window       string              `json:"window,omitempty"`
-	MaxReportAge string              `json:"max_report_age,omitempty"`
+	Window       window.Window       `json:"window,omitempty"`
+	MaxReportAge window.Window       `json:"max_report_age,omitempty"`
 	Accounts     []*evidence.Account `json:"accounts"`
 }
 

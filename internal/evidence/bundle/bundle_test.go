@@ -12,6 +12,7 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/evidence/credreport"
+	"github.com/rootwatch/rootwatch/internal/window"
 )
 
 var t0 = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -61,7 +62,9 @@ func accounts(t *testing.T) []*evidence.Account {
 func TestRoundTrip(t *testing.T) {
 	for _, name := range []string{"b.json", "b.json.gz"} {
 		path := filepath.Join(t.TempDir(), name)
-		if err := New(accounts(t), "rootwatch", "v1", t0, t0).Save(context.Background(), path); err != nil {
+		saved := New(accounts(t), "rootwatch", "v1", t0, t0)
+		saved.Window, saved.MaxReportAge = window.Window(400*24*time.Hour), window.Window(90*time.Minute)
+		if err := saved.Save(context.Background(), path); err != nil {
 			t.Fatal(err)
 		}
 		b, err := Load(path)
@@ -97,7 +100,7 @@ func TestRoundTrip(t *testing.T) {
 			m.SCPs.Path[1].Policies != nil || m.SCPs.Path[1].Error == "" || m.SCPs.Path[2].Policies[0].Error == "" || len(m.SCPs.Problems) != 2 {
 			t.Errorf("%s: SCPs: %+v %+v", name, a.SCPs, m.SCPs)
 		}
-		if !b.AsOf.Equal(t0) || b.ToolVersion != "v1" {
+		if !b.AsOf.Equal(t0) || b.ToolVersion != "v1" || b.Window != saved.Window || b.MaxReportAge != saved.MaxReportAge {
 			t.Errorf("%s: header: %+v", name, b)
 		}
 	}
@@ -150,8 +153,10 @@ func TestReadRefuses(t *testing.T) {
 			"accounts[0] (111111111111): sources.scps is ok but the bundle holds no scps"},
 		"scps not recorded": {valid(func(d map[string]any) { delete(first(d)["sources"].(map[string]any), "scps") }),
 			"accounts[0] (111111111111): sources.scps is not recorded but the bundle holds scps"},
-		"not a report":   {valid(func(d map[string]any) { first(d)["credential_report"].(map[string]any)["csv"] = "aGVsbG8K" }), "accounts[0] (111111111111): credential_report:"},
-		"truncated json": {valid(func(map[string]any) {})[:200], "not a rootwatch evidence bundle"},
+		"not a report":    {valid(func(d map[string]any) { first(d)["credential_report"].(map[string]any)["csv"] = "aGVsbG8K" }), "accounts[0] (111111111111): credential_report:"},
+		"bad window":      {valid(func(d map[string]any) { d["window"] = "15x" }), `x.json: not a rootwatch evidence bundle: "15x" is not a duration (use e.g. 15d, 36h, 90m)`},
+		"zero report age": {valid(func(d map[string]any) { d["max_report_age"] = "0d" }), `x.json: not a rootwatch evidence bundle: "0d" must be longer than zero`},
+		"truncated json":  {valid(func(map[string]any) {})[:200], "not a rootwatch evidence bundle"},
 	} {
 		b, err := Read(strings.NewReader(tc.data), "x.json")
 		if err == nil {

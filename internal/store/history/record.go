@@ -1,4 +1,10 @@
-package scan
+// Package history keeps judged runs in the history store: a run gains, from
+// the runs stored before it, each finding's first seen time and change and
+// its own place in the history, and is then saved (Record, Import); Changes
+// compares two stored runs the same way; ReadRun reads back a run a scan
+// wrote as JSON, for import. The store only keeps runs; what a run means
+// against its past is decided here, above it.
+package history
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package scan
+package securityhub
 
 import (
 	"context"
@@ -11,11 +11,10 @@ import (
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/rules"
-	"github.com/rootwatch/rootwatch/internal/securityhub"
 )
 
-// SecurityHubResult is what an import did.
-type SecurityHubResult struct {
+// RunResult is what an import of a run did.
+type RunResult struct {
 	Account, Region   string
 	Imported, Batches int
 	// Total counts the records sent: the run's findings of the calling
@@ -27,10 +26,10 @@ type SecurityHubResult struct {
 	// Elsewhere counts the findings of other accounts, which Security Hub
 	// takes only from their own account, by account.
 	Elsewhere map[string]int
-	Refused   []securityhub.Refusal
+	Refused   []Refusal
 }
 
-// ImportSecurityHub sends the run's findings, as ASFF, to Security Hub in
+// ImportRun sends the run's findings, as ASFF, to Security Hub in
 // the caller's account and region, with the findings prev (the previous
 // stored run of the same scope, nil when there is none) imported as failing
 // that this run resolved, closed. BatchImportFindings takes, with the
@@ -38,20 +37,20 @@ type SecurityHubResult struct {
 // other accounts (an organization scan's members) are not sent and are
 // counted in Elsewhere. The result is returned even when the import fails
 // part way.
-func ImportSecurityHub(ctx context.Context, load awsx.Loader, profile, region string, run, prev *finding.Run) (SecurityHubResult, error) {
+func ImportRun(ctx context.Context, load awsx.Loader, profile, region string, run, prev *finding.Run) (RunResult, error) {
 	cfg, err := awsx.Load(ctx, load, profile, region)
 	if err != nil {
-		return SecurityHubResult{}, err
+		return RunResult{}, err
 	}
 	id, err := awsx.WhoAmI(ctx, sts.NewFromConfig(cfg))
 	if err != nil {
-		return SecurityHubResult{}, fmt.Errorf("Security Hub import: %w", err)
+		return RunResult{}, fmt.Errorf("Security Hub import: %w", err)
 	}
 	meta, err := rules.Info()
 	if err != nil {
-		return SecurityHubResult{}, err
+		return RunResult{}, err
 	}
-	out := SecurityHubResult{Account: id.Account, Region: cfg.Region, Elsewhere: map[string]int{}}
+	out := RunResult{Account: id.Account, Region: cfg.Region, Elsewhere: map[string]int{}}
 	a := report.ASFF{Meta: meta, Region: cfg.Region, ProductAccount: id.Account}
 	var records []map[string]any
 	keep := func(rec map[string]any) bool {
@@ -72,12 +71,12 @@ func ImportSecurityHub(ctx context.Context, load awsx.Loader, profile, region st
 			out.Resolved++
 		}
 	}
-	findings, err := securityhub.Convert(records)
+	findings, err := Convert(records)
 	if err != nil {
-		return SecurityHubResult{}, err
+		return RunResult{}, err
 	}
 	out.Total = len(findings)
-	res, err := securityhub.Import(ctx, shapi.NewFromConfig(cfg), findings)
+	res, err := Import(ctx, shapi.NewFromConfig(cfg), findings)
 	out.Imported, out.Batches, out.Refused = res.Imported, res.Batches, res.Refused
 	if err != nil {
 		return out, fmt.Errorf("Security Hub import: %w", err)

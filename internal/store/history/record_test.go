@@ -1,4 +1,4 @@
-package scan
+package history
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"github.com/rootwatch/rootwatch/internal/store"
 	"github.com/rootwatch/rootwatch/internal/testutil"
 )
+
+var asOf = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 
 const acctA, acctB, acctC, acctD, acctE = "111111111111", "222222222222", "333333333333", "444444444444", "555555555555"
 
