@@ -142,9 +142,16 @@ func localPath(next string) string {
 	return u.RequestURI()
 }
 
-// sameOrigin says a POST comes from a page of this server: browsers send
-// Origin on POST; a request without it (curl) is not a browser's.
+// sameOrigin says a POST comes from a page of this server. Browsers say
+// where a request comes from in Sec-Fetch-Site; one that does not (an
+// older browser, curl) is judged by Origin, and a request without either
+// is not a browser's form. Origin alone does not do: under the panel's
+// Referrer-Policy (no-referrer) a browser sends "Origin: null" with its
+// own forms.
 func sameOrigin(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin"
+	}
 	o := r.Header.Get("Origin")
 	if o == "" {
 		return true

@@ -610,8 +610,14 @@ func TestAuthentication(t *testing.T) {
 			t.Errorf("next %q: to %q", next, rec.Header().Get("Location"))
 		}
 	}
-	if rec := post(url.Values{"token": {tok}}, "Origin", "https://evil.example"); rec.Code != http.StatusForbidden {
-		t.Errorf("a sign-in from another site: %d", rec.Code)
+	for _, from := range [][]string{{"Origin", "https://evil.example"}, {"Origin", "null"}, {"Sec-Fetch-Site", "cross-site", "Origin", "http://127.0.0.1:8080"}, {"Sec-Fetch-Site", "same-site"}} {
+		if rec := post(url.Values{"token": {tok}}, from...); rec.Code != http.StatusForbidden {
+			t.Errorf("a sign-in from another site (%v): %d", from, rec.Code)
+		}
+	}
+	// A browser's own form under Referrer-Policy no-referrer.
+	if rec := post(url.Values{"token": {tok}}, "Sec-Fetch-Site", "same-origin", "Origin", "null"); rec.Code != http.StatusSeeOther {
+		t.Errorf("a sign-in from the panel's own form: %d", rec.Code)
 	}
 	if rec := post(url.Values{"token": {strings.Repeat("x", maxLoginBytes)}}); rec.Code != http.StatusRequestEntityTooLarge {
 		t.Errorf("an oversized form: %d", rec.Code)

@@ -329,7 +329,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, code int, msg stri
 // render writes a page whole, or a plain 500 if its template fails (a
 // half-written page is never sent).
 func (s *server) render(w http.ResponseWriter, r *http.Request, code int, name string, p *page) {
-	p.Version, p.Store, p.SignOut = s.Version, s.Store, s.auth != nil && name != "login"
+	p.Version, p.Store, p.SignOut = s.Version, s.Store, s.auth != nil && name != "login" && s.auth.allowed(r)
 	var buf bytes.Buffer
 	if err := s.pages[name].execute(&buf, p); err != nil {
 		s.Log.Error("render failed", "page", name, "error", err.Error())
