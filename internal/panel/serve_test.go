@@ -88,7 +88,13 @@ func TestServeTLSAndGracefulShutdown(t *testing.T) {
 	}()
 	<-entered
 	cancel()
-	<-stopping // Serve is shutting down, the request still in flight
+	// Serve is shutting down (its listener closed), the request still in
+	// flight: it must not have returned.
+	select {
+	case <-stopping:
+	case err := <-done:
+		t.Fatalf("Serve returned with a request in flight: %v", err)
+	}
 	close(release)
 	if got := <-slow; got != "finished" {
 		t.Errorf("the request in flight got %q", got)

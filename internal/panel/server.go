@@ -417,6 +417,9 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(o.Log.Handler(), slog.LevelWarn),
 	}
+	// Said once the listener is closed, while the requests in flight
+	// finish.
+	srv.RegisterOnShutdown(func() { o.Log.Info("shutting down", "timeout", o.ShutdownTimeout.String()) })
 	if o.Cert != nil {
 		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*o.Cert}}
 		ln = tls.NewListener(ln, srv.TLSConfig)
@@ -431,7 +434,6 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	o.Log.Info("shutting down", "timeout", o.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
