@@ -107,16 +107,10 @@ older rootwatch is refused until a command that migrates it ('rootwatch runs
 			if shutdown <= 0 {
 				return usageErr("--shutdown-timeout %s: want more than 0", shutdown)
 			}
-			var h slog.Handler
-			switch logFormat {
-			case "text":
-				h = slog.NewTextHandler(app.Stderr, nil)
-			case "json":
-				h = slog.NewJSONHandler(app.Stderr, nil)
-			default:
-				return usageErr("--log-format %q: want text or json", logFormat)
+			log, err := stderrLogger(app, logFormat)
+			if err != nil {
+				return err
 			}
-			log := slog.New(h)
 			s, err := store.OpenReadOnly(cmd.Context(), spec, store.Options{Getenv: app.Getenv})
 			var ns *store.NoStoreError
 			if errors.As(err, &ns) {
@@ -160,4 +154,16 @@ older rootwatch is refused until a command that migrates it ('rootwatch runs
 	f.DurationVar(&shutdown, "shutdown-timeout", 10*time.Second, "on SIGINT/SIGTERM, how long the requests in flight may take to finish")
 	cmd.MarkFlagRequired("store")
 	return cmd
+}
+
+// stderrLogger is a long-running command's log on stderr, in text or JSON
+// (--log-format).
+func stderrLogger(app *App, format string) (*slog.Logger, error) {
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(app.Stderr, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(app.Stderr, nil)), nil
+	}
+	return nil, usageErr("--log-format %q: want text or json", format)
 }
