@@ -20,6 +20,9 @@ type digest struct {
 	accounts map[string]finding.Account // Sources left out
 	order    []string                   // account IDs in the run's order
 	findings map[string][]brief         // by account
+	// disabled are the rules the run's configuration turned off: judged
+	// for no account, shown as such rather than left out.
+	disabled []finding.DisabledRule
 }
 
 // brief is a finding without its evidence.
@@ -41,7 +44,7 @@ type suppressed struct {
 }
 
 func newDigest(run *finding.Run, info store.RunInfo) *digest {
-	d := &digest{info: info, accounts: make(map[string]finding.Account, len(run.Accounts)), findings: map[string][]brief{}}
+	d := &digest{info: info, accounts: make(map[string]finding.Account, len(run.Accounts)), findings: map[string][]brief{}, disabled: run.DisabledRules}
 	for _, a := range run.Accounts {
 		a.Sources = nil
 		if _, dup := d.accounts[a.AccountID]; !dup {
@@ -153,9 +156,18 @@ func newIndex(ds []*digest) *index {
 func (x *index) columnsOf() []Column {
 	seen := map[string]Column{}
 	for _, a := range x.accts {
-		for _, b := range x.current(a) {
+		d := x.currentRun(a)
+		if d == nil {
+			continue
+		}
+		for _, b := range d.findings[a.id] {
 			if _, ok := seen[b.RuleID]; !ok {
 				seen[b.RuleID] = Column{RuleID: b.RuleID, Title: b.Title, Severity: b.Severity}
+			}
+		}
+		for _, r := range d.disabled {
+			if _, ok := seen[r.RuleID]; !ok {
+				seen[r.RuleID] = Column{RuleID: r.RuleID, Title: r.Title, Severity: r.Severity}
 			}
 		}
 	}
@@ -179,25 +191,33 @@ func orderColumns(seen map[string]Column) []Column {
 	return append(out, rest...)
 }
 
-// current is an account's findings in the last run that assessed it.
-func (x *index) current(a *accountRuns) []brief {
+// currentRun is the last run that assessed an account (nil: none did).
+func (x *index) currentRun(a *accountRuns) *digest {
 	if len(a.assessed) == 0 {
 		return nil
 	}
-	return x.runs[a.assessed[len(a.assessed)-1]].findings[a.id]
+	return x.runs[a.assessed[len(a.assessed)-1]]
 }
 
-// at is an account's findings as of run position p: in the last run at or
-// before p that assessed it (ok false when none did).
-func (x *index) at(a *accountRuns, p int) ([]brief, bool) {
+// current is an account's findings in the last run that assessed it.
+func (x *index) current(a *accountRuns) []brief {
+	if d := x.currentRun(a); d != nil {
+		return d.findings[a.id]
+	}
+	return nil
+}
+
+// runAt is the last run at or before position p that assessed an account
+// (nil: none did).
+func (x *index) runAt(a *accountRuns, p int) *digest {
 	i, found := slices.BinarySearch(a.assessed, p)
 	if !found {
 		i--
 	}
 	if i < 0 {
-		return nil, false
+		return nil
 	}
-	return x.runs[a.assessed[i]].findings[a.id], true
+	return x.runs[a.assessed[i]]
 }
 
 func (x *index) latest() *digest {
@@ -226,9 +246,15 @@ func worstRank(s finding.Status) int {
 	return 6
 }
 
-// cells folds findings into one cell per rule: the worst finding's.
-func cells(bs []brief) map[string]Cell {
-	out := make(map[string]Cell, len(bs))
+// cells folds an account's findings in a run into one cell per rule (the
+// worst finding's), and marks the rules the run's configuration turned
+// off. A nil run has no cells.
+func cells(d *digest, account string) map[string]Cell {
+	if d == nil {
+		return map[string]Cell{}
+	}
+	bs := d.findings[account]
+	out := make(map[string]Cell, len(bs)+len(d.disabled))
 	for _, b := range bs {
 		c, ok := out[b.RuleID]
 		if !ok || worstRank(b.Status) < worstRank(c.Status) {
@@ -236,6 +262,11 @@ func cells(bs []brief) map[string]Cell {
 		}
 		c.Findings++
 		out[b.RuleID] = c
+	}
+	for _, r := range d.disabled {
+		if _, ok := out[r.RuleID]; !ok {
+			out[r.RuleID] = Cell{Status: StatusDisabled, Severity: r.Severity}
+		}
 	}
 	return out
 }
@@ -349,16 +380,16 @@ func (x *index) matrix(f Filter, p Page) (Matrix, error) {
 		if f.Stale && r.Current {
 			continue
 		}
-		now := cells(x.current(a))
+		now := cells(x.currentRun(a), a.id)
 		if cellFilter && !anyCell(now, f) {
 			continue
 		}
 		if since >= 0 {
-			before, ok := x.at(a, since)
-			if ok && sameStatuses(now, cells(before)) {
+			before := x.runAt(a, since)
+			if before != nil && sameStatuses(now, cells(before, a.id)) {
 				continue
 			}
-			if !ok && len(now) == 0 {
+			if before == nil && len(now) == 0 {
 				continue
 			}
 		}
@@ -401,7 +432,7 @@ func accountMatches(a AccountInfo, q string) bool {
 
 func anyCell(cs map[string]Cell, f Filter) bool {
 	for rule, c := range cs {
-		if (f.Rule == "" || f.Rule == rule) && (len(f.Statuses) == 0 || slices.Contains(f.Statuses, c.Status)) &&
+		if c.Status != StatusDisabled && (f.Rule == "" || f.Rule == rule) && (len(f.Statuses) == 0 || slices.Contains(f.Statuses, c.Status)) &&
 			(len(f.Severities) == 0 || slices.Contains(f.Severities, c.Severity)) {
 			return true
 		}
@@ -461,6 +492,11 @@ func (x *index) account(ctx context.Context, id string, load func(context.Contex
 		for _, b := range x.runs[p].findings[id] {
 			seen[b.RuleID] = Column{RuleID: b.RuleID, Title: b.Title, Severity: b.Severity}
 		}
+		for _, r := range x.runs[p].disabled {
+			if _, ok := seen[r.RuleID]; !ok {
+				seen[r.RuleID] = Column{RuleID: r.RuleID, Title: r.Title, Severity: r.Severity}
+			}
+		}
 	}
 	for _, c := range orderColumns(seen) {
 		row := TimelineRow{Column: c, Statuses: make([]finding.Status, len(a.held))}
@@ -470,7 +506,7 @@ func (x *index) account(ctx context.Context, id string, load func(context.Contex
 				row.Statuses[i] = StatusNotAssessed
 				continue
 			}
-			row.Statuses[i] = cells(d.findings[id])[c.RuleID].Status
+			row.Statuses[i] = cells(d, id)[c.RuleID].Status
 		}
 		v.Timeline.Rules = append(v.Timeline.Rules, row)
 	}

@@ -677,3 +677,48 @@ func TestLoadTokenAndLoopback(t *testing.T) {
 		t.Error("an address without a port")
 	}
 }
+
+// TestDisabledRulesStayVisible: a rule the configuration turned off in the
+// latest run has no findings there, and still has its column, shown
+// "off", not left out.
+func TestDisabledRulesStayVisible(t *testing.T) {
+	runs := testRuns(2, 0)
+	last := runs[1]
+	last.Findings = slices.DeleteFunc(last.Findings, func(f finding.Finding) bool { return f.RuleID == "iam-root-console-login" })
+	last.DisabledRules = []finding.DisabledRule{{RuleID: "iam-root-console-login", Title: "Root console sign-in", Severity: finding.SeverityHigh}}
+	last.Summary = finding.Summarize(last.Findings)
+	mem := NewMemory(runs...)
+	m, err := mem.Matrix(context.Background(), Filter{}, Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.IndexFunc(m.Rules, func(c Column) bool { return c.RuleID == "iam-root-console-login" })
+	if col < 0 {
+		t.Fatalf("the disabled rule has no column: %v", m.Rules)
+	}
+	for _, r := range m.Rows {
+		if r.Current && r.Cells[col].Status != StatusDisabled {
+			t.Errorf("%s: the disabled rule's cell is %q", r.Account.ID, r.Cells[col].Status)
+		}
+	}
+	srv := handler(t, Options{Source: mem})
+	mustContain(t, "matrix", get(t, srv, "/matrix").Body.String(), `<td class="c st-disabled">off</td>`)
+	// The hostile account failed it in run 1: its state changed since.
+	if got := rowsOf(get(t, srv, "/matrix?since=1&q="+acctHostile).Body.String()); !slices.Equal(got, []string{acctHostile}) {
+		t.Errorf("changed since run 1: %v", got)
+	}
+	// A disabled rule matches no status or severity filter.
+	if got := rowsOf(get(t, srv, "/matrix?severity=high").Body.String()); len(got) != 0 {
+		t.Errorf("severity high matched %v through a disabled rule", got)
+	}
+	v, _ := mem.Account(context.Background(), acctHostile)
+	for _, r := range v.Timeline.Rules {
+		if r.RuleID == "iam-root-console-login" && !slices.Equal(r.Statuses, []finding.Status{finding.StatusFail, StatusDisabled}) {
+			t.Errorf("timeline of the disabled rule: %v", r.Statuses)
+		}
+	}
+	rows, _ := csv.NewReader(get(t, srv, "/matrix.csv").Body).ReadAll()
+	if rows[1][len(ExportHeader)+col] != "disabled" {
+		t.Errorf("CSV cell of a disabled rule: %q", rows[1])
+	}
+}

@@ -62,6 +62,11 @@ var (
 // could not assess it (failed or skipped).
 const StatusNotAssessed finding.Status = "not_assessed"
 
+// StatusDisabled marks, in a cell or a timeline, a rule the run's
+// configuration turned off (enabled: false): judged for no account. It is
+// the CSV report's word for it.
+const StatusDisabled finding.Status = "disabled"
+
 // Overview is what the overview page shows.
 type Overview struct {
 	// Latest is nil when the store holds no run.
@@ -132,7 +137,8 @@ type Column struct {
 
 // Cell is an account's current finding of one rule (the worst, when the
 // rule judged several resources). Status "" means the account's run has
-// no finding of the rule.
+// no finding of the rule, StatusDisabled that the run's configuration
+// turned the rule off.
 type Cell struct {
 	Status   finding.Status   `json:"status"`
 	Severity finding.Severity `json:"severity,omitempty"`
@@ -188,8 +194,9 @@ type Timeline struct {
 }
 
 // TimelineRow is one rule's statuses, one per Timeline.Runs: "" where the
-// run had no finding of the rule, StatusNotAssessed where it could not
-// assess the account.
+// run had no finding of the rule, StatusDisabled where its configuration
+// turned the rule off, StatusNotAssessed where it could not assess the
+// account.
 type TimelineRow struct {
 	Column
 	Statuses []finding.Status

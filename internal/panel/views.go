@@ -55,7 +55,7 @@ func parsePages() (map[string]*pageTemplate, error) {
 // never the colour alone.
 var shortStatus = map[finding.Status]string{
 	finding.StatusFail: "FAIL", finding.StatusPass: "pass", finding.StatusUnknown: "UNKN", finding.StatusError: "ERR",
-	finding.StatusNotApplicable: "n/a", finding.StatusSuppressed: "supp", StatusNotAssessed: "not assessed",
+	finding.StatusNotApplicable: "n/a", finding.StatusSuppressed: "supp", StatusNotAssessed: "not assessed", StatusDisabled: "off",
 }
 
 var funcs = template.FuncMap{
