@@ -96,7 +96,8 @@ func TestServeTheHistory(t *testing.T) {
 		}
 	}
 	before := sum(t, db)
-	stderr := &listening{url: make(chan string, 1)}
+	heard := make(chan string, 1)
+	stderr := &listening{url: heard}
 	app := &App{Stdout: io.Discard, Stderr: stderr, Getenv: func(string) string { return "" }, Now: func() time.Time { return testNow }, Version: "test",
 		IsTerminal: func(io.Writer) bool { return false },
 		AWSConfig:  func(context.Context, string, string) (aws.Config, error) { return aws.Config{}, errors.New("no AWS") }}
@@ -107,7 +108,7 @@ func TestServeTheHistory(t *testing.T) {
 	}()
 	var base string
 	select {
-	case base = <-stderr.url:
+	case base = <-heard:
 	case err := <-done:
 		t.Fatalf("serve ended: %v\n%s", err, stderr.String())
 	}
