@@ -165,7 +165,7 @@ func table(v []any) *EvidenceTable {
 		row := make([]string, len(keys))
 		for i, k := range keys {
 			if x, ok := m[k]; ok {
-				row[i] = scalar(x)
+				row[i] = cellText(x)
 			}
 		}
 		t.Rows = append(t.Rows, row)
@@ -173,8 +173,27 @@ func table(v []any) *EvidenceTable {
 	return t
 }
 
-// scalar is a value as text; objects and lists inside a table cell are
-// their JSON.
+// cellText is a table cell: a list of scalars joined (SCP names on a
+// target, a gap's reasons), anything else as scalar shows it.
+func cellText(v any) string {
+	if list, ok := v.([]any); ok && !slices.ContainsFunc(list, func(e any) bool {
+		switch e.(type) {
+		case map[string]any, []any:
+			return true
+		}
+		return false
+	}) {
+		items := make([]string, len(list))
+		for i, e := range list {
+			items[i] = scalar(e)
+		}
+		return strings.Join(items, "; ")
+	}
+	return scalar(v)
+}
+
+// scalar is a value as text; objects and lists (inside a list or a table
+// cell) are their JSON.
 func scalar(v any) string {
 	switch x := v.(type) {
 	case nil:

@@ -44,7 +44,7 @@ func TestEvidenceLayout(t *testing.T) {
 	ev := NewEvidence(map[string]any{
 		"window": "15d", "count": 3, "ratio": 0.5, "ok": true, "none": nil, "empty": []string{},
 		"regions": []string{"us-east-1", "eu-west-1"},
-		"events":  []map[string]any{{"user_agent": "ua", "event_time": "t1", "zz_new": "x", "source_ip": "192.0.2.1"}, {"event_time": "t2", "mfa": "yes"}},
+		"events":  []map[string]any{{"user_agent": "ua", "event_time": "t1", "zz_new": []string{"x", "y"}, "source_ip": "192.0.2.1"}, {"event_time": "t2", "mfa": "yes", "zz_new": map[string]int{"n": 1}}},
 		"nested":  map[string]any{"inner": map[string]any{"deep": "v\u202e"}},
 		"mixed":   []any{"a", map[string]string{"k": "v"}},
 	})
@@ -64,7 +64,8 @@ func TestEvidenceLayout(t *testing.T) {
 		t.Errorf("a list of text: %q", got)
 	}
 	tab := by["events"].Table
-	if tab == nil || strings.Join(tab.Columns, "|") != "time|source IP|MFA used|user agent|zz new" || tab.Rows[0][0] != "t1" || tab.Rows[1][2] != "yes" || tab.Rows[1][1] != "" {
+	if tab == nil || strings.Join(tab.Columns, "|") != "time|source IP|MFA used|user agent|zz new" || tab.Rows[0][0] != "t1" || tab.Rows[1][2] != "yes" || tab.Rows[1][1] != "" ||
+		tab.Rows[0][4] != "x; y" || tab.Rows[1][4] != `{"n":1}` {
 		t.Errorf("events table: %+v", tab)
 	}
 	if deep := by["nested"].Object.Fields[0].Object.Fields[0]; deep.Text != `v\u202e` {

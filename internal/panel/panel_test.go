@@ -320,7 +320,7 @@ func TestRulePage(t *testing.T) {
 	if len(order) != len(v.Failing) || order[len(order)-1] != acctDropped {
 		t.Errorf("the page lists %v", order)
 	}
-	unknown := get(t, srv, "/rules/org-root-session-holders")
+	unknown := get(t, srv, "/rules/future-root-rule")
 	mustContain(t, "a rule not in the catalog", unknown.Body.String(), "not in this rootwatch's catalog")
 	if rec := get(t, srv, "/rules/no-such-rule"); rec.Code != http.StatusNotFound {
 		t.Errorf("unknown rule: %d", rec.Code)
@@ -377,7 +377,7 @@ func TestSuppressions(t *testing.T) {
 
 // pages are every view, for the checks that hold on all of them.
 var pages = []string{"/", "/matrix", "/matrix?status=fail&q=2222", "/accounts/" + acctHostile, "/accounts/" + acctPayments, "/accounts/" + acctStale,
-	"/rules/iam-root-console-login", "/rules/org-root-session-holders", "/runs", "/diff?from=1&to=6", "/suppressions", "/matrix.csv", "/matrix.json"}
+	"/rules/iam-root-console-login", "/rules/future-root-rule", "/runs", "/diff?from=1&to=6", "/suppressions", "/matrix.csv", "/matrix.json"}
 
 func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 	h := newHistory(t, 6, 0)
