@@ -516,7 +516,6 @@ type suppressionView struct {
 type suppressionsData struct {
 	Items   []suppressionView
 	NoOwner int
-	Today   time.Time
 }
 
 func (s *server) suppressions(r *http.Request) (*page, error) {
@@ -525,7 +524,7 @@ func (s *server) suppressions(r *http.Request) (*page, error) {
 		return nil, err
 	}
 	now := s.Now()
-	d := suppressionsData{Today: now}
+	var d suppressionsData
 	for _, x := range list {
 		v := suppressionView{Suppression: x, ExpiredSince: !x.Expired && !x.Expires.IsZero() && !now.Before(x.Expires)}
 		if x.Owner == "" {
