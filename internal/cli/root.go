@@ -190,7 +190,7 @@ Exit codes:
 	})
 	root.AddCommand(newScanCommand(app), newTrailCommand(app), newRulesCommand(app), newExplainCommand(app), newDocsCommand(app), newVersionCommand(app),
 		newRunsCommand(app), newDiffCommand(app), newHistoryCommand(app), newPruneCommand(app), newNotifyCommand(app),
-		newRemediateCommand(app), newWatchCommand(app))
+		newRemediateCommand(app), newWatchCommand(app), newServeCommand(app))
 	return root
 }
 

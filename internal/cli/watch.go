@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -103,16 +102,11 @@ s3:GetObject for S3 notifications; sns:Publish for sns targets.`,
 			if o.IdleExit < 0 || o.ShutdownTimeout <= 0 {
 				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--idle-exit must not be negative and --shutdown-timeout must be positive")}
 			}
-			var h slog.Handler
-			switch logFormat {
-			case "text":
-				h = slog.NewTextHandler(app.Stderr, nil)
-			case "json":
-				h = slog.NewJSONHandler(app.Stderr, nil)
-			default:
-				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--log-format %q: want text or json", logFormat)}
+			log, err := stderrLogger(app, logFormat)
+			if err != nil {
+				return err
 			}
-			o.Log, o.Out, o.Getenv, o.AWS = slog.New(h), app.Stdout, app.Getenv, app.AWSConfig
+			o.Log, o.Out, o.Getenv, o.AWS = log, app.Stdout, app.Getenv, app.AWSConfig
 			if len(o.Targets) == 0 {
 				o.Log.Warn("no --notify target: root activity is printed and counted, and nobody is told")
 			}

@@ -75,7 +75,10 @@ type SuppressionConfig struct {
 	Account  string `yaml:"account"`
 	Resource string `yaml:"resource"`
 	Reason   string `yaml:"reason"`
-	Expires  string `yaml:"expires"`
+	// Owner names who answers for the exception (optional; the panel
+	// and the evidence show it).
+	Owner   string `yaml:"owner"`
+	Expires string `yaml:"expires"`
 }
 
 // Decode reads one configuration file strictly: unknown keys are errors.
@@ -160,7 +163,7 @@ func apply(s *engine.Settings, f File, name string, byID map[string]rules.Rule) 
 		if sc.Account != "" && !evidence.ValidAccountID(sc.Account) {
 			return fmt.Errorf("%s (rule %s).account: %q is not a 12-digit account ID (quote it in YAML)", where, sc.Rule, sc.Account)
 		}
-		sup := engine.Suppression{RuleID: sc.Rule, AccountID: sc.Account, Resource: sc.Resource, Reason: sc.Reason}
+		sup := engine.Suppression{RuleID: sc.Rule, AccountID: sc.Account, Resource: sc.Resource, Reason: sc.Reason, Owner: strings.TrimSpace(sc.Owner)}
 		if sc.Expires != "" {
 			t, err := parseExpiry(sc.Expires)
 			if err != nil {

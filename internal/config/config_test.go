@@ -42,6 +42,7 @@ suppressions:
   - rule: iam-root-no-hardware-mfa
     account: "123456789012"
     reason: hardware keys ordered, ticket SEC-9
+    owner: " secops@example.com "
     expires: 2026-06-30
 `
 	s, err := Resolve(rules.Catalog(), NamedFile{Name: "rw.yaml", Data: []byte(yaml)})
@@ -56,7 +57,7 @@ suppressions:
 	if d["rules.iam-root-active-password.window"] != "7d" || d["rules.iam-root-failed-logins.threshold"] != "5" || d["rules.iam-root-signing-cert-active.enabled"] != "false" {
 		t.Errorf("Describe = %v", d)
 	}
-	if len(s.Suppressions) != 1 || !s.Suppressions[0].Expires.Equal(time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)) {
+	if len(s.Suppressions) != 1 || !s.Suppressions[0].Expires.Equal(time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)) || s.Suppressions[0].Owner != "secops@example.com" {
 		t.Errorf("suppressions = %+v", s.Suppressions)
 	}
 }

@@ -34,6 +34,7 @@ type Suppression struct {
 	AccountID string // empty: every account
 	Resource  string // empty: every resource
 	Reason    string
+	Owner     string    // who answers for it; empty: nobody named
 	Expires   time.Time // zero: never
 }
 
@@ -198,12 +199,18 @@ func applySuppressions(f *finding.Finding, sups []Suppression, asOf time.Time) {
 		if !s.Expires.IsZero() && !asOf.Before(s.Expires) {
 			f.Evidence["suppression_expired"] = s.Expires.UTC().Format(time.RFC3339)
 			f.Evidence["suppression_reason"] = s.Reason
-			f.Suppression = &finding.Suppression{Reason: s.Reason, Expires: s.Expires.UTC(), Expired: true, Status: f.Status}
+			if s.Owner != "" {
+				f.Evidence["suppression_owner"] = s.Owner
+			}
+			f.Suppression = &finding.Suppression{Reason: s.Reason, Owner: s.Owner, Expires: s.Expires.UTC(), Expired: true, Status: f.Status}
 			continue
 		}
-		f.Suppression = &finding.Suppression{Reason: s.Reason, Expires: s.Expires.UTC(), Status: f.Status}
+		f.Suppression = &finding.Suppression{Reason: s.Reason, Owner: s.Owner, Expires: s.Expires.UTC(), Status: f.Status}
 		f.Evidence["suppressed_status"] = string(f.Status)
 		f.Evidence["suppression_reason"] = s.Reason
+		if s.Owner != "" {
+			f.Evidence["suppression_owner"] = s.Owner
+		}
 		if !s.Expires.IsZero() {
 			f.Evidence["suppression_expires"] = s.Expires.UTC().Format(time.RFC3339)
 		}
@@ -227,7 +234,10 @@ func SortFindings(fs []finding.Finding) {
 
 // AccountOutcome derives an account's status from its sources.
 func AccountOutcome(a *evidence.Account) finding.Account {
-	out := finding.Account{AccountID: a.ID, Partition: a.Partition, Sources: []finding.Source{}, Tags: a.Tags}
+	// OUPath stays empty until the organization evidence carries the
+	// account's OU path: set it here from that (OU names, root first,
+	// joined by "/").
+	out := finding.Account{AccountID: a.ID, Name: a.Name, Partition: a.Partition, Sources: []finding.Source{}, Tags: a.Tags}
 	ok, notOK := 0, 0
 	for _, name := range a.SourceNames() {
 		st := a.Sources[name]

@@ -106,7 +106,7 @@ func TestSettingsOverridesAndDisable(t *testing.T) {
 func TestSuppressions(t *testing.T) {
 	cat := []rules.Rule{fixedRule("r", finding.SeverityHigh, finding.StatusFail), fixedRule("p", finding.SeverityHigh, finding.StatusPass)}
 	s := Settings{Suppressions: []Suppression{
-		{RuleID: "r", AccountID: "111111111111", Reason: "accepted", Expires: asOf.Add(time.Hour)},
+		{RuleID: "r", AccountID: "111111111111", Reason: "accepted", Owner: "secops", Expires: asOf.Add(time.Hour)},
 		{RuleID: "r", AccountID: "222222222222", Reason: "old", Expires: asOf},
 		{RuleID: "p", Reason: "nothing to suppress"},
 	}}
@@ -116,10 +116,12 @@ func TestSuppressions(t *testing.T) {
 		by[f.AccountID+"/"+f.RuleID] = f
 	}
 	if f := by["111111111111/r"]; f.Status != finding.StatusSuppressed || f.Evidence["suppressed_status"] != "fail" || f.Evidence["suppression_reason"] != "accepted" ||
-		f.Suppression == nil || f.Suppression.Reason != "accepted" || f.Suppression.Status != finding.StatusFail || f.Suppression.Expired {
+		f.Suppression == nil || f.Suppression.Reason != "accepted" || f.Suppression.Status != finding.StatusFail || f.Suppression.Expired ||
+		f.Suppression.Owner != "secops" || f.Evidence["suppression_owner"] != "secops" {
 		t.Errorf("active suppression: %+v", f)
 	}
-	if f := by["222222222222/r"]; f.Status != finding.StatusFail || f.Evidence["suppression_expired"] == nil || f.Suppression == nil || !f.Suppression.Expired {
+	// No owner named: no owner key, rather than an empty one.
+	if f := by["222222222222/r"]; f.Status != finding.StatusFail || f.Evidence["suppression_expired"] == nil || f.Suppression == nil || !f.Suppression.Expired || f.Evidence["suppression_owner"] != nil {
 		t.Errorf("expired suppression must not apply: %+v", f)
 	}
 	if f := by["333333333333/r"]; f.Status != finding.StatusFail {
@@ -143,7 +145,11 @@ func TestOrderAndSkippedAccounts(t *testing.T) {
 	if strings.Join(order, " ") != want {
 		t.Errorf("order = %v, want %s", order, want)
 	}
+	accs[0].Name = "Payments prod"
 	run := BuildRun(finding.Tool{Name: "rootwatch"}, accs, fs, nil, nil, asOf, asOf)
+	if run.Accounts[1].AccountID != "222222222222" || run.Accounts[1].Name != "Payments prod" {
+		t.Errorf("the account's name is not carried into the run: %+v", run.Accounts[1])
+	}
 	if len(run.Accounts) != 3 || run.Accounts[2].Status != finding.AccountSkipped || run.Accounts[2].Error != "account state SUSPENDED" {
 		t.Errorf("skipped account not listed with its reason: %+v", run.Accounts)
 	}

@@ -93,6 +93,9 @@ type Finding struct {
 // Suppression is an accepted finding's exception.
 type Suppression struct {
 	Reason string
+	// Owner is who answers for the exception ("" when the configuration
+	// names nobody).
+	Owner string
 	// Expires is zero for a suppression that never expires.
 	Expires time.Time
 	// Expired is true when the suppression matched but had expired, so
@@ -129,7 +132,15 @@ type Source struct {
 
 // Account is one audited account's outcome.
 type Account struct {
-	AccountID string        `json:"account_id"`
+	AccountID string `json:"account_id"`
+	// Name is the account's name (Organizations), when the scan read it.
+	Name string `json:"name,omitempty"`
+	// OUPath is the account's place in the organization, its OU names
+	// from the root down joined by "/" (e.g. "Root/Workloads/Prod"), when
+	// the scan knows it. Reserved: no source sets it yet (the organization
+	// evidence is gaining OU paths; engine.AccountOutcome is where it
+	// will be filled in). The panel filters by it when runs carry it.
+	OUPath    string        `json:"ou_path,omitempty"`
 	Partition string        `json:"partition"`
 	Status    AccountStatus `json:"status"`
 	Sources   []Source      `json:"sources"`

@@ -20,7 +20,7 @@ func clean(run *finding.Run) *finding.Run {
 	out := *run
 	out.Accounts = make([]finding.Account, len(run.Accounts))
 	for i, a := range run.Accounts {
-		a.AccountID, a.Error = Sanitize(a.AccountID), Sanitize(a.Error)
+		a.AccountID, a.Error, a.Name, a.OUPath = Sanitize(a.AccountID), Sanitize(a.Error), Sanitize(a.Name), Sanitize(a.OUPath)
 		a.Sources = append([]finding.Source(nil), a.Sources...)
 		for j := range a.Sources {
 			a.Sources[j].Detail = Sanitize(a.Sources[j].Detail)
@@ -41,7 +41,7 @@ func clean(run *finding.Run) *finding.Run {
 		f.Title, f.Message, f.Resource, f.Region, f.AccountID = Sanitize(f.Title), Sanitize(f.Message), Sanitize(f.Resource), Sanitize(f.Region), Sanitize(f.AccountID)
 		if f.Suppression != nil {
 			s := *f.Suppression
-			s.Reason = Sanitize(s.Reason)
+			s.Reason, s.Owner = Sanitize(s.Reason), Sanitize(s.Owner)
 			f.Suppression = &s
 		}
 		f.Evidence = cleanEvidence(f.Evidence)
