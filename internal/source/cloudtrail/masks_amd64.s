@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 #include "textflag.h"
 
 DATA backslashes<>+0(SB)/8, $0x5c5c5c5c5c5c5c5c

@@ -8,8 +8,9 @@ import (
 )
 
 // structureByByte is the reference for structure: every byte read in
-// order, strings as the general scanner reads them.
-func structureByByte(b []byte) []uint64 {
+// order, strings as the general scanner reads them; sKey marks every
+// opening quote (allKeys) or those of mKey.
+func structureByByte(b []byte, allKeys bool) []uint64 {
 	raw := make([]uint64, (len(b)+63)/64*nMasks)
 	masksGeneric(b, raw)
 	out := make([]uint64, (len(b)+63)/64*nStruct)
@@ -32,8 +33,8 @@ func structureByByte(b []byte) []uint64 {
 			o[sOpen] |= m[mOpen] & bit
 			o[sClose] |= m[mClose] & bit
 		}
-		if in && !prevIn {
-			o[sKey] |= m[mKey] & bit
+		if in && !prevIn && (allKeys || m[mKey]&bit != 0) {
+			o[sKey] |= bit
 		}
 		o[sRoot] |= m[mRoot] & bit
 		prevIn = in
@@ -41,21 +42,18 @@ func structureByByte(b []byte) []uint64 {
 	return out
 }
 
-// checkStructure compares structure, with and without the kernel, with
-// the reference on b.
+// checkStructure compares every way of computing structure this CPU runs
+// (SWAR everywhere) with the reference on b.
 func checkStructure(t *testing.T, b []byte) {
 	t.Helper()
-	want := structureByByte(b)
 	var raw [rawChunk*nMasks + nMasks]uint64
-	for _, kernel := range []bool{false, true} {
-		if kernel && !hasStructKernel() {
-			continue
-		}
+	for _, impl := range structImpls() {
+		want := structureByByte(b, impl == structSWAR)
 		got := make([]uint64, len(want))
-		structureWith(b, got, &raw, kernel)
+		structureWith(b, got, &raw, impl)
 		for i := range got {
 			if got[i] != want[i] {
-				t.Fatalf("kernel %v, %d bytes: block %d word %d:\n%064b, want\n%064b\n(block %q)", kernel, len(b), i/nStruct, i%nStruct,
+				t.Fatalf("%v, %d bytes: block %d word %d:\n%064b, want\n%064b\n(block %q)", impl, len(b), i/nStruct, i%nStruct,
 					got[i], want[i], b[i/nStruct*64:min(i/nStruct*64+64, len(b))])
 			}
 		}
@@ -117,14 +115,11 @@ func BenchmarkStructure(b *testing.B) {
 	buf := []byte(sb.String())
 	out := make([]uint64, (len(buf)+63)/64*nStruct)
 	var raw [rawChunk*nMasks + nMasks]uint64
-	for _, kernel := range []bool{false, true} {
-		if kernel && !hasStructKernel() {
-			continue
-		}
-		b.Run(fmt.Sprintf("kernel=%v", kernel), func(b *testing.B) {
+	for _, impl := range structImpls() {
+		b.Run(impl.String(), func(b *testing.B) {
 			b.SetBytes(int64(len(buf)))
 			for b.Loop() {
-				structureWith(buf, out, &raw, kernel)
+				structureWith(buf, out, &raw, impl)
 			}
 		})
 	}

@@ -43,27 +43,39 @@ func (w *walker) record(start int) (end int, info scanInfo, mayBeRoot bool) {
 	for blk := start >> 6; blk*nStruct < len(masks); blk++ {
 		m := masks[blk*nStruct : blk*nStruct+nStruct : blk*nStruct+nStruct]
 		opens, closes := m[sOpen], m[sClose]
-		for todo := (opens | closes | m[sKey]) & from; todo != 0; todo &= todo - 1 {
-			j := bits.TrailingZeros64(todo)
-			bit := uint64(1) << j
-			switch {
-			case opens&bit != 0:
-				depth++
-			case closes&bit != 0:
-				if depth--; depth == 0 {
-					end = blk<<6 + j + 1
-					// oot" ends a string, so it ends before the closing bracket.
-					return end, info, w.nextRoot(start)+len(ootLower) <= end
-				}
-			case depth == 1:
-				if at := blk<<6 + j; w.maybeWanted(at) {
-					w.key(at, &info)
-				}
+		// seg: the bytes of the block at the current depth (after the
+		// last bracket), where the keys of a depth of 1 are the record's.
+		seg := from
+		for todo := (opens | closes) & from; ; todo &= todo - 1 {
+			bit := todo & -todo // the next bracket; none: 0, and bit-1 is all
+			if depth == 1 {
+				w.keys(blk, m[sKey]&seg&(bit-1), &info)
 			}
+			if bit == 0 {
+				break
+			}
+			if opens&bit != 0 {
+				depth++
+			} else if depth--; depth == 0 {
+				end = blk<<6 + bits.TrailingZeros64(bit) + 1
+				// oot" ends a string, so it ends before the closing bracket.
+				return end, info, w.nextRoot(start)+len(ootLower) <= end
+			}
+			seg = -(bit << 1) // the bytes after the bracket
 		}
 		from = ^uint64(0)
 	}
 	return -1, info, false
+}
+
+// keys reads the record's own keys among the candidates (sKey bits) of
+// block blk.
+func (w *walker) keys(blk int, candidates uint64, info *scanInfo) {
+	for ; candidates != 0; candidates &= candidates - 1 {
+		if at := blk<<6 + bits.TrailingZeros64(candidates); w.maybeWanted(at) {
+			w.key(at, info)
+		}
+	}
 }
 
 var (
