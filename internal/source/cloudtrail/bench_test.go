@@ -33,8 +33,9 @@ func benchCorpus(b *testing.B) [][]byte {
 func BenchmarkDecode(b *testing.B) {
 	files := benchCorpus(b)
 	b.SetBytes(corpusBytes(files))
-	b.ResetTimer()
 	rd := NewReader()
+	b.ResetTimer()
+	defer cpuPerOp(b)()
 	for i := 0; i < b.N; i++ {
 		for _, f := range files {
 			rd.Decode(bytes.NewReader(f), "bench")
@@ -66,8 +67,9 @@ func BenchmarkDecodeFullJSON(b *testing.B) {
 func BenchmarkInflateFloor(b *testing.B) {
 	files := benchCorpus(b)
 	b.SetBytes(corpusBytes(files))
-	b.ResetTimer()
 	rd := NewReader()
+	b.ResetTimer()
+	defer cpuPerOp(b)()
 	for i := 0; i < b.N; i++ {
 		for _, f := range files {
 			rd.raw.Reset(bytes.NewReader(f))
@@ -108,8 +110,9 @@ func BenchmarkDecodeInflated(b *testing.B) {
 		files = append(files, data)
 	}
 	b.SetBytes(corpusBytes(files))
-	b.ResetTimer()
 	rd := NewReader()
+	b.ResetTimer()
+	defer cpuPerOp(b)()
 	for i := 0; i < b.N; i++ {
 		for _, f := range files {
 			rd.Decode(bytes.NewReader(f), "bench")

@@ -6,8 +6,8 @@ const (
 	sOpen  = iota // { or [ outside strings
 	sClose        // } or ] outside strings
 	// sKey marks the opening quotes of strings that may be one of the
-	// keys the reader wants: all of them (SWAR), or only those followed by
-	// ev or rec (mKey) where the masks are vectorised. The walk checks.
+	// keys the reader wants: where the masks are vectorised, those followed
+	// by ev or rec (mKey); in SWAR, all of them. The walk reads which.
 	sKey
 	sRoot // mRoot
 	nStruct

@@ -9,7 +9,7 @@ import (
 
 // structureByByte is the reference for structure: every byte read in
 // order, strings as the general scanner reads them; sKey marks every
-// opening quote (allKeys) or those of mKey.
+// opening quote (allKeys, as SWAR does) or those of mKey.
 func structureByByte(b []byte, allKeys bool) []uint64 {
 	raw := make([]uint64, (len(b)+63)/64*nMasks)
 	masksGeneric(b, raw)

@@ -2,6 +2,7 @@ package cloudtrail
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/bits"
 )
 
@@ -43,8 +44,8 @@ func (w *walker) record(start int) (end int, info scanInfo, mayBeRoot bool) {
 	for blk := start >> 6; blk*nStruct < len(masks); blk++ {
 		m := masks[blk*nStruct : blk*nStruct+nStruct : blk*nStruct+nStruct]
 		opens, closes := m[sOpen], m[sClose]
-		// seg: the bytes of the block at the current depth (after the
-		// last bracket), where the keys of a depth of 1 are the record's.
+		// seg: the bytes of the block after the last bracket, at the
+		// current depth; at a depth of 1 its keys are the record's own.
 		seg := from
 		for todo := (opens | closes) & from; ; todo &= todo - 1 {
 			bit := todo & -todo // the next bracket; none: 0, and bit-1 is all
@@ -69,10 +70,16 @@ func (w *walker) record(start int) (end int, info scanInfo, mayBeRoot bool) {
 }
 
 // keys reads the record's own keys among the candidates (sKey bits) of
-// block blk.
+// block blk: most are other keys, or values (the SWAR path marks every
+// string); their first eight bytes tell.
 func (w *walker) keys(blk int, candidates uint64, info *scanInfo) {
 	for ; candidates != 0; candidates &= candidates - 1 {
-		if at := blk<<6 + bits.TrailingZeros64(candidates); w.maybeWanted(at) {
+		at := blk<<6 + bits.TrailingZeros64(candidates)
+		if at+8 > len(w.b) {
+			return // too short for any of them, as are the later ones
+		}
+		switch binary.LittleEndian.Uint64(w.b[at:]) {
+		case prefixEventSource, prefixEventTime, prefixRecipient:
 			w.key(at, info)
 		}
 	}
@@ -84,15 +91,12 @@ var (
 	keyEventTime   = []byte(`"eventTime"`)
 )
 
-// maybeWanted is key's first test, where the loop stays: most of a
-// record's own keys that start "ev are none of the reader's.
-func (w *walker) maybeWanted(at int) bool {
-	if at+len(keyEventTime) > len(w.b) {
-		return false
-	}
-	c := w.b[at+6]
-	return c == 'S' || c == 'T' || w.b[at+1] == 'r'
-}
+// The first eight bytes of the keys, little-endian (TestKeyPrefixes).
+const (
+	prefixEventSource = 0x6f53746e65766522 // "eventSo
+	prefixEventTime   = 0x6954746e65766522 // "eventTi
+	prefixRecipient   = 0x6569706963657222 // "recipie
+)
 
 // key notes the record's own key whose opening quote is at b[at], when it
 // is one the reader wants.
