@@ -50,7 +50,19 @@ func (w *walker) record(start int) (end int, info scanInfo, mayBeRoot bool) {
 		for todo := (opens | closes) & from; ; todo &= todo - 1 {
 			bit := todo & -todo // the next bracket; none: 0, and bit-1 is all
 			if depth == 1 {
-				w.keys(blk, m[sKey]&seg&(bit-1), &info)
+				// The record's own keys among the candidates (sKey): most
+				// are other keys, or values (SWAR marks every string);
+				// their first eight bytes tell.
+				for c := m[sKey] & seg & (bit - 1); c != 0; c &= c - 1 {
+					at := blk<<6 + bits.TrailingZeros64(c)
+					if at+8 > len(w.b) {
+						break // too short for any of them, as are the later ones
+					}
+					switch binary.LittleEndian.Uint64(w.b[at:]) {
+					case prefixEventSource, prefixEventTime, prefixRecipient:
+						w.key(at, &info)
+					}
+				}
 			}
 			if bit == 0 {
 				break
@@ -67,22 +79,6 @@ func (w *walker) record(start int) (end int, info scanInfo, mayBeRoot bool) {
 		from = ^uint64(0)
 	}
 	return -1, info, false
-}
-
-// keys reads the record's own keys among the candidates (sKey bits) of
-// block blk: most are other keys, or values (the SWAR path marks every
-// string); their first eight bytes tell.
-func (w *walker) keys(blk int, candidates uint64, info *scanInfo) {
-	for ; candidates != 0; candidates &= candidates - 1 {
-		at := blk<<6 + bits.TrailingZeros64(candidates)
-		if at+8 > len(w.b) {
-			return // too short for any of them, as are the later ones
-		}
-		switch binary.LittleEndian.Uint64(w.b[at:]) {
-		case prefixEventSource, prefixEventTime, prefixRecipient:
-			w.key(at, info)
-		}
-	}
 }
 
 var (
