@@ -3,6 +3,7 @@ package cloudtrail
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -122,5 +123,54 @@ func BenchmarkStructure(b *testing.B) {
 				structureWith(buf, out, &raw, impl)
 			}
 		})
+	}
+}
+
+// TestStructStateCarried: the SWAR path and the AVX-512 kernel start from
+// the string state they are given and leave it as the reference does, in
+// every state a block can start in (the kernel reads and writes strState
+// through go_asm.h's offsets; a field read from the wrong place fails
+// here).
+func TestStructStateCarried(t *testing.T) {
+	ways := map[string]func([]byte, []uint64, *strState) int{"swar": structureSWAR}
+	if slices.Contains(structImpls(), structKernel512) {
+		ways["kernel"] = func(b []byte, out []uint64, st *strState) int {
+			return structKernel(&b[0], (len(b)-3)/64, &out[0], st)
+		}
+	}
+	body := strings.Repeat(`,{"a":"c\"d","eventTime":"x\\"},[1,"Root"]`, 8)
+	for _, start := range []strState{{}, {before: 1}, {inString: ^uint64(0)}, {inString: ^uint64(0), before: 1},
+		{inString: ^uint64(0), escaped: 1}, {inString: ^uint64(0), escaped: 1, before: 1}} {
+		// The text goes on from the state: a string open before it closes,
+		// after an escaped first byte.
+		b := []byte(body)
+		if start.inString != 0 {
+			b = []byte(`x"` + body)
+		}
+		if start.escaped != 0 {
+			b = []byte(`"x"` + body)
+		}
+		whole := (len(b) - 3) / 64
+		raw := make([]uint64, (len(b)+63)/64*nMasks)
+		masksGeneric(b, raw)
+		want := make([]uint64, whole*nStruct)
+		wantSt := start
+		followStrings(b, 0, whole, raw, want, &wantSt, false)
+		for name, way := range ways {
+			got := make([]uint64, whole*nStruct)
+			st := start
+			done := way(b, got, &st)
+			if done != whole {
+				t.Fatalf("%s from %+v: %d blocks done, want %d", name, start, done, whole)
+			}
+			if name == "swar" { // every opening quote is a key candidate
+				for i := sKey; i < len(got); i += nStruct {
+					got[i] &= raw[i/nStruct*nMasks+mKey]
+				}
+			}
+			if !slices.Equal(got, want) || st != wantSt {
+				t.Errorf("%s from %+v: state %+v, want %+v; words equal: %v", name, start, st, wantSt, slices.Equal(got, want))
+			}
+		}
 	}
 }
