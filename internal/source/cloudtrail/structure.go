@@ -24,19 +24,15 @@ type strState struct {
 	before   uint64 // 1 when the last block's last byte is inside a string
 }
 
-// structure fills out (nStruct words per block) for the blocks of b, the
-// fastest way the CPU allows (bestStruct).
-func structure(b []byte, out []uint64, raw *[rawChunk*nMasks + nMasks]uint64) {
-	structureWith(b, out, raw, bestStruct())
-}
-
-// structImpl is a way of computing structure.
+// structImpl is a way of computing a buffer's structure.
 type structImpl int
 
 const (
+	// structBest is the fastest way the CPU allows (bestStruct).
+	structBest structImpl = iota
 	// structSWAR classifies and follows the strings in portable Go
 	// (masks_swar.go), a block at a time.
-	structSWAR structImpl = iota
+	structSWAR
 	// structMasks computes the masks of masks.go a chunk at a time into
 	// raw, small enough to stay in the first-level cache (vectorised
 	// where the CPU allows), and follows them in Go.
@@ -47,14 +43,18 @@ const (
 )
 
 func (s structImpl) String() string {
-	return [...]string{"swar", "masks", "kernel"}[s]
+	return [...]string{"best", "swar", "masks", "kernel"}[s]
 }
 
-// structureWith is structure computed the way impl says. The kernel and
+// structure fills out (nStruct words per block) for the blocks of b the
+// way impl says. The kernel and
 // SWAR stop before the last bytes, which the masks way finishes; the
 // kernel also stops before a block it cannot follow exactly (a backslash
 // outside a string: not JSON), which is read byte by byte.
-func structureWith(b []byte, out []uint64, raw *[rawChunk*nMasks + nMasks]uint64, impl structImpl) {
+func structure(b []byte, out []uint64, raw *[rawChunk*nMasks + nMasks]uint64, impl structImpl) {
+	if impl == structBest {
+		impl = bestStruct()
+	}
 	var st strState
 	total := (len(b) + 63) / 64
 	done := 0

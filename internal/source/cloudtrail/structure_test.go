@@ -51,7 +51,7 @@ func checkStructure(t *testing.T, b []byte) {
 	for _, impl := range structImpls() {
 		want := structureByByte(b, impl == structSWAR)
 		got := make([]uint64, len(want))
-		structureWith(b, got, &raw, impl)
+		structure(b, got, &raw, impl)
 		for i := range got {
 			if got[i] != want[i] {
 				t.Fatalf("%v, %d bytes: block %d word %d:\n%064b, want\n%064b\n(block %q)", impl, len(b), i/nStruct, i%nStruct,
@@ -120,7 +120,7 @@ func BenchmarkStructure(b *testing.B) {
 		b.Run(impl.String(), func(b *testing.B) {
 			b.SetBytes(int64(len(buf)))
 			for b.Loop() {
-				structureWith(buf, out, &raw, impl)
+				structure(buf, out, &raw, impl)
 			}
 		})
 	}

@@ -20,6 +20,7 @@ type walker struct {
 	// rootAt is the first root mark at or after rootFrom.
 	rootAt, rootFrom int
 	raw              [rawChunk*nMasks + nMasks]uint64 // structure's scratch
+	impl             structImpl                       // structBest, unless a test asks for another
 }
 
 func (w *walker) reset(b []byte) {
@@ -29,7 +30,7 @@ func (w *walker) reset(b []byte) {
 		w.masks = make([]uint64, n)
 	}
 	w.masks = w.masks[:n]
-	structure(b, w.masks, &w.raw)
+	structure(b, w.masks, &w.raw, w.impl)
 	w.rootAt, w.rootFrom = -1, 0
 }
 
