@@ -9,10 +9,10 @@ import (
 // uint64), for CPUs without the vector kernels of masks_amd64.s (arm64,
 // x86 without AVX2, the purego build). Only quotes are frequent in
 // CloudTrail (one byte in ten); each word of a block is tested for them,
-// in one range test for the rare { } [ ] \ |, and for t in any casing.
-// The few rare bytes are then told apart one by one, root marks are
-// looked for only where a t comes two bytes before a quote, and keys only
-// at quotes.
+// in one range test for the rare { } [ ] \ |, and for t in any casing,
+// and the bits are transposed into place. The few rare bytes are then told
+// apart one by one, and root marks are looked for only where a t comes
+// two bytes before a quote.
 
 const (
 	lsb  = 0x0101010101010101
@@ -115,8 +115,8 @@ func splitRare(p *swarBlock, rare uint64) (opens, closes, backslashes uint64) {
 }
 
 // keysAt returns which of the quotes at can open a key the reader wants:
-// followed by ev or rec, in any casing (mKey). Branch-free: one quote in
-// ten is one.
+// followed by ev or rec, in any casing (mKey). (masksSWAR's only:
+// structureSWAR leaves the keys to the walk.)
 func keysAt(p *swarBlock, at uint64) (keys uint64) {
 	for ; at != 0; at &= at - 1 {
 		i := bits.TrailingZeros64(at) & 63

@@ -47,10 +47,10 @@ func (s structImpl) String() string {
 }
 
 // structure fills out (nStruct words per block) for the blocks of b the
-// way impl says. The kernel and
-// SWAR stop before the last bytes, which the masks way finishes; the
-// kernel also stops before a block it cannot follow exactly (a backslash
-// outside a string: not JSON), which is read byte by byte.
+// way impl says. The kernel and SWAR stop before the last bytes, which the
+// masks way finishes; the kernel also stops before a block it cannot
+// follow exactly (a backslash outside a string: not JSON), which is read
+// byte by byte.
 func structure(b []byte, out []uint64, raw *[rawChunk*nMasks + nMasks]uint64, impl structImpl) {
 	if impl == structBest {
 		impl = bestStruct()
