@@ -29,16 +29,28 @@ func benchCorpus(b *testing.B) [][]byte {
 	return files
 }
 
-// BenchmarkDecode measures one core decoding gzip log files.
+// BenchmarkDecode measures one core decoding gzip log files, the structure
+// computed each way this CPU runs (best: the one rootwatch takes).
 func BenchmarkDecode(b *testing.B) {
-	files := benchCorpus(b)
-	b.SetBytes(corpusBytes(files))
-	b.ResetTimer()
-	rd := NewReader()
-	for i := 0; i < b.N; i++ {
-		for _, f := range files {
-			rd.Decode(bytes.NewReader(f), "bench")
-		}
+	benchDecode(b, benchCorpus(b))
+}
+
+// benchDecode decodes files, one sub-benchmark per way of computing the
+// structure.
+func benchDecode(b *testing.B, files [][]byte) {
+	for _, impl := range append([]structImpl{structBest}, structImpls()...) {
+		b.Run(impl.String(), func(b *testing.B) {
+			b.SetBytes(corpusBytes(files))
+			rd := NewReader()
+			rd.walk.impl = impl
+			b.ResetTimer()
+			defer cpuPerOp(b)()
+			for i := 0; i < b.N; i++ {
+				for _, f := range files {
+					rd.Decode(bytes.NewReader(f), "bench")
+				}
+			}
+		})
 	}
 }
 
@@ -66,8 +78,9 @@ func BenchmarkDecodeFullJSON(b *testing.B) {
 func BenchmarkInflateFloor(b *testing.B) {
 	files := benchCorpus(b)
 	b.SetBytes(corpusBytes(files))
-	b.ResetTimer()
 	rd := NewReader()
+	b.ResetTimer()
+	defer cpuPerOp(b)()
 	for i := 0; i < b.N; i++ {
 		for _, f := range files {
 			rd.raw.Reset(bytes.NewReader(f))
@@ -107,12 +120,5 @@ func BenchmarkDecodeInflated(b *testing.B) {
 		}
 		files = append(files, data)
 	}
-	b.SetBytes(corpusBytes(files))
-	b.ResetTimer()
-	rd := NewReader()
-	for i := 0; i < b.N; i++ {
-		for _, f := range files {
-			rd.Decode(bytes.NewReader(f), "bench")
-		}
-	}
+	benchDecode(b, files)
 }

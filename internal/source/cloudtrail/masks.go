@@ -19,9 +19,18 @@ const (
 	nMasks
 )
 
+// computeMasks is masksGeneric, vectorised where the CPU allows and in
+// SWAR elsewhere.
+func computeMasks(b []byte, out []uint64) {
+	n := wholeMasks(b, out)
+	if n*64 < len(b) {
+		masksGeneric(b[n*64:], out[n*nMasks:])
+	}
+}
+
 // masksGeneric fills out (nMasks words per block) for the blocks of b, the
 // last one short when len(b) is not a multiple of 64; bytes past the end
-// of b read as zero. It is the reference the vectorised kernel must equal.
+// of b read as zero. It is the reference the other ways must equal.
 func masksGeneric(b []byte, out []uint64) {
 	at := func(i int) byte {
 		if i < len(b) {

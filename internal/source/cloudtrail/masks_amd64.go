@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 package cloudtrail
 
 import "golang.org/x/sys/cpu"
@@ -13,23 +15,49 @@ func masksAVX2(p *byte, blocks int, out *uint64)
 //go:noescape
 func masksAVX512(p *byte, blocks int, out *uint64)
 
-// computeMasks is masksGeneric, vectorised where the CPU allows.
-func computeMasks(b []byte, out []uint64) {
-	n := 0
-	if len(b) >= 67 {
-		n = (len(b) - 3) / 64
-		switch {
-		case cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW:
-			masksAVX512(&b[0], n, &out[0])
-		case cpu.X86.HasAVX2:
-			masksAVX2(&b[0], n, &out[0])
-		default:
-			n = 0
+func hasAVX512() bool { return cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW }
+
+// wholeMasks fills out for the whole blocks of b that have three bytes
+// after them, vectorised where the CPU allows, and returns how many.
+func wholeMasks(b []byte, out []uint64) int {
+	avx512 := hasAVX512()
+	if !avx512 && !cpu.X86.HasAVX2 {
+		return masksSWAR(b, out)
+	}
+	if len(b) < 67 {
+		return 0
+	}
+	n := (len(b) - 3) / 64
+	_ = out[n*nMasks-1]
+	if avx512 {
+		masksAVX512(&b[0], n, &out[0])
+	} else {
+		masksAVX2(&b[0], n, &out[0])
+	}
+	return n
+}
+
+// maskKernels is every way of computing wholeMasks this CPU runs, for the
+// tests.
+func maskKernels() map[string]func([]byte, []uint64) int {
+	ks := map[string]func([]byte, []uint64) int{"swar": masksSWAR}
+	asm := func(kernel func(*byte, int, *uint64)) func([]byte, []uint64) int {
+		return func(b []byte, out []uint64) int {
+			if len(b) < 67 {
+				return 0
+			}
+			n := (len(b) - 3) / 64
+			kernel(&b[0], n, &out[0])
+			return n
 		}
 	}
-	if n*64 < len(b) {
-		masksGeneric(b[n*64:], out[n*nMasks:])
+	if cpu.X86.HasAVX2 {
+		ks["avx2"] = asm(masksAVX2)
 	}
+	if hasAVX512() {
+		ks["avx512"] = asm(masksAVX512)
+	}
+	return ks
 }
 
 // structAVX512 is structure's kernel where the CPU has AVX-512 (BW) and
@@ -40,11 +68,29 @@ func computeMasks(b []byte, out []uint64) {
 //go:noescape
 func structAVX512(p *byte, blocks int, out *uint64, st *strState) int
 
-// hasStructKernel reports whether structKernel runs on this CPU.
-func hasStructKernel() bool {
-	return cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasPCLMULQDQ
-}
-
 func structKernel(p *byte, blocks int, out *uint64, st *strState) int {
 	return structAVX512(p, blocks, out, st)
+}
+
+func hasStructKernel() bool { return hasAVX512() && cpu.X86.HasPCLMULQDQ }
+
+// bestStruct is the fastest way of computing structure on this CPU.
+func bestStruct() structImpl {
+	switch {
+	case hasStructKernel():
+		return structKernel512
+	case cpu.X86.HasAVX2:
+		return structMasks
+	}
+	return structSWAR
+}
+
+// structImpls is every way of computing structure this CPU runs, for the
+// tests.
+func structImpls() []structImpl {
+	impls := []structImpl{structSWAR, structMasks}
+	if hasStructKernel() {
+		impls = append(impls, structKernel512)
+	}
+	return impls
 }

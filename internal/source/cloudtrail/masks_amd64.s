@@ -1,4 +1,10 @@
+//go:build amd64 && !purego
+
 #include "textflag.h"
+// go_asm.h, written by the go tool from this package: the offsets of
+// strState's fields and the indices of the mask and structure words, so
+// that the kernels cannot drift from the Go declarations.
+#include "go_asm.h"
 
 DATA backslashes<>+0(SB)/8, $0x5c5c5c5c5c5c5c5c
 DATA backslashes<>+8(SB)/8, $0x5c5c5c5c5c5c5c5c
@@ -58,17 +64,17 @@ half:
 	VMOVDQU (SI)(DX*1), Y11 // b0
 	VPCMPEQB Y11, Y0, Y12
 	VPMOVMSKB Y12, AX
-	MOVL AX, 0(DI)(R8*1)    // quote
+	MOVL AX, (const_mQuote*8)(DI)(R8*1)    // quote
 	VPCMPEQB backslashes<>(SB), Y11, Y13
 	VPMOVMSKB Y13, AX
-	MOVL AX, 8(DI)(R8*1)    // backslash
+	MOVL AX, (const_mBackslash*8)(DI)(R8*1)    // backslash
 	VPOR Y11, Y2, Y11       // f0
 	VPCMPEQB Y11, Y3, Y13
 	VPMOVMSKB Y13, AX
-	MOVL AX, 16(DI)(R8*1)   // open
+	MOVL AX, (const_mOpen*8)(DI)(R8*1)   // open
 	VPCMPEQB Y11, Y4, Y13
 	VPMOVMSKB Y13, AX
-	MOVL AX, 24(DI)(R8*1)   // close
+	MOVL AX, (const_mClose*8)(DI)(R8*1)   // close
 	VPCMPEQB Y11, Y5, Y13   // root: f0 == o
 
 	VMOVDQU 1(SI)(DX*1), Y11
@@ -91,14 +97,14 @@ half:
 	VPCMPEQB Y11, Y0, Y1
 	VPAND Y1, Y13, Y13      // root: b3 == "
 	VPMOVMSKB Y13, AX
-	MOVL AX, 32(DI)(R8*1)   // root
+	MOVL AX, (const_mRoot*8)(DI)(R8*1)   // root
 	VPOR Y11, Y2, Y11       // f3
 	VPCMPEQB Y11, Y10, Y1
 	VPAND Y1, Y15, Y15      // rec: f3 == c
 	VPOR Y15, Y14, Y14      // ev or rec
 	VPAND Y12, Y14, Y14     // after a quote
 	VPMOVMSKB Y14, AX
-	MOVL AX, 40(DI)(R8*1)   // key
+	MOVL AX, (const_mKey*8)(DI)(R8*1)   // key
 
 	CMPQ DX, $0
 	JNE  next
@@ -108,7 +114,7 @@ half:
 
 next:
 	ADDQ $64, SI
-	ADDQ $48, DI
+	ADDQ $(const_nMasks*8), DI
 	DECQ CX
 	JNZ  loop
 
@@ -176,15 +182,15 @@ TEXT ·masksAVX512(SB), NOSPLIT, $0-24
 
 loop512:
 	CLASSIFY512
-	KMOVQ K1, 0(DI)            // quote
-	KMOVQ K2, 8(DI)            // backslash
-	KMOVQ K6, 16(DI)           // open
-	KMOVQ K7, 24(DI)           // close
-	KMOVQ K3, 32(DI)           // root
-	KMOVQ K4, 40(DI)           // key
+	KMOVQ K1, (const_mQuote*8)(DI)
+	KMOVQ K2, (const_mBackslash*8)(DI)
+	KMOVQ K6, (const_mOpen*8)(DI)
+	KMOVQ K7, (const_mClose*8)(DI)
+	KMOVQ K3, (const_mRoot*8)(DI)
+	KMOVQ K4, (const_mKey*8)(DI)
 
 	ADDQ $64, SI
-	ADDQ $48, DI
+	ADDQ $(const_nMasks*8), DI
 	DECQ CX
 	JNZ  loop512
 
@@ -209,9 +215,9 @@ TEXT ·structAVX512(SB), NOSPLIT, $0-40
 	MOVQ blocks+8(FP), CX
 	MOVQ out+16(FP), DI
 	MOVQ st+24(FP), AX
-	MOVQ 0(AX), R8  // in a string at the block's start: all ones
-	MOVQ 8(AX), R9  // the block's first byte is escaped: 1
-	MOVQ 16(AX), R10 // the last block's last byte is in a string: 1
+	MOVQ strState_inString(AX), R8 // in a string at the block's start: all ones
+	MOVQ strState_escaped(AX), R9  // the block's first byte is escaped: 1
+	MOVQ strState_before(AX), R10  // the last block's last byte is in a string: 1
 	TESTQ CX, CX
 	JZ   sdone
 
@@ -241,10 +247,10 @@ squotes:
 
 	KMOVQ K6, R11
 	ANDQ DX, R11
-	MOVQ R11, 0(DI)            // open
+	MOVQ R11, (const_sOpen*8)(DI)            // open
 	KMOVQ K7, R11
 	ANDQ DX, R11
-	MOVQ R11, 8(DI)            // close
+	MOVQ R11, (const_sClose*8)(DI)            // close
 	MOVQ AX, R11
 	SHLQ $1, R11
 	ORQ  R10, R11
@@ -252,9 +258,9 @@ squotes:
 	ANDQ AX, R11               // opening quotes
 	KMOVQ K4, DX
 	ANDQ DX, R11
-	MOVQ R11, 16(DI)           // key
+	MOVQ R11, (const_sKey*8)(DI)           // key
 	KMOVQ K3, R11
-	MOVQ R11, 24(DI)           // root
+	MOVQ R11, (const_sRoot*8)(DI)           // root
 
 	MOVQ AX, R10
 	SHRQ $63, R10
@@ -262,7 +268,7 @@ squotes:
 	MOVQ AX, R8
 	MOVQ R12, R9
 	ADDQ $64, SI
-	ADDQ $32, DI
+	ADDQ $(const_nStruct*8), DI
 	DECQ CX
 	JNZ  sloop
 	JMP  sdone
@@ -293,9 +299,9 @@ sescapes:
 
 sdone:
 	MOVQ st+24(FP), AX
-	MOVQ R8, 0(AX)
-	MOVQ R9, 8(AX)
-	MOVQ R10, 16(AX)
+	MOVQ R8, strState_inString(AX)
+	MOVQ R9, strState_escaped(AX)
+	MOVQ R10, strState_before(AX)
 	SUBQ p+0(FP), SI
 	SHRQ $6, SI
 	MOVQ SI, ret+32(FP)

@@ -1,9 +1,18 @@
-//go:build !amd64
+//go:build !amd64 || purego
 
 package cloudtrail
 
-func computeMasks(b []byte, out []uint64) { masksGeneric(b, out) }
+// Without the vector kernels of masks_amd64.s (another CPU, or the purego
+// build tag), everything is computed in portable Go (masks_swar.go).
 
-func hasStructKernel() bool { return false }
+func wholeMasks(b []byte, out []uint64) int { return masksSWAR(b, out) }
+
+func maskKernels() map[string]func([]byte, []uint64) int {
+	return map[string]func([]byte, []uint64) int{"swar": masksSWAR}
+}
 
 func structKernel(p *byte, blocks int, out *uint64, st *strState) int { return 0 }
+
+func bestStruct() structImpl { return structSWAR }
+
+func structImpls() []structImpl { return []structImpl{structSWAR, structMasks} }

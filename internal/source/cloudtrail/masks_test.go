@@ -2,22 +2,53 @@ package cloudtrail
 
 import (
 	"math/rand/v2"
-	"slices"
 	"testing"
 )
 
-// checkMasks compares computeMasks (vectorised where the CPU allows) with
-// masksGeneric on b.
+// checkMasks compares computeMasks (vectorised where the CPU allows) and
+// every kernel this CPU runs, the SWAR one included, with masksGeneric on
+// b.
 func checkMasks(t *testing.T, b []byte) {
 	t.Helper()
 	n := (len(b) + 63) / 64 * nMasks
-	want, got := make([]uint64, n), make([]uint64, n)
+	want := make([]uint64, n)
 	masksGeneric(b, want)
-	computeMasks(b, got)
-	if !slices.Equal(got, want) {
+	ways := map[string]func([]byte, []uint64){"computeMasks": computeMasks}
+	for name, kernel := range maskKernels() {
+		ways[name] = func(b []byte, out []uint64) {
+			if done := kernel(b, out); done*64 < len(b) {
+				masksGeneric(b[done*64:], out[done*nMasks:])
+			}
+		}
+	}
+	for name, way := range ways {
+		got := make([]uint64, n)
+		way(b, got)
 		for i := range got {
 			if got[i] != want[i] {
-				t.Fatalf("len %d: block %d mask %d: %064b, want %064b", len(b), i/nMasks, i%nMasks, got[i], want[i])
+				t.Fatalf("%s, len %d: block %d mask %d: %064b, want %064b", name, len(b), i/nMasks, i%nMasks, got[i], want[i])
+			}
+		}
+	}
+}
+
+// TestEachKernel: every kernel this CPU runs (SWAR everywhere) does the
+// whole blocks that have three bytes after them, and only those.
+func TestEachKernel(t *testing.T) {
+	kernels := maskKernels()
+	if _, ok := kernels["swar"]; !ok {
+		t.Fatal("the SWAR kernel is not among those tested")
+	}
+	for name, kernel := range kernels {
+		for n := range 300 {
+			b := make([]byte, n)
+			out := make([]uint64, (n+63)/64*nMasks)
+			want := 0
+			if n >= 67 {
+				want = (n - 3) / 64
+			}
+			if got := kernel(b, out); got != want {
+				t.Errorf("%s, %d bytes: %d blocks done, want %d", name, n, got, want)
 			}
 		}
 	}
@@ -59,9 +90,13 @@ func BenchmarkMasks(b *testing.B) {
 		buf[i] = byte(r.IntN(96) + 32)
 	}
 	out := make([]uint64, (len(buf)+63)/64*nMasks)
-	b.SetBytes(int64(len(buf)))
-	for b.Loop() {
-		computeMasks(buf, out)
+	for name, kernel := range maskKernels() {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(buf)))
+			for b.Loop() {
+				kernel(buf, out)
+			}
+		})
 	}
 }
 

@@ -6,7 +6,8 @@ const (
 	sOpen  = iota // { or [ outside strings
 	sClose        // } or ] outside strings
 	// sKey marks the opening quotes of strings that may be one of the
-	// keys the reader wants (mKey).
+	// keys the reader wants: where the masks are vectorised, those followed
+	// by ev or rec (mKey); in SWAR, all of them. The walk reads which.
 	sKey
 	sRoot // mRoot
 	nStruct
@@ -23,30 +24,51 @@ type strState struct {
 	before   uint64 // 1 when the last block's last byte is inside a string
 }
 
-// structure fills out (nStruct words per block) for the blocks of b.
-// Where the CPU allows, one kernel classifies the bytes and follows the
-// strings (prefix XOR by carry-less multiplication); it stops before a
-// block it cannot follow exactly (a backslash outside a string: not JSON),
-// which is read byte by byte. Elsewhere the masks of masks.go are computed
-// a chunk at a time into raw, small enough to stay in the first-level
-// cache, and followed in Go.
-func structure(b []byte, out []uint64, raw *[rawChunk*nMasks + nMasks]uint64) {
-	structureWith(b, out, raw, hasStructKernel())
+// structImpl is a way of computing a buffer's structure.
+type structImpl int
+
+const (
+	// structBest is the fastest way the CPU allows (bestStruct).
+	structBest structImpl = iota
+	// structSWAR classifies and follows the strings in portable Go
+	// (masks_swar.go), a block at a time.
+	structSWAR
+	// structMasks computes the masks of masks.go a chunk at a time into
+	// raw, small enough to stay in the first-level cache (vectorised
+	// where the CPU allows), and follows them in Go.
+	structMasks
+	// structKernel512: one AVX-512 kernel classifies the bytes and follows
+	// the strings (prefix XOR by carry-less multiplication).
+	structKernel512
+)
+
+func (s structImpl) String() string {
+	return [...]string{"best", "swar", "masks", "kernel"}[s]
 }
 
-// structureWith is structure with the kernel or without it.
-func structureWith(b []byte, out []uint64, raw *[rawChunk*nMasks + nMasks]uint64, kernel bool) {
+// structure fills out (nStruct words per block) for the blocks of b the
+// way impl says. The kernel and SWAR stop before the last bytes, which the
+// masks way finishes; the kernel also stops before a block it cannot
+// follow exactly (a backslash outside a string: not JSON), which is read
+// byte by byte.
+func structure(b []byte, out []uint64, raw *[rawChunk*nMasks + nMasks]uint64, impl structImpl) {
+	if impl == structBest {
+		impl = bestStruct()
+	}
 	var st strState
 	total := (len(b) + 63) / 64
 	done := 0
-	if kernel && len(b) >= 67 {
+	switch {
+	case impl == structSWAR:
+		done = structureSWAR(b, out, &st)
+	case impl == structKernel512 && len(b) >= 67:
 		whole := (len(b) - 3) / 64
 		for done < whole {
 			done += structKernel(&b[done*64], whole-done, &out[done*nStruct], &st)
 			if done < whole {
 				lo := done * 64
 				masksGeneric(b[lo:min(lo+67, len(b))], raw[:])
-				followStrings(b, done, done+1, raw[:], out, &st)
+				followStrings(b, done, done+1, raw[:], out, &st, false)
 				done++
 			}
 		}
@@ -56,7 +78,7 @@ func structureWith(b []byte, out []uint64, raw *[rawChunk*nMasks + nMasks]uint64
 		lo, hi := done*64, min((done+n)*64, len(b))
 		// Three bytes past the chunk, for a mark that starts at its end.
 		computeMasks(b[lo:min(hi+len(ootLower)-1, len(b))], raw[:])
-		followStrings(b, done, done+n, raw[:], out, &st)
+		followStrings(b, done, done+n, raw[:], out, &st, impl == structSWAR)
 		done += n
 	}
 }
@@ -67,8 +89,13 @@ const rawChunk = 64
 // followStrings fills out for blocks from…to of b from their raw masks
 // (raw[0] is block from's). A block without a backslash (nearly all) takes
 // a prefix XOR of its quotes; one with a backslash, or whose first byte is
-// escaped, is read byte by byte.
-func followStrings(b []byte, from, to int, raw, out []uint64, st *strState) {
+// escaped, is read byte by byte. The sKey words hold every opening quote
+// when allKeys is set, as structureSWAR's do.
+func followStrings(b []byte, from, to int, raw, out []uint64, st *strState, allKeys bool) {
+	keys := uint64(0)
+	if allKeys {
+		keys = ^uint64(0)
+	}
 	for blk := from; blk < to; blk++ {
 		m := raw[(blk-from)*nMasks : (blk-from)*nMasks+nMasks : (blk-from)*nMasks+nMasks]
 		var in uint64
@@ -81,7 +108,7 @@ func followStrings(b []byte, from, to int, raw, out []uint64, st *strState) {
 		o := out[blk*nStruct : blk*nStruct+nStruct : blk*nStruct+nStruct]
 		o[sOpen] = m[mOpen] &^ in
 		o[sClose] = m[mClose] &^ in
-		o[sKey] = m[mKey] & in &^ (in<<1 | st.before)
+		o[sKey] = (m[mKey] | keys) & in &^ (in<<1 | st.before)
 		o[sRoot] = m[mRoot]
 		st.before = in >> 63
 	}

@@ -3,13 +3,15 @@ package cloudtrail
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
 
 // structureByByte is the reference for structure: every byte read in
-// order, strings as the general scanner reads them.
-func structureByByte(b []byte) []uint64 {
+// order, strings as the general scanner reads them; sKey marks every
+// opening quote (allKeys, as SWAR does) or those of mKey.
+func structureByByte(b []byte, allKeys bool) []uint64 {
 	raw := make([]uint64, (len(b)+63)/64*nMasks)
 	masksGeneric(b, raw)
 	out := make([]uint64, (len(b)+63)/64*nStruct)
@@ -32,8 +34,8 @@ func structureByByte(b []byte) []uint64 {
 			o[sOpen] |= m[mOpen] & bit
 			o[sClose] |= m[mClose] & bit
 		}
-		if in && !prevIn {
-			o[sKey] |= m[mKey] & bit
+		if in && !prevIn && (allKeys || m[mKey]&bit != 0) {
+			o[sKey] |= bit
 		}
 		o[sRoot] |= m[mRoot] & bit
 		prevIn = in
@@ -41,21 +43,18 @@ func structureByByte(b []byte) []uint64 {
 	return out
 }
 
-// checkStructure compares structure, with and without the kernel, with
-// the reference on b.
+// checkStructure compares every way of computing structure this CPU runs
+// (SWAR everywhere) with the reference on b.
 func checkStructure(t *testing.T, b []byte) {
 	t.Helper()
-	want := structureByByte(b)
 	var raw [rawChunk*nMasks + nMasks]uint64
-	for _, kernel := range []bool{false, true} {
-		if kernel && !hasStructKernel() {
-			continue
-		}
+	for _, impl := range structImpls() {
+		want := structureByByte(b, impl == structSWAR)
 		got := make([]uint64, len(want))
-		structureWith(b, got, &raw, kernel)
+		structure(b, got, &raw, impl)
 		for i := range got {
 			if got[i] != want[i] {
-				t.Fatalf("kernel %v, %d bytes: block %d word %d:\n%064b, want\n%064b\n(block %q)", kernel, len(b), i/nStruct, i%nStruct,
+				t.Fatalf("%v, %d bytes: block %d word %d:\n%064b, want\n%064b\n(block %q)", impl, len(b), i/nStruct, i%nStruct,
 					got[i], want[i], b[i/nStruct*64:min(i/nStruct*64+64, len(b))])
 			}
 		}
@@ -117,15 +116,61 @@ func BenchmarkStructure(b *testing.B) {
 	buf := []byte(sb.String())
 	out := make([]uint64, (len(buf)+63)/64*nStruct)
 	var raw [rawChunk*nMasks + nMasks]uint64
-	for _, kernel := range []bool{false, true} {
-		if kernel && !hasStructKernel() {
-			continue
-		}
-		b.Run(fmt.Sprintf("kernel=%v", kernel), func(b *testing.B) {
+	for _, impl := range structImpls() {
+		b.Run(impl.String(), func(b *testing.B) {
 			b.SetBytes(int64(len(buf)))
 			for b.Loop() {
-				structureWith(buf, out, &raw, kernel)
+				structure(buf, out, &raw, impl)
 			}
 		})
+	}
+}
+
+// TestStructStateCarried: the SWAR path and the AVX-512 kernel start from
+// the string state they are given and leave it as the reference does, in
+// every state a block can start in (the kernel reads and writes strState
+// through go_asm.h's offsets; a field read from the wrong place fails
+// here).
+func TestStructStateCarried(t *testing.T) {
+	ways := map[string]func([]byte, []uint64, *strState) int{"swar": structureSWAR}
+	if slices.Contains(structImpls(), structKernel512) {
+		ways["kernel"] = func(b []byte, out []uint64, st *strState) int {
+			return structKernel(&b[0], (len(b)-3)/64, &out[0], st)
+		}
+	}
+	body := strings.Repeat(`,{"a":"c\"d","eventTime":"x\\"},[1,"Root"]`, 8)
+	for _, start := range []strState{{}, {before: 1}, {inString: ^uint64(0)}, {inString: ^uint64(0), before: 1},
+		{inString: ^uint64(0), escaped: 1}, {inString: ^uint64(0), escaped: 1, before: 1}} {
+		// The text goes on from the state: a string open before it closes,
+		// after an escaped first byte.
+		b := []byte(body)
+		if start.inString != 0 {
+			b = []byte(`x"` + body)
+		}
+		if start.escaped != 0 {
+			b = []byte(`"x"` + body)
+		}
+		whole := (len(b) - 3) / 64
+		raw := make([]uint64, (len(b)+63)/64*nMasks)
+		masksGeneric(b, raw)
+		want := make([]uint64, whole*nStruct)
+		wantSt := start
+		followStrings(b, 0, whole, raw, want, &wantSt, false)
+		for name, way := range ways {
+			got := make([]uint64, whole*nStruct)
+			st := start
+			done := way(b, got, &st)
+			if done != whole {
+				t.Fatalf("%s from %+v: %d blocks done, want %d", name, start, done, whole)
+			}
+			if name == "swar" { // every opening quote is a key candidate
+				for i := sKey; i < len(got); i += nStruct {
+					got[i] &= raw[i/nStruct*nMasks+mKey]
+				}
+			}
+			if !slices.Equal(got, want) || st != wantSt {
+				t.Errorf("%s from %+v: state %+v, want %+v; words equal: %v", name, start, st, wantSt, slices.Equal(got, want))
+			}
+		}
 	}
 }

@@ -2,6 +2,7 @@ package cloudtrail
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/bits"
 )
 
@@ -19,6 +20,7 @@ type walker struct {
 	// rootAt is the first root mark at or after rootFrom.
 	rootAt, rootFrom int
 	raw              [rawChunk*nMasks + nMasks]uint64 // structure's scratch
+	impl             structImpl                       // structBest, unless a test asks for another
 }
 
 func (w *walker) reset(b []byte) {
@@ -28,7 +30,7 @@ func (w *walker) reset(b []byte) {
 		w.masks = make([]uint64, n)
 	}
 	w.masks = w.masks[:n]
-	structure(b, w.masks, &w.raw)
+	structure(b, w.masks, &w.raw, w.impl)
 	w.rootAt, w.rootFrom = -1, 0
 }
 
@@ -43,23 +45,37 @@ func (w *walker) record(start int) (end int, info scanInfo, mayBeRoot bool) {
 	for blk := start >> 6; blk*nStruct < len(masks); blk++ {
 		m := masks[blk*nStruct : blk*nStruct+nStruct : blk*nStruct+nStruct]
 		opens, closes := m[sOpen], m[sClose]
-		for todo := (opens | closes | m[sKey]) & from; todo != 0; todo &= todo - 1 {
-			j := bits.TrailingZeros64(todo)
-			bit := uint64(1) << j
-			switch {
-			case opens&bit != 0:
-				depth++
-			case closes&bit != 0:
-				if depth--; depth == 0 {
-					end = blk<<6 + j + 1
-					// oot" ends a string, so it ends before the closing bracket.
-					return end, info, w.nextRoot(start)+len(ootLower) <= end
-				}
-			case depth == 1:
-				if at := blk<<6 + j; w.maybeWanted(at) {
-					w.key(at, &info)
+		// seg: the bytes of the block after the last bracket, at the
+		// current depth; at a depth of 1 its keys are the record's own.
+		seg := from
+		for todo := (opens | closes) & from; ; todo &= todo - 1 {
+			bit := todo & -todo // the next bracket; none: 0, and bit-1 is all
+			if depth == 1 {
+				// The record's own keys among the candidates (sKey): most
+				// are other keys, or values (SWAR marks every string);
+				// their first eight bytes tell.
+				for c := m[sKey] & seg & (bit - 1); c != 0; c &= c - 1 {
+					at := blk<<6 + bits.TrailingZeros64(c)
+					if at+8 > len(w.b) {
+						break // too short for any of them, as are the later ones
+					}
+					switch binary.LittleEndian.Uint64(w.b[at:]) {
+					case prefixEventSource, prefixEventTime, prefixRecipient:
+						w.key(at, &info)
+					}
 				}
 			}
+			if bit == 0 {
+				break
+			}
+			if opens&bit != 0 {
+				depth++
+			} else if depth--; depth == 0 {
+				end = blk<<6 + bits.TrailingZeros64(bit) + 1
+				// oot" ends a string, so it ends before the closing bracket.
+				return end, info, w.nextRoot(start)+len(ootLower) <= end
+			}
+			seg = -(bit << 1) // the bytes after the bracket
 		}
 		from = ^uint64(0)
 	}
@@ -72,15 +88,12 @@ var (
 	keyEventTime   = []byte(`"eventTime"`)
 )
 
-// maybeWanted is key's first test, where the loop stays: most of a
-// record's own keys that start "ev are none of the reader's.
-func (w *walker) maybeWanted(at int) bool {
-	if at+len(keyEventTime) > len(w.b) {
-		return false
-	}
-	c := w.b[at+6]
-	return c == 'S' || c == 'T' || w.b[at+1] == 'r'
-}
+// The first eight bytes of the keys, little-endian (TestKeyPrefixes).
+const (
+	prefixEventSource = 0x6f53746e65766522 // "eventSo
+	prefixEventTime   = 0x6954746e65766522 // "eventTi
+	prefixRecipient   = 0x6569706963657222 // "recipie
+)
 
 // key notes the record's own key whose opening quote is at b[at], when it
 // is one the reader wants.
