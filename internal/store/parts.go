@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -301,6 +302,7 @@ const (
 	codeShift  = 1 // the version's time, moved as far as the as-of time moved
 	codeOffset = 2 // the run's as-of time plus whole seconds
 	codeText   = 3 // the text itself
+	codeKeep   = 4 // the version's text, where time slots move (edits.moved)
 )
 
 type exception struct {
@@ -308,6 +310,15 @@ type exception struct {
 	code    byte
 	seconds int64
 	text    []byte
+}
+
+// edits say how a run writes a version: its exceptions, and, when moved,
+// every time slot they do not name moves as far as the as-of time moved
+// (a finding about a window names the few times that stay instead of the
+// many that move).
+type edits struct {
+	moved bool
+	exc   []exception
 }
 
 // version is a stored part: its text, slots and the as-of time of the run
@@ -320,71 +331,95 @@ type version struct {
 }
 
 // exceptions says how the run (as of asOf) writes cur, a part with the
-// same template as v.
-func exceptions(v *version, cur part, asOf time.Time) ([]exception, error) {
+// same template as v, in as few exceptions as it can.
+func exceptions(v *version, cur part, asOf time.Time) (edits, error) {
 	if len(v.slots) != len(cur.slots) {
-		return nil, fmt.Errorf("store: version %d has %d slots, the part %d", v.id, len(v.slots), len(cur.slots))
+		return edits{}, fmt.Errorf("store: version %d has %d slots, the part %d", v.id, len(v.slots), len(cur.slots))
 	}
-	var out []exception
+	moved := asOf.Sub(v.asOf)
+	var still, shifted []exception
 	for i, s := range cur.slots {
 		was := v.body[v.slots[i].off:v.slots[i].end]
 		now := cur.raw[s.off:s.end]
-		if bytes.Equal(was, now) {
+		same := bytes.Equal(was, now)
+		st, isTime := stamp{}, false
+		if s.kind == slotTime {
+			st, isTime = parseStamp(was)
+		}
+		if !isTime {
+			if !same {
+				e := exception{slot: i, code: codeText, text: now}
+				still, shifted = append(still, e), append(shifted, e)
+			}
 			continue
 		}
-		if s.kind == slotTime {
-			if st, ok := parseStamp(was); ok {
-				if bytes.Equal(st.format(st.t.Add(asOf.Sub(v.asOf))), now) {
-					out = append(out, exception{slot: i, code: codeShift})
-					continue
-				}
-				if nt, ok := parseStamp(now); ok {
-					if d := nt.t.Sub(asOf); d%time.Second == 0 && bytes.Equal(st.format(asOf.Add(d)), now) {
-						out = append(out, exception{slot: i, code: codeOffset, seconds: int64(d / time.Second)})
-						continue
-					}
-				}
+		follows := bytes.Equal(st.format(st.t.Add(moved)), now)
+		other := exception{slot: i, code: codeText, text: now}
+		if nt, ok := parseStamp(now); ok {
+			if d := nt.t.Sub(asOf); d%time.Second == 0 && bytes.Equal(st.format(asOf.Add(d)), now) {
+				other = exception{slot: i, code: codeOffset, seconds: int64(d / time.Second)}
 			}
 		}
-		out = append(out, exception{slot: i, code: codeText, text: now})
+		switch {
+		case same && follows:
+		case same:
+			shifted = append(shifted, exception{slot: i, code: codeKeep})
+		case follows:
+			still = append(still, exception{slot: i, code: codeShift})
+		default:
+			still, shifted = append(still, other), append(shifted, other)
+		}
 	}
-	return out, nil
+	if len(shifted) < len(still) {
+		return edits{moved: true, exc: shifted}, nil
+	}
+	return edits{exc: still}, nil
 }
 
 // apply writes a version as a run (as of asOf) holds it.
-func apply(v *version, exc []exception, asOf time.Time) ([]byte, error) {
-	if len(exc) == 0 {
+func apply(v *version, ed edits, asOf time.Time) ([]byte, error) {
+	if len(ed.exc) == 0 && !ed.moved {
 		return v.body, nil
 	}
-	out := make([]byte, 0, len(v.body)+16*len(exc))
-	prev := 0
-	for _, e := range exc {
-		if e.slot < 0 || e.slot >= len(v.slots) {
-			return nil, fmt.Errorf("store: version %d has no slot %d", v.id, e.slot)
+	out := make([]byte, 0, len(v.body)+16*len(ed.exc))
+	prev, next := 0, 0
+	for i, s := range v.slots {
+		var e *exception
+		if next < len(ed.exc) && ed.exc[next].slot == i {
+			e = &ed.exc[next]
+			next++
 		}
-		s := v.slots[e.slot]
-		if s.off < prev {
-			return nil, fmt.Errorf("store: version %d: slots out of order", v.id)
+		if e == nil && (!ed.moved || s.kind != slotTime) {
+			continue
+		}
+		was := v.body[s.off:s.end]
+		var text []byte
+		switch {
+		case e != nil && e.code == codeText:
+			text = e.text
+		case e != nil && e.code == codeKeep:
+			text = was
+		default:
+			st, ok := parseStamp(was)
+			switch {
+			case ok && (e == nil || e.code == codeShift):
+				text = st.format(st.t.Add(asOf.Sub(v.asOf)))
+			case ok && e.code == codeOffset:
+				text = st.format(asOf.Add(time.Duration(e.seconds) * time.Second))
+			case e == nil:
+				text = was // a time that does not read stays
+			case e.code != codeShift && e.code != codeOffset:
+				return nil, fmt.Errorf("store: version %d: unknown slot code %d", v.id, e.code)
+			default:
+				return nil, fmt.Errorf("store: version %d: slot %d is not a time", v.id, i)
+			}
 		}
 		out = append(out, v.body[prev:s.off]...)
-		was := v.body[s.off:s.end]
-		switch e.code {
-		case codeText:
-			out = append(out, e.text...)
-		case codeShift, codeOffset:
-			st, ok := parseStamp(was)
-			if !ok {
-				return nil, fmt.Errorf("store: version %d: slot %d is not a time", v.id, e.slot)
-			}
-			if e.code == codeShift {
-				out = append(out, st.format(st.t.Add(asOf.Sub(v.asOf)))...)
-			} else {
-				out = append(out, st.format(asOf.Add(time.Duration(e.seconds)*time.Second))...)
-			}
-		default:
-			return nil, fmt.Errorf("store: version %d: unknown slot code %d", v.id, e.code)
-		}
+		out = append(out, text...)
 		prev = s.end
+	}
+	if next != len(ed.exc) {
+		return nil, fmt.Errorf("store: version %d has no slot %d", v.id, ed.exc[next].slot)
 	}
 	return append(out, v.body[prev:]...), nil
 }
@@ -425,11 +460,50 @@ func decodeSlots(b []byte, bodyLen int) ([]slot, error) {
 	return out, r.done()
 }
 
-// ref is one part of a run_accounts row: the version it holds and how the
-// run writes its slots.
+// ref is one part of a run_accounts row: the version it holds, how the
+// run writes its slots and, for a finding, its change since the run
+// before (a store's mark, which every run but a baseline sets).
 type ref struct {
-	id  int64
-	exc []exception
+	id     int64
+	exc    edits
+	change string
+}
+
+// changeKinds are the change marks a finding's ref names by number (0:
+// none); any other is kept as text.
+var changeKinds = []string{"", "unchanged", "new_failure", "resolved", "changed", "added", "removed", "not_assessed"}
+
+const changeText = 255
+
+// cutChange takes a finding's change mark off its JSON: it is encoding/json's
+// last member (`,"change":"…"}`), and it differs from run to run where
+// nothing else does (none in a baseline, then unchanged).
+func cutChange(raw []byte) (body []byte, change string) {
+	const key = `,"change":"`
+	if !bytes.HasSuffix(raw, []byte(`"}`)) {
+		return raw, ""
+	}
+	k := bytes.LastIndex(raw, []byte(key))
+	if k < 0 {
+		return raw, ""
+	}
+	v := raw[k+len(key) : len(raw)-2]
+	if len(v) == 0 || bytes.ContainsAny(v, `"\`) {
+		return raw, ""
+	}
+	body = append(append([]byte{}, raw[:k]...), '}')
+	return body, string(v)
+}
+
+// withChange puts a change mark back.
+func withChange(body []byte, change string) []byte {
+	if change == "" {
+		return body
+	}
+	out := append([]byte{}, body[:len(body)-1]...)
+	out = append(out, `,"change":"`...)
+	out = append(out, change...)
+	return append(out, `"}`...)
 }
 
 // row is what a run holds of one account: the account's own part (id 0
@@ -441,10 +515,14 @@ type refRow struct {
 
 const refsFormat = 1
 
-func appendExceptions(b []byte, exc []exception) []byte {
-	b = binary.AppendUvarint(b, uint64(len(exc)))
+func appendExceptions(b []byte, ed edits) []byte {
+	n := uint64(len(ed.exc)) << 1
+	if ed.moved {
+		n |= 1
+	}
+	b = binary.AppendUvarint(b, n)
 	next := 0
-	for _, e := range exc {
+	for _, e := range ed.exc {
 		b = binary.AppendUvarint(b, uint64(e.slot-next))
 		b = append(b, e.code)
 		switch e.code {
@@ -469,6 +547,13 @@ func encodeRow(r refRow) []byte {
 	prev := int64(0)
 	for _, f := range r.findings {
 		b = binary.AppendVarint(b, f.id-prev)
+		if k := slices.Index(changeKinds, f.change); k >= 0 {
+			b = append(b, byte(k))
+		} else {
+			b = append(b, changeText)
+			b = binary.AppendUvarint(b, uint64(len(f.change)))
+			b = append(b, f.change...)
+		}
 		b = appendExceptions(b, f.exc)
 		prev = f.id
 	}
@@ -493,7 +578,22 @@ func decodeRow(b []byte) (refRow, error) {
 	prev := int64(0)
 	for i := range out.findings {
 		prev += r.varint()
-		out.findings[i] = ref{id: prev, exc: r.exceptions()}
+		f := ref{id: prev}
+		switch k := r.byte(); {
+		case k == changeText:
+			n := r.uvarint()
+			if n > uint64(len(r.b)) {
+				r.fail()
+				break
+			}
+			f.change, r.b = string(r.b[:n]), r.b[n:]
+		case int(k) < len(changeKinds):
+			f.change = changeKinds[k]
+		default:
+			r.fail()
+		}
+		f.exc = r.exceptions()
+		out.findings[i] = f
 	}
 	return out, r.done()
 }
@@ -541,33 +641,34 @@ func (r *reader) fail() {
 	r.b = nil
 }
 
-func (r *reader) exceptions() []exception {
+func (r *reader) exceptions() edits {
 	n := r.uvarint()
+	out := edits{moved: n&1 == 1}
+	n >>= 1
 	if n > uint64(len(r.b)) {
 		r.fail()
-		return nil
+		return edits{}
 	}
-	var out []exception
 	next := 0
 	for range n {
 		e := exception{slot: next + int(r.uvarint()), code: r.byte()}
 		switch e.code {
-		case codeShift:
+		case codeShift, codeKeep:
 		case codeOffset:
 			e.seconds = r.varint()
 		case codeText:
 			l := r.uvarint()
 			if l > uint64(len(r.b)) {
 				r.fail()
-				return nil
+				return edits{}
 			}
 			e.text = r.b[:l]
 			r.b = r.b[l:]
 		default:
 			r.fail()
-			return nil
+			return edits{}
 		}
-		out = append(out, e)
+		out.exc = append(out.exc, e)
 		next = e.slot + 1
 	}
 	return out

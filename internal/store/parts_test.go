@@ -56,13 +56,13 @@ func TestExceptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	var codes []byte
-	for _, e := range exc {
+	for _, e := range exc.exc {
 		codes = append(codes, '0'+e.code)
 	}
-	// The window's two ends moved with the as-of time; the report was
-	// generated 2 minutes before it; the age is text. The fixed time and
-	// the 3 are the version's.
-	if string(codes) != "2113" || exc[0].seconds != -120 || string(exc[3].text) != "29.3" {
+	// The window's two ends moved with the as-of time (the default here);
+	// the report was generated 2 minutes before it; the time of use stays;
+	// the age is text; the 3 is the version's.
+	if !exc.moved || string(codes) != "243" || exc.exc[0].seconds != -120 || string(exc.exc[2].text) != "29.3" {
 		t.Errorf("exceptions %+v", exc)
 	}
 	back, err := apply(v, exc, later)
@@ -70,11 +70,34 @@ func TestExceptions(t *testing.T) {
 		t.Errorf("apply: %s, %v\nwant %s", back, err, cur.raw)
 	}
 	row := refRow{account: ref{id: 9, exc: exc}, findings: []ref{{id: 12}, {id: 10, exc: exc}}}
-	if got, err := decodeRow(encodeRow(row)); err != nil || len(got.findings) != 2 || got.findings[1].id != 10 || len(got.account.exc) != 4 {
+	if got, err := decodeRow(encodeRow(row)); err != nil || len(got.findings) != 2 || got.findings[1].id != 10 || len(got.account.exc.exc) != 3 || !got.findings[1].exc.moved || got.findings[0].exc.moved {
 		t.Errorf("row round trip: %+v %v", got, err)
 	}
 	if _, err := decodeRow(encodeRow(row)[:5]); err == nil {
 		t.Error("a cut row decodes")
+	}
+}
+
+// TestChangeMarks: a finding's change mark (its last member) is kept apart
+// from its version; nothing else is taken for one.
+func TestChangeMarks(t *testing.T) {
+	for raw, want := range map[string]string{
+		`{"a":1,"first_seen":"2026-03-01T00:00:00Z","change":"unchanged"}`: "unchanged",
+		`{"a":1,"change":"new_kind"}`:                                      "new_kind",
+		`{"e":{"change":"x"}}`:                                             "",
+		`{"a":1,"change":"x\"y"}`:                                          "",
+		`{"a":"b"}`:                                                        "",
+		`{"a":"not a member: ,\"change\":\"x"}`:                            "",
+	} {
+		body, change := cutChange([]byte(raw))
+		if change != want || string(withChange(body, change)) != raw {
+			t.Errorf("%s: cut %q (%s), want %q", raw, change, body, want)
+		}
+	}
+	row := refRow{findings: []ref{{id: 3, change: "unchanged"}, {id: 4, change: "a kind of its own"}, {id: 5}}}
+	got, err := decodeRow(encodeRow(row))
+	if err != nil || got.findings[0].change != "unchanged" || got.findings[1].change != "a kind of its own" || got.findings[2].change != "" {
+		t.Errorf("changes round trip: %+v %v", got, err)
 	}
 }
 

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 )
@@ -81,11 +80,16 @@ func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int, error) {
 				gone = append(gone, id)
 			}
 		}
-		err := inChunks(ctx, s, tx, distinct(gone), func(in string) string {
-			return `DELETE FROM ` + table + ` WHERE id IN (` + in + `) RETURNING id`
-		}, nil, func(*sql.Rows) error { return nil })
-		if err != nil {
-			return 0, fmt.Errorf("store %s: prune %s: %w", s.name, table, s.lockErr(err))
+		gone = distinct(gone)
+		for start := 0; start < len(gone); start += chunk {
+			part := gone[start:min(start+chunk, len(gone))]
+			args := make([]any, len(part))
+			for i, id := range part {
+				args[i] = id
+			}
+			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM `+table+` WHERE id IN (`+placeholders(len(part))+`)`), args...); err != nil {
+				return 0, fmt.Errorf("store %s: prune %s: %w", s.name, table, s.lockErr(err))
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {

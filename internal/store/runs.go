@@ -235,8 +235,10 @@ var (
 // have yet, and one run_accounts row per layout row with its references.
 func (s *sqlStore) writeParts(ctx context.Context, q querier, runID int64, asOf time.Time, raw *rawRun, lay layout) error {
 	fparts := make([]part, len(raw.findings))
+	changes := make([]string, len(raw.findings))
 	for i, b := range raw.findings {
-		fparts[i] = newPart(findingVersions.kind, b, findingVersions.fixed)
+		body, change := cutChange(b)
+		fparts[i], changes[i] = newPart(findingVersions.kind, body, findingVersions.fixed), change
 	}
 	aparts := make([]part, len(raw.accounts))
 	for i, b := range raw.accounts {
@@ -258,18 +260,18 @@ func (s *sqlStore) writeParts(ctx context.Context, q querier, runID int64, asOf 
 	if err != nil {
 		return err
 	}
-	refTo := func(v *version, p part, what string) (ref, error) {
+	refTo := func(v *version, p part, change string, raw []byte, what string) (ref, error) {
 		exc, err := exceptions(v, p, asOf)
 		if err == nil {
 			var back []byte
-			if back, err = apply(v, exc, asOf); err == nil && !bytes.Equal(back, p.raw) {
+			if back, err = apply(v, exc, asOf); err == nil && !bytes.Equal(withChange(back, change), raw) {
 				err = fmt.Errorf("version %d does not write it back as it was", v.id)
 			}
 		}
 		if err != nil {
 			return ref{}, fmt.Errorf("store %s: %s: %w", s.name, what, err)
 		}
-		return ref{id: v.id, exc: exc}, nil
+		return ref{id: v.id, exc: exc, change: change}, nil
 	}
 	var rows []string
 	var args []any
@@ -288,13 +290,13 @@ func (s *sqlStore) writeParts(ctx context.Context, q querier, runID int64, asOf 
 		var rr refRow
 		if r.account >= 0 {
 			p := aparts[r.account]
-			if rr.account, err = refTo(av[p.hash], p, "account "+r.accountID); err != nil {
+			if rr.account, err = refTo(av[p.hash], p, "", raw.accounts[r.account], "account "+r.accountID); err != nil {
 				return err
 			}
 		}
 		for _, j := range r.findings {
 			p := fparts[j]
-			fr, err := refTo(fv[p.hash], p, fmt.Sprintf("finding %s of account %s", raw.facts[j].RuleID, r.accountID))
+			fr, err := refTo(fv[p.hash], p, changes[j], raw.findings[j], fmt.Sprintf("finding %s of account %s", raw.facts[j].RuleID, r.accountID))
 			if err != nil {
 				return err
 			}
@@ -535,7 +537,7 @@ func (s *sqlStore) readRun(ctx context.Context, q querier, id int64) (RunInfo, *
 			if err != nil {
 				return RunInfo{}, nil, err
 			}
-			raw.findings = append(raw.findings, b)
+			raw.findings = append(raw.findings, withChange(b, f.change))
 		}
 	}
 	if len(order) > 0 {

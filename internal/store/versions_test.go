@@ -180,6 +180,11 @@ func versionSuite(t *testing.T, open func(t *testing.T) Store) {
 		s := open(t)
 		none := func(int) bool { return false }
 		day1 := orgRun(40, t0, none)
+		// A baseline: no change marks; the next run marks each unchanged.
+		day1.History.Baseline = true
+		for i := range day1.Findings {
+			day1.Findings[i].Change = ""
+		}
 		a, err := s.Save(ctx, day1, "org")
 		if err != nil {
 			t.Fatal(err)
