@@ -279,7 +279,7 @@ func (s *sqlStore) writeParts(ctx context.Context, q querier, runID int64, asOf 
 		if len(rows) == 0 {
 			return nil
 		}
-		_, err := q.ExecContext(ctx, s.q(`INSERT INTO run_accounts (run_id, seq, account_id, status, findings, refs) VALUES `+strings.Join(rows, ", ")), args...)
+		_, err := q.ExecContext(ctx, s.q(`INSERT INTO run_accounts (run_id, seq, account_id, status, findings, failing, refs) VALUES `+strings.Join(rows, ", ")), args...)
 		rows, args = rows[:0], args[:0]
 		if err != nil {
 			return fmt.Errorf("store %s: save findings: %w", s.name, s.lockErr(err))
@@ -302,8 +302,14 @@ func (s *sqlStore) writeParts(ctx context.Context, q querier, runID int64, asOf 
 			}
 			rr.findings = append(rr.findings, fr)
 		}
-		rows = append(rows, "(?, ?, ?, ?, ?, ?)")
-		args = append(args, runID, seq, r.accountID, r.status, len(r.findings), encodeRow(rr))
+		failing := 0
+		for _, j := range r.findings {
+			if raw.facts[j].Status == string(finding.StatusFail) {
+				failing++
+			}
+		}
+		rows = append(rows, "(?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, runID, seq, r.accountID, r.status, len(r.findings), failing, encodeRow(rr))
 		if len(rows) == batch {
 			if err := flush(); err != nil {
 				return err

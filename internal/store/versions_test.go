@@ -220,6 +220,12 @@ func versionSuite(t *testing.T, open func(t *testing.T) Store) {
 		if n := count(t, s, "finding_versions"); n != versions+2 {
 			t.Errorf("two changed findings added %d versions", n-versions)
 		}
+		// A run's failing accounts are counted in SQL (the accounts 3,
+		// 13, 23 and 33 fail, and now 5 and 6).
+		var failing int
+		if err := s.(*sqlStore).db.QueryRow(s.(*sqlStore).q(`SELECT count(*) FROM run_accounts WHERE run_id = ? AND failing > 0`), c.ID).Scan(&failing); err != nil || failing != 6 {
+			t.Errorf("%d failing accounts (%v), want 6", failing, err)
+		}
 		for _, r := range []struct {
 			id  int64
 			run *finding.Run

@@ -31,15 +31,17 @@ CREATE TABLE account_versions (
   body        TEXT    NOT NULL
 );
 -- What each run holds of each account, in the run's order (seq): its status,
--- how many findings, and refs: the versions of the account and its findings
--- with what this run writes differently in their slots. An account's runs
--- (history, its last known state) are read by account_id.
+-- how many findings and how many of them fail (a run's failing accounts), and
+-- refs: the versions of the account and its findings with what this run writes
+-- differently in their slots. An account's runs (history, its last known
+-- state) are read by account_id.
 CREATE TABLE run_accounts (
   run_id      INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
   seq         INTEGER NOT NULL,
   account_id  TEXT    NOT NULL,
   status      TEXT    NOT NULL,
   findings    INTEGER NOT NULL,
+  failing     INTEGER NOT NULL,
   refs        BLOB    NOT NULL,
   PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
