@@ -110,13 +110,20 @@ func fromDocument(doc []byte) (*rawRun, error) {
 		}
 	}
 	var b bytes.Buffer
-	writeCompact(&b, fields)
-	r.frame = b.Bytes()
-	var back bytes.Buffer
-	if err := writeDocument(&back, r.frame, r.accounts, r.findings, false, 0, false); err != nil {
-		return nil, err
+	b.WriteByte('{')
+	for i, f := range fields {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(f.name)
+		b.WriteByte(':')
+		b.Write(f.value)
 	}
-	if !bytes.Equal(back.Bytes(), doc) {
+	b.WriteByte('}')
+	r.frame = b.Bytes()
+	if ok, err := readsBack(r, doc); err != nil {
+		return nil, err
+	} else if !ok {
 		return nil, errors.New("the document does not read back byte for byte from its parts")
 	}
 	return r, nil
@@ -158,19 +165,6 @@ func frameFields(doc []byte) ([]field, error) {
 	return out, nil
 }
 
-func writeCompact(b *bytes.Buffer, fields []field) {
-	b.WriteByte('{')
-	for i, f := range fields {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.Write(f.name)
-		b.WriteByte(':')
-		b.Write(f.value)
-	}
-	b.WriteByte('}')
-}
-
 // withRunID writes a history object with its run's id: the run is saved
 // before the store gives it one (as Load has always set it).
 func withRunID(history []byte, id int64) []byte {
@@ -190,22 +184,17 @@ func withRunID(history []byte, id int64) []byte {
 	return append(out, rest[n:]...)
 }
 
-// writeDocument writes a run's document from its frame and parts:
-// compact, or indented as `scan -f json` writes it (a json.Encoder with a
-// two-space indent, ending in a newline). With setID, the history's
-// run_id is id.
-func writeDocument(w io.Writer, frame []byte, accounts, findings [][]byte, indent bool, id int64, setID bool) error {
-	fields, err := frameFields(frame)
+// writeDocument writes a run's document as `scan -f json` writes it (a
+// json.Encoder with a two-space indent, ending in a newline), with id as
+// its history's run_id (0: as stored).
+func writeDocument(w io.Writer, raw *rawRun, id int64) error {
+	fields, err := frameFields(raw.frame)
 	if err != nil {
 		return fmt.Errorf("store: the run's frame: %w", err)
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var scratch bytes.Buffer
 	put := func(v []byte, prefix string) {
-		if !indent {
-			bw.Write(v)
-			return
-		}
 		scratch.Reset()
 		if err := json.Indent(&scratch, v, prefix, "  "); err != nil {
 			bw.Write(v)
@@ -213,76 +202,56 @@ func writeDocument(w io.Writer, frame []byte, accounts, findings [][]byte, inden
 		}
 		bw.Write(scratch.Bytes())
 	}
-	if indent {
-		bw.WriteString("{\n")
-	} else {
-		bw.WriteByte('{')
-	}
-	for i, f := range fields {
-		if indent {
-			bw.WriteString("  ")
-			bw.Write(f.name)
-			bw.WriteString(": ")
+	end := func(last bool) {
+		if last {
+			bw.WriteString("\n")
 		} else {
-			if i > 0 {
-				bw.WriteByte(',')
-			}
-			bw.Write(f.name)
-			bw.WriteByte(':')
+			bw.WriteString(",\n")
 		}
-		elems, isArray := [][]byte(nil), false
+	}
+	bw.WriteString("{\n")
+	for i, f := range fields {
+		bw.WriteString("  ")
+		bw.Write(f.name)
+		bw.WriteString(": ")
+		var elems [][]byte
 		switch f.key {
 		case "accounts":
-			elems, isArray = accounts, string(f.value) == "[]"
+			elems = raw.accounts
 		case "findings":
-			elems, isArray = findings, string(f.value) == "[]"
+			elems = raw.findings
 		}
 		switch {
-		case isArray && len(elems) > 0:
-			if indent {
-				bw.WriteString("[\n")
-			} else {
-				bw.WriteByte('[')
-			}
+		case len(elems) > 0 && string(f.value) == "[]":
+			bw.WriteString("[\n")
 			for k, e := range elems {
-				if indent {
-					bw.WriteString("    ")
-				} else if k > 0 {
-					bw.WriteByte(',')
-				}
+				bw.WriteString("    ")
 				put(e, "    ")
-				if indent {
-					if k < len(elems)-1 {
-						bw.WriteString(",\n")
-					} else {
-						bw.WriteString("\n")
-					}
-				}
+				end(k == len(elems)-1)
 			}
-			if indent {
-				bw.WriteString("  ]")
-			} else {
-				bw.WriteByte(']')
-			}
-		case f.key == "history" && setID:
+			bw.WriteString("  ]")
+		case f.key == "history" && id != 0:
 			put(withRunID(f.value, id), "  ")
 		default:
 			put(f.value, "  ")
 		}
-		if indent {
-			if i < len(fields)-1 {
-				bw.WriteString(",\n")
-			} else {
-				bw.WriteString("\n")
-			}
-		}
+		end(i == len(fields)-1)
 	}
-	if indent {
-		bw.WriteString("}\n")
-	} else {
-		bw.WriteByte('}')
-	}
+	bw.WriteString("}\n")
 	return bw.Flush()
+}
+
+// readsBack says whether a run's parts write the document they were cut
+// from (compact, as a store keeps it).
+func readsBack(raw *rawRun, doc []byte) (bool, error) {
+	var indented, compact bytes.Buffer
+	if err := writeDocument(&indented, raw, 0); err != nil {
+		return false, err
+	}
+	if err := json.Compact(&compact, indented.Bytes()); err != nil {
+		return false, err
+	}
+	return bytes.Equal(compact.Bytes(), doc), nil
 }
 
 // decodeRun reads a run back from its frame and parts.

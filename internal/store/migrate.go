@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -84,11 +83,9 @@ func (s *sqlStore) convertRun(ctx context.Context, tx *sql.Tx, id int64) error {
 	if err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	if err := writeDocument(&b, back.frame, back.accounts, back.findings, false, 0, false); err != nil {
+	if ok, err := readsBack(back, doc); err != nil {
 		return err
-	}
-	if !bytes.Equal(b.Bytes(), doc) {
+	} else if !ok {
 		return errors.New("it does not read back as it was stored")
 	}
 	return nil

@@ -471,7 +471,7 @@ func (s *sqlStore) Export(ctx context.Context, id int64, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return writeDocument(w, raw.frame, raw.accounts, raw.findings, true, info.ID, true)
+	return writeDocument(w, raw, info.ID)
 }
 
 // read reads a run's parts back, in one read transaction.
