@@ -322,17 +322,34 @@ type edits struct {
 }
 
 // version is a stored part: its text, slots and the as-of time of the run
-// that wrote it.
+// that wrote it. A version read from the store keeps its slots packed
+// until they are needed: most parts of a run are written as they are.
 type version struct {
-	id    int64
-	asOf  time.Time
-	body  []byte
-	slots []slot
+	id     int64
+	asOf   time.Time
+	body   []byte
+	slots  []slot
+	packed []byte
+}
+
+func (v *version) unpack() error {
+	if v.packed == nil {
+		return nil
+	}
+	slots, err := decodeSlots(v.packed, len(v.body))
+	if err != nil {
+		return fmt.Errorf("version %d: %w", v.id, err)
+	}
+	v.slots, v.packed = slots, nil
+	return nil
 }
 
 // exceptions says how the run (as of asOf) writes cur, a part with the
 // same template as v, in as few exceptions as it can.
 func exceptions(v *version, cur part, asOf time.Time) (edits, error) {
+	if err := v.unpack(); err != nil {
+		return edits{}, err
+	}
 	if len(v.slots) != len(cur.slots) {
 		return edits{}, fmt.Errorf("store: version %d has %d slots, the part %d", v.id, len(v.slots), len(cur.slots))
 	}
@@ -380,6 +397,9 @@ func exceptions(v *version, cur part, asOf time.Time) (edits, error) {
 func apply(v *version, ed edits, asOf time.Time) ([]byte, error) {
 	if len(ed.exc) == 0 && !ed.moved {
 		return v.body, nil
+	}
+	if err := v.unpack(); err != nil {
+		return nil, err
 	}
 	out := make([]byte, 0, len(v.body)+16*len(ed.exc))
 	prev, next := 0, 0

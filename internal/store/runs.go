@@ -401,45 +401,92 @@ func (s *sqlStore) versions(ctx context.Context, q querier, t versionTable, part
 	return got, nil
 }
 
-func scanVersion(rows *sql.Rows, extra ...any) (*version, error) {
+// times parses the as-of times versions were written at: a run's
+// versions share a few.
+type times map[string]time.Time
+
+func (ts times) parse(s string) (time.Time, error) {
+	if t, ok := ts[s]; ok {
+		return t, nil
+	}
+	t, err := parseTime(s)
+	if err == nil {
+		ts[s] = t
+	}
+	return t, err
+}
+
+func scanVersion(rows *sql.Rows, ts times, extra ...any) (*version, error) {
 	var v version
 	var asOf string
-	var slots []byte
-	if err := rows.Scan(append([]any{&v.id, &asOf, &slots, &v.body}, extra...)...); err != nil {
+	if err := rows.Scan(append([]any{&v.id, &asOf, &v.packed, &v.body}, extra...)...); err != nil {
 		return nil, err
 	}
 	var err error
-	if v.asOf, err = parseTime(asOf); err != nil {
+	if v.asOf, err = ts.parse(asOf); err != nil {
 		return nil, err
 	}
-	if v.slots, err = decodeSlots(slots, len(v.body)); err != nil {
-		return nil, fmt.Errorf("version %d: %w", v.id, err)
+	if v.packed == nil {
+		v.packed = []byte{}
 	}
 	return &v, nil
 }
 
 func (s *sqlStore) versionsByHash(ctx context.Context, q querier, t versionTable, hashes []string) (map[string]*version, error) {
-	out := map[string]*version{}
+	out, ts := map[string]*version{}, times{}
 	err := inChunks(ctx, s, q, hashes, func(in string) string {
 		return `SELECT id, as_of, slots, body, hash FROM ` + t.name + ` WHERE hash IN (` + in + `)`
 	}, nil, func(rows *sql.Rows) error {
 		var h string
-		v, err := scanVersion(rows, &h)
+		v, err := scanVersion(rows, ts, &h)
 		out[h] = v
 		return err
 	})
 	return out, err
 }
 
+// versionsByID reads versions by id. A run's versions are mostly numbered
+// one after the other (it wrote them, or the run before it did): those
+// are read by ranges, the others by lists.
 func (s *sqlStore) versionsByID(ctx context.Context, q querier, t versionTable, ids []int64) (map[int64]*version, error) {
-	out := map[int64]*version{}
-	err := inChunks(ctx, s, q, ids, func(in string) string {
-		return `SELECT id, as_of, slots, body FROM ` + t.name + ` WHERE id IN (` + in + `)`
-	}, nil, func(rows *sql.Rows) error {
-		v, err := scanVersion(rows)
-		out[v.id] = v
+	out, ts := make(map[int64]*version, len(ids)), times{}
+	keep := func(rows *sql.Rows) error {
+		v, err := scanVersion(rows, ts)
+		if err == nil {
+			out[v.id] = v
+		}
 		return err
-	})
+	}
+	var scattered []int64
+	for start := 0; start < len(ids); {
+		end := start + 1
+		for end < len(ids) && ids[end]-ids[end-1] <= 4 && end-start < 20000 {
+			end++
+		}
+		if end-start < 64 {
+			scattered = append(scattered, ids[start:end]...)
+			start = end
+			continue
+		}
+		rows, err := q.QueryContext(ctx, s.q(`SELECT id, as_of, slots, body FROM `+t.name+` WHERE id BETWEEN ? AND ?`), ids[start], ids[end-1])
+		if err != nil {
+			return nil, fmt.Errorf("store %s: %w", s.name, err)
+		}
+		for rows.Next() {
+			if err := keep(rows); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store %s: %w", s.name, err)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store %s: %w", s.name, err)
+		}
+		start = end
+	}
+	err := inChunks(ctx, s, q, scattered, func(in string) string {
+		return `SELECT id, as_of, slots, body FROM ` + t.name + ` WHERE id IN (` + in + `)`
+	}, nil, keep)
 	return out, err
 }
 
@@ -626,7 +673,7 @@ func (s *sqlStore) History(ctx context.Context, account, rule string) ([]History
 		v                                  *version
 		fp, rule, resource, status, sevrty string
 	}
-	metas := map[int64]*meta{}
+	metas, ts := map[int64]*meta{}, times{}
 	extra, cond := []any(nil), ""
 	if rule != "" {
 		extra, cond = []any{rule}, ` AND rule_id = ?`
@@ -635,7 +682,7 @@ func (s *sqlStore) History(ctx context.Context, account, rule string) ([]History
 		return `SELECT id, as_of, slots, body, fingerprint, rule_id, resource, status, severity FROM finding_versions WHERE id IN (` + in + `)` + cond
 	}, extra, func(rs *sql.Rows) error {
 		var m meta
-		v, err := scanVersion(rs, &m.fp, &m.rule, &m.resource, &m.status, &m.sevrty)
+		v, err := scanVersion(rs, ts, &m.fp, &m.rule, &m.resource, &m.status, &m.sevrty)
 		m.v = v
 		metas[v.id] = &m
 		return err
