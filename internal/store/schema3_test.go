@@ -1,10 +1,13 @@
 package store
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -186,5 +189,121 @@ func TestUnconvertibleStoreIsLeftAsItWas(t *testing.T) {
 	old.db.QueryRow(`SELECT count(*) FROM findings`).Scan(&findings)
 	if version != 4 || runs != 2 || findings != 12 {
 		t.Errorf("after the failed conversion: schema %d, %d documents, %d findings rows; want 4, 2, 12", version, runs, findings)
+	}
+}
+
+// gunzip reads a gzipped file of testdata/schema3.
+func gunzip(t *testing.T, name string) []byte {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", "schema3", name+".gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return data
+}
+
+// copyRows copies every row of the tables from one database to another
+// whose tables have the same columns.
+func copyRows(t *testing.T, from *sql.DB, to *sqlStore, tables ...string) {
+	t.Helper()
+	for _, table := range tables {
+		rows, err := from.Query(`SELECT * FROM ` + table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := to.db.Exec(to.q(`INSERT INTO `+table+` (`+strings.Join(cols, ", ")+`) VALUES (`+placeholders(len(cols))+`)`), vals...); err != nil {
+				t.Fatalf("%s: %v", table, err)
+			}
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestStoreWrittenByRootwatchOfSchema3IsConverted: a store that the
+// rootwatch of schema 3 itself wrote (testdata/schema3: main at 6ed7e39,
+// 'scan --demo --as-of 2026-03-01T00:00:00Z -f json -o run1.json --store
+// demo.db', then the same as of 2026-03-02T00:07:00Z into run2.json) is
+// converted when opened: each run exports as the JSON that scan wrote,
+// and a later run shares its versions. PostgreSQL gets the same rows,
+// copied into a database at schema 3.
+func TestStoreWrittenByRootwatchOfSchema3IsConverted(t *testing.T) {
+	ctx := context.Background()
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "demo.db")
+			if err := os.WriteFile(path, gunzip(t, "demo.db"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			spec := path
+			if dialect == "postgres" {
+				spec = withDatabase(t, testutil.StartPostgres(t), "schema3demo")
+				old := openSchema(t, spec, 3)
+				lite, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+				if err != nil {
+					t.Fatal(err)
+				}
+				copyRows(t, lite, old, "runs", "findings", "fingerprints")
+				lite.Close()
+				if _, err := old.db.Exec(`SELECT setval(pg_get_serial_sequence('runs', 'id'), max(id)) FROM runs`); err != nil {
+					t.Fatal(err)
+				}
+				old.db.Close()
+			}
+			s, err := OpenWith(ctx, spec, Options{Existing: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			runs, err := s.Runs(ctx, 0)
+			if err != nil || len(runs) != 2 {
+				t.Fatalf("runs after the conversion: %+v %v", runs, err)
+			}
+			for id, name := range map[int64]string{1: "run1.json", 2: "run2.json"} {
+				var got bytes.Buffer
+				if err := s.Export(ctx, id, &got); err != nil {
+					t.Fatalf("export run %d: %v", id, err)
+				}
+				if want := gunzip(t, name); !bytes.Equal(got.Bytes(), want) {
+					t.Errorf("run %d does not export as its scan wrote %s:\n%s", id, name, firstDiff(got.Bytes(), want))
+				}
+			}
+			// The same organization a day later shares the converted
+			// versions.
+			next, _, err := s.Load(ctx, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			next.AsOf, next.GeneratedAt = next.AsOf.Add(24*time.Hour), next.GeneratedAt.Add(24*time.Hour)
+			versions, accounts := count(t, s, "finding_versions"), count(t, s, "account_versions")
+			info, err := s.Save(ctx, next, runs[0].Scope)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, m := count(t, s, "finding_versions"), count(t, s, "account_versions"); n != versions || m != accounts {
+				t.Errorf("the next day's unchanged run added %d finding versions and %d account versions", n-versions, m-accounts)
+			}
+			reads(t, s, info.ID, next)
+		})
 	}
 }
