@@ -46,14 +46,19 @@ func openStore(ctx context.Context, app *App, spec string, o store.Options) (sto
 	o.Getenv = app.Getenv
 	o.Notice = func(line string) { fmt.Fprintln(app.Stderr, "rootwatch: "+report.Clean(line)) }
 	s, err := store.OpenWith(ctx, spec, o)
-	var ns *store.NoStoreError
-	if errors.As(err, &ns) {
-		return nil, usageErr("%v ('scan --store' and 'runs import' create a store; this command only uses one)", err)
-	}
 	if err != nil {
-		return nil, &ExitError{Code: ExitUsage, Err: storeHint(err)}
+		return nil, storeOpenErr(err)
 	}
 	return s, nil
+}
+
+// storeOpenErr is the usage error of a store that does not open.
+func storeOpenErr(err error) error {
+	var ns *store.NoStoreError
+	if errors.As(err, &ns) {
+		return usageErr("%v ('scan --store' and 'runs import' create a store; this command only uses one)", err)
+	}
+	return &ExitError{Code: ExitUsage, Err: storeHint(err)}
 }
 
 // openExisting opens a store that must exist, for the commands that read
@@ -200,8 +205,8 @@ func newRunsCommand(app *App) *cobra.Command {
 	var limit int
 	cmd := &cobra.Command{
 		Use:   "runs --store STORE",
-		Short: "List the runs kept in a history store, newest first; import one",
-		Long:  "runs lists the scans kept with 'scan --store', newest first.\n'runs import' stores a run from the JSON a scan wrote.\n\n" + storeHelp,
+		Short: "List the runs kept in a history store, newest first; import or export one",
+		Long:  "runs lists the scans kept with 'scan --store', newest first.\n'runs import' stores a run from the JSON a scan wrote; 'runs export' writes a\nstored run as that JSON again.\n\n" + storeHelp,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := openExisting(cmd.Context(), app, spec)
@@ -231,7 +236,7 @@ func newRunsCommand(app *App) *cobra.Command {
 	cmd.Flags().StringVarP(&format, "format", "f", "table", "table or json")
 	cmd.Flags().IntVar(&limit, "limit", 0, "list at most this many runs (0: all)")
 	cmd.MarkFlagRequired("store")
-	cmd.AddCommand(newRunsImportCommand(app))
+	cmd.AddCommand(newRunsImportCommand(app), newRunsExportCommand(app))
 	return cmd
 }
 

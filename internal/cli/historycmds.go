@@ -1,13 +1,17 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/notify"
+	"github.com/rootwatch/rootwatch/internal/outfile"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/rules"
 	"github.com/rootwatch/rootwatch/internal/store"
@@ -67,42 +71,146 @@ func newHistoryCommand(app *App) *cobra.Command {
 }
 
 func newPruneCommand(app *App) *cobra.Command {
-	var spec, keep string
+	var spec, keep, keepDeliveries string
 	var timeout time.Duration
 	cmd := &cobra.Command{
-		Use:   "prune --store STORE --keep 90d",
-		Short: "Delete stored runs judged longer ago than --keep",
-		Long:  "prune deletes the runs (and their findings) whose as-of time is older than --keep.\nThe first_seen marks of the runs kept are unchanged.\n\n" + storeHelp,
-		Args:  cobra.NoArgs,
+		Use:   "prune --store STORE [--keep 90d] [--keep-deliveries 14d]",
+		Short: "Delete stored runs judged longer ago than --keep, and the watch's older deliveries",
+		Long: `prune deletes the runs whose as-of time is older than --keep. What a kept run
+still holds stays: an account or a finding that did not change between runs is
+kept once and shared by them. The first_seen marks of the runs kept are
+unchanged.
+
+--keep-deliveries forgets the alerts 'rootwatch watch --store' delivered longer
+ago than its window. The watch remembers them so that an event EventBridge or
+SQS delivers again is not alerted twice: keep them longer than the queue keeps
+a message (its MessageRetentionPeriod, at most 14 days), or a redelivered
+event is alerted again. Pruning runs never touches the deliveries, nor the
+other way round; give either flag or both.
+
+` + storeHelp,
+		Example: `  rootwatch prune --store rootwatch.db --keep 90d
+  rootwatch prune --store env:ROOTWATCH_STORE --keep-deliveries 30d`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			w, err := window.Parse(keep)
-			if err != nil {
-				return usageErr("--keep: %v", err)
+			if keep == "" && keepDeliveries == "" {
+				return usageErr("give --keep (runs), --keep-deliveries (the watch's delivered alerts) or both")
 			}
-			d := w.Duration()
+			var runsFor, deliveriesFor time.Duration
+			if keep != "" {
+				w, err := window.Parse(keep)
+				if err != nil {
+					return usageErr("--keep: %v", err)
+				}
+				runsFor = w.Duration()
+			}
+			if keepDeliveries != "" {
+				w, err := window.Parse(keepDeliveries)
+				if err != nil {
+					return usageErr("--keep-deliveries: %v", err)
+				}
+				deliveriesFor = w.Duration()
+			}
 			if timeout <= 0 {
 				return usageErr("--store-timeout %s: want more than 0", timeout)
 			}
-			s, err := openStore(cmd.Context(), app, spec, store.Options{Existing: true, LockTimeout: timeout})
+			o := store.Options{Existing: true, LockTimeout: timeout}
+			if keep != "" {
+				s, err := openStore(cmd.Context(), app, spec, o)
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				cutoff := app.Now().UTC().Add(-runsFor)
+				n, err := s.Prune(cmd.Context(), cutoff)
+				if err != nil {
+					return storeHint(err)
+				}
+				fmt.Fprintf(app.Stdout, "deleted %s judged before %s\n", strings.Replace(countChanges(n), "change", "run", 1), cutoff.Format(time.RFC3339))
+			}
+			if keepDeliveries != "" {
+				o.Getenv = app.Getenv
+				o.Notice = func(line string) { fmt.Fprintln(app.Stderr, "rootwatch: "+report.Clean(line)) }
+				d, err := store.OpenDeliveries(cmd.Context(), spec, o)
+				if err != nil {
+					return storeOpenErr(err)
+				}
+				defer d.Close()
+				cutoff := app.Now().UTC().Add(-deliveriesFor)
+				n, err := d.PruneDeliveries(cmd.Context(), cutoff)
+				if err != nil {
+					return storeHint(err)
+				}
+				fmt.Fprintf(app.Stdout, "forgot %s made before %s\n", strings.Replace(countChanges(n), "change", "delivery", 1), cutoff.Format(time.RFC3339))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&spec, "store", "", "the history `STORE`")
+	cmd.Flags().StringVar(&keep, "keep", "", "keep runs judged within this `WINDOW`, e.g. 90d")
+	cmd.Flags().StringVar(&keepDeliveries, "keep-deliveries", "", "keep the watch's delivered alerts of this `WINDOW`, e.g. 30d (longer than the queue keeps a message)")
+	addHistoryFlags(cmd, &timeout, nil)
+	cmd.MarkFlagRequired("store")
+	return cmd
+}
+
+func newRunsExportCommand(app *App) *cobra.Command {
+	var spec, output string
+	cmd := &cobra.Command{
+		Use:   "export RUN --store STORE [-o FILE]",
+		Short: "Write a stored run as the JSON its scan wrote (-f json), byte for byte",
+		Long: `export writes a stored run as the JSON 'scan -f json' wrote when the run was
+stored: the same bytes, with its history (its run number, first_seen and change
+marks). Any format can be made from it again, and 'runs import' reads it into
+another store. Nothing is written when the run cannot be read whole.
+
+` + storeHelp,
+		Example: `  rootwatch runs export 57 --store rootwatch.db -o run-57.json
+  rootwatch runs export 57 --store env:ROOTWATCH_STORE | jq '.summary'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil || id <= 0 {
+				return usageErr("RUN %q is not a run number (see 'rootwatch runs')", args[0])
+			}
+			files := newPathSet()
+			if path := sqlitePath(app, spec); path != "" {
+				if err := files.input("--store", path); err != nil {
+					return &ExitError{Code: ExitUsage, Err: err}
+				}
+			}
+			out, err := files.output("--output", output, outfile.Options{})
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
+			}
+			s, err := openExisting(cmd.Context(), app, spec)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			cutoff := app.Now().UTC().Add(-d)
-			n, err := s.Prune(cmd.Context(), cutoff)
-			if err != nil {
-				return storeHint(err)
+			err = writeOne(cmd.Context(), app, out, 0o600, func(w io.Writer) error { return s.Export(cmd.Context(), id, w) })
+			if errors.Is(err, store.ErrNotFound) {
+				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w (see 'rootwatch runs')", err)}
 			}
-			_, err = fmt.Fprintf(app.Stdout, "deleted %s judged before %s\n", strings.Replace(countChanges(n), "change", "run", 1), cutoff.Format(time.RFC3339))
 			return err
 		},
 	}
 	cmd.Flags().StringVar(&spec, "store", "", "the history `STORE`")
-	cmd.Flags().StringVar(&keep, "keep", "", "keep runs judged within this window, e.g. 90d")
-	addHistoryFlags(cmd, &timeout, nil)
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write to `FILE` instead of standard output (a device, pipe or link is written through, a file replaced whole)")
 	cmd.MarkFlagRequired("store")
-	cmd.MarkFlagRequired("keep")
 	return cmd
+}
+
+// sqlitePath is the file a SQLite store specification names ("" for
+// PostgreSQL), so that no output is written over it.
+func sqlitePath(app *App, spec string) string {
+	if name, ok := strings.CutPrefix(spec, "env:"); ok {
+		spec = app.Getenv(name)
+	}
+	if spec == "" || strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://") {
+		return ""
+	}
+	return strings.TrimPrefix(spec, "sqlite:")
 }
 
 func newNotifyCommand(app *App) *cobra.Command {

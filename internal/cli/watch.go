@@ -44,7 +44,9 @@ targets that missed the alert get it. An event already alerted on is not alerted
 again: in memory, and across restarts with --store (EventBridge and SQS deliver
 at least once too). An alert can still come twice, when a target took it but its
 answer was lost, or when the watch stopped between delivery and deletion without
---store.
+--store. The store's delivery log has its own retention: 'rootwatch prune
+--keep-deliveries 30d' forgets older deliveries (keep them longer than the queue
+keeps a message); pruning runs leaves it alone.
 
 stdout has one JSON line per root event alerted on (the event schema of
 'rootwatch trail -f json', with "alert"), printed once: when its alert was

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/rootwatch/rootwatch/internal/finding"
-	"github.com/rootwatch/rootwatch/internal/store/history"
 	"github.com/rootwatch/rootwatch/internal/store"
+	"github.com/rootwatch/rootwatch/internal/store/history"
 )
 
 // Hostile text from AWS: a right-to-left override, a terminal escape and

@@ -18,8 +18,8 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/rules"
-	"github.com/rootwatch/rootwatch/internal/store/history"
 	"github.com/rootwatch/rootwatch/internal/store"
+	"github.com/rootwatch/rootwatch/internal/store/history"
 )
 
 func catalog(t testing.TB) finding.Catalog {

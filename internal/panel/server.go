@@ -418,8 +418,13 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		ErrorLog:          slog.NewLogLogger(o.Log.Handler(), slog.LevelWarn),
 	}
 	// Said once the listener is closed, while the requests in flight
-	// finish.
-	srv.RegisterOnShutdown(func() { o.Log.Info("shutting down", "timeout", o.ShutdownTimeout.String()) })
+	// finish. Shutdown runs the hook on its own goroutine: Serve waits for
+	// it, so the line is never lost to a process that exits on return.
+	said := make(chan struct{})
+	srv.RegisterOnShutdown(func() {
+		o.Log.Info("shutting down", "timeout", o.ShutdownTimeout.String())
+		close(said)
+	})
 	if o.Cert != nil {
 		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{*o.Cert}}
 		ln = tls.NewListener(ln, srv.TLSConfig)
@@ -436,7 +441,9 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	err = srv.Shutdown(sctx)
+	<-said
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	<-done

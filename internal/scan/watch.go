@@ -94,7 +94,7 @@ func Watch(ctx context.Context, o WatchOptions) (watch.Stats, error) {
 		ShutdownTimeout: o.ShutdownTimeout, Out: o.Out, Log: log,
 	}
 	if o.Store != "" {
-		s, err := store.Open(ctx, o.Store, o.Getenv)
+		s, err := store.OpenDeliveries(ctx, o.Store, store.Options{Getenv: o.Getenv})
 		if err != nil {
 			return watch.Stats{}, err
 		}

@@ -126,13 +126,9 @@ func (e *SchemaError) Error() string {
 // checkSchema compares the store's schema version with the newest
 // embedded migration, without applying any.
 func (s *sqlStore) checkSchema(ctx context.Context, dialect goose.Dialect, dir string) error {
-	fsys, err := fs.Sub(migrations, "migrations/"+dir)
+	p, err := s.provider(dialect, dir)
 	if err != nil {
 		return err
-	}
-	p, err := goose.NewProvider(dialect, s.db, fsys)
-	if err != nil {
-		return fmt.Errorf("store %s: migrations: %w", s.name, err)
 	}
 	sources := p.ListSources()
 	latest := sources[len(sources)-1].Version

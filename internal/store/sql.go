@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -147,16 +146,27 @@ func scrub(err error, secret string) error {
 	return errors.New(strings.ReplaceAll(err.Error(), secret, Describe(secret)))
 }
 
+// provider is goose over the embedded migrations of a dialect: the SQL
+// files and the Go conversion of schema 5, so that every open (read-only
+// ones too) knows the same newest version.
+func (s *sqlStore) provider(dialect goose.Dialect, dir string, opts ...goose.ProviderOption) (*goose.Provider, error) {
+	fsys, err := fs.Sub(migrations, "migrations/"+dir)
+	if err != nil {
+		return nil, err
+	}
+	p, err := goose.NewProvider(dialect, s.db, fsys, append(opts, goose.WithGoMigrations(s.convertRuns()))...)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: migrations: %w", s.name, err)
+	}
+	return p, nil
+}
+
 // migrate applies the embedded migrations, refusing a store whose schema
 // is newer than this rootwatch knows.
 func (s *sqlStore) migrate(ctx context.Context, dialect goose.Dialect, dir string, opts ...goose.ProviderOption) error {
-	fsys, err := fs.Sub(migrations, "migrations/"+dir)
+	p, err := s.provider(dialect, dir, opts...)
 	if err != nil {
 		return err
-	}
-	p, err := goose.NewProvider(dialect, s.db, fsys, opts...)
-	if err != nil {
-		return fmt.Errorf("store %s: migrations: %w", s.name, err)
 	}
 	sources := p.ListSources()
 	latest := sources[len(sources)-1].Version
@@ -297,88 +307,6 @@ func (s *sqlStore) lockErr(err error) error {
 	return err
 }
 
-func (s *sqlStore) save(ctx context.Context, run *finding.Run, scope string, unique bool) (RunInfo, error) {
-	doc, err := json.Marshal(run)
-	if err != nil {
-		return RunInfo{}, fmt.Errorf("store: encode run: %w", err)
-	}
-	sum, _ := json.Marshal(run.Summary)
-	info := RunInfo{Scope: scope, GeneratedAt: run.GeneratedAt.UTC(), AsOf: run.AsOf.UTC(), StoredAt: time.Now().UTC(),
-		ToolVersion: run.Tool.Version, Accounts: len(run.Accounts), Summary: run.Summary}
-	tx, err := s.beginWrite(ctx)
-	if err != nil {
-		return RunInfo{}, err
-	}
-	defer tx.end()
-	if unique {
-		if s.postgres {
-			// Two imports of one file at once: one waits for the other
-			// (SQLite's write lock already does this).
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('rootwatch runs import'))`); err != nil {
-				return RunInfo{}, fmt.Errorf("store %s: %w", s.name, s.lockErr(err))
-			}
-		}
-		var id int64
-		err := tx.QueryRowContext(ctx, s.q(`SELECT id FROM runs WHERE scope = ? AND as_of = ? AND generated_at = ? ORDER BY id LIMIT 1`),
-			scope, fmtTime(info.AsOf), fmtTime(info.GeneratedAt)).Scan(&id)
-		if err == nil {
-			return RunInfo{}, &DuplicateError{ID: id}
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return RunInfo{}, fmt.Errorf("store %s: %w", s.name, err)
-		}
-	}
-	err = tx.QueryRowContext(ctx, s.q(`INSERT INTO runs (scope, generated_at, as_of, stored_at, tool_version, accounts, summary, document)
-		VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT)) RETURNING id`),
-		// The document goes as the bytes it was encoded to: string(doc)
-		// would hold a large organization's run twice more.
-		scope, fmtTime(info.GeneratedAt), fmtTime(info.AsOf), fmtTime(info.StoredAt), info.ToolVersion, info.Accounts, string(sum), doc).Scan(&info.ID)
-	if err != nil {
-		return RunInfo{}, fmt.Errorf("store %s: save run: %w", s.name, s.lockErr(err))
-	}
-	asOf := fmtTime(info.AsOf)
-	// Sorted by reference, not copied.
-	fs := make([]*finding.Finding, len(run.Findings))
-	for i := range run.Findings {
-		fs[i] = &run.Findings[i]
-	}
-	slices.SortFunc(fs, func(a, b *finding.Finding) int { return strings.Compare(a.Fingerprint, b.Fingerprint) })
-	for start := 0; start < len(fs); start += batch {
-		chunk := fs[start:min(start+batch, len(fs))]
-		var rows, fps []string
-		var args, fpArgs []any
-		for _, f := range chunk {
-			var firstSeen any // NULL for a run stored without history
-			if f.FirstSeen != nil {
-				firstSeen = fmtTime(*f.FirstSeen)
-			}
-			rows = append(rows, "(?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			args = append(args, info.ID, f.Fingerprint, f.RuleID, f.AccountID, f.Resource, string(f.Status), string(f.Severity), f.Message, firstSeen)
-			fps = append(fps, "(?, ?, ?, ?, ?, ?, ?)")
-			fpArgs = append(fpArgs, f.Fingerprint, f.RuleID, f.AccountID, f.Resource, asOf, asOf, string(f.Status))
-		}
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO findings (run_id, fingerprint, rule_id, account_id, resource, status, severity, message, first_seen) VALUES `+strings.Join(rows, ", ")), args...); err != nil {
-			return RunInfo{}, fmt.Errorf("store %s: save findings: %w", s.name, s.lockErr(err))
-		}
-		// In fingerprint order, so that two writers never wait on each
-		// other in a circle.
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO fingerprints (fingerprint, rule_id, account_id, resource, first_seen, last_seen, last_status) VALUES `+strings.Join(fps, ", ")+`
-			ON CONFLICT (fingerprint) DO UPDATE SET
-			  first_seen = CASE WHEN excluded.first_seen < fingerprints.first_seen THEN excluded.first_seen ELSE fingerprints.first_seen END,
-			  last_status = CASE WHEN excluded.last_seen >= fingerprints.last_seen THEN excluded.last_status ELSE fingerprints.last_status END,
-			  last_seen = CASE WHEN excluded.last_seen > fingerprints.last_seen THEN excluded.last_seen ELSE fingerprints.last_seen END`), fpArgs...); err != nil {
-			return RunInfo{}, fmt.Errorf("store %s: save fingerprints: %w", s.name, s.lockErr(err))
-		}
-	}
-	if s.afterFindings != nil {
-		s.afterFindings()
-	}
-	if err := tx.Commit(); err != nil {
-		return RunInfo{}, fmt.Errorf("store %s: commit: %w", s.name, s.lockErr(err))
-	}
-	return info, nil
-}
-
 const runColumns = `id, scope, generated_at, as_of, stored_at, tool_version, accounts, summary`
 
 type scanner interface{ Scan(...any) error }
@@ -430,25 +358,6 @@ func (s *sqlStore) Runs(ctx context.Context, limit int) ([]RunInfo, error) {
 	return out, rows.Err()
 }
 
-func (s *sqlStore) Load(ctx context.Context, id int64) (*finding.Run, RunInfo, error) {
-	var doc []byte
-	info, err := scanInfo(s.db.QueryRowContext(ctx, s.q(`SELECT `+runColumns+`, document FROM runs WHERE id = ?`), id), &doc)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, RunInfo{}, fmt.Errorf("store %s: run %d: %w", s.name, id, ErrNotFound)
-	}
-	if err != nil {
-		return nil, RunInfo{}, fmt.Errorf("store %s: run %d: %w", s.name, id, err)
-	}
-	var run finding.Run
-	if err := json.Unmarshal(doc, &run); err != nil {
-		return nil, RunInfo{}, fmt.Errorf("store %s: run %d: %w", s.name, id, err)
-	}
-	if run.History != nil {
-		run.History.RunID = info.ID // saved before its id was known
-	}
-	return &run, info, nil
-}
-
 func (s *sqlStore) Previous(ctx context.Context, scope string, id int64) (RunInfo, bool, error) {
 	query, args := `SELECT `+runColumns+` FROM runs WHERE scope = ?`, []any{scope}
 	if id > 0 {
@@ -473,77 +382,6 @@ func (s *sqlStore) oneRun(ctx context.Context, query string, args ...any) (RunIn
 	return info, true, nil
 }
 
-func (s *sqlStore) LastJudged(ctx context.Context, fingerprints []string, asOf time.Time, id int64) (map[string]Verdict, error) {
-	out := map[string]Verdict{}
-	var judged []any
-	for _, st := range finding.Statuses() {
-		if Judged(st) {
-			judged = append(judged, string(st))
-		}
-	}
-	query := func(in string) string {
-		return `SELECT fingerprint, status, first_seen, run_id, as_of FROM (
-			SELECT f.fingerprint, f.status, f.first_seen, f.run_id, r.as_of,
-			  ROW_NUMBER() OVER (PARTITION BY f.fingerprint ORDER BY r.as_of DESC, r.id DESC) AS n
-			FROM findings f JOIN runs r ON r.id = f.run_id
-			WHERE f.fingerprint IN (` + in + `) AND f.status IN (` + placeholders(len(judged)) + `)
-			  AND (r.as_of, r.id) <= (?, ?)) last_judged
-			WHERE n = 1`
-	}
-	err := s.byChunks(ctx, fingerprints, query, append(judged, fmtTime(asOf), id), func(rows *sql.Rows) error {
-		var fp, status, asOf string
-		var first sql.NullString
-		var v Verdict
-		if err := rows.Scan(&fp, &status, &first, &v.RunID, &asOf); err != nil {
-			return err
-		}
-		v.Status = finding.Status(status)
-		var err error
-		if v.AsOf, err = parseTime(asOf); err != nil {
-			return err
-		}
-		v.FirstSeen = v.AsOf // a row stored before first_seen was kept
-		if first.Valid {
-			if v.FirstSeen, err = parseTime(first.String); err != nil {
-				return err
-			}
-		}
-		out[fp] = v
-		return nil
-	})
-	return out, err
-}
-
-func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
-
-// byChunks runs a query over fingerprints 500 at a time (a statement takes
-// a bounded number of parameters): query is given the chunk's
-// placeholders, whose arguments come before extra; scanRow reads each row.
-func (s *sqlStore) byChunks(ctx context.Context, fingerprints []string, query func(in string) string, extra []any, scanRow func(*sql.Rows) error) error {
-	for start := 0; start < len(fingerprints); start += 500 {
-		chunk := fingerprints[start:min(start+500, len(fingerprints))]
-		args := make([]any, 0, len(chunk)+len(extra))
-		for _, f := range chunk {
-			args = append(args, f)
-		}
-		rows, err := s.db.QueryContext(ctx, s.q(query(placeholders(len(chunk)))), append(args, extra...)...)
-		if err != nil {
-			return fmt.Errorf("store %s: %w", s.name, err)
-		}
-		for rows.Next() {
-			if err := scanRow(rows); err != nil {
-				rows.Close()
-				return err
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func (s *sqlStore) FirstSeen(ctx context.Context, fingerprints []string) (map[string]time.Time, error) {
 	out := map[string]time.Time{}
 	query := func(in string) string {
@@ -559,84 +397,4 @@ func (s *sqlStore) FirstSeen(ctx context.Context, fingerprints []string) (map[st
 		return err
 	})
 	return out, err
-}
-
-func (s *sqlStore) History(ctx context.Context, account, rule string) ([]HistoryEntry, error) {
-	query := `SELECT f.run_id, r.as_of, f.fingerprint, f.rule_id, f.resource, f.status, f.severity, f.message
-		FROM findings f JOIN runs r ON r.id = f.run_id WHERE f.account_id = ?`
-	args := []any{account}
-	if rule != "" {
-		query += ` AND f.rule_id = ?`
-		args = append(args, rule)
-	}
-	rows, err := s.db.QueryContext(ctx, s.q(query+` ORDER BY r.as_of, f.run_id, f.rule_id, f.resource`), args...)
-	if err != nil {
-		return nil, fmt.Errorf("store %s: %w", s.name, err)
-	}
-	defer rows.Close()
-	out := []HistoryEntry{}
-	for rows.Next() {
-		var e HistoryEntry
-		var asOf, status string
-		if err := rows.Scan(&e.RunID, &asOf, &e.Fingerprint, &e.RuleID, &e.Resource, &status, &e.Severity, &e.Message); err != nil {
-			return nil, err
-		}
-		if e.AsOf, err = parseTime(asOf); err != nil {
-			return nil, err
-		}
-		e.Status = finding.Status(status)
-		out = append(out, e)
-	}
-	return out, rows.Err()
-}
-
-func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int, error) {
-	tx, err := s.beginWrite(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.end()
-	res, err := tx.ExecContext(ctx, s.q(`DELETE FROM runs WHERE as_of < ?`), fmtTime(before))
-	if err != nil {
-		return 0, fmt.Errorf("store %s: prune: %w", s.name, s.lockErr(err))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, err
-	}
-	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM watch_alerts WHERE delivered_at < ?`), fmtTime(before)); err != nil {
-		return 0, fmt.Errorf("store %s: prune watch alerts: %w", s.name, s.lockErr(err))
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("store %s: prune: %w", s.name, err)
-	}
-	return int(n), nil
-}
-
-func (s *sqlStore) Delivered(ctx context.Context, eventID string, targets []string) (map[string]bool, error) {
-	out := map[string]bool{}
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT target FROM watch_alerts WHERE event_id = ?`), eventID)
-	if err != nil {
-		return nil, fmt.Errorf("store %s: delivered alerts: %w", s.name, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			return nil, fmt.Errorf("store %s: delivered alerts: %w", s.name, err)
-		}
-		if slices.Contains(targets, t) {
-			out[t] = true
-		}
-	}
-	return out, rows.Err()
-}
-
-func (s *sqlStore) MarkDelivered(ctx context.Context, eventID, target string, at time.Time) error {
-	_, err := s.db.ExecContext(ctx, s.q(`INSERT INTO watch_alerts (event_id, target, delivered_at) VALUES (?, ?, ?) ON CONFLICT (event_id, target) DO NOTHING`),
-		eventID, target, fmtTime(at))
-	if err != nil {
-		return fmt.Errorf("store %s: record a delivered alert: %w", s.name, err)
-	}
-	return nil
 }

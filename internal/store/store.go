@@ -1,14 +1,19 @@
-// Package store keeps the history of scans in a database: each run whole,
-// its findings by fingerprint, and for each fingerprint when it was first
-// and last seen. SQLite (embedded, the default) and PostgreSQL implement
-// the same Store and pass the same tests. Schema migrations are embedded
-// and applied on open; a store written by a newer rootwatch is refused.
+// Package store keeps the history of scans in a database, and the watch's
+// delivery log beside it. A run is kept as what changed: each account and
+// finding is a version the store holds once, referenced by every run that
+// holds it unchanged, and what varies from run to run in it (the as-of
+// time in a window, a report's generation time, ages) is kept per run in
+// a few bytes (parts.go). A run reads back as the bytes the scan wrote
+// (Export). SQLite (embedded, the default) and PostgreSQL implement the
+// same Store and pass the same tests. Schema migrations are embedded and
+// applied on open; a store written by a newer rootwatch is refused.
 package store
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -28,6 +33,9 @@ type Store interface {
 	Runs(ctx context.Context, limit int) ([]RunInfo, error)
 	// Load reads a run back whole.
 	Load(ctx context.Context, id int64) (*finding.Run, RunInfo, error)
+	// Export writes a run as the JSON the scan wrote (-f json), byte for
+	// byte.
+	Export(ctx context.Context, id int64, w io.Writer) error
 	// Previous is the run of scope just before run id in judged time (as-of
 	// time, then id; id 0: the latest of all); ok is false when there is
 	// none.
@@ -49,15 +57,10 @@ type Store interface {
 	// History lists an account's findings over the stored runs, oldest
 	// first; rule "" means every rule.
 	History(ctx context.Context, account, rule string) ([]HistoryEntry, error)
-	// Prune deletes the runs judged before the cutoff and says how many
-	// (and the watch alerts delivered before it).
+	// Prune deletes the runs judged before the cutoff and says how many;
+	// what a kept run still holds stays. The watch's delivery log has its
+	// own retention (Deliveries).
 	Prune(ctx context.Context, before time.Time) (int, error)
-	// Delivered lists which of targets already received an alert for
-	// the event (rootwatch watch).
-	Delivered(ctx context.Context, eventID string, targets []string) (map[string]bool, error)
-	// MarkDelivered records that target received the alert for the event;
-	// recording it twice is not an error.
-	MarkDelivered(ctx context.Context, eventID, target string, at time.Time) error
 	Close() error
 }
 

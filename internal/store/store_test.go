@@ -2,10 +2,8 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"os"
 	"os/exec"
@@ -14,8 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/pressly/goose/v3"
 
 	"github.com/rootwatch/rootwatch/internal/finding"
 	"github.com/rootwatch/rootwatch/internal/testutil"
@@ -164,13 +160,18 @@ func suite(t *testing.T, open func(t *testing.T) Store) {
 		if err != nil || len(got) != 1 || got[fp].Status != finding.StatusPass || got[fp].RunID != day1.ID || !got[fp].FirstSeen.Equal(t0.Add(24*time.Hour-time.Hour)) {
 			t.Errorf("last verdict: %+v %v", got, err)
 		}
-		// A row stored before first_seen was kept: its run's as-of stands in.
-		ss := s.(*sqlStore)
-		if _, err := ss.db.ExecContext(ctx, ss.q(`UPDATE findings SET first_seen = NULL WHERE run_id = ?`), day1.ID); err != nil {
+		// A finding stored without first_seen (a run stored before
+		// rootwatch kept it): its run's as-of stands in.
+		bare := mk(4, finding.StatusPass)
+		for i := range bare.Findings {
+			bare.Findings[i].FirstSeen = nil
+		}
+		day4, err := s.Save(ctx, bare, "s")
+		if err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := s.LastJudged(ctx, []string{fp}, t0.Add(10*24*time.Hour), math.MaxInt64); !got[fp].FirstSeen.Equal(t0.Add(24 * time.Hour)) {
-			t.Errorf("a row without first_seen: %+v", got)
+		if got, _ := s.LastJudged(ctx, []string{fp}, t0.Add(10*24*time.Hour), math.MaxInt64); got[fp].RunID != day4.ID || !got[fp].FirstSeen.Equal(bare.AsOf) {
+			t.Errorf("a finding without first_seen: %+v", got)
 		}
 		// As of day 0 (its id included), day 0's fail.
 		got, _ = s.LastJudged(ctx, []string{fp}, t0, day0.ID)
@@ -201,29 +202,46 @@ func suite(t *testing.T, open func(t *testing.T) Store) {
 			t.Errorf("another run of the same time: %v", err)
 		}
 	})
-	t.Run("watch alerts are remembered per event and target", func(t *testing.T) {
+	t.Run("watch alerts are remembered per event and target, with their own retention", func(t *testing.T) {
 		s := open(t)
-		got, err := s.Delivered(ctx, "ev-1", []string{"slack #1", "webhook #2"})
+		d := s.(Deliveries)
+		got, err := d.Delivered(ctx, "ev-1", []string{"slack #1", "webhook #2"})
 		if err != nil || len(got) != 0 {
 			t.Fatalf("fresh store: %v %v", got, err)
 		}
 		for range 2 { // recording twice is not an error
-			if err := s.MarkDelivered(ctx, "ev-1", "webhook #2", t0); err != nil {
+			if err := d.MarkDelivered(ctx, "ev-1", "webhook #2", t0); err != nil {
 				t.Fatal(err)
 			}
 		}
-		got, err = s.Delivered(ctx, "ev-1", []string{"slack #1", "webhook #2"})
+		if err := d.MarkDelivered(ctx, "ev-3", "webhook #2", t0.Add(2*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		got, err = d.Delivered(ctx, "ev-1", []string{"slack #1", "webhook #2"})
 		if err != nil || !got["webhook #2"] || got["slack #1"] {
 			t.Errorf("after one delivery: %v %v", got, err)
 		}
-		if got, _ := s.Delivered(ctx, "ev-2", []string{"webhook #2"}); len(got) != 0 {
+		if got, _ := d.Delivered(ctx, "ev-2", []string{"webhook #2"}); len(got) != 0 {
 			t.Errorf("another event: %v", got)
 		}
-		if _, err := s.Prune(ctx, t0.Add(time.Hour)); err != nil {
+		// Pruning runs leaves the delivery log alone.
+		if _, err := s.Save(ctx, makeRun(1, t0, allPass), "s"); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := s.Delivered(ctx, "ev-1", []string{"webhook #2"}); len(got) != 0 {
-			t.Errorf("pruned alerts remain: %v", got)
+		if n, err := s.Prune(ctx, t0.Add(time.Hour)); err != nil || n != 1 {
+			t.Fatalf("prune runs: %d %v", n, err)
+		}
+		if got, _ := d.Delivered(ctx, "ev-1", []string{"webhook #2"}); !got["webhook #2"] {
+			t.Errorf("pruning runs forgot a delivery: %v", got)
+		}
+		if n, err := d.PruneDeliveries(ctx, t0.Add(time.Hour)); err != nil || n != 1 {
+			t.Fatalf("prune deliveries: %d %v", n, err)
+		}
+		if got, _ := d.Delivered(ctx, "ev-1", []string{"webhook #2"}); len(got) != 0 {
+			t.Errorf("pruned deliveries remain: %v", got)
+		}
+		if got, _ := d.Delivered(ctx, "ev-3", []string{"webhook #2"}); !got["webhook #2"] {
+			t.Errorf("a delivery after the cutoff was pruned: %v", got)
 		}
 	})
 	t.Run("two writers at once both land", func(t *testing.T) {
@@ -251,6 +269,7 @@ func suite(t *testing.T, open func(t *testing.T) Store) {
 			t.Errorf("%d runs stored, want %d", len(runs), len(errs))
 		}
 	})
+	versionSuite(t, open)
 }
 
 // openSQLiteIn opens a SQLite store in dir (the same file on every call).
@@ -280,19 +299,19 @@ func TestSQLiteStore(t *testing.T) {
 	if st, err := os.Stat(filepath.Join(dir, "rw.db")); err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("store file: %v %v, want mode 0600", st, err)
 	}
-	// The document is passed as bytes but stored as text, so that SQLite's
-	// JSON functions read it (a blob would be taken for JSONB).
+	// Versions are kept as text, so that SQLite's JSON functions read
+	// them (a blob would be taken for JSONB).
 	ctx := context.Background()
 	if _, err := s.Save(ctx, bigRun(t0, 1), "org"); err != nil {
 		t.Fatal(err)
 	}
 	var kind, id string
 	db := s.(*sqlStore).db
-	if err := db.QueryRowContext(ctx, `SELECT typeof(document), json_extract(document, '$.findings[0].account_id') FROM runs`).Scan(&kind, &id); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT typeof(body), json_extract(body, '$.account_id') FROM finding_versions ORDER BY id LIMIT 1`).Scan(&kind, &id); err != nil {
 		t.Fatal(err)
 	}
 	if kind != "text" || id != "100000000000" {
-		t.Errorf("stored document: %s, first finding's account %q", kind, id)
+		t.Errorf("stored version: %s, its account %q", kind, id)
 	}
 }
 
@@ -355,7 +374,7 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	if _, err := Open(context.Background(), path, nil); err == nil || !strings.Contains(err.Error(), "schema version 99, but this rootwatch knows versions up to 3: it was written by a newer rootwatch") {
+	if _, err := Open(context.Background(), path, nil); err == nil || !strings.Contains(err.Error(), "schema version 99, but this rootwatch knows versions up to 5: it was written by a newer rootwatch") {
 		t.Errorf("err = %v", err)
 	}
 }
@@ -566,43 +585,4 @@ func TestLockWaitsAreSaidAndBounded(t *testing.T) {
 			t.Errorf("the holder: %v", err)
 		}
 	})
-}
-
-// TestAnOlderStoreIsUpgraded: a store of schema 2 with a run in it opens
-// (migrated), and its findings' verdicts are read with their run's as-of
-// time for first_seen.
-func TestAnOlderStoreIsUpgraded(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fsys, _ := fs.Sub(migrations, "migrations/sqlite")
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 2); err != nil {
-		t.Fatal(err)
-	}
-	fp := finding.Fingerprint("iam-root-no-mfa", "100000000000", "arn:aws:iam::100000000000:root")
-	for _, q := range []string{
-		`INSERT INTO runs (id, scope, generated_at, as_of, stored_at, tool_version, accounts, summary, document) VALUES (1, 's', '` + fmtTime(t0) + `', '` + fmtTime(t0) + `', '` + fmtTime(t0) + `', 'old', 1, '{}', '{}')`,
-		`INSERT INTO findings (run_id, fingerprint, rule_id, account_id, resource, status, severity, message) VALUES (1, '` + fp + `', 'iam-root-no-mfa', '100000000000', 'arn:aws:iam::100000000000:root', 'fail', 'critical', 'm')`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
-	s, err := OpenWith(ctx, path, Options{Existing: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	got, err := s.LastJudged(ctx, []string{fp}, t0, math.MaxInt64)
-	if err != nil || got[fp].Status != finding.StatusFail || !got[fp].FirstSeen.Equal(t0) {
-		t.Errorf("verdict from an upgraded store: %+v %v", got, err)
-	}
 }

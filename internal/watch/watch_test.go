@@ -251,7 +251,7 @@ func TestFailingDeliveryIsRetriedByRedelivery(t *testing.T) {
 
 func TestRestartWithStoreDoesNotRealert(t *testing.T) {
 	e := setup(t, &hook{})
-	s, err := store.Open(context.Background(), t.TempDir()+"/history.db", nil)
+	s, err := store.OpenDeliveries(context.Background(), t.TempDir()+"/history.db", store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
