@@ -1,4 +1,4 @@
-package scan
+package watch
 
 import (
 	"context"
@@ -37,7 +37,7 @@ accounts:
 	addr := ""
 	var health, metrics string
 	fetched := make(chan struct{})
-	o := WatchOptions{
+	o := ServeOptions{
 		QueueURL: base + "/111122223333/q", MetricsAddr: "127.0.0.1:0", IdleExit: 2 * time.Second, Out: io.Discard,
 		AWS: func(context.Context, string, string) (aws.Config, error) {
 			return awsfake.ClientConfig(base, "AKIAWATCH00000000001"), nil
@@ -49,11 +49,11 @@ accounts:
 			go func() {
 				defer close(fetched)
 				time.Sleep(time.Second) // the message has been handled by now
-				health, metrics = get(t, "http://"+a+"/healthz"), get(t, "http://"+a+"/metrics")
+				health, metrics = httpGet(t, "http://"+a+"/healthz"), httpGet(t, "http://"+a+"/metrics")
 			}()
 		},
 	}
-	st, err := Watch(ctx, o)
+	st, err := Serve(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ accounts:
 	}
 }
 
-func get(t *testing.T, url string) string {
+func httpGet(t *testing.T, url string) string {
 	resp, err := http.Get(url)
 	if err != nil {
 		t.Error(err)
@@ -84,7 +84,7 @@ func get(t *testing.T, url string) string {
 
 func TestWatchRefusesABadQueueURL(t *testing.T) {
 	for _, u := range []string{"", "sqs-queue", "https://sqs.eu-west-1.amazonaws.com/only-one-part"} {
-		if _, err := Watch(context.Background(), WatchOptions{QueueURL: u}); err == nil || !strings.Contains(err.Error(), "queue URL") {
+		if _, err := Serve(context.Background(), ServeOptions{QueueURL: u}); err == nil || !strings.Contains(err.Error(), "queue URL") {
 			t.Errorf("%q: %v", u, err)
 		}
 	}
