@@ -138,6 +138,7 @@ func (w *watcher) deleter(ctx context.Context) {
 		if w.o.Metrics != nil {
 			w.o.Metrics.Deleted.Add(float64(len(batch) - len(failed)))
 		}
+		w.o.Log.Debug("messages deleted", "messages", len(batch)-len(failed))
 		batch = batch[:0]
 	}
 	tick := time.NewTicker(5 * time.Millisecond)
