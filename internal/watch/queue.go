@@ -102,7 +102,7 @@ func (w *watcher) warnRedrive(m *message, why string) {
 	}
 }
 
-// deleter deletes finished messages ten at a time.
+// deleter deletes finished messages, up to ten in a call.
 func (w *watcher) deleter(ctx context.Context) {
 	batch := make([]*message, 0, 10)
 	flush := func() {
@@ -141,22 +141,28 @@ func (w *watcher) deleter(ctx context.Context) {
 		w.o.Log.Debug("messages deleted", "messages", len(batch)-len(failed))
 		batch = batch[:0]
 	}
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
 	for {
-		select {
-		case m, open := <-w.deletes:
-			if !open {
-				flush()
-				return
-			}
-			batch = append(batch, m)
-			if len(batch) == 10 {
-				flush()
-			}
-		case <-tick.C:
-			flush()
+		// An idle queue sleeps here; a busy one hands over up to ten
+		// messages already waiting, deleted together.
+		m, open := <-w.deletes
+		if !open {
+			return
 		}
+		batch = append(batch, m)
+	more:
+		for len(batch) < 10 {
+			select {
+			case m, open := <-w.deletes:
+				if !open {
+					flush()
+					return
+				}
+				batch = append(batch, m)
+			default:
+				break more
+			}
+		}
+		flush()
 	}
 }
 
