@@ -45,20 +45,10 @@ func alertable(e evidence.Event) bool {
 // activity needs; the message waits for each. It returns how many events
 // it added to bursts.
 func (w *watcher) handle(ctx context.Context, m *message, c classified) (gathered int) {
-	w.mu.Lock()
-	w.stats.Events += c.total
-	w.mu.Unlock()
-	if w.o.Metrics != nil {
-		w.o.Metrics.Events.WithLabelValues("not_root").Add(float64(c.total - len(c.root)))
-	}
+	w.o.Metrics.Events.WithLabelValues("not_root").Add(float64(c.total - len(c.root)))
 	for _, e := range c.root {
 		e = w.linkSession(e)
-		if w.o.Metrics != nil {
-			w.o.Metrics.Events.WithLabelValues(e.Category).Inc()
-		}
-		w.mu.Lock()
-		w.stats.RootEvents++
-		w.mu.Unlock()
+		w.o.Metrics.Events.WithLabelValues(e.Category).Inc()
 		// A step of a takeover chain counts even when its own alert was
 		// delivered before: a chain alert that failed is tried again when
 		// its message comes back.
@@ -68,12 +58,7 @@ func (w *watcher) handle(ctx context.Context, m *message, c classified) (gathere
 		}
 		targets, dup := w.undelivered(ctx, eventKey(e))
 		if dup {
-			w.mu.Lock()
-			w.stats.Duplicates++
-			w.mu.Unlock()
-			if w.o.Metrics != nil {
-				w.o.Metrics.Duplicates.Inc()
-			}
+			w.o.Metrics.Duplicates.Inc()
 			continue
 		}
 		if len(w.o.Targets) == 0 {
@@ -264,22 +249,17 @@ func (w *watcher) deliver(ctx context.Context, p pending, targets []notify.Targe
 	for _, r := range results {
 		if r.Err != nil {
 			ok = false
-			if w.o.Metrics != nil {
-				w.o.Metrics.Failures.WithLabelValues(r.Target).Inc()
-			}
+			w.o.Metrics.Failures.WithLabelValues(r.Target).Inc()
 			w.o.Log.Error("alert not delivered; its messages will be received again", "target", r.Target, "attempts", r.Attempts, "error", r.Err.Error(), "event_id", events[0].EventID)
 			continue
 		}
-		if w.o.Metrics != nil {
-			w.o.Metrics.Alerts.WithLabelValues(r.Target).Inc()
-			for _, e := range events {
-				if !e.Time.IsZero() && p.print {
-					w.o.Metrics.Lag.Observe(now.Sub(e.Time).Seconds())
-				}
+		w.o.Metrics.Alerts.WithLabelValues(r.Target).Inc()
+		for _, e := range events {
+			if !e.Time.IsZero() && p.print {
+				w.o.Metrics.Lag.Observe(now.Sub(e.Time).Seconds())
 			}
 		}
 		w.mu.Lock()
-		w.stats.Alerts++
 		for _, k := range p.keys {
 			if w.seen[k] == nil {
 				w.seen[k] = map[string]bool{}
@@ -347,11 +327,8 @@ func (w *watcher) done(m *message, ok bool) {
 	}
 	if m.failed {
 		delete(w.inflight, m.receipt)
-		w.stats.Released++
 		w.mu.Unlock()
-		if w.o.Metrics != nil {
-			w.o.Metrics.Released.Inc()
-		}
+		w.o.Metrics.Released.Inc()
 		w.warnRedrive(m, "an alert was not delivered")
 		return
 	}

@@ -84,19 +84,13 @@ func (w *watcher) warnRedrive(m *message, why string) {
 	attrs := []any{"message_id", m.id, "receive_count", m.receives, "max_receive_count", w.maxReceives, "dead_letter_queue", w.deadLetterQueue, "why", why}
 	switch {
 	case m.receives < w.maxReceives:
-		if w.o.Metrics != nil {
-			w.o.Metrics.NearDeadLetter.Inc()
-		}
+		w.o.Metrics.NearDeadLetter.Inc()
 		w.o.Log.Warn("message left to be received again with one receive left before the dead-letter queue", attrs...)
 	case m.receives == w.maxReceives:
-		if w.o.Metrics != nil {
-			w.o.Metrics.DeadLettered.Inc()
-		}
+		w.o.Metrics.DeadLettered.Inc()
 		w.o.Log.Warn("message left for the last time: SQS moves it to the dead-letter queue on its next receive", attrs...)
 	default:
-		if w.o.Metrics != nil {
-			w.o.Metrics.DeadLettered.Inc()
-		}
+		w.o.Metrics.DeadLettered.Inc()
 		w.o.Log.Warn("message received more often than maxReceiveCount and left again: SQS moves it to the dead-letter queue on its next receive, "+
 			"if that queue is still there", attrs...)
 	}
@@ -130,14 +124,10 @@ func (w *watcher) deleter(ctx context.Context) {
 			if why, bad := failed[strconv.Itoa(i)]; bad {
 				w.o.Log.Warn("delete failed: the message will be received again (its alerts are not repeated)", "message_id", m.id, "error", why)
 				w.warnRedrive(m, "delete failed after its alerts were delivered")
-				continue
 			}
-			w.stats.Deleted++
 		}
 		w.mu.Unlock()
-		if w.o.Metrics != nil {
-			w.o.Metrics.Deleted.Add(float64(len(batch) - len(failed)))
-		}
+		w.o.Metrics.Deleted.Add(float64(len(batch) - len(failed)))
 		w.o.Log.Debug("messages deleted", "messages", len(batch)-len(failed))
 		batch = batch[:0]
 	}

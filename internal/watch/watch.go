@@ -21,6 +21,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/prometheus/client_golang/prometheus"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
@@ -80,7 +81,8 @@ type Options struct {
 	// AlertNoTarget).
 	Out io.Writer
 	Log *slog.Logger
-	// Metrics, when set, are updated.
+	// Metrics count the watch's events, on a registry the caller owns
+	// (default: one of its own); Run's Stats are read from them.
 	Metrics *Metrics
 	// AccountNames names accounts in alerts.
 	AccountNames map[string]string
@@ -88,7 +90,7 @@ type Options struct {
 	Clock Clock
 }
 
-// Stats sum up a watch.
+// Stats sum up a watch: its Metrics' counts, summed over their labels.
 type Stats struct {
 	Received, Deleted, Unparseable, Released int
 	Events, RootEvents, Alerts, Duplicates   int
@@ -134,6 +136,9 @@ func (o *Options) defaults() error {
 	if o.Clock == nil {
 		o.Clock = realClock{}
 	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics(prometheus.NewRegistry())
+	}
 	return nil
 }
 
@@ -168,7 +173,6 @@ type watcher struct {
 	bursts      map[string]*burst
 	closing     bool            // bursts are being sent for the exit: no new windows
 	sending     map[string]bool // events whose alert is being delivered
-	stats       Stats
 	lastBusy    time.Time
 	outMu       sync.Mutex
 
@@ -191,6 +195,9 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	if err := w.queueAttributes(ctx); err != nil {
 		return Stats{}, err
 	}
+	// Stats are what this run added to the metrics (a caller may pass
+	// metrics that counted before).
+	base := o.Metrics.stats()
 
 	// Receiving stops when ctx ends or the queue has been idle; the work
 	// already received goes on under its own deadline.
@@ -228,7 +235,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	st := w.stats
+	st := o.Metrics.stats().minus(base)
 	if n := len(w.inflight); n > 0 {
 		o.Log.Warn("messages left in flight at exit: they will be received again", "messages", n)
 		for _, m := range w.inflight {
@@ -259,9 +266,7 @@ func (w *watcher) receive(recvCtx, workCtx context.Context, n int) {
 			if recvCtx.Err() != nil {
 				return
 			}
-			if w.o.Metrics != nil {
-				w.o.Metrics.ReceiveErrs.Inc()
-			}
+			w.o.Metrics.ReceiveErrs.Inc()
 			w.o.Log.Error("ReceiveMessage failed", "receiver", n, "error", err.Error(), "retry_in", backoff.String())
 			select {
 			case <-time.After(backoff):
@@ -308,12 +313,9 @@ func (w *watcher) process(ctx context.Context, batch []sqstypes.Message) {
 		m.receives, _ = strconv.Atoi(sm.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)])
 		w.inflight[m.receipt] = m
 		msgs = append(msgs, m)
-		w.stats.Received++
 	}
 	w.mu.Unlock()
-	if w.o.Metrics != nil {
-		w.o.Metrics.Received.Add(float64(len(batch)))
-	}
+	w.o.Metrics.Received.Add(float64(len(batch)))
 	for i, sm := range batch {
 		m := msgs[i]
 		c, err := extract(ctx, aws.ToString(sm.Body), "sqs:"+m.id, w.o.S3)
@@ -335,23 +337,14 @@ func (w *watcher) process(ctx context.Context, batch []sqstypes.Message) {
 func (w *watcher) leave(m *message, err error) {
 	w.mu.Lock()
 	delete(w.inflight, m.receipt)
-	if errors.Is(err, errUnparseable) {
-		w.stats.Unparseable++
-	} else {
-		w.stats.Released++
-	}
 	w.mu.Unlock()
 	if errors.Is(err, errUnparseable) {
-		if w.o.Metrics != nil {
-			w.o.Metrics.Unparseable.Inc()
-		}
+		w.o.Metrics.Unparseable.Inc()
 		w.o.Log.Error("message holds no CloudTrail event rootwatch can read; left for the dead-letter queue", "message_id", m.id, "receive_count", m.receives, "error", err.Error())
 		w.warnRedrive(m, "unreadable")
 		return
 	}
-	if w.o.Metrics != nil {
-		w.o.Metrics.Released.Inc()
-	}
+	w.o.Metrics.Released.Inc()
 	w.o.Log.Warn("message left to be received again", "message_id", m.id, "receive_count", m.receives, "error", err.Error())
 	w.warnRedrive(m, "its log files could not be read")
 }

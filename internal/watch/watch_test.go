@@ -189,9 +189,17 @@ func TestWatchAlertsOnRootActivityOnly(t *testing.T) {
 	var out bytes.Buffer
 	o := e.options(&out)
 	o.Metrics = m
+	m.Received.Add(3) // counted before this run: not in its stats
 	st, err := Run(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The stats are the metrics' counts, this run's alone.
+	if r := testutil.ToFloat64(m.Received); st.Received < 12 || float64(st.Received) != r-3 {
+		t.Errorf("received %d in the stats and %v in the metrics (3 before the run), want at least 12 and the same", st.Received, r)
+	}
+	if a := testutil.ToFloat64(m.Alerts.WithLabelValues(e.target.Name)); float64(st.Alerts) != a {
+		t.Errorf("alerts %d in the stats and %v in the metrics", st.Alerts, a)
 	}
 	got := strings.Join(sorted(e.hook.alerts(t)), " ")
 	want := "api-1 api-2 fail-1+fail-2+fail-3 fail-4 signin-1"
