@@ -11,6 +11,7 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/notify"
+	"github.com/rootwatch/rootwatch/internal/rules"
 	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
 )
 
@@ -86,7 +87,9 @@ type pending struct {
 	events []evidence.Event
 	keys   []string // what a delivery marks delivered: each event's, or the chain's
 	title  string   // the chain's headline; "" for root events
-	print  bool     // print the events on stdout once delivered
+	// ruleEvent is the chain's event whose rule the alert is about.
+	ruleEvent evidence.Event
+	print     bool // print the events on stdout once delivered
 }
 
 func eventAlert(events []evidence.Event) pending {
@@ -238,9 +241,10 @@ func (w *watcher) deliver(ctx context.Context, p pending, targets []notify.Targe
 		return true // every target had it already (and it was printed then)
 	}
 	a := notify.Alert{Events: events, AccountName: w.o.AccountNames[subject(events[0])], Title: p.title}
-	a.RuleID = ruleFor(events[0])
+	// A chain's rule is its root password's creation's.
+	a.RuleID = w.ruleFor(events[0])
 	if p.title != "" {
-		a.RuleID, a.Kind = "iam-root-recovery-activity", notify.KindTakeoverChain
+		a.RuleID, a.Kind = w.ruleFor(p.ruleEvent), notify.KindTakeoverChain
 	}
 	a.Summary, a.Action = w.o.Guidance(a.RuleID)
 	results := w.o.Send(ctx, targets, a)
@@ -297,22 +301,27 @@ func subject(e evidence.Event) string {
 	return e.AccountID
 }
 
-// ruleFor is the rule an event touches, for the alert's guidance.
-func ruleFor(e evidence.Event) string {
-	switch {
-	case e.Category == evidence.CategoryConsoleLogin && e.Result == "failure":
-		return "iam-root-failed-logins"
-	case e.Category == evidence.CategoryConsoleLogin && e.MFA != "yes":
-		return "iam-root-login-without-mfa"
-	case e.Category == evidence.CategoryConsoleLogin:
-		return "iam-root-console-login"
-	case e.Category == evidence.CategorySignin:
-		return "iam-root-active-password"
-	case e.Category == evidence.CategoryLoginProfile, e.Category == evidence.CategoryPasswordRecovery,
-		e.Category == evidence.CategoryEmailChange, e.Category == evidence.CategoryAssumeRoot:
-		return "iam-root-recovery-activity"
+// alertRules are the catalog's rules about root events, which name the
+// rule of each alert.
+func alertRules() []rules.Rule {
+	var out []rules.Rule
+	for _, r := range rules.Catalog() {
+		if r.Alerts != nil {
+			out = append(out, r)
+		}
 	}
-	return "iam-root-api-activity"
+	return out
+}
+
+// ruleFor is the rule an event's alert is about, for its guidance ("" when
+// no rule claims it: the alert goes out without).
+func (w *watcher) ruleFor(e evidence.Event) string {
+	for _, r := range w.rules {
+		if r.Alerts(e) {
+			return r.ID
+		}
+	}
+	return ""
 }
 
 // done ends one part a message waits for; the last part deletes it, or

@@ -152,7 +152,7 @@ func (c *chain) alert(member, label string) (pending, bool) {
 	// The headline stays short (a chat header, a mail subject): each
 	// step's line in the alert names its whole caller, time and place.
 	title := fmt.Sprintf("rootwatch: root takeover of %s within an hour: %s; recovered by e-mail, root signed in%s", label, opened, from)
-	return pending{events: events, keys: []string{"chain:" + member + ":" + eventKey(password)}, title: title}, true
+	return pending{events: events, keys: []string{"chain:" + member + ":" + eventKey(password)}, title: title, ruleEvent: password}, true
 }
 
 // shortPrincipal names a caller briefly: an assumed role's role and

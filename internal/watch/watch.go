@@ -21,11 +21,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/prometheus/client_golang/prometheus"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/notify"
+	"github.com/rootwatch/rootwatch/internal/rules"
 )
 
 // SQSAPI lists the SQS calls the watcher makes.
@@ -178,6 +179,7 @@ type watcher struct {
 
 	deletes chan *message
 	alerts  sync.WaitGroup
+	rules   []rules.Rule // the catalog's, naming each alert's rule
 	// idle is set when the queue has been idle for IdleExit: receivers
 	// finish the poll they are in (whatever it returns is handled) and stop.
 	idle atomic.Bool
@@ -191,7 +193,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 		return Stats{}, err
 	}
 	w := &watcher{o: o, inflight: map[string]*message{}, seen: map[string]map[string]bool{}, sessions: map[string][]evidence.Event{}, sessionSeen: map[string]time.Time{}, chains: map[string]*chain{},
-		bursts: map[string]*burst{}, sending: map[string]bool{}, lastBusy: o.Clock.Now(), deletes: make(chan *message, 1024)}
+		bursts: map[string]*burst{}, sending: map[string]bool{}, lastBusy: o.Clock.Now(), deletes: make(chan *message, 1024), rules: alertRules()}
 	if err := w.queueAttributes(ctx); err != nil {
 		return Stats{}, err
 	}
