@@ -7,12 +7,12 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/notify"
 	"github.com/rootwatch/rootwatch/internal/rules"
-	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
 )
 
 // eventKey identifies an event for de-duplication: its id and the digest
@@ -48,7 +48,7 @@ func alertable(e evidence.Event) bool {
 func (w *watcher) handle(ctx context.Context, m *message, c classified) (gathered int) {
 	w.o.Metrics.Events.WithLabelValues("not_root").Add(float64(c.total - len(c.root)))
 	for _, e := range c.root {
-		e = w.linkSession(e)
+		e = w.sessions.link(e, w.o.Clock.Now())
 		w.o.Metrics.Events.WithLabelValues(e.Category).Inc()
 		// A step of a takeover chain counts even when its own alert was
 		// delivered before: a chain alert that failed is tried again when
@@ -57,7 +57,7 @@ func (w *watcher) handle(ctx context.Context, m *message, c classified) (gathere
 		if !alertable(e) {
 			continue
 		}
-		targets, dup := w.undelivered(ctx, eventKey(e))
+		targets, dup := w.dedup.undelivered(ctx, eventKey(e))
 		if dup {
 			w.o.Metrics.Duplicates.Inc()
 			continue
@@ -73,9 +73,7 @@ func (w *watcher) handle(ctx context.Context, m *message, c classified) (gathere
 			gathered++
 			continue
 		}
-		w.mu.Lock()
-		w.sending[eventKey(e)] = true
-		w.mu.Unlock()
+		w.dedup.claim(eventKey(e))
 		w.startAlert(ctx, eventAlert([]evidence.Event{e}), []*message{m}, targets)
 	}
 	return gathered
@@ -98,91 +96,6 @@ func eventAlert(events []evidence.Event) pending {
 		p.keys = append(p.keys, eventKey(e))
 	}
 	return p
-}
-
-// linkSession remembers AssumeRoot calls and classifies a member's root
-// event signed with a session key as the privileged task it is.
-func (w *watcher) linkSession(e evidence.Event) evidence.Event {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if e.Category == evidence.CategoryAssumeRoot && e.SessionKeyID != "" {
-		now := w.o.Clock.Now()
-		w.sessions[e.SessionKeyID] = append(w.sessions[e.SessionKeyID], e)
-		w.sessionSeen[e.SessionKeyID] = now
-		// Sessions last at most 900 s: forget calls that arrived well
-		// before that (on the watch's clock: a backlog of old events
-		// still links).
-		for k, at := range w.sessionSeen {
-			if now.Sub(at) > cloudtrail.MaxRootSession+time.Hour {
-				delete(w.sessions, k)
-				delete(w.sessionSeen, k)
-			}
-		}
-		return e
-	}
-	// The calls of the event's key (if any) and the event: the trail
-	// classifier links them, or notes an ASIA key with no call.
-	evs := append(slices.Clone(w.sessions[e.AccessKeyID]), e)
-	cloudtrail.LinkRootSessions(evs)
-	return evs[len(evs)-1]
-}
-
-// undelivered lists the targets that have not had an alert for the event;
-// dup is true when every one has.
-func (w *watcher) undelivered(ctx context.Context, id string) ([]notify.Target, bool) {
-	if id == "" {
-		return w.o.Targets, false
-	}
-	w.mu.Lock()
-	if w.sending[id] {
-		// Another copy of the event is being alerted on; if that fails,
-		// its message is received again.
-		w.mu.Unlock()
-		return nil, true
-	}
-	if len(w.o.Targets) == 0 {
-		// Nothing to deliver to: an event is a duplicate once printed.
-		dup := w.seen[id] != nil
-		if !dup {
-			w.seen[id] = map[string]bool{}
-		}
-		w.mu.Unlock()
-		return nil, dup
-	}
-	w.mu.Unlock()
-	out := w.remaining(ctx, id)
-	return out, len(out) == 0
-}
-
-// remaining lists the targets that have not had an alert for the event,
-// as far as memory and the store know.
-func (w *watcher) remaining(ctx context.Context, id string) []notify.Target {
-	if id == "" {
-		return w.o.Targets
-	}
-	w.mu.Lock()
-	seen := w.seen[id]
-	w.mu.Unlock()
-	stored := map[string]bool{}
-	if w.o.Store != nil {
-		names := make([]string, len(w.o.Targets))
-		for i, t := range w.o.Targets {
-			names[i] = t.Name
-		}
-		got, err := w.o.Store.Delivered(ctx, id, names)
-		if err != nil {
-			w.o.Log.Error("cannot read delivered alerts from the store; alerting again rather than not at all", "event_id", id, "error", err.Error())
-		} else {
-			stored = got
-		}
-	}
-	var out []notify.Target
-	for _, t := range w.o.Targets {
-		if !seen[t.Name] && !stored[t.Name] {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // What a line on stdout says of its event's alert.
@@ -211,17 +124,15 @@ func (w *watcher) print(e evidence.Event, alert string) {
 
 // startAlert delivers an alert in the background; its messages wait.
 func (w *watcher) startAlert(ctx context.Context, a pending, msgs []*message, targets []notify.Target) {
-	w.mu.Lock()
 	for _, m := range msgs {
-		m.pending++
+		w.messages.hold(m, false)
 	}
-	w.mu.Unlock()
 	w.alerts.Add(1)
 	go func() {
 		defer w.alerts.Done()
 		ok := w.deliver(ctx, a, targets)
 		for _, m := range msgs {
-			w.done(m, ok)
+			w.done(m, ok, false)
 		}
 	}()
 }
@@ -230,13 +141,7 @@ func (w *watcher) startAlert(ctx context.Context, a pending, msgs []*message, ta
 // events once every one has it.
 func (w *watcher) deliver(ctx context.Context, p pending, targets []notify.Target) bool {
 	events := p.events
-	defer func() {
-		w.mu.Lock()
-		for _, k := range p.keys {
-			delete(w.sending, k)
-		}
-		w.mu.Unlock()
-	}()
+	defer w.dedup.unclaim(p.keys...)
 	if len(targets) == 0 {
 		return true // every target had it already (and it was printed then)
 	}
@@ -263,21 +168,7 @@ func (w *watcher) deliver(ctx context.Context, p pending, targets []notify.Targe
 				w.o.Metrics.Lag.Observe(now.Sub(e.Time).Seconds())
 			}
 		}
-		w.mu.Lock()
-		for _, k := range p.keys {
-			if w.seen[k] == nil {
-				w.seen[k] = map[string]bool{}
-			}
-			w.seen[k][r.Target] = true
-		}
-		w.mu.Unlock()
-		if w.o.Store != nil {
-			for _, k := range p.keys {
-				if err := w.o.Store.MarkDelivered(ctx, k, r.Target, now); err != nil {
-					w.o.Log.Error("cannot record a delivered alert in the store; a restart may alert again", "event_id", k, "error", err.Error())
-				}
-			}
-		}
+		w.dedup.delivered(ctx, p.keys, r.Target, now)
 		if p.title != "" {
 			w.o.Log.Info("takeover chain alert delivered", "target", r.Target, "chain", p.keys[0], "events", len(events), "account", subject(events[0]))
 			continue
@@ -324,25 +215,18 @@ func (w *watcher) ruleFor(e evidence.Event) string {
 	return ""
 }
 
-// done ends one part a message waits for; the last part deletes it, or
-// releases it when any part failed.
-func (w *watcher) done(m *message, ok bool) {
-	w.mu.Lock()
-	m.pending--
-	m.failed = m.failed || !ok
-	if m.pending > 0 {
-		w.mu.Unlock()
-		return
-	}
-	if m.failed {
-		delete(w.inflight, m.receipt)
-		w.mu.Unlock()
+// done ends one part a message waits for (a gathering burst's, when
+// burst); the last part deletes it, or releases it when any part failed.
+func (w *watcher) done(m *message, ok, burst bool) {
+	last, failed := w.messages.release(m, ok, burst)
+	switch {
+	case !last:
+	case failed:
 		w.o.Metrics.Released.Inc()
 		w.warnRedrive(m, "an alert was not delivered")
-		return
+	default:
+		w.deletes <- m
 	}
-	w.mu.Unlock()
-	w.deletes <- m
 }
 
 // burst gathers failed root sign-ins from one address to one account, as
@@ -356,18 +240,24 @@ type burst struct {
 	timer  Timer
 }
 
+// bursts are the gathering bursts, by account and source address.
+type bursts struct {
+	mu      sync.Mutex
+	byKey   map[string]*burst
+	closing bool // bursts are being sent for the exit: no new windows
+}
+
 // addToBurst holds a failed sign-in (and its message) in the burst of its
 // account and address, beginning one when there is none.
 func (w *watcher) addToBurst(ctx context.Context, e evidence.Event, m *message) {
 	key := e.AccountID + "|" + e.SourceIP
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	m.pending++
-	m.bursts++
-	b := w.bursts[key]
+	w.bursts.mu.Lock()
+	defer w.bursts.mu.Unlock()
+	w.messages.hold(m, true)
+	b := w.bursts.byKey[key]
 	if b == nil {
 		b = &burst{key: key}
-		w.bursts[key] = b
+		w.bursts.byKey[key] = b
 		w.schedule(ctx, b, w.o.BurstFirst)
 	}
 	for _, x := range b.events {
@@ -381,7 +271,7 @@ func (w *watcher) addToBurst(ctx context.Context, e evidence.Event, m *message) 
 }
 
 // schedule sends what the burst gathered after d. The timer counts as an
-// alert in flight: Run waits for it. w.mu is held.
+// alert in flight: Run waits for it. w.bursts.mu is held.
 func (w *watcher) schedule(ctx context.Context, b *burst, d time.Duration) {
 	w.alerts.Add(1)
 	b.timer = w.o.Clock.AfterFunc(d, func() { w.flushBurst(ctx, b) })
@@ -392,33 +282,31 @@ func (w *watcher) schedule(ctx context.Context, b *burst, d time.Duration) {
 // gathered nothing, or is sent for the exit, ends.
 func (w *watcher) flushBurst(ctx context.Context, b *burst) {
 	defer w.alerts.Done()
-	w.mu.Lock()
+	w.bursts.mu.Lock()
 	events, msgs := b.events, b.msgs
 	b.events, b.msgs = nil, nil
-	if len(events) > 0 && !w.closing {
+	if len(events) > 0 && !w.bursts.closing {
 		w.schedule(ctx, b, w.o.BurstWindow)
-	} else if w.bursts[b.key] == b {
-		delete(w.bursts, b.key)
+	} else if w.bursts.byKey[b.key] == b {
+		delete(w.bursts.byKey, b.key)
 	}
-	for _, e := range events {
-		// Another copy arriving now is a duplicate; if this delivery
-		// fails, the messages come back.
-		w.sending[eventKey(e)] = true
+	// Another copy arriving now is a duplicate; if this delivery fails,
+	// the messages come back. Claimed before the burst lets go, so no
+	// copy slips into the next window.
+	keys := make([]string, len(events))
+	for i, e := range events {
+		keys[i] = eventKey(e)
 	}
-	w.mu.Unlock()
+	w.dedup.claim(keys...)
+	w.bursts.mu.Unlock()
 	if len(events) == 0 {
 		return
 	}
 	// Oldest first, in arrival order at equal times.
 	slices.SortStableFunc(events, func(x, y evidence.Event) int { return x.Time.Compare(y.Time) })
 	ok := w.deliver(ctx, eventAlert(events), w.burstTargets(ctx, events))
-	w.mu.Lock()
 	for _, m := range msgs {
-		m.bursts--
-	}
-	w.mu.Unlock()
-	for _, m := range msgs {
-		w.done(m, ok)
+		w.done(m, ok, true)
 	}
 }
 
@@ -426,7 +314,7 @@ func (w *watcher) flushBurst(ctx context.Context, b *burst) {
 func (w *watcher) burstTargets(ctx context.Context, events []evidence.Event) []notify.Target {
 	need := map[string]bool{}
 	for _, e := range events {
-		for _, t := range w.remaining(ctx, eventKey(e)) {
+		for _, t := range w.dedup.remaining(ctx, eventKey(e)) {
 			need[t.Name] = true
 		}
 	}
@@ -441,16 +329,16 @@ func (w *watcher) burstTargets(ctx context.Context, events []evidence.Event) []n
 
 // flushBursts sends every gathering burst now, for the exit.
 func (w *watcher) flushBursts(ctx context.Context) {
-	w.mu.Lock()
-	w.closing = true
+	w.bursts.mu.Lock()
+	w.bursts.closing = true
 	var stopped []*burst
-	for _, b := range w.bursts {
+	for _, b := range w.bursts.byKey {
 		// A timer that already fired is flushing its burst itself.
 		if b.timer.Stop() {
 			stopped = append(stopped, b)
 		}
 	}
-	w.mu.Unlock()
+	w.bursts.mu.Unlock()
 	for _, b := range stopped {
 		go w.flushBurst(ctx, b)
 	}

@@ -118,15 +118,13 @@ func (w *watcher) deleter(ctx context.Context) {
 				failed[aws.ToString(f.Id)] = aws.ToString(f.Code) + ": " + aws.ToString(f.Message)
 			}
 		}
-		w.mu.Lock()
+		w.messages.forget(batch...)
 		for i, m := range batch {
-			delete(w.inflight, m.receipt)
 			if why, bad := failed[strconv.Itoa(i)]; bad {
 				w.o.Log.Warn("delete failed: the message will be received again (its alerts are not repeated)", "message_id", m.id, "error", why)
 				w.warnRedrive(m, "delete failed after its alerts were delivered")
 			}
 		}
-		w.mu.Unlock()
 		w.o.Metrics.Deleted.Add(float64(len(batch) - len(failed)))
 		w.o.Log.Debug("messages deleted", "messages", len(batch)-len(failed))
 		batch = batch[:0]
@@ -170,14 +168,7 @@ func (w *watcher) heartbeat(ctx context.Context) {
 		case <-tick.C:
 		}
 		now := time.Now()
-		var due []*message
-		w.mu.Lock()
-		for _, m := range w.inflight {
-			if m.deadline.Sub(now) < w.visibility/2 {
-				due = append(due, m)
-			}
-		}
-		w.mu.Unlock()
+		due := w.messages.due(now, w.visibility/2)
 		for start := 0; start < len(due); start += 10 {
 			part := due[start:min(start+10, len(due))]
 			entries := make([]sqstypes.ChangeMessageVisibilityBatchRequestEntry, len(part))
@@ -190,11 +181,7 @@ func (w *watcher) heartbeat(ctx context.Context) {
 				w.o.Log.Warn("could not extend the visibility of messages in flight", "messages", len(part), "error", err.Error())
 				continue
 			}
-			w.mu.Lock()
-			for _, m := range part {
-				m.deadline = now.Add(w.visibility)
-			}
-			w.mu.Unlock()
+			w.messages.extend(part, now.Add(w.visibility))
 		}
 	}
 }

@@ -24,7 +24,6 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/notify"
 	"github.com/rootwatch/rootwatch/internal/rules"
 )
@@ -143,16 +142,6 @@ func (o *Options) defaults() error {
 	return nil
 }
 
-// message is one received SQS message until it is deleted or released.
-type message struct {
-	id, receipt string
-	receives    int       // ApproximateReceiveCount
-	deadline    time.Time // when its visibility ends
-	pending     int       // alerts it still waits for
-	bursts      int       // of which gathering bursts
-	failed      bool
-}
-
 type watcher struct {
 	o          Options
 	visibility time.Duration
@@ -164,18 +153,13 @@ type watcher struct {
 	maxReceives     int
 	deadLetterQueue string
 
-	mu       sync.Mutex
-	inflight map[string]*message // by receipt handle
-	seen     map[string]map[string]bool
-	sessions map[string][]evidence.Event // AssumeRoot calls by session key
-	// sessionSeen is when the last call of each session key arrived.
-	sessionSeen map[string]time.Time
-	chains      map[string]*chain // takeover steps of the last hour, by member account
-	bursts      map[string]*burst
-	closing     bool            // bursts are being sent for the exit: no new windows
-	sending     map[string]bool // events whose alert is being delivered
-	lastBusy    time.Time
-	outMu       sync.Mutex
+	// Each part of the state has its own lock (state.go).
+	messages *messages
+	dedup    *dedup
+	sessions *sessions
+	chains   *takeovers
+	bursts   *bursts
+	outMu    sync.Mutex // stdout's lines whole
 
 	deletes chan *message
 	alerts  sync.WaitGroup
@@ -192,8 +176,8 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	if err := o.defaults(); err != nil {
 		return Stats{}, err
 	}
-	w := &watcher{o: o, inflight: map[string]*message{}, seen: map[string]map[string]bool{}, sessions: map[string][]evidence.Event{}, sessionSeen: map[string]time.Time{}, chains: map[string]*chain{},
-		bursts: map[string]*burst{}, sending: map[string]bool{}, lastBusy: o.Clock.Now(), deletes: make(chan *message, 1024), rules: alertRules()}
+	w := &watcher{o: o, messages: newMessages(o.Clock.Now()), dedup: newDedup(o.Targets, o.Store, o.Log), sessions: newSessions(),
+		chains: &takeovers{byMember: map[string]*chain{}}, bursts: &bursts{byKey: map[string]*burst{}}, deletes: make(chan *message, 1024), rules: alertRules()}
 	if err := w.queueAttributes(ctx); err != nil {
 		return Stats{}, err
 	}
@@ -235,12 +219,10 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	stopHeartbeat()
 	<-heartbeatDone
 
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	st := o.Metrics.stats().minus(base)
-	if n := len(w.inflight); n > 0 {
-		o.Log.Warn("messages left in flight at exit: they will be received again", "messages", n)
-		for _, m := range w.inflight {
+	if left := w.messages.left(); len(left) > 0 {
+		o.Log.Warn("messages left in flight at exit: they will be received again", "messages", len(left))
+		for _, m := range left {
 			w.warnRedrive(m, "left in flight at exit")
 		}
 	}
@@ -280,7 +262,7 @@ func (w *watcher) receive(recvCtx, workCtx context.Context, n int) {
 		}
 		backoff = time.Second
 		if len(out.Messages) == 0 {
-			if w.o.IdleExit > 0 && w.idleFor() >= w.o.IdleExit && !w.idle.Swap(true) {
+			if w.o.IdleExit > 0 && w.messages.idleFor(w.o.Clock.Now()) >= w.o.IdleExit && !w.idle.Swap(true) {
 				w.o.Log.Info("the queue has been idle", "for", w.o.IdleExit.String())
 			}
 			continue
@@ -289,34 +271,16 @@ func (w *watcher) receive(recvCtx, workCtx context.Context, n int) {
 	}
 }
 
-// idleFor is how long no message has been received and none has waited
-// for anything but a gathering burst (which the exit sends).
-func (w *watcher) idleFor() time.Duration {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	now := w.o.Clock.Now()
-	for _, m := range w.inflight {
-		if m.pending > m.bursts {
-			w.lastBusy = now
-			return 0
-		}
-	}
-	return now.Sub(w.lastBusy)
-}
-
 // process classifies a batch, sends its alerts and queues the deletions.
 func (w *watcher) process(ctx context.Context, batch []sqstypes.Message) {
 	now := time.Now()
 	msgs := make([]*message, 0, len(batch))
-	w.mu.Lock()
-	w.lastBusy = w.o.Clock.Now()
 	for _, sm := range batch {
-		m := &message{id: aws.ToString(sm.MessageId), receipt: aws.ToString(sm.ReceiptHandle), deadline: now.Add(w.visibility), pending: 1}
+		m := &message{id: aws.ToString(sm.MessageId), receipt: aws.ToString(sm.ReceiptHandle), deadline: now.Add(w.visibility)}
 		m.receives, _ = strconv.Atoi(sm.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)])
-		w.inflight[m.receipt] = m
 		msgs = append(msgs, m)
 	}
-	w.mu.Unlock()
+	w.messages.add(w.o.Clock.Now(), msgs)
 	w.o.Metrics.Received.Add(float64(len(batch)))
 	for i, sm := range batch {
 		m := msgs[i]
@@ -326,7 +290,7 @@ func (w *watcher) process(ctx context.Context, batch []sqstypes.Message) {
 			continue
 		}
 		gathered := w.handle(ctx, m, c)
-		w.done(m, true) // the message's own part: read and classified
+		w.done(m, true, false) // the message's own part: read and classified
 		if gathered > 0 {
 			w.o.Log.Debug("failed root sign-ins gathered into their bursts", "message_id", m.id, "events", gathered)
 		}
@@ -337,9 +301,7 @@ func (w *watcher) process(ctx context.Context, batch []sqstypes.Message) {
 // fetched) and leaves it to be received again, and to the dead-letter
 // queue after maxReceiveCount. It is never deleted.
 func (w *watcher) leave(m *message, err error) {
-	w.mu.Lock()
-	delete(w.inflight, m.receipt)
-	w.mu.Unlock()
+	w.messages.forget(m)
 	if errors.Is(err, errUnparseable) {
 		w.o.Metrics.Unparseable.Inc()
 		w.o.Log.Error("message holds no CloudTrail event rootwatch can read; left for the dead-letter queue", "message_id", m.id, "receive_count", m.receives, "error", err.Error())
