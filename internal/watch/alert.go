@@ -154,7 +154,7 @@ func (w *watcher) deliver(ctx context.Context, p pending, targets []notify.Targe
 	a.Summary, a.Action = w.o.Guidance(a.RuleID)
 	results := w.o.Send(ctx, targets, a)
 	ok := true
-	now := time.Now()
+	now := w.o.Clock.Now()
 	for _, r := range results {
 		if r.Err != nil {
 			ok = false

@@ -159,15 +159,8 @@ func (w *watcher) deleter(ctx context.Context) {
 // receiver.
 func (w *watcher) heartbeat(ctx context.Context) {
 	every := max(w.visibility/4, 100*time.Millisecond)
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		now := time.Now()
+	for sleep(ctx, w.o.Clock, every) {
+		now := w.o.Clock.Now()
 		due := w.messages.due(now, w.visibility/2)
 		for start := 0; start < len(due); start += 10 {
 			part := due[start:min(start+10, len(due))]

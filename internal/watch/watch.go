@@ -210,7 +210,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	o.Log.Info("receiving stopped; finishing the work in flight", "deadline", o.ShutdownTimeout.String())
 
 	// Send what bursts hold now, then wait for every alert, under the deadline.
-	timer := time.AfterFunc(o.ShutdownTimeout, cancelWork)
+	timer := o.Clock.AfterFunc(o.ShutdownTimeout, cancelWork)
 	defer timer.Stop()
 	w.flushBursts(workCtx)
 	w.alerts.Wait()
@@ -252,9 +252,7 @@ func (w *watcher) receive(recvCtx, workCtx context.Context, n int) {
 			}
 			w.o.Metrics.ReceiveErrs.Inc()
 			w.o.Log.Error("ReceiveMessage failed", "receiver", n, "error", err.Error(), "retry_in", backoff.String())
-			select {
-			case <-time.After(backoff):
-			case <-recvCtx.Done():
+			if !sleep(recvCtx, w.o.Clock, backoff) {
 				return
 			}
 			backoff = min(2*backoff, 30*time.Second)
@@ -273,7 +271,7 @@ func (w *watcher) receive(recvCtx, workCtx context.Context, n int) {
 
 // process classifies a batch, sends its alerts and queues the deletions.
 func (w *watcher) process(ctx context.Context, batch []sqstypes.Message) {
-	now := time.Now()
+	now := w.o.Clock.Now()
 	msgs := make([]*message, 0, len(batch))
 	for _, sm := range batch {
 		m := &message{id: aws.ToString(sm.MessageId), receipt: aws.ToString(sm.ReceiptHandle), deadline: now.Add(w.visibility)}
