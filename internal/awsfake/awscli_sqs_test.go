@@ -15,7 +15,7 @@ accounts:
   - id: "111111111111"
     access_keys: [AKIASQS0000000000001]
     queues:
-      - {name: root-activity, visibility_timeout: 1, dead_letter: root-activity-dlq, max_receive_count: 2}
+      - {name: root-activity, visibility_timeout: 60, dead_letter: root-activity-dlq, max_receive_count: 2}
       - {name: root-activity-dlq}
 `
 
@@ -26,7 +26,8 @@ func TestAWSCLISQSConformance(t *testing.T) {
 	bin := testutil.RequireTool(t, "aws")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv, url, err := Serve(ctx, []byte(sqsWorld), "sqs world", Options{})
+	clock := &testClock{t: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
+	srv, url, err := Serve(ctx, []byte(sqsWorld), "sqs world", Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +55,7 @@ func TestAWSCLISQSConformance(t *testing.T) {
 		MaxReceiveCount     any    `json:"maxReceiveCount"`
 	}
 	if err := json.Unmarshal([]byte(redrive.Attributes["RedrivePolicy"]), &policy); err != nil || len(redrive.Attributes) != 2 ||
-		redrive.Attributes["VisibilityTimeout"] != "1" || policy.MaxReceiveCount != 2.0 ||
+		redrive.Attributes["VisibilityTimeout"] != "60" || policy.MaxReceiveCount != 2.0 ||
 		!strings.HasSuffix(policy.DeadLetterTargetArn, ":sqs:us-east-1:111111111111:root-activity-dlq") {
 		t.Errorf("asked for RedrivePolicy and VisibilityTimeout: %+v (%v)", redrive, err)
 	}
@@ -79,9 +80,10 @@ func TestAWSCLISQSConformance(t *testing.T) {
 	}
 	c.fails(key, "ReceiptHandleIsInvalid", "sqs", "delete-message", "--queue-url", q.QueueUrl, "--receipt-handle", r.Messages[0].ReceiptHandle)
 	// Received twice already: once it is visible again, the next receive moves it to the DLQ.
-	time.Sleep(1100 * time.Millisecond)
+	// Visibility runs on the fake's clock: a minute passes at once.
+	clock.Set(clock.Now().Add(61 * time.Second))
 	var none received
-	c.json(key, &none, "sqs", "receive-message", "--queue-url", q.QueueUrl, "--wait-time-seconds", "1")
+	c.json(key, &none, "sqs", "receive-message", "--queue-url", q.QueueUrl, "--wait-time-seconds", "0")
 	if len(none.Messages) != 0 || srv.QueueDepth("111111111111", "root-activity") != 0 || srv.QueueDepth("111111111111", "root-activity-dlq") != 1 {
 		t.Fatalf("redrive: %+v, depths %d %d", none, srv.QueueDepth("111111111111", "root-activity"), srv.QueueDepth("111111111111", "root-activity-dlq"))
 	}

@@ -73,7 +73,7 @@ func (s *Server) SendToQueue(account, name, body string) (string, error) {
 	if q == nil {
 		return "", fmt.Errorf("no queue %s in account %s", name, account)
 	}
-	return q.put(body, time.Now()), nil
+	return q.put(body, s.now()), nil
 }
 
 func (q *queue) put(body string, now time.Time) string {
@@ -150,9 +150,9 @@ func (s *Server) serveSQS(w http.ResponseWriter, req request) {
 		s.writeSQSError(w, http.StatusBadRequest, "QueueDoesNotExist", "The specified queue does not exist.")
 		return
 	}
-	// Visibility timeouts and long polls run on the real clock, whatever
-	// the world's clock says.
-	now := time.Now()
+	// Visibility timeouts run on the fake's clock, so a test moves them
+	// on; a long poll waits in real time (the client's request is open).
+	now := s.now()
 	switch req.op {
 	case "GetQueueAttributes":
 		visible, inflight := 0, 0
@@ -288,7 +288,7 @@ func (s *Server) receive(w http.ResponseWriter, req request, q *queue, max, wait
 	deadline := time.Now().Add(time.Duration(wait) * time.Second)
 	for {
 		s.sqs.mu.Lock()
-		now := time.Now()
+		now := s.now()
 		visibility := q.spec.VisibilityTimeout
 		if vt != nil {
 			visibility = *vt
@@ -337,7 +337,8 @@ func (s *Server) receive(w http.ResponseWriter, req request, q *queue, max, wait
 			return
 		}
 		// Wait for a new message, for a hidden one to become visible
-		// (polled every 50 ms), or for the end of the poll.
+		// (polled every 50 ms: the clock may be a test's), or for the end
+		// of the poll.
 		t := time.NewTimer(min(50*time.Millisecond, time.Until(deadline)))
 		select {
 		case <-wake:

@@ -7,11 +7,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rootwatch/rootwatch/internal/deploy"
-	"github.com/rootwatch/rootwatch/internal/scan"
+	"github.com/rootwatch/rootwatch/internal/watch"
 )
 
 func newWatchCommand(app *App) *cobra.Command {
-	var o scan.WatchOptions
+	var o watch.ServeOptions
 	var logFormat string
 	cmd := &cobra.Command{
 		Use:   "watch --queue-url URL --notify KIND=TARGET",
@@ -112,7 +112,7 @@ s3:GetObject for S3 notifications; sns:Publish for sns targets.`,
 			if len(o.Targets) == 0 {
 				o.Log.Warn("no --notify target: root activity is printed and counted, and nobody is told")
 			}
-			if _, err := scan.Watch(cmd.Context(), o); err != nil {
+			if _, err := watch.Serve(cmd.Context(), o); err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
 			return nil

@@ -19,6 +19,7 @@ func activePassword() Rule {
 		Eval: func(in Input) []Result {
 			return one(withSignins(in, withAudit(in, passwordFromReport(in))))
 		},
+		Alerts: func(e evidence.Event) bool { return e.Category == evidence.CategorySignin },
 	}
 }
 

@@ -14,5 +14,6 @@ func apiActivity() Rule {
 				return e.Category == evidence.CategoryAPICall && !e.Unverified
 			})
 		},
+		Alerts: func(e evidence.Event) bool { return e.Category == evidence.CategoryAPICall },
 	}
 }

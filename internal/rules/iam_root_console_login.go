@@ -12,5 +12,8 @@ func consoleLogin() Rule {
 		Eval: func(in Input) []Result {
 			return judgeEvents(in, "root console sign-ins", "successful root console sign-ins", 1, true, isSuccessfulLogin)
 		},
+		Alerts: func(e evidence.Event) bool {
+			return e.Category == evidence.CategoryConsoleLogin && e.Result != "failure" && e.MFA == "yes"
+		},
 	}
 }

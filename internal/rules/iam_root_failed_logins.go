@@ -15,5 +15,8 @@ func failedLogins() Rule {
 				return e.Category == evidence.CategoryConsoleLogin && e.Result == "failure" && !e.Unverified
 			})
 		},
+		Alerts: func(e evidence.Event) bool {
+			return e.Category == evidence.CategoryConsoleLogin && e.Result == "failure"
+		},
 	}
 }

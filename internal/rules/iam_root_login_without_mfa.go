@@ -28,5 +28,9 @@ func loginWithoutMFA() Rule {
 			}
 			return res
 		},
+		// A sign-in not shown to have used MFA.
+		Alerts: func(e evidence.Event) bool {
+			return e.Category == evidence.CategoryConsoleLogin && e.Result != "failure" && e.MFA != "yes"
+		},
 	}
 }

@@ -23,6 +23,13 @@ func recoveryActivity() Rule {
 			}
 			return res
 		},
+		Alerts: func(e evidence.Event) bool {
+			switch e.Category {
+			case evidence.CategoryLoginProfile, evidence.CategoryPasswordRecovery, evidence.CategoryEmailChange, evidence.CategoryAssumeRoot:
+				return true
+			}
+			return false
+		},
 	}
 }
 

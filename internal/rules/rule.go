@@ -53,6 +53,10 @@ type Rule struct {
 	// that sets anything else for the rule is refused.
 	Params []Param
 	Eval   func(Input) []Result
+	// Alerts, on a rule about root events, says whether a real-time alert
+	// on an event (rootwatch watch) is this rule's, for its guidance. The
+	// rules' sets are disjoint: an event is at most one rule's.
+	Alerts func(evidence.Event) bool
 }
 
 // Catalog returns every rule, in a fixed order. It builds a new slice on each

@@ -1,6 +1,6 @@
 // Package scan is rootwatch's pipeline: sources → evidence → engine → run.
 // Every front end calls it: the scan command, and anything that scans
-// without a terminal (a queue watcher, a history store, tests). It knows no
+// without a terminal (a scheduler, a history store, tests). It knows no
 // flags and prints nothing; what a person should read while it runs reaches
 // them through Options.Notice and Options.Progress.
 package scan

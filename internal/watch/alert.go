@@ -7,11 +7,12 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/notify"
-	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
+	"github.com/rootwatch/rootwatch/internal/rules"
 )
 
 // eventKey identifies an event for de-duplication: its id and the digest
@@ -45,20 +46,10 @@ func alertable(e evidence.Event) bool {
 // activity needs; the message waits for each. It returns how many events
 // it added to bursts.
 func (w *watcher) handle(ctx context.Context, m *message, c classified) (gathered int) {
-	w.mu.Lock()
-	w.stats.Events += c.total
-	w.mu.Unlock()
-	if w.o.Metrics != nil {
-		w.o.Metrics.Events.WithLabelValues("not_root").Add(float64(c.total - len(c.root)))
-	}
+	w.o.Metrics.Events.WithLabelValues("not_root").Add(float64(c.total - len(c.root)))
 	for _, e := range c.root {
-		e = w.linkSession(e)
-		if w.o.Metrics != nil {
-			w.o.Metrics.Events.WithLabelValues(e.Category).Inc()
-		}
-		w.mu.Lock()
-		w.stats.RootEvents++
-		w.mu.Unlock()
+		e = w.sessions.link(e, w.o.Clock.Now())
+		w.o.Metrics.Events.WithLabelValues(e.Category).Inc()
 		// A step of a takeover chain counts even when its own alert was
 		// delivered before: a chain alert that failed is tried again when
 		// its message comes back.
@@ -66,14 +57,9 @@ func (w *watcher) handle(ctx context.Context, m *message, c classified) (gathere
 		if !alertable(e) {
 			continue
 		}
-		targets, dup := w.undelivered(ctx, eventKey(e))
+		targets, dup := w.dedup.undelivered(ctx, eventKey(e))
 		if dup {
-			w.mu.Lock()
-			w.stats.Duplicates++
-			w.mu.Unlock()
-			if w.o.Metrics != nil {
-				w.o.Metrics.Duplicates.Inc()
-			}
+			w.o.Metrics.Duplicates.Inc()
 			continue
 		}
 		if len(w.o.Targets) == 0 {
@@ -87,9 +73,7 @@ func (w *watcher) handle(ctx context.Context, m *message, c classified) (gathere
 			gathered++
 			continue
 		}
-		w.mu.Lock()
-		w.sending[eventKey(e)] = true
-		w.mu.Unlock()
+		w.dedup.claim(eventKey(e))
 		w.startAlert(ctx, eventAlert([]evidence.Event{e}), []*message{m}, targets)
 	}
 	return gathered
@@ -101,7 +85,9 @@ type pending struct {
 	events []evidence.Event
 	keys   []string // what a delivery marks delivered: each event's, or the chain's
 	title  string   // the chain's headline; "" for root events
-	print  bool     // print the events on stdout once delivered
+	// ruleEvent is the chain's event whose rule the alert is about.
+	ruleEvent evidence.Event
+	print     bool // print the events on stdout once delivered
 }
 
 func eventAlert(events []evidence.Event) pending {
@@ -110,91 +96,6 @@ func eventAlert(events []evidence.Event) pending {
 		p.keys = append(p.keys, eventKey(e))
 	}
 	return p
-}
-
-// linkSession remembers AssumeRoot calls and classifies a member's root
-// event signed with a session key as the privileged task it is.
-func (w *watcher) linkSession(e evidence.Event) evidence.Event {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if e.Category == evidence.CategoryAssumeRoot && e.SessionKeyID != "" {
-		now := w.o.Clock.Now()
-		w.sessions[e.SessionKeyID] = append(w.sessions[e.SessionKeyID], e)
-		w.sessionSeen[e.SessionKeyID] = now
-		// Sessions last at most 900 s: forget calls that arrived well
-		// before that (on the watch's clock: a backlog of old events
-		// still links).
-		for k, at := range w.sessionSeen {
-			if now.Sub(at) > cloudtrail.MaxRootSession+time.Hour {
-				delete(w.sessions, k)
-				delete(w.sessionSeen, k)
-			}
-		}
-		return e
-	}
-	// The calls of the event's key (if any) and the event: the trail
-	// classifier links them, or notes an ASIA key with no call.
-	evs := append(slices.Clone(w.sessions[e.AccessKeyID]), e)
-	cloudtrail.LinkRootSessions(evs)
-	return evs[len(evs)-1]
-}
-
-// undelivered lists the targets that have not had an alert for the event;
-// dup is true when every one has.
-func (w *watcher) undelivered(ctx context.Context, id string) ([]notify.Target, bool) {
-	if id == "" {
-		return w.o.Targets, false
-	}
-	w.mu.Lock()
-	if w.sending[id] {
-		// Another copy of the event is being alerted on; if that fails,
-		// its message is received again.
-		w.mu.Unlock()
-		return nil, true
-	}
-	if len(w.o.Targets) == 0 {
-		// Nothing to deliver to: an event is a duplicate once printed.
-		dup := w.seen[id] != nil
-		if !dup {
-			w.seen[id] = map[string]bool{}
-		}
-		w.mu.Unlock()
-		return nil, dup
-	}
-	w.mu.Unlock()
-	out := w.remaining(ctx, id)
-	return out, len(out) == 0
-}
-
-// remaining lists the targets that have not had an alert for the event,
-// as far as memory and the store know.
-func (w *watcher) remaining(ctx context.Context, id string) []notify.Target {
-	if id == "" {
-		return w.o.Targets
-	}
-	w.mu.Lock()
-	seen := w.seen[id]
-	w.mu.Unlock()
-	stored := map[string]bool{}
-	if w.o.Store != nil {
-		names := make([]string, len(w.o.Targets))
-		for i, t := range w.o.Targets {
-			names[i] = t.Name
-		}
-		got, err := w.o.Store.Delivered(ctx, id, names)
-		if err != nil {
-			w.o.Log.Error("cannot read delivered alerts from the store; alerting again rather than not at all", "event_id", id, "error", err.Error())
-		} else {
-			stored = got
-		}
-	}
-	var out []notify.Target
-	for _, t := range w.o.Targets {
-		if !seen[t.Name] && !stored[t.Name] {
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // What a line on stdout says of its event's alert.
@@ -223,17 +124,15 @@ func (w *watcher) print(e evidence.Event, alert string) {
 
 // startAlert delivers an alert in the background; its messages wait.
 func (w *watcher) startAlert(ctx context.Context, a pending, msgs []*message, targets []notify.Target) {
-	w.mu.Lock()
 	for _, m := range msgs {
-		m.pending++
+		w.messages.hold(m, false)
 	}
-	w.mu.Unlock()
 	w.alerts.Add(1)
 	go func() {
 		defer w.alerts.Done()
 		ok := w.deliver(ctx, a, targets)
 		for _, m := range msgs {
-			w.done(m, ok)
+			w.done(m, ok, false)
 		}
 	}()
 }
@@ -242,58 +141,34 @@ func (w *watcher) startAlert(ctx context.Context, a pending, msgs []*message, ta
 // events once every one has it.
 func (w *watcher) deliver(ctx context.Context, p pending, targets []notify.Target) bool {
 	events := p.events
-	defer func() {
-		w.mu.Lock()
-		for _, k := range p.keys {
-			delete(w.sending, k)
-		}
-		w.mu.Unlock()
-	}()
+	defer w.dedup.unclaim(p.keys...)
 	if len(targets) == 0 {
 		return true // every target had it already (and it was printed then)
 	}
 	a := notify.Alert{Events: events, AccountName: w.o.AccountNames[subject(events[0])], Title: p.title}
-	a.RuleID = ruleFor(events[0])
+	// A chain's rule is its root password's creation's.
+	a.RuleID = w.ruleFor(events[0])
 	if p.title != "" {
-		a.RuleID, a.Kind = "iam-root-recovery-activity", notify.KindTakeoverChain
+		a.RuleID, a.Kind = w.ruleFor(p.ruleEvent), notify.KindTakeoverChain
 	}
 	a.Summary, a.Action = w.o.Guidance(a.RuleID)
 	results := w.o.Send(ctx, targets, a)
 	ok := true
-	now := time.Now()
+	now := w.o.Clock.Now()
 	for _, r := range results {
 		if r.Err != nil {
 			ok = false
-			if w.o.Metrics != nil {
-				w.o.Metrics.Failures.WithLabelValues(r.Target).Inc()
-			}
+			w.o.Metrics.Failures.WithLabelValues(r.Target).Inc()
 			w.o.Log.Error("alert not delivered; its messages will be received again", "target", r.Target, "attempts", r.Attempts, "error", r.Err.Error(), "event_id", events[0].EventID)
 			continue
 		}
-		if w.o.Metrics != nil {
-			w.o.Metrics.Alerts.WithLabelValues(r.Target).Inc()
-			for _, e := range events {
-				if !e.Time.IsZero() && p.print {
-					w.o.Metrics.Lag.Observe(now.Sub(e.Time).Seconds())
-				}
+		w.o.Metrics.Alerts.WithLabelValues(r.Target).Inc()
+		for _, e := range events {
+			if !e.Time.IsZero() && p.print {
+				w.o.Metrics.Lag.Observe(now.Sub(e.Time).Seconds())
 			}
 		}
-		w.mu.Lock()
-		w.stats.Alerts++
-		for _, k := range p.keys {
-			if w.seen[k] == nil {
-				w.seen[k] = map[string]bool{}
-			}
-			w.seen[k][r.Target] = true
-		}
-		w.mu.Unlock()
-		if w.o.Store != nil {
-			for _, k := range p.keys {
-				if err := w.o.Store.MarkDelivered(ctx, k, r.Target, now); err != nil {
-					w.o.Log.Error("cannot record a delivered alert in the store; a restart may alert again", "event_id", k, "error", err.Error())
-				}
-			}
-		}
+		w.dedup.delivered(ctx, p.keys, r.Target, now)
 		if p.title != "" {
 			w.o.Log.Info("takeover chain alert delivered", "target", r.Target, "chain", p.keys[0], "events", len(events), "account", subject(events[0]))
 			continue
@@ -317,46 +192,41 @@ func subject(e evidence.Event) string {
 	return e.AccountID
 }
 
-// ruleFor is the rule an event touches, for the alert's guidance.
-func ruleFor(e evidence.Event) string {
-	switch {
-	case e.Category == evidence.CategoryConsoleLogin && e.Result == "failure":
-		return "iam-root-failed-logins"
-	case e.Category == evidence.CategoryConsoleLogin && e.MFA != "yes":
-		return "iam-root-login-without-mfa"
-	case e.Category == evidence.CategoryConsoleLogin:
-		return "iam-root-console-login"
-	case e.Category == evidence.CategorySignin:
-		return "iam-root-active-password"
-	case e.Category == evidence.CategoryLoginProfile, e.Category == evidence.CategoryPasswordRecovery,
-		e.Category == evidence.CategoryEmailChange, e.Category == evidence.CategoryAssumeRoot:
-		return "iam-root-recovery-activity"
+// alertRules are the catalog's rules about root events, which name the
+// rule of each alert.
+func alertRules() []rules.Rule {
+	var out []rules.Rule
+	for _, r := range rules.Catalog() {
+		if r.Alerts != nil {
+			out = append(out, r)
+		}
 	}
-	return "iam-root-api-activity"
+	return out
 }
 
-// done ends one part a message waits for; the last part deletes it, or
-// releases it when any part failed.
-func (w *watcher) done(m *message, ok bool) {
-	w.mu.Lock()
-	m.pending--
-	m.failed = m.failed || !ok
-	if m.pending > 0 {
-		w.mu.Unlock()
-		return
-	}
-	if m.failed {
-		delete(w.inflight, m.receipt)
-		w.stats.Released++
-		w.mu.Unlock()
-		if w.o.Metrics != nil {
-			w.o.Metrics.Released.Inc()
+// ruleFor is the rule an event's alert is about, for its guidance ("" when
+// no rule claims it: the alert goes out without).
+func (w *watcher) ruleFor(e evidence.Event) string {
+	for _, r := range w.rules {
+		if r.Alerts(e) {
+			return r.ID
 		}
-		w.warnRedrive(m, "an alert was not delivered")
-		return
 	}
-	w.mu.Unlock()
-	w.deletes <- m
+	return ""
+}
+
+// done ends one part a message waits for (a gathering burst's, when
+// burst); the last part deletes it, or releases it when any part failed.
+func (w *watcher) done(m *message, ok, burst bool) {
+	last, failed := w.messages.release(m, ok, burst)
+	switch {
+	case !last:
+	case failed:
+		w.o.Metrics.Released.Inc()
+		w.warnRedrive(m, "an alert was not delivered")
+	default:
+		w.deletes <- m
+	}
 }
 
 // burst gathers failed root sign-ins from one address to one account, as
@@ -370,18 +240,24 @@ type burst struct {
 	timer  Timer
 }
 
+// bursts are the gathering bursts, by account and source address.
+type bursts struct {
+	mu      sync.Mutex
+	byKey   map[string]*burst
+	closing bool // bursts are being sent for the exit: no new windows
+}
+
 // addToBurst holds a failed sign-in (and its message) in the burst of its
 // account and address, beginning one when there is none.
 func (w *watcher) addToBurst(ctx context.Context, e evidence.Event, m *message) {
 	key := e.AccountID + "|" + e.SourceIP
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	m.pending++
-	m.bursts++
-	b := w.bursts[key]
+	w.bursts.mu.Lock()
+	defer w.bursts.mu.Unlock()
+	w.messages.hold(m, true)
+	b := w.bursts.byKey[key]
 	if b == nil {
 		b = &burst{key: key}
-		w.bursts[key] = b
+		w.bursts.byKey[key] = b
 		w.schedule(ctx, b, w.o.BurstFirst)
 	}
 	for _, x := range b.events {
@@ -395,7 +271,7 @@ func (w *watcher) addToBurst(ctx context.Context, e evidence.Event, m *message) 
 }
 
 // schedule sends what the burst gathered after d. The timer counts as an
-// alert in flight: Run waits for it. w.mu is held.
+// alert in flight: Run waits for it. w.bursts.mu is held.
 func (w *watcher) schedule(ctx context.Context, b *burst, d time.Duration) {
 	w.alerts.Add(1)
 	b.timer = w.o.Clock.AfterFunc(d, func() { w.flushBurst(ctx, b) })
@@ -406,33 +282,31 @@ func (w *watcher) schedule(ctx context.Context, b *burst, d time.Duration) {
 // gathered nothing, or is sent for the exit, ends.
 func (w *watcher) flushBurst(ctx context.Context, b *burst) {
 	defer w.alerts.Done()
-	w.mu.Lock()
+	w.bursts.mu.Lock()
 	events, msgs := b.events, b.msgs
 	b.events, b.msgs = nil, nil
-	if len(events) > 0 && !w.closing {
+	if len(events) > 0 && !w.bursts.closing {
 		w.schedule(ctx, b, w.o.BurstWindow)
-	} else if w.bursts[b.key] == b {
-		delete(w.bursts, b.key)
+	} else if w.bursts.byKey[b.key] == b {
+		delete(w.bursts.byKey, b.key)
 	}
-	for _, e := range events {
-		// Another copy arriving now is a duplicate; if this delivery
-		// fails, the messages come back.
-		w.sending[eventKey(e)] = true
+	// Another copy arriving now is a duplicate; if this delivery fails,
+	// the messages come back. Claimed before the burst lets go, so no
+	// copy slips into the next window.
+	keys := make([]string, len(events))
+	for i, e := range events {
+		keys[i] = eventKey(e)
 	}
-	w.mu.Unlock()
+	w.dedup.claim(keys...)
+	w.bursts.mu.Unlock()
 	if len(events) == 0 {
 		return
 	}
 	// Oldest first, in arrival order at equal times.
 	slices.SortStableFunc(events, func(x, y evidence.Event) int { return x.Time.Compare(y.Time) })
 	ok := w.deliver(ctx, eventAlert(events), w.burstTargets(ctx, events))
-	w.mu.Lock()
 	for _, m := range msgs {
-		m.bursts--
-	}
-	w.mu.Unlock()
-	for _, m := range msgs {
-		w.done(m, ok)
+		w.done(m, ok, true)
 	}
 }
 
@@ -440,7 +314,7 @@ func (w *watcher) flushBurst(ctx context.Context, b *burst) {
 func (w *watcher) burstTargets(ctx context.Context, events []evidence.Event) []notify.Target {
 	need := map[string]bool{}
 	for _, e := range events {
-		for _, t := range w.remaining(ctx, eventKey(e)) {
+		for _, t := range w.dedup.remaining(ctx, eventKey(e)) {
 			need[t.Name] = true
 		}
 	}
@@ -455,16 +329,16 @@ func (w *watcher) burstTargets(ctx context.Context, events []evidence.Event) []n
 
 // flushBursts sends every gathering burst now, for the exit.
 func (w *watcher) flushBursts(ctx context.Context) {
-	w.mu.Lock()
-	w.closing = true
+	w.bursts.mu.Lock()
+	w.bursts.closing = true
 	var stopped []*burst
-	for _, b := range w.bursts {
+	for _, b := range w.bursts.byKey {
 		// A timer that already fired is flushing its burst itself.
 		if b.timer.Stop() {
 			stopped = append(stopped, b)
 		}
 	}
-	w.mu.Unlock()
+	w.bursts.mu.Unlock()
 	for _, b := range stopped {
 		go w.flushBurst(ctx, b)
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
@@ -68,55 +69,59 @@ func (w *watcher) chainStep(ctx context.Context, m *message, e evidence.Event) {
 	if !ok {
 		return
 	}
-	now := w.o.Clock.Now()
-	w.mu.Lock()
-	for id, c := range w.chains {
-		c.steps = slices.DeleteFunc(c.steps, func(p chainPiece) bool { return now.Sub(p.at) > ChainWindow })
-		if len(c.steps) == 0 {
-			delete(w.chains, id)
-		}
-	}
-	c := w.chains[member]
-	if c == nil {
-		c = &chain{}
-		w.chains[member] = c
-	}
-	if !slices.ContainsFunc(c.steps, func(p chainPiece) bool { return eventKey(p.e) == eventKey(e) }) {
-		c.steps = append(c.steps, chainPiece{kind, e, now})
-	}
 	label := member
 	if name := w.o.AccountNames[member]; name != "" {
 		label = name + " (" + member + ")"
 	}
-	p, complete := c.alert(member, label)
-	w.mu.Unlock()
+	p, complete := w.chains.add(kind, member, label, e, w.o.Clock.Now())
 	if !complete {
 		return
 	}
 	key := p.keys[0]
-	w.mu.Lock()
-	busy := w.sending[key]
-	if !busy {
-		w.sending[key] = true
-	}
-	w.mu.Unlock()
-	if busy {
+	if !w.dedup.claimFree(key) {
 		return
 	}
-	targets := w.remaining(ctx, key)
+	targets := w.dedup.remaining(ctx, key)
 	if len(targets) == 0 {
-		w.mu.Lock()
-		delete(w.sending, key)
-		w.mu.Unlock()
+		w.dedup.unclaim(key)
 		return
 	}
 	w.o.Log.Warn("root takeover chain", "account", member, "steps", len(p.events))
 	w.startAlert(ctx, p, []*message{m}, targets)
 }
 
+// takeovers are the takeover steps of the last ChainWindow, by member account.
+type takeovers struct {
+	mu       sync.Mutex
+	byMember map[string]*chain
+}
+
+// add adds a step to its member's chain, forgetting steps that arrived
+// more than ChainWindow before now, and returns the chain's alert when it
+// is complete.
+func (cs *takeovers) add(kind int, member, label string, e evidence.Event, now time.Time) (pending, bool) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	for id, c := range cs.byMember {
+		c.steps = slices.DeleteFunc(c.steps, func(p chainPiece) bool { return now.Sub(p.at) > ChainWindow })
+		if len(c.steps) == 0 {
+			delete(cs.byMember, id)
+		}
+	}
+	c := cs.byMember[member]
+	if c == nil {
+		c = &chain{}
+		cs.byMember[member] = c
+	}
+	if !slices.ContainsFunc(c.steps, func(p chainPiece) bool { return eventKey(p.e) == eventKey(e) }) {
+		c.steps = append(c.steps, chainPiece{kind, e, now})
+	}
+	return c.alert(member, label)
+}
+
 // alert builds the chain's alert when it is complete. Its key is the root
 // password's creation: one chain per password created, however many
-// sign-ins follow. w.mu is held.
+// sign-ins follow. Its takeovers lock is held.
 func (c *chain) alert(member, label string) (pending, bool) {
 	first := map[int]*chainPiece{}
 	var recoveries []evidence.Event
@@ -152,7 +157,7 @@ func (c *chain) alert(member, label string) (pending, bool) {
 	// The headline stays short (a chat header, a mail subject): each
 	// step's line in the alert names its whole caller, time and place.
 	title := fmt.Sprintf("rootwatch: root takeover of %s within an hour: %s; recovered by e-mail, root signed in%s", label, opened, from)
-	return pending{events: events, keys: []string{"chain:" + member + ":" + eventKey(password)}, title: title}, true
+	return pending{events: events, keys: []string{"chain:" + member + ":" + eventKey(password)}, title: title, ruleEvent: password}, true
 }
 
 // shortPrincipal names a caller briefly: an assumed role's role and

@@ -158,7 +158,7 @@ func TestWatchAlertsEachTakeoverStep(t *testing.T) {
 // waits until each was alerted.
 func chainRun(t *testing.T, send func(Options) notify.Alert) (*env, *fakeClock, func(ns ...string), func() Stats) {
 	t.Helper()
-	e := setup(t, &hook{})
+	e := setupFakeTime(t, &hook{})
 	o, clock, logs := e.burstOptions(io.Discard, 24*time.Hour)
 	var sent atomic.Int32
 	base := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)

@@ -1,10 +1,15 @@
 package watch
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
-// Clock is the time of the watcher's own timing: burst timers and the idle
-// exit. The queue's visibility timeouts are SQS's and run on the real
-// clock, as do long polls and retry backoffs.
+// Clock is all the watcher's time: burst windows, takeover chains,
+// AssumeRoot sessions, the idle exit, the visibility heartbeat and the
+// deadlines it keeps, receive backoffs, the shutdown deadline and alert
+// lag. Tests drive a fake one instead of waiting. Long polls are SQS's
+// (they end when SQS answers), and delivery retries are notify's.
 type Clock interface {
 	Now() time.Time
 	// AfterFunc calls f in its own goroutine once d has passed.
@@ -22,3 +27,17 @@ type realClock struct{}
 
 func (realClock) Now() time.Time                            { return time.Now() }
 func (realClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
+
+// sleep waits d on the clock; it reports false, at once, when ctx ends
+// first.
+func sleep(ctx context.Context, c Clock, d time.Duration) bool {
+	fired := make(chan struct{})
+	t := c.AfterFunc(d, func() { close(fired) })
+	select {
+	case <-fired:
+		return true
+	case <-ctx.Done():
+		t.Stop()
+		return false
+	}
+}

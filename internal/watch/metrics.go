@@ -2,10 +2,12 @@ package watch
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Metrics are the watcher's Prometheus metrics, registered on a registry
-// the caller owns (no global state).
+// the caller owns (no global state). They are the watch's only count:
+// Run's Stats are read from them.
 type Metrics struct {
 	Received    prometheus.Counter
 	Deleted     prometheus.Counter
@@ -44,4 +46,46 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	reg.MustRegister(m.Received, m.Deleted, m.Unparseable, m.Released, m.NearDeadLetter, m.DeadLettered, m.Events, m.Duplicates, m.Alerts, m.Failures, m.ReceiveErrs, m.Lag)
 	return m
+}
+
+// stats reads the counters: each event is counted once, in the metrics,
+// and the stats are their sums.
+func (m *Metrics) stats() Stats {
+	return Stats{
+		Received: count(m.Received, ""), Deleted: count(m.Deleted, ""), Unparseable: count(m.Unparseable, ""), Released: count(m.Released, ""),
+		Events: count(m.Events, ""), RootEvents: count(m.Events, "not_root"), Alerts: count(m.Alerts, ""), Duplicates: count(m.Duplicates, ""),
+	}
+}
+
+// count sums a counter's series, leaving out those with a label of the
+// value skip ("" skips none).
+func count(c prometheus.Collector, skip string) int {
+	ch := make(chan prometheus.Metric)
+	go func() {
+		c.Collect(ch)
+		close(ch)
+	}()
+	sum := 0.0
+	for m := range ch {
+		var d dto.Metric
+		if m.Write(&d) != nil || d.GetCounter() == nil {
+			continue
+		}
+		skipped := false
+		for _, l := range d.GetLabel() {
+			skipped = skipped || (skip != "" && l.GetValue() == skip)
+		}
+		if !skipped {
+			sum += d.GetCounter().GetValue()
+		}
+	}
+	return int(sum)
+}
+
+// minus is what s counted since base.
+func (s Stats) minus(base Stats) Stats {
+	return Stats{
+		Received: s.Received - base.Received, Deleted: s.Deleted - base.Deleted, Unparseable: s.Unparseable - base.Unparseable, Released: s.Released - base.Released,
+		Events: s.Events - base.Events, RootEvents: s.RootEvents - base.RootEvents, Alerts: s.Alerts - base.Alerts, Duplicates: s.Duplicates - base.Duplicates,
+	}
 }

@@ -84,25 +84,19 @@ func (w *watcher) warnRedrive(m *message, why string) {
 	attrs := []any{"message_id", m.id, "receive_count", m.receives, "max_receive_count", w.maxReceives, "dead_letter_queue", w.deadLetterQueue, "why", why}
 	switch {
 	case m.receives < w.maxReceives:
-		if w.o.Metrics != nil {
-			w.o.Metrics.NearDeadLetter.Inc()
-		}
+		w.o.Metrics.NearDeadLetter.Inc()
 		w.o.Log.Warn("message left to be received again with one receive left before the dead-letter queue", attrs...)
 	case m.receives == w.maxReceives:
-		if w.o.Metrics != nil {
-			w.o.Metrics.DeadLettered.Inc()
-		}
+		w.o.Metrics.DeadLettered.Inc()
 		w.o.Log.Warn("message left for the last time: SQS moves it to the dead-letter queue on its next receive", attrs...)
 	default:
-		if w.o.Metrics != nil {
-			w.o.Metrics.DeadLettered.Inc()
-		}
+		w.o.Metrics.DeadLettered.Inc()
 		w.o.Log.Warn("message received more often than maxReceiveCount and left again: SQS moves it to the dead-letter queue on its next receive, "+
 			"if that queue is still there", attrs...)
 	}
 }
 
-// deleter deletes finished messages ten at a time.
+// deleter deletes finished messages, up to ten in a call.
 func (w *watcher) deleter(ctx context.Context) {
 	batch := make([]*message, 0, 10)
 	flush := func() {
@@ -124,38 +118,39 @@ func (w *watcher) deleter(ctx context.Context) {
 				failed[aws.ToString(f.Id)] = aws.ToString(f.Code) + ": " + aws.ToString(f.Message)
 			}
 		}
-		w.mu.Lock()
+		w.messages.forget(batch...)
 		for i, m := range batch {
-			delete(w.inflight, m.receipt)
 			if why, bad := failed[strconv.Itoa(i)]; bad {
 				w.o.Log.Warn("delete failed: the message will be received again (its alerts are not repeated)", "message_id", m.id, "error", why)
 				w.warnRedrive(m, "delete failed after its alerts were delivered")
-				continue
 			}
-			w.stats.Deleted++
 		}
-		w.mu.Unlock()
-		if w.o.Metrics != nil {
-			w.o.Metrics.Deleted.Add(float64(len(batch) - len(failed)))
-		}
+		w.o.Metrics.Deleted.Add(float64(len(batch) - len(failed)))
+		w.o.Log.Debug("messages deleted", "messages", len(batch)-len(failed))
 		batch = batch[:0]
 	}
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
 	for {
-		select {
-		case m, open := <-w.deletes:
-			if !open {
-				flush()
-				return
-			}
-			batch = append(batch, m)
-			if len(batch) == 10 {
-				flush()
-			}
-		case <-tick.C:
-			flush()
+		// An idle queue sleeps here; a busy one hands over up to ten
+		// messages already waiting, deleted together.
+		m, open := <-w.deletes
+		if !open {
+			return
 		}
+		batch = append(batch, m)
+	more:
+		for len(batch) < 10 {
+			select {
+			case m, open := <-w.deletes:
+				if !open {
+					flush()
+					return
+				}
+				batch = append(batch, m)
+			default:
+				break more
+			}
+		}
+		flush()
 	}
 }
 
@@ -164,23 +159,9 @@ func (w *watcher) deleter(ctx context.Context) {
 // receiver.
 func (w *watcher) heartbeat(ctx context.Context) {
 	every := max(w.visibility/4, 100*time.Millisecond)
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		now := time.Now()
-		var due []*message
-		w.mu.Lock()
-		for _, m := range w.inflight {
-			if m.deadline.Sub(now) < w.visibility/2 {
-				due = append(due, m)
-			}
-		}
-		w.mu.Unlock()
+	for sleep(ctx, w.o.Clock, every) {
+		now := w.o.Clock.Now()
+		due := w.messages.due(now, w.visibility/2)
 		for start := 0; start < len(due); start += 10 {
 			part := due[start:min(start+10, len(due))]
 			entries := make([]sqstypes.ChangeMessageVisibilityBatchRequestEntry, len(part))
@@ -193,11 +174,7 @@ func (w *watcher) heartbeat(ctx context.Context) {
 				w.o.Log.Warn("could not extend the visibility of messages in flight", "messages", len(part), "error", err.Error())
 				continue
 			}
-			w.mu.Lock()
-			for _, m := range part {
-				m.deadline = now.Add(w.visibility)
-			}
-			w.mu.Unlock()
+			w.messages.extend(part, now.Add(w.visibility))
 		}
 	}
 }

@@ -22,9 +22,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/notify"
+	"github.com/rootwatch/rootwatch/internal/rules"
 )
 
 // SQSAPI lists the SQS calls the watcher makes.
@@ -80,7 +81,8 @@ type Options struct {
 	// AlertNoTarget).
 	Out io.Writer
 	Log *slog.Logger
-	// Metrics, when set, are updated.
+	// Metrics count the watch's events, on a registry the caller owns
+	// (default: one of its own); Run's Stats are read from them.
 	Metrics *Metrics
 	// AccountNames names accounts in alerts.
 	AccountNames map[string]string
@@ -88,7 +90,7 @@ type Options struct {
 	Clock Clock
 }
 
-// Stats sum up a watch.
+// Stats sum up a watch: its Metrics' counts, summed over their labels.
 type Stats struct {
 	Received, Deleted, Unparseable, Released int
 	Events, RootEvents, Alerts, Duplicates   int
@@ -134,17 +136,10 @@ func (o *Options) defaults() error {
 	if o.Clock == nil {
 		o.Clock = realClock{}
 	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics(prometheus.NewRegistry())
+	}
 	return nil
-}
-
-// message is one received SQS message until it is deleted or released.
-type message struct {
-	id, receipt string
-	receives    int       // ApproximateReceiveCount
-	deadline    time.Time // when its visibility ends
-	pending     int       // alerts it still waits for
-	bursts      int       // of which gathering bursts
-	failed      bool
 }
 
 type watcher struct {
@@ -158,22 +153,17 @@ type watcher struct {
 	maxReceives     int
 	deadLetterQueue string
 
-	mu       sync.Mutex
-	inflight map[string]*message // by receipt handle
-	seen     map[string]map[string]bool
-	sessions map[string][]evidence.Event // AssumeRoot calls by session key
-	// sessionSeen is when the last call of each session key arrived.
-	sessionSeen map[string]time.Time
-	chains      map[string]*chain // takeover steps of the last hour, by member account
-	bursts      map[string]*burst
-	closing     bool            // bursts are being sent for the exit: no new windows
-	sending     map[string]bool // events whose alert is being delivered
-	stats       Stats
-	lastBusy    time.Time
-	outMu       sync.Mutex
+	// Each part of the state has its own lock (state.go).
+	messages *messages
+	dedup    *dedup
+	sessions *sessions
+	chains   *takeovers
+	bursts   *bursts
+	outMu    sync.Mutex // stdout's lines whole
 
 	deletes chan *message
 	alerts  sync.WaitGroup
+	rules   []rules.Rule // the catalog's, naming each alert's rule
 	// idle is set when the queue has been idle for IdleExit: receivers
 	// finish the poll they are in (whatever it returns is handled) and stop.
 	idle atomic.Bool
@@ -186,11 +176,14 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	if err := o.defaults(); err != nil {
 		return Stats{}, err
 	}
-	w := &watcher{o: o, inflight: map[string]*message{}, seen: map[string]map[string]bool{}, sessions: map[string][]evidence.Event{}, sessionSeen: map[string]time.Time{}, chains: map[string]*chain{},
-		bursts: map[string]*burst{}, sending: map[string]bool{}, lastBusy: o.Clock.Now(), deletes: make(chan *message, 1024)}
+	w := &watcher{o: o, messages: newMessages(o.Clock.Now()), dedup: newDedup(o.Targets, o.Store, o.Log), sessions: newSessions(),
+		chains: &takeovers{byMember: map[string]*chain{}}, bursts: &bursts{byKey: map[string]*burst{}}, deletes: make(chan *message, 1024), rules: alertRules()}
 	if err := w.queueAttributes(ctx); err != nil {
 		return Stats{}, err
 	}
+	// Stats are what this run added to the metrics (a caller may pass
+	// metrics that counted before).
+	base := o.Metrics.stats()
 
 	// Receiving stops when ctx ends or the queue has been idle; the work
 	// already received goes on under its own deadline.
@@ -217,7 +210,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	o.Log.Info("receiving stopped; finishing the work in flight", "deadline", o.ShutdownTimeout.String())
 
 	// Send what bursts hold now, then wait for every alert, under the deadline.
-	timer := time.AfterFunc(o.ShutdownTimeout, cancelWork)
+	timer := o.Clock.AfterFunc(o.ShutdownTimeout, cancelWork)
 	defer timer.Stop()
 	w.flushBursts(workCtx)
 	w.alerts.Wait()
@@ -226,12 +219,10 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	stopHeartbeat()
 	<-heartbeatDone
 
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	st := w.stats
-	if n := len(w.inflight); n > 0 {
-		o.Log.Warn("messages left in flight at exit: they will be received again", "messages", n)
-		for _, m := range w.inflight {
+	st := o.Metrics.stats().minus(base)
+	if left := w.messages.left(); len(left) > 0 {
+		o.Log.Warn("messages left in flight at exit: they will be received again", "messages", len(left))
+		for _, m := range left {
 			w.warnRedrive(m, "left in flight at exit")
 		}
 	}
@@ -259,13 +250,9 @@ func (w *watcher) receive(recvCtx, workCtx context.Context, n int) {
 			if recvCtx.Err() != nil {
 				return
 			}
-			if w.o.Metrics != nil {
-				w.o.Metrics.ReceiveErrs.Inc()
-			}
+			w.o.Metrics.ReceiveErrs.Inc()
 			w.o.Log.Error("ReceiveMessage failed", "receiver", n, "error", err.Error(), "retry_in", backoff.String())
-			select {
-			case <-time.After(backoff):
-			case <-recvCtx.Done():
+			if !sleep(recvCtx, w.o.Clock, backoff) {
 				return
 			}
 			backoff = min(2*backoff, 30*time.Second)
@@ -273,7 +260,7 @@ func (w *watcher) receive(recvCtx, workCtx context.Context, n int) {
 		}
 		backoff = time.Second
 		if len(out.Messages) == 0 {
-			if w.o.IdleExit > 0 && w.idleFor() >= w.o.IdleExit && !w.idle.Swap(true) {
+			if w.o.IdleExit > 0 && w.messages.idleFor(w.o.Clock.Now()) >= w.o.IdleExit && !w.idle.Swap(true) {
 				w.o.Log.Info("the queue has been idle", "for", w.o.IdleExit.String())
 			}
 			continue
@@ -282,38 +269,17 @@ func (w *watcher) receive(recvCtx, workCtx context.Context, n int) {
 	}
 }
 
-// idleFor is how long no message has been received and none has waited
-// for anything but a gathering burst (which the exit sends).
-func (w *watcher) idleFor() time.Duration {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	now := w.o.Clock.Now()
-	for _, m := range w.inflight {
-		if m.pending > m.bursts {
-			w.lastBusy = now
-			return 0
-		}
-	}
-	return now.Sub(w.lastBusy)
-}
-
 // process classifies a batch, sends its alerts and queues the deletions.
 func (w *watcher) process(ctx context.Context, batch []sqstypes.Message) {
-	now := time.Now()
+	now := w.o.Clock.Now()
 	msgs := make([]*message, 0, len(batch))
-	w.mu.Lock()
-	w.lastBusy = w.o.Clock.Now()
 	for _, sm := range batch {
-		m := &message{id: aws.ToString(sm.MessageId), receipt: aws.ToString(sm.ReceiptHandle), deadline: now.Add(w.visibility), pending: 1}
+		m := &message{id: aws.ToString(sm.MessageId), receipt: aws.ToString(sm.ReceiptHandle), deadline: now.Add(w.visibility)}
 		m.receives, _ = strconv.Atoi(sm.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)])
-		w.inflight[m.receipt] = m
 		msgs = append(msgs, m)
-		w.stats.Received++
 	}
-	w.mu.Unlock()
-	if w.o.Metrics != nil {
-		w.o.Metrics.Received.Add(float64(len(batch)))
-	}
+	w.messages.add(w.o.Clock.Now(), msgs)
+	w.o.Metrics.Received.Add(float64(len(batch)))
 	for i, sm := range batch {
 		m := msgs[i]
 		c, err := extract(ctx, aws.ToString(sm.Body), "sqs:"+m.id, w.o.S3)
@@ -322,7 +288,7 @@ func (w *watcher) process(ctx context.Context, batch []sqstypes.Message) {
 			continue
 		}
 		gathered := w.handle(ctx, m, c)
-		w.done(m, true) // the message's own part: read and classified
+		w.done(m, true, false) // the message's own part: read and classified
 		if gathered > 0 {
 			w.o.Log.Debug("failed root sign-ins gathered into their bursts", "message_id", m.id, "events", gathered)
 		}
@@ -333,25 +299,14 @@ func (w *watcher) process(ctx context.Context, batch []sqstypes.Message) {
 // fetched) and leaves it to be received again, and to the dead-letter
 // queue after maxReceiveCount. It is never deleted.
 func (w *watcher) leave(m *message, err error) {
-	w.mu.Lock()
-	delete(w.inflight, m.receipt)
+	w.messages.forget(m)
 	if errors.Is(err, errUnparseable) {
-		w.stats.Unparseable++
-	} else {
-		w.stats.Released++
-	}
-	w.mu.Unlock()
-	if errors.Is(err, errUnparseable) {
-		if w.o.Metrics != nil {
-			w.o.Metrics.Unparseable.Inc()
-		}
+		w.o.Metrics.Unparseable.Inc()
 		w.o.Log.Error("message holds no CloudTrail event rootwatch can read; left for the dead-letter queue", "message_id", m.id, "receive_count", m.receives, "error", err.Error())
 		w.warnRedrive(m, "unreadable")
 		return
 	}
-	if w.o.Metrics != nil {
-		w.o.Metrics.Released.Inc()
-	}
+	w.o.Metrics.Released.Inc()
 	w.o.Log.Warn("message left to be received again", "message_id", m.id, "receive_count", m.receives, "error", err.Error())
 	w.warnRedrive(m, "its log files could not be read")
 }

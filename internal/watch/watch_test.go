@@ -24,6 +24,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/rootwatch/rootwatch/internal/awsfake"
 	"github.com/rootwatch/rootwatch/internal/evidence"
@@ -53,10 +54,16 @@ type hook struct {
 	requests  atomic.Int32
 	failFirst int32
 	delay     time.Duration
+	// arrived, when set, is closed at the first request.
+	arrived     chan struct{}
+	arrivedOnce sync.Once
 }
 
 func (h *hook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := h.requests.Add(1)
+	if h.arrived != nil {
+		h.arrivedOnce.Do(func() { close(h.arrived) })
+	}
 	b, _ := io.ReadAll(r.Body)
 	if n <= h.failFirst {
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)
@@ -102,6 +109,13 @@ type env struct {
 }
 
 func setup(t testing.TB, h *hook) *env { return setupWorld(t, h, world) }
+
+// setupFakeTime is setup for a watch on a fake clock (burstOptions): the
+// watch's visibility heartbeat runs on that clock, so the queue's
+// visibility timeout (the fake SQS's, in real time) outlasts the test.
+func setupFakeTime(t testing.TB, h *hook) *env {
+	return setupWorld(t, h, strings.Replace(world, "visibility_timeout: 1,", "visibility_timeout: 3600,", 1))
+}
 
 func setupWorld(t testing.TB, h *hook, world string) *env {
 	t.Helper()
@@ -189,9 +203,17 @@ func TestWatchAlertsOnRootActivityOnly(t *testing.T) {
 	var out bytes.Buffer
 	o := e.options(&out)
 	o.Metrics = m
+	m.Received.Add(3) // counted before this run: not in its stats
 	st, err := Run(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The stats are the metrics' counts, this run's alone.
+	if r := testutil.ToFloat64(m.Received); st.Received < 12 || float64(st.Received) != r-3 {
+		t.Errorf("received %d in the stats and %v in the metrics (3 before the run), want at least 12 and the same", st.Received, r)
+	}
+	if a := testutil.ToFloat64(m.Alerts.WithLabelValues(e.target.Name)); float64(st.Alerts) != a {
+		t.Errorf("alerts %d in the stats and %v in the metrics", st.Alerts, a)
 	}
 	got := strings.Join(sorted(e.hook.alerts(t)), " ")
 	want := "api-1 api-2 fail-1+fail-2+fail-3 fail-4 signin-1"
@@ -275,7 +297,7 @@ func TestRestartWithStoreDoesNotRealert(t *testing.T) {
 }
 
 func TestCancelMidDeliveryLosesNothing(t *testing.T) {
-	e := setup(t, &hook{delay: 700 * time.Millisecond})
+	e := setup(t, &hook{delay: 700 * time.Millisecond, arrived: make(chan struct{})})
 	var ids []string
 	for i := range 12 {
 		id := fmt.Sprintf("api-%d", i)
@@ -294,10 +316,7 @@ func TestCancelMidDeliveryLosesNothing(t *testing.T) {
 		done <- st
 	}()
 	// Cancel (SIGTERM) while the first deliveries are in flight.
-	deadline := time.Now().Add(10 * time.Second)
-	for e.hook.requests.Load() == 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	<-e.hook.arrived
 	cancel()
 	st := <-done
 	alerted := map[string]bool{}
@@ -641,6 +660,7 @@ func (e *env) burstOptions(out io.Writer, idleExit time.Duration) (Options, *fak
 	clock, logs := newFakeClock(), newLogSink()
 	o := e.options(out)
 	o.Clock, o.Log, o.Receivers, o.WaitTime = clock, logs.logger(), 1, time.Second
+	o.Metrics = NewMetrics(prometheus.NewRegistry())
 	o.BurstFirst, o.BurstWindow, o.IdleExit = 30*time.Second, 5*time.Minute, idleExit
 	return o, clock, logs
 }
@@ -649,7 +669,7 @@ func (e *env) burstOptions(out io.Writer, idleExit time.Duration) (Options, *fak
 // burst is alerted after --burst-first, the ones that follow together a
 // --burst-window later; a quiet window ends the burst.
 func TestBurstFirstAlertsSoonLaterOnesGathered(t *testing.T) {
-	e := setup(t, &hook{})
+	e := setupFakeTime(t, &hook{})
 	var out lockedBuffer
 	o, clock, logs := e.burstOptions(&out, 24*time.Hour)
 	const ip = "192.0.2.77"
@@ -660,6 +680,22 @@ func TestBurstFirstAlertsSoonLaterOnesGathered(t *testing.T) {
 	clock.Advance(30 * time.Second)
 	if got := e.hook.alerts(t); strings.Join(got, " ") != "fail-1" {
 		t.Fatalf("alerts %v %s after --burst-first, want fail-1", got, "30s")
+	}
+	// The alert's lag is measured on the watch's clock, as all its time.
+	var first struct {
+		Detail struct {
+			EventTime time.Time `json:"eventTime"`
+		} `json:"detail"`
+	}
+	if err := json.Unmarshal([]byte(eventOf(t, "root-console-signin-failure.json", "fail-1", ip)), &first); err != nil {
+		t.Fatal(err)
+	}
+	var lag dto.Metric
+	if err := o.Metrics.Lag.Write(&lag); err != nil {
+		t.Fatal(err)
+	}
+	if want := clock.Now().Sub(first.Detail.EventTime).Seconds(); lag.GetHistogram().GetSampleCount() != 1 || lag.GetHistogram().GetSampleSum() != want {
+		t.Errorf("lag %v, want one of %vs", lag.GetHistogram(), want)
 	}
 	if got := printed(t, out.lines()); strings.Join(got, " ") != "fail-1:delivered" {
 		t.Errorf("stdout %q", got)
@@ -696,7 +732,7 @@ func TestBurstFirstAlertsSoonLaterOnesGathered(t *testing.T) {
 // TestIdleExitFlushesGatheringBursts: the queue goes idle while bursts
 // gather; the watch sends them, deletes their messages and exits.
 func TestIdleExitFlushesGatheringBursts(t *testing.T) {
-	e := setup(t, &hook{})
+	e := setupFakeTime(t, &hook{})
 	var out lockedBuffer
 	o, clock, logs := e.burstOptions(&out, 8*time.Second)
 	e.send(t,

@@ -1,13 +1,11 @@
-package scan
+package watch
 
 import (
 	"context"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -33,31 +31,40 @@ accounts:
 	if _, err := srv.SendToQueue("111122223333", "q", body); err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	addr := ""
-	var health, metrics string
-	fetched := make(chan struct{})
-	o := WatchOptions{
-		QueueURL: base + "/111122223333/q", MetricsAddr: "127.0.0.1:0", IdleExit: 2 * time.Second, Out: io.Discard,
+	// The metrics are read once the message was deleted, while the watch
+	// runs; then the watch is stopped as by SIGTERM.
+	logs := newLogSink()
+	listening := make(chan string, 1)
+	o := ServeOptions{
+		QueueURL: base + "/111122223333/q", MetricsAddr: "127.0.0.1:0", Out: io.Discard, Log: logs.logger(),
 		AWS: func(context.Context, string, string) (aws.Config, error) {
 			return awsfake.ClientConfig(base, "AKIAWATCH00000000001"), nil
 		},
-		Listening: func(a string) {
-			mu.Lock()
-			addr = a
-			mu.Unlock()
-			go func() {
-				defer close(fetched)
-				time.Sleep(time.Second) // the message has been handled by now
-				health, metrics = get(t, "http://"+a+"/healthz"), get(t, "http://"+a+"/metrics")
-			}()
-		},
+		Listening: func(a string) { listening <- a },
 	}
-	st, err := Watch(ctx, o)
-	if err != nil {
-		t.Fatal(err)
+	type result struct {
+		st  Stats
+		err error
 	}
-	<-fetched
+	done := make(chan result, 1)
+	go func() {
+		st, err := Serve(ctx, o)
+		done <- result{st, err}
+	}()
+	var addr string
+	select {
+	case addr = <-listening:
+	case r := <-done:
+		t.Fatalf("the watch ended before serving metrics: %v", r.err)
+	}
+	logs.waitFor(t, "the message deleted", func(s *logSink) bool { return len(s.with("messages deleted")) > 0 })
+	health, metrics := httpGet(t, "http://"+addr+"/healthz"), httpGet(t, "http://"+addr+"/metrics")
+	cancel()
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	st := r.st
 	if addr == "" || strings.TrimSpace(health) != "ok" {
 		t.Errorf("healthz at %q: %q", addr, health)
 	}
@@ -71,7 +78,7 @@ accounts:
 	}
 }
 
-func get(t *testing.T, url string) string {
+func httpGet(t *testing.T, url string) string {
 	resp, err := http.Get(url)
 	if err != nil {
 		t.Error(err)
@@ -84,7 +91,7 @@ func get(t *testing.T, url string) string {
 
 func TestWatchRefusesABadQueueURL(t *testing.T) {
 	for _, u := range []string{"", "sqs-queue", "https://sqs.eu-west-1.amazonaws.com/only-one-part"} {
-		if _, err := Watch(context.Background(), WatchOptions{QueueURL: u}); err == nil || !strings.Contains(err.Error(), "queue URL") {
+		if _, err := Serve(context.Background(), ServeOptions{QueueURL: u}); err == nil || !strings.Contains(err.Error(), "queue URL") {
 			t.Errorf("%q: %v", u, err)
 		}
 	}

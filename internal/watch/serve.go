@@ -1,4 +1,4 @@
-package scan
+package watch
 
 import (
 	"context"
@@ -23,11 +23,11 @@ import (
 	"github.com/rootwatch/rootwatch/internal/notify"
 	"github.com/rootwatch/rootwatch/internal/rules"
 	"github.com/rootwatch/rootwatch/internal/store"
-	"github.com/rootwatch/rootwatch/internal/watch"
 )
 
-// WatchOptions are what `rootwatch watch` needs.
-type WatchOptions struct {
+// ServeOptions are what `rootwatch watch` needs: the watch with its
+// clients, targets, store and metrics server built from settings.
+type ServeOptions struct {
 	QueueURL string
 	// Targets and Secret as for scan notifications (KIND=TARGET).
 	Targets []string
@@ -59,11 +59,12 @@ type WatchOptions struct {
 // (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME), or "".
 var queueRegion = regexp.MustCompile(`^https://sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/`)
 
-// Watch runs the real-time watcher until ctx ends or the queue is idle.
-func Watch(ctx context.Context, o WatchOptions) (watch.Stats, error) {
+// Serve builds the watch from its settings and runs it until ctx ends or
+// the queue is idle.
+func Serve(ctx context.Context, o ServeOptions) (Stats, error) {
 	u, err := url.Parse(o.QueueURL)
 	if err != nil || u.Host == "" || len(strings.Split(strings.Trim(u.Path, "/"), "/")) != 2 {
-		return watch.Stats{}, fmt.Errorf("queue URL %q: want https://sqs.REGION.amazonaws.com/ACCOUNT/NAME", o.QueueURL)
+		return Stats{}, fmt.Errorf("queue URL %q: want https://sqs.REGION.amazonaws.com/ACCOUNT/NAME", o.QueueURL)
 	}
 	region := o.Region
 	if m := queueRegion.FindStringSubmatch(o.QueueURL); m != nil && region == "" {
@@ -71,11 +72,11 @@ func Watch(ctx context.Context, o WatchOptions) (watch.Stats, error) {
 	}
 	plan, err := notify.Notifying{Targets: o.Targets, Secret: o.Secret, Getenv: o.Getenv, On: string(notify.OnAlways)}.Plan(false)
 	if err != nil {
-		return watch.Stats{}, err
+		return Stats{}, err
 	}
 	cfg, err := awsx.Load(ctx, o.AWS, o.Profile, region)
 	if err != nil {
-		return watch.Stats{}, err
+		return Stats{}, err
 	}
 	delivery := o.Delivery.ForAlerts()
 	if delivery.SNS == nil {
@@ -85,7 +86,7 @@ func Watch(ctx context.Context, o WatchOptions) (watch.Stats, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	wo := watch.Options{
+	wo := Options{
 		QueueURL: o.QueueURL, SQS: sqs.NewFromConfig(cfg), S3: s3.NewFromConfig(cfg), Targets: plan.Targets,
 		Send: func(ctx context.Context, t []notify.Target, a notify.Alert) []notify.Result {
 			return notify.SendAlert(ctx, t, a, delivery)
@@ -96,7 +97,7 @@ func Watch(ctx context.Context, o WatchOptions) (watch.Stats, error) {
 	if o.Store != "" {
 		s, err := store.OpenDeliveries(ctx, o.Store, store.Options{Getenv: o.Getenv})
 		if err != nil {
-			return watch.Stats{}, err
+			return Stats{}, err
 		}
 		defer s.Close()
 		wo.Store = s
@@ -104,14 +105,14 @@ func Watch(ctx context.Context, o WatchOptions) (watch.Stats, error) {
 	if o.MetricsAddr != "" {
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-		wo.Metrics = watch.NewMetrics(reg)
+		wo.Metrics = NewMetrics(reg)
 		stop, err := serveMetrics(o.MetricsAddr, reg, log, o.Listening)
 		if err != nil {
-			return watch.Stats{}, err
+			return Stats{}, err
 		}
 		defer stop()
 	}
-	return watch.Run(ctx, wo)
+	return Run(ctx, wo)
 }
 
 // guidance is a rule's knowledge-base summary and first suggested action.
