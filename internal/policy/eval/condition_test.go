@@ -1,4 +1,4 @@
-package policy
+package eval
 
 import (
 	"net/netip"
@@ -16,7 +16,8 @@ func holds(t *testing.T, version, cond string, ctx Context) Truth {
 	}
 	p := mustParse(t, `{`+v+`"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":`+cond+`}}`)
 	e := env{ctx: ctx, vars: p.Version == "2012-10-17"}
-	got, _ := e.statement(&p.Statements[0], Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k", Context: ctx})
+	st, cs := p.statement(0)
+	got, _ := e.statement(st, cs, Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k", Context: ctx})
 	return got
 }
 
