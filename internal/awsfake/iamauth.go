@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/rootwatch/rootwatch/internal/policy"
+	"github.com/rootwatch/rootwatch/internal/policy/eval"
 )
 
 // IAMSpec is an account's IAM principals and policies, served by
@@ -474,16 +475,16 @@ func (s *Server) pageStart(w http.ResponseWriter, req request, n int) (int, bool
 // principalPolicies builds what IAM evaluates for a user or role of the
 // account, by ARN: identity policies (the user's groups' too) and the
 // permissions boundary.
-func (s *Server) principalPolicies(a *Account, arn string) (policy.Policies, string, bool) {
+func (s *Server) principalPolicies(a *Account, arn string) (eval.Policies, string, bool) {
 	sp := a.IAM
 	if sp == nil {
-		return policy.Policies{}, "", false
+		return eval.Policies{}, "", false
 	}
 	p := partition(a)
-	var out policy.Policies
+	var out eval.Policies
 	add := func(name, doc string) {
-		if pol, err := policy.Parse([]byte(doc)); err == nil { // checked by validate
-			out.Identity = append(out.Identity, policy.Named{Name: name, Policy: pol})
+		if pol, err := eval.Parse([]byte(doc)); err == nil { // checked by validate
+			out.Identity = append(out.Identity, eval.Named{Name: name, Policy: pol})
 		}
 	}
 	addAll := func(inline map[string]string, managed []string) {
@@ -500,8 +501,8 @@ func (s *Server) principalPolicies(a *Account, arn string) (policy.Policies, str
 			return
 		}
 		m, _ := sp.resolve(a, ref)
-		if pol, err := policy.Parse([]byte(m.versions[len(m.versions)-1])); err == nil {
-			out.Boundary = &policy.Named{Name: m.arn, Policy: pol}
+		if pol, err := eval.Parse([]byte(m.versions[len(m.versions)-1])); err == nil {
+			out.Boundary = &eval.Named{Name: m.arn, Policy: pol}
 		}
 	}
 	for _, u := range sp.Users {
@@ -527,7 +528,7 @@ func (s *Server) principalPolicies(a *Account, arn string) (policy.Policies, str
 		bound(r.Boundary)
 		return out, r.Name, true
 	}
-	return policy.Policies{}, "", false
+	return eval.Policies{}, "", false
 }
 
 type xmlResourceResult struct {
@@ -570,7 +571,7 @@ type simulateResult struct {
 }
 
 // simulatePrincipalPolicy evaluates the principal's policies with
-// internal/policy, for each action and resource, with the context given
+// internal/policy/eval, for each action and resource, with the context given
 // (keys not given are absent), unless the world forces an answer.
 func (s *Server) simulatePrincipalPolicy(w http.ResponseWriter, req request) {
 	a := req.acct.spec
@@ -595,7 +596,7 @@ func (s *Server) simulatePrincipalPolicy(w http.ResponseWriter, req request) {
 		s.writeQueryError(w, iamNS, http.StatusBadRequest, "ValidationError", "1 validation error detected: Value null at 'actionNames' failed to satisfy constraint: Member must not be null")
 		return
 	}
-	ctx := map[string]policy.Value{}
+	ctx := map[string]eval.Value{}
 	for i := 1; ; i++ {
 		pre := fmt.Sprintf("ContextEntries.member.%d.", i)
 		key := req.form.Get(pre + "ContextKeyName")
@@ -605,19 +606,19 @@ func (s *Server) simulatePrincipalPolicy(w http.ResponseWriter, req request) {
 		vals := list(pre + "ContextKeyValues")
 		switch typ := req.form.Get(pre + "ContextKeyType"); {
 		case strings.HasSuffix(typ, "List"):
-			ctx[key] = policy.Strings(vals...)
+			ctx[key] = eval.Strings(vals...)
 		case len(vals) == 1:
-			ctx[key] = policy.String(vals[0])
+			ctx[key] = eval.String(vals[0])
 		default:
 			s.writeQueryError(w, iamNS, http.StatusBadRequest, "InvalidInput", "Context key "+key+" of type "+typ+" takes one value")
 			return
 		}
 	}
-	context := policy.NewContext(ctx)
+	context := eval.NewContext(ctx)
 	missing := missingKeys(pols, context)
 	decide := func(action, resource string) (string, *xmlBoundaryDecision) {
-		r := policy.Evaluate(policy.Request{Action: action, Resource: resource, Context: context}, pols)
-		d := map[policy.Decision]string{policy.Allowed: "allowed", policy.ExplicitDeny: "explicitDeny", policy.ImplicitDeny: "implicitDeny"}[r.Decision]
+		r := eval.Evaluate(eval.Request{Action: action, Resource: resource, Context: context}, pols)
+		d := map[eval.Decision]string{eval.Allowed: "allowed", eval.ExplicitDeny: "explicitDeny", eval.ImplicitDeny: "implicitDeny"}[r.Decision]
 		if task, ok := context.Get("sts:TaskPolicyArn"); ok {
 			for _, o := range a.IAM.Simulate {
 				if o.Principal == name && strings.HasSuffix(task.String(), "/"+o.Task) {
@@ -627,8 +628,8 @@ func (s *Server) simulatePrincipalPolicy(w http.ResponseWriter, req request) {
 		}
 		var bd *xmlBoundaryDecision
 		if pols.Boundary != nil {
-			br := policy.Evaluate(policy.Request{Action: action, Resource: resource, Context: context}, policy.Policies{Identity: []policy.Named{*pols.Boundary}})
-			bd = &xmlBoundaryDecision{AllowedByPermissionsBoundary: br.Decision == policy.Allowed}
+			br := eval.Evaluate(eval.Request{Action: action, Resource: resource, Context: context}, eval.Policies{Identity: []eval.Named{*pols.Boundary}})
+			bd = &xmlBoundaryDecision{AllowedByPermissionsBoundary: br.Decision == eval.Allowed}
 		}
 		return d, bd
 	}
@@ -679,7 +680,7 @@ func (s *Server) simulatePrincipalPolicy(w http.ResponseWriter, req request) {
 
 // missingKeys lists the condition keys of the principal's policies that
 // the context does not give, as the simulator reports them.
-func missingKeys(p policy.Policies, ctx policy.Context) []string {
+func missingKeys(p eval.Policies, ctx eval.Context) []string {
 	named := slices.Clone(p.Identity)
 	if p.Boundary != nil {
 		named = append(named, *p.Boundary)

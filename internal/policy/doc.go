@@ -1,7 +1,8 @@
-// Package policy reads IAM policy documents and evaluates requests against
-// them, the way the IAM User Guide's "Policy evaluation logic" describes
-// for one account. It does no I/O and imports no AWS SDK: rules judge
-// policies that collection has already fetched.
+// Package policy is the IAM policy language: it reads policy documents
+// into a model and prints them back, and does nothing else. It does no I/O
+// and imports no AWS SDK: rules judge policies that collection has already
+// fetched. Deciding requests against policies is internal/policy/eval;
+// what the Deny statements of SCPs cover is internal/policy/analysis.
 //
 // What it models:
 //   - the policy language: Version, Id, Statement (object or list), Sid,
@@ -11,40 +12,9 @@
 //     than "Allow"/"Deny", a wildcard in an action's service prefix, a
 //     resource that is neither "*" nor an ARN, an unknown condition
 //     operator), naming the statement and the field;
-//   - matching: actions case-insensitively with * and ?; resources with *
-//     and ? within colon-separated segments (a * ending a segment may run
-//     past colons); policy variables ${key}, ${key, 'default'}, ${*}, ${?},
-//     ${$} in Resource and in String, ARN and Bool condition values, in
-//     2012-10-17 policies only;
-//   - every condition operator (String*, Numeric*, Date*, Bool, BinaryEquals,
-//     IpAddress/NotIpAddress, Arn*, Null), IfExists, ForAllValues and
-//     ForAnyValue, condition keys case-insensitive, over typed and
-//     multivalued context values (condition.go says how a missing key, a
-//     multivalued key and a variable without a value decide);
-//   - the decision: an applicable Deny anywhere wins; identity policies must
-//     allow; a permissions boundary, if any, must allow; SCPs must allow at
-//     every level of the account's path (Evaluate), with the statements
-//     that decided;
-//   - analysis for rules: scenarios (Scenario, RootScenario) that leave some
-//     context keys open and give three-valued answers, what a Deny covers
-//     of "every action on every resource" (StatementCoverage), and the
-//     decision for each of a set of values of one key (EvaluateValues: the
-//     sts:TaskPolicyArn of sts:AssumeRoot).
-//
-// What it does not model:
-//   - resource-based policies and RCPs in the decision: EvaluateResourcePolicy
-//     finds the statements of a resource policy that apply to a caller, and
-//     how they combine with the caller's own policies is the caller's;
-//   - cross-account requests, session policies, VPC endpoint policies,
-//     service-specific rules (KMS key policies, S3 ACLs and Block Public
-//     Access), service-linked roles' exemption from SCPs, and the
-//     management account's exemption (callers pass no SCPs for it);
-//   - which context keys a service sets for an action: the caller supplies
-//     the context, complete (NewContext) or partial (Scenario);
-//   - the root user's own unlimited permissions: pass AllowAll as its
-//     identity policy.
-//
-// DIFFERENCES.md lists where it knowingly disagrees with
-// @cloud-copilot/iam-simulate, the independent implementation it is tested
-// against, with the AWS documentation that decides each case.
+//   - the condition operators' grammar (ParseOperator):
+//     [ForAllValues:|ForAnyValue:]Base[IfExists], each base operator's
+//     family and comparison;
+//   - printing (MarshalJSON, Statement.JSON, Condition.String) as evidence:
+//     each element written as it was, so that Parse reads it back equal.
 package policy

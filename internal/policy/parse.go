@@ -54,10 +54,6 @@ type Statement struct {
 	// Conditions in document order, one per (operator, key) pair; all must
 	// hold.
 	Conditions []Condition
-
-	// Compiled by Parse (prepare.go).
-	actions   []actionPattern
-	resources []resourcePattern
 }
 
 // Values is an element that is a string or a list of strings, as written.
@@ -92,9 +88,7 @@ type Condition struct {
 	// Array records that the values were written as a JSON array.
 	Array bool
 
-	op     operator
-	lkey   string         // Key lower-cased (Parse)
-	values []valuePattern // Values compiled (Parse)
+	op Operator // Operator parsed (Parse); Op reads it
 }
 
 // ConditionValue is a condition value with the JSON type it was written
@@ -196,7 +190,6 @@ func Parse(data []byte) (*Policy, error) {
 		if err != nil {
 			return nil, err
 		}
-		st.prepare(p.Version == "2012-10-17")
 		p.Statements = append(p.Statements, st)
 	}
 	return p, nil
@@ -357,7 +350,7 @@ func parseConditions(n *jnode) ([]Condition, error) {
 	}
 	var conds []Condition
 	for i, opName := range n.keys {
-		op, err := parseOperator(opName)
+		op, err := ParseOperator(opName)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", opName, err)
 		}

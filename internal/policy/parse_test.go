@@ -69,7 +69,7 @@ func TestParseShapes(t *testing.T) {
 			}
 		}
 	}
-	if op := st.Conditions[4].op; op.set != setForAnyValue || !op.ifExists || op.name != "StringLike" {
+	if op := st.Conditions[4].Op(); op.Set != SetForAnyValue || !op.IfExists || op.Name != "StringLike" {
 		t.Errorf("operator: %+v", op)
 	}
 

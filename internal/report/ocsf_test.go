@@ -442,11 +442,11 @@ func TestOCSFValidatorRejects(t *testing.T) {
 	}
 }
 
-// TestOCSFGoldenValidates validates the demo run's OCSF output, the golden
-// file the CLI's format test writes, record by record.
+// TestOCSFGoldenValidates validates the OCSF golden (TestFormatsGolden's),
+// record by record.
 func TestOCSFGoldenValidates(t *testing.T) {
 	class := loadOCSFClass(t)
-	b, err := os.ReadFile("../../testdata/golden/formats/rootwatch.ocsf.jsonl")
+	b, err := os.ReadFile(goldenPath("ocsf"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -466,7 +466,7 @@ func TestOCSFGoldenValidates(t *testing.T) {
 	}
 	for _, s := range finding.Statuses() {
 		if statuses[string(s)] == 0 {
-			t.Errorf("the demo's OCSF output has no %s finding: %v", s, statuses)
+			t.Errorf("the OCSF golden has no %s finding: %v", s, statuses)
 		}
 	}
 }

@@ -4,7 +4,7 @@
 // and role's policies (inline, attached managed at their default version,
 // the user's groups', the permissions boundary), chooses the member root
 // ARNs worth asking about, and evaluates sts:AssumeRoot for each of the
-// five task policies with internal/policy.
+// five task policies with internal/policy/eval.
 //
 // It does no I/O. The rule org-root-session-holders judges with it, and
 // collection uses it to choose whom to cross-check with IAM's policy
@@ -20,6 +20,7 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/policy"
+	"github.com/rootwatch/rootwatch/internal/policy/eval"
 )
 
 // Tasks are the names of the five task policies sts:AssumeRoot accepts,
@@ -53,7 +54,7 @@ type Principal struct {
 	Name string
 	// Kind is "user" or "role".
 	Kind     string
-	Policies policy.Policies
+	Policies eval.Policies
 	// Unread lists identity policies that could not be read (absent from
 	// the evidence, or not parseable), with why: each may grant or deny.
 	Unread []string
@@ -62,10 +63,10 @@ type Principal struct {
 	BoundaryUnread string
 	// Trust is a role's trust policy (nil: a user, or TrustUnread says
 	// why it could not be read).
-	Trust       *policy.Policy
+	Trust       *eval.Policy
 	TrustUnread string
 	// Context is what is known of every request the principal makes.
-	Context policy.Context
+	Context eval.Context
 }
 
 // Target is a member root user a principal may ask AssumeRoot for.
@@ -106,10 +107,10 @@ func Build(a *evidence.IAMAuthorization, account, partition string) *Model {
 		partition = "aws"
 	}
 	m := &Model{Account: account, Partition: partition, Management: a.ManagementAccountID}
-	managed := map[string]*policy.Policy{}
+	managed := map[string]*eval.Policy{}
 	managedErr := map[string]string{}
 	for _, p := range a.Policies {
-		pol, err := policy.Parse([]byte(p.Document))
+		pol, err := eval.Parse([]byte(p.Document))
 		if err != nil {
 			managedErr[p.ARN] = fmt.Sprintf("%s (version %s) cannot be read: %v", p.ARN, p.Version, err)
 			continue
@@ -122,7 +123,7 @@ func Build(a *evidence.IAMAuthorization, account, partition string) *Model {
 			name := arn + via
 			switch pol, ok := managed[arn]; {
 			case ok:
-				pr.Policies.Identity = append(pr.Policies.Identity, policy.Named{Name: name, Policy: pol})
+				pr.Policies.Identity = append(pr.Policies.Identity, eval.Named{Name: name, Policy: pol})
 			case managedErr[arn] != "":
 				pr.Unread = append(pr.Unread, managedErr[arn]+via)
 			default:
@@ -133,12 +134,12 @@ func Build(a *evidence.IAMAuthorization, account, partition string) *Model {
 	inline := func(pr *Principal, ps []evidence.InlinePolicy, owner string) {
 		for _, ip := range ps {
 			name := "inline policy " + ip.Name + " of " + owner
-			pol, err := policy.Parse([]byte(ip.Document))
+			pol, err := eval.Parse([]byte(ip.Document))
 			if err != nil {
 				pr.Unread = append(pr.Unread, name+" cannot be read: "+err.Error())
 				continue
 			}
-			pr.Policies.Identity = append(pr.Policies.Identity, policy.Named{Name: name, Policy: pol})
+			pr.Policies.Identity = append(pr.Policies.Identity, eval.Named{Name: name, Policy: pol})
 		}
 	}
 	boundary := func(pr *Principal, arn string) {
@@ -147,7 +148,7 @@ func Build(a *evidence.IAMAuthorization, account, partition string) *Model {
 		}
 		switch pol, ok := managed[arn]; {
 		case ok:
-			pr.Policies.Boundary = &policy.Named{Name: arn, Policy: pol}
+			pr.Policies.Boundary = &eval.Named{Name: arn, Policy: pol}
 		case managedErr[arn] != "":
 			pr.BoundaryUnread = managedErr[arn]
 		default:
@@ -180,7 +181,7 @@ func Build(a *evidence.IAMAuthorization, account, partition string) *Model {
 		inline(pr, r.Inline, "role "+r.Name)
 		attach(pr, r.Attached, "")
 		boundary(pr, r.Boundary)
-		if t, err := policy.Parse([]byte(r.Trust)); err != nil {
+		if t, err := eval.Parse([]byte(r.Trust)); err != nil {
 			pr.TrustUnread = "the trust policy cannot be read: " + err.Error()
 		} else {
 			pr.Trust = t
@@ -198,31 +199,31 @@ func Build(a *evidence.IAMAuthorization, account, partition string) *Model {
 // organization, a user's name, id and tags; the call is made directly (not
 // through a service) and not from a root session. Everything else (MFA,
 // source address, time, session tags) is left open.
-func (m *Model) scenario(a *evidence.IAMAuthorization, pr *Principal, id string, tags map[string]string) policy.Context {
-	vals := map[string]policy.Value{
-		"aws:PrincipalArn":          policy.ARN(pr.ARN),
-		"aws:PrincipalAccount":      policy.String(m.Account),
-		"aws:PrincipalIsAWSService": policy.Bool(false),
-		"aws:ViaAWSService":         policy.Bool(false),
+func (m *Model) scenario(a *evidence.IAMAuthorization, pr *Principal, id string, tags map[string]string) eval.Context {
+	vals := map[string]eval.Value{
+		"aws:PrincipalArn":          eval.ARN(pr.ARN),
+		"aws:PrincipalAccount":      eval.String(m.Account),
+		"aws:PrincipalIsAWSService": eval.Bool(false),
+		"aws:ViaAWSService":         eval.Bool(false),
 	}
 	absent := []string{"aws:AssumedRoot"}
 	if a.OrganizationID != "" {
-		vals["aws:PrincipalOrgID"] = policy.String(a.OrganizationID)
+		vals["aws:PrincipalOrgID"] = eval.String(a.OrganizationID)
 	}
 	if pr.Kind == "user" {
-		vals["aws:PrincipalType"] = policy.String("User")
-		vals["aws:username"] = policy.String(pr.Name)
+		vals["aws:PrincipalType"] = eval.String("User")
+		vals["aws:username"] = eval.String(pr.Name)
 		if id != "" {
-			vals["aws:userid"] = policy.String(id)
+			vals["aws:userid"] = eval.String(id)
 		}
 		for k, v := range tags {
-			vals["aws:PrincipalTag/"+k] = policy.String(v)
+			vals["aws:PrincipalTag/"+k] = eval.String(v)
 		}
 	} else {
-		vals["aws:PrincipalType"] = policy.String("AssumedRole")
+		vals["aws:PrincipalType"] = eval.String("AssumedRole")
 		absent = append(absent, "aws:username")
 	}
-	return policy.Scenario(vals, absent...)
+	return eval.Scenario(vals, absent...)
 }
 
 // targets chooses the member roots to evaluate: one standing for every
@@ -361,13 +362,13 @@ func Glob(pattern, s string) bool { return glob(pattern, s) }
 type Answer struct {
 	Target Target
 	Task   string
-	Result policy.Result
+	Result eval.Result
 }
 
 // Usable reports whether the task may be used: allowed, or allowed
 // depending on conditions the evidence cannot decide.
 func (a Answer) Usable() bool {
-	return a.Result.Decision == policy.Allowed || a.Result.Decision == policy.Conditional
+	return a.Result.Decision == eval.Allowed || a.Result.Decision == eval.Conditional
 }
 
 // Holding is what one principal may do with sts:AssumeRoot.
@@ -387,34 +388,34 @@ func (h Holding) Holder() bool { return len(h.Tasks) > 0 }
 
 // Request is sts:AssumeRoot on a member root for a task, in the principal's
 // scenario.
-func (m *Model) Request(p *Principal, resource, task string) policy.Request {
-	return policy.Request{Action: "sts:AssumeRoot", Resource: resource,
-		Context: p.Context.With("sts:TaskPolicyArn", policy.ARN(TaskARN(m.Partition, task)))}
+func (m *Model) Request(p *Principal, resource, task string) eval.Request {
+	return eval.Request{Action: "sts:AssumeRoot", Resource: resource,
+		Context: p.Context.With("sts:TaskPolicyArn", eval.ARN(TaskARN(m.Partition, task)))}
 }
 
 // Decide evaluates one request: the principal, a member root ARN and a
 // task name.
-func (m *Model) Decide(p *Principal, resource, task string) policy.Result {
-	return policy.Evaluate(m.Request(p, resource, task), p.Policies)
+func (m *Model) Decide(p *Principal, resource, task string) eval.Result {
+	return eval.Evaluate(m.Request(p, resource, task), p.Policies)
 }
 
 // Evaluate answers for every target and task.
 func (m *Model) Evaluate(p *Principal) Holding {
 	h := Holding{Principal: p}
-	values := make([]policy.Value, len(Tasks))
+	values := make([]eval.Value, len(Tasks))
 	for i, t := range Tasks {
-		values[i] = policy.ARN(TaskARN(m.Partition, t))
+		values[i] = eval.ARN(TaskARN(m.Partition, t))
 	}
 	usable := map[string]bool{}
 	for _, t := range m.Targets {
-		req := policy.Request{Action: "sts:AssumeRoot", Resource: t.ARN, Context: p.Context}
-		for i, vr := range policy.EvaluateValues(req, p.Policies, "sts:TaskPolicyArn", values) {
+		req := eval.Request{Action: "sts:AssumeRoot", Resource: t.ARN, Context: p.Context}
+		for i, vr := range eval.EvaluateValues(req, p.Policies, "sts:TaskPolicyArn", values) {
 			a := Answer{Target: t, Task: Tasks[i], Result: vr.Result}
 			h.Answers = append(h.Answers, a)
 			if a.Usable() {
 				usable[a.Task] = true
 			}
-			if slices.ContainsFunc(vr.Result.Allows, func(x policy.Match) bool { return x.Layer == policy.LayerIdentity }) {
+			if slices.ContainsFunc(vr.Result.Allows, func(x eval.Match) bool { return x.Layer == eval.LayerIdentity }) {
 				h.IdentityAllows = true
 			}
 		}
@@ -449,25 +450,25 @@ func (m *Model) OneHop(role *Principal) []Hop {
 	if role.Trust == nil {
 		return nil
 	}
-	trust := policy.Named{Name: "trust policy of " + role.ARN, Policy: role.Trust}
+	trust := eval.Named{Name: "trust policy of " + role.ARN, Policy: role.Trust}
 	var out []Hop
 	for _, q := range m.Principals {
 		if q == role {
 			continue
 		}
-		req := policy.Request{Action: "sts:AssumeRole", Resource: role.ARN, Context: q.Context}
-		allows, denies := policy.EvaluateResourcePolicy(trust, q.ARN, req)
-		if len(allows) == 0 || slices.ContainsFunc(denies, func(d policy.Match) bool { return len(d.Pending) == 0 }) {
+		req := eval.Request{Action: "sts:AssumeRole", Resource: role.ARN, Context: q.Context}
+		allows, denies := eval.EvaluateResourcePolicy(trust, q.ARN, req)
+		if len(allows) == 0 || slices.ContainsFunc(denies, func(d eval.Match) bool { return len(d.Pending) == 0 }) {
 			continue
 		}
-		own := policy.Evaluate(req, q.Policies)
-		if own.Decision == policy.ExplicitDeny {
+		own := eval.Evaluate(req, q.Policies)
+		if own.Decision == eval.ExplicitDeny {
 			continue
 		}
 		var conds []string
 		named := false
 		for _, a := range allows {
-			named = named || a.Principal == policy.PrincipalNamed
+			named = named || a.Principal == eval.PrincipalNamed
 		}
 		for _, a := range append(allows, denies...) {
 			if len(a.Pending) > 0 {
@@ -478,7 +479,7 @@ func (m *Model) OneHop(role *Principal) []Hop {
 		switch {
 		case named:
 			how = "named in the trust policy"
-		case own.Decision == policy.Allowed || own.Decision == policy.Conditional:
+		case own.Decision == eval.Allowed || own.Decision == eval.Conditional:
 			how = "the trust policy trusts the account and " + q.Kind + " " + q.Name + "'s own policies allow sts:AssumeRole on the role"
 			for _, x := range append(own.Allows, own.Denies...) {
 				if len(x.Pending) > 0 {
@@ -527,7 +528,7 @@ func (m *Model) TrustedOutside(role *Principal) []string {
 
 // Statements prints matches as evidence: the layer, policy and statement,
 // what it depends on, and the statement's JSON.
-func Statements(ms []policy.Match) []string {
+func Statements(ms []eval.Match) []string {
 	var out []string
 	for _, x := range ms {
 		out = append(out, x.String()+": "+x.Statement.JSON())

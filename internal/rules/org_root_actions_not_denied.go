@@ -6,7 +6,8 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
-	"github.com/rootwatch/rootwatch/internal/policy"
+	"github.com/rootwatch/rootwatch/internal/policy/analysis"
+	"github.com/rootwatch/rootwatch/internal/policy/eval"
 )
 
 func orgRootActionsNotDenied() Rule {
@@ -66,12 +67,12 @@ func evalOrgRootActionsNotDenied(in Input) []Result {
 			Message: fmt.Sprintf("SCPs are %s in organization %s, not ENABLED, so no SCP can be relied on to deny actions to the root user of %s.", s.PolicyTypeStatus, s.OrganizationID, a.ID)})
 	}
 	rootARN := a.RootARN()
-	sc, err := policy.RootScenario(rootARN)
+	sc, err := analysis.RootScenario(rootARN)
 	if err != nil {
 		return one(Result{Status: finding.StatusError, Evidence: ev, Message: fmt.Sprintf("Cannot describe the root user of %s: %v.", a.ID, err)})
 	}
 	ev["root_arn"] = rootARN
-	covs := policy.DenyCoverages(targets, sc)
+	covs := analysis.DenyCoverages(targets, sc)
 	for _, c := range covs {
 		if c.Complete() {
 			ev["denied_by"] = []map[string]any{denyEvidence(s, c)}
@@ -80,7 +81,7 @@ func evalOrgRootActionsNotDenied(in Input) []Result {
 				Message: fmt.Sprintf("SCP %s attached to %s denies every action to the root user of %s (%s).", policyLabel(s, c.Policy), targetLabel(s, c.Target), a.ID, c.Statement.Label()) + unreadNote(problems)})
 		}
 	}
-	if ok, by := policy.DenyUnion(targets, sc); ok {
+	if ok, by := analysis.DenyUnion(targets, sc); ok {
 		list := make([]map[string]any, len(by))
 		names := make([]string, len(by))
 		for i, c := range by {
@@ -112,21 +113,21 @@ func evalOrgRootActionsNotDenied(in Input) []Result {
 
 // parseSCPs reads every policy on the path; a policy that could not be read
 // or parsed is left out and named.
-func parseSCPs(s *evidence.SCPs) ([]policy.SCPTarget, []string) {
-	var targets []policy.SCPTarget
+func parseSCPs(s *evidence.SCPs) ([]eval.SCPTarget, []string) {
+	var targets []eval.SCPTarget
 	var problems []string
 	for _, t := range s.Path {
-		pt := policy.SCPTarget{Target: t.ID}
+		pt := eval.SCPTarget{Target: t.ID}
 		for _, p := range t.Policies {
 			if p.Error != "" {
 				continue // already among s.Problems
 			}
-			doc, err := policy.Parse([]byte(p.Content))
+			doc, err := eval.Parse([]byte(p.Content))
 			if err != nil {
 				problems = append(problems, fmt.Sprintf("SCP %s attached to %s does not parse: %v", scpName(p), t.ID, err))
 				continue
 			}
-			pt.Policies = append(pt.Policies, policy.Named{Name: p.ID, Policy: doc})
+			pt.Policies = append(pt.Policies, eval.Named{Name: p.ID, Policy: doc})
 		}
 		targets = append(targets, pt)
 	}
@@ -136,17 +137,17 @@ func parseSCPs(s *evidence.SCPs) ([]policy.SCPTarget, []string) {
 // scpGaps says, one line each, what keeps each Deny from covering this
 // root: the holes of those that reach it, and the broad ones whose
 // conditions leave it out (an exemption list naming it).
-func scpGaps(s *evidence.SCPs, covs []policy.TargetCoverage) ([]string, []map[string]any) {
+func scpGaps(s *evidence.SCPs, covs []analysis.TargetCoverage) ([]string, []map[string]any) {
 	gaps := []string{}
 	partial := []map[string]any{}
 	for _, c := range covs {
 		var these []string
-		if c.Applies == policy.No {
+		if c.Applies == eval.No {
 			if !c.AllActions && len(c.NotActions) == 0 {
 				continue // a deny of some actions that does not reach root
 			}
 			for _, o := range c.Conditions {
-				if o.Holds != policy.No {
+				if o.Holds != eval.No {
 					continue
 				}
 				if principalKey(o.Condition.Key) && strings.Contains(strings.ToLower(o.Condition.Operator), "not") {
@@ -195,7 +196,7 @@ func unreadNote(problems []string) string {
 	return fmt.Sprintf(" Not everything on the path could be read (%s), but an SCP can only deny more.", strings.Join(problems, "; "))
 }
 
-func denyEvidence(s *evidence.SCPs, c policy.TargetCoverage) map[string]any {
+func denyEvidence(s *evidence.SCPs, c analysis.TargetCoverage) map[string]any {
 	m := map[string]any{"target": c.Target, "target_type": targetType(s, c.Target), "policy_id": c.Policy, "statement": c.Statement.JSON()}
 	if p := findSCP(s, c.Policy); p != nil {
 		m["policy_name"] = p.Name

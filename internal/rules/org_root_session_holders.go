@@ -7,7 +7,7 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
-	"github.com/rootwatch/rootwatch/internal/policy"
+	"github.com/rootwatch/rootwatch/internal/policy/eval"
 	"github.com/rootwatch/rootwatch/internal/rootsession"
 )
 
@@ -126,7 +126,7 @@ func rootSessionApplicability(a *evidence.Account) Result {
 // limit its principals. SCP evidence is not collected yet, so none are
 // returned: every SCP is treated as allowing everything, which can only
 // list more holders than there are (fail closed), and the note says so.
-func delegatedAdminSCPs(*evidence.Account) ([]policy.SCPTarget, string) {
+func delegatedAdminSCPs(*evidence.Account) ([]eval.SCPTarget, string) {
 	return nil, "SCPs apply to the IAM delegated administrator but are not read yet: treated as allowing everything, so an SCP may stop a holder listed here"
 }
 
@@ -166,7 +166,7 @@ func holderResult(m *rootsession.Model, h rootsession.Holding, check simCheck, a
 	p := h.Principal
 	ev := principalEvidence(p, common)
 	ev["tasks"] = h.Tasks
-	var allows, denies []policy.Match
+	var allows, denies []eval.Match
 	var conditions []string
 	var targets []map[string]any
 	reach := map[string][]string{}
@@ -176,7 +176,7 @@ func holderResult(m *rootsession.Model, h rootsession.Holding, check simCheck, a
 			allows = append(allows, ans.Result.Allows...)
 		}
 		denies = append(denies, ans.Result.Denies...)
-		if ans.Result.Decision == policy.Conditional {
+		if ans.Result.Decision == eval.Conditional {
 			for _, x := range append(slices.Clone(ans.Result.Allows), ans.Result.Denies...) {
 				if len(x.Pending) > 0 {
 					conditions = append(conditions, x.String())
@@ -404,9 +404,9 @@ func (s simulations) check(m *rootsession.Model, p *rootsession.Principal) simCh
 		simAllowed := r.Decision == "allowed"
 		what := fmt.Sprintf("%s on %s", task, r.Resource)
 		switch {
-		case ours.Decision == policy.Conditional:
+		case ours.Decision == eval.Conditional:
 			c.undecided = append(c.undecided, fmt.Sprintf("%s: rootwatch: conditional; simulator: %s%s", what, r.Decision, missing(r.MissingContext)))
-		case (ours.Decision == policy.Allowed) == simAllowed:
+		case (ours.Decision == eval.Allowed) == simAllowed:
 			c.agreements++
 		default:
 			why := ""

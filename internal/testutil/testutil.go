@@ -5,6 +5,7 @@ package testutil
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -31,6 +32,45 @@ func RequireTool(t testing.TB, name string) string {
 		t.Skipf("%s not installed; skipping (CI installs it)", name)
 	}
 	return path
+}
+
+// ValidateSARIF runs Microsoft's SARIF Multitool (where .ci/run installs
+// it, or on PATH: RequireTool) as `sarif-multitool validate`, which checks
+// the file against the SARIF 2.1.0 JSON schema and Microsoft's validation
+// rules, and fails the test for each error it reports.
+func ValidateSARIF(t testing.TB, path string) {
+	t.Helper()
+	tool := filepath.Join(RepoRoot(), ".ci", "tools", "node_modules", ".bin", "sarif-multitool")
+	if _, err := os.Stat(tool); err != nil {
+		tool = RequireTool(t, "sarif-multitool")
+	}
+	out := filepath.Join(t.TempDir(), filepath.Base(path)+".validation.sarif")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if b, err := exec.CommandContext(ctx, tool, "validate", path, "-o", out, "--level", "Error", "Warning", "Note").CombinedOutput(); err != nil {
+		t.Fatalf("sarif-multitool validate %s: %v\n%s", path, err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log struct {
+		Runs []struct {
+			Results []struct {
+				RuleID  string         `json:"ruleId"`
+				Level   string         `json:"level"`
+				Message map[string]any `json:"message"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(b, &log); err != nil || len(log.Runs) == 0 {
+		t.Fatalf("sarif-multitool's log %s: %v", out, err)
+	}
+	for _, res := range log.Runs[0].Results {
+		if res.Level == "error" {
+			t.Errorf("%s: %s %v", filepath.Base(path), res.RuleID, res.Message)
+		}
+	}
 }
 
 // FreePort returns a loopback port that was free a moment ago.

@@ -1,9 +1,18 @@
-package policy
+package eval
 
 import (
 	"strings"
 	"testing"
 )
+
+func mustParse(t *testing.T, src string) *Policy {
+	t.Helper()
+	p, err := Parse([]byte(src))
+	if err != nil {
+		t.Fatalf("Parse: %v\n%s", err, src)
+	}
+	return p
+}
 
 func named(t *testing.T, name, src string) Named {
 	t.Helper()

@@ -1,4 +1,4 @@
-package policy
+package eval
 
 import (
 	"slices"
@@ -28,8 +28,8 @@ func truth(b bool) Truth {
 	return No
 }
 
-// and combines two answers that must both hold.
-func (t Truth) and(u Truth) Truth {
+// And combines two answers that must both hold.
+func (t Truth) And(u Truth) Truth {
 	switch {
 	case t == No || u == No:
 		return No
@@ -39,8 +39,8 @@ func (t Truth) and(u Truth) Truth {
 	return Maybe
 }
 
-// or combines two answers of which one must hold.
-func (t Truth) or(u Truth) Truth {
+// Or combines two answers of which one must hold.
+func (t Truth) Or(u Truth) Truth {
 	switch {
 	case t == Yes || u == Yes:
 		return Yes
@@ -50,8 +50,8 @@ func (t Truth) or(u Truth) Truth {
 	return Maybe
 }
 
-// not negates an answer.
-func (t Truth) not() Truth {
+// Not negates an answer.
+func (t Truth) Not() Truth {
 	switch t {
 	case Yes:
 		return No
@@ -390,7 +390,7 @@ func (rp *resourcePattern) match(e env, resource string) Truth {
 		case Maybe:
 			// The resource part depends on a key the scenario does not
 			// know: decided only if the segments before it differ.
-			return truth(rp.head.match(strings.ToLower(rhead), true)).and(Maybe)
+			return truth(rp.head.match(strings.ToLower(rhead), true)).And(Maybe)
 		}
 		tail = t
 		if rp.headWild {

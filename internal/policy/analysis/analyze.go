@@ -1,10 +1,13 @@
-package policy
+package analysis
 
 import (
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/rootwatch/rootwatch/internal/policy"
+	"github.com/rootwatch/rootwatch/internal/policy/eval"
 )
 
 // Coverage is what one statement covers of "every action on every
@@ -13,7 +16,7 @@ import (
 // (RootScenario) it answers "does this deny everything to this root, and
 // if not, what is left open".
 type Coverage struct {
-	Statement *Statement
+	Statement *policy.Statement
 	// AllActions: Action holds "*". Otherwise Actions are the only actions
 	// covered, or NotActions (NotAction) those left out.
 	AllActions bool
@@ -26,35 +29,34 @@ type Coverage struct {
 	Resources    []string
 	NotResources []string
 	// Applies says whether every condition holds for the scenario's
-	// requests (Yes), whether one cannot (No: the statement does not apply
+	// requests (eval.Yes), whether one cannot (eval.No: the statement does not apply
 	// to them, e.g. an ArnNotLike exemption names the principal), or whether
-	// that depends on what the scenario leaves open (Maybe: a condition on
+	// that depends on what the scenario leaves open (eval.Maybe: a condition on
 	// the region, a tag, the source address).
-	Applies    Truth
+	Applies    eval.Truth
 	Conditions []ConditionOutcome
 }
 
 // ConditionOutcome is one condition decided for a scenario.
 type ConditionOutcome struct {
-	Condition *Condition
-	Holds     Truth
+	Condition *policy.Condition
+	Holds     eval.Truth
 }
 
 // StatementCoverage analyses statement i of a policy for a scenario.
-func StatementCoverage(p *Policy, i int, scenario Context) Coverage {
+func StatementCoverage(p *eval.Policy, i int, scenario eval.Context) Coverage {
 	st := &p.Statements[i]
-	c := Coverage{Statement: st, Applies: Yes}
+	c := Coverage{Statement: st, Applies: eval.Yes}
 	c.AllActions, c.Actions, c.NotActions = cover(st.Action.List, st.NotAction)
 	c.AllResources = true
 	if st.Resource != nil {
 		c.AllResources, c.Resources, c.NotResources = cover(st.Resource.List, st.NotResource)
 	}
-	e := env{ctx: scenario, vars: p.Version == "2012-10-17"}
 	for j := range st.Conditions {
 		cond := &st.Conditions[j]
-		holds := e.condition(cond)
+		holds := p.ConditionHolds(i, j, scenario)
 		c.Conditions = append(c.Conditions, ConditionOutcome{Condition: cond, Holds: holds})
-		c.Applies = c.Applies.and(holds)
+		c.Applies = c.Applies.And(holds)
 	}
 	return c
 }
@@ -74,7 +76,7 @@ func cover(list []string, not bool) (all bool, only, except []string) {
 // Complete reports whether the statement covers every action on every
 // resource for every request of the scenario.
 func (c Coverage) Complete() bool {
-	return c.AllActions && c.AllResources && c.Applies == Yes
+	return c.AllActions && c.AllResources && c.Applies == eval.Yes
 }
 
 // Gaps lists, in words, what keeps the statement from being complete: the
@@ -96,9 +98,9 @@ func (c Coverage) Gaps() []string {
 	}
 	for _, o := range c.Conditions {
 		switch o.Holds {
-		case No:
+		case eval.No:
 			gaps = append(gaps, "condition does not hold: "+o.Condition.String())
-		case Maybe:
+		case eval.Maybe:
 			gaps = append(gaps, "condition not always met: "+o.Condition.String())
 		}
 	}
@@ -116,24 +118,24 @@ type TargetCoverage struct {
 // DenyCoverages analyses every Deny statement of the SCPs in force for an
 // account (root first, each OU, the account) for a scenario. The account
 // is covered when one of them is Complete; the others say what is left
-// open (Gaps) or whom they exempt (Applies No).
-func DenyCoverages(scps []SCPTarget, scenario Context) []TargetCoverage {
+// open (Gaps) or whom they exempt (Applies eval.No).
+func DenyCoverages(scps []eval.SCPTarget, scenario eval.Context) []TargetCoverage {
 	var out []TargetCoverage
-	eachDeny(scps, scenario, func(tc TargetCoverage, _ *Policy) { out = append(out, tc) })
+	eachDeny(scps, scenario, func(tc TargetCoverage, _ *eval.Policy, _ int) { out = append(out, tc) })
 	return out
 }
 
 // eachDeny calls fn with the coverage of every Deny statement of the SCPs,
-// in order, and the policy it is in.
-func eachDeny(scps []SCPTarget, scenario Context, fn func(TargetCoverage, *Policy)) {
+// in order, with the policy it is in and its index there.
+func eachDeny(scps []eval.SCPTarget, scenario eval.Context, fn func(TargetCoverage, *eval.Policy, int)) {
 	for _, t := range scps {
 		for _, n := range t.Policies {
 			if n.Policy == nil {
 				continue
 			}
 			for i := range n.Policy.Statements {
-				if n.Policy.Statements[i].Effect == Deny {
-					fn(TargetCoverage{Target: t.Target, Policy: n.Name, Coverage: StatementCoverage(n.Policy, i, scenario)}, n.Policy)
+				if n.Policy.Statements[i].Effect == policy.Deny {
+					fn(TargetCoverage{Target: t.Target, Policy: n.Name, Coverage: StatementCoverage(n.Policy, i, scenario)}, n.Policy, i)
 				}
 			}
 		}
@@ -157,17 +159,17 @@ var rootARN = regexp.MustCompile(`^arn:([a-z][a-z0-9-]*):iam::([0-9]{12}):root$`
 //
 // Every other key (region, source address, MFA, tags, time) is left open.
 // More known keys (aws:PrincipalOrgID) can be added with With.
-func RootScenario(principalARN string) (Context, error) {
+func RootScenario(principalARN string) (eval.Context, error) {
 	m := rootARN.FindStringSubmatch(principalARN)
 	if m == nil {
-		return Context{}, fmt.Errorf("%q is not a root user ARN (arn:<partition>:iam::<account>:root)", principalARN)
+		return eval.Context{}, fmt.Errorf("%q is not a root user eval.ARN (arn:<partition>:iam::<account>:root)", principalARN)
 	}
-	return Scenario(map[string]Value{
-		"aws:PrincipalArn":          ARN(principalARN),
-		"aws:PrincipalAccount":      String(m[2]),
-		"aws:userid":                String(m[2]),
-		"aws:PrincipalType":         String("Account"),
-		"aws:PrincipalIsAWSService": Bool(false),
-		"aws:ViaAWSService":         Bool(false),
+	return eval.Scenario(map[string]eval.Value{
+		"aws:PrincipalArn":          eval.ARN(principalARN),
+		"aws:PrincipalAccount":      eval.String(m[2]),
+		"aws:userid":                eval.String(m[2]),
+		"aws:PrincipalType":         eval.String("Account"),
+		"aws:PrincipalIsAWSService": eval.Bool(false),
+		"aws:ViaAWSService":         eval.Bool(false),
 	}, "aws:username", "aws:AssumedRoot"), nil
 }

@@ -1,8 +1,10 @@
-package policy
+package eval
 
 import (
 	"fmt"
 	"strings"
+
+	"github.com/rootwatch/rootwatch/internal/policy"
 )
 
 // Request is what is being authorized: an action on a resource, with the
@@ -49,9 +51,9 @@ type Policies struct {
 // (whose permissions are not written in any policy) and AdministratorAccess
 // have.
 func AllowAll() *Policy {
-	return &Policy{Version: "2012-10-17", Statements: []Statement{{
-		Effect: Allow, Action: Values{List: []string{"*"}}, Resource: &Values{List: []string{"*"}},
-	}}}
+	return Compile(&policy.Policy{Version: "2012-10-17", Statements: []policy.Statement{{
+		Effect: policy.Allow, Action: policy.Values{List: []string{"*"}}, Resource: &policy.Values{List: []string{"*"}},
+	}}})
 }
 
 // Layer is the kind of policy a statement came from.
@@ -76,7 +78,7 @@ type Match struct {
 	// Target is the SCP target the policy is attached to.
 	Target    string
 	Policy    string
-	Statement *Statement
+	Statement *policy.Statement
 	// Principal is how the statement's Principal matched (resource-based
 	// policies only).
 	Principal PrincipalMatch
@@ -88,7 +90,7 @@ type Match struct {
 // Pending is one part of a statement a scenario could not decide: a
 // condition, or a Resource pattern whose policy variable it does not know.
 type Pending struct {
-	Condition *Condition
+	Condition *policy.Condition
 	Resource  string
 }
 
@@ -172,7 +174,7 @@ func Evaluate(req Request, p Policies) Result {
 			r.Denies = append(r.Denies, denies...)
 			r.Allows = append(r.Allows, allows...)
 			for _, m := range allows {
-				allowed = allowed.or(m.applies())
+				allowed = allowed.Or(m.applies())
 			}
 		}
 		return allowed
@@ -186,15 +188,15 @@ func Evaluate(req Request, p Policies) Result {
 	}
 	allowed := need(layer(LayerIdentity, "", p.Identity), "identity policies")
 	if p.Boundary != nil {
-		allowed = allowed.and(need(layer(LayerBoundary, "", []Named{*p.Boundary}), "permissions boundary "+p.Boundary.Name))
+		allowed = allowed.And(need(layer(LayerBoundary, "", []Named{*p.Boundary}), "permissions boundary "+p.Boundary.Name))
 	}
 	for _, t := range p.SCPs {
-		allowed = allowed.and(need(layer(LayerSCP, t.Target, t.Policies), "SCPs attached to "+t.Target))
+		allowed = allowed.And(need(layer(LayerSCP, t.Target, t.Policies), "SCPs attached to "+t.Target))
 	}
 	r.Missing = missing
 	denied := No
 	for _, m := range r.Denies {
-		denied = denied.or(m.applies())
+		denied = denied.Or(m.applies())
 	}
 	switch {
 	case denied == Yes:
@@ -212,13 +214,13 @@ func Evaluate(req Request, p Policies) Result {
 // matches returns the statements of one policy that apply (or may apply)
 // to the request. principal, for resource-based policies, says whether and
 // how a statement's Principal names the caller; nil for the other layers.
-func matches(req Request, l Layer, target string, n Named, principal func(*Statement) (PrincipalMatch, bool)) (allows, denies []Match) {
+func matches(req Request, l Layer, target string, n Named, principal func(*policy.Statement) (PrincipalMatch, bool)) (allows, denies []Match) {
 	if n.Policy == nil {
 		return nil, nil
 	}
-	e := env{ctx: req.Context, vars: n.Policy.Version == "2012-10-17"}
+	e := env{ctx: req.Context, vars: n.Policy.vars()}
 	for i := range n.Policy.Statements {
-		st := &n.Policy.Statements[i]
+		st, cs := n.Policy.statement(i)
 		var how PrincipalMatch
 		if principal != nil {
 			var ok bool
@@ -226,12 +228,12 @@ func matches(req Request, l Layer, target string, n Named, principal func(*State
 				continue
 			}
 		}
-		applies, pending := e.statement(st, req)
+		applies, pending := e.statement(st, cs, req)
 		if applies == No {
 			continue
 		}
 		m := Match{Layer: l, Target: target, Policy: n.Name, Statement: st, Principal: how, Pending: pending}
-		if st.Effect == Deny {
+		if st.Effect == policy.Deny {
 			denies = append(denies, m)
 		} else {
 			allows = append(allows, m)
@@ -243,18 +245,18 @@ func matches(req Request, l Layer, target string, n Named, principal func(*State
 // statement decides whether a statement applies to the request: its
 // action, its resource and all its conditions. Principal elements are not
 // read here (identity policies, boundaries and SCPs have none).
-func (e env) statement(st *Statement, req Request) (Truth, []Pending) {
-	if !actionCovered(st, req.Action) {
+func (e env) statement(st *policy.Statement, cs *compiled, req Request) (Truth, []Pending) {
+	if !actionCovered(st, cs, req.Action) {
 		return No, nil
 	}
-	res, pending := e.resourceCovered(st, req.Resource)
+	res, pending := e.resourceCovered(st, cs, req.Resource)
 	if res == No {
 		return No, nil
 	}
 	result := res
 	for i := range st.Conditions {
 		c := &st.Conditions[i]
-		switch e.condition(c) {
+		switch e.condition(c, &cs.conditions[i]) {
 		case No:
 			return No, nil
 		case Maybe:
@@ -265,8 +267,8 @@ func (e env) statement(st *Statement, req Request) (Truth, []Pending) {
 	return result, pending
 }
 
-func actionCovered(st *Statement, action string) bool {
-	for _, a := range st.actionPatterns() {
+func actionCovered(st *policy.Statement, cs *compiled, action string) bool {
+	for _, a := range cs.actions {
 		if a.match(action) {
 			return !st.NotAction
 		}
@@ -274,21 +276,21 @@ func actionCovered(st *Statement, action string) bool {
 	return st.NotAction
 }
 
-func (e env) resourceCovered(st *Statement, resource string) (Truth, []Pending) {
+func (e env) resourceCovered(st *policy.Statement, cs *compiled, resource string) (Truth, []Pending) {
 	if st.Resource == nil {
 		return Yes, nil
 	}
 	any := No
 	var pending []Pending
-	for i, rp := range st.resourcePatterns(e.vars) {
+	for i, rp := range cs.resources {
 		t := rp.match(e, resource)
 		if t == Maybe {
 			pending = append(pending, Pending{Resource: st.Resource.List[i]})
 		}
-		any = any.or(t)
+		any = any.Or(t)
 	}
 	if st.NotResource {
-		any = any.not()
+		any = any.Not()
 	}
 	if any != Maybe {
 		pending = nil

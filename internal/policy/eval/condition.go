@@ -1,133 +1,16 @@
-package policy
+package eval
 
 import (
 	"bytes"
 	"encoding/base64"
-	"fmt"
 	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rootwatch/rootwatch/internal/policy"
 )
-
-// family is the kind of comparison an operator makes.
-type family int
-
-const (
-	famString family = iota
-	famNumeric
-	famDate
-	famBool
-	famBinary
-	famIP
-	famARN
-	famNull
-)
-
-// compare is the comparison within a family.
-type compare int
-
-const (
-	cmpEqual compare = iota
-	cmpEqualFold
-	cmpLike
-	cmpLess
-	cmpLessEqual
-	cmpGreater
-	cmpGreaterEqual
-)
-
-// setOp is a ForAllValues:/ForAnyValue: prefix.
-type setOp int
-
-const (
-	setNone setOp = iota
-	setForAllValues
-	setForAnyValue
-)
-
-// operator is a parsed condition operator.
-type operator struct {
-	name     string // the base operator's documented name
-	fam      family
-	cmp      compare
-	negated  bool
-	set      setOp
-	ifExists bool
-}
-
-// baseOperators lists the operators of "IAM JSON policy elements:
-// Condition operators", by lower-cased name.
-var baseOperators = func() map[string]operator {
-	ops := []operator{
-		{name: "StringEquals", fam: famString, cmp: cmpEqual},
-		{name: "StringNotEquals", fam: famString, cmp: cmpEqual, negated: true},
-		{name: "StringEqualsIgnoreCase", fam: famString, cmp: cmpEqualFold},
-		{name: "StringNotEqualsIgnoreCase", fam: famString, cmp: cmpEqualFold, negated: true},
-		{name: "StringLike", fam: famString, cmp: cmpLike},
-		{name: "StringNotLike", fam: famString, cmp: cmpLike, negated: true},
-		{name: "NumericEquals", fam: famNumeric, cmp: cmpEqual},
-		{name: "NumericNotEquals", fam: famNumeric, cmp: cmpEqual, negated: true},
-		{name: "NumericLessThan", fam: famNumeric, cmp: cmpLess},
-		{name: "NumericLessThanEquals", fam: famNumeric, cmp: cmpLessEqual},
-		{name: "NumericGreaterThan", fam: famNumeric, cmp: cmpGreater},
-		{name: "NumericGreaterThanEquals", fam: famNumeric, cmp: cmpGreaterEqual},
-		{name: "DateEquals", fam: famDate, cmp: cmpEqual},
-		{name: "DateNotEquals", fam: famDate, cmp: cmpEqual, negated: true},
-		{name: "DateLessThan", fam: famDate, cmp: cmpLess},
-		{name: "DateLessThanEquals", fam: famDate, cmp: cmpLessEqual},
-		{name: "DateGreaterThan", fam: famDate, cmp: cmpGreater},
-		{name: "DateGreaterThanEquals", fam: famDate, cmp: cmpGreaterEqual},
-		{name: "Bool", fam: famBool, cmp: cmpEqual},
-		{name: "BinaryEquals", fam: famBinary, cmp: cmpEqual},
-		{name: "IpAddress", fam: famIP, cmp: cmpEqual},
-		{name: "NotIpAddress", fam: famIP, cmp: cmpEqual, negated: true},
-		// "The ArnEquals and ArnLike condition operators behave identically."
-		{name: "ArnEquals", fam: famARN, cmp: cmpLike},
-		{name: "ArnLike", fam: famARN, cmp: cmpLike},
-		{name: "ArnNotEquals", fam: famARN, cmp: cmpLike, negated: true},
-		{name: "ArnNotLike", fam: famARN, cmp: cmpLike, negated: true},
-		{name: "Null", fam: famNull},
-	}
-	m := make(map[string]operator, len(ops))
-	for _, op := range ops {
-		m[strings.ToLower(op.name)] = op
-	}
-	return m
-}()
-
-// parseOperator reads [ForAllValues:|ForAnyValue:]Base[IfExists]. Names
-// are matched without regard to case.
-func parseOperator(s string) (operator, error) {
-	set := setNone
-	base := s
-	if prefix, rest, ok := strings.Cut(s, ":"); ok {
-		switch strings.ToLower(prefix) {
-		case "forallvalues":
-			set = setForAllValues
-		case "foranyvalue":
-			set = setForAnyValue
-		default:
-			return operator{}, fmt.Errorf("unknown set operator %q (ForAllValues or ForAnyValue)", prefix)
-		}
-		base = rest
-	}
-	lower := strings.ToLower(base)
-	ifExists := false
-	if trimmed, ok := strings.CutSuffix(lower, "ifexists"); ok {
-		lower, ifExists = trimmed, true
-	}
-	op, ok := baseOperators[lower]
-	if !ok {
-		return operator{}, fmt.Errorf("unknown condition operator")
-	}
-	if op.fam == famNull && ifExists {
-		return operator{}, fmt.Errorf("IfExists cannot be added to Null")
-	}
-	op.set, op.ifExists = set, ifExists
-	return op, nil
-}
 
 // outcome is one request value compared with one policy value.
 type outcome int
@@ -150,17 +33,13 @@ const (
 //     when the key is missing (true with IfExists);
 //   - a multivalued key without a set operator matches nothing
 //     ("Multivalued context keys require a condition set operator").
-func (e env) condition(c *Condition) Truth {
-	op := c.op
-	key := c.lkey
-	if key == "" {
-		key = strings.ToLower(c.Key)
-	}
-	v, p := e.ctx.lookupLower(key)
+func (e env) condition(c *policy.Condition, cc *compiledCondition) Truth {
+	op := cc.op
+	v, p := e.ctx.lookupLower(cc.lkey)
 	if p == unknown {
 		return Maybe
 	}
-	if op.fam == famNull {
+	if op.Family == policy.FamilyNull {
 		holds := false
 		for _, pv := range c.Values {
 			switch strings.ToLower(pv.Text) {
@@ -172,46 +51,46 @@ func (e env) condition(c *Condition) Truth {
 		}
 		return truth(holds)
 	}
-	if op.set != setNone {
+	if op.Set != policy.SetNone {
 		if p == absent {
-			return truth(op.set == setForAllValues || op.ifExists)
+			return truth(op.Set == policy.SetForAllValues || op.IfExists)
 		}
-		if op.set == setForAllValues {
+		if op.Set == policy.SetForAllValues {
 			result := Yes
 			for _, rv := range v.texts {
-				result = result.and(e.values(c, rv))
+				result = result.And(e.values(c, cc, rv))
 			}
 			return result
 		}
 		result := No
 		for _, rv := range v.texts {
-			result = result.or(e.values(c, rv))
+			result = result.Or(e.values(c, cc, rv))
 		}
 		return result
 	}
 	if p == absent {
-		return truth(op.negated || op.ifExists)
+		return truth(op.Negated || op.IfExists)
 	}
 	if v.multi || len(v.texts) != 1 {
 		return No
 	}
-	return e.values(c, v.texts[0])
+	return e.values(c, cc, v.texts[0])
 }
 
 // values compares one request value with a condition's policy values:
 // positive operators need one match (OR); negated operators need every
 // value not to match (NOR), and a value that does not parse is not a
 // "does not match" but a failure.
-func (e env) values(c *Condition, rv string) Truth {
-	op := c.op
+func (e env) values(c *policy.Condition, cc *compiledCondition, rv string) Truth {
+	op := cc.op
 	compare := func(i int) outcome {
 		var vp *valuePattern
-		if len(c.values) == len(c.Values) && c.values[i].static {
-			vp = &c.values[i]
+		if len(cc.values) == len(c.Values) && cc.values[i].static {
+			vp = &cc.values[i]
 		}
 		return e.compare(op, rv, c.Values[i].Text, vp)
 	}
-	if !op.negated {
+	if !op.Negated {
 		result := No
 		for i := range c.Values {
 			switch compare(i) {
@@ -237,14 +116,14 @@ func (e env) values(c *Condition, rv string) Truth {
 
 // compare compares a request value with one policy value, ignoring
 // negation.
-func (e env) compare(op operator, rv, pv string, vp *valuePattern) outcome {
-	switch op.fam {
-	case famString:
+func (e env) compare(op policy.Operator, rv, pv string, vp *valuePattern) outcome {
+	switch op.Family {
+	case policy.FamilyString:
 		p, st := pattern{}, Yes
 		if vp != nil {
 			p = vp.str
 		} else {
-			p, st = e.compile(pv, op.cmp == cmpLike, true, false)
+			p, st = e.compile(pv, op.Comparison == policy.CompareLike, true, false)
 		}
 		switch st {
 		case No:
@@ -256,13 +135,13 @@ func (e env) compare(op operator, rv, pv string, vp *valuePattern) outcome {
 		case Maybe:
 			return outUnknown
 		}
-		if op.cmp == cmpEqualFold {
+		if op.Comparison == policy.CompareEqualFold {
 			return matched(strings.EqualFold(p.lit, rv))
 		}
 		return matched(p.match(rv, false))
-	case famARN:
+	case policy.FamilyARN:
 		return e.arnLike(pv, rv, vp)
-	case famBool:
+	case policy.FamilyBool:
 		p, st := e.compile(pv, false, true, false)
 		switch st {
 		case No:
@@ -276,28 +155,28 @@ func (e env) compare(op operator, rv, pv string, vp *valuePattern) outcome {
 			return outError
 		}
 		return matched(pb == rb)
-	case famNumeric:
+	case policy.FamilyNumeric:
 		pn, okp := parseNumber(pv)
 		rn, okr := parseNumber(rv)
 		if !okp || !okr {
 			return outError
 		}
-		return ordered(op.cmp, cmpFloat(rn, pn))
-	case famDate:
+		return ordered(op.Comparison, cmpFloat(rn, pn))
+	case policy.FamilyDate:
 		pt, okp := parseDate(pv)
 		rt, okr := parseDate(rv)
 		if !okp || !okr {
 			return outError
 		}
-		return ordered(op.cmp, rt.Compare(pt))
-	case famBinary:
+		return ordered(op.Comparison, rt.Compare(pt))
+	case policy.FamilyBinary:
 		pb, errp := base64.StdEncoding.DecodeString(pv)
 		rb, errr := base64.StdEncoding.DecodeString(rv)
 		if errp != nil || errr != nil {
 			return outError
 		}
 		return matched(bytes.Equal(pb, rb))
-	case famIP:
+	case policy.FamilyIP:
 		prefix, okp := parseIPRange(pv)
 		addr, err := netip.ParseAddr(rv)
 		if !okp || err != nil || addr.Zone() != "" {
@@ -317,15 +196,15 @@ func matched(b bool) outcome {
 
 // ordered turns a comparison of request value with policy value (-1, 0, 1)
 // into an outcome for the operator's comparison.
-func ordered(c compare, sign int) outcome {
+func ordered(c policy.Comparison, sign int) outcome {
 	switch c {
-	case cmpLess:
+	case policy.CompareLess:
 		return matched(sign < 0)
-	case cmpLessEqual:
+	case policy.CompareLessEqual:
 		return matched(sign <= 0)
-	case cmpGreater:
+	case policy.CompareGreater:
 		return matched(sign > 0)
-	case cmpGreaterEqual:
+	case policy.CompareGreaterEqual:
 		return matched(sign >= 0)
 	}
 	return matched(sign == 0)

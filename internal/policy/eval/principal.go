@@ -1,8 +1,10 @@
-package policy
+package eval
 
 import (
 	"regexp"
 	"strings"
+
+	"github.com/rootwatch/rootwatch/internal/policy"
 )
 
 // PrincipalMatch is how a resource-based policy statement's Principal
@@ -33,7 +35,7 @@ var accountID = regexp.MustCompile(`^[0-9]{12}$`)
 // session, an account root) or, for services, its service principal name
 // (ec2.amazonaws.com). Principal ARNs are compared exactly: IAM allows no
 // wildcard in them, only "*" alone.
-func MatchPrincipal(p *Principal, caller string) (PrincipalMatch, bool) {
+func MatchPrincipal(p *policy.Principal, caller string) (PrincipalMatch, bool) {
 	if p.Any {
 		return PrincipalNamed, true
 	}
@@ -100,7 +102,7 @@ func arnField(s string, i int) string {
 // is the caller's to apply: this package does not model cross-account
 // requests.
 func EvaluateResourcePolicy(n Named, caller string, req Request) (allows, denies []Match) {
-	return matches(req, LayerResource, "", n, func(st *Statement) (PrincipalMatch, bool) {
+	return matches(req, LayerResource, "", n, func(st *policy.Statement) (PrincipalMatch, bool) {
 		if st.Principal == nil {
 			return 0, false
 		}

@@ -1,9 +1,11 @@
-package policy
+package eval
 
 import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/rootwatch/rootwatch/internal/policy"
 )
 
 // holds decides a Condition block for a context, through a statement that
@@ -16,7 +18,8 @@ func holds(t *testing.T, version, cond string, ctx Context) Truth {
 	}
 	p := mustParse(t, `{`+v+`"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":`+cond+`}}`)
 	e := env{ctx: ctx, vars: p.Version == "2012-10-17"}
-	got, _ := e.statement(&p.Statements[0], Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k", Context: ctx})
+	st, cs := p.statement(0)
+	got, _ := e.statement(st, cs, Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k", Context: ctx})
 	return got
 }
 
@@ -293,5 +296,22 @@ func TestZeroValue(t *testing.T) {
 	}
 	if got := holds(t, "2012-10-17", `{"StringNotEquals":{"k:k":"a"}}`, ctx("k:k", v)); got != No {
 		t.Errorf("zero value as a key: %v", got)
+	}
+}
+
+// TestHandBuiltCondition: a Condition built by hand (not by Parse) is
+// decided by the operator it names, compiled or not.
+func TestHandBuiltCondition(t *testing.T) {
+	doc := &policy.Policy{Version: "2012-10-17", Statements: []policy.Statement{{
+		Effect: policy.Allow, Action: policy.Values{List: []string{"*"}},
+		Conditions: []policy.Condition{{Operator: "NumericLessThan", Key: "k:n", Values: []policy.ConditionValue{{Text: "10", Type: policy.TypeNumber}}}},
+	}}}
+	for _, p := range []*Policy{Compile(doc), {Policy: doc}} {
+		for n, want := range map[string]Decision{"9": Allowed, "11": ImplicitDeny} {
+			req := Request{Action: "s3:GetObject", Resource: "*", Context: ctx("k:n", n)}
+			if got := Evaluate(req, Policies{Identity: []Named{{Name: "p", Policy: p}}}).Decision; got != want {
+				t.Errorf("k:n = %s: %v, want %v", n, got, want)
+			}
+		}
 	}
 }

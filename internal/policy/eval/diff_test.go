@@ -1,4 +1,4 @@
-package policy
+package eval
 
 import (
 	"bytes"
@@ -266,3 +266,7 @@ func TestDifferentialIAMSimulate(t *testing.T) {
 	}
 	t.Logf("%d cases, %d agree, %d known differences", len(cases), agree, len(seen))
 }
+
+// unprepared is a parsed policy without what Compile prepared, as a policy
+// built by hand would be.
+func unprepared(p *Policy) *Policy { return &Policy{Policy: p.Policy} }

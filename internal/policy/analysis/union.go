@@ -1,8 +1,11 @@
-package policy
+package analysis
 
 import (
 	"slices"
 	"strings"
+
+	"github.com/rootwatch/rootwatch/internal/policy"
+	"github.com/rootwatch/rootwatch/internal/policy/eval"
 )
 
 // DenyUnion decides whether the Deny statements of the SCPs in force for an
@@ -25,11 +28,11 @@ import (
 // whose every value class can be tried: absent, each value the conditions
 // name, any other value, and for keys not known to be single-valued a set
 // of values. Every combination must leave one statement applying.
-func DenyUnion(scps []SCPTarget, scenario Context) (bool, []TargetCoverage) {
+func DenyUnion(scps []eval.SCPTarget, scenario eval.Context) (bool, []TargetCoverage) {
 	var parts []unionPart
-	eachDeny(scps, scenario, func(tc TargetCoverage, p *Policy) {
-		if tc.AllResources && tc.Applies != No {
-			parts = append(parts, unionPart{tc, p.Version == "2012-10-17"})
+	eachDeny(scps, scenario, func(tc TargetCoverage, p *eval.Policy, i int) {
+		if tc.AllResources && tc.Applies != eval.No {
+			parts = append(parts, unionPart{tc, p, i})
 		}
 	})
 	// The class of actions no NotAction list names.
@@ -80,7 +83,8 @@ func DenyUnion(scps []SCPTarget, scenario Context) (bool, []TargetCoverage) {
 
 type unionPart struct {
 	TargetCoverage
-	vars bool // the policy reads policy variables (2012-10-17)
+	policy    *eval.Policy
+	statement int // the statement's index in policy
 }
 
 // maxCombinations bounds the value combinations coversAll tries; beyond
@@ -89,9 +93,9 @@ const maxCombinations = 4096
 
 // coversAll reports whether, for every request of the scenario, one of the
 // statements idx applies, and which statements it took.
-func coversAll(parts []unionPart, idx []int, scenario Context) (bool, []int) {
+func coversAll(parts []unionPart, idx []int, scenario eval.Context) (bool, []int) {
 	for _, i := range idx {
-		if parts[i].Applies == Yes {
+		if parts[i].Applies == eval.Yes {
 			return true, []int{i}
 		}
 	}
@@ -104,7 +108,7 @@ func coversAll(parts []unionPart, idx []int, scenario Context) (bool, []int) {
 	for _, i := range idx {
 		open := false
 		for _, o := range parts[i].Conditions {
-			if o.Holds == Maybe && !enumerable(o.Condition) {
+			if o.Holds == eval.Maybe && !enumerable(o.Condition) {
 				open = true
 			}
 		}
@@ -113,7 +117,7 @@ func coversAll(parts []unionPart, idx []int, scenario Context) (bool, []int) {
 		}
 		usable = append(usable, i)
 		for _, o := range parts[i].Conditions {
-			if o.Holds != Maybe {
+			if o.Holds != eval.Maybe {
 				continue
 			}
 			c := o.Condition
@@ -123,7 +127,7 @@ func coversAll(parts []unionPart, idx []int, scenario Context) (bool, []int) {
 				k = &keyValues{name: c.Key}
 				keys[lk] = k
 			}
-			if op, _ := parseOperator(c.Operator); op.fam != famNull {
+			if c.Op().Family != policy.FamilyNull {
 				for _, v := range c.Values {
 					if !slices.Contains(k.literals, v.Text) {
 						k.literals = append(k.literals, v.Text)
@@ -135,17 +139,17 @@ func coversAll(parts []unionPart, idx []int, scenario Context) (bool, []int) {
 	if len(usable) == 0 {
 		return false, nil
 	}
-	// The value classes of each key; a nil *Value is "absent".
+	// The value classes of each key; a nil *eval.Value is "absent".
 	names := make([]string, 0, len(keys))
 	for lk := range keys {
 		names = append(names, lk)
 	}
 	slices.Sort(names)
-	reps := make([][]*Value, len(names))
+	reps := make([][]*eval.Value, len(names))
 	total := 1
 	for i, lk := range names {
 		k := keys[lk]
-		r := []*Value{nil}
+		r := []*eval.Value{nil}
 		boolean := booleanKeys[lk]
 		lits := k.literals
 		if boolean {
@@ -155,7 +159,7 @@ func coversAll(parts []unionPart, idx []int, scenario Context) (bool, []int) {
 		for _, l := range lits {
 			if !seen[l] {
 				seen[l] = true
-				v := String(l)
+				v := eval.String(l)
 				r = append(r, &v)
 			}
 		}
@@ -164,11 +168,11 @@ func coversAll(parts []unionPart, idx []int, scenario Context) (bool, []int) {
 			for seen[other] {
 				other += "+"
 			}
-			v := String(other)
+			v := eval.String(other)
 			r = append(r, &v)
 		}
 		if !singleValued(lk) {
-			set, empty := Strings(k.literals...), Strings()
+			set, empty := eval.Strings(k.literals...), eval.Strings()
 			r = append(r, &set, &empty)
 		}
 		reps[i] = r
@@ -190,12 +194,11 @@ func coversAll(parts []unionPart, idx []int, scenario Context) (bool, []int) {
 		}
 		found := false
 		for _, i := range usable {
-			e := env{ctx: ctx, vars: parts[i].vars}
-			all := Yes
+			all := eval.Yes
 			for j := range parts[i].Statement.Conditions {
-				all = all.and(e.condition(&parts[i].Statement.Conditions[j]))
+				all = all.And(parts[i].policy.ConditionHolds(parts[i].statement, j, ctx))
 			}
-			if all == Yes {
+			if all == eval.Yes {
 				found = true
 				used[i] = true
 				break
@@ -229,9 +232,9 @@ func coversAll(parts []unionPart, idx []int, scenario Context) (bool, []int) {
 // enumerable reports whether a condition only tests its key for equality
 // with values it names (or for presence), so that trying absent, each
 // named value and one other value decides it for every request.
-func enumerable(c *Condition) bool {
-	op, err := parseOperator(c.Operator)
-	if err != nil || op.set != setNone {
+func enumerable(c *policy.Condition) bool {
+	op, err := policy.ParseOperator(c.Operator)
+	if err != nil || op.Set != policy.SetNone {
 		return false
 	}
 	for _, v := range c.Values {
@@ -239,15 +242,15 @@ func enumerable(c *Condition) bool {
 			return false
 		}
 	}
-	switch op.fam {
-	case famNull, famBool:
+	switch op.Family {
+	case policy.FamilyNull, policy.FamilyBool:
 		return true
-	case famString:
-		switch op.cmp {
-		case cmpEqual:
+	case policy.FamilyString:
+		switch op.Comparison {
+		case policy.CompareEqual:
 			return true
-		case cmpLike:
-			return !slices.ContainsFunc(c.Values, func(v ConditionValue) bool { return strings.ContainsAny(v.Text, "*?") })
+		case policy.CompareLike:
+			return !slices.ContainsFunc(c.Values, func(v policy.ConditionValue) bool { return strings.ContainsAny(v.Text, "*?") })
 		}
 	}
 	return false

@@ -1,4 +1,4 @@
-package policy
+package analysis
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/rootwatch/rootwatch/internal/policy/eval"
 )
 
 // TestDenyUnion: partial denies add up to a complete one only when together
@@ -106,9 +108,9 @@ func TestDenyUnion(t *testing.T) {
 	}
 	sc, _ := RootScenario("arn:aws:iam::111122223333:root")
 	for _, c := range cases {
-		var scps []SCPTarget
+		var scps []eval.SCPTarget
 		for i, st := range c.statements {
-			scps = append(scps, SCPTarget{Target: "t", Policies: []Named{named(t, "p"+string(rune('0'+i)), `{"Version":"2012-10-17","Statement":[`+st+`]}`)}})
+			scps = append(scps, eval.SCPTarget{Target: "t", Policies: []eval.Named{named(t, "p"+string(rune('0'+i)), `{"Version":"2012-10-17","Statement":[`+st+`]}`)}})
 		}
 		complete, by := DenyUnion(scps, sc)
 		if complete != c.complete || len(by) != c.by {
@@ -143,13 +145,13 @@ func TestActionIncludes(t *testing.T) {
 func TestContextWithout(t *testing.T) {
 	sc, _ := RootScenario("arn:aws:iam::111122223333:root")
 	p := mustParse(t, `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"Null":{"aws:SourceVpc":"true"}}}}`)
-	if got := StatementCoverage(p, 0, sc).Applies; got != Maybe {
+	if got := StatementCoverage(p, 0, sc).Applies; got != eval.Maybe {
 		t.Fatalf("open key: %v", got)
 	}
-	if got := StatementCoverage(p, 0, sc.Without("AWS:SourceVPC")).Applies; got != Yes {
+	if got := StatementCoverage(p, 0, sc.Without("AWS:SourceVPC")).Applies; got != eval.Yes {
 		t.Errorf("absent key: %v", got)
 	}
-	if got := StatementCoverage(p, 0, sc.Without("aws:SourceVpc").With("aws:sourcevpc", String("vpc-1"))).Applies; got != No {
+	if got := StatementCoverage(p, 0, sc.Without("aws:SourceVpc").With("aws:sourcevpc", eval.String("vpc-1"))).Applies; got != eval.No {
 		t.Errorf("present again: %v", got)
 	}
 	if _, ok := sc.Without("aws:PrincipalArn").Get("aws:PrincipalArn"); ok {
@@ -194,10 +196,10 @@ func TestDenyUnionIsSound(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	complete, combined := 0, 0
 	for range 6000 {
-		var scps []SCPTarget
+		var scps []eval.SCPTarget
 		for j := range 1 + rng.IntN(4) {
 			st := `{"Effect":"Deny",` + actions[rng.IntN(len(actions))] + `,"Resource":"*","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:*:iam::*:root"}` + conds[rng.IntN(len(conds))] + `}}`
-			scps = append(scps, SCPTarget{Target: fmt.Sprint("t", j), Policies: []Named{named(t, "p", `{"Version":"2012-10-17","Statement":[`+st+`]}`), {Name: "FullAWSAccess", Policy: AllowAll()}}})
+			scps = append(scps, eval.SCPTarget{Target: fmt.Sprint("t", j), Policies: []eval.Named{named(t, "p", `{"Version":"2012-10-17","Statement":[`+st+`]}`), {Name: "FullAWSAccess", Policy: eval.AllowAll()}}})
 		}
 		ok, by := DenyUnion(scps, sc)
 		if !ok {
@@ -208,17 +210,17 @@ func TestDenyUnionIsSound(t *testing.T) {
 			combined++
 		}
 		// Every combination of action and key values.
-		var walk func(i int, ctx map[string]Value)
-		walk = func(i int, ctx map[string]Value) {
+		var walk func(i int, ctx map[string]eval.Value)
+		walk = func(i int, ctx map[string]eval.Value) {
 			if i == len(keys) {
 				for _, action := range requests {
-					full := map[string]Value{"aws:PrincipalArn": ARN(root), "aws:PrincipalAccount": String("111122223333"), "aws:userid": String("111122223333"),
-						"aws:PrincipalType": String("Account"), "aws:ViaAWSService": Bool(false), "aws:PrincipalIsAWSService": Bool(false)}
+					full := map[string]eval.Value{"aws:PrincipalArn": eval.ARN(root), "aws:PrincipalAccount": eval.String("111122223333"), "aws:userid": eval.String("111122223333"),
+						"aws:PrincipalType": eval.String("Account"), "aws:ViaAWSService": eval.Bool(false), "aws:PrincipalIsAWSService": eval.Bool(false)}
 					for k, v := range ctx {
 						full[k] = v
 					}
-					r := Evaluate(Request{Action: action, Resource: "*", Context: NewContext(full)}, Policies{Identity: []Named{{Name: "root", Policy: AllowAll()}}, SCPs: scps})
-					if r.Decision != ExplicitDeny {
+					r := eval.Evaluate(eval.Request{Action: action, Resource: "*", Context: eval.NewContext(full)}, eval.Policies{Identity: []eval.Named{{Name: "root", Policy: eval.AllowAll()}}, SCPs: scps})
+					if r.Decision != eval.ExplicitDeny {
 						var docs []string
 						for _, s := range scps {
 							b, _ := s.Policies[0].Policy.MarshalJSON()
@@ -232,12 +234,12 @@ func TestDenyUnionIsSound(t *testing.T) {
 			for _, v := range keys[i].values {
 				next := maps.Clone(ctx)
 				if v != "" {
-					next[keys[i].key] = String(v)
+					next[keys[i].key] = eval.String(v)
 				}
 				walk(i+1, next)
 			}
 		}
-		walk(0, map[string]Value{})
+		walk(0, map[string]eval.Value{})
 	}
 	t.Logf("%d of 6000 drawn sets complete, %d of them by several statements", complete, combined)
 	if combined < 40 {
