@@ -137,9 +137,9 @@ type Account struct {
 	Name string `json:"name,omitempty"`
 	// OUPath is the account's place in the organization, its OU names
 	// from the root down joined by "/" (e.g. "Root/Workloads/Prod"), when
-	// the scan knows it. Reserved: no source sets it yet (the organization
-	// evidence is gaining OU paths; engine.AccountOutcome is where it
-	// will be filled in). The panel filters by it when runs carry it.
+	// the scan knows it: an organization scan's SCP reader walks each
+	// member's path (evidence.SCPs.OUPath; an OU ID stands in for a name
+	// DescribeOrganizationalUnit did not give). The panel filters by it.
 	OUPath    string        `json:"ou_path,omitempty"`
 	Partition string        `json:"partition"`
 	Status    AccountStatus `json:"status"`
