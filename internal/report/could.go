@@ -3,7 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
-		"slices"
+	"slices"
 	"strings"
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
