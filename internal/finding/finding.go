@@ -28,6 +28,25 @@ func Statuses() []Status {
 	return []Status{StatusFail, StatusUnknown, StatusError, StatusPass, StatusNotApplicable, StatusSuppressed}
 }
 
+// Urgency orders statuses by how much they need someone, the worst
+// highest: fail, error, unknown, suppressed, pass, not_applicable (0, as
+// is anything else).
+func (s Status) Urgency() int {
+	switch s {
+	case StatusFail:
+		return 5
+	case StatusError:
+		return 4
+	case StatusUnknown:
+		return 3
+	case StatusSuppressed:
+		return 2
+	case StatusPass:
+		return 1
+	}
+	return 0
+}
+
 // Severity ranks how bad a failing finding is.
 type Severity string
 

@@ -42,25 +42,8 @@ type couldRow struct {
 	Details  []string
 }
 
-// couldRank orders statuses worst first for a row's verdict.
-func couldRank(s finding.Status) int {
-	switch s {
-	case finding.StatusFail:
-		return 0
-	case finding.StatusError:
-		return 1
-	case finding.StatusUnknown:
-		return 2
-	case finding.StatusSuppressed:
-		return 3
-	case finding.StatusPass:
-		return 4
-	}
-	return 5
-}
-
 func worst(a, b finding.Status) finding.Status {
-	if a == "" || couldRank(b) < couldRank(a) {
+	if a == "" || b.Urgency() > a.Urgency() {
 		return b
 	}
 	return a
@@ -140,7 +123,7 @@ func simpleRow(question string, fs []finding.Finding) (couldRow, bool) {
 	}
 	r := couldRow{Question: question}
 	for _, f := range fs {
-		if r.Status == "" || couldRank(f.Status) < couldRank(r.Status) {
+		if r.Status == "" || f.Status.Urgency() > r.Status.Urgency() {
 			r.Status, r.Answer = f.Status, f.Message
 		}
 	}
@@ -321,7 +304,7 @@ func credentialsRow(fs map[string][]finding.Finding) (couldRow, bool) {
 	}
 	shown := -1
 	for i, f := range all {
-		if shown < 0 || couldRank(f.Status) < couldRank(all[shown].Status) {
+		if shown < 0 || f.Status.Urgency() > all[shown].Status.Urgency() {
 			shown = i
 		}
 	}
@@ -329,7 +312,7 @@ func credentialsRow(fs map[string][]finding.Finding) (couldRow, bool) {
 	var each []string
 	for i, f := range all {
 		each = append(each, f.RuleID+" "+string(f.Status))
-		if i != shown && couldRank(f.Status) < couldRank(finding.StatusPass) {
+		if i != shown && f.Status.Urgency() > finding.StatusPass.Urgency() {
 			r.Details = append(r.Details, fmt.Sprintf("%s %s: %s", f.RuleID, f.Status, f.Message))
 		}
 	}

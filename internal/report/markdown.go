@@ -101,7 +101,7 @@ func writeCouldMarkdown(w io.Writer, cs []couldAccount) {
 	fmt.Fprintf(w, "\n### Could anyone become root?\n")
 	var clear []string
 	for _, c := range cs {
-		if couldRank(c.Verdict) > couldRank(finding.StatusUnknown) {
+		if c.Verdict.Urgency() < finding.StatusUnknown.Urgency() {
 			clear = append(clear, EscapeMarkdown(c.AccountID)+" ("+EscapeMarkdown(c.Answer)+")")
 			continue
 		}
