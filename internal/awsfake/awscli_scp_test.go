@@ -38,6 +38,7 @@ organizations:
 
 // TestAWSCLISCPCalls checks the organization-structure calls of the SCP
 // source with the AWS CLI: ListRoots, ListParents up to the root,
+// DescribeOrganizationalUnit,
 // ListPoliciesForTarget across pages and DescribePolicy, with their errors.
 func TestAWSCLISCPCalls(t *testing.T) {
 	bin := testutil.RequireTool(t, "aws")
@@ -78,6 +79,17 @@ func TestAWSCLISCPCalls(t *testing.T) {
 		}
 	}
 	c.fails(mgmt, "ChildNotFoundException", "organizations", "list-parents", "--child-id", "719999999999")
+
+	var ou struct {
+		OrganizationalUnit struct{ Id, Arn, Name string }
+	}
+	c.json(mgmt, &ou, "organizations", "describe-organizational-unit", "--organizational-unit-id", "ou-scp1-bbbbbbbb")
+	if o := ou.OrganizationalUnit; o.Id != "ou-scp1-bbbbbbbb" || o.Name != "Prod" || o.Arn != "arn:aws:organizations::710000000000:ou/o-cliscp00001/ou-scp1-bbbbbbbb" {
+		t.Errorf("describe-organizational-unit: %+v", ou)
+	}
+	c.fails(mgmt, "OrganizationalUnitNotFoundException", "organizations", "describe-organizational-unit", "--organizational-unit-id", "ou-scp1-cccccccc")
+	c.fails(mgmt, "InvalidInputException", "organizations", "describe-organizational-unit", "--organizational-unit-id", "ou-1")
+	c.fails(member, "AccessDeniedException", "organizations", "describe-organizational-unit", "--organizational-unit-id", "ou-scp1-bbbbbbbb")
 
 	type summary struct {
 		Id, Arn, Name, Description, Type string

@@ -40,7 +40,7 @@ func (s *Server) serveOrganizations(w http.ResponseWriter, req request) {
 		s.listTags(w, req)
 	case "ListDelegatedAdministrators":
 		s.listDelegatedAdmins(w, req)
-	case "ListRoots", "ListParents", "ListPoliciesForTarget", "DescribePolicy":
+	case "ListRoots", "ListParents", "DescribeOrganizationalUnit", "ListPoliciesForTarget", "DescribePolicy":
 		s.serveSCPs(w, req)
 	case "ListAWSServiceAccessForOrganization":
 		if a.Organization == nil || a.Organization.ManagementAccount != a.ID || req.session.kind != "user" {

@@ -39,7 +39,9 @@ type OrgSpec struct {
 
 // OUSpec is one organizational unit.
 type OUSpec struct {
-	ID   string `yaml:"id"`
+	ID string `yaml:"id"`
+	// Name is what DescribeOrganizationalUnit returns (default: the ID;
+	// Organizations requires a name, which worlds may leave out).
 	Name string `yaml:"name"`
 	// Parent is the parent OU's ID, or "" for the root.
 	Parent string `yaml:"parent"`
@@ -97,6 +99,7 @@ type orgTree struct {
 	attached map[string][]string // target → policy IDs
 	denied   map[string]bool     // targets whose attachments cannot be listed
 	policies map[string]PolicySpec
+	ouName   map[string]string
 }
 
 // buildTrees indexes every organization of the world, described or not.
@@ -148,7 +151,7 @@ func newTree(spec OrgSpec, mgmt string, members []string) (*orgTree, error) {
 		return nil, fmt.Errorf("root_id %q is not r- and 4 to 32 lowercase letters or digits", spec.RootID)
 	}
 	t := &orgTree{spec: spec, mgmt: mgmt, parent: map[string]string{}, kind: map[string]string{spec.RootID: "ROOT"},
-		attached: map[string][]string{}, denied: map[string]bool{}, policies: map[string]PolicySpec{
+		attached: map[string][]string{}, denied: map[string]bool{}, ouName: map[string]string{}, policies: map[string]PolicySpec{
 			FullAWSAccessID: {ID: FullAWSAccessID, Name: "FullAWSAccess", Description: "Allows access to every operation", AWSManaged: true, Content: fullAWSAccessContent}}}
 	for _, p := range spec.Policies {
 		if p.ID != FullAWSAccessID && !policyIDRE.MatchString(p.ID) {
@@ -193,6 +196,7 @@ func newTree(spec OrgSpec, mgmt string, members []string) (*orgTree, error) {
 			return nil, fmt.Errorf("OU %s appears twice", ou.ID)
 		}
 		t.kind[ou.ID] = "ORGANIZATIONAL_UNIT"
+		t.ouName[ou.ID] = cmpOr(ou.Name, ou.ID)
 	}
 	inOU := map[string]string{}
 	for _, ou := range spec.OUs {
@@ -236,7 +240,8 @@ func cmpOr(s, d string) string {
 }
 
 // serveSCPs answers the organization-structure calls: ListRoots,
-// ListParents, ListPoliciesForTarget and DescribePolicy, for the
+// ListParents, DescribeOrganizationalUnit, ListPoliciesForTarget and
+// DescribePolicy, for the
 // management account's users, as ListAccounts does.
 func (s *Server) serveSCPs(w http.ResponseWriter, req request) {
 	if !s.managementCaller(w, req) {
@@ -246,6 +251,7 @@ func (s *Server) serveSCPs(w http.ResponseWriter, req request) {
 	t := s.trees[a.Organization.ID]
 	var in struct {
 		ChildID    string  `json:"ChildId"`
+		OUID       *string `json:"OrganizationalUnitId"`
 		TargetID   string  `json:"TargetId"`
 		PolicyID   string  `json:"PolicyId"`
 		Filter     string  `json:"Filter"`
@@ -298,6 +304,18 @@ func (s *Server) serveSCPs(w http.ResponseWriter, req request) {
 			}
 		}
 		s.writePage(w, t, in.MaxResults, in.NextToken, "Policies", items)
+	case "DescribeOrganizationalUnit":
+		id := derefOr(in.OUID)
+		switch {
+		case in.OUID == nil:
+			s.writeJSONError(w, http.StatusBadRequest, "InvalidInputException", "You provided a value that does not match the required pattern.")
+		case !ouIDRE.MatchString(id):
+			s.writeJSONError(w, http.StatusBadRequest, "InvalidInputException", "You specified an invalid value.")
+		case t.kind[id] != "ORGANIZATIONAL_UNIT":
+			s.writeJSONError(w, http.StatusBadRequest, "OrganizationalUnitNotFoundException", "We can't find an organizational unit (OU) with the OrganizationalUnitId that you specified.")
+		default:
+			s.writeJSON(w, map[string]any{"OrganizationalUnit": map[string]any{"Id": id, "Arn": arn("ou/" + t.spec.ID + "/" + id), "Name": t.ouName[id]}})
+		}
 	case "DescribePolicy":
 		p, ok := t.policies[in.PolicyID]
 		if !ok {

@@ -234,10 +234,11 @@ func SortFindings(fs []finding.Finding) {
 
 // AccountOutcome derives an account's status from its sources.
 func AccountOutcome(a *evidence.Account) finding.Account {
-	// OUPath stays empty until the organization evidence carries the
-	// account's OU path: set it here from that (OU names, root first,
-	// joined by "/").
 	out := finding.Account{AccountID: a.ID, Name: a.Name, Partition: a.Partition, Sources: []finding.Source{}, Tags: a.Tags}
+	if a.SCPs != nil {
+		// The SCP reader walks the account's path and names it.
+		out.OUPath = a.SCPs.OUPath
+	}
 	ok, notOK := 0, 0
 	for _, name := range a.SourceNames() {
 		st := a.Sources[name]

@@ -183,3 +183,15 @@ func TestAccountOutcome(t *testing.T) {
 		}
 	}
 }
+
+// TestAccountOutcomeOUPath: the run names each account's place in the
+// organization from the path the SCP reader walked.
+func TestAccountOutcomeOUPath(t *testing.T) {
+	a := &evidence.Account{ID: "222222222222", SCPs: &evidence.SCPs{OUPath: "Root/Workloads/Prod"}}
+	if got := AccountOutcome(a).OUPath; got != "Root/Workloads/Prod" {
+		t.Errorf("OUPath %q", got)
+	}
+	if got := AccountOutcome(&evidence.Account{ID: "333333333333"}).OUPath; got != "" {
+		t.Errorf("OUPath %q without SCP evidence", got)
+	}
+}

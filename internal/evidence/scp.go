@@ -40,12 +40,23 @@ type SCPs struct {
 	Path []SCPTarget `json:"path"`
 	// Problems lists each read that failed, as "Call target: error".
 	Problems []string `json:"problems"`
+	// OUPath is the account's place in the organization: the root's name,
+	// then each OU's from the top down, joined by "/" (e.g.
+	// "Root/Workloads/Prod"), an ID standing for a name that could not be
+	// read. Empty when the path was not walked (the management account,
+	// SCPs not enabled) or not to its end.
+	OUPath string `json:"ou_path,omitempty"`
 }
 
 // SCPTarget is one target of an account's path and the SCPs attached to it.
 type SCPTarget struct {
 	ID   string `json:"id"`
 	Type string `json:"type"` // ROOT, ORGANIZATIONAL_UNIT or ACCOUNT
+	// Name is the root's name (ListRoots) or the OU's
+	// (DescribeOrganizationalUnit); empty for the account, or when it
+	// could not be read: NameError says why, which fails nothing.
+	Name      string `json:"name,omitempty"`
+	NameError string `json:"name_error,omitempty"`
 	// Policies are the SCPs attached (ListPoliciesForTarget); nil when they
 	// could not be listed (Error says why) or were not read because SCPs
 	// are not enabled.

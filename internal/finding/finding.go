@@ -28,6 +28,25 @@ func Statuses() []Status {
 	return []Status{StatusFail, StatusUnknown, StatusError, StatusPass, StatusNotApplicable, StatusSuppressed}
 }
 
+// Urgency orders statuses by how much they need someone, the worst
+// highest: fail, error, unknown, suppressed, pass, not_applicable (0, as
+// is anything else).
+func (s Status) Urgency() int {
+	switch s {
+	case StatusFail:
+		return 5
+	case StatusError:
+		return 4
+	case StatusUnknown:
+		return 3
+	case StatusSuppressed:
+		return 2
+	case StatusPass:
+		return 1
+	}
+	return 0
+}
+
 // Severity ranks how bad a failing finding is.
 type Severity string
 
@@ -137,9 +156,9 @@ type Account struct {
 	Name string `json:"name,omitempty"`
 	// OUPath is the account's place in the organization, its OU names
 	// from the root down joined by "/" (e.g. "Root/Workloads/Prod"), when
-	// the scan knows it. Reserved: no source sets it yet (the organization
-	// evidence is gaining OU paths; engine.AccountOutcome is where it
-	// will be filled in). The panel filters by it when runs carry it.
+	// the scan knows it: an organization scan's SCP reader walks each
+	// member's path (evidence.SCPs.OUPath; an OU ID stands in for a name
+	// DescribeOrganizationalUnit did not give). The panel filters by it.
 	OUPath    string        `json:"ou_path,omitempty"`
 	Partition string        `json:"partition"`
 	Status    AccountStatus `json:"status"`

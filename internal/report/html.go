@@ -47,6 +47,7 @@ type htmlData struct {
 	AccountIDs []htmlAccount
 	Cards      []htmlCard
 	Findings   []htmlFinding
+	Could      []couldAccount
 	Style      template.CSS
 	CSP        string
 	// Since is set when the run was stored after an earlier one of its
@@ -84,6 +85,7 @@ th{background:#f0f2f5;font-weight:600}.num{font-weight:700;font-size:18px}
 .card{border-left:4px solid #b42318}.card .sum{color:#344054}.card .act{white-space:pre-wrap;background:#f9fafb;padding:8px;border-radius:4px}
 pre{white-space:pre-wrap;word-break:break-word;background:#f9fafb;padding:6px;border-radius:4px;font-size:12px;margin:4px 0 0}
 details summary{cursor:pointer;color:#475467}
+.could{border-top:1px solid #eef1f4;padding-top:6px}.could h3{font-size:15px;margin:8px 0 6px}.could ul{margin:4px 0 0;padding-left:18px}.verdict{font-weight:600}
 @media print{.filters{display:none}.f{display:revert!important}body{background:#fff}section{break-inside:avoid}header{background:#fff;color:#000}header p{color:#333}}
 `
 
@@ -113,7 +115,9 @@ func (h HTML) Write(w io.Writer, run *finding.Run) error {
 		k := classKey(a.AccountID)
 		d.AccountIDs = append(d.AccountIDs, htmlAccount{Account: a, Key: k, Reason: accountReason(a)})
 		fmt.Fprintf(&css, "#acct-%s:checked~main .f:not(.acct-%s){display:none}#acct-%s:checked~.filters label[for=acct-%s]{background:#1d2430;color:#fff}\n", k, k, k, k)
+		fmt.Fprintf(&css, "#acct-%s:checked~main .could:not(.acct-%s){display:none}\n", k, k)
 	}
+	d.Could = couldAnyone(run)
 	byCard := map[string]int{}
 	for _, f := range run.Findings {
 		// Evidence is shown as people would read it: html/template escapes
@@ -221,6 +225,16 @@ var htmlTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <td>{{range .Sources}}<div>{{.Name}}: {{.State}}{{if .Detail}} — {{.Detail}}{{end}}</div>{{end}}</td><td>{{.Reason}}</td></tr>
 {{end}}</table>
 </section>
+<section id="could-anyone">
+<h2>Could anyone become root?</h2>
+<p class="sum">Per account, from the rules that answer it: whether an SCP denies its root user every action, who can open a root session in it, whether its root e-mail address lets someone else recover the password, and which credentials its root user holds.</p>
+{{range .Could}}<div class="could acct-{{.Key}}" data-account="{{.AccountID}}" data-verdict="{{.Verdict}}">
+<h3>{{.AccountID}}{{with .Name}} · {{.}}{{end}}{{with .OUPath}} · <small>{{.}}</small>{{end}}: <span class="verdict st-{{.Verdict}}">{{.Answer}}</span></h3>
+{{if .Rows}}<table><tr><th>question</th><th>status</th><th>answer</th></tr>
+{{range .Rows}}<tr><td>{{.Question}}</td><td class="st st-{{.Status}}">{{.Status}}</td><td>{{.Answer}}{{if .Details}}<ul>{{range .Details}}<li>{{.}}</li>{{end}}</ul>{{end}}</td></tr>
+{{end}}</table>{{end}}
+</div>
+{{end}}</section>
 {{range .Cards}}<section class="card" id="rule-{{.Rule.ID}}-{{.Status}}">
 <h2><span class="st st-{{.Status}}">{{.Status}}</span> {{.Rule.Title}} <small>({{.Rule.ID}}, {{.Rule.Severity}})</small></h2>
 <p class="sum">{{.Rule.Summary}}</p>

@@ -87,5 +87,45 @@ func (m Markdown) Write(w io.Writer, run *finding.Run) error {
 	if !wrote {
 		fmt.Fprintln(bw, "\nNothing failing, unknown or in error.")
 	}
+	writeCouldMarkdown(bw, couldAnyone(run))
 	return bw.Flush()
+}
+
+// writeCouldMarkdown answers "could anyone become root?" for each account
+// whose answer is not "no": a table of the questions; the others on one
+// line, so that no account goes unmentioned.
+func writeCouldMarkdown(w io.Writer, cs []couldAccount) {
+	if len(cs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n### Could anyone become root?\n")
+	var clear []string
+	for _, c := range cs {
+		if c.Verdict.Urgency() < finding.StatusUnknown.Urgency() {
+			clear = append(clear, EscapeMarkdown(c.AccountID)+" ("+EscapeMarkdown(c.Answer)+")")
+			continue
+		}
+		title := EscapeMarkdown(c.AccountID)
+		if c.Name != "" {
+			title += " · " + EscapeMarkdown(c.Name)
+		}
+		if c.OUPath != "" {
+			title += " · " + EscapeMarkdown(c.OUPath)
+		}
+		fmt.Fprintf(w, "\n**%s: %s**\n", title, EscapeMarkdown(c.Answer))
+		if len(c.Rows) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n| question | status | answer |\n|---|---|---|\n")
+		for _, r := range c.Rows {
+			answer := EscapeMarkdown(r.Answer)
+			for _, d := range r.Details {
+				answer += "<br>• " + EscapeMarkdown(d)
+			}
+			fmt.Fprintf(w, "| %s | %s | %s |\n", EscapeMarkdown(r.Question), r.Status, answer)
+		}
+	}
+	if len(clear) > 0 {
+		fmt.Fprintf(w, "\nNo way found, or only what a suppression accepts: %s.\n", strings.Join(clear, ", "))
+	}
 }

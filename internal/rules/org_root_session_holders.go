@@ -21,7 +21,7 @@ func orgRootSessionHolders() Rule {
 		Title:    "Principals that can open root sessions in member accounts",
 		Severity: finding.SeverityHigh,
 		Category: "organization",
-		Sources:  []string{evidence.SourceOrganization, evidence.SourceIAMAuthorization, evidence.SourcePolicySimulation},
+		Sources:  []string{evidence.SourceOrganization, evidence.SourceIAMAuthorization, evidence.SourcePolicySimulation, evidence.SourceSCPs},
 		Params: []Param{{Name: ParamAllowedPrincipals, Kind: KindList, Check: CheckPattern,
 			Doc: "ARN patterns (* and ? wildcards) of the users and roles expected to open root sessions; a holder matching one passes"}},
 		Eval: evalRootSessionHolders,
@@ -42,11 +42,13 @@ func evalRootSessionHolders(in Input) []Result {
 	}
 	m := rootsession.Build(auth, a.ID, partitionOf(a))
 	common := map[string]any{"authority": auth.Authority, "root_sessions": rootSessionsState(a)}
+	scpsApplied := false
 	if auth.Authority == evidence.AuthorityManagement {
 		common["scps"] = "SCPs never apply to the management account"
 	} else {
 		scps, note := delegatedAdminSCPs(a)
 		common["scps"] = note
+		scpsApplied = len(scps) > 0
 		for _, p := range m.Principals {
 			p.Policies.SCPs = scps
 		}
@@ -76,9 +78,12 @@ func evalRootSessionHolders(in Input) []Result {
 			ev[k] = v
 		}
 		ev["simulation"] = sims.summary()
-		return one(Result{Status: finding.StatusPass, Evidence: ev,
-			Message: fmt.Sprintf("No user or role of %s %s can open a root session in a member account (%s and %s evaluated for sts:AssumeRoot with each task policy).",
-				auth.Authority, a.ID, evidence.Count(len(auth.Users), "user"), evidence.Count(len(auth.Roles), "role"))})
+		msg := fmt.Sprintf("No user or role of %s %s can open a root session in a member account (%s and %s evaluated for sts:AssumeRoot with each task policy).",
+			auth.Authority, a.ID, evidence.Count(len(auth.Users), "user"), evidence.Count(len(auth.Roles), "role"))
+		if scpsApplied {
+			msg += " The SCPs in force for it were applied (evidence.scps)."
+		}
+		return one(Result{Status: finding.StatusPass, Evidence: ev, Message: msg})
 	}
 	return out
 }
@@ -121,13 +126,75 @@ func rootSessionApplicability(a *evidence.Account) Result {
 		Message: "The account is the management account or IAM's delegated administrator, but its IAM principals (GetAccountAuthorizationDetails) were not read."}
 }
 
-// delegatedAdminSCPs is the hook where the SCPs in force for the IAM
-// delegated administrator (every level of its path: root, OUs, account)
-// limit its principals. SCP evidence is not collected yet, so none are
-// returned: every SCP is treated as allowing everything, which can only
-// list more holders than there are (fail closed), and the note says so.
-func delegatedAdminSCPs(*evidence.Account) ([]eval.SCPTarget, string) {
-	return nil, "SCPs apply to the IAM delegated administrator but are not read yet: treated as allowing everything, so an SCP may stop a holder listed here"
+// delegatedAdminSCPs is the SCPs in force for IAM's delegated
+// administrator (every level of its path: root, OUs, account), which
+// limit its principals as they limit everyone in a member account; the
+// note says what was applied, for evidence.scps.
+//
+// What could not be read is treated as allowing everything, which can only
+// list more holders than there are: a level whose attachments were not
+// listed, or a policy that was not described or does not parse, stands as
+// an Allow of everything beside the Denies read at that level (an unread
+// SCP could add an Allow the level's union needs; its own Denies, if any,
+// are not known). No SCP evidence, SCPs not enabled, or not known to be:
+// nothing is applied. A level missing from a path not walked to its end
+// could only deny more, so leaving it out lists more holders too.
+func delegatedAdminSCPs(a *evidence.Account) ([]eval.SCPTarget, string) {
+	const loose = ": treated as allowing everything, so an SCP may stop a holder listed here"
+	s := a.SCPs
+	if s == nil {
+		st := a.Source(evidence.SourceSCPs)
+		if st.State == evidence.StateMissing {
+			return nil, "SCPs apply to the IAM delegated administrator but were not read for it (only an organization scan reads them)" + loose
+		}
+		return nil, fmt.Sprintf("SCPs apply to the IAM delegated administrator but could not be read (%s: %s)", st.State, st.Detail) + loose
+	}
+	switch {
+	case s.PolicyTypeStatus == evidence.SCPTypeEnabled:
+	case s.RootID == "":
+		return nil, "SCPs apply to the IAM delegated administrator but whether they are enabled is unknown (" + strings.Join(s.Problems, "; ") + ")" + loose
+	case s.PolicyTypeStatus == "":
+		return nil, fmt.Sprintf("SCPs are not enabled in organization %s, so none limits the IAM delegated administrator", s.OrganizationID)
+	default:
+		return nil, fmt.Sprintf("SCPs are %s in organization %s, not ENABLED, so none is relied on to limit the IAM delegated administrator", s.PolicyTypeStatus, s.OrganizationID)
+	}
+	var targets []eval.SCPTarget
+	var unread []string
+	standIn := func(t *eval.SCPTarget, what string) {
+		unread = append(unread, what)
+		t.Policies = append(t.Policies, eval.Named{Name: "(unread: " + what + ")", Policy: eval.AllowAll()})
+	}
+	n := 0
+	for _, t := range s.Path {
+		pt := eval.SCPTarget{Target: t.ID}
+		if t.Error != "" {
+			standIn(&pt, "the SCPs attached to "+t.ID+": "+t.Error)
+		}
+		for _, p := range t.Policies {
+			if p.Error != "" {
+				standIn(&pt, "SCP "+scpName(p)+" on "+t.ID+": "+p.Error)
+				continue
+			}
+			doc, err := eval.Parse([]byte(p.Content))
+			if err != nil {
+				standIn(&pt, fmt.Sprintf("SCP %s on %s does not parse: %v", scpName(p), t.ID, err))
+				continue
+			}
+			pt.Policies = append(pt.Policies, eval.Named{Name: p.ID, Policy: doc})
+			n++
+		}
+		targets = append(targets, pt)
+	}
+	note := fmt.Sprintf("the SCPs in force for the IAM delegated administrator are applied: %s along %s", evidence.Count(n, "SCP"), pathLabel(s))
+	for _, p := range s.Problems {
+		if strings.HasPrefix(p, "ListParents") {
+			note += "; the path was not walked to its end (" + p + "): the OUs not reached are left out, as if they allowed everything"
+		}
+	}
+	if len(unread) > 0 {
+		note += "; not read, so evaluated as allowing everything: " + strings.Join(unread, "; ")
+	}
+	return targets, note
 }
 
 // rootSessionsState says whether root sessions are enabled, as evidence.

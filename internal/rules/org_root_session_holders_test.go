@@ -348,7 +348,7 @@ func TestRootSessionHolderEvidence(t *testing.T) {
 	t.Run("delegated administrator", func(t *testing.T) {
 		a := holdersAccount(&evidence.IAMAuthorization{Authority: evidence.AuthorityDelegatedAdmin, Users: []evidence.IAMUser{user("u", adminDoc)}})
 		r := evalHolders(t, a, settingsWith())[0]
-		if r.Status != finding.StatusFail || !strings.Contains(r.Evidence["scps"].(string), "not read yet") || r.Evidence["authority"] != evidence.AuthorityDelegatedAdmin {
+		if r.Status != finding.StatusFail || !strings.Contains(r.Evidence["scps"].(string), "were not read for it") || r.Evidence["authority"] != evidence.AuthorityDelegatedAdmin {
 			t.Errorf("%s %v", r.Status, r.Evidence)
 		}
 	})
@@ -436,5 +436,110 @@ func TestRootSessionApplicability(t *testing.T) {
 		{"management not read", org(&evidence.Organization{Role: evidence.OrgRoleManagement, ManagementAccountID: memberA}), &s, finding.StatusUnknown, "GetAccountAuthorizationDetails) were not read", nil},
 		{"organization unreadable", func(*testing.T) *evidence.Account { return &evidence.Account{ID: "1"} }, &s, finding.StatusUnknown, "organization source is missing", nil},
 		{"denied collection", denied, &s, finding.StatusUnknown, "GetAccountAuthorizationDetails: AccessDenied", nil},
+	})
+}
+
+// TestDelegatedAdminSCPs: the SCPs in force for IAM's delegated
+// administrator limit its principals' sts:AssumeRoot; SCPs that could not
+// be read never take a holder away.
+func TestDelegatedAdminSCPs(t *testing.T) {
+	const delegated = "444444444444"
+	const ou = "ou-ab12-deleg001"
+	denyAssumeRoot := stmt("Deny", "sts:AssumeRoot", "*", "")
+	// Denies every task but the audit.
+	denyButAudit := stmt("Deny", "sts:AssumeRoot", "*", `{"StringNotEquals":{"sts:TaskPolicyArn":"`+taskARN+`IAMAuditRootUserCredentials"}}`)
+	denyOutsideRegion := stmt("Deny", "*", "*", `{"StringNotEquals":{"aws:RequestedRegion":"eu-west-1"}}`)
+	onlyS3 := stmt("Allow", "s3:*", "*", "")
+	full := evidence.SCPPolicy{ID: "p-FullAWSAccess", Name: "FullAWSAccess", AWSManaged: true, Content: adminDoc}
+	pol := func(id, doc string) evidence.SCPPolicy { return evidence.SCPPolicy{ID: id, Name: id, Content: doc} }
+	account := func(s *evidence.SCPs, st evidence.SourceStatus) *evidence.Account {
+		u := evidence.IAMUser{Name: "ops", ARN: "arn:aws:iam::" + delegated + ":user/ops", Inline: inline(adminDoc)}
+		a := holdersAccount(&evidence.IAMAuthorization{Authority: evidence.AuthorityDelegatedAdmin, Users: []evidence.IAMUser{u}})
+		a.ID = delegated
+		a.Organization.Role = evidence.OrgRoleMember
+		a.SCPs = s
+		if s != nil || st.State != "" {
+			a.SetSource(evidence.SourceSCPs, st)
+		}
+		return a
+	}
+	path := func(ouPolicies ...evidence.SCPPolicy) *evidence.SCPs {
+		return &evidence.SCPs{OrganizationID: "o-abcdefghij", ManagementAccountID: mgmtID, RootID: "r-ab12", PolicyTypeStatus: evidence.SCPTypeEnabled, Problems: []string{},
+			Path: []evidence.SCPTarget{
+				{ID: "r-ab12", Type: evidence.TargetRoot, Policies: []evidence.SCPPolicy{full}},
+				{ID: ou, Type: evidence.TargetOU, Policies: ouPolicies},
+				{ID: delegated, Type: evidence.TargetAccount, Policies: []evidence.SCPPolicy{full}},
+			}}
+	}
+	ok := evidence.SourceStatus{State: evidence.StateOK}
+	const holder = "arn:aws:iam::" + delegated + ":user/ops"
+
+	t.Run("an SCP on its OU denies sts:AssumeRoot", func(t *testing.T) {
+		res := evalHolders(t, account(path(full, pol("p-denyassumeroot", denyAssumeRoot)), ok), settingsWith())
+		if len(res) != 1 || res[0].Status != finding.StatusPass || res[0].Resource != "" {
+			t.Fatalf("want one pass for the account, got %+v", res)
+		}
+		if note := res[0].Evidence["scps"].(string); !strings.Contains(note, "applied: 4 SCPs along r-ab12 → "+ou+" → "+delegated) {
+			t.Errorf("scps note %q", note)
+		}
+		if !strings.Contains(res[0].Message, "SCPs in force for it were applied") {
+			t.Errorf("message %q", res[0].Message)
+		}
+	})
+	t.Run("an SCP leaves it the audit task", func(t *testing.T) {
+		r := resultFor(t, evalHolders(t, account(path(full, pol("p-onlyaudit01", denyButAudit)), ok), settingsWith()), holder)
+		if r.Status != finding.StatusFail || !slices.Equal(r.Evidence["tasks"].([]string), []string{"IAMAuditRootUserCredentials"}) {
+			t.Errorf("%s %v", r.Status, r.Evidence["tasks"])
+		}
+	})
+	t.Run("an SCP with a condition the evidence cannot decide", func(t *testing.T) {
+		r := resultFor(t, evalHolders(t, account(path(full, pol("p-regions0001", denyOutsideRegion)), ok), settingsWith()), holder)
+		conds, _ := r.Evidence["conditions"].([]string)
+		if r.Status != finding.StatusFail || len(conds) == 0 || !strings.Contains(strings.Join(conds, " "), "aws:RequestedRegion") || !strings.Contains(r.Message, "when conditions allow") {
+			t.Errorf("%s %v %q", r.Status, r.Evidence["conditions"], r.Message)
+		}
+	})
+	t.Run("an allow list at one level without sts", func(t *testing.T) {
+		res := evalHolders(t, account(path(pol("p-onlys30001", onlyS3)), ok), settingsWith())
+		if len(res) != 1 || res[0].Status != finding.StatusPass {
+			t.Errorf("%+v", res)
+		}
+	})
+	// Fail closed: what could not be read never takes a holder away.
+	for _, c := range []struct {
+		name string
+		a    *evidence.Account
+		note string
+	}{
+		{"SCP evidence missing", account(nil, evidence.SourceStatus{}), "were not read for it"},
+		{"SCP source denied", account(nil, evidence.SourceStatus{State: evidence.StateDenied, Detail: "ListRoots: AccessDenied"}), "could not be read (denied: ListRoots: AccessDenied)"},
+		{"ListRoots refused", account(&evidence.SCPs{OrganizationID: "o-abcdefghij", Problems: []string{"ListRoots: AccessDenied"}}, evidence.SourceStatus{State: evidence.StateDenied, Detail: "ListRoots: AccessDenied"}), "whether they are enabled is unknown (ListRoots: AccessDenied)"},
+		{"the denying SCP not described", func() *evidence.Account {
+			s := path(pol("p-onlys30001", onlyS3), evidence.SCPPolicy{ID: "p-secret0001", Name: "Secret", Error: "DescribePolicy p-secret0001: AccessDenied"})
+			s.Problems = []string{"DescribePolicy p-secret0001: AccessDenied"}
+			return account(s, evidence.SourceStatus{State: evidence.StateDenied, Detail: s.Problems[0]})
+		}(), "evaluated as allowing everything: SCP p-secret0001 (Secret) on " + ou + ": DescribePolicy p-secret0001: AccessDenied"},
+		{"the OU's attachments not listed", func() *evidence.Account {
+			s := path()
+			s.Path[1].Policies, s.Path[1].Error = nil, "ListPoliciesForTarget "+ou+": AccessDenied"
+			s.Problems = []string{s.Path[1].Error}
+			return account(s, evidence.SourceStatus{State: evidence.StateDenied, Detail: s.Problems[0]})
+		}(), "the SCPs attached to " + ou},
+		{"an SCP that does not parse", account(path(pol("p-onlys30001", onlyS3), pol("p-broken0001", `{"Statement":`)), ok), "SCP p-broken0001 (p-broken0001) on " + ou + " does not parse"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := resultFor(t, evalHolders(t, c.a, settingsWith()), holder)
+			note, _ := r.Evidence["scps"].(string)
+			if r.Status != finding.StatusFail || !strings.Contains(note, c.note) {
+				t.Errorf("%s, scps %q; want fail and %q", r.Status, note, c.note)
+			}
+		})
+	}
+	t.Run("SCPs not enabled", func(t *testing.T) {
+		s := &evidence.SCPs{OrganizationID: "o-abcdefghij", RootID: "r-ab12", Problems: []string{}}
+		r := resultFor(t, evalHolders(t, account(s, ok), settingsWith()), holder)
+		if r.Status != finding.StatusFail || !strings.Contains(r.Evidence["scps"].(string), "not enabled") {
+			t.Errorf("%s %v", r.Status, r.Evidence["scps"])
+		}
 	})
 }

@@ -1,6 +1,7 @@
 package org
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -23,6 +24,7 @@ type SCPAPI interface {
 	ListParents(context.Context, *organizations.ListParentsInput, ...func(*organizations.Options)) (*organizations.ListParentsOutput, error)
 	ListPoliciesForTarget(context.Context, *organizations.ListPoliciesForTargetInput, ...func(*organizations.Options)) (*organizations.ListPoliciesForTargetOutput, error)
 	DescribePolicy(context.Context, *organizations.DescribePolicyInput, ...func(*organizations.Options)) (*organizations.DescribePolicyOutput, error)
+	DescribeOrganizationalUnit(context.Context, *organizations.DescribeOrganizationalUnitInput, ...func(*organizations.Options)) (*organizations.DescribeOrganizationalUnitOutput, error)
 }
 
 // maxOUDepth bounds the walk up from an account: Organizations nests OUs
@@ -31,7 +33,7 @@ const maxOUDepth = 5
 
 // SCPReader reads the SCPs in force for each account of one organization
 // scan. Accounts share the root, their OUs and most policies, so each
-// target's parent and attachments and each policy are read once per scan,
+// target's parent, name and attachments and each policy are read once per scan,
 // however many accounts ask at once: a 1,000-account organization with
 // 30 SCPs describes 30 policies.
 type SCPReader struct {
@@ -43,9 +45,10 @@ type SCPReader struct {
 	parents  memo[string, orgtypes.Parent]
 	attached memo[string, []orgtypes.PolicySummary]
 	policies memo[string, *orgtypes.Policy]
+	ouNames  memo[string, string]
 }
 
-type rootInfo struct{ id, scpStatus string }
+type rootInfo struct{ id, name, scpStatus string }
 
 // NewSCPReader reads through c for the organization orgID managed by
 // mgmtID. ctx bounds every read it shares between accounts.
@@ -76,7 +79,9 @@ func (r *SCPReader) Start(ctx context.Context, id string) func(*evidence.Account
 // (ListRoots), the path up to the root (ListParents), what is attached at
 // each level (ListPoliciesForTarget) and each policy (DescribePolicy). A
 // read that fails is recorded where it belongs and in Problems; the state
-// is denied when one was refused, error when one failed otherwise.
+// is denied when one was refused, error when one failed otherwise. Each
+// OU's name (DescribeOrganizationalUnit) is read for OUPath; one that
+// cannot be read is replaced by its ID and fails nothing.
 func (r *SCPReader) Account(ctx context.Context, id string) (*evidence.SCPs, evidence.SourceStatus) {
 	s := &evidence.SCPs{OrganizationID: r.orgID, ManagementAccountID: r.mgmtID, Problems: []string{}}
 	if id == r.mgmtID {
@@ -121,7 +126,11 @@ func (r *SCPReader) Account(ctx context.Context, id string) (*evidence.SCPs, evi
 			path = append(path, evidence.SCPTarget{ID: root.id, Type: evidence.TargetRoot})
 			break
 		}
-		path = append(path, evidence.SCPTarget{ID: aws.ToString(p.Id), Type: string(p.Type)})
+		t := evidence.SCPTarget{ID: aws.ToString(p.Id), Type: string(p.Type)}
+		if p.Type == orgtypes.ParentTypeRoot {
+			t.Name = root.name
+		}
+		path = append(path, t)
 		if p.Type != orgtypes.ParentTypeOrganizationalUnit {
 			break
 		}
@@ -129,10 +138,18 @@ func (r *SCPReader) Account(ctx context.Context, id string) (*evidence.SCPs, evi
 	}
 	slices.Reverse(path)
 	// Each level's attachments and policies, the levels side by side.
+	walked := len(s.Problems) == 0
 	var wg sync.WaitGroup
 	for i := range path {
 		wg.Go(func() {
 			t := &path[i]
+			if t.Type == evidence.TargetOU {
+				name, err := r.ouNames.get(ctx, t.ID, func() (string, error) { return r.ouName(t.ID) })
+				if err != nil {
+					t.NameError = awsx.Describe("DescribeOrganizationalUnit "+t.ID, err)
+				}
+				t.Name = name
+			}
 			sums, err := r.attached.get(ctx, t.ID, func() ([]orgtypes.PolicySummary, error) { return r.listAttached(t.ID) })
 			if err != nil {
 				t.Error = fail("ListPoliciesForTarget "+t.ID, err)
@@ -157,6 +174,9 @@ func (r *SCPReader) Account(ctx context.Context, id string) (*evidence.SCPs, evi
 	}
 	wg.Wait()
 	s.Path = path
+	if walked {
+		s.OUPath = ouPath(path)
+	}
 	slices.Sort(s.Problems) // the levels were read side by side
 	return s, status(s, state)
 }
@@ -202,7 +222,7 @@ func (r *SCPReader) listRoots() (rootInfo, error) {
 	if len(roots) != 1 {
 		return rootInfo{}, fmt.Errorf("ListRoots returned %d roots, want the organization's one", len(roots))
 	}
-	info := rootInfo{id: aws.ToString(roots[0].Id)}
+	info := rootInfo{id: aws.ToString(roots[0].Id), name: aws.ToString(roots[0].Name)}
 	for _, pt := range roots[0].PolicyTypes {
 		if pt.Type == orgtypes.PolicyTypeServiceControlPolicy {
 			info.scpStatus = string(pt.Status)
@@ -246,6 +266,30 @@ func (r *SCPReader) listAttached(target string) ([]orgtypes.PolicySummary, error
 		return page.NextToken, nil
 	})
 	return out, err
+}
+
+func (r *SCPReader) ouName(id string) (string, error) {
+	out, err := r.c.DescribeOrganizationalUnit(r.scan, &organizations.DescribeOrganizationalUnitInput{OrganizationalUnitId: aws.String(id)})
+	if err != nil {
+		return "", err
+	}
+	if out.OrganizationalUnit == nil || aws.ToString(out.OrganizationalUnit.Name) == "" {
+		return "", fmt.Errorf("DescribeOrganizationalUnit returned no name for %s", id)
+	}
+	return aws.ToString(out.OrganizationalUnit.Name), nil
+}
+
+// ouPath names the path above the account, root first, an ID standing in
+// for a name not read.
+func ouPath(path []evidence.SCPTarget) string {
+	var names []string
+	for _, t := range path {
+		if t.Type == evidence.TargetAccount {
+			continue
+		}
+		names = append(names, cmp.Or(t.Name, t.ID))
+	}
+	return strings.Join(names, "/")
 }
 
 func (r *SCPReader) describe(id string) (*orgtypes.Policy, error) {

@@ -82,7 +82,7 @@ func TestSCPsReadOncePerScan(t *testing.T) {
 	}
 	// 16 OUs, one root, 59 members; 13 distinct SCPs.
 	mgmt := awsfake.GenManagementAccount
-	for op, want := range map[string]int{"ListRoots": 1, "ListParents": (n - 1) + 16, "ListPoliciesForTarget": (n - 1) + 16 + 1, "DescribePolicy": 13} {
+	for op, want := range map[string]int{"ListRoots": 1, "ListParents": (n - 1) + 16, "ListPoliciesForTarget": (n - 1) + 16 + 1, "DescribePolicy": 13, "DescribeOrganizationalUnit": 16} {
 		if got := fake.Calls(mgmt, op); got != want {
 			t.Errorf("%s called %d times, want %d", op, got, want)
 		}
@@ -101,6 +101,9 @@ func TestSCPsReadOncePerScan(t *testing.T) {
 	}
 	if got := strings.Join(ids, " "); got != "r-gen0:ROOT ou-gen0-00000003:ORGANIZATIONAL_UNIT ou-gen0-00000008:ORGANIZATIONAL_UNIT ou-gen0-00000010:ORGANIZATIONAL_UNIT "+deep.ID+":ACCOUNT" {
 		t.Errorf("path of %s: %s", deep.ID, got)
+	}
+	if got := deep.SCPs.OUPath; got != "Root/Workloads/Prod/Prod-EU" {
+		t.Errorf("OU path of %s: %q", deep.ID, got)
 	}
 	if p := deep.SCPs.Path[3].Policies; len(p) != 2 || p[1].ID != "p-gen0ctroot" || !strings.Contains(p[1].Content, "GRRESTRICTROOTUSER") || p[0].ID != "p-FullAWSAccess" || !p[0].AWSManaged {
 		t.Errorf("Prod-EU policies: %+v", p)
@@ -209,6 +212,34 @@ organizations:
 			}
 		})
 	}
+	t.Run("OU names", func(t *testing.T) {
+		s, _, fake := read(t, world(""))
+		if s.OUPath != "Root/A/B" || s.Path[1].Name != "A" || s.Path[1].NameError != "" {
+			t.Errorf("OU path %q, path %+v", s.OUPath, s.Path)
+		}
+		if got := fake.Calls("810000000000", "DescribeOrganizationalUnit"); got != 2 {
+			t.Errorf("DescribeOrganizationalUnit called %d times for two OUs", got)
+		}
+	})
+	// A name that cannot be read fails nothing: the ID stands in for it.
+	t.Run("DescribeOrganizationalUnit refused", func(t *testing.T) {
+		s, st, _ := read(t, world(`    faults: [{op: DescribeOrganizationalUnit, code: AccessDeniedException, message: "You don't have permissions to access this resource."}]`))
+		if st.State != evidence.StateOK || len(s.Problems) != 0 || s.OUPath != "Root/ou-stat-aaaaaaaa/ou-stat-bbbbbbbb" ||
+			!strings.Contains(s.Path[2].NameError, "DescribeOrganizationalUnit ou-stat-bbbbbbbb: AccessDeniedException") {
+			t.Errorf("source %+v, OU path %q, path %+v", st, s.OUPath, s.Path)
+		}
+		a := &evidence.Account{ID: "810000000001", SCPs: s}
+		a.SetSource(evidence.SourceSCPs, st)
+		if res := scpVerdict(t, a); res.Status != finding.StatusPass {
+			t.Errorf("verdict %s: %s", res.Status, res.Message)
+		}
+	})
+	t.Run("ListParents refused: no OU path", func(t *testing.T) {
+		s, _, _ := read(t, world(`    faults: [{op: ListParents, code: AccessDeniedException}]`))
+		if s.OUPath != "" {
+			t.Errorf("OU path %q from a path not walked", s.OUPath)
+		}
+	})
 	t.Run("service failure", func(t *testing.T) {
 		_, st, _ := read(t, world(`    faults: [{op: ListParents, code: ServiceException, status: 500}]`))
 		if st.State != evidence.StateError || !strings.Contains(st.Detail, "ListParents 810000000001: ServiceException") {
