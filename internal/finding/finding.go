@@ -168,6 +168,21 @@ type Account struct {
 	Tags map[string]string `json:"tags,omitempty"`
 }
 
+// Reason says why an account was not fully assessed: its error, or for a
+// partial account the sources that were not collected and why.
+func (a Account) Reason() string {
+	if a.Error != "" || a.Status != AccountPartial {
+		return a.Error
+	}
+	var why []string
+	for _, s := range a.Sources {
+		if s.State != "ok" {
+			why = append(why, fmt.Sprintf("%s %s: %s", s.Name, s.State, s.Detail))
+		}
+	}
+	return strings.Join(why, "; ")
+}
+
 // Tool names the program that produced a run.
 type Tool struct {
 	Name    string `json:"name"`

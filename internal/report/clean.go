@@ -103,21 +103,6 @@ func cardRank(s finding.Status) int {
 	return -1
 }
 
-// accountReason says why an account was not fully assessed: its error, or
-// for a partial account the sources that were not collected and why.
-func accountReason(a finding.Account) string {
-	if a.Error != "" || a.Status != finding.AccountPartial {
-		return a.Error
-	}
-	var why []string
-	for _, s := range a.Sources {
-		if s.State != "ok" {
-			why = append(why, fmt.Sprintf("%s %s: %s", s.Name, s.State, s.Detail))
-		}
-	}
-	return strings.Join(why, "; ")
-}
-
 // seenNote is what a stored run says of a finding's history:
 // " (first seen 2026-03-01; new_failure)", or "" without a store.
 func seenNote(f finding.Finding) string {

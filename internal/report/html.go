@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rootwatch/rootwatch/internal/exposure"
 	"github.com/rootwatch/rootwatch/internal/finding"
 )
 
@@ -47,7 +48,7 @@ type htmlData struct {
 	AccountIDs []htmlAccount
 	Cards      []htmlCard
 	Findings   []htmlFinding
-	Could      []couldAccount
+	Could      []couldView
 	Style      template.CSS
 	CSP        string
 	// Since is set when the run was stored after an earlier one of its
@@ -69,6 +70,13 @@ type htmlAccount struct {
 }
 
 var keyRE = regexp.MustCompile(`[^A-Za-z0-9_-]`)
+
+// couldView is an account's "could anyone become root?" answer with the
+// key its filter's CSS selects it by.
+type couldView struct {
+	exposure.Account
+	Key string
+}
 
 func classKey(s string) string { return keyRE.ReplaceAllString(s, "_") }
 
@@ -113,11 +121,13 @@ func (h HTML) Write(w io.Writer, run *finding.Run) error {
 	css.WriteString("#sev-all:checked~.filters label[for=sev-all],#acct-all:checked~.filters label[for=acct-all]{background:#1d2430;color:#fff}\n")
 	for _, a := range run.Accounts {
 		k := classKey(a.AccountID)
-		d.AccountIDs = append(d.AccountIDs, htmlAccount{Account: a, Key: k, Reason: accountReason(a)})
+		d.AccountIDs = append(d.AccountIDs, htmlAccount{Account: a, Key: k, Reason: a.Reason()})
 		fmt.Fprintf(&css, "#acct-%s:checked~main .f:not(.acct-%s){display:none}#acct-%s:checked~.filters label[for=acct-%s]{background:#1d2430;color:#fff}\n", k, k, k, k)
 		fmt.Fprintf(&css, "#acct-%s:checked~main .could:not(.acct-%s){display:none}\n", k, k)
 	}
-	d.Could = couldAnyone(run)
+	for _, c := range exposure.Answer(run) {
+		d.Could = append(d.Could, couldView{Account: c, Key: classKey(c.AccountID)})
+	}
 	byCard := map[string]int{}
 	for _, f := range run.Findings {
 		// Evidence is shown as people would read it: html/template escapes

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/exposure"
 	"github.com/rootwatch/rootwatch/internal/finding"
 )
 
@@ -66,7 +67,7 @@ func (m Markdown) Write(w io.Writer, run *finding.Run) error {
 	if len(problems) > 0 {
 		fmt.Fprintf(bw, "\n### Accounts not fully assessed\n\n| account | status | reason |\n|---|---|---|\n")
 		for _, a := range problems {
-			fmt.Fprintf(bw, "| %s | %s | %s |\n", EscapeMarkdown(a.AccountID), a.Status, EscapeMarkdown(accountReason(a)))
+			fmt.Fprintf(bw, "| %s | %s | %s |\n", EscapeMarkdown(a.AccountID), a.Status, EscapeMarkdown(a.Reason()))
 		}
 	}
 	wrote := false
@@ -87,14 +88,14 @@ func (m Markdown) Write(w io.Writer, run *finding.Run) error {
 	if !wrote {
 		fmt.Fprintln(bw, "\nNothing failing, unknown or in error.")
 	}
-	writeCouldMarkdown(bw, couldAnyone(run))
+	writeCouldMarkdown(bw, exposure.Answer(run))
 	return bw.Flush()
 }
 
 // writeCouldMarkdown answers "could anyone become root?" for each account
 // whose answer is not "no": a table of the questions; the others on one
 // line, so that no account goes unmentioned.
-func writeCouldMarkdown(w io.Writer, cs []couldAccount) {
+func writeCouldMarkdown(w io.Writer, cs []exposure.Account) {
 	if len(cs) == 0 {
 		return
 	}

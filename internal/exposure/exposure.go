@@ -1,4 +1,9 @@
-package report
+// Package exposure answers "could anyone become root here?" for each
+// account of a run, from the findings of the rules that answer it: the
+// deny-root SCP, who can open root sessions, the root e-mail address and
+// the root user's credentials. It reads findings only; the HTML and
+// Markdown writers show its answers.
+package exposure
 
 import (
 	"cmp"
@@ -21,21 +26,20 @@ const (
 // credentialRules are the root credential rules, in the order shown.
 var credentialRules = []string{ruleCredentials, "iam-root-active-password", "iam-root-access-key-active", "iam-root-signing-cert-active", "iam-root-no-mfa", "iam-root-no-hardware-mfa"}
 
-// couldAccount is one account's answer to "could anyone become root
-// here?", put together from the findings of the rules above. Its text
-// comes from a cleaned run (clean): the writers escape it for their
-// format.
-type couldAccount struct {
+// Account is one account's answer to "could anyone become root
+// here?", put together from the findings of the rules above. Its text is
+// the run's: a writer gives a run it has cleaned of terminal controls and
+// escapes the text for its format.
+type Account struct {
 	AccountID, Name, OUPath string
-	Key                     string // safe for ids and classes
 	// Verdict is the worst status of the rows; Answer says it in words.
 	Verdict finding.Status
 	Answer  string
-	Rows    []couldRow
+	Rows    []Row
 }
 
-// couldRow is one question with its status and what answers it.
-type couldRow struct {
+// Row is one question with its status and what answers it.
+type Row struct {
 	Question string
 	Status   finding.Status
 	Answer   string
@@ -49,8 +53,8 @@ func worst(a, b finding.Status) finding.Status {
 	return a
 }
 
-// couldAnyone answers for every account of a cleaned run, in its order.
-func couldAnyone(run *finding.Run) []couldAccount {
+// Answer answers for every account of a run, in the run's order.
+func Answer(run *finding.Run) []Account {
 	byAccount := map[string]map[string][]finding.Finding{}
 	mgmt := map[string]bool{}
 	var authorities []string // accounts whose principals may open root sessions
@@ -75,10 +79,10 @@ func couldAnyone(run *finding.Run) []couldAccount {
 		}
 	}
 	slices.Sort(authorities)
-	var out []couldAccount
+	var out []Account
 	for _, a := range run.Accounts {
 		fs := byAccount[a.AccountID]
-		c := couldAccount{AccountID: a.AccountID, Name: a.Name, OUPath: a.OUPath, Key: classKey(a.AccountID)}
+		c := Account{AccountID: a.AccountID, Name: a.Name, OUPath: a.OUPath}
 		if r, ok := scpRow(fs[ruleSCPDeny]); ok {
 			c.Rows = append(c.Rows, r)
 		}
@@ -98,7 +102,7 @@ func couldAnyone(run *finding.Run) []couldAccount {
 		case len(c.Rows) == 0:
 			c.Verdict = finding.StatusUnknown
 			c.Answer = "not judged: no finding of these rules in this run"
-			if why := accountReason(a); why != "" {
+			if why := a.Reason(); why != "" {
 				c.Answer += " (" + string(a.Status) + ": " + why + ")"
 			}
 		case c.Verdict == finding.StatusFail:
@@ -117,11 +121,11 @@ func couldAnyone(run *finding.Run) []couldAccount {
 
 // simpleRow is a row from the findings of one rule: the worst status, the
 // message of the worst finding.
-func simpleRow(question string, fs []finding.Finding) (couldRow, bool) {
+func simpleRow(question string, fs []finding.Finding) (Row, bool) {
 	if len(fs) == 0 {
-		return couldRow{}, false
+		return Row{}, false
 	}
-	r := couldRow{Question: question}
+	r := Row{Question: question}
 	for _, f := range fs {
 		if r.Status == "" || f.Status.Urgency() > r.Status.Urgency() {
 			r.Status, r.Answer = f.Status, f.Message
@@ -130,7 +134,7 @@ func simpleRow(question string, fs []finding.Finding) (couldRow, bool) {
 	return r, true
 }
 
-func scpRow(fs []finding.Finding) (couldRow, bool) {
+func scpRow(fs []finding.Finding) (Row, bool) {
 	r, ok := simpleRow("Does an SCP deny its root user every action?", fs)
 	if !ok {
 		return r, false
@@ -159,8 +163,8 @@ func policyName(d map[string]any) string {
 // holdersRow answers who can open root sessions in the account: the
 // principals of the management account and of IAM's delegated
 // administrator whose findings reach it.
-func holdersRow(id string, isMgmt bool, own []finding.Finding, authorities []string, byAccount map[string]map[string][]finding.Finding, mgmt map[string]bool) (couldRow, bool) {
-	r := couldRow{Question: "Who can open a root session in it (sts:AssumeRoot)?"}
+func holdersRow(id string, isMgmt bool, own []finding.Finding, authorities []string, byAccount map[string]map[string][]finding.Finding, mgmt map[string]bool) (Row, bool) {
+	r := Row{Question: "Who can open a root session in it (sts:AssumeRoot)?"}
 	if isMgmt {
 		r.Status, r.Answer = finding.StatusNotApplicable, "Nobody: root sessions cannot target the management account's root user."
 		return r, true
@@ -293,8 +297,8 @@ func glob(pattern, s string) bool {
 // credentialsRow answers with the worst of the root credential rules'
 // findings; the details give each rule's status, the message of every
 // other one that is not a pass, and the kinds of MFA devices registered.
-func credentialsRow(fs map[string][]finding.Finding) (couldRow, bool) {
-	r := couldRow{Question: "Does its root user hold credentials (password, access keys, certificates, MFA)?"}
+func credentialsRow(fs map[string][]finding.Finding) (Row, bool) {
+	r := Row{Question: "Does its root user hold credentials (password, access keys, certificates, MFA)?"}
 	var all []finding.Finding
 	for _, id := range credentialRules {
 		all = append(all, fs[id]...)
