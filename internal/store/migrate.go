@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/rootwatch/rootwatch/internal/store/runcodec"
 
 	"github.com/pressly/goose/v3"
 )
@@ -68,12 +69,12 @@ func (s *sqlStore) convertRun(ctx context.Context, tx *sql.Tx, id int64) error {
 	if err != nil {
 		return err
 	}
-	raw, err := fromDocument(doc)
+	raw, err := runcodec.FromDocument(doc)
 	if err != nil {
 		return fmt.Errorf("its stored JSON: %w", err)
 	}
 	lay := layOut(raw)
-	if _, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET frame = ?, finding_order = ? WHERE id = ?`), string(raw.frame), nullBytes(lay.order), id); err != nil {
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET frame = ?, finding_order = ? WHERE id = ?`), string(raw.Frame), nullBytes(lay.order), id); err != nil {
 		return err
 	}
 	if err := s.writeParts(ctx, tx, id, at, raw, lay); err != nil {
@@ -83,7 +84,7 @@ func (s *sqlStore) convertRun(ctx context.Context, tx *sql.Tx, id int64) error {
 	if err != nil {
 		return err
 	}
-	if ok, err := readsBack(back, doc); err != nil {
+	if ok, err := runcodec.ReadsBack(back, doc); err != nil {
 		return err
 	} else if !ok {
 		return errors.New("it does not read back as it was stored")

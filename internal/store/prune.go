@@ -30,11 +30,11 @@ func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int, error) {
 		return 0, fmt.Errorf("store %s: prune: %w", s.name, s.lockErr(err))
 	}
 	for _, r := range rows {
-		if r.refs.account.id != 0 {
-			add(accounts, r.accountID, r.refs.account.id)
+		if r.refs.Account.ID != 0 {
+			add(accounts, r.accountID, r.refs.Account.ID)
 		}
-		for _, f := range r.refs.findings {
-			add(findings, r.accountID, f.id)
+		for _, f := range r.refs.Findings {
+			add(findings, r.accountID, f.ID)
 		}
 	}
 	res, err := tx.ExecContext(ctx, s.q(`DELETE FROM runs WHERE as_of < ?`), cutoff)
@@ -48,12 +48,12 @@ func (s *sqlStore) Prune(ctx context.Context, before time.Time) (int, error) {
 	// The candidates a kept run still holds stay: most are in each
 	// account's newest row; older rows are read only for the rest.
 	keep := func(r storedRow) {
-		if a := accounts[r.accountID]; a != nil && r.refs.account.id != 0 {
-			delete(a, r.refs.account.id)
+		if a := accounts[r.accountID]; a != nil && r.refs.Account.ID != 0 {
+			delete(a, r.refs.Account.ID)
 		}
 		if f := findings[r.accountID]; f != nil {
-			for _, ref := range r.refs.findings {
-				delete(f, ref.id)
+			for _, ref := range r.refs.Findings {
+				delete(f, ref.ID)
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/rootwatch/rootwatch/internal/store/runcodec"
 	"io"
 	"slices"
 	"strings"
@@ -92,16 +93,16 @@ type layRow struct {
 	findings          []int
 }
 
-func layOut(raw *rawRun) layout {
+func layOut(raw *runcodec.Doc) layout {
 	var lay layout
 	first := map[string]int{}
-	for i, id := range raw.acctIDs {
+	for i, id := range raw.AccountIDs {
 		if _, ok := first[id]; !ok {
 			first[id] = len(lay.rows)
 		}
-		lay.rows = append(lay.rows, layRow{accountID: id, status: raw.acctSt[i], account: i})
+		lay.rows = append(lay.rows, layRow{accountID: id, status: raw.AccountStatus[i], account: i})
 	}
-	for j, f := range raw.facts {
+	for j, f := range raw.Facts {
 		k, ok := first[f.AccountID]
 		if !ok {
 			k = len(lay.rows)
@@ -110,7 +111,7 @@ func layOut(raw *rawRun) layout {
 		}
 		lay.rows[k].findings = append(lay.rows[k].findings, j)
 	}
-	place := make([]int, len(raw.facts))
+	place := make([]int, len(raw.Facts))
 	pos, inOrder := 0, true
 	for _, r := range lay.rows {
 		for _, j := range r.findings {
@@ -128,7 +129,7 @@ func layOut(raw *rawRun) layout {
 }
 
 func (s *sqlStore) save(ctx context.Context, run *finding.Run, scope string, unique bool) (RunInfo, error) {
-	raw, err := fromRun(run)
+	raw, err := runcodec.FromRun(run)
 	if err != nil {
 		return RunInfo{}, err
 	}
@@ -161,7 +162,7 @@ func (s *sqlStore) save(ctx context.Context, run *finding.Run, scope string, uni
 	}
 	err = tx.QueryRowContext(ctx, s.q(`INSERT INTO runs (scope, generated_at, as_of, stored_at, tool_version, accounts, summary, frame, finding_order)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		scope, fmtTime(info.GeneratedAt), fmtTime(info.AsOf), fmtTime(info.StoredAt), info.ToolVersion, info.Accounts, string(sum), string(raw.frame), nullBytes(lay.order)).Scan(&info.ID)
+		scope, fmtTime(info.GeneratedAt), fmtTime(info.AsOf), fmtTime(info.StoredAt), info.ToolVersion, info.Accounts, string(sum), string(raw.Frame), nullBytes(lay.order)).Scan(&info.ID)
 	if err != nil {
 		return RunInfo{}, fmt.Errorf("store %s: save run: %w", s.name, s.lockErr(err))
 	}
@@ -191,16 +192,16 @@ func nullBytes(b []byte) any {
 // run judged earlier than the store knew changes a row; the others are
 // left as they are, but locked until the commit, in fingerprint order so
 // that two writers never wait on each other in a circle.
-func (s *sqlStore) writeFingerprints(ctx context.Context, q querier, raw *rawRun, asOf time.Time) error {
-	fs := make([]*facts, 0, len(raw.facts))
+func (s *sqlStore) writeFingerprints(ctx context.Context, q querier, raw *runcodec.Doc, asOf time.Time) error {
+	fs := make([]*runcodec.Facts, 0, len(raw.Facts))
 	seen := map[string]bool{}
-	for i := range raw.facts {
-		if f := &raw.facts[i]; !seen[f.Fingerprint] {
+	for i := range raw.Facts {
+		if f := &raw.Facts[i]; !seen[f.Fingerprint] {
 			seen[f.Fingerprint] = true
 			fs = append(fs, f)
 		}
 	}
-	slices.SortFunc(fs, func(a, b *facts) int { return strings.Compare(a.Fingerprint, b.Fingerprint) })
+	slices.SortFunc(fs, func(a, b *runcodec.Facts) int { return strings.Compare(a.Fingerprint, b.Fingerprint) })
 	at := fmtTime(asOf)
 	for start := 0; start < len(fs); start += batch {
 		var rows []string
@@ -227,25 +228,25 @@ type versionTable struct {
 }
 
 var (
-	findingVersions = versionTable{"finding_versions", 'f', []string{"fingerprint", "rule_id", "account_id", "resource", "status", "severity", "first_seen"}, findingFixed}
-	accountVersions = versionTable{"account_versions", 'a', []string{"account_id", "status"}, accountFixed}
+	findingVersions = versionTable{"finding_versions", 'f', []string{"fingerprint", "rule_id", "account_id", "resource", "status", "severity", "first_seen"}, runcodec.FindingFixed}
+	accountVersions = versionTable{"account_versions", 'a', []string{"account_id", "status"}, runcodec.AccountFixed}
 )
 
 // writeParts stores what the run holds: the versions the store does not
 // have yet, and one run_accounts row per layout row with its references.
-func (s *sqlStore) writeParts(ctx context.Context, q querier, runID int64, asOf time.Time, raw *rawRun, lay layout) error {
-	fparts := make([]part, len(raw.findings))
-	changes := make([]string, len(raw.findings))
-	for i, b := range raw.findings {
-		body, change := cutChange(b)
-		fparts[i], changes[i] = newPart(findingVersions.kind, body, findingVersions.fixed), change
+func (s *sqlStore) writeParts(ctx context.Context, q querier, runID int64, asOf time.Time, raw *runcodec.Doc, lay layout) error {
+	fparts := make([]runcodec.Part, len(raw.Findings))
+	changes := make([]string, len(raw.Findings))
+	for i, b := range raw.Findings {
+		body, change := runcodec.CutChange(b)
+		fparts[i], changes[i] = runcodec.NewPart(findingVersions.kind, body, findingVersions.fixed), change
 	}
-	aparts := make([]part, len(raw.accounts))
-	for i, b := range raw.accounts {
-		aparts[i] = newPart(accountVersions.kind, b, accountVersions.fixed)
+	aparts := make([]runcodec.Part, len(raw.Accounts))
+	for i, b := range raw.Accounts {
+		aparts[i] = runcodec.NewPart(accountVersions.kind, b, accountVersions.fixed)
 	}
 	fv, err := s.versions(ctx, q, findingVersions, fparts, asOf, func(i int) []any {
-		f := raw.facts[i]
+		f := raw.Facts[i]
 		var first any
 		if f.FirstSeen != nil {
 			first = fmtTime(*f.FirstSeen)
@@ -255,23 +256,23 @@ func (s *sqlStore) writeParts(ctx context.Context, q querier, runID int64, asOf 
 	if err != nil {
 		return err
 	}
-	acct := func(i int) string { return raw.acctIDs[i] }
-	av, err := s.versions(ctx, q, accountVersions, aparts, asOf, func(i int) []any { return []any{raw.acctIDs[i], raw.acctSt[i]} }, acct)
+	acct := func(i int) string { return raw.AccountIDs[i] }
+	av, err := s.versions(ctx, q, accountVersions, aparts, asOf, func(i int) []any { return []any{raw.AccountIDs[i], raw.AccountStatus[i]} }, acct)
 	if err != nil {
 		return err
 	}
-	refTo := func(v *version, p part, change string, raw []byte, what string) (ref, error) {
-		exc, err := exceptions(v, p, asOf)
+	refTo := func(v *runcodec.Version, p runcodec.Part, change string, raw []byte, what string) (runcodec.Ref, error) {
+		exc, err := runcodec.Exceptions(v, p, asOf)
 		if err == nil {
 			var back []byte
-			if back, err = apply(v, exc, asOf); err == nil && !bytes.Equal(withChange(back, change), raw) {
-				err = fmt.Errorf("version %d does not write it back as it was", v.id)
+			if back, err = runcodec.Apply(v, exc, asOf); err == nil && !bytes.Equal(runcodec.WithChange(back, change), raw) {
+				err = fmt.Errorf("version %d does not write it back as it was", v.ID)
 			}
 		}
 		if err != nil {
-			return ref{}, fmt.Errorf("store %s: %s: %w", s.name, what, err)
+			return runcodec.Ref{}, fmt.Errorf("store %s: %s: %w", s.name, what, err)
 		}
-		return ref{id: v.id, exc: exc, change: change}, nil
+		return runcodec.Ref{ID: v.ID, Exc: exc, Change: change}, nil
 	}
 	var rows []string
 	var args []any
@@ -287,29 +288,29 @@ func (s *sqlStore) writeParts(ctx context.Context, q querier, runID int64, asOf 
 		return nil
 	}
 	for seq, r := range lay.rows {
-		var rr refRow
+		var rr runcodec.Row
 		if r.account >= 0 {
 			p := aparts[r.account]
-			if rr.account, err = refTo(av[p.hash], p, "", raw.accounts[r.account], "account "+r.accountID); err != nil {
+			if rr.Account, err = refTo(av[p.Hash], p, "", raw.Accounts[r.account], "account "+r.accountID); err != nil {
 				return err
 			}
 		}
 		for _, j := range r.findings {
 			p := fparts[j]
-			fr, err := refTo(fv[p.hash], p, changes[j], raw.findings[j], fmt.Sprintf("finding %s of account %s", raw.facts[j].RuleID, r.accountID))
+			fr, err := refTo(fv[p.Hash], p, changes[j], raw.Findings[j], fmt.Sprintf("finding %s of account %s", raw.Facts[j].RuleID, r.accountID))
 			if err != nil {
 				return err
 			}
-			rr.findings = append(rr.findings, fr)
+			rr.Findings = append(rr.Findings, fr)
 		}
 		failing := 0
 		for _, j := range r.findings {
-			if raw.facts[j].Status == string(finding.StatusFail) {
+			if raw.Facts[j].Status == string(finding.StatusFail) {
 				failing++
 			}
 		}
 		rows = append(rows, "(?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, runID, seq, r.accountID, r.status, len(r.findings), failing, encodeRow(rr))
+		args = append(args, runID, seq, r.accountID, r.status, len(r.findings), failing, runcodec.EncodeRow(rr))
 		if len(rows) == batch {
 			if err := flush(); err != nil {
 				return err
@@ -321,13 +322,13 @@ func (s *sqlStore) writeParts(ctx context.Context, q querier, runID int64, asOf 
 
 // versions finds or inserts the version of each part, by its template's
 // hash. A version another writer inserts meanwhile is read back.
-func (s *sqlStore) versions(ctx context.Context, q querier, t versionTable, parts []part, asOf time.Time, cols func(i int) []any, key func(i int) string) (map[string]*version, error) {
+func (s *sqlStore) versions(ctx context.Context, q querier, t versionTable, parts []runcodec.Part, asOf time.Time, cols func(i int) []any, key func(i int) string) (map[string]*runcodec.Version, error) {
 	first := map[string]int{}
 	var hashes []string
 	for i, p := range parts {
-		if _, ok := first[p.hash]; !ok {
-			first[p.hash] = i
-			hashes = append(hashes, p.hash)
+		if _, ok := first[p.Hash]; !ok {
+			first[p.Hash] = i
+			hashes = append(hashes, p.Hash)
 		}
 	}
 	// New versions are numbered in the run's order, so that a row's
@@ -359,7 +360,7 @@ func (s *sqlStore) versions(ctx context.Context, q querier, t versionTable, part
 			rows = append(rows, row)
 			args = append(args, h)
 			args = append(args, cols(i)...)
-			args = append(args, at, encodeSlots(parts[i].slots), string(parts[i].raw))
+			args = append(args, at, runcodec.EncodeSlots(parts[i].Slots), string(parts[i].Raw))
 		}
 		rs, err := q.QueryContext(ctx, s.q(`INSERT INTO `+t.name+` (hash, `+colList+`, as_of, slots, body) VALUES `+strings.Join(rows, ", ")+
 			` ON CONFLICT (hash) DO NOTHING RETURNING id, hash`), args...)
@@ -374,7 +375,7 @@ func (s *sqlStore) versions(ctx context.Context, q querier, t versionTable, part
 				return nil, fmt.Errorf("store %s: %w", s.name, err)
 			}
 			p := parts[first[h]]
-			got[h] = &version{id: id, asOf: asOf, body: p.raw, slots: p.slots}
+			got[h] = &runcodec.Version{ID: id, AsOf: asOf, Body: p.Raw, Slots: p.Slots}
 		}
 		rs.Close()
 		if err := rs.Err(); err != nil {
@@ -416,24 +417,24 @@ func (ts times) parse(s string) (time.Time, error) {
 	return t, err
 }
 
-func scanVersion(rows *sql.Rows, ts times, extra ...any) (*version, error) {
-	var v version
+func scanVersion(rows *sql.Rows, ts times, extra ...any) (*runcodec.Version, error) {
+	var v runcodec.Version
 	var asOf string
-	if err := rows.Scan(append([]any{&v.id, &asOf, &v.packed, &v.body}, extra...)...); err != nil {
+	if err := rows.Scan(append([]any{&v.ID, &asOf, &v.Packed, &v.Body}, extra...)...); err != nil {
 		return nil, err
 	}
 	var err error
-	if v.asOf, err = ts.parse(asOf); err != nil {
+	if v.AsOf, err = ts.parse(asOf); err != nil {
 		return nil, err
 	}
-	if v.packed == nil {
-		v.packed = []byte{}
+	if v.Packed == nil {
+		v.Packed = []byte{}
 	}
 	return &v, nil
 }
 
-func (s *sqlStore) versionsByHash(ctx context.Context, q querier, t versionTable, hashes []string) (map[string]*version, error) {
-	out, ts := map[string]*version{}, times{}
+func (s *sqlStore) versionsByHash(ctx context.Context, q querier, t versionTable, hashes []string) (map[string]*runcodec.Version, error) {
+	out, ts := map[string]*runcodec.Version{}, times{}
 	err := inChunks(ctx, s, q, hashes, func(in string) string {
 		return `SELECT id, as_of, slots, body, hash FROM ` + t.name + ` WHERE hash IN (` + in + `)`
 	}, nil, func(rows *sql.Rows) error {
@@ -448,12 +449,12 @@ func (s *sqlStore) versionsByHash(ctx context.Context, q querier, t versionTable
 // versionsByID reads versions by id. A run's versions are mostly numbered
 // one after the other (it wrote them, or the run before it did): those
 // are read by ranges, the others by lists.
-func (s *sqlStore) versionsByID(ctx context.Context, q querier, t versionTable, ids []int64) (map[int64]*version, error) {
-	out, ts := make(map[int64]*version, len(ids)), times{}
+func (s *sqlStore) versionsByID(ctx context.Context, q querier, t versionTable, ids []int64) (map[int64]*runcodec.Version, error) {
+	out, ts := make(map[int64]*runcodec.Version, len(ids)), times{}
 	keep := func(rows *sql.Rows) error {
 		v, err := scanVersion(rows, ts)
 		if err == nil {
-			out[v.id] = v
+			out[v.ID] = v
 		}
 		return err
 	}
@@ -495,7 +496,7 @@ type storedRow struct {
 	runID     int64
 	asOf      time.Time
 	accountID string
-	refs      refRow
+	refs      runcodec.Row
 }
 
 func (s *sqlStore) Load(ctx context.Context, id int64) (*finding.Run, RunInfo, error) {
@@ -503,7 +504,7 @@ func (s *sqlStore) Load(ctx context.Context, id int64) (*finding.Run, RunInfo, e
 	if err != nil {
 		return nil, RunInfo{}, err
 	}
-	run, err := decodeRun(raw.frame, raw.accounts, raw.findings)
+	run, err := runcodec.DecodeRun(raw.Frame, raw.Accounts, raw.Findings)
 	if err != nil {
 		return nil, RunInfo{}, fmt.Errorf("store %s: run %d: %w", s.name, id, err)
 	}
@@ -518,11 +519,11 @@ func (s *sqlStore) Export(ctx context.Context, id int64, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return writeDocument(w, raw, info.ID)
+	return runcodec.WriteDocument(w, raw, info.ID)
 }
 
 // read reads a run's parts back, in one read transaction.
-func (s *sqlStore) read(ctx context.Context, id int64) (RunInfo, *rawRun, error) {
+func (s *sqlStore) read(ctx context.Context, id int64) (RunInfo, *runcodec.Doc, error) {
 	tx, err := s.readTx(ctx)
 	if err != nil {
 		return RunInfo{}, nil, err
@@ -538,7 +539,7 @@ func (s *sqlStore) read(ctx context.Context, id int64) (RunInfo, *rawRun, error)
 	return info, raw, nil
 }
 
-func (s *sqlStore) readRun(ctx context.Context, q querier, id int64) (RunInfo, *rawRun, error) {
+func (s *sqlStore) readRun(ctx context.Context, q querier, id int64) (RunInfo, *runcodec.Doc, error) {
 	var frame sql.NullString
 	var order []byte
 	info, err := scanInfo(q.QueryRowContext(ctx, s.q(`SELECT `+runColumns+`, frame, finding_order FROM runs WHERE id = ?`), id), &frame, &order)
@@ -552,14 +553,14 @@ func (s *sqlStore) readRun(ctx context.Context, q querier, id int64) (RunInfo, *
 	if err != nil {
 		return RunInfo{}, nil, err
 	}
-	raw := &rawRun{frame: []byte(frame.String)}
+	raw := &runcodec.Doc{Frame: []byte(frame.String)}
 	var fids, aids []int64
 	for _, r := range rows {
-		if r.refs.account.id != 0 {
-			aids = append(aids, r.refs.account.id)
+		if r.refs.Account.ID != 0 {
+			aids = append(aids, r.refs.Account.ID)
 		}
-		for _, f := range r.refs.findings {
-			fids = append(fids, f.id)
+		for _, f := range r.refs.Findings {
+			fids = append(fids, f.ID)
 		}
 	}
 	fv, err := s.versionsByID(ctx, q, findingVersions, distinct(fids))
@@ -570,43 +571,43 @@ func (s *sqlStore) readRun(ctx context.Context, q querier, id int64) (RunInfo, *
 	if err != nil {
 		return RunInfo{}, nil, err
 	}
-	write := func(vs map[int64]*version, r ref) ([]byte, error) {
-		v := vs[r.id]
+	write := func(vs map[int64]*runcodec.Version, r runcodec.Ref) ([]byte, error) {
+		v := vs[r.ID]
 		if v == nil {
-			return nil, fmt.Errorf("version %d is missing (the store is damaged)", r.id)
+			return nil, fmt.Errorf("version %d is missing (the store is damaged)", r.ID)
 		}
-		return apply(v, r.exc, info.AsOf)
+		return runcodec.Apply(v, r.Exc, info.AsOf)
 	}
 	for _, r := range rows {
-		if r.refs.account.id != 0 {
-			b, err := write(av, r.refs.account)
+		if r.refs.Account.ID != 0 {
+			b, err := write(av, r.refs.Account)
 			if err != nil {
 				return RunInfo{}, nil, err
 			}
-			raw.accounts = append(raw.accounts, b)
+			raw.Accounts = append(raw.Accounts, b)
 		}
-		for _, f := range r.refs.findings {
+		for _, f := range r.refs.Findings {
 			b, err := write(fv, f)
 			if err != nil {
 				return RunInfo{}, nil, err
 			}
-			raw.findings = append(raw.findings, withChange(b, f.change))
+			raw.Findings = append(raw.Findings, runcodec.WithChange(b, f.Change))
 		}
 	}
 	if len(order) > 0 {
-		placed := make([][]byte, len(raw.findings))
-		rd := reader{b: order}
+		placed := make([][]byte, len(raw.Findings))
+		rd := runcodec.Reader{B: order}
 		for i := range placed {
-			p := rd.uvarint()
-			if rd.err != nil || p >= uint64(len(raw.findings)) || placed[i] != nil {
-				return RunInfo{}, nil, errCorrupt
+			p := rd.Uvarint()
+			if rd.Err != nil || p >= uint64(len(raw.Findings)) || placed[i] != nil {
+				return RunInfo{}, nil, runcodec.ErrCorrupt
 			}
-			placed[i] = raw.findings[p]
+			placed[i] = raw.Findings[p]
 		}
-		if rd.done() != nil {
-			return RunInfo{}, nil, errCorrupt
+		if rd.Done() != nil {
+			return RunInfo{}, nil, runcodec.ErrCorrupt
 		}
-		raw.findings = placed
+		raw.Findings = placed
 	}
 	return info, raw, nil
 }
@@ -641,7 +642,7 @@ func scanRow(rs *sql.Rows) (storedRow, error) {
 	if r.asOf, err = parseTime(asOf); err != nil {
 		return r, err
 	}
-	if r.refs, err = decodeRow(refs); err != nil {
+	if r.refs, err = runcodec.DecodeRow(refs); err != nil {
 		return r, fmt.Errorf("run %d, account %s: %w", r.runID, r.accountID, err)
 	}
 	return r, nil
@@ -665,12 +666,12 @@ func (s *sqlStore) History(ctx context.Context, account, rule string) ([]History
 	}
 	var ids []int64
 	for _, r := range rows {
-		for _, f := range r.refs.findings {
-			ids = append(ids, f.id)
+		for _, f := range r.refs.Findings {
+			ids = append(ids, f.ID)
 		}
 	}
 	type meta struct {
-		v                                  *version
+		v                                  *runcodec.Version
 		fp, rule, resource, status, sevrty string
 	}
 	metas, ts := map[int64]*meta{}, times{}
@@ -684,7 +685,7 @@ func (s *sqlStore) History(ctx context.Context, account, rule string) ([]History
 		var m meta
 		v, err := scanVersion(rs, ts, &m.fp, &m.rule, &m.resource, &m.status, &m.sevrty)
 		m.v = v
-		metas[v.id] = &m
+		metas[v.ID] = &m
 		return err
 	})
 	if err != nil {
@@ -693,12 +694,12 @@ func (s *sqlStore) History(ctx context.Context, account, rule string) ([]History
 	out := []HistoryEntry{}
 	for _, r := range rows {
 		start := len(out)
-		for _, f := range r.refs.findings {
-			m := metas[f.id]
+		for _, f := range r.refs.Findings {
+			m := metas[f.ID]
 			if m == nil {
 				continue
 			}
-			b, err := apply(m.v, f.exc, r.asOf)
+			b, err := runcodec.Apply(m.v, f.Exc, r.asOf)
 			if err != nil {
 				return nil, err
 			}
@@ -773,8 +774,8 @@ func (s *sqlStore) LastJudged(ctx context.Context, fingerprints []string, asOf t
 		if want == nil {
 			return
 		}
-		for _, f := range r.refs.findings {
-			j, ok := versions[f.id]
+		for _, f := range r.refs.Findings {
+			j, ok := versions[f.ID]
 			if !ok || !want[j.fp] {
 				continue
 			}

@@ -1,4 +1,4 @@
-package store
+package runcodec
 
 import (
 	"bytes"
@@ -25,7 +25,7 @@ func TestSlots(t *testing.T) {
 		{`{"message":"escaped \" 12 \\ 34 \\56"}`, []string{"n:12", "n:34"}},
 	} {
 		var got []string
-		for _, s := range slotsOf([]byte(c.raw), findingFixed) {
+		for _, s := range slotsOf([]byte(c.raw), FindingFixed) {
 			got = append(got, string(s.kind)+":"+c.raw[s.off:s.end])
 		}
 		if strings.Join(got, " ") != strings.Join(c.want, " ") {
@@ -39,41 +39,41 @@ func TestSlots(t *testing.T) {
 func TestExceptions(t *testing.T) {
 	asOf := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 	later := asOf.Add(24*time.Hour + 17*time.Second)
-	mk := func(when time.Time, report string, age string) part {
+	mk := func(when time.Time, report string, age string) Part {
 		from := when.Add(-15 * 24 * time.Hour)
 		raw, _ := json.Marshal(map[string]any{"message": "window " + from.Format(time.RFC3339) + " to " + when.Format(time.RFC3339) + ", used 2026-02-01T00:00:00+00:00, " + age + " days ago",
 			"evidence": map[string]any{"report_generated_time": report, "n": 3}})
-		return newPart('f', raw, findingFixed)
+		return NewPart('f', raw, FindingFixed)
 	}
 	v0 := mk(asOf, asOf.Add(40*time.Second).Format(time.RFC3339), "28.3")
-	v := &version{id: 1, asOf: asOf, body: v0.raw, slots: v0.slots}
+	v := &Version{ID: 1, AsOf: asOf, Body: v0.Raw, Slots: v0.Slots}
 	cur := mk(later, later.Add(-2*time.Minute).Format(time.RFC3339), "29.3")
-	if cur.hash != v0.hash {
+	if cur.Hash != v0.Hash {
 		t.Fatal("the two runs' parts have different templates")
 	}
-	exc, err := exceptions(v, cur, later)
+	exc, err := Exceptions(v, cur, later)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var codes []byte
-	for _, e := range exc.exc {
+	for _, e := range exc.Exc {
 		codes = append(codes, '0'+e.code)
 	}
 	// The window's two ends moved with the as-of time (the default here);
 	// the report was generated 2 minutes before it; the time of use stays;
 	// the age is text; the 3 is the version's.
-	if !exc.moved || string(codes) != "243" || exc.exc[0].seconds != -120 || string(exc.exc[2].text) != "29.3" {
-		t.Errorf("exceptions %+v", exc)
+	if !exc.Moved || string(codes) != "243" || exc.Exc[0].seconds != -120 || string(exc.Exc[2].text) != "29.3" {
+		t.Errorf("Exceptions %+v", exc)
 	}
-	back, err := apply(v, exc, later)
-	if err != nil || !bytes.Equal(back, cur.raw) {
-		t.Errorf("apply: %s, %v\nwant %s", back, err, cur.raw)
+	back, err := Apply(v, exc, later)
+	if err != nil || !bytes.Equal(back, cur.Raw) {
+		t.Errorf("Apply: %s, %v\nwant %s", back, err, cur.Raw)
 	}
-	row := refRow{account: ref{id: 9, exc: exc}, findings: []ref{{id: 12}, {id: 10, exc: exc}}}
-	if got, err := decodeRow(encodeRow(row)); err != nil || len(got.findings) != 2 || got.findings[1].id != 10 || len(got.account.exc.exc) != 3 || !got.findings[1].exc.moved || got.findings[0].exc.moved {
+	row := Row{Account: Ref{ID: 9, Exc: exc}, Findings: []Ref{{ID: 12}, {ID: 10, Exc: exc}}}
+	if got, err := DecodeRow(EncodeRow(row)); err != nil || len(got.Findings) != 2 || got.Findings[1].ID != 10 || len(got.Account.Exc.Exc) != 3 || !got.Findings[1].Exc.Moved || got.Findings[0].Exc.Moved {
 		t.Errorf("row round trip: %+v %v", got, err)
 	}
-	if _, err := decodeRow(encodeRow(row)[:5]); err == nil {
+	if _, err := DecodeRow(EncodeRow(row)[:5]); err == nil {
 		t.Error("a cut row decodes")
 	}
 }
@@ -89,14 +89,14 @@ func TestChangeMarks(t *testing.T) {
 		`{"a":"b"}`:                                                        "",
 		`{"a":"not a member: ,\"change\":\"x"}`:                            "",
 	} {
-		body, change := cutChange([]byte(raw))
-		if change != want || string(withChange(body, change)) != raw {
+		body, change := CutChange([]byte(raw))
+		if change != want || string(WithChange(body, change)) != raw {
 			t.Errorf("%s: cut %q (%s), want %q", raw, change, body, want)
 		}
 	}
-	row := refRow{findings: []ref{{id: 3, change: "unchanged"}, {id: 4, change: "a kind of its own"}, {id: 5}}}
-	got, err := decodeRow(encodeRow(row))
-	if err != nil || got.findings[0].change != "unchanged" || got.findings[1].change != "a kind of its own" || got.findings[2].change != "" {
+	row := Row{Findings: []Ref{{ID: 3, Change: "unchanged"}, {ID: 4, Change: "a kind of its own"}, {ID: 5}}}
+	got, err := DecodeRow(EncodeRow(row))
+	if err != nil || got.Findings[0].Change != "unchanged" || got.Findings[1].Change != "a kind of its own" || got.Findings[2].Change != "" {
 		t.Errorf("changes round trip: %+v %v", got, err)
 	}
 }
@@ -112,9 +112,9 @@ func FuzzParts(f *testing.F) {
 		f.Add([]byte(s), int64(86400))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte, shift int64) {
-		p := newPart('f', raw, findingFixed)
+		p := NewPart('f', raw, FindingFixed)
 		prev := 0
-		for _, s := range p.slots {
+		for _, s := range p.Slots {
 			if s.off < prev || s.end <= s.off || s.end > len(raw) {
 				t.Fatalf("slot %+v after %d in %d bytes", s, prev, len(raw))
 			}
@@ -122,16 +122,16 @@ func FuzzParts(f *testing.F) {
 		}
 		asOf := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 		later := asOf.Add(time.Duration(shift%(1<<40)) * time.Second)
-		v := &version{id: 1, asOf: asOf, body: raw, slots: p.slots}
-		slots, err := decodeSlots(encodeSlots(p.slots), len(raw))
-		if err != nil || len(slots) != len(p.slots) {
+		v := &Version{ID: 1, AsOf: asOf, Body: raw, Slots: p.Slots}
+		slots, err := DecodeSlots(EncodeSlots(p.Slots), len(raw))
+		if err != nil || len(slots) != len(p.Slots) {
 			t.Fatalf("slots round trip: %v", err)
 		}
 		// Another run: every other time slot moved with the as-of time,
 		// every third slot another text.
 		var cur []byte
 		last := 0
-		for i, s := range p.slots {
+		for i, s := range p.Slots {
 			cur = append(cur, raw[last:s.off]...)
 			text := raw[s.off:s.end]
 			switch {
@@ -146,15 +146,15 @@ func FuzzParts(f *testing.F) {
 			last = s.end
 		}
 		cur = append(cur, raw[last:]...)
-		c := newPart('f', cur, findingFixed)
-		if c.hash != p.hash {
+		c := NewPart('f', cur, FindingFixed)
+		if c.Hash != p.Hash {
 			return // the new text made another template (e.g. "9" joined a word)
 		}
-		exc, err := exceptions(v, c, later)
+		exc, err := Exceptions(v, c, later)
 		if err != nil {
 			t.Fatal(err)
 		}
-		back, err := apply(v, exc, later)
+		back, err := Apply(v, exc, later)
 		if err != nil || !bytes.Equal(back, cur) {
 			t.Fatalf("written back as %q (%v), want %q", back, err, cur)
 		}

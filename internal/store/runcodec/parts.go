@@ -1,4 +1,4 @@
-package store
+package runcodec
 
 import (
 	"bytes"
@@ -33,36 +33,38 @@ const (
 	slotNumber = 'n' // a JSON number, or a decimal number inside a string
 )
 
-type slot struct {
+// Slot is where in a part's text a value that moves between runs is: a
+// time or a number.
+type Slot struct {
 	off, end int
 	kind     byte
 }
 
-// part is one account or finding as its compact JSON, with its slots.
-type part struct {
-	raw   []byte
-	slots []slot
-	hash  string
+// Part is one account or finding as its compact JSON, with its slots.
+type Part struct {
+	Raw   []byte
+	Slots []Slot
+	Hash  string
 }
 
 // Top-level keys whose values are never slots: they identify a finding
 // or an account, or say what it judged, and a change in them is a new
-// version, which is what a reader of the versions tables expects.
+// version, which is what a Reader of the versions tables expects.
 var (
-	findingFixed = map[string]bool{"rule_id": true, "account_id": true, "resource": true, "fingerprint": true,
+	FindingFixed = map[string]bool{"rule_id": true, "account_id": true, "resource": true, "fingerprint": true,
 		"status": true, "severity": true, "first_seen": true, "change": true, "region": true, "title": true}
-	accountFixed = map[string]bool{"account_id": true, "partition": true, "status": true}
+	AccountFixed = map[string]bool{"account_id": true, "partition": true, "status": true}
 )
 
-func newPart(kind byte, raw []byte, fixed map[string]bool) part {
-	p := part{raw: raw, slots: slotsOf(raw, fixed)}
-	p.hash = templateHash(kind, raw, p.slots)
+func NewPart(kind byte, raw []byte, fixed map[string]bool) Part {
+	p := Part{Raw: raw, Slots: slotsOf(raw, fixed)}
+	p.Hash = templateHash(kind, raw, p.Slots)
 	return p
 }
 
 // templateHash identifies a part's template: its bytes with each slot
 // replaced by a NUL and the slot's kind (compact JSON holds no NUL).
-func templateHash(kind byte, raw []byte, slots []slot) string {
+func templateHash(kind byte, raw []byte, slots []Slot) string {
 	h := sha256.New()
 	h.Write([]byte{kind, 0})
 	prev := 0
@@ -80,8 +82,8 @@ func templateHash(kind byte, raw []byte, slots []slot) string {
 // number standing alone (not part of a word, an identifier, an address
 // or a version), except under the top-level keys in fixed and in object
 // keys. It never fails: text it does not understand holds no slot.
-func slotsOf(raw []byte, fixed map[string]bool) []slot {
-	var out []slot
+func slotsOf(raw []byte, fixed map[string]bool) []Slot {
+	var out []Slot
 	var stack []byte // '{' or '['
 	expectKey := false
 	topKey := ""
@@ -118,7 +120,7 @@ func slotsOf(raw []byte, fixed map[string]bool) []slot {
 				j++
 			}
 			if !frozen {
-				out = append(out, slot{i, j, slotNumber})
+				out = append(out, Slot{i, j, slotNumber})
 			}
 			i = j
 			continue
@@ -151,7 +153,7 @@ func isAlnum(c byte) bool {
 }
 
 // stringSlots appends the slots of the string content raw[start:end].
-func stringSlots(raw []byte, start, end int, out []slot) []slot {
+func stringSlots(raw []byte, start, end int, out []Slot) []Slot {
 	for p := start; p < end; {
 		c := raw[p]
 		if c == '\\' {
@@ -172,7 +174,7 @@ func stringSlots(raw []byte, start, end int, out []slot) []slot {
 			}
 		}
 		if e := timeEnd(raw, p, end); e > 0 {
-			out = append(out, slot{p, e, slotTime})
+			out = append(out, Slot{p, e, slotTime})
 			p = e
 			continue
 		}
@@ -197,7 +199,7 @@ func stringSlots(raw []byte, start, end int, out []slot) []slot {
 			}
 		}
 		if standalone {
-			out = append(out, slot{p, e, slotNumber})
+			out = append(out, Slot{p, e, slotNumber})
 			p = e
 			continue
 		}
@@ -302,62 +304,62 @@ const (
 	codeShift  = 1 // the version's time, moved as far as the as-of time moved
 	codeOffset = 2 // the run's as-of time plus whole seconds
 	codeText   = 3 // the text itself
-	codeKeep   = 4 // the version's text, where time slots move (edits.moved)
+	codeKeep   = 4 // the version's text, where time slots move (edits.Moved)
 )
 
 type exception struct {
-	slot    int
+	Slot    int
 	code    byte
 	seconds int64
 	text    []byte
 }
 
-// edits say how a run writes a version: its exceptions, and, when moved,
+// Edits say how a run writes a version: its exceptions, and, when moved,
 // every time slot they do not name moves as far as the as-of time moved
 // (a finding about a window names the few times that stay instead of the
 // many that move).
-type edits struct {
-	moved bool
-	exc   []exception
+type Edits struct {
+	Moved bool
+	Exc   []exception
 }
 
-// version is a stored part: its text, slots and the as-of time of the run
+// Version is a stored part: its text, slots and the as-of time of the run
 // that wrote it. A version read from the store keeps its slots packed
 // until they are needed: most parts of a run are written as they are.
-type version struct {
-	id     int64
-	asOf   time.Time
-	body   []byte
-	slots  []slot
-	packed []byte
+type Version struct {
+	ID     int64
+	AsOf   time.Time
+	Body   []byte
+	Slots  []Slot
+	Packed []byte
 }
 
-func (v *version) unpack() error {
-	if v.packed == nil {
+func (v *Version) unpack() error {
+	if v.Packed == nil {
 		return nil
 	}
-	slots, err := decodeSlots(v.packed, len(v.body))
+	slots, err := DecodeSlots(v.Packed, len(v.Body))
 	if err != nil {
-		return fmt.Errorf("version %d: %w", v.id, err)
+		return fmt.Errorf("version %d: %w", v.ID, err)
 	}
-	v.slots, v.packed = slots, nil
+	v.Slots, v.Packed = slots, nil
 	return nil
 }
 
-// exceptions says how the run (as of asOf) writes cur, a part with the
+// Exceptions says how the run (as of asOf) writes cur, a part with the
 // same template as v, in as few exceptions as it can.
-func exceptions(v *version, cur part, asOf time.Time) (edits, error) {
+func Exceptions(v *Version, cur Part, asOf time.Time) (Edits, error) {
 	if err := v.unpack(); err != nil {
-		return edits{}, err
+		return Edits{}, err
 	}
-	if len(v.slots) != len(cur.slots) {
-		return edits{}, fmt.Errorf("store: version %d has %d slots, the part %d", v.id, len(v.slots), len(cur.slots))
+	if len(v.Slots) != len(cur.Slots) {
+		return Edits{}, fmt.Errorf("store: Version %d has %d slots, the Part %d", v.ID, len(v.Slots), len(cur.Slots))
 	}
-	moved := asOf.Sub(v.asOf)
+	moved := asOf.Sub(v.AsOf)
 	var still, shifted []exception
-	for i, s := range cur.slots {
-		was := v.body[v.slots[i].off:v.slots[i].end]
-		now := cur.raw[s.off:s.end]
+	for i, s := range cur.Slots {
+		was := v.Body[v.Slots[i].off:v.Slots[i].end]
+		now := cur.Raw[s.off:s.end]
 		same := bytes.Equal(was, now)
 		st, isTime := stamp{}, false
 		if s.kind == slotTime {
@@ -365,54 +367,54 @@ func exceptions(v *version, cur part, asOf time.Time) (edits, error) {
 		}
 		if !isTime {
 			if !same {
-				e := exception{slot: i, code: codeText, text: now}
+				e := exception{Slot: i, code: codeText, text: now}
 				still, shifted = append(still, e), append(shifted, e)
 			}
 			continue
 		}
 		follows := bytes.Equal(st.format(st.t.Add(moved)), now)
-		other := exception{slot: i, code: codeText, text: now}
+		other := exception{Slot: i, code: codeText, text: now}
 		if nt, ok := parseStamp(now); ok {
 			if d := nt.t.Sub(asOf); d%time.Second == 0 && bytes.Equal(st.format(asOf.Add(d)), now) {
-				other = exception{slot: i, code: codeOffset, seconds: int64(d / time.Second)}
+				other = exception{Slot: i, code: codeOffset, seconds: int64(d / time.Second)}
 			}
 		}
 		switch {
 		case same && follows:
 		case same:
-			shifted = append(shifted, exception{slot: i, code: codeKeep})
+			shifted = append(shifted, exception{Slot: i, code: codeKeep})
 		case follows:
-			still = append(still, exception{slot: i, code: codeShift})
+			still = append(still, exception{Slot: i, code: codeShift})
 		default:
 			still, shifted = append(still, other), append(shifted, other)
 		}
 	}
 	if len(shifted) < len(still) {
-		return edits{moved: true, exc: shifted}, nil
+		return Edits{Moved: true, Exc: shifted}, nil
 	}
-	return edits{exc: still}, nil
+	return Edits{Exc: still}, nil
 }
 
-// apply writes a version as a run (as of asOf) holds it.
-func apply(v *version, ed edits, asOf time.Time) ([]byte, error) {
-	if len(ed.exc) == 0 && !ed.moved {
-		return v.body, nil
+// Apply writes a version as a run (as of asOf) holds it.
+func Apply(v *Version, ed Edits, asOf time.Time) ([]byte, error) {
+	if len(ed.Exc) == 0 && !ed.Moved {
+		return v.Body, nil
 	}
 	if err := v.unpack(); err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, len(v.body)+16*len(ed.exc))
+	out := make([]byte, 0, len(v.Body)+16*len(ed.Exc))
 	prev, next := 0, 0
-	for i, s := range v.slots {
+	for i, s := range v.Slots {
 		var e *exception
-		if next < len(ed.exc) && ed.exc[next].slot == i {
-			e = &ed.exc[next]
+		if next < len(ed.Exc) && ed.Exc[next].Slot == i {
+			e = &ed.Exc[next]
 			next++
 		}
-		if e == nil && (!ed.moved || s.kind != slotTime) {
+		if e == nil && (!ed.Moved || s.kind != slotTime) {
 			continue
 		}
-		was := v.body[s.off:s.end]
+		was := v.Body[s.off:s.end]
 		var text []byte
 		switch {
 		case e != nil && e.code == codeText:
@@ -423,29 +425,29 @@ func apply(v *version, ed edits, asOf time.Time) ([]byte, error) {
 			st, ok := parseStamp(was)
 			switch {
 			case ok && (e == nil || e.code == codeShift):
-				text = st.format(st.t.Add(asOf.Sub(v.asOf)))
+				text = st.format(st.t.Add(asOf.Sub(v.AsOf)))
 			case ok && e.code == codeOffset:
 				text = st.format(asOf.Add(time.Duration(e.seconds) * time.Second))
 			case e == nil:
 				text = was // a time that does not read stays
 			case e.code != codeShift && e.code != codeOffset:
-				return nil, fmt.Errorf("store: version %d: unknown slot code %d", v.id, e.code)
+				return nil, fmt.Errorf("store: Version %d: unknown Slot code %d", v.ID, e.code)
 			default:
-				return nil, fmt.Errorf("store: version %d: slot %d is not a time", v.id, i)
+				return nil, fmt.Errorf("store: Version %d: Slot %d is not a time", v.ID, i)
 			}
 		}
-		out = append(out, v.body[prev:s.off]...)
+		out = append(out, v.Body[prev:s.off]...)
 		out = append(out, text...)
 		prev = s.end
 	}
-	if next != len(ed.exc) {
-		return nil, fmt.Errorf("store: version %d has no slot %d", v.id, ed.exc[next].slot)
+	if next != len(ed.Exc) {
+		return nil, fmt.Errorf("store: Version %d has no Slot %d", v.ID, ed.Exc[next].Slot)
 	}
-	return append(out, v.body[prev:]...), nil
+	return append(out, v.Body[prev:]...), nil
 }
 
-// encodeSlots and decodeSlots keep a version's slot positions.
-func encodeSlots(slots []slot) []byte {
+// EncodeSlots and DecodeSlots keep a version's slot positions.
+func EncodeSlots(slots []Slot) []byte {
 	b := binary.AppendUvarint(nil, uint64(len(slots)))
 	prev := 0
 	for _, s := range slots {
@@ -457,36 +459,36 @@ func encodeSlots(slots []slot) []byte {
 	return b
 }
 
-var errCorrupt = errors.New("store: a stored reference does not decode (the store is damaged)")
+var ErrCorrupt = errors.New("store: a stored reference does not decode (the store is damaged)")
 
-func decodeSlots(b []byte, bodyLen int) ([]slot, error) {
-	r := reader{b: b}
-	n := r.uvarint()
-	if r.err != nil || n > uint64(bodyLen) {
-		return nil, errCorrupt
+func DecodeSlots(b []byte, bodyLen int) ([]Slot, error) {
+	r := Reader{B: b}
+	n := r.Uvarint()
+	if r.Err != nil || n > uint64(bodyLen) {
+		return nil, ErrCorrupt
 	}
-	out := make([]slot, 0, n)
+	out := make([]Slot, 0, n)
 	prev := 0
 	for range n {
-		off := prev + int(r.uvarint())
-		end := off + int(r.uvarint())
+		off := prev + int(r.Uvarint())
+		end := off + int(r.Uvarint())
 		kind := r.byte()
-		if r.err != nil || off < prev || end > bodyLen || end <= off {
-			return nil, errCorrupt
+		if r.Err != nil || off < prev || end > bodyLen || end <= off {
+			return nil, ErrCorrupt
 		}
-		out = append(out, slot{off, end, kind})
+		out = append(out, Slot{off, end, kind})
 		prev = end
 	}
-	return out, r.done()
+	return out, r.Done()
 }
 
-// ref is one part of a run_accounts row: the version it holds, how the
+// Ref is one part of a run_accounts row: the version it holds, how the
 // run writes its slots and, for a finding, its change since the run
 // before (a store's mark, which every run but a baseline sets).
-type ref struct {
-	id     int64
-	exc    edits
-	change string
+type Ref struct {
+	ID     int64
+	Exc    Edits
+	Change string
 }
 
 // changeKinds are the change marks a finding's ref names by number (0:
@@ -495,10 +497,10 @@ var changeKinds = []string{"", "unchanged", "new_failure", "resolved", "changed"
 
 const changeText = 255
 
-// cutChange takes a finding's change mark off its JSON: it is encoding/json's
+// CutChange takes a finding's change mark off its JSON: it is encoding/json's
 // last member (`,"change":"…"}`), and it differs from run to run where
 // nothing else does (none in a baseline, then unchanged).
-func cutChange(raw []byte) (body []byte, change string) {
+func CutChange(raw []byte) (body []byte, change string) {
 	const key = `,"change":"`
 	if !bytes.HasSuffix(raw, []byte(`"}`)) {
 		return raw, ""
@@ -515,8 +517,8 @@ func cutChange(raw []byte) (body []byte, change string) {
 	return body, string(v)
 }
 
-// withChange puts a change mark back.
-func withChange(body []byte, change string) []byte {
+// WithChange puts a change mark back.
+func WithChange(body []byte, change string) []byte {
 	if change == "" {
 		return body
 	}
@@ -526,24 +528,24 @@ func withChange(body []byte, change string) []byte {
 	return append(out, `"}`...)
 }
 
-// row is what a run holds of one account: the account's own part (id 0
+// Row is what a run holds of one account: the account's own part (id 0
 // for findings of an account the run does not list) and its findings'.
-type refRow struct {
-	account  ref
-	findings []ref
+type Row struct {
+	Account  Ref
+	Findings []Ref
 }
 
 const refsFormat = 1
 
-func appendExceptions(b []byte, ed edits) []byte {
-	n := uint64(len(ed.exc)) << 1
-	if ed.moved {
+func appendExceptions(b []byte, ed Edits) []byte {
+	n := uint64(len(ed.Exc)) << 1
+	if ed.Moved {
 		n |= 1
 	}
 	b = binary.AppendUvarint(b, n)
 	next := 0
-	for _, e := range ed.exc {
-		b = binary.AppendUvarint(b, uint64(e.slot-next))
+	for _, e := range ed.Exc {
+		b = binary.AppendUvarint(b, uint64(e.Slot-next))
 		b = append(b, e.code)
 		switch e.code {
 		case codeOffset:
@@ -552,151 +554,152 @@ func appendExceptions(b []byte, ed edits) []byte {
 			b = binary.AppendUvarint(b, uint64(len(e.text)))
 			b = append(b, e.text...)
 		}
-		next = e.slot + 1
+		next = e.Slot + 1
 	}
 	return b
 }
 
-func encodeRow(r refRow) []byte {
+func EncodeRow(r Row) []byte {
 	b := []byte{refsFormat}
-	b = binary.AppendUvarint(b, uint64(r.account.id))
-	if r.account.id != 0 {
-		b = appendExceptions(b, r.account.exc)
+	b = binary.AppendUvarint(b, uint64(r.Account.ID))
+	if r.Account.ID != 0 {
+		b = appendExceptions(b, r.Account.Exc)
 	}
-	b = binary.AppendUvarint(b, uint64(len(r.findings)))
+	b = binary.AppendUvarint(b, uint64(len(r.Findings)))
 	prev := int64(0)
-	for _, f := range r.findings {
-		b = binary.AppendVarint(b, f.id-prev)
-		if k := slices.Index(changeKinds, f.change); k >= 0 {
+	for _, f := range r.Findings {
+		b = binary.AppendVarint(b, f.ID-prev)
+		if k := slices.Index(changeKinds, f.Change); k >= 0 {
 			b = append(b, byte(k))
 		} else {
 			b = append(b, changeText)
-			b = binary.AppendUvarint(b, uint64(len(f.change)))
-			b = append(b, f.change...)
+			b = binary.AppendUvarint(b, uint64(len(f.Change)))
+			b = append(b, f.Change...)
 		}
-		b = appendExceptions(b, f.exc)
-		prev = f.id
+		b = appendExceptions(b, f.Exc)
+		prev = f.ID
 	}
 	return b
 }
 
-func decodeRow(b []byte) (refRow, error) {
-	r := reader{b: b}
+func DecodeRow(b []byte) (Row, error) {
+	r := Reader{B: b}
 	if r.byte() != refsFormat {
-		return refRow{}, errCorrupt
+		return Row{}, ErrCorrupt
 	}
-	var out refRow
-	out.account.id = int64(r.uvarint())
-	if out.account.id != 0 {
-		out.account.exc = r.exceptions()
+	var out Row
+	out.Account.ID = int64(r.Uvarint())
+	if out.Account.ID != 0 {
+		out.Account.Exc = r.Exceptions()
 	}
-	n := r.uvarint()
+	n := r.Uvarint()
 	if n > uint64(len(b)) {
-		return refRow{}, errCorrupt
+		return Row{}, ErrCorrupt
 	}
-	out.findings = make([]ref, n)
+	out.Findings = make([]Ref, n)
 	prev := int64(0)
-	for i := range out.findings {
+	for i := range out.Findings {
 		prev += r.varint()
-		f := ref{id: prev}
+		f := Ref{ID: prev}
 		switch k := r.byte(); {
 		case k == changeText:
-			n := r.uvarint()
-			if n > uint64(len(r.b)) {
+			n := r.Uvarint()
+			if n > uint64(len(r.B)) {
 				r.fail()
 				break
 			}
-			f.change, r.b = string(r.b[:n]), r.b[n:]
+			f.Change, r.B = string(r.B[:n]), r.B[n:]
 		case int(k) < len(changeKinds):
-			f.change = changeKinds[k]
+			f.Change = changeKinds[k]
 		default:
 			r.fail()
 		}
-		f.exc = r.exceptions()
-		out.findings[i] = f
+		f.Exc = r.Exceptions()
+		out.Findings[i] = f
 	}
-	return out, r.done()
+	return out, r.Done()
 }
 
-// reader decodes varints, remembering the first error.
-type reader struct {
-	b   []byte
-	err error
+// Reader decodes varints, remembering the first error.
+type Reader struct {
+	B   []byte
+	Err error
 }
 
-func (r *reader) uvarint() uint64 {
-	v, n := binary.Uvarint(r.b)
+// Uvarint reads an unsigned varint; Done says whether all was read well.
+func (r *Reader) Uvarint() uint64 {
+	v, n := binary.Uvarint(r.B)
 	if n <= 0 {
 		r.fail()
 		return 0
 	}
-	r.b = r.b[n:]
+	r.B = r.B[n:]
 	return v
 }
 
-func (r *reader) varint() int64 {
-	v, n := binary.Varint(r.b)
+func (r *Reader) varint() int64 {
+	v, n := binary.Varint(r.B)
 	if n <= 0 {
 		r.fail()
 		return 0
 	}
-	r.b = r.b[n:]
+	r.B = r.B[n:]
 	return v
 }
 
-func (r *reader) byte() byte {
-	if len(r.b) == 0 {
+func (r *Reader) byte() byte {
+	if len(r.B) == 0 {
 		r.fail()
 		return 0
 	}
-	c := r.b[0]
-	r.b = r.b[1:]
+	c := r.B[0]
+	r.B = r.B[1:]
 	return c
 }
 
-func (r *reader) fail() {
-	if r.err == nil {
-		r.err = errCorrupt
+func (r *Reader) fail() {
+	if r.Err == nil {
+		r.Err = ErrCorrupt
 	}
-	r.b = nil
+	r.B = nil
 }
 
-func (r *reader) exceptions() edits {
-	n := r.uvarint()
-	out := edits{moved: n&1 == 1}
+func (r *Reader) Exceptions() Edits {
+	n := r.Uvarint()
+	out := Edits{Moved: n&1 == 1}
 	n >>= 1
-	if n > uint64(len(r.b)) {
+	if n > uint64(len(r.B)) {
 		r.fail()
-		return edits{}
+		return Edits{}
 	}
 	next := 0
 	for range n {
-		e := exception{slot: next + int(r.uvarint()), code: r.byte()}
+		e := exception{Slot: next + int(r.Uvarint()), code: r.byte()}
 		switch e.code {
 		case codeShift, codeKeep:
 		case codeOffset:
 			e.seconds = r.varint()
 		case codeText:
-			l := r.uvarint()
-			if l > uint64(len(r.b)) {
+			l := r.Uvarint()
+			if l > uint64(len(r.B)) {
 				r.fail()
-				return edits{}
+				return Edits{}
 			}
-			e.text = r.b[:l]
-			r.b = r.b[l:]
+			e.text = r.B[:l]
+			r.B = r.B[l:]
 		default:
 			r.fail()
-			return edits{}
+			return Edits{}
 		}
-		out.exc = append(out.exc, e)
-		next = e.slot + 1
+		out.Exc = append(out.Exc, e)
+		next = e.Slot + 1
 	}
 	return out
 }
 
-func (r *reader) done() error {
-	if r.err == nil && len(r.b) != 0 {
-		return errCorrupt
+func (r *Reader) Done() error {
+	if r.Err == nil && len(r.B) != 0 {
+		return ErrCorrupt
 	}
-	return r.err
+	return r.Err
 }

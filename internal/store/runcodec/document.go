@@ -1,4 +1,11 @@
-package store
+// Package runcodec is how the history store keeps a run without SQL: the
+// JSON a scan wrote cut into a frame, accounts and findings (Doc, FromRun,
+// FromDocument) and written back byte for byte (WriteDocument, DecodeRun);
+// each account and finding a Part whose template is a Version shared by
+// the runs that hold it, with the slots (times, numbers) a run writes
+// differently as Edits (Exceptions, Apply); a run's references to its
+// versions packed as varints (Row, EncodeRow, DecodeRow, Reader).
+package runcodec
 
 import (
 	"bufio"
@@ -13,21 +20,21 @@ import (
 	"github.com/rootwatch/rootwatch/internal/finding"
 )
 
-// rawRun is a run as the JSON a scan wrote of it (-f json is this
+// Doc is a run as the JSON a scan wrote of it (-f json is this
 // document, indented): the frame (the document with its accounts and
 // findings arrays left empty, or null) and each account's and finding's
 // compact JSON, with the facts the store indexes.
-type rawRun struct {
-	frame    []byte
-	accounts [][]byte
-	findings [][]byte
-	acctIDs  []string
-	acctSt   []string
-	facts    []facts
+type Doc struct {
+	Frame         []byte
+	Accounts      [][]byte
+	Findings      [][]byte
+	AccountIDs    []string
+	AccountStatus []string
+	Facts         []Facts
 }
 
-// facts are what the store indexes of a finding.
-type facts struct {
+// Facts are what the store indexes of a finding.
+type Facts struct {
 	Fingerprint string     `json:"fingerprint"`
 	RuleID      string     `json:"rule_id"`
 	AccountID   string     `json:"account_id"`
@@ -37,9 +44,9 @@ type facts struct {
 	FirstSeen   *time.Time `json:"first_seen"`
 }
 
-// fromRun encodes a run as encoding/json encodes it whole: an element of
+// FromRun encodes a run as encoding/json encodes it whole: an element of
 // a slice is encoded as its own value (by address, as in the slice).
-func fromRun(run *finding.Run) (*rawRun, error) {
+func FromRun(run *finding.Run) (*Doc, error) {
 	cp := *run
 	if cp.Accounts != nil {
 		cp.Accounts = []finding.Account{}
@@ -51,34 +58,34 @@ func fromRun(run *finding.Run) (*rawRun, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: encode run: %w", err)
 	}
-	r := &rawRun{frame: frame, accounts: make([][]byte, len(run.Accounts)), findings: make([][]byte, len(run.Findings)),
-		acctIDs: make([]string, len(run.Accounts)), acctSt: make([]string, len(run.Accounts)), facts: make([]facts, len(run.Findings))}
+	r := &Doc{Frame: frame, Accounts: make([][]byte, len(run.Accounts)), Findings: make([][]byte, len(run.Findings)),
+		AccountIDs: make([]string, len(run.Accounts)), AccountStatus: make([]string, len(run.Accounts)), Facts: make([]Facts, len(run.Findings))}
 	for i := range run.Accounts {
 		a := &run.Accounts[i]
-		if r.accounts[i], err = json.Marshal(a); err != nil {
+		if r.Accounts[i], err = json.Marshal(a); err != nil {
 			return nil, fmt.Errorf("store: encode account %s: %w", a.AccountID, err)
 		}
-		r.acctIDs[i], r.acctSt[i] = a.AccountID, string(a.Status)
+		r.AccountIDs[i], r.AccountStatus[i] = a.AccountID, string(a.Status)
 	}
 	for i := range run.Findings {
 		f := &run.Findings[i]
-		if r.findings[i], err = json.Marshal(f); err != nil {
+		if r.Findings[i], err = json.Marshal(f); err != nil {
 			return nil, fmt.Errorf("store: encode finding %s of account %s: %w", f.RuleID, f.AccountID, err)
 		}
-		r.facts[i] = facts{Fingerprint: f.Fingerprint, RuleID: f.RuleID, AccountID: f.AccountID, Resource: f.Resource,
+		r.Facts[i] = Facts{Fingerprint: f.Fingerprint, RuleID: f.RuleID, AccountID: f.AccountID, Resource: f.Resource,
 			Status: string(f.Status), Severity: string(f.Severity), FirstSeen: f.FirstSeen}
 	}
 	return r, nil
 }
 
-// fromDocument cuts a stored document (a run's compact JSON, as schema 3
+// FromDocument cuts a stored document (a run's compact JSON, as schema 3
 // kept it whole) into the same parts, byte for byte.
-func fromDocument(doc []byte) (*rawRun, error) {
+func FromDocument(doc []byte) (*Doc, error) {
 	fields, err := frameFields(doc)
 	if err != nil {
 		return nil, err
 	}
-	r := &rawRun{}
+	r := &Doc{}
 	for i, f := range fields {
 		if f.key != "accounts" && f.key != "findings" {
 			continue
@@ -99,14 +106,14 @@ func fromDocument(doc []byte) (*rawRun, error) {
 				if err := json.Unmarshal(e, &a); err != nil {
 					return nil, fmt.Errorf("an account: %w", err)
 				}
-				r.accounts, r.acctIDs, r.acctSt = append(r.accounts, e), append(r.acctIDs, a.AccountID), append(r.acctSt, a.Status)
+				r.Accounts, r.AccountIDs, r.AccountStatus = append(r.Accounts, e), append(r.AccountIDs, a.AccountID), append(r.AccountStatus, a.Status)
 				continue
 			}
-			var fa facts
+			var fa Facts
 			if err := json.Unmarshal(e, &fa); err != nil {
 				return nil, fmt.Errorf("a finding: %w", err)
 			}
-			r.findings, r.facts = append(r.findings, e), append(r.facts, fa)
+			r.Findings, r.Facts = append(r.Findings, e), append(r.Facts, fa)
 		}
 	}
 	var b bytes.Buffer
@@ -120,8 +127,8 @@ func fromDocument(doc []byte) (*rawRun, error) {
 		b.Write(f.value)
 	}
 	b.WriteByte('}')
-	r.frame = b.Bytes()
-	if ok, err := readsBack(r, doc); err != nil {
+	r.Frame = b.Bytes()
+	if ok, err := ReadsBack(r, doc); err != nil {
 		return nil, err
 	} else if !ok {
 		return nil, errors.New("the document does not read back byte for byte from its parts")
@@ -184,11 +191,11 @@ func withRunID(history []byte, id int64) []byte {
 	return append(out, rest[n:]...)
 }
 
-// writeDocument writes a run's document as `scan -f json` writes it (a
+// WriteDocument writes a run's document as `scan -f json` writes it (a
 // json.Encoder with a two-space indent, ending in a newline), with id as
 // its history's run_id (0: as stored).
-func writeDocument(w io.Writer, raw *rawRun, id int64) error {
-	fields, err := frameFields(raw.frame)
+func WriteDocument(w io.Writer, raw *Doc, id int64) error {
+	fields, err := frameFields(raw.Frame)
 	if err != nil {
 		return fmt.Errorf("store: the run's frame: %w", err)
 	}
@@ -217,9 +224,9 @@ func writeDocument(w io.Writer, raw *rawRun, id int64) error {
 		var elems [][]byte
 		switch f.key {
 		case "accounts":
-			elems = raw.accounts
+			elems = raw.Accounts
 		case "findings":
-			elems = raw.findings
+			elems = raw.Findings
 		}
 		switch {
 		case len(elems) > 0 && string(f.value) == "[]":
@@ -241,11 +248,11 @@ func writeDocument(w io.Writer, raw *rawRun, id int64) error {
 	return bw.Flush()
 }
 
-// readsBack says whether a run's parts write the document they were cut
+// ReadsBack says whether a run's parts write the document they were cut
 // from (compact, as a store keeps it).
-func readsBack(raw *rawRun, doc []byte) (bool, error) {
+func ReadsBack(raw *Doc, doc []byte) (bool, error) {
 	var indented, compact bytes.Buffer
-	if err := writeDocument(&indented, raw, 0); err != nil {
+	if err := WriteDocument(&indented, raw, 0); err != nil {
 		return false, err
 	}
 	if err := json.Compact(&compact, indented.Bytes()); err != nil {
@@ -254,8 +261,8 @@ func readsBack(raw *rawRun, doc []byte) (bool, error) {
 	return bytes.Equal(compact.Bytes(), doc), nil
 }
 
-// decodeRun reads a run back from its frame and parts.
-func decodeRun(frame []byte, accounts, findings [][]byte) (*finding.Run, error) {
+// DecodeRun reads a run back from its frame and parts.
+func DecodeRun(frame []byte, accounts, findings [][]byte) (*finding.Run, error) {
 	var run finding.Run
 	if err := json.Unmarshal(frame, &run); err != nil {
 		return nil, err
