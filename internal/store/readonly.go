@@ -59,14 +59,9 @@ func openSQLiteReadOnly(ctx context.Context, path string, o Options) (Store, err
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
 	s := &sqlStore{db: db, name: path, opts: o}
-	var n int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version'`).Scan(&n); err != nil {
+	if err := s.requireStore(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store %s: %w", path, err)
-	}
-	if n == 0 {
-		db.Close()
-		return nil, &NoStoreError{Name: path, Schema: true}
+		return nil, err
 	}
 	if err := s.checkSchema(ctx, goose.DialectSQLite3, "sqlite"); err != nil {
 		db.Close()
@@ -93,14 +88,9 @@ func openPostgresReadOnly(ctx context.Context, url string, o Options) (Store, er
 		return nil, fmt.Errorf("store %s: %w", name, scrub(err, url))
 	}
 	s := &sqlStore{db: db, postgres: true, name: name, opts: o}
-	var exists bool
-	if err := db.QueryRowContext(ctx, `SELECT to_regclass('goose_db_version') IS NOT NULL`).Scan(&exists); err != nil {
+	if err := s.requireStore(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store %s: %w", name, scrub(err, url))
-	}
-	if !exists {
-		db.Close()
-		return nil, &NoStoreError{Name: name, Schema: true}
+		return nil, scrub(err, url)
 	}
 	if err := s.checkSchema(ctx, goose.DialectPostgres, "postgres"); err != nil {
 		db.Close()

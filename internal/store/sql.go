@@ -82,14 +82,9 @@ func openSQLite(ctx context.Context, path string, o Options) (Store, error) {
 	}
 	s := &sqlStore{db: db, name: path, opts: o}
 	if o.Existing {
-		var n int
-		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version'`).Scan(&n); err != nil {
+		if err := s.requireStore(ctx); err != nil {
 			db.Close()
-			return nil, fmt.Errorf("store %s: %w", path, err)
-		}
-		if n == 0 {
-			db.Close()
-			return nil, &NoStoreError{Name: path, Schema: true}
+			return nil, err
 		}
 	}
 	if err := s.migrate(ctx, goose.DialectSQLite3, "sqlite"); err != nil {
@@ -115,14 +110,9 @@ func openPostgres(ctx context.Context, url string, o Options) (Store, error) {
 	}
 	s := &sqlStore{db: db, postgres: true, name: name, opts: o}
 	if o.Existing {
-		var exists bool
-		if err := db.QueryRowContext(ctx, `SELECT to_regclass('goose_db_version') IS NOT NULL`).Scan(&exists); err != nil {
+		if err := s.requireStore(ctx); err != nil {
 			db.Close()
-			return nil, fmt.Errorf("store %s: %w", name, scrub(err, url))
-		}
-		if !exists {
-			db.Close()
-			return nil, &NoStoreError{Name: name, Schema: true}
+			return nil, scrub(err, url)
 		}
 	}
 	locker, err := lock.NewPostgresSessionLocker()
@@ -135,6 +125,23 @@ func openPostgres(ctx context.Context, url string, o Options) (Store, error) {
 		return nil, scrub(err, url)
 	}
 	return s, nil
+}
+
+// requireStore refuses a database that holds no rootwatch store (goose's
+// version table), for the opens that never create one.
+func (s *sqlStore) requireStore(ctx context.Context) error {
+	q := `SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version'`
+	if s.postgres {
+		q = `SELECT to_regclass('goose_db_version') IS NOT NULL`
+	}
+	var exists bool
+	if err := s.db.QueryRowContext(ctx, q).Scan(&exists); err != nil {
+		return fmt.Errorf("store %s: %w", s.name, err)
+	}
+	if !exists {
+		return &NoStoreError{Name: s.name, Schema: true}
+	}
+	return nil
 }
 
 // scrub removes a connection string from an error's text, should a driver
