@@ -65,7 +65,7 @@ func BenchmarkDecodeFullJSON(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		for _, f := range files {
 			zr, _ := gzip.NewReader(bytes.NewReader(f))
-			var doc struct{ Records []record }
+			var doc struct{ Records []Record }
 			json.NewDecoder(zr).Decode(&doc)
 			for k := range doc.Records {
 				classify(&doc.Records[k], "bench")

@@ -49,7 +49,10 @@ func (d *decoder) countAccountBytes(account, eventTime []byte) {
 	}
 }
 
-var unknownAccount = []byte("unknown")
+// UnknownAccount is the account of records that name none.
+const UnknownAccount = "unknown"
+
+var unknownAccount = []byte(UnknownAccount)
 
 // accountStat is what a source shows of one account: its events, and the
 // earliest and latest eventTime seen, as text.

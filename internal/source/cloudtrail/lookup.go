@@ -116,7 +116,7 @@ func Lookup(ctx context.Context, c LookupAPI, q LookupQuery) ([]evidence.Event, 
 		out, err := p.NextPage(ctx)
 		last = time.Now()
 		if err != nil {
-			d.stats.Error = fmt.Sprintf("LookupEvents page %d: %s", pages+1, apiErr(err))
+			d.stats.Error = fmt.Sprintf("LookupEvents page %d: %s", pages+1, APIError(err))
 			d.finishCoverage()
 			return d.events, d.stats
 		}
@@ -130,7 +130,8 @@ func Lookup(ctx context.Context, c LookupAPI, q LookupQuery) ([]evidence.Event, 
 	return d.events, d.stats
 }
 
-func apiErr(err error) string {
+// APIError is an AWS error as its code and message, or err's text.
+func APIError(err error) string {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		return ae.ErrorCode() + ": " + ae.ErrorMessage()

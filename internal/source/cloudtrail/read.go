@@ -147,10 +147,11 @@ type decoder struct {
 	lookup bool
 }
 
-const maxProblems = 5
+// MaxProblems is how many problems a source lists; more are counted only.
+const MaxProblems = 5
 
 func (d *decoder) problem(format string, args ...any) {
-	if len(d.stats.Problems) < maxProblems {
+	if len(d.stats.Problems) < MaxProblems {
 		d.stats.Problems = append(d.stats.Problems, fmt.Sprintf(format, args...))
 	}
 }
@@ -523,13 +524,13 @@ func (d *decoder) element(raw []byte) {
 }
 
 func (d *decoder) record(raw []byte) {
-	var r record
+	var r Record
 	if err := json.Unmarshal(raw, &r); err != nil {
 		d.stats.Undecodable++
 		d.problem("a record could not be decoded: %v", err)
 		return
 	}
-	if !r.looksLikeEvent() {
+	if !r.LooksLikeEvent() {
 		d.stats.Skipped++
 		d.problem("a JSON object without eventSource and eventName: not a CloudTrail event")
 		return
@@ -592,7 +593,7 @@ func (d *decoder) lookupEvent(eventID, username, cloudTrailEvent string) {
 		d.countAccount(recipientOf([]byte(cloudTrailEvent)), jsonscan.StringValue([]byte(cloudTrailEvent), eventTimeKey, 40))
 		return
 	}
-	var r record
+	var r Record
 	if err := json.Unmarshal([]byte(cloudTrailEvent), &r); err != nil {
 		d.countAccount("", nil)
 		d.stats.Undecodable++

@@ -152,7 +152,7 @@ func (l *s3Lister) dirs(ctx context.Context, prefix string) ([]string, error) {
 		page, err := p.NextPage(ctx)
 		l.listings++
 		if err != nil {
-			return nil, fmt.Errorf("list %s: %s", l.uri(prefix), apiErr(err))
+			return nil, fmt.Errorf("list %s: %s", l.uri(prefix), APIError(err))
 		}
 		for _, cp := range page.CommonPrefixes {
 			out = append(out, aws.ToString(cp.Prefix))
@@ -168,7 +168,7 @@ func (l *s3Lister) all(ctx context.Context, prefix string) {
 		page, err := p.NextPage(ctx)
 		l.listings++
 		if err != nil {
-			l.bad = append(l.bad, evidence.SourceStats{Path: l.uri(prefix), Error: fmt.Sprintf("list: %s", apiErr(err))})
+			l.bad = append(l.bad, evidence.SourceStats{Path: l.uri(prefix), Error: fmt.Sprintf("list: %s", APIError(err))})
 			return
 		}
 		for _, o := range page.Contents {
@@ -186,7 +186,7 @@ func (l *s3Lister) job(key string) Job {
 	return Job{Name: "s3://" + bucket + "/" + key, Open: func(ctx context.Context) (readCloser, error) {
 		out, err := l.c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 		if err != nil {
-			return nil, errors.New(apiErr(err))
+			return nil, errors.New(APIError(err))
 		}
 		return out.Body, nil
 	}}
