@@ -2,7 +2,9 @@ package query
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	ctapi "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 
 	"github.com/rootwatch/rootwatch/internal/awsfake"
 	"github.com/rootwatch/rootwatch/internal/evidence"
@@ -69,6 +73,66 @@ func TestLakeSelectsTakeover(t *testing.T) {
 			if e.Category != w.Category || e.Target != w.Target || e.TaskPolicy != w.TaskPolicy {
 				t.Errorf("accounts %v: record %s: %+v, want %+v", accounts, w.EventID, e, w)
 			}
+		}
+	}
+}
+
+// stubLake runs one query that never finishes.
+type stubLake struct {
+	cancelErr error
+	cancelled string
+}
+
+func (s *stubLake) StartQuery(context.Context, *ctapi.StartQueryInput, ...func(*ctapi.Options)) (*ctapi.StartQueryOutput, error) {
+	return &ctapi.StartQueryOutput{QueryId: aws.String("q-1")}, nil
+}
+
+func (s *stubLake) GetQueryResults(context.Context, *ctapi.GetQueryResultsInput, ...func(*ctapi.Options)) (*ctapi.GetQueryResultsOutput, error) {
+	return &ctapi.GetQueryResultsOutput{QueryStatus: cttypes.QueryStatusRunning}, nil
+}
+
+func (s *stubLake) CancelQuery(_ context.Context, in *ctapi.CancelQueryInput, _ ...func(*ctapi.Options)) (*ctapi.CancelQueryOutput, error) {
+	s.cancelled = aws.ToString(in.QueryId)
+	return &ctapi.CancelQueryOutput{}, s.cancelErr
+}
+
+// TestLakeCancelsAQueryLeftRunning: a Lake query interrupted while it runs
+// is cancelled, and the source's error says why it was left and whether
+// cancelling it worked, as Athena's does (stopLeftRunning).
+func TestLakeCancelsAQueryLeftRunning(t *testing.T) {
+	for _, tc := range []struct {
+		cancelErr error
+		want      string
+	}{
+		{nil, "cloudtrail lake query q-1 was interrupted; it was cancelled"},
+		{errors.New("denied"), "cloudtrail lake query q-1 was interrupted; cancelling it failed too: denied"},
+	} {
+		c := &stubLake{cancelErr: tc.cancelErr}
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		_, st := Lake(ctx, c, LakeQuery{Store: LakeStore{ID: "eds"}, Window: Window{Since: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)}})
+		if st.Error != tc.want || c.cancelled != "q-1" {
+			t.Errorf("error %q (cancelled %q), want %q", st.Error, c.cancelled, tc.want)
+		}
+	}
+}
+
+// TestStopLeftRunning: why a query was left (its timeout, an interruption,
+// a status call that failed) and what stopping it did, in the engine's
+// words.
+func TestStopLeftRunning(t *testing.T) {
+	ok := func(context.Context) error { return nil }
+	for _, tc := range []struct {
+		cause error
+		stop  func(context.Context) error
+		want  string
+	}{
+		{context.DeadlineExceeded, ok, "athena query q did not finish within 1m0s (--query-timeout); it was stopped"},
+		{context.Canceled, ok, "athena query q was interrupted; it was stopped"},
+		{errors.New("throttled"), func(context.Context) error { return errors.New("gone") }, "athena query q could not be followed: throttled; stopping it failed too: gone"},
+	} {
+		if err := stopLeftRunning("athena query q", "stopping", "stopped", time.Minute, tc.cause, tc.stop); err == nil || err.Error() != tc.want {
+			t.Errorf("%v: %v, want %q", tc.cause, err, tc.want)
 		}
 	}
 }
