@@ -13,8 +13,8 @@ import (
 	athenatypes "github.com/aws/aws-sdk-go-v2/service/athena/types"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 
+	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/evidence"
-	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
 )
 
 // AthenaAPI lists the Athena calls the reader makes.
@@ -122,7 +122,7 @@ var jsonColumns = []string{"requestparameters", "responseelements", "additionale
 func schemaOf(ctx context.Context, g GlueAPI, t AthenaTable) (*athenaSchema, error) {
 	out, err := g.GetTable(ctx, &glue.GetTableInput{DatabaseName: aws.String(t.Database), Name: aws.String(t.Table)})
 	if err != nil {
-		return nil, fmt.Errorf("glue GetTable %s.%s: %s", t.Database, t.Table, cloudtrail.APIError(err))
+		return nil, fmt.Errorf("glue GetTable %s.%s: %s", t.Database, t.Table, awsx.Message(err))
 	}
 	if out.Table == nil || out.Table.StorageDescriptor == nil {
 		return nil, fmt.Errorf("glue GetTable %s.%s: the table has no columns", t.Database, t.Table)
@@ -332,7 +332,7 @@ func Athena(ctx context.Context, c AthenaAPI, g GlueAPI, q AthenaQuery) ([]evide
 	defer cancel()
 	started, err := c.StartQueryExecution(ctx, in)
 	if err != nil {
-		return a.finish(q.Window, fmt.Errorf("athena StartQueryExecution: %s", cloudtrail.APIError(err)))
+		return a.finish(q.Window, fmt.Errorf("athena StartQueryExecution: %s", awsx.Message(err)))
 	}
 	id := aws.ToString(started.QueryExecutionId)
 	info.ID = id
@@ -377,7 +377,7 @@ func athenaResults(ctx context.Context, c AthenaAPI, id string, a *answer) error
 	for page := 1; p.HasMorePages(); page++ {
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("athena GetQueryResults %s, page %d: %s", id, page, cloudtrail.APIError(err))
+			return fmt.Errorf("athena GetQueryResults %s, page %d: %s", id, page, awsx.Message(err))
 		}
 		if out.ResultSet == nil {
 			continue

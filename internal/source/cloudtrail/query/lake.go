@@ -13,8 +13,8 @@ import (
 	ctapi "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 
+	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/evidence"
-	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
 )
 
 // LakeAPI lists the CloudTrail Lake calls the reader makes.
@@ -147,7 +147,7 @@ func Lake(ctx context.Context, c LakeAPI, q LakeQuery) ([]evidence.Event, eviden
 	defer cancel()
 	started, err := c.StartQuery(ctx, &ctapi.StartQueryInput{QueryStatement: aws.String(sql)})
 	if err != nil {
-		return a.finish(q.Window, fmt.Errorf("cloudtrail StartQuery: %s", cloudtrail.APIError(err)))
+		return a.finish(q.Window, fmt.Errorf("cloudtrail StartQuery: %s", awsx.Message(err)))
 	}
 	id := aws.ToString(started.QueryId)
 	info.ID = id
@@ -164,7 +164,7 @@ func Lake(ctx context.Context, c LakeAPI, q LakeQuery) ([]evidence.Event, eviden
 			if ctx.Err() != nil {
 				return a.finish(q.Window, stop(ctx.Err()))
 			}
-			return a.finish(q.Window, fmt.Errorf("cloudtrail GetQueryResults %s: %s", id, cloudtrail.APIError(err)))
+			return a.finish(q.Window, fmt.Errorf("cloudtrail GetQueryResults %s: %s", id, awsx.Message(err)))
 		}
 		if st := out.QueryStatistics; st != nil && st.BytesScanned != nil {
 			info.BytesScanned = *st.BytesScanned

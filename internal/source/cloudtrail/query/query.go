@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
 )
@@ -279,10 +280,10 @@ func stopLeftRunning(what, stopping, stopped string, timeout time.Duration, caus
 	case errors.Is(cause, context.Canceled):
 		why = "was interrupted"
 	default:
-		why = "could not be followed: " + cloudtrail.APIError(cause)
+		why = "could not be followed: " + awsx.Message(cause)
 	}
 	if stopErr != nil {
-		return fmt.Errorf("%s %s; %s it failed too: %s", what, why, stopping, cloudtrail.APIError(stopErr))
+		return fmt.Errorf("%s %s; %s it failed too: %s", what, why, stopping, awsx.Message(stopErr))
 	}
 	return fmt.Errorf("%s %s; it was %s", what, why, stopped)
 }
