@@ -21,6 +21,16 @@ func APICode(err error) string {
 	return ""
 }
 
+// Message is an AWS API error as its code and message ("ThrottlingException:
+// Rate exceeded"), or err's text when it is not one.
+func Message(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode() + ": " + ae.ErrorMessage()
+	}
+	return err.Error()
+}
+
 // CodeIs matches an error code with or without the "Exception" suffix: IAM's
 // organization errors are documented bare but matched suffixed by the SDK.
 func CodeIs(err error, names ...string) bool {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/notify"
 	"github.com/rootwatch/rootwatch/internal/report"
-	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
+	"github.com/rootwatch/rootwatch/internal/source/cloudtrail/query"
 	"github.com/rootwatch/rootwatch/internal/source/org"
 )
 
@@ -190,7 +190,7 @@ there is no previous run to compare with, and stderr says so.`,
 	f.StringSliceVar(&o.regions, "regions", nil, "read EventBridge rules and GuardDuty only in these `REGIONS` (comma-separated; default every enabled region); rules needing the others are unknown")
 	f.StringArrayVar(&o.cloudtrail, "cloudtrail", nil, "CloudTrail evidence: a `PATH` (file or directory of logs, any shape, gzip or not), s3://bucket/prefix, athena://WORKGROUP/DATABASE.TABLE or lake://EVENT_DATA_STORE_ID; repeatable")
 	f.StringVar(&o.athenaOutput, "athena-output", "", "s3:// `LOCATION` for athena:// query results (default: the workgroup's)")
-	f.DurationVar(&o.queryTimeout, "query-timeout", cloudtrail.DefaultQueryTimeout, "how long an athena:// or lake:// query may run before it is stopped")
+	f.DurationVar(&o.queryTimeout, "query-timeout", query.DefaultTimeout, "how long an athena:// or lake:// query may run before it is stopped")
 	f.BoolVar(&o.org, "org", false, "scan every account of the organization (run from the management account or a delegated administrator)")
 	f.StringVar(&o.roleName, "role-name", org.DefaultRoleName, "with --org: the role to assume in each member account")
 	f.StringVar(&o.roleARNTemplate, "role-arn-template", "", "with --org: the role ARN to assume, with {account} (and {partition}), e.g. arn:aws:iam::{account}:role/RootwatchAudit")

@@ -13,7 +13,7 @@ import (
 	"github.com/rootwatch/rootwatch/internal/outfile"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/scan"
-	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
+	"github.com/rootwatch/rootwatch/internal/source/cloudtrail/query"
 	"github.com/rootwatch/rootwatch/internal/window"
 )
 
@@ -107,7 +107,7 @@ records after it are. Exit code 3 when any source could not be fully read.`,
 	f.StringVar(&o.profile, "profile", "", "AWS shared config `PROFILE` for s3:// paths and --lookup")
 	f.StringVar(&o.region, "region", "", "AWS region of the bucket for s3:// paths, and of Athena and Lake queries")
 	f.StringVar(&o.athenaOutput, "athena-output", "", "s3:// `LOCATION` for athena:// query results (default: the workgroup's)")
-	f.DurationVar(&o.queryTimeout, "query-timeout", cloudtrail.DefaultQueryTimeout, "how long an athena:// or lake:// query may run before it is stopped")
+	f.DurationVar(&o.queryTimeout, "query-timeout", query.DefaultTimeout, "how long an athena:// or lake:// query may run before it is stopped")
 	return cmd
 }
 

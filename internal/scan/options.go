@@ -17,7 +17,7 @@ import (
 	"github.com/rootwatch/rootwatch/internal/config"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/evidence/bundle"
-	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
+	"github.com/rootwatch/rootwatch/internal/source/cloudtrail/query"
 	"github.com/rootwatch/rootwatch/internal/source/org"
 	"github.com/rootwatch/rootwatch/internal/window"
 )
@@ -161,7 +161,7 @@ func (o *Options) Validate() error {
 	case o.Reports != nil && o.Reports.Account != "" && len(o.Reports.Paths) > 1:
 		return fmt.Errorf("%s names one account; it cannot go with several %s files", or(l.Account, "an expected account"), or(l.Reports, "credential report"))
 	}
-	if err := cloudtrail.CheckPaths(o.CloudTrail); err != nil {
+	if err := query.CheckPaths(o.CloudTrail); err != nil {
 		return err
 	}
 	if o.Org != nil {

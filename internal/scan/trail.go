@@ -12,6 +12,7 @@ import (
 	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
+	"github.com/rootwatch/rootwatch/internal/source/cloudtrail/query"
 )
 
 // s3Workers is how many S3 objects are fetched and decoded at once: fetching
@@ -40,7 +41,7 @@ type TrailOptions struct {
 	Region  string
 	// AthenaOutput is where athena:// queries write their results (empty:
 	// the workgroup's location); QueryTimeout bounds each Athena or Lake
-	// query (zero: cloudtrail.DefaultQueryTimeout).
+	// query (zero: query.DefaultTimeout).
 	AthenaOutput string
 	QueryTimeout time.Duration
 }
@@ -52,7 +53,7 @@ func (o *TrailOptions) Validate() error {
 			return fmt.Errorf("%q is not a 12-digit account ID", a)
 		}
 	}
-	return cloudtrail.CheckPaths(o.Paths)
+	return query.CheckPaths(o.Paths)
 }
 
 func (o *TrailOptions) filter() cloudtrail.Filter {
@@ -99,7 +100,7 @@ func readCloudTrail(ctx context.Context, o *Options, paths []string, f cloudtrai
 		switch {
 		case cloudtrail.IsS3(p):
 			uris = append(uris, p)
-		case cloudtrail.IsAthena(p), cloudtrail.IsLake(p):
+		case query.IsAthena(p), query.IsLake(p):
 			queries = append(queries, p)
 		default:
 			files = append(files, p)
@@ -114,7 +115,7 @@ func readCloudTrail(ctx context.Context, o *Options, paths []string, f cloudtrai
 		}
 	}
 	if len(queries) > 0 {
-		q, err := cloudtrail.QueryJobs(cfg, queries, o.AthenaOutput, f.QueryWindow(o.QueryTimeout, now))
+		q, err := query.Jobs(cfg, queries, o.AthenaOutput, query.WindowOf(f, o.QueryTimeout, now))
 		if err != nil {
 			return cloudtrail.Result{}, err
 		}

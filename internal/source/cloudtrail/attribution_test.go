@@ -8,12 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
-
-	athenatypes "github.com/aws/aws-sdk-go-v2/service/athena/types"
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
-	"github.com/rootwatch/rootwatch/internal/testutil"
 )
 
 const (
@@ -156,39 +152,6 @@ func TestCrossAccountCopiesAreOneAction(t *testing.T) {
 	}
 	if got := Run(context.Background(), jobs, 2, Filter{Accounts: map[string]bool{"999999999999": true}}); len(got.Events) != 0 {
 		t.Errorf("another account: %+v", got.Events)
-	}
-}
-
-// TestAthenaFindsRootActingElsewhere: asked about account A, Athena
-// answers (as the query means) A's root acting in B's trail as well; the
-// reader files it under A with B as the recipient, and the coverage stays
-// per recipient.
-func TestAthenaFindsRootActingElsewhere(t *testing.T) {
-	const shared = "5a3c8f2e-0000-4000-8000-00000000c0de"
-	userB := map[string]any{"eventVersion": "1.09", "userIdentity": map[string]any{"type": "IAMUser", "accountId": acctB, "arn": "arn:aws:iam::" + acctB + ":user/bob"},
-		"eventTime": "2026-02-20T10:00:00Z", "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets", "eventID": "e-b", "recipientAccountId": acctB}
-	recs := []map[string]any{crossRecord("e-owner", acctB, shared, nil), userB}
-	// Round-trip through JSON as the examples are read.
-	raw, _ := json.Marshal(recs)
-	var parsed []map[string]any
-	if err := json.Unmarshal(raw, &parsed); err != nil {
-		t.Fatal(err)
-	}
-	w := QueryWindow{Since: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Accounts: []string{acctA}}
-	a := &stubAthena{states: []athenatypes.QueryExecutionState{athenatypes.QueryExecutionStateSucceeded},
-		names: testutil.AnswerNames, rows: testutil.AnswerRowsFor(parsed, testutil.AnswerNames, w.Accounts), pageSize: 10}
-	evs, st := Athena(context.Background(), a, stubGlue{out: cloudTrailTable([]string{"account", "region", "date"}, nil)}, AthenaQuery{Table: ctTable, Window: w})
-	if st.Error != "" || len(evs) != 1 {
-		t.Fatalf("%d events, stats %+v", len(evs), st)
-	}
-	if e := evs[0]; e.AccountID != acctA || e.Recipient != acctB || e.SharedEventID != shared || e.Category != evidence.CategoryAPICall {
-		t.Errorf("event %+v", e)
-	}
-	if len(st.Accounts) != 0 {
-		t.Errorf("coverage %v: B's trail says nothing of A's timeline", st.Accounts)
-	}
-	if !strings.Contains(strings.Join(st.Query.Notes, " "), "every account's partition") {
-		t.Errorf("notes %q do not say the root events are read from every partition", st.Query.Notes)
 	}
 }
 

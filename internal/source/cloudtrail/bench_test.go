@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/rootwatch/rootwatch/internal/source/cloudtrail/jsonscan"
 )
 
 // benchCorpus loads the files of a generated corpus (ROOTWATCH_BENCH_CORPUS,
@@ -38,11 +40,11 @@ func BenchmarkDecode(b *testing.B) {
 // benchDecode decodes files, one sub-benchmark per way of computing the
 // structure.
 func benchDecode(b *testing.B, files [][]byte) {
-	for _, impl := range append([]structImpl{structBest}, structImpls()...) {
+	for _, impl := range append([]jsonscan.StructImpl{jsonscan.StructBest}, jsonscan.StructImpls()...) {
 		b.Run(impl.String(), func(b *testing.B) {
 			b.SetBytes(corpusBytes(files))
 			rd := NewReader()
-			rd.walk.impl = impl
+			rd.walk.Impl = impl
 			b.ResetTimer()
 			defer cpuPerOp(b)()
 			for i := 0; i < b.N; i++ {
@@ -62,8 +64,8 @@ func BenchmarkDecodeFullJSON(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for _, f := range files {
-			zr, _ := newGzip(bytes.NewReader(f))
-			var doc struct{ Records []record }
+			zr, _ := gzip.NewReader(bytes.NewReader(f))
+			var doc struct{ Records []Record }
 			json.NewDecoder(zr).Decode(&doc)
 			for k := range doc.Records {
 				classify(&doc.Records[k], "bench")

@@ -14,8 +14,9 @@ import (
 	"github.com/rootwatch/rootwatch/internal/evidence"
 )
 
-// record is the part of a CloudTrail record the classifier reads.
-type record struct {
+// Record is the part of a CloudTrail record the classifier reads (query
+// engines rebuild it from their answers' columns).
+type Record struct {
 	EventVersion string `json:"eventVersion"`
 	UserIdentity struct {
 		Type        string `json:"type"`
@@ -26,13 +27,7 @@ type record struct {
 		UserName    string `json:"userName"`
 		AccessKeyID string `json:"accessKeyId"`
 
-		SessionContext *struct {
-			SourceIdentity string          `json:"sourceIdentity"`
-			AssumedRoot    json.RawMessage `json:"assumedRoot"`
-			SessionIssuer  struct {
-				ARN string `json:"arn"`
-			} `json:"sessionIssuer"`
-		} `json:"sessionContext"`
+		SessionContext *SessionContext `json:"sessionContext"`
 	} `json:"userIdentity"`
 	EventTime           json.RawMessage `json:"eventTime"`
 	EventSource         string          `json:"eventSource"`
@@ -51,8 +46,18 @@ type record struct {
 	SharedEventID       string          `json:"sharedEventID"`
 }
 
-// looksLikeEvent says whether a decoded record is a CloudTrail event at all.
-func (r *record) looksLikeEvent() bool { return r.EventSource != "" && r.EventName != "" }
+// SessionContext is the part of userIdentity.sessionContext the
+// classifier reads.
+type SessionContext struct {
+	SourceIdentity string          `json:"sourceIdentity"`
+	AssumedRoot    json.RawMessage `json:"assumedRoot"`
+	SessionIssuer  struct {
+		ARN string `json:"arn"`
+	} `json:"sessionIssuer"`
+}
+
+// LooksLikeEvent says whether a decoded record is a CloudTrail event at all.
+func (r *Record) LooksLikeEvent() bool { return r.EventSource != "" && r.EventName != "" }
 
 func stringField(raw json.RawMessage, key string) string {
 	if len(raw) == 0 || raw[0] != '{' {
@@ -111,7 +116,7 @@ func emailChange(src, name string) bool {
 //     invokedBy another AWS service) are service;
 //   - every other root event is an api_call, including console calls
 //     (invokedBy signin.amazonaws.com).
-func classify(r *record, source string) (evidence.Event, bool) {
+func classify(r *Record, source string) (evidence.Event, bool) {
 	ev := evidence.Event{
 		EventID: r.EventID, AccountID: r.RecipientAccountID, Recipient: r.RecipientAccountID, SharedEventID: r.SharedEventID,
 		Region: r.AWSRegion, EventSource: r.EventSource, EventName: r.EventName, SourceIP: r.SourceIPAddress,
@@ -218,9 +223,22 @@ func classify(r *record, source string) (evidence.Event, bool) {
 	return ev, true
 }
 
+// Classify judges a record rebuilt from a query's answer exactly as one
+// read from a log file: the root event it is, with the digest of its
+// canonical JSON, or false.
+func Classify(r *Record, source string) (evidence.Event, bool) {
+	ev, ok := classify(r, source)
+	if !ok {
+		return ev, false
+	}
+	canonical, _ := json.Marshal(r)
+	ev.Digest = recordDigest(canonical)
+	return ev, true
+}
+
 // sessionCaller names who opened a root session whose records carry
 // sessionContext.assumedRoot: its source identity, else its issuer.
-func sessionCaller(r *record) string {
+func sessionCaller(r *Record) string {
 	if c := evidence.Bound(r.UserIdentity.SessionContext.SourceIdentity); c != "" {
 		return c
 	}
@@ -238,7 +256,7 @@ var rootARN = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(\d{12}):root$`)
 // record AWS writes: it is listed as unverified (neither counted nor
 // ruled out) under the accountId, with the ARN's account as a second
 // account it concerns, or under the recipient when it names none.
-func attribute(ev *evidence.Event, r *record) {
+func attribute(ev *evidence.Event, r *Record) {
 	id := r.UserIdentity.AccountID
 	fromARN := ""
 	if m := rootARN.FindStringSubmatch(r.UserIdentity.ARN); m != nil {
@@ -264,7 +282,7 @@ func attribute(ev *evidence.Event, r *record) {
 // resultOf reads success or failure: from responseElements[key] when the
 // event has such an element (ConsoleLogin, PasswordUpdated…), else from the
 // presence of an error code or message.
-func resultOf(r *record, key string) string {
+func resultOf(r *Record, key string) string {
 	if key != "" {
 		switch strings.ToLower(stringField(r.ResponseElements, key)) {
 		case "success":

@@ -13,6 +13,8 @@ import (
 	"github.com/rootwatch/rootwatch/internal/testutil"
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
+
+	"github.com/rootwatch/rootwatch/internal/source/cloudtrail/jsonscan"
 )
 
 // FuzzDecode checks that no input makes the reader panic or hang, and that
@@ -49,11 +51,11 @@ func FuzzDecode(f *testing.F) {
 
 // decodeBoth reads data without the fast path and with it, each way of
 // computing the structure this CPU runs (SWAR everywhere): fast[i] is
-// structImpls()[i]'s.
+// jsonscan.StructImpls()[i]'s.
 func decodeBoth(data []byte) (fast []decoded, slow decoded) {
-	for _, impl := range structImpls() {
+	for _, impl := range jsonscan.StructImpls() {
 		rd := NewReader()
-		rd.walk.impl = impl
+		rd.walk.Impl = impl
 		var d decoded
 		d.events, d.stats = rd.Decode(bytes.NewReader(data), "fuzz")
 		fast = append(fast, d)
@@ -69,7 +71,7 @@ func fastAgrees(t *testing.T, fast []decoded, slow decoded, what string) {
 	t.Helper()
 	for i, f := range fast {
 		if !reflect.DeepEqual(f, slow) {
-			t.Fatalf("%s: fast path (%v):\n%+v\ngeneral path:\n%+v", what, structImpls()[i], f.stats, slow.stats)
+			t.Fatalf("%s: fast path (%v):\n%+v\ngeneral path:\n%+v", what, jsonscan.StructImpls()[i], f.stats, slow.stats)
 		}
 	}
 }

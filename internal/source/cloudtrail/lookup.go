@@ -3,15 +3,14 @@ package cloudtrail
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ctapi "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
-	"github.com/aws/smithy-go"
 
+	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 )
 
@@ -116,7 +115,7 @@ func Lookup(ctx context.Context, c LookupAPI, q LookupQuery) ([]evidence.Event, 
 		out, err := p.NextPage(ctx)
 		last = time.Now()
 		if err != nil {
-			d.stats.Error = fmt.Sprintf("LookupEvents page %d: %s", pages+1, apiErr(err))
+			d.stats.Error = fmt.Sprintf("LookupEvents page %d: %s", pages+1, awsx.Message(err))
 			d.finishCoverage()
 			return d.events, d.stats
 		}
@@ -128,12 +127,4 @@ func Lookup(ctx context.Context, c LookupAPI, q LookupQuery) ([]evidence.Event, 
 	d.finishCoverage()
 	d.stats.Period = &evidence.Span{From: q.Start.UTC(), To: q.End.UTC()}
 	return d.events, d.stats
-}
-
-func apiErr(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode() + ": " + ae.ErrorMessage()
-	}
-	return err.Error()
 }

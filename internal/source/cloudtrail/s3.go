@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 )
 
@@ -152,7 +153,7 @@ func (l *s3Lister) dirs(ctx context.Context, prefix string) ([]string, error) {
 		page, err := p.NextPage(ctx)
 		l.listings++
 		if err != nil {
-			return nil, fmt.Errorf("list %s: %s", l.uri(prefix), apiErr(err))
+			return nil, fmt.Errorf("list %s: %s", l.uri(prefix), awsx.Message(err))
 		}
 		for _, cp := range page.CommonPrefixes {
 			out = append(out, aws.ToString(cp.Prefix))
@@ -168,7 +169,7 @@ func (l *s3Lister) all(ctx context.Context, prefix string) {
 		page, err := p.NextPage(ctx)
 		l.listings++
 		if err != nil {
-			l.bad = append(l.bad, evidence.SourceStats{Path: l.uri(prefix), Error: fmt.Sprintf("list: %s", apiErr(err))})
+			l.bad = append(l.bad, evidence.SourceStats{Path: l.uri(prefix), Error: fmt.Sprintf("list: %s", awsx.Message(err))})
 			return
 		}
 		for _, o := range page.Contents {
@@ -186,7 +187,7 @@ func (l *s3Lister) job(key string) Job {
 	return Job{Name: "s3://" + bucket + "/" + key, Open: func(ctx context.Context) (readCloser, error) {
 		out, err := l.c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 		if err != nil {
-			return nil, errors.New(apiErr(err))
+			return nil, errors.New(awsx.Message(err))
 		}
 		return out.Body, nil
 	}}

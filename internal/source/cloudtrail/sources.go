@@ -1,84 +1,21 @@
 package cloudtrail
 
 import (
-	"context"
 	"fmt"
-	"maps"
 	"os"
-	"slices"
-	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/athena"
-	ctapi "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
-	"github.com/aws/aws-sdk-go-v2/service/glue"
-
-	"github.com/rootwatch/rootwatch/internal/evidence"
 )
 
-// CheckPaths refuses, before anything is read, a local path that does not
-// exist and an s3://, athena:// or lake:// URI that does not parse: a
-// mistyped argument must not look like a source that held nothing.
-func CheckPaths(paths []string) error {
-	for _, p := range paths {
-		var err error
-		switch {
-		case IsAthena(p):
-			_, err = ParseAthena(p)
-		case IsLake(p):
-			_, err = ParseLake(p)
-		case IsS3(p):
-			_, _, err = ParseS3(p)
-		default:
-			if _, err := os.Stat(p); err != nil {
-				return fmt.Errorf("CloudTrail path %w", err)
-			}
-		}
-		if err != nil {
-			return err
-		}
+// CheckPath refuses, before anything is read, a local path that does not
+// exist and an s3:// URI that does not parse: a mistyped argument must not
+// look like a source that held nothing. (athena:// and lake:// URIs are
+// the query package's: query.CheckPaths checks every form.)
+func CheckPath(p string) error {
+	if IsS3(p) {
+		_, _, err := ParseS3(p)
+		return err
+	}
+	if _, err := os.Stat(p); err != nil {
+		return fmt.Errorf("CloudTrail path %w", err)
 	}
 	return nil
-}
-
-// QueryWindow is the window of a query that reads what f keeps: its
-// bounds and its accounts, in order.
-func (f Filter) QueryWindow(timeout time.Duration, now time.Time) QueryWindow {
-	return QueryWindow{Since: f.Since, Until: f.Until, Accounts: slices.Sorted(maps.Keys(f.Accounts)), Timeout: timeout, Now: now}
-}
-
-// QueryJobs turns athena:// and lake:// URIs into jobs that run their
-// queries over w, with clients of cfg (a Lake store's own region when its
-// URI names one); output is where Athena writes results ("": the
-// workgroup's location).
-func QueryJobs(cfg aws.Config, uris []string, output string, w QueryWindow) ([]Job, error) {
-	var jobs []Job
-	for _, u := range uris {
-		if IsAthena(u) {
-			t, err := ParseAthena(u)
-			if err != nil {
-				return nil, err
-			}
-			ac, gc := athena.NewFromConfig(cfg), glue.NewFromConfig(cfg)
-			q := AthenaQuery{Table: t, Output: output, Window: w}
-			jobs = append(jobs, Job{Name: u, Read: func(ctx context.Context) ([]evidence.Event, evidence.SourceStats) {
-				return Athena(ctx, ac, gc, q)
-			}})
-			continue
-		}
-		s, err := ParseLake(u)
-		if err != nil {
-			return nil, err
-		}
-		lc := ctapi.NewFromConfig(cfg, func(co *ctapi.Options) {
-			if s.Region != "" {
-				co.Region = s.Region
-			}
-		})
-		q := LakeQuery{Store: s, Window: w}
-		jobs = append(jobs, Job{Name: u, Read: func(ctx context.Context) ([]evidence.Event, evidence.SourceStats) {
-			return Lake(ctx, lc, q)
-		}})
-	}
-	return jobs, nil
 }

@@ -3,16 +3,11 @@ package cloudtrail
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	ctapi "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
-
-	"github.com/rootwatch/rootwatch/internal/awsfake"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/testutil"
 )
@@ -147,48 +142,6 @@ func TestTakeoverSessionLinked(t *testing.T) {
 		default:
 			if e.Note != "" {
 				t.Errorf("%s (%s) got a session note", e.EventID, e.EventName)
-			}
-		}
-	}
-}
-
-// TestLakeSelectsTakeover: the Lake statement asks for every step of a
-// takeover, the primary e-mail changes of the management account's
-// principals included (they are not root's, so the root predicate leaves
-// them out); the fake's Lake answers what the statement asks for.
-func TestLakeSelectsTakeover(t *testing.T) {
-	var doc struct{ Records []json.RawMessage }
-	if err := json.Unmarshal(takeoverFixture(t), &doc); err != nil {
-		t.Fatal(err)
-	}
-	var trail strings.Builder
-	for _, r := range doc.Records {
-		var probe struct{ EventTime string }
-		json.Unmarshal(r, &probe)
-		q, _ := json.Marshal(string(r))
-		fmt.Fprintf(&trail, "      - {time: %q, raw: %s}\n", probe.EventTime, q)
-	}
-	world := "accounts:\n  - id: \"111111111111\"\n    access_keys: [AKIALAKE000000000001]\n    lake: {}\n    trail:\n" + trail.String()
-	_, base, err := awsfake.Serve(t.Context(), []byte(world), t.Name(), awsfake.Options{Now: func() time.Time { return time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := ctapi.NewFromConfig(awsfake.ClientConfig(base, "AKIALAKE000000000001"))
-	for _, accounts := range [][]string{nil, {"222222222222"}} {
-		evs, st := Lake(t.Context(), c, LakeQuery{Store: LakeStore{ID: "fake-eds-111111111111"},
-			Window: QueryWindow{Since: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), Until: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), Accounts: accounts}})
-		if st.Error != "" {
-			t.Fatalf("%v: %s", accounts, st.Error)
-		}
-		got := byID(evs)
-		for n, w := range takeoverWant {
-			e, ok := got["d0000003-0000-4000-8000-0000000000"+n]
-			if !ok {
-				t.Errorf("accounts %v: record %s (%s) not selected", accounts, n, w.category)
-				continue
-			}
-			if e.Category != w.category || e.Target != w.target || e.TaskPolicy != w.task {
-				t.Errorf("accounts %v: record %s: %+v, want %+v", accounts, n, e, w)
 			}
 		}
 	}

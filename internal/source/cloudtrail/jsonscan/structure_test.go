@@ -1,4 +1,4 @@
-package cloudtrail
+package jsonscan
 
 import (
 	"fmt"
@@ -48,8 +48,8 @@ func structureByByte(b []byte, allKeys bool) []uint64 {
 func checkStructure(t *testing.T, b []byte) {
 	t.Helper()
 	var raw [rawChunk*nMasks + nMasks]uint64
-	for _, impl := range structImpls() {
-		want := structureByByte(b, impl == structSWAR)
+	for _, impl := range StructImpls() {
+		want := structureByByte(b, impl == StructSWAR)
 		got := make([]uint64, len(want))
 		structure(b, got, &raw, impl)
 		for i := range got {
@@ -116,7 +116,7 @@ func BenchmarkStructure(b *testing.B) {
 	buf := []byte(sb.String())
 	out := make([]uint64, (len(buf)+63)/64*nStruct)
 	var raw [rawChunk*nMasks + nMasks]uint64
-	for _, impl := range structImpls() {
+	for _, impl := range StructImpls() {
 		b.Run(impl.String(), func(b *testing.B) {
 			b.SetBytes(int64(len(buf)))
 			for b.Loop() {
@@ -133,7 +133,7 @@ func BenchmarkStructure(b *testing.B) {
 // here).
 func TestStructStateCarried(t *testing.T) {
 	ways := map[string]func([]byte, []uint64, *strState) int{"swar": structureSWAR}
-	if slices.Contains(structImpls(), structKernel512) {
+	if slices.Contains(StructImpls(), StructKernel512) {
 		ways["kernel"] = func(b []byte, out []uint64, st *strState) int {
 			return structKernel(&b[0], (len(b)-3)/64, &out[0], st)
 		}

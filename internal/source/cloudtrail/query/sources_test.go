@@ -1,4 +1,4 @@
-package cloudtrail
+package query
 
 import (
 	"path/filepath"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
 )
 
 // TestCheckPaths: every form of source is accepted when it names
@@ -28,16 +30,16 @@ func TestCheckPaths(t *testing.T) {
 	}
 }
 
-// TestFilterQueryWindow: a query reads the filter's bounds and accounts,
+// TestWindowOf: a query reads the filter's bounds and accounts,
 // the accounts in order so that the statement is the same every time.
-func TestFilterQueryWindow(t *testing.T) {
+func TestWindowOf(t *testing.T) {
 	since, now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	w := Filter{Since: since, Accounts: map[string]bool{"333333333333": true, "111111111111": true, "222222222222": true}}.QueryWindow(time.Minute, now)
+	w := WindowOf(cloudtrail.Filter{Since: since, Accounts: map[string]bool{"333333333333": true, "111111111111": true, "222222222222": true}}, time.Minute, now)
 	if !w.Since.Equal(since) || !w.Until.IsZero() || w.Timeout != time.Minute || !w.Now.Equal(now) ||
 		!slices.Equal(w.Accounts, []string{"111111111111", "222222222222", "333333333333"}) {
 		t.Errorf("window %+v", w)
 	}
-	if w := (Filter{}).QueryWindow(0, now); w.Accounts != nil {
+	if w := WindowOf(cloudtrail.Filter{}, 0, now); w.Accounts != nil {
 		t.Errorf("no accounts: %v", w.Accounts)
 	}
 }

@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package cloudtrail
+package jsonscan
 
 import "golang.org/x/sys/cpu"
 
@@ -75,22 +75,22 @@ func structKernel(p *byte, blocks int, out *uint64, st *strState) int {
 func hasStructKernel() bool { return hasAVX512() && cpu.X86.HasPCLMULQDQ }
 
 // bestStruct is the fastest way of computing structure on this CPU.
-func bestStruct() structImpl {
+func bestStruct() StructImpl {
 	switch {
 	case hasStructKernel():
-		return structKernel512
+		return StructKernel512
 	case cpu.X86.HasAVX2:
-		return structMasks
+		return StructMasks
 	}
-	return structSWAR
+	return StructSWAR
 }
 
-// structImpls is every way of computing structure this CPU runs, for the
+// StructImpls is every way of computing structure this CPU runs, for the
 // tests.
-func structImpls() []structImpl {
-	impls := []structImpl{structSWAR, structMasks}
+func StructImpls() []StructImpl {
+	impls := []StructImpl{StructSWAR, StructMasks}
 	if hasStructKernel() {
-		impls = append(impls, structKernel512)
+		impls = append(impls, StructKernel512)
 	}
 	return impls
 }

@@ -1,4 +1,4 @@
-package cloudtrail
+package jsonscan
 
 import (
 	"bytes"
@@ -13,32 +13,52 @@ import (
 // that may open one of the record's own keys, and asks the root mask
 // whether the record may be root's, without stopping at each string.
 
-// walker finds records in b.
-type walker struct {
+// Walker finds records in a buffer. Its zero value is ready; reused, it
+// keeps its masks between buffers.
+type Walker struct {
 	b     []byte
 	masks []uint64 // nStruct words per block of 64 bytes
 	// rootAt is the first root mark at or after rootFrom.
 	rootAt, rootFrom int
 	raw              [rawChunk*nMasks + nMasks]uint64 // structure's scratch
-	impl             structImpl                       // structBest, unless a test asks for another
+	// Impl is how the structure is computed: StructBest, unless a test or
+	// a benchmark asks for another.
+	Impl StructImpl
 }
 
-func (w *walker) reset(b []byte) {
+// RecordInfo is what the walk learns about a record on its way: the own
+// keys that make it a CloudTrail record and its recipient account.
+type RecordInfo struct {
+	HasEventSource bool
+	Recipient      []byte
+	EventTime      []byte
+}
+
+// Reset computes the structure of b, which Record then walks.
+func (w *Walker) Reset(b []byte) {
 	w.b = b
 	n := (len(b) + 63) / 64 * nStruct
 	if cap(w.masks) < n {
 		w.masks = make([]uint64, n)
 	}
 	w.masks = w.masks[:n]
-	structure(b, w.masks, &w.raw, w.impl)
+	structure(b, w.masks, &w.raw, w.Impl)
 	w.rootAt, w.rootFrom = -1, 0
 }
 
-// record walks the object or array that starts at b[start] (outside any
+// Release drops the masks when one huge buffer made them large, so that a
+// reused Walker does not hold them.
+func (w *Walker) Release() {
+	if len(w.masks) > 1<<16 {
+		w.masks = nil
+	}
+}
+
+// Record walks the object or array that starts at b[start] (outside any
 // string). It returns the offset just past its end (-1 when it does not
-// end within b), what it learnt of the object's own keys, and whether the
-// object may hold root activity (a root mark inside it).
-func (w *walker) record(start int) (end int, info scanInfo, mayBeRoot bool) {
+// end within b), what it learnt of the object's own keys, and whether a
+// root mark (HasRootMark) is inside it.
+func (w *Walker) Record(start int) (end int, info RecordInfo, rootMark bool) {
 	depth := 0
 	from := ^uint64(0) << (start & 63)
 	masks := w.masks
@@ -97,7 +117,7 @@ const (
 
 // key notes the record's own key whose opening quote is at b[at], when it
 // is one the reader wants.
-func (w *walker) key(at int, info *scanInfo) {
+func (w *Walker) key(at int, info *RecordInfo) {
 	rest := w.b[at:]
 	// The byte after "event, then the closing quote, tell the names
 	// apart before they are compared (eventVersion, eventName, eventID …
@@ -118,15 +138,15 @@ func (w *walker) key(at int, info *scanInfo) {
 	if len(rest) < len(name) || rest[len(name)-1] != '"' || !bytes.Equal(rest[:len(name)], name) {
 		return
 	}
-	colon := skipSpace(w.b, at+len(name))
+	colon := SkipSpace(w.b, at+len(name))
 	if colon >= len(w.b) || w.b[colon] != ':' {
 		return // a string value, not a key
 	}
 	if len(name) == len(keyEventSource) {
-		info.hasEventSource = true
+		info.HasEventSource = true
 		return
 	}
-	v := skipSpace(w.b, colon+1)
+	v := SkipSpace(w.b, colon+1)
 	var value []byte
 	if v < len(w.b) && w.b[v] == '"' {
 		if e := stringEnd(w.b, v+1); e >= 0 {
@@ -134,15 +154,15 @@ func (w *walker) key(at int, info *scanInfo) {
 		}
 	}
 	if len(name) == len(keyRecipient) {
-		info.recipient = value
+		info.Recipient = value
 	} else {
-		info.eventTime = value
+		info.EventTime = value
 	}
 }
 
 // nextRoot returns the offset of the first root mark at or after from, or
 // len(b).
-func (w *walker) nextRoot(from int) int {
+func (w *Walker) nextRoot(from int) int {
 	if from >= w.rootFrom && w.rootAt >= from {
 		return w.rootAt
 	}
@@ -185,9 +205,9 @@ func stringEnd(b []byte, i int) int {
 	}
 }
 
-// skipSpace returns the offset of the first byte at or after i that is not
+// SkipSpace returns the offset of the first byte at or after i that is not
 // JSON white space.
-func skipSpace(b []byte, i int) int {
+func SkipSpace(b []byte, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
 		i++
 	}

@@ -1,4 +1,13 @@
-package cloudtrail
+// Package jsonscan is the CloudTrail reader's JSON scanning: bit-parallel
+// masks of a buffer (AVX2 and AVX-512 kernels in masks_amd64.s, SWAR in
+// portable Go elsewhere and under the purego build tag), the structure the
+// walk follows (brackets outside strings, possible keys, root marks), the
+// walk from record to record (walk.go), and the general scanner that
+// reads a stream value by value (stream.go). What it looks for is
+// CloudTrail's (the keys eventSource, eventTime and recipientAccountId,
+// strings ending in Root); what a record means is the cloudtrail
+// package's.
+package jsonscan
 
 // The reader's fast path classifies its buffer 64 bytes at a time into
 // bit masks (bit i of a block's word is byte 64*block+i), so that what it
@@ -69,3 +78,24 @@ func masksGeneric(b []byte, out []uint64) {
 		copy(out[blk*nMasks:], m[:])
 	}
 }
+
+// HasRootMark reports whether b holds a root mark: the bytes oot" in any
+// casing, which end every string the classifier may call root's (Root,
+// AssumeRoot, assumedRoot, and a type Root in another casing). The marks
+// are found with the vectorised kernel, 4 KiB at a time.
+func HasRootMark(b []byte) bool {
+	const chunk = 4096
+	var m [(chunk/64 + 1) * nMasks]uint64
+	for i := 0; i < len(b); i += chunk {
+		// Three bytes past the chunk, for a mark that starts at its end.
+		computeMasks(b[i:min(i+chunk+len(ootLower)-1, len(b))], m[:])
+		for blk := range min(chunk, len(b)-i+63) / 64 {
+			if m[blk*nMasks+mRoot] != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var ootLower = []byte(`oot"`)

@@ -1,4 +1,4 @@
-package cloudtrail
+package jsonscan
 
 import (
 	"encoding/binary"

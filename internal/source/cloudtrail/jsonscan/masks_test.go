@@ -1,4 +1,4 @@
-package cloudtrail
+package jsonscan
 
 import (
 	"math/rand/v2"
@@ -100,13 +100,13 @@ func BenchmarkMasks(b *testing.B) {
 	}
 }
 
-// TestMayBeRoot: any casing of a string ending in oot" is a mark, across
+// TestHasRootMark: any casing of a string ending in oot" is a mark, across
 // the kernel's 4 KiB chunks; nothing else is.
-func TestMayBeRoot(t *testing.T) {
+func TestHasRootMark(t *testing.T) {
 	for s, want := range map[string]bool{`"Root"`: true, `"rOOt"`: true, `"ROOT"`: true, `"AssumeRoot"`: true, `"assumedRoot"`: true,
 		`"Roots"`: false, `oot`: false, `"RootX"`: false, `"Ro ot"`: false, ``: false} {
-		if got := mayBeRoot([]byte(s)); got != want {
-			t.Errorf("mayBeRoot(%s) = %v", s, got)
+		if got := HasRootMark([]byte(s)); got != want {
+			t.Errorf("HasRootMark(%s) = %v", s, got)
 		}
 	}
 	for _, at := range []int{4090, 4092, 4093, 4094, 4095, 4096, 8191} {
@@ -115,10 +115,10 @@ func TestMayBeRoot(t *testing.T) {
 			b[i] = 'x'
 		}
 		copy(b[at:], `Oot"`)
-		if !mayBeRoot(b) {
+		if !HasRootMark(b) {
 			t.Errorf("a mark at %d is missed", at)
 		}
-		if mayBeRoot(b[:at+3]) {
+		if HasRootMark(b[:at+3]) {
 			t.Errorf("a cut mark at %d is found", at)
 		}
 	}

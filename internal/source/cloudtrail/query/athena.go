@@ -1,4 +1,4 @@
-package cloudtrail
+package query
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	athenatypes "github.com/aws/aws-sdk-go-v2/service/athena/types"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 
+	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 )
 
@@ -76,7 +77,7 @@ type AthenaQuery struct {
 	// Output is the s3:// location for the query's results (empty: the
 	// workgroup's).
 	Output string
-	Window QueryWindow
+	Window Window
 }
 
 // athenaSchema is what the reader needs to know of a table.
@@ -121,7 +122,7 @@ var jsonColumns = []string{"requestparameters", "responseelements", "additionale
 func schemaOf(ctx context.Context, g GlueAPI, t AthenaTable) (*athenaSchema, error) {
 	out, err := g.GetTable(ctx, &glue.GetTableInput{DatabaseName: aws.String(t.Database), Name: aws.String(t.Table)})
 	if err != nil {
-		return nil, fmt.Errorf("glue GetTable %s.%s: %s", t.Database, t.Table, apiErr(err))
+		return nil, fmt.Errorf("glue GetTable %s.%s: %s", t.Database, t.Table, awsx.Message(err))
 	}
 	if out.Table == nil || out.Table.StorageDescriptor == nil {
 		return nil, fmt.Errorf("glue GetTable %s.%s: the table has no columns", t.Database, t.Table)
@@ -219,7 +220,7 @@ func (s *athenaSchema) lookup(path string) *hiveType {
 // an empty answer is told from a table that holds nothing for it. The
 // coverage part starts a day early, so that it can show the window's
 // start covered (as a log file read whole does).
-func athenaSQL(t AthenaTable, s *athenaSchema, w QueryWindow) (string, []string) {
+func athenaSQL(t AthenaTable, s *athenaSchema, w Window) (string, []string) {
 	var sel []string
 	for _, k := range eventColumns {
 		c := athenaColumns[k]
@@ -307,7 +308,7 @@ func athenaSQL(t AthenaTable, s *athenaSchema, w QueryWindow) (string, []string)
 // (then stops it), and reads every page of the answer. Any failure is the
 // source's error: the CloudTrail rules are then unknown, never passed.
 func Athena(ctx context.Context, c AthenaAPI, g GlueAPI, q AthenaQuery) ([]evidence.Event, evidence.SourceStats) {
-	a := newQueryAnswer(q.Table.String())
+	a := newAnswer(q.Table.String())
 	schema, err := schemaOf(ctx, g, q.Table)
 	if err != nil {
 		return a.finish(q.Window, err)
@@ -317,7 +318,7 @@ func Athena(ctx context.Context, c AthenaAPI, g GlueAPI, q AthenaQuery) ([]evide
 	if schema.accountKey != "" && len(q.Window.Accounts) > 0 {
 		info.Notes = append(slices.Clip(info.Notes), fmt.Sprintf("the root events are read from every account's partition %q: another account's trail holds a root's calls on its resources; the coverage is read from the accounts' own", schema.accountKey))
 	}
-	a.d.stats.Query = info
+	a.stats.Query = info
 	in := &athena.StartQueryExecutionInput{
 		QueryString:           aws.String(sql),
 		ExecutionParameters:   params,
@@ -331,7 +332,7 @@ func Athena(ctx context.Context, c AthenaAPI, g GlueAPI, q AthenaQuery) ([]evide
 	defer cancel()
 	started, err := c.StartQueryExecution(ctx, in)
 	if err != nil {
-		return a.finish(q.Window, fmt.Errorf("athena StartQueryExecution: %s", apiErr(err)))
+		return a.finish(q.Window, fmt.Errorf("athena StartQueryExecution: %s", awsx.Message(err)))
 	}
 	id := aws.ToString(started.QueryExecutionId)
 	info.ID = id
@@ -359,34 +360,24 @@ func Athena(ctx context.Context, c AthenaAPI, g GlueAPI, q AthenaQuery) ([]evide
 			err = sleep(ctx, pollDelay(n))
 		}
 		if err != nil {
-			return a.finish(q.Window, stopAthena(c, id, q.Window.timeout(), err))
+			return a.finish(q.Window, stopLeftRunning("athena query "+id, "stopping", "stopped", q.Window.timeout(), err, func(ctx context.Context) error {
+				_, err := c.StopQueryExecution(ctx, &athena.StopQueryExecutionInput{QueryExecutionId: aws.String(id)})
+				return err
+			}))
 		}
 	}
 }
 
-// stopAthena stops a query left running (timed out, interrupted or no
-// longer answering) and says why it was left.
-func stopAthena(c AthenaAPI, id string, timeout time.Duration, cause error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_, stopErr := c.StopQueryExecution(ctx, &athena.StopQueryExecutionInput{QueryExecutionId: aws.String(id)})
-	why := leftRunning(cause, timeout)
-	if stopErr != nil {
-		return fmt.Errorf("athena query %s %s; stopping it failed too: %s", id, why, apiErr(stopErr))
-	}
-	return fmt.Errorf("athena query %s %s; it was stopped", id, why)
-}
-
 // athenaResults reads every page of a finished query. The first row of
 // the first page is the header Athena adds: columns are found by name.
-func athenaResults(ctx context.Context, c AthenaAPI, id string, a *queryAnswer) error {
+func athenaResults(ctx context.Context, c AthenaAPI, id string, a *answer) error {
 	p := athena.NewGetQueryResultsPaginator(c, &athena.GetQueryResultsInput{QueryExecutionId: aws.String(id), MaxResults: aws.Int32(1000)})
 	var names []string
 	first := true
 	for page := 1; p.HasMorePages(); page++ {
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("athena GetQueryResults %s, page %d: %s", id, page, apiErr(err))
+			return fmt.Errorf("athena GetQueryResults %s, page %d: %s", id, page, awsx.Message(err))
 		}
 		if out.ResultSet == nil {
 			continue

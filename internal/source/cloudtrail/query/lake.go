@@ -1,4 +1,4 @@
-package cloudtrail
+package query
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	ctapi "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 
+	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/evidence"
 )
 
@@ -58,7 +59,7 @@ func ParseLake(uri string) (LakeStore, error) {
 // LakeQuery is one CloudTrail Lake source.
 type LakeQuery struct {
 	Store  LakeStore
-	Window QueryWindow
+	Window Window
 }
 
 // lakeColumns are the event data store's fields for each answer column.
@@ -84,7 +85,7 @@ var lakeColumns = map[string]string{
 // parameters outside saved queries, so the only values in the text are
 // timestamps the reader formats and account IDs checked to be 12 digits;
 // the store ID is checked to be letters, digits and '-'.
-func lakeSQL(s LakeStore, w QueryWindow) (string, error) {
+func lakeSQL(s LakeStore, w Window) (string, error) {
 	for _, a := range w.Accounts {
 		if !evidence.ValidAccountID(a) {
 			return "", fmt.Errorf("account %q is not a 12-digit account ID", a)
@@ -135,29 +136,35 @@ func lakeSQL(s LakeStore, w QueryWindow) (string, error) {
 // timeout passes (then cancels it), and reads every page. Any failure is
 // the source's error: the CloudTrail rules are then unknown.
 func Lake(ctx context.Context, c LakeAPI, q LakeQuery) ([]evidence.Event, evidence.SourceStats) {
-	a := newQueryAnswer(q.Store.String())
+	a := newAnswer(q.Store.String())
 	sql, err := lakeSQL(q.Store, q.Window)
 	if err != nil {
 		return a.finish(q.Window, err)
 	}
 	info := &evidence.QueryInfo{Engine: "cloudtrail-lake", Statement: sql}
-	a.d.stats.Query = info
+	a.stats.Query = info
 	ctx, cancel := context.WithTimeout(ctx, q.Window.timeout())
 	defer cancel()
 	started, err := c.StartQuery(ctx, &ctapi.StartQueryInput{QueryStatement: aws.String(sql)})
 	if err != nil {
-		return a.finish(q.Window, fmt.Errorf("cloudtrail StartQuery: %s", apiErr(err)))
+		return a.finish(q.Window, fmt.Errorf("cloudtrail StartQuery: %s", awsx.Message(err)))
 	}
 	id := aws.ToString(started.QueryId)
 	info.ID = id
+	stop := func(cause error) error {
+		return stopLeftRunning("cloudtrail lake query "+id, "cancelling", "cancelled", q.Window.timeout(), cause, func(ctx context.Context) error {
+			_, err := c.CancelQuery(ctx, &ctapi.CancelQueryInput{QueryId: aws.String(id)})
+			return err
+		})
+	}
 	var token *string
 	for n, page := 0, 0; ; {
 		out, err := c.GetQueryResults(ctx, &ctapi.GetQueryResultsInput{QueryId: aws.String(id), NextToken: token})
 		if err != nil {
 			if ctx.Err() != nil {
-				return a.finish(q.Window, stopLake(c, id, q.Window.timeout(), ctx.Err()))
+				return a.finish(q.Window, stop(ctx.Err()))
 			}
-			return a.finish(q.Window, fmt.Errorf("cloudtrail GetQueryResults %s: %s", id, apiErr(err)))
+			return a.finish(q.Window, fmt.Errorf("cloudtrail GetQueryResults %s: %s", id, awsx.Message(err)))
 		}
 		if st := out.QueryStatistics; st != nil && st.BytesScanned != nil {
 			info.BytesScanned = *st.BytesScanned
@@ -180,21 +187,10 @@ func Lake(ctx context.Context, c LakeAPI, q LakeQuery) ([]evidence.Event, eviden
 			return a.finish(q.Window, fmt.Errorf("cloudtrail lake query %s: page %d came back %s", id, page+1, out.QueryStatus))
 		}
 		if err := sleep(ctx, pollDelay(n)); err != nil {
-			return a.finish(q.Window, stopLake(c, id, q.Window.timeout(), err))
+			return a.finish(q.Window, stop(err))
 		}
 		n++
 	}
-}
-
-func stopLake(c LakeAPI, id string, timeout time.Duration, cause error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_, stopErr := c.CancelQuery(ctx, &ctapi.CancelQueryInput{QueryId: aws.String(id)})
-	why := leftRunning(cause, timeout)
-	if stopErr != nil {
-		return fmt.Errorf("cloudtrail lake query %s %s; cancelling it failed too: %s", id, why, apiErr(stopErr))
-	}
-	return fmt.Errorf("cloudtrail lake query %s %s; it was cancelled", id, why)
 }
 
 // lakeRow turns Lake's row (one single-entry map per column) into a row,

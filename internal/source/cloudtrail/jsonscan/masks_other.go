@@ -1,6 +1,6 @@
 //go:build !amd64 || purego
 
-package cloudtrail
+package jsonscan
 
 // Without the vector kernels of masks_amd64.s (another CPU, or the purego
 // build tag), everything is computed in portable Go (masks_swar.go).
@@ -13,6 +13,6 @@ func maskKernels() map[string]func([]byte, []uint64) int {
 
 func structKernel(p *byte, blocks int, out *uint64, st *strState) int { return 0 }
 
-func bestStruct() structImpl { return structSWAR }
+func bestStruct() StructImpl { return StructSWAR }
 
-func structImpls() []structImpl { return []structImpl{structSWAR, structMasks} }
+func StructImpls() []StructImpl { return []StructImpl{StructSWAR, StructMasks} }

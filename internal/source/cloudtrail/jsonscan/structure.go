@@ -1,4 +1,4 @@
-package cloudtrail
+package jsonscan
 
 // The walk (walk.go) reads a buffer's structure: for every 64-byte block,
 // four words whose bit i is byte 64*block+i, in this order:
@@ -24,25 +24,25 @@ type strState struct {
 	before   uint64 // 1 when the last block's last byte is inside a string
 }
 
-// structImpl is a way of computing a buffer's structure.
-type structImpl int
+// StructImpl is a way of computing a buffer's structure.
+type StructImpl int
 
 const (
-	// structBest is the fastest way the CPU allows (bestStruct).
-	structBest structImpl = iota
-	// structSWAR classifies and follows the strings in portable Go
+	// StructBest is the fastest way the CPU allows (bestStruct).
+	StructBest StructImpl = iota
+	// StructSWAR classifies and follows the strings in portable Go
 	// (masks_swar.go), a block at a time.
-	structSWAR
-	// structMasks computes the masks of masks.go a chunk at a time into
+	StructSWAR
+	// StructMasks computes the masks of masks.go a chunk at a time into
 	// raw, small enough to stay in the first-level cache (vectorised
 	// where the CPU allows), and follows them in Go.
-	structMasks
-	// structKernel512: one AVX-512 kernel classifies the bytes and follows
+	StructMasks
+	// StructKernel512: one AVX-512 kernel classifies the bytes and follows
 	// the strings (prefix XOR by carry-less multiplication).
-	structKernel512
+	StructKernel512
 )
 
-func (s structImpl) String() string {
+func (s StructImpl) String() string {
 	return [...]string{"best", "swar", "masks", "kernel"}[s]
 }
 
@@ -51,17 +51,17 @@ func (s structImpl) String() string {
 // masks way finishes; the kernel also stops before a block it cannot
 // follow exactly (a backslash outside a string: not JSON), which is read
 // byte by byte.
-func structure(b []byte, out []uint64, raw *[rawChunk*nMasks + nMasks]uint64, impl structImpl) {
-	if impl == structBest {
+func structure(b []byte, out []uint64, raw *[rawChunk*nMasks + nMasks]uint64, impl StructImpl) {
+	if impl == StructBest {
 		impl = bestStruct()
 	}
 	var st strState
 	total := (len(b) + 63) / 64
 	done := 0
 	switch {
-	case impl == structSWAR:
+	case impl == StructSWAR:
 		done = structureSWAR(b, out, &st)
-	case impl == structKernel512 && len(b) >= 67:
+	case impl == StructKernel512 && len(b) >= 67:
 		whole := (len(b) - 3) / 64
 		for done < whole {
 			done += structKernel(&b[done*64], whole-done, &out[done*nStruct], &st)
@@ -78,7 +78,7 @@ func structure(b []byte, out []uint64, raw *[rawChunk*nMasks + nMasks]uint64, im
 		lo, hi := done*64, min((done+n)*64, len(b))
 		// Three bytes past the chunk, for a mark that starts at its end.
 		computeMasks(b[lo:min(hi+len(ootLower)-1, len(b))], raw[:])
-		followStrings(b, done, done+n, raw[:], out, &st, impl == structSWAR)
+		followStrings(b, done, done+n, raw[:], out, &st, impl == StructSWAR)
 		done += n
 	}
 }

@@ -1,4 +1,4 @@
-package cloudtrail
+package query
 
 import (
 	"bytes"
@@ -23,6 +23,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
 	"github.com/rootwatch/rootwatch/internal/testutil"
 )
 
@@ -131,7 +132,7 @@ var ctTable = AthenaTable{Workgroup: "primary", Database: "security", Table: "cl
 // the end) and the account, every value a parameter, both parts of the
 // answer.
 func TestAthenaSQL(t *testing.T) {
-	w := QueryWindow{Since: time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC),
+	w := Window{Since: time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC), Until: time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC),
 		Accounts: []string{"111122223333", "444455556666"}}
 	for _, tc := range []struct {
 		name       string
@@ -295,7 +296,7 @@ func TestAthenaQueryFailures(t *testing.T) {
 			if tc.canceled {
 				time.AfterFunc(20*time.Millisecond, cancel)
 			}
-			evs, st := Athena(ctx, tc.a, tbl, AthenaQuery{Table: ctTable, Window: QueryWindow{Timeout: tc.timeout, Since: time.Now().Add(-time.Hour)}})
+			evs, st := Athena(ctx, tc.a, tbl, AthenaQuery{Table: ctTable, Window: Window{Timeout: tc.timeout, Since: time.Now().Add(-time.Hour)}})
 			if !strings.Contains(st.Error, tc.want) || len(evs) != 0 || st.Period != nil {
 				t.Fatalf("error %q, want %q; %d events; period %v", st.Error, tc.want, len(evs), st.Period)
 			}
@@ -359,8 +360,8 @@ func eventFacts(e evidence.Event, full bool) string {
 func TestAthenaJudgesAsFiles(t *testing.T) {
 	recs := exampleRecords(t)
 	raw, _ := json.Marshal(map[string]any{"Records": recs})
-	fileEvents, fileStats := Decode(bytes.NewReader(raw), "files")
-	LinkRootSessions(fileEvents)
+	fileEvents, fileStats := cloudtrail.Decode(bytes.NewReader(raw), "files")
+	cloudtrail.LinkRootSessions(fileEvents)
 	for _, tc := range []struct {
 		name  string
 		table *glue.GetTableOutput
@@ -370,11 +371,11 @@ func TestAthenaJudgesAsFiles(t *testing.T) {
 			a := &stubAthena{states: []athenatypes.QueryExecutionState{athenatypes.QueryExecutionStateQueued, athenatypes.QueryExecutionStateRunning, athenatypes.QueryExecutionStateSucceeded},
 				names: testutil.AnswerNames, rows: testutil.AnswerRows(recs, testutil.AnswerNames), pageSize: 3}
 			since := time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
-			evs, st := Athena(context.Background(), a, stubGlue{out: tc.table}, AthenaQuery{Table: ctTable, Window: QueryWindow{Since: since}})
+			evs, st := Athena(context.Background(), a, stubGlue{out: tc.table}, AthenaQuery{Table: ctTable, Window: Window{Since: since}})
 			if st.Error != "" || st.Undecodable != 0 || st.Skipped != 0 {
 				t.Fatalf("source %+v", st)
 			}
-			LinkRootSessions(evs)
+			cloudtrail.LinkRootSessions(evs)
 			if st.Query == nil || st.Query.ID != "q-1" || st.Query.BytesScanned != 123456789 || st.Query.Engine != "athena" {
 				t.Errorf("query evidence %+v", st.Query)
 			}
@@ -410,16 +411,58 @@ func TestAthenaJudgesAsFiles(t *testing.T) {
 	}
 }
 
+// TestAthenaFindsRootActingElsewhere: asked about account A, Athena
+// answers (as the query means) A's root acting in B's trail as well; the
+// reader files it under A with B as the recipient, and the coverage stays
+// per recipient.
+func TestAthenaFindsRootActingElsewhere(t *testing.T) {
+	const (
+		acctA  = "111122223333" // whose root acts
+		acctB  = "444455556666" // whose bucket it acts on
+		shared = "5a3c8f2e-0000-4000-8000-00000000c0de"
+	)
+	// The bucket owner's copy of A's root calling S3 PutBucketPolicy on
+	// B's bucket (the caller's copy, in A's trail, shares sharedEventID).
+	owners := map[string]any{"eventVersion": "1.09", "userIdentity": map[string]any{"type": "Root", "principalId": acctA, "arn": "arn:aws:iam::" + acctA + ":root", "accountId": acctA},
+		"eventTime": "2026-02-27T10:00:00Z", "eventSource": "s3.amazonaws.com", "eventName": "PutBucketPolicy", "requestParameters": map[string]any{"bucketName": "b-owned-bucket"},
+		"eventID": "e-owner", "eventType": "AwsApiCall", "recipientAccountId": acctB, "sharedEventID": shared}
+	userB := map[string]any{"eventVersion": "1.09", "userIdentity": map[string]any{"type": "IAMUser", "accountId": acctB, "arn": "arn:aws:iam::" + acctB + ":user/bob"},
+		"eventTime": "2026-02-20T10:00:00Z", "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets", "eventID": "e-b", "recipientAccountId": acctB}
+	recs := []map[string]any{owners, userB}
+	// Round-trip through JSON as the examples are read.
+	raw, _ := json.Marshal(recs)
+	var parsed []map[string]any
+	if err := json.Unmarshal(raw, &parsed); err != nil {
+		t.Fatal(err)
+	}
+	w := Window{Since: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Accounts: []string{acctA}}
+	a := &stubAthena{states: []athenatypes.QueryExecutionState{athenatypes.QueryExecutionStateSucceeded},
+		names: testutil.AnswerNames, rows: testutil.AnswerRowsFor(parsed, testutil.AnswerNames, w.Accounts), pageSize: 10}
+	evs, st := Athena(context.Background(), a, stubGlue{out: cloudTrailTable([]string{"account", "region", "date"}, nil)}, AthenaQuery{Table: ctTable, Window: w})
+	if st.Error != "" || len(evs) != 1 {
+		t.Fatalf("%d events, stats %+v", len(evs), st)
+	}
+	if e := evs[0]; e.AccountID != acctA || e.Recipient != acctB || e.SharedEventID != shared || e.Category != evidence.CategoryAPICall {
+		t.Errorf("event %+v", e)
+	}
+	if len(st.Accounts) != 0 {
+		t.Errorf("coverage %v: B's trail says nothing of A's timeline", st.Accounts)
+	}
+	if !strings.Contains(strings.Join(st.Query.Notes, " "), "every account's partition") {
+		t.Errorf("notes %q do not say the root events are read from every partition", st.Query.Notes)
+	}
+}
+
 // TestQueryAnswerProblems: rows the reader cannot use are counted and
 // said, never dropped in silence; unreadable coverage leaves the account
 // without a period.
 func TestQueryAnswerProblems(t *testing.T) {
-	a := newQueryAnswer("athena://x/y.z")
+	a := newAnswer("athena://x/y.z")
 	a.add(row{colKind: "mystery"})
 	a.add(row{colKind: "coverage", colRecipient: "111122223333", colEvents: "many"})
 	a.add(row{colKind: "coverage", colRecipient: "444455556666", colEvents: "10", colFirst: "yesterday", colLast: "2026-11-30T00:00:00Z"})
 	a.add(row{colKind: "event", colSource: "signin.amazonaws.com", colName: "ConsoleLogin", colType: "Root", colResponse: "{not json", colTime: "2026-11-29T10:00:00Z", colRecipient: "444455556666"})
-	_, st := a.finish(QueryWindow{}, errors.New("boom"))
+	_, st := a.finish(Window{}, errors.New("boom"))
 	if st.Skipped != 1 || st.Undecodable != 2 || st.Accounts["444455556666"] != 10 || len(st.Coverage) != 0 || st.Error != "boom" {
 		t.Fatalf("%+v", st)
 	}
@@ -442,7 +485,7 @@ func TestParseLake(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
-	if _, err := lakeSQL(LakeStore{ID: "x"}, QueryWindow{Accounts: []string{"1111' OR '1'='1"}}); err == nil {
+	if _, err := lakeSQL(LakeStore{ID: "x"}, Window{Accounts: []string{"1111' OR '1'='1"}}); err == nil {
 		t.Error("an account that is not 12 digits reached the Lake SQL")
 	}
 }

@@ -1,4 +1,4 @@
-package cloudtrail
+package query
 
 import (
 	"fmt"

@@ -1,4 +1,9 @@
-package cloudtrail
+// Package query reads CloudTrail with AWS's own engines (Athena over the
+// trail bucket, CloudTrail Lake): asked only for root events and for what
+// they saw of each account, and judged exactly as log files are: each
+// answer row is rebuilt into the record the cloudtrail package's
+// classifier reads.
+package query
 
 import (
 	"context"
@@ -9,13 +14,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/source/cloudtrail"
 )
-
-// Query sources: CloudTrail read by AWS's own engines (Athena over the
-// trail bucket, CloudTrail Lake), asked only for root events and for what
-// they saw of each account, and judged exactly as log files are: each
-// answer row is rebuilt into the record the classifier reads.
 
 // Columns of a query's answer. Every engine's SQL names its columns so.
 const (
@@ -59,24 +61,24 @@ var (
 	coverageColumns = []string{colEvents, colFirst, colLast}
 )
 
-// QueryWindow is what a query source is asked about.
-type QueryWindow struct {
+// Window is what a query source is asked about.
+type Window struct {
 	// Since and Until bound the events (Until zero: now).
 	Since, Until time.Time
 	// Accounts narrows root events and coverage to these accounts (none:
 	// every account). AssumeRoot calls are asked for in every account: the
 	// call that opened a member's session is in the management account.
 	Accounts []string
-	// Timeout bounds the whole query (zero: DefaultQueryTimeout).
+	// Timeout bounds the whole query (zero: DefaultTimeout).
 	Timeout time.Duration
 	// Now is the end of the window when Until is zero.
 	Now time.Time
 }
 
-// DefaultQueryTimeout is how long a query may run before it is stopped.
-const DefaultQueryTimeout = 10 * time.Minute
+// DefaultTimeout is how long a query may run before it is stopped.
+const DefaultTimeout = 10 * time.Minute
 
-func (w QueryWindow) end() time.Time {
+func (w Window) end() time.Time {
 	if !w.Until.IsZero() {
 		return w.Until.UTC()
 	}
@@ -88,52 +90,59 @@ func (w QueryWindow) end() time.Time {
 
 // coverageSince is where the coverage part of a query starts: a day
 // before the window, so that the window's start can be shown covered.
-func (w QueryWindow) coverageSince() time.Time {
+func (w Window) coverageSince() time.Time {
 	if w.Since.IsZero() {
 		return w.Since
 	}
 	return w.Since.Add(-24 * time.Hour)
 }
 
-func (w QueryWindow) timeout() time.Duration {
+func (w Window) timeout() time.Duration {
 	if w.Timeout > 0 {
 		return w.Timeout
 	}
-	return DefaultQueryTimeout
+	return DefaultTimeout
 }
 
 // row is one answer row by column name; a null column is absent.
 type row map[string]string
 
-// queryAnswer reads an answer's rows into a source's events and statistics.
-type queryAnswer struct {
-	d *decoder
+// answer reads an answer's rows into a source's events and statistics.
+type answer struct {
+	source string
+	stats  evidence.SourceStats
+	events []evidence.Event
 	// covered counts the events the coverage rows report.
 	covered int
 	spans   map[string]evidence.Span
 }
 
-func newQueryAnswer(source string) *queryAnswer {
-	return &queryAnswer{d: &decoder{source: source, stats: evidence.SourceStats{Path: source}}}
+func newAnswer(source string) *answer {
+	return &answer{source: source, stats: evidence.SourceStats{Path: source}}
+}
+
+func (a *answer) problem(format string, args ...any) {
+	if len(a.stats.Problems) < cloudtrail.MaxProblems {
+		a.stats.Problems = append(a.stats.Problems, fmt.Sprintf(format, args...))
+	}
 }
 
 // add takes one row.
-func (a *queryAnswer) add(r row) {
+func (a *answer) add(r row) {
 	switch r[colKind] {
 	case "event":
 		a.event(r)
 	case "coverage":
 		a.coverage(r)
 	default:
-		a.d.stats.Skipped++
-		a.d.problem("an answer row of kind %q: neither an event nor coverage", evidence.Bound(r[colKind]))
+		a.stats.Skipped++
+		a.problem("an answer row of kind %q: neither an event nor coverage", evidence.Bound(r[colKind]))
 	}
 }
 
 // event rebuilds the record of a root event row and classifies it.
-func (a *queryAnswer) event(r row) {
-	d := a.d
-	var rec record
+func (a *answer) event(r row) {
+	var rec cloudtrail.Record
 	rec.EventSource, rec.EventName, rec.AWSRegion = r[colSource], r[colName], r[colRegion]
 	rec.SourceIPAddress, rec.UserAgent = r[colIP], r[colAgent]
 	rec.ErrorCode, rec.ErrorMessage = r[colErrCode], r[colErrMessage]
@@ -142,13 +151,7 @@ func (a *queryAnswer) event(r row) {
 	u.Type, u.PrincipalID, u.ARN, u.AccountID = r[colType], r[colPrincipal], r[colARN], r[colAccount]
 	u.InvokedBy, u.AccessKeyID, u.UserName = r[colInvokedBy], r[colAccessKey], r[colUserName]
 	if r[colIssuerARN] != "" || r[colSourceIdent] != "" || r[colAssumedRoot] != "" {
-		u.SessionContext = &struct {
-			SourceIdentity string          `json:"sourceIdentity"`
-			AssumedRoot    json.RawMessage `json:"assumedRoot"`
-			SessionIssuer  struct {
-				ARN string `json:"arn"`
-			} `json:"sessionIssuer"`
-		}{SourceIdentity: r[colSourceIdent]}
+		u.SessionContext = &cloudtrail.SessionContext{SourceIdentity: r[colSourceIdent]}
 		u.SessionContext.SessionIssuer.ARN = r[colIssuerARN]
 		if v, ok := r[colAssumedRoot]; ok {
 			u.SessionContext.AssumedRoot, _ = json.Marshal(v)
@@ -173,46 +176,43 @@ func (a *queryAnswer) event(r row) {
 		*f.dst = json.RawMessage(v)
 	}
 	if len(bad) > 0 {
-		d.stats.Undecodable++
-		d.problem("event %s: %s not JSON", evidence.Bound(rec.EventID), strings.Join(bad, ", "))
+		a.stats.Undecodable++
+		a.problem("event %s: %s not JSON", evidence.Bound(rec.EventID), strings.Join(bad, ", "))
 	}
-	if !rec.looksLikeEvent() {
-		d.stats.Skipped++
-		d.problem("an event row without event source and name")
+	if !rec.LooksLikeEvent() {
+		a.stats.Skipped++
+		a.problem("an event row without event source and name")
 		return
 	}
-	ev, ok := classify(&rec, d.source)
+	ev, ok := cloudtrail.Classify(&rec, a.source)
 	if !ok {
 		return // e.g. an AssumeRoot call that failed to parse as one: counted in coverage
 	}
-	canonical, _ := json.Marshal(rec)
-	ev.Digest = recordDigest(canonical)
-	d.stats.RootEvents++
-	d.events = append(d.events, ev)
+	a.stats.RootEvents++
+	a.events = append(a.events, ev)
 }
 
 // coverage takes one account's count and first and last event times.
-func (a *queryAnswer) coverage(r row) {
-	d := a.d
+func (a *answer) coverage(r row) {
 	account := r[colRecipient]
 	if account == "" {
-		account = string(unknownAccount)
+		account = cloudtrail.UnknownAccount
 	}
 	n, err := strconv.Atoi(r[colEvents])
 	if err != nil || n < 0 {
-		d.stats.Undecodable++
-		d.problem("coverage of account %s: event count %q is not a number", evidence.Bound(account), evidence.Bound(r[colEvents]))
+		a.stats.Undecodable++
+		a.problem("coverage of account %s: event count %q is not a number", evidence.Bound(account), evidence.Bound(r[colEvents]))
 		return
 	}
-	if d.stats.Accounts == nil {
-		d.stats.Accounts = map[string]int{}
+	if a.stats.Accounts == nil {
+		a.stats.Accounts = map[string]int{}
 	}
-	d.stats.Accounts[account] += n
+	a.stats.Accounts[account] += n
 	a.covered += n
 	from, err1 := parseQueryTime(r[colFirst])
 	to, err2 := parseQueryTime(r[colLast])
 	if err1 != nil || err2 != nil {
-		d.problem("coverage of account %s: first or last event time unreadable (%q, %q): the period it shows is unknown",
+		a.problem("coverage of account %s: first or last event time unreadable (%q, %q): the period it shows is unknown",
 			evidence.Bound(account), evidence.Bound(r[colFirst]), evidence.Bound(r[colLast]))
 		return
 	}
@@ -237,18 +237,17 @@ func parseQueryTime(s string) (time.Time, error) {
 
 // finish returns the events and statistics; err, when set, is why the
 // answer is incomplete.
-func (a *queryAnswer) finish(w QueryWindow, err error) ([]evidence.Event, evidence.SourceStats) {
-	d := a.d
-	d.stats.Events = max(a.covered, d.stats.RootEvents)
+func (a *answer) finish(w Window, err error) ([]evidence.Event, evidence.SourceStats) {
+	a.stats.Events = max(a.covered, a.stats.RootEvents)
 	if len(a.spans) > 0 {
-		d.stats.Coverage = a.spans
+		a.stats.Coverage = a.spans
 	}
 	if err != nil {
-		d.stats.Error = err.Error()
-		return d.events, d.stats
+		a.stats.Error = err.Error()
+		return a.events, a.stats
 	}
-	d.stats.Period = &evidence.Span{From: w.Since.UTC(), To: w.end()}
-	return d.events, d.stats
+	a.stats.Period = &evidence.Span{From: w.Since.UTC(), To: w.end()}
+	return a.events, a.stats
 }
 
 // pollDelay is the wait before the n-th status check of a running query:
@@ -265,16 +264,28 @@ func pollDelay(n int) time.Duration {
 	return d
 }
 
-// leftRunning says why a query was left running: the timeout, an
-// interruption, or a status call that failed.
-func leftRunning(cause error, timeout time.Duration) string {
+// stopLeftRunning stops a query left running (timed out, interrupted, or
+// no longer answering: cause) with stop, on a context of its own since the
+// query's may be over, and says why the query was left and whether
+// stopping it worked. what names the query ("athena query ID"); stopping
+// and stopped are the engine's words for it.
+func stopLeftRunning(what, stopping, stopped string, timeout time.Duration, cause error, stop func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stopErr := stop(ctx)
+	var why string
 	switch {
 	case errors.Is(cause, context.DeadlineExceeded):
-		return fmt.Sprintf("did not finish within %s (--query-timeout)", timeout)
+		why = fmt.Sprintf("did not finish within %s (--query-timeout)", timeout)
 	case errors.Is(cause, context.Canceled):
-		return "was interrupted"
+		why = "was interrupted"
+	default:
+		why = "could not be followed: " + awsx.Message(cause)
 	}
-	return "could not be followed: " + apiErr(cause)
+	if stopErr != nil {
+		return fmt.Errorf("%s %s; %s it failed too: %s", what, why, stopping, awsx.Message(stopErr))
+	}
+	return fmt.Errorf("%s %s; it was %s", what, why, stopped)
 }
 
 // sleep waits d or until ctx ends.
