@@ -14,6 +14,7 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/awsx"
 	"github.com/rootwatch/rootwatch/internal/evidence"
+	"github.com/rootwatch/rootwatch/internal/parallel"
 	"github.com/rootwatch/rootwatch/internal/rootsession"
 )
 
@@ -219,44 +220,34 @@ func PolicySimulations(ctx context.Context, c IAMAuthorizationAPI, account, part
 		resources = append(resources, t.ARN)
 	}
 
-	type job struct {
-		p    *rootsession.Principal
-		task string
-	}
-	jobs := make(chan job)
+	// One item per principal and task; the first error stops the rest
+	// (those not yet started are not run), as a denial there means the
+	// others would be denied too.
+	tasks := rootsession.Tasks
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var mu sync.Mutex
 	var firstErr error
-	var wg sync.WaitGroup
-	for range simulationConcurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				mu.Lock()
-				failed := firstErr != nil
-				mu.Unlock()
-				if failed {
-					continue
-				}
-				res, err := simulate(ctx, c, j.p, m.Partition, m.Account, auth.OrganizationID, j.task, resources)
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				sims.Results = append(sims.Results, res...)
-				mu.Unlock()
+	answers, notRun := parallel.Map(sctx, len(chosen)*len(tasks), parallel.Options{Limit: simulationConcurrency}, func(ctx context.Context, i int) []evidence.PolicySimulation {
+		res, err := simulate(ctx, c, chosen[i/len(tasks)], m.Partition, m.Account, auth.OrganizationID, tasks[i%len(tasks)], resources)
+		if err != nil {
+			mu.Lock()
+			if firstErr == nil {
+				firstErr = err
 			}
-		}()
-	}
-	for _, p := range chosen {
-		for _, t := range rootsession.Tasks {
-			jobs <- job{p, t}
+			mu.Unlock()
+			cancel()
 		}
+		return res
+	})
+	if firstErr == nil && len(notRun) > 0 {
+		firstErr = fmt.Errorf("%d of %d simulations not run: %w", len(notRun), len(answers), context.Cause(sctx))
 	}
-	close(jobs)
-	wg.Wait()
 	if firstErr != nil {
 		return nil, awsx.Failed("SimulatePrincipalPolicy", firstErr)
+	}
+	for _, res := range answers {
+		sims.Results = append(sims.Results, res...)
 	}
 	sims.Principals = len(chosen)
 	slices.SortFunc(sims.Results, func(x, y evidence.PolicySimulation) int {
