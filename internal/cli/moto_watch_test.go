@@ -37,10 +37,24 @@ type alertHook struct {
 	requests  atomic.Int32
 	failFirst int32
 	delay     time.Duration
+	first     chan struct{} // closed by the first request (arrived)
+	once      sync.Once
+}
+
+// arrived is closed when the first request comes in.
+func (h *alertHook) arrived() chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.first == nil {
+		h.first = make(chan struct{})
+	}
+	return h.first
 }
 
 func (h *alertHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := h.requests.Add(1)
+	first := h.arrived()
+	h.once.Do(func() { close(first) })
 	b, _ := io.ReadAll(r.Body)
 	if n <= h.failFirst {
 		http.Error(w, "unavailable", http.StatusServiceUnavailable)
@@ -335,9 +349,10 @@ func TestMotoWatch(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(time.Minute)
-		for h.requests.Load() == 0 && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
+		select {
+		case <-h.arrived():
+		case <-ctx.Done():
+			t.Fatal("no delivery began before the test's deadline")
 		}
 		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
