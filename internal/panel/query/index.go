@@ -1,4 +1,4 @@
-package panel
+package query
 
 import (
 	"cmp"
@@ -14,12 +14,13 @@ import (
 )
 
 // digest is what the index keeps of a stored run: its accounts and its
-// findings without evidence (the account page loads the run itself).
+// findings without evidence (the account page reads them whole). Runs
+// share the accounts and briefs that did not change between them.
 type digest struct {
 	info     store.RunInfo
-	accounts map[string]finding.Account // Sources left out
-	order    []string                   // account IDs in the run's order
-	findings map[string][]brief         // by account
+	accounts map[string]*finding.Account // Sources left out
+	order    []string                    // account IDs in the run's order
+	findings map[string][]*brief         // by account
 	// disabled are the rules the run's configuration turned off: judged
 	// for no account, shown as such rather than left out.
 	disabled []finding.DisabledRule
@@ -44,17 +45,14 @@ type suppressed struct {
 }
 
 func newDigest(run *finding.Run, info store.RunInfo) *digest {
-	d := &digest{info: info, accounts: make(map[string]finding.Account, len(run.Accounts)), findings: map[string][]brief{}, disabled: run.DisabledRules}
+	d := &digest{info: info, accounts: make(map[string]*finding.Account, len(run.Accounts)), findings: map[string][]*brief{}, disabled: run.DisabledRules}
 	for _, a := range run.Accounts {
 		a.Sources = nil
-		if _, dup := d.accounts[a.AccountID]; !dup {
-			d.order = append(d.order, a.AccountID)
-		}
-		d.accounts[a.AccountID] = a
+		d.addAccount(&a)
 	}
 	for _, f := range run.Findings {
-		b := brief{RuleID: f.RuleID, Title: f.Title, Resource: f.Resource, Message: f.Message, Fingerprint: f.Fingerprint,
-			Status: f.Status, Severity: f.Severity, FirstSeen: run.AsOf, Sup: suppressionOf(f)}
+		b := &brief{RuleID: f.RuleID, Title: f.Title, Resource: f.Resource, Message: f.Message, Fingerprint: f.Fingerprint,
+			Status: f.Status, Severity: f.Severity, FirstSeen: run.AsOf, Sup: suppressionOf(evidenceOf(f.Evidence), f.Status)}
 		if f.FirstSeen != nil {
 			b.FirstSeen = *f.FirstSeen
 		}
@@ -63,28 +61,39 @@ func newDigest(run *finding.Run, info store.RunInfo) *digest {
 	return d
 }
 
+func (d *digest) addAccount(a *finding.Account) {
+	if _, dup := d.accounts[a.AccountID]; !dup {
+		d.order = append(d.order, a.AccountID)
+	}
+	d.accounts[a.AccountID] = a
+}
+
+func evidenceOf(ev map[string]any) func(string) any {
+	return func(k string) any { return ev[k] }
+}
+
 // suppressionOf reads the suppression_* evidence keys the engine writes.
-func suppressionOf(f finding.Finding) *suppressed {
-	reason, ok := f.Evidence["suppression_reason"].(string)
+func suppressionOf(ev func(string) any, status finding.Status) *suppressed {
+	reason, ok := ev("suppression_reason").(string)
 	if !ok {
 		return nil
 	}
-	s := &suppressed{Reason: reason, Status: f.Status}
-	s.Owner, _ = f.Evidence["suppression_owner"].(string)
-	if exp, ok := f.Evidence["suppression_expired"].(string); ok {
+	s := &suppressed{Reason: reason, Status: status}
+	s.Owner, _ = ev("suppression_owner").(string)
+	if exp, ok := ev("suppression_expired").(string); ok {
 		s.Expired = true
 		s.Expires, _ = time.Parse(time.RFC3339, exp)
-	} else if exp, ok := f.Evidence["suppression_expires"].(string); ok {
+	} else if exp, ok := ev("suppression_expires").(string); ok {
 		s.Expires, _ = time.Parse(time.RFC3339, exp)
 	}
-	if st, ok := f.Evidence["suppressed_status"].(string); ok && !s.Expired {
+	if st, ok := ev("suppressed_status").(string); ok && !s.Expired {
 		s.Status = finding.Status(st)
 	}
 	return s
 }
 
 // assessed says whether a run judged the account's evidence.
-func assessed(a finding.Account) bool {
+func assessed(a *finding.Account) bool {
 	return a.Status == finding.AccountAssessed || a.Status == finding.AccountPartial
 }
 
@@ -200,7 +209,7 @@ func (x *index) currentRun(a *accountRuns) *digest {
 }
 
 // current is an account's findings in the last run that assessed it.
-func (x *index) current(a *accountRuns) []brief {
+func (x *index) current(a *accountRuns) []*brief {
 	if d := x.currentRun(a); d != nil {
 		return d.findings[a.id]
 	}
@@ -341,7 +350,7 @@ func (x *index) row(a *accountRuns) Row {
 }
 
 // accountReason says why an account was not (fully) assessed.
-func accountReason(a finding.Account) string {
+func accountReason(a *finding.Account) string {
 	if a.Error != "" || a.Status != finding.AccountPartial {
 		return a.Error
 	}
@@ -453,23 +462,20 @@ func sameStatuses(a, b map[string]Cell) bool {
 }
 
 // account builds the account page (findings worst first, then in catalog
-// order); load reads a stored run whole.
-func (x *index) account(ctx context.Context, id string, load func(context.Context, int64) (*finding.Run, error)) (AccountView, error) {
+// order); read reads whole the findings a stored run holds of an
+// account.
+func (x *index) account(ctx context.Context, id string, read func(ctx context.Context, run int64, account string) ([]finding.Finding, error)) (AccountView, error) {
 	a := x.byID[id]
 	if a == nil {
 		return AccountView{}, fmt.Errorf("account %s: %w", id, ErrNotFound)
 	}
 	v := AccountView{Row: x.row(a), Latest: x.latest().info, Findings: []finding.Finding{}}
 	if v.RunID != 0 {
-		run, err := load(ctx, v.RunID)
+		fs, err := read(ctx, v.RunID, id)
 		if err != nil {
 			return AccountView{}, err
 		}
-		for _, f := range run.Findings {
-			if f.AccountID == id {
-				v.Findings = append(v.Findings, f)
-			}
-		}
+		v.Findings = append(v.Findings, fs...)
 		order := map[string]int{}
 		for i, r := range rules.Catalog() {
 			order[r.ID] = i
@@ -517,10 +523,9 @@ func (x *index) rule(id string) RuleView {
 	v := RuleView{Counts: map[finding.Status]int{}, Failing: []Failure{}}
 	for _, a := range x.accts {
 		var worst *brief
-		bs := x.current(a)
-		for i := range bs {
-			if bs[i].RuleID == id && (worst == nil || worstRank(bs[i].Status) < worstRank(worst.Status)) {
-				worst = &bs[i]
+		for _, b := range x.current(a) {
+			if b.RuleID == id && (worst == nil || worstRank(b.Status) < worstRank(worst.Status)) {
+				worst = b
 			}
 		}
 		if worst == nil {

@@ -1,0 +1,345 @@
+package query
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/store"
+	"github.com/rootwatch/rootwatch/internal/store/history"
+)
+
+// StoreSource is a Source over a store's public API (Runs, Load, and
+// LastJudged through history.Changes). Runs are immutable once stored, so
+// what it keeps of each (a digest without evidence) is cached by run id;
+// every question lists the stored runs first, so a run stored or pruned
+// since the last question is seen without a restart. A store that reads
+// runs in parts (store.PartReader, every store this project opens) gives
+// a run's accounts and findings without evidence decoded, and the parts a
+// run shares with runs read before are not read again: their accounts and
+// briefs are shared by the digests. The account page reads only the
+// account's findings.
+type StoreSource struct {
+	s store.Store
+
+	mu      sync.Mutex
+	gen     string
+	x       *index
+	digests map[int64]*digest
+	// parts are the accounts and briefs read, by store.Part.Key.
+	parts map[int64]any
+	// whole are the runs most recently read whole (diff).
+	whole []wholeRun
+}
+
+type wholeRun struct {
+	id  int64
+	run *finding.Run
+}
+
+// wholeRuns is how many runs read whole StoreSource keeps: a diff needs
+// two.
+const wholeRuns = 2
+
+// NewStoreSource answers from s, which it does not close.
+func NewStoreSource(s store.Store) *StoreSource {
+	return &StoreSource{s: s, digests: map[int64]*digest{}, parts: map[int64]any{}}
+}
+
+// generation names a list of stored runs.
+func generation(runs []store.RunInfo) string {
+	h := sha256.New()
+	for _, r := range runs {
+		h.Write(binary.BigEndian.AppendUint64(nil, uint64(r.ID)))
+	}
+	return fmt.Sprintf("%d-%s", len(runs), hex.EncodeToString(h.Sum(nil)[:8]))
+}
+
+func (ss *StoreSource) Generation(ctx context.Context) (string, error) {
+	runs, err := ss.s.Runs(ctx, 0)
+	if err != nil {
+		return "", err
+	}
+	return generation(runs), nil
+}
+
+// index is the index of the runs stored now.
+func (ss *StoreSource) index(ctx context.Context) (*index, error) {
+	runs, err := ss.s.Runs(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	gen := generation(runs)
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.x != nil && gen == ss.gen {
+		return ss.x, nil
+	}
+	keep := make(map[int64]*digest, len(runs))
+	for _, info := range runs {
+		d := ss.digests[info.ID]
+		if d == nil {
+			var err error
+			d, err = ss.digest(ctx, info)
+			if errors.Is(err, store.ErrNotFound) {
+				continue // pruned since it was listed
+			}
+			if err != nil {
+				return nil, err
+			}
+			// Kept for the digests already read when a later one fails.
+			ss.digests[info.ID] = d
+		}
+		keep[info.ID] = d
+	}
+	if len(keep) < len(ss.digests) {
+		// Runs were pruned: the parts only they held go with them.
+		ss.parts = map[int64]any{}
+	}
+	ss.digests = keep
+	ss.x = newIndex(slices.Collect(maps.Values(keep)))
+	ss.gen = gen
+	return ss.x, nil
+}
+
+// load reads a run whole, from the last few read or from the store.
+func (ss *StoreSource) load(ctx context.Context, id int64) (*finding.Run, error) {
+	ss.mu.Lock()
+	for _, w := range ss.whole {
+		if w.id == id {
+			ss.mu.Unlock()
+			return w.run, nil
+		}
+	}
+	ss.mu.Unlock()
+	run, _, err := ss.s.Load(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("run %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ss.mu.Lock()
+	ss.whole = append([]wholeRun{{id, run}}, ss.whole[:min(len(ss.whole), wholeRuns-1)]...)
+	ss.mu.Unlock()
+	return run, nil
+}
+
+func (ss *StoreSource) Overview(ctx context.Context) (Overview, error) {
+	x, err := ss.index(ctx)
+	if err != nil {
+		return Overview{}, err
+	}
+	return x.overview(), nil
+}
+
+func (ss *StoreSource) Matrix(ctx context.Context, f Filter, p Page) (Matrix, error) {
+	x, err := ss.index(ctx)
+	if err != nil {
+		return Matrix{}, err
+	}
+	return x.matrix(f, p)
+}
+
+func (ss *StoreSource) Account(ctx context.Context, id string) (AccountView, error) {
+	x, err := ss.index(ctx)
+	if err != nil {
+		return AccountView{}, err
+	}
+	return x.account(ctx, id, ss.accountFindings)
+}
+
+func (ss *StoreSource) Rule(ctx context.Context, id string) (RuleView, error) {
+	x, err := ss.index(ctx)
+	if err != nil {
+		return RuleView{}, err
+	}
+	return x.rule(id), nil
+}
+
+func (ss *StoreSource) Runs(ctx context.Context) ([]store.RunInfo, error) {
+	x, err := ss.index(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return x.stored, nil
+}
+
+func (ss *StoreSource) Suppressions(ctx context.Context) ([]Suppression, error) {
+	x, err := ss.index(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return x.suppressions(), nil
+}
+
+func (ss *StoreSource) Diff(ctx context.Context, from, to int64) (Diff, error) {
+	x, err := ss.index(ctx)
+	if err != nil {
+		return Diff{}, err
+	}
+	fi, ti, err := x.diffRuns(from, to)
+	if err != nil {
+		return Diff{}, err
+	}
+	fromRun, err := ss.load(ctx, fi.ID)
+	if err != nil {
+		return Diff{}, err
+	}
+	toRun, err := ss.load(ctx, ti.ID)
+	if err != nil {
+		return Diff{}, err
+	}
+	changes, err := history.Changes(ctx, ss.s, fromRun, fi, toRun)
+	if err != nil {
+		return Diff{}, err
+	}
+	return Diff{From: fi, To: ti, Changes: changes}, nil
+}
+
+// digest reads what the index keeps of a run, in parts when the store
+// reads them. Called with ss.mu held.
+func (ss *StoreSource) digest(ctx context.Context, info store.RunInfo) (*digest, error) {
+	pr, ok := ss.s.(store.PartReader)
+	if !ok {
+		run, _, err := ss.s.Load(ctx, info.ID)
+		if err != nil {
+			return nil, err
+		}
+		return newDigest(run, info), nil
+	}
+	d := &digest{info: info, accounts: map[string]*finding.Account{}, findings: map[string][]*brief{}}
+	var asOf time.Time
+	// Parts come after the frame is known only in the store's order, so
+	// briefs without a first_seen take the run's as-of time afterwards.
+	var undated []*brief
+	known := func(k int64) bool { _, ok := ss.parts[k]; return ok }
+	stored, frame, err := pr.ReadParts(ctx, info.ID, known, func(p store.Part) error {
+		cached := ss.parts[p.Key]
+		if !p.Finding {
+			a, _ := cached.(*finding.Account)
+			if a == nil {
+				var err error
+				if a, err = accountPart(p.JSON); err != nil {
+					return fmt.Errorf("run %d, account %s: %w", info.ID, p.Account, err)
+				}
+				if p.Key != 0 {
+					ss.parts[p.Key] = a
+				}
+			}
+			d.addAccount(a)
+			return nil
+		}
+		b, _ := cached.(*brief)
+		if b == nil {
+			var dated bool
+			var err error
+			if b, dated, err = briefPart(p.JSON); err != nil {
+				return fmt.Errorf("run %d, account %s: %w", info.ID, p.Account, err)
+			}
+			if !dated {
+				undated = append(undated, b)
+			} else if p.Key != 0 {
+				ss.parts[p.Key] = b
+			}
+		}
+		d.findings[p.Account] = append(d.findings[p.Account], b)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var head struct {
+		AsOf          time.Time              `json:"as_of"`
+		DisabledRules []finding.DisabledRule `json:"disabled_rules"`
+	}
+	if err := json.Unmarshal(frame, &head); err != nil {
+		return nil, fmt.Errorf("run %d: %w", info.ID, err)
+	}
+	asOf = head.AsOf
+	if asOf.IsZero() {
+		asOf = stored.AsOf
+	}
+	for _, b := range undated {
+		b.FirstSeen = asOf
+	}
+	d.disabled = head.DisabledRules
+	return d, nil
+}
+
+// accountPart reads an account's part without its sources.
+func accountPart(data []byte) (*finding.Account, error) {
+	var a struct {
+		AccountID string                `json:"account_id"`
+		Name      string                `json:"name"`
+		OUPath    string                `json:"ou_path"`
+		Partition string                `json:"partition"`
+		Status    finding.AccountStatus `json:"status"`
+		Error     string                `json:"error"`
+		Tags      map[string]string     `json:"tags"`
+	}
+	if err := json.Unmarshal(data, &a); err != nil {
+		return nil, err
+	}
+	return &finding.Account{AccountID: a.AccountID, Name: a.Name, OUPath: a.OUPath, Partition: a.Partition, Status: a.Status, Error: a.Error, Tags: a.Tags}, nil
+}
+
+// briefPart reads a finding's part as a brief; dated says it carries its
+// first_seen.
+func briefPart(data []byte) (*brief, bool, error) {
+	var f struct {
+		RuleID      string           `json:"rule_id"`
+		Title       string           `json:"title"`
+		Resource    string           `json:"resource"`
+		Message     string           `json:"message"`
+		Fingerprint string           `json:"fingerprint"`
+		Status      finding.Status   `json:"status"`
+		Severity    finding.Severity `json:"severity"`
+		FirstSeen   *time.Time       `json:"first_seen"`
+		// The suppression_* keys, as a map of any would hold them.
+		Evidence struct {
+			Reason  any `json:"suppression_reason"`
+			Owner   any `json:"suppression_owner"`
+			Expired any `json:"suppression_expired"`
+			Expires any `json:"suppression_expires"`
+			Status  any `json:"suppressed_status"`
+		} `json:"evidence"`
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, false, err
+	}
+	ev := map[string]any{"suppression_reason": f.Evidence.Reason, "suppression_owner": f.Evidence.Owner,
+		"suppression_expired": f.Evidence.Expired, "suppression_expires": f.Evidence.Expires, "suppressed_status": f.Evidence.Status}
+	b := &brief{RuleID: f.RuleID, Title: f.Title, Resource: f.Resource, Message: f.Message, Fingerprint: f.Fingerprint,
+		Status: f.Status, Severity: f.Severity, Sup: suppressionOf(evidenceOf(ev), f.Status)}
+	if f.FirstSeen != nil {
+		b.FirstSeen = *f.FirstSeen
+	}
+	return b, f.FirstSeen != nil, nil
+}
+
+// accountFindings reads the findings a run holds of an account: only
+// those when the store reads runs in parts.
+func (ss *StoreSource) accountFindings(ctx context.Context, id int64, account string) ([]finding.Finding, error) {
+	if pr, ok := ss.s.(store.PartReader); ok {
+		fs, err := pr.AccountFindings(ctx, id, account)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("run %d: %w", id, ErrNotFound)
+		}
+		return fs, err
+	}
+	run, err := ss.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return accountFindings(run, account), nil
+}
