@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rootwatch/rootwatch/internal/panel"
+	"github.com/rootwatch/rootwatch/internal/panel/query"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/rules"
 	"github.com/rootwatch/rootwatch/internal/store"
@@ -124,7 +125,7 @@ older rootwatch is refused until a command that migrates it ('rootwatch runs
 			if err != nil {
 				return err
 			}
-			handler, err := panel.New(panel.Options{Source: panel.NewStoreSource(s), Catalog: catalog, Token: token, TLS: cert != nil,
+			handler, err := panel.New(panel.Options{Source: query.NewStoreSource(s), Catalog: catalog, Token: token, TLS: cert != nil,
 				Loopback: loopback, Log: log, Now: app.Now, Version: app.Version, Store: report.Clean(store.Describe(spec))})
 			if err != nil {
 				return err
