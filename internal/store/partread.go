@@ -40,6 +40,9 @@ type Part struct {
 	JSON []byte
 }
 
+// partBatch is how many accounts' parts ReadParts reads at once.
+const partBatch = 500
+
 // partKey names a ref's text when it is its version's as written: the
 // two version tables number their versions apart.
 func partKey(r ref, finding bool) int64 {
@@ -70,49 +73,53 @@ func (s *sqlStore) ReadParts(ctx context.Context, id int64, known func(int64) bo
 	if err != nil {
 		return RunInfo{}, nil, fmt.Errorf("store %s: run %d: %w", s.name, id, err)
 	}
-	// Only the versions whose text the reader does not have are read.
-	var fids, aids []int64
-	for _, r := range rows {
-		if a := r.refs.account; a.id != 0 {
-			if k := partKey(a, false); k == 0 || !known(k) {
-				aids = append(aids, a.id)
+	// Only the versions whose text the reader does not have are read, a
+	// batch of accounts at a time: a run's texts are never all in memory.
+	for b := 0; b < len(rows); b += partBatch {
+		batch := rows[b:min(b+partBatch, len(rows))]
+		var fids, aids []int64
+		for _, r := range batch {
+			if a := r.refs.account; a.id != 0 {
+				if k := partKey(a, false); k == 0 || !known(k) {
+					aids = append(aids, a.id)
+				}
+			}
+			for _, f := range r.refs.findings {
+				if k := partKey(f, true); k == 0 || !known(k) {
+					fids = append(fids, f.id)
+				}
 			}
 		}
-		for _, f := range r.refs.findings {
-			if k := partKey(f, true); k == 0 || !known(k) {
-				fids = append(fids, f.id)
-			}
+		fv, err := s.versionsByID(ctx, tx, findingVersions, distinct(fids))
+		if err != nil {
+			return RunInfo{}, nil, err
 		}
-	}
-	fv, err := s.versionsByID(ctx, tx, findingVersions, distinct(fids))
-	if err != nil {
-		return RunInfo{}, nil, err
-	}
-	av, err := s.versionsByID(ctx, tx, accountVersions, distinct(aids))
-	if err != nil {
-		return RunInfo{}, nil, err
-	}
-	part := func(vs map[int64]*version, r ref, p Part) error {
-		if p.Key == 0 || !known(p.Key) {
-			v := vs[r.id]
-			if v == nil {
-				return fmt.Errorf("store %s: run %d: version %d is missing (the store is damaged)", s.name, id, r.id)
-			}
-			if p.JSON, err = apply(v, r.exc, info.AsOf); err != nil {
-				return fmt.Errorf("store %s: run %d: %w", s.name, id, err)
-			}
+		av, err := s.versionsByID(ctx, tx, accountVersions, distinct(aids))
+		if err != nil {
+			return RunInfo{}, nil, err
 		}
-		return visit(p)
-	}
-	for _, r := range rows {
-		if a := r.refs.account; a.id != 0 {
-			if err := part(av, a, Part{Account: r.accountID, Key: partKey(a, false)}); err != nil {
-				return RunInfo{}, nil, err
+		part := func(vs map[int64]*version, r ref, p Part) error {
+			if p.Key == 0 || !known(p.Key) {
+				v := vs[r.id]
+				if v == nil {
+					return fmt.Errorf("store %s: run %d: version %d is missing (the store is damaged)", s.name, id, r.id)
+				}
+				if p.JSON, err = apply(v, r.exc, info.AsOf); err != nil {
+					return fmt.Errorf("store %s: run %d: %w", s.name, id, err)
+				}
 			}
+			return visit(p)
 		}
-		for _, f := range r.refs.findings {
-			if err := part(fv, f, Part{Account: r.accountID, Finding: true, Key: partKey(f, true)}); err != nil {
-				return RunInfo{}, nil, err
+		for _, r := range batch {
+			if a := r.refs.account; a.id != 0 {
+				if err := part(av, a, Part{Account: r.accountID, Key: partKey(a, false)}); err != nil {
+					return RunInfo{}, nil, err
+				}
+			}
+			for _, f := range r.refs.findings {
+				if err := part(fv, f, Part{Account: r.accountID, Finding: true, Key: partKey(f, true)}); err != nil {
+					return RunInfo{}, nil, err
+				}
 			}
 		}
 	}

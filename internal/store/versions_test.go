@@ -180,10 +180,12 @@ func versionSuite(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("a run read in parts: what the reader has is not read again", func(t *testing.T) {
 		s := open(t)
 		none := func(int) bool { return false }
-		if _, err := s.Save(ctx, orgRun(10, t0, none), "org"); err != nil {
+		// More accounts than one batch of parts.
+		n := partBatch + 20
+		if _, err := s.Save(ctx, orgRun(n, t0, none), "org"); err != nil {
 			t.Fatal(err)
 		}
-		day2 := orgRun(10, t0.Add(24*time.Hour+17*time.Second), func(i int) bool { return i == 4 })
+		day2 := orgRun(n, t0.Add(24*time.Hour+17*time.Second), func(i int) bool { return i == 4 || i == partBatch+3 })
 		info, err := s.Save(ctx, day2, "org")
 		if err != nil {
 			t.Fatal(err)

@@ -35,8 +35,7 @@ type StoreSource struct {
 	gen     string
 	x       *index
 	digests map[int64]*digest
-	// parts are the accounts and briefs read, by store.Part.Key.
-	parts map[int64]any
+	parts   *parts
 	// whole are the runs most recently read whole (diff).
 	whole []wholeRun
 }
@@ -52,7 +51,7 @@ const wholeRuns = 2
 
 // NewStoreSource answers from s, which it does not close.
 func NewStoreSource(s store.Store) *StoreSource {
-	return &StoreSource{s: s, digests: map[int64]*digest{}, parts: map[int64]any{}}
+	return &StoreSource{s: s, digests: map[int64]*digest{}, parts: newParts()}
 }
 
 // generation names a list of stored runs.
@@ -85,11 +84,18 @@ func (ss *StoreSource) index(ctx context.Context) (*index, error) {
 		return ss.x, nil
 	}
 	keep := make(map[int64]*digest, len(runs))
+	// A run shares what did not change with the run next to it: the one
+	// read just before (runs are listed newest first), or for a new
+	// latest run, the run before it.
+	var prev *digest
+	if len(runs) > 1 {
+		prev = ss.digests[runs[1].ID]
+	}
 	for _, info := range runs {
 		d := ss.digests[info.ID]
 		if d == nil {
 			var err error
-			d, err = ss.digest(ctx, info)
+			d, err = ss.digest(ctx, info, prev)
 			if errors.Is(err, store.ErrNotFound) {
 				continue // pruned since it was listed
 			}
@@ -100,10 +106,11 @@ func (ss *StoreSource) index(ctx context.Context) (*index, error) {
 			ss.digests[info.ID] = d
 		}
 		keep[info.ID] = d
+		prev = d
 	}
 	if len(keep) < len(ss.digests) {
 		// Runs were pruned: the parts only they held go with them.
-		ss.parts = map[int64]any{}
+		ss.parts = newParts()
 	}
 	ss.digests = keep
 	ss.x = newIndex(slices.Collect(maps.Values(keep)))
@@ -207,8 +214,8 @@ func (ss *StoreSource) Diff(ctx context.Context, from, to int64) (Diff, error) {
 }
 
 // digest reads what the index keeps of a run, in parts when the store
-// reads them. Called with ss.mu held.
-func (ss *StoreSource) digest(ctx context.Context, info store.RunInfo) (*digest, error) {
+// reads them, sharing with prev what is the same. Called with ss.mu held.
+func (ss *StoreSource) digest(ctx context.Context, info store.RunInfo, prev *digest) (*digest, error) {
 	pr, ok := ss.s.(store.PartReader)
 	if !ok {
 		run, _, err := ss.s.Load(ctx, info.ID)
@@ -217,42 +224,37 @@ func (ss *StoreSource) digest(ctx context.Context, info store.RunInfo) (*digest,
 		}
 		return newDigest(run, info), nil
 	}
-	d := &digest{info: info, accounts: map[string]*finding.Account{}, findings: map[string][]*brief{}}
-	var asOf time.Time
-	// Parts come after the frame is known only in the store's order, so
-	// briefs without a first_seen take the run's as-of time afterwards.
+	db := newDigestBuilder(info, prev)
+	// Briefs without a first_seen take the run's as-of time, which the
+	// frame gives at the end.
 	var undated []*brief
-	known := func(k int64) bool { _, ok := ss.parts[k]; return ok }
-	stored, frame, err := pr.ReadParts(ctx, info.ID, known, func(p store.Part) error {
-		cached := ss.parts[p.Key]
+	stored, frame, err := pr.ReadParts(ctx, info.ID, ss.parts.known, func(p store.Part) error {
 		if !p.Finding {
-			a, _ := cached.(*finding.Account)
+			a := ss.parts.account(p.Key)
 			if a == nil {
 				var err error
 				if a, err = accountPart(p.JSON); err != nil {
 					return fmt.Errorf("run %d, account %s: %w", info.ID, p.Account, err)
 				}
-				if p.Key != 0 {
-					ss.parts[p.Key] = a
-				}
+				ss.parts.keepAccount(p.Key, a)
 			}
-			d.addAccount(a)
+			db.account(a)
 			return nil
 		}
-		b, _ := cached.(*brief)
+		b := ss.parts.brief(p.Key)
 		if b == nil {
 			var dated bool
 			var err error
-			if b, dated, err = briefPart(p.JSON); err != nil {
+			if b, dated, err = briefPart(p.JSON, ss.parts.intern); err != nil {
 				return fmt.Errorf("run %d, account %s: %w", info.ID, p.Account, err)
 			}
 			if !dated {
 				undated = append(undated, b)
-			} else if p.Key != 0 {
-				ss.parts[p.Key] = b
+			} else {
+				ss.parts.keepBrief(p.Key, b)
 			}
 		}
-		d.findings[p.Account] = append(d.findings[p.Account], b)
+		db.finding(p.Account, b)
 		return nil
 	})
 	if err != nil {
@@ -265,15 +267,75 @@ func (ss *StoreSource) digest(ctx context.Context, info store.RunInfo) (*digest,
 	if err := json.Unmarshal(frame, &head); err != nil {
 		return nil, fmt.Errorf("run %d: %w", info.ID, err)
 	}
-	asOf = head.AsOf
+	asOf := head.AsOf
 	if asOf.IsZero() {
 		asOf = stored.AsOf
 	}
 	for _, b := range undated {
 		b.FirstSeen = asOf
 	}
-	d.disabled = head.DisabledRules
-	return d, nil
+	return db.done(head.DisabledRules), nil
+}
+
+// parts are the accounts and briefs StoreSource read, by store.Part.Key
+// (a version's id, doubled, plus one for an account's): shared by every
+// run that holds them. Strings that repeat (rule IDs, titles, messages)
+// are kept once.
+type parts struct {
+	briefs   []*brief
+	accounts []*finding.Account
+	strs     map[string]string
+}
+
+func newParts() *parts { return &parts{strs: map[string]string{}} }
+
+func (ps *parts) known(k int64) bool {
+	if k%2 == 0 {
+		return ps.brief(k) != nil
+	}
+	return ps.account(k) != nil
+}
+
+func (ps *parts) brief(k int64) *brief {
+	if i := k / 2; k > 0 && k%2 == 0 && i < int64(len(ps.briefs)) {
+		return ps.briefs[i]
+	}
+	return nil
+}
+
+func (ps *parts) account(k int64) *finding.Account {
+	if i := k / 2; k > 0 && k%2 == 1 && i < int64(len(ps.accounts)) {
+		return ps.accounts[i]
+	}
+	return nil
+}
+
+func (ps *parts) keepBrief(k int64, b *brief) {
+	if k > 0 {
+		ps.briefs = put(ps.briefs, k/2, b)
+	}
+}
+
+func (ps *parts) keepAccount(k int64, a *finding.Account) {
+	if k > 0 {
+		ps.accounts = put(ps.accounts, k/2, a)
+	}
+}
+
+func put[T any](s []*T, i int64, v *T) []*T {
+	if i >= int64(len(s)) {
+		s = slices.Grow(s, int(i)+1-len(s))[:i+1]
+	}
+	s[i] = v
+	return s
+}
+
+func (ps *parts) intern(s string) string {
+	if v, ok := ps.strs[s]; ok {
+		return v
+	}
+	ps.strs[s] = s
+	return s
 }
 
 // accountPart reads an account's part without its sources.
@@ -295,7 +357,7 @@ func accountPart(data []byte) (*finding.Account, error) {
 
 // briefPart reads a finding's part as a brief; dated says it carries its
 // first_seen.
-func briefPart(data []byte) (*brief, bool, error) {
+func briefPart(data []byte, intern func(string) string) (*brief, bool, error) {
 	var f struct {
 		RuleID      string           `json:"rule_id"`
 		Title       string           `json:"title"`
@@ -319,8 +381,8 @@ func briefPart(data []byte) (*brief, bool, error) {
 	}
 	ev := map[string]any{"suppression_reason": f.Evidence.Reason, "suppression_owner": f.Evidence.Owner,
 		"suppression_expired": f.Evidence.Expired, "suppression_expires": f.Evidence.Expires, "suppressed_status": f.Evidence.Status}
-	b := &brief{RuleID: f.RuleID, Title: f.Title, Resource: f.Resource, Message: f.Message, Fingerprint: f.Fingerprint,
-		Status: f.Status, Severity: f.Severity, Sup: suppressionOf(evidenceOf(ev), f.Status)}
+	b := &brief{RuleID: intern(f.RuleID), Title: intern(f.Title), Resource: f.Resource, Message: intern(f.Message), Fingerprint: f.Fingerprint,
+		Status: finding.Status(intern(string(f.Status))), Severity: finding.Severity(intern(string(f.Severity))), Sup: suppressionOf(evidenceOf(ev), f.Status)}
 	if f.FirstSeen != nil {
 		b.FirstSeen = *f.FirstSeen
 	}
