@@ -71,6 +71,18 @@ func (ss *StoreSource) Generation(ctx context.Context) (string, error) {
 	return generation(runs), nil
 }
 
+// Prepare reads the stored runs ahead of the first question and says how
+// many it holds: serve calls it once it listens, so that the first page
+// asked does not wait for them all (a question asked meanwhile waits for
+// the same reading).
+func (ss *StoreSource) Prepare(ctx context.Context) (int, error) {
+	x, err := ss.index(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return len(x.runs), nil
+}
+
 // index is the index of the runs stored now.
 func (ss *StoreSource) index(ctx context.Context) (*index, error) {
 	runs, err := ss.s.Runs(ctx, 0)
