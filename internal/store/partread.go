@@ -17,14 +17,23 @@ import (
 type PartReader interface {
 	// ReadParts reads run id: its frame (the run's JSON without its
 	// accounts and findings), and then, in the run's order, each account's
-	// part followed by the parts of its findings. known says whether the
-	// reader has the text of a part's Key already; such a part comes
-	// without it.
-	ReadParts(ctx context.Context, id int64, known func(key int64) bool, visit func(Part) error) (RunInfo, []byte, error)
+	// part followed by the parts of its findings. need is asked of each
+	// part first (without its text) and says what visit gets of it.
+	ReadParts(ctx context.Context, id int64, need func(Part) Need, visit func(Part) error) (RunInfo, []byte, error)
 	// AccountFindings reads whole the findings run id holds of an account,
 	// in the run's order; none when the run does not hold the account.
 	AccountFindings(ctx context.Context, id int64, account string) ([]finding.Finding, error)
 }
+
+// Need is what a PartReader's reader needs of a part.
+type Need int
+
+const (
+	// NeedText is the part's JSON.
+	NeedText Need = iota
+	// NeedNothing is for a part whose Key or Version the reader knows.
+	NeedNothing
+)
 
 // Part is an account's or a finding's JSON as a stored run holds it,
 // without a finding's change mark (which every run writes anew).
@@ -36,7 +45,11 @@ type Part struct {
 	// the same key have the same text. 0: this run wrote it as no other
 	// run did (times moved with the as-of time, or other exceptions).
 	Key int64
-	// JSON is the text; nil when known(Key).
+	// Version names the version the part is written from (never 0): the
+	// same version, the same rule, status and severity (the versions'
+	// columns); the text may differ where Key does.
+	Version int64
+	// JSON is the text, when needed.
 	JSON []byte
 }
 
@@ -49,13 +62,17 @@ func partKey(r ref, finding bool) int64 {
 	if len(r.exc.exc) != 0 || r.exc.moved {
 		return 0
 	}
+	return versionKey(r, finding)
+}
+
+func versionKey(r ref, finding bool) int64 {
 	if finding {
 		return 2 * r.id
 	}
 	return 2*r.id + 1
 }
 
-func (s *sqlStore) ReadParts(ctx context.Context, id int64, known func(int64) bool, visit func(Part) error) (RunInfo, []byte, error) {
+func (s *sqlStore) ReadParts(ctx context.Context, id int64, need func(Part) Need, visit func(Part) error) (RunInfo, []byte, error) {
 	tx, err := s.readTx(ctx)
 	if err != nil {
 		return RunInfo{}, nil, err
@@ -73,21 +90,35 @@ func (s *sqlStore) ReadParts(ctx context.Context, id int64, known func(int64) bo
 	if err != nil {
 		return RunInfo{}, nil, fmt.Errorf("store %s: run %d: %w", s.name, id, err)
 	}
-	// Only the versions whose text the reader does not have are read, a
-	// batch of accounts at a time: a run's texts are never all in memory.
+	// Only what the reader needs is read, a batch of accounts at a time:
+	// a run's texts are never all in memory.
+	type asked struct {
+		p    Part
+		r    ref
+		need Need
+	}
+	var parts []asked
 	for b := 0; b < len(rows); b += partBatch {
-		batch := rows[b:min(b+partBatch, len(rows))]
+		parts = parts[:0]
 		var fids, aids []int64
-		for _, r := range batch {
+		for _, r := range rows[b:min(b+partBatch, len(rows))] {
 			if a := r.refs.account; a.id != 0 {
-				if k := partKey(a, false); k == 0 || !known(k) {
+				p := Part{Account: r.accountID, Key: partKey(a, false), Version: versionKey(a, false)}
+				n := need(p)
+				if n != NeedNothing {
+					n = NeedText
 					aids = append(aids, a.id)
 				}
+				parts = append(parts, asked{p, a, n})
 			}
 			for _, f := range r.refs.findings {
-				if k := partKey(f, true); k == 0 || !known(k) {
+				p := Part{Account: r.accountID, Finding: true, Key: partKey(f, true), Version: versionKey(f, true)}
+				n := need(p)
+				if n != NeedNothing {
+					n = NeedText
 					fids = append(fids, f.id)
 				}
+				parts = append(parts, asked{p, f, n})
 			}
 		}
 		fv, err := s.versionsByID(ctx, tx, findingVersions, distinct(fids))
@@ -98,28 +129,23 @@ func (s *sqlStore) ReadParts(ctx context.Context, id int64, known func(int64) bo
 		if err != nil {
 			return RunInfo{}, nil, err
 		}
-		part := func(vs map[int64]*version, r ref, p Part) error {
-			if p.Key == 0 || !known(p.Key) {
-				v := vs[r.id]
+		for _, a := range parts {
+			p := a.p
+			if a.need == NeedText {
+				vs := av
+				if p.Finding {
+					vs = fv
+				}
+				v := vs[a.r.id]
 				if v == nil {
-					return fmt.Errorf("store %s: run %d: version %d is missing (the store is damaged)", s.name, id, r.id)
+					return RunInfo{}, nil, fmt.Errorf("store %s: run %d: version %d is missing (the store is damaged)", s.name, id, a.r.id)
 				}
-				if p.JSON, err = apply(v, r.exc, info.AsOf); err != nil {
-					return fmt.Errorf("store %s: run %d: %w", s.name, id, err)
-				}
-			}
-			return visit(p)
-		}
-		for _, r := range batch {
-			if a := r.refs.account; a.id != 0 {
-				if err := part(av, a, Part{Account: r.accountID, Key: partKey(a, false)}); err != nil {
-					return RunInfo{}, nil, err
+				if p.JSON, err = apply(v, a.r.exc, info.AsOf); err != nil {
+					return RunInfo{}, nil, fmt.Errorf("store %s: run %d: %w", s.name, id, err)
 				}
 			}
-			for _, f := range r.refs.findings {
-				if err := part(fv, f, Part{Account: r.accountID, Finding: true, Key: partKey(f, true)}); err != nil {
-					return RunInfo{}, nil, err
-				}
+			if err := visit(p); err != nil {
+				return RunInfo{}, nil, err
 			}
 		}
 	}

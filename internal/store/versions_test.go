@@ -202,7 +202,7 @@ func versionSuite(t *testing.T, open func(t *testing.T) Store) {
 		var accounts []finding.Account
 		findings := map[string][]finding.Finding{}
 		keys := map[int64]bool{}
-		_, frame, err := pr.ReadParts(ctx, info.ID, func(int64) bool { return false }, func(p Part) error {
+		_, frame, err := pr.ReadParts(ctx, info.ID, func(Part) Need { return NeedText }, func(p Part) error {
 			if p.JSON == nil {
 				t.Errorf("%s: a part without its text", p.Account)
 			}
@@ -252,9 +252,15 @@ func versionSuite(t *testing.T, open func(t *testing.T) Store) {
 			t.Fatal("no part of the second day is its version as written")
 		}
 		texts := 0
-		if _, _, err := pr.ReadParts(ctx, info.ID, func(k int64) bool { return keys[k] }, func(p Part) error {
-			if (p.JSON == nil) != (p.Key != 0) {
-				t.Errorf("%s: key %d with %d bytes", p.Account, p.Key, len(p.JSON))
+		need := func(p Part) Need {
+			if keys[p.Key] {
+				return NeedNothing
+			}
+			return NeedText
+		}
+		if _, _, err := pr.ReadParts(ctx, info.ID, need, func(p Part) error {
+			if (p.JSON == nil) != (p.Key != 0) || p.Version == 0 {
+				t.Errorf("%s: key %d (version %d) with %d bytes", p.Account, p.Key, p.Version, len(p.JSON))
 			}
 			if p.JSON != nil {
 				texts++
@@ -269,7 +275,7 @@ func versionSuite(t *testing.T, open func(t *testing.T) Store) {
 		if fs, err := pr.AccountFindings(ctx, info.ID, "999999999999"); err != nil || len(fs) != 0 {
 			t.Errorf("an account the run does not hold: %v, %v", fs, err)
 		}
-		if _, _, err := pr.ReadParts(ctx, 9999, func(int64) bool { return false }, func(Part) error { return nil }); !errors.Is(err, ErrNotFound) {
+		if _, _, err := pr.ReadParts(ctx, 9999, func(Part) Need { return NeedText }, func(Part) error { return nil }); !errors.Is(err, ErrNotFound) {
 			t.Errorf("a run not stored: %v", err)
 		}
 	})

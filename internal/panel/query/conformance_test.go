@@ -251,3 +251,62 @@ func compareSources(t *testing.T, mem, src Source, accountFirst bool) {
 		same(fmt.Sprintf("diff %v", p), da, db, ea, eb)
 	}
 }
+
+// TestOnlyCurrentRunsKeepWholeFindings: what the source keeps of a run is
+// its findings whole only for the accounts whose current run it is (the
+// last that assessed them); of the others it keeps verdicts, one brief
+// for each, so that 30 runs of 10,000 accounts fit in memory. A run
+// stored while it serves takes the whole findings over.
+func TestOnlyCurrentRunsKeepWholeFindings(t *testing.T) {
+	ctx := context.Background()
+	spec := filepath.Join(t.TempDir(), "rootwatch.db")
+	runs := historyRuns(6)
+	w, err := store.Open(ctx, spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for _, r := range runs[:5] {
+		if _, err := history.Record(ctx, w, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src := NewStoreSource(w)
+	check := func(stored int) {
+		t.Helper()
+		x, err := src.index(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(x.runs) != stored {
+			t.Fatalf("%d runs indexed, want %d", len(x.runs), stored)
+		}
+		whole, thin := 0, 0
+		for _, a := range x.accts {
+			current := x.currentRun(a)
+			for _, p := range a.held {
+				d := x.runs[p]
+				for _, b := range d.findingsOf(a.id) {
+					switch {
+					case d == current && b.thin:
+						t.Errorf("run %d, the current run of %s, keeps %s thin", d.info.ID, a.id, b.RuleID)
+					case d != current && !b.thin:
+						t.Errorf("run %d keeps %s's %s whole; its current run is %d", d.info.ID, a.id, b.RuleID, current.info.ID)
+					case b.thin:
+						thin++
+					default:
+						whole++
+					}
+				}
+			}
+		}
+		if whole == 0 || thin == 0 {
+			t.Errorf("%d whole and %d thin briefs", whole, thin)
+		}
+	}
+	check(5)
+	if _, err := history.Record(ctx, w, runs[5]); err != nil {
+		t.Fatal(err)
+	}
+	check(6)
+}

@@ -20,6 +20,10 @@ type digest struct {
 	pos      map[string]int32 // order's index by ID
 	accounts []*finding.Account
 	findings [][]*brief // by account, as order
+	// whole says which accounts' findings are whole briefs; the others'
+	// are thin (a later run assessed the account: only verdicts are asked
+	// of this run's findings of it).
+	whole []bool
 	// unlisted are the findings of accounts the run does not list.
 	unlisted map[string][]*brief
 	// disabled are the rules the run's configuration turned off: judged
@@ -34,6 +38,8 @@ type brief struct {
 	Severity                                      finding.Severity
 	FirstSeen                                     time.Time
 	Sup                                           *suppressed
+	// thin says only RuleID, Title, Status and Severity are kept.
+	thin bool
 }
 
 // suppressed is a suppression as a stored finding carries it: in its
@@ -94,16 +100,17 @@ func newDigestBuilder(info store.RunInfo, prev *digest) *digestBuilder {
 	return &digestBuilder{d: &digest{info: info, pos: map[string]int32{}}, prev: prev, by: map[string][]*brief{}}
 }
 
-// account lists an account; listed again, its later part stands in its
-// first place.
-func (b *digestBuilder) account(a *finding.Account) {
+// account lists an account, whose findings are whole briefs or thin;
+// listed again, its later part stands in its first place.
+func (b *digestBuilder) account(a *finding.Account, whole bool) {
 	if i, dup := b.d.pos[a.AccountID]; dup {
-		b.d.accounts[i] = a
+		b.d.accounts[i], b.d.whole[i] = a, whole
 		return
 	}
 	b.d.pos[a.AccountID] = int32(len(b.d.order))
 	b.d.order = append(b.d.order, a.AccountID)
 	b.d.accounts = append(b.d.accounts, a)
+	b.d.whole = append(b.d.whole, whole)
 }
 
 func (b *digestBuilder) finding(account string, f *brief) {
@@ -139,7 +146,7 @@ func newDigest(run *finding.Run, info store.RunInfo) *digest {
 	b := newDigestBuilder(info, nil)
 	for _, a := range run.Accounts {
 		a.Sources = nil
-		b.account(&a)
+		b.account(&a, true)
 	}
 	for _, f := range run.Findings {
 		br := &brief{RuleID: f.RuleID, Title: f.Title, Resource: f.Resource, Message: f.Message, Fingerprint: f.Fingerprint,
@@ -150,4 +157,30 @@ func newDigest(run *finding.Run, info store.RunInfo) *digest {
 		b.finding(f.AccountID, br)
 	}
 	return b.done(run.DisabledRules)
+}
+
+// thinned is the digest with the findings of the accounts in newer thin
+// (thin makes a brief so); d itself when none is whole. A digest is never
+// changed: questions in flight may read it.
+func (d *digest) thinned(newer map[string]bool, thin func(*brief) *brief) *digest {
+	var out *digest
+	for i, id := range d.order {
+		if !d.whole[i] || !newer[id] {
+			continue
+		}
+		if out == nil {
+			cp := *d
+			cp.findings, cp.whole = slices.Clone(d.findings), slices.Clone(d.whole)
+			out = &cp
+		}
+		bs := make([]*brief, len(d.findings[i]))
+		for k, b := range d.findings[i] {
+			bs[k] = thin(b)
+		}
+		out.findings[i], out.whole[i] = bs, false
+	}
+	if out == nil {
+		return d
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -96,28 +97,41 @@ func (ss *StoreSource) index(ctx context.Context) (*index, error) {
 		return ss.x, nil
 	}
 	keep := make(map[int64]*digest, len(runs))
-	// A run shares what did not change with the run next to it: the one
-	// read just before (runs are listed newest first), or for a new
-	// latest run, the run before it.
+	// Newest first in judged order: a run's findings of an account a later
+	// run assessed are kept as their verdicts alone (thin), as is all the
+	// questions ask of them; the account's current run keeps them whole.
+	judged := slices.Clone(runs)
+	slices.SortFunc(judged, func(a, b store.RunInfo) int {
+		return cmp.Or(b.AsOf.Compare(a.AsOf), cmp.Compare(b.ID, a.ID))
+	})
+	newer := map[string]bool{} // accounts a later run assessed
+	// A run shares what did not change with the run next to it.
 	var prev *digest
-	if len(runs) > 1 {
-		prev = ss.digests[runs[1].ID]
+	if len(judged) > 1 {
+		prev = ss.digests[judged[1].ID]
 	}
-	for _, info := range runs {
+	for _, info := range judged {
 		d := ss.digests[info.ID]
 		if d == nil {
 			var err error
-			d, err = ss.digest(ctx, info, prev)
+			d, err = ss.digest(ctx, info, prev, newer)
 			if errors.Is(err, store.ErrNotFound) {
 				continue // pruned since it was listed
 			}
 			if err != nil {
 				return nil, err
 			}
-			// Kept for the digests already read when a later one fails.
-			ss.digests[info.ID] = d
+		} else {
+			d = d.thinned(newer, ss.parts.thin)
 		}
+		// Kept for the digests already read when a later one fails.
+		ss.digests[info.ID] = d
 		keep[info.ID] = d
+		for i, id := range d.order {
+			if assessed(d.accounts[i]) {
+				newer[id] = true
+			}
+		}
 		prev = d
 	}
 	if len(keep) < len(ss.digests) {
@@ -226,21 +240,33 @@ func (ss *StoreSource) Diff(ctx context.Context, from, to int64) (Diff, error) {
 }
 
 // digest reads what the index keeps of a run, in parts when the store
-// reads them, sharing with prev what is the same. Called with ss.mu held.
-func (ss *StoreSource) digest(ctx context.Context, info store.RunInfo, prev *digest) (*digest, error) {
+// reads them, sharing with prev what is the same; the findings of the
+// accounts in newer (a later run assessed them) are kept thin. Called
+// with ss.mu held.
+func (ss *StoreSource) digest(ctx context.Context, info store.RunInfo, prev *digest, newer map[string]bool) (*digest, error) {
 	pr, ok := ss.s.(store.PartReader)
 	if !ok {
 		run, _, err := ss.s.Load(ctx, info.ID)
 		if err != nil {
 			return nil, err
 		}
-		return newDigest(run, info), nil
+		return newDigest(run, info).thinned(newer, ss.parts.thin), nil
 	}
 	db := newDigestBuilder(info, prev)
 	// Briefs without a first_seen take the run's as-of time, which the
 	// frame gives at the end.
 	var undated []*brief
-	stored, frame, err := pr.ReadParts(ctx, info.ID, ss.parts.known, func(p store.Part) error {
+	need := func(p store.Part) store.Need {
+		switch {
+		case !p.Finding && ss.parts.account(p.Key) != nil:
+		case p.Finding && ss.parts.brief(p.Key) != nil:
+		case p.Finding && newer[p.Account] && ss.parts.thinOf(p.Version) != nil:
+		default:
+			return store.NeedText
+		}
+		return store.NeedNothing
+	}
+	stored, frame, err := pr.ReadParts(ctx, info.ID, need, func(p store.Part) error {
 		if !p.Finding {
 			a := ss.parts.account(p.Key)
 			if a == nil {
@@ -250,21 +276,32 @@ func (ss *StoreSource) digest(ctx context.Context, info store.RunInfo, prev *dig
 				}
 				ss.parts.keepAccount(p.Key, a)
 			}
-			db.account(a)
+			db.account(a, !newer[p.Account])
 			return nil
 		}
+		thin := newer[p.Account]
 		b := ss.parts.brief(p.Key)
+		if b == nil && thin {
+			b = ss.parts.thinOf(p.Version)
+		}
 		if b == nil {
 			var dated bool
 			var err error
 			if b, dated, err = briefPart(p.JSON, ss.parts.intern); err != nil {
 				return fmt.Errorf("run %d, account %s: %w", info.ID, p.Account, err)
 			}
-			if !dated {
+			switch {
+			case thin:
+				// A version's rule, status and severity are its own; its
+				// title is the rule's.
+				b = ss.parts.keepThin(p.Version, b)
+			case !dated:
 				undated = append(undated, b)
-			} else {
+			default:
 				ss.parts.keepBrief(p.Key, b)
 			}
+		} else if thin {
+			b = ss.parts.thin(b)
 		}
 		db.finding(p.Account, b)
 		return nil
@@ -297,9 +334,47 @@ type parts struct {
 	briefs   []*brief
 	accounts []*finding.Account
 	strs     map[string]string
+	// thins are the thin briefs by verdict, and by version.
+	thins     map[verdict]*brief
+	byVersion []*brief
 }
 
-func newParts() *parts { return &parts{strs: map[string]string{}} }
+// verdict is what a thin brief keeps.
+type verdict struct {
+	rule, title string
+	status      finding.Status
+	severity    finding.Severity
+}
+
+func newParts() *parts {
+	return &parts{strs: map[string]string{}, thins: map[verdict]*brief{}}
+}
+
+// thin is a brief's verdict alone, one brief for each.
+func (ps *parts) thin(b *brief) *brief {
+	v := verdict{b.RuleID, b.Title, b.Status, b.Severity}
+	t := ps.thins[v]
+	if t == nil {
+		t = &brief{RuleID: b.RuleID, Title: b.Title, Status: b.Status, Severity: b.Severity, thin: true}
+		ps.thins[v] = t
+	}
+	return t
+}
+
+func (ps *parts) thinOf(version int64) *brief {
+	if i := version / 2; version > 0 && i < int64(len(ps.byVersion)) {
+		return ps.byVersion[i]
+	}
+	return nil
+}
+
+func (ps *parts) keepThin(version int64, b *brief) *brief {
+	t := ps.thin(b)
+	if version > 0 {
+		ps.byVersion = put(ps.byVersion, version/2, t)
+	}
+	return t
+}
 
 func (ps *parts) known(k int64) bool {
 	if k%2 == 0 {
