@@ -140,16 +140,7 @@ func TestStoreSourceAnswersAsMemory(t *testing.T) {
 				spec = freshDatabase(t, testutil.StartPostgres(t))
 			}
 			runs := historyRuns(6)
-			w, err := store.Open(ctx, spec, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer w.Close()
-			for _, r := range runs[:5] {
-				if _, err := history.Record(ctx, w, r); err != nil {
-					t.Fatal(err)
-				}
-			}
+			w := recordRuns(t, spec, runs[:5])
 			ro, err := store.OpenReadOnly(ctx, spec, store.Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -261,16 +252,7 @@ func TestOnlyCurrentRunsKeepWholeFindings(t *testing.T) {
 	ctx := context.Background()
 	spec := filepath.Join(t.TempDir(), "rootwatch.db")
 	runs := historyRuns(6)
-	w, err := store.Open(ctx, spec, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	for _, r := range runs[:5] {
-		if _, err := history.Record(ctx, w, r); err != nil {
-			t.Fatal(err)
-		}
-	}
+	w := recordRuns(t, spec, runs[:5])
 	src := NewStoreSource(w)
 	check := func(stored int) {
 		t.Helper()
@@ -309,4 +291,21 @@ func TestOnlyCurrentRunsKeepWholeFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(6)
+}
+
+// recordRuns stores runs through history.Record in a new store at spec,
+// which it returns open (closed when the test ends).
+func recordRuns(t *testing.T, spec string, runs []*finding.Run) store.Store {
+	t.Helper()
+	w, err := store.Open(context.Background(), spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	for _, r := range runs {
+		if _, err := history.Record(context.Background(), w, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return w
 }
