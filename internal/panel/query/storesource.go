@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -274,6 +275,9 @@ func (ss *StoreSource) digest(ctx context.Context, info store.RunInfo, prev *dig
 				if a, err = accountPart(p.JSON); err != nil {
 					return fmt.Errorf("run %d, account %s: %w", info.ID, p.Account, err)
 				}
+				// Written anew by each run (its sources' times), the
+				// same account as far as the panel reads it.
+				a = ss.parts.sameAccount(a)
 				ss.parts.keepAccount(p.Key, a)
 			}
 			db.account(a, !newer[p.Account])
@@ -334,6 +338,9 @@ type parts struct {
 	briefs   []*brief
 	accounts []*finding.Account
 	strs     map[string]string
+	// same are the accounts read, one for each account as the panel
+	// reads it (sources left out).
+	same map[accountKey]*finding.Account
 	// thins are the thin briefs by verdict, and by version.
 	thins     map[verdict]*brief
 	byVersion []*brief
@@ -347,7 +354,27 @@ type verdict struct {
 }
 
 func newParts() *parts {
-	return &parts{strs: map[string]string{}, thins: map[verdict]*brief{}}
+	return &parts{strs: map[string]string{}, thins: map[verdict]*brief{}, same: map[accountKey]*finding.Account{}}
+}
+
+// accountKey is an account's part as the panel reads it, tags written
+// key=value in key order.
+type accountKey struct {
+	id, name, ou, partition, error, tags string
+	status                               finding.AccountStatus
+}
+
+func (ps *parts) sameAccount(a *finding.Account) *finding.Account {
+	var tags strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(a.Tags)) {
+		fmt.Fprintf(&tags, "%q=%q,", k, a.Tags[k])
+	}
+	k := accountKey{id: a.AccountID, name: a.Name, ou: a.OUPath, partition: a.Partition, error: a.Error, tags: tags.String(), status: a.Status}
+	if b := ps.same[k]; b != nil {
+		return b
+	}
+	ps.same[k] = a
+	return a
 }
 
 // thin is a brief's verdict alone, one brief for each.
