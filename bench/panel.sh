@@ -37,5 +37,5 @@ ROOTWATCH_PANEL_RUN=$PWD/$runs/day1.json ROOTWATCH_BIN=$PWD/$out/rootwatch ROOTW
   go test -run '^$' -bench BenchmarkPanelLatency -benchtime 1x -timeout 3h ./internal/panel >"$out/bench.txt" 2>&1 ||
   { echo "panel.sh: the benchmark failed; see $out/bench.txt" >&2; exit 1; }
 for d in $(echo "${DIALECTS:-sqlite,postgres}" | tr , ' '); do
-  cat "$out/panel-$d.txt"
+  cat "$out/panel-$d${MOVE:+-moved}.txt"
 done

@@ -60,13 +60,19 @@ func historyRuns(n int) []*finding.Run {
 			ids = append(ids, fmt.Sprintf("9%011d", k))
 		}
 		for _, id := range ids {
+			// The credential report's time moves with the as-of time: each
+			// run writes the account's version anew.
 			a := finding.Account{AccountID: id, Name: "acct-" + id, OUPath: "Root/Workloads", Partition: "aws", Status: finding.AccountAssessed,
-				Sources: []finding.Source{{Name: "credential_report", State: "ok"}}, Tags: map[string]string{"env": "prod"}}
+				Sources: []finding.Source{{Name: "credential_report", State: "ok", GeneratedTime: asOf.Format(time.RFC3339)}}, Tags: map[string]string{"env": "prod"}}
 			if id == acctNoName && i < 3 {
 				a.Name, a.Tags = "", nil
 			}
 			if id == acctStale && i >= n-1 {
-				a.Status, a.Error, a.Sources = finding.AccountFailed, "AccessDenied: role not assumable", []finding.Source{}
+				// Its error names the time; the runs that could not assess
+				// it say nothing else of it (no name, OU path or tags): the
+				// earlier runs' stand.
+				a.Status, a.Error, a.Sources = finding.AccountFailed, "AccessDenied at "+asOf.Format(time.RFC3339)+": role not assumable", []finding.Source{}
+				a.Name, a.OUPath, a.Tags = "", "", nil
 			}
 			run.Accounts = append(run.Accounts, a)
 			if a.Status != finding.AccountAssessed {

@@ -106,6 +106,7 @@ func (ss *StoreSource) index(ctx context.Context) (*index, error) {
 		return cmp.Or(b.AsOf.Compare(a.AsOf), cmp.Compare(b.ID, a.ID))
 	})
 	newer := map[string]bool{} // accounts a later run assessed
+	named := map[string]said{} // what later runs said of the accounts they held
 	// A run shares what did not change with the run next to it.
 	var prev *digest
 	if len(judged) > 1 {
@@ -115,7 +116,7 @@ func (ss *StoreSource) index(ctx context.Context) (*index, error) {
 		d := ss.digests[info.ID]
 		if d == nil {
 			var err error
-			d, err = ss.digest(ctx, info, prev, newer)
+			d, err = ss.digest(ctx, info, prev, newer, named)
 			if errors.Is(err, store.ErrNotFound) {
 				continue // pruned since it was listed
 			}
@@ -132,6 +133,7 @@ func (ss *StoreSource) index(ctx context.Context) (*index, error) {
 			if assessed(d.accounts[i]) {
 				newer[id] = true
 			}
+			named[id] |= saidOf(d.accounts[i])
 		}
 		prev = d
 	}
@@ -242,9 +244,12 @@ func (ss *StoreSource) Diff(ctx context.Context, from, to int64) (Diff, error) {
 
 // digest reads what the index keeps of a run, in parts when the store
 // reads them, sharing with prev what is the same; the findings of the
-// accounts in newer (a later run assessed them) are kept thin. Called
-// with ss.mu held.
-func (ss *StoreSource) digest(ctx context.Context, info store.RunInfo, prev *digest, newer map[string]bool) (*digest, error) {
+// accounts in newer (a later run assessed them) are kept thin. Of an
+// account a later run said all named says it said, the part is not read
+// again if its version was: its status is the version's, and so is what
+// it says at all (a name, an OU path, tags), though not the words, which
+// the later run's stand for. Called with ss.mu held.
+func (ss *StoreSource) digest(ctx context.Context, info store.RunInfo, prev *digest, newer map[string]bool, named map[string]said) (*digest, error) {
 	pr, ok := ss.s.(store.PartReader)
 	if !ok {
 		run, _, err := ss.s.Load(ctx, info.ID)
@@ -260,6 +265,7 @@ func (ss *StoreSource) digest(ctx context.Context, info store.RunInfo, prev *dig
 	need := func(p store.Part) store.Need {
 		switch {
 		case !p.Finding && ss.parts.account(p.Key) != nil:
+		case !p.Finding && ss.parts.accountVersion(p.Version, named, p.Account) != nil:
 		case p.Finding && ss.parts.brief(p.Key) != nil:
 		case p.Finding && newer[p.Account] && ss.parts.thinOf(p.Version) != nil:
 		default:
@@ -271,6 +277,9 @@ func (ss *StoreSource) digest(ctx context.Context, info store.RunInfo, prev *dig
 		if !p.Finding {
 			a := ss.parts.account(p.Key)
 			if a == nil {
+				a = ss.parts.accountVersion(p.Version, named, p.Account)
+			}
+			if a == nil {
 				var err error
 				if a, err = accountPart(p.JSON); err != nil {
 					return fmt.Errorf("run %d, account %s: %w", info.ID, p.Account, err)
@@ -279,6 +288,7 @@ func (ss *StoreSource) digest(ctx context.Context, info store.RunInfo, prev *dig
 				// same account as far as the panel reads it.
 				a = ss.parts.sameAccount(a)
 				ss.parts.keepAccount(p.Key, a)
+				ss.parts.keepAccountVersion(p.Version, a)
 			}
 			db.account(a, !newer[p.Account])
 			return nil
@@ -341,6 +351,8 @@ type parts struct {
 	// same are the accounts read, one for each account as the panel
 	// reads it (sources left out).
 	same map[accountKey]*finding.Account
+	// byAccountVersion are accounts as some run wrote their version.
+	byAccountVersion []*finding.Account
 	// thins are the thin briefs by verdict, and by version.
 	thins     map[verdict]*brief
 	byVersion []*brief
@@ -355,6 +367,49 @@ type verdict struct {
 
 func newParts() *parts {
 	return &parts{strs: map[string]string{}, thins: map[verdict]*brief{}, same: map[accountKey]*finding.Account{}}
+}
+
+// said is what an account's part says at all: a name, an OU path, tags.
+type said uint8
+
+const (
+	saidName said = 1 << iota
+	saidOU
+	saidTags
+)
+
+func saidOf(a *finding.Account) said {
+	var s said
+	if a.Name != "" {
+		s |= saidName
+	}
+	if a.OUPath != "" {
+		s |= saidOU
+	}
+	if a.Tags != nil {
+		s |= saidTags
+	}
+	return s
+}
+
+// accountVersion is an account as a version was read (by any run), when
+// later runs held the account and said all it says at all (named: what
+// later runs said of each account they held). The last run that holds an
+// account is read whole: its error is the account's outcome.
+func (ps *parts) accountVersion(version int64, named map[string]said, account string) *finding.Account {
+	later, held := named[account]
+	if i := version / 2; held && version > 0 && i < int64(len(ps.byAccountVersion)) {
+		if a := ps.byAccountVersion[i]; a != nil && saidOf(a)&^later == 0 {
+			return a
+		}
+	}
+	return nil
+}
+
+func (ps *parts) keepAccountVersion(version int64, a *finding.Account) {
+	if version > 0 && (version/2 >= int64(len(ps.byAccountVersion)) || ps.byAccountVersion[version/2] == nil) {
+		ps.byAccountVersion = put(ps.byAccountVersion, version/2, a)
+	}
 }
 
 // accountKey is an account's part as the panel reads it, tags written
