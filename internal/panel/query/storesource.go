@@ -38,7 +38,7 @@ type StoreSource struct {
 	x       *index
 	digests map[int64]*digest
 	parts   *parts
-	// whole are the runs most recently read whole (diff).
+	// whole are the runs most recently read for a diff.
 	whole []wholeRun
 }
 
@@ -147,7 +147,50 @@ func (ss *StoreSource) index(ctx context.Context) (*index, error) {
 	return ss.x, nil
 }
 
-// load reads a run whole, from the last few read or from the store.
+// read reads a run for a diff, without what a diff does not read (the
+// findings' evidence, the accounts' sources) when the store reads runs in
+// parts: whole, a run of 10,000 accounts takes most of a GiB.
+func (ss *StoreSource) read(ctx context.Context, id int64) (*finding.Run, error) {
+	pr, ok := ss.s.(store.PartReader)
+	if !ok {
+		run, _, err := ss.s.Load(ctx, id)
+		return run, err
+	}
+	var accounts []finding.Account
+	var findings []finding.Finding
+	_, frame, err := pr.ReadParts(ctx, id, func(store.Part) store.Need { return store.NeedText }, func(p store.Part) error {
+		if !p.Finding {
+			var a finding.Account
+			if err := json.Unmarshal(p.JSON, &a); err != nil {
+				return fmt.Errorf("run %d, account %s: %w", id, p.Account, err)
+			}
+			a.Sources = nil
+			accounts = append(accounts, a)
+			return nil
+		}
+		var f finding.Finding
+		if err := json.Unmarshal(p.JSON, &f); err != nil {
+			return fmt.Errorf("run %d, account %s: %w", id, p.Account, err)
+		}
+		f.Evidence = nil
+		findings = append(findings, f)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var run finding.Run
+	if err := json.Unmarshal(frame, &run); err != nil {
+		return nil, fmt.Errorf("run %d: %w", id, err)
+	}
+	run.Accounts, run.Findings = accounts, findings
+	if run.History != nil {
+		run.History.RunID = id // as Load gives it
+	}
+	return &run, nil
+}
+
+// load reads a run for a diff, from the last few read or from the store.
 func (ss *StoreSource) load(ctx context.Context, id int64) (*finding.Run, error) {
 	ss.mu.Lock()
 	for _, w := range ss.whole {
@@ -157,7 +200,7 @@ func (ss *StoreSource) load(ctx context.Context, id int64) (*finding.Run, error)
 		}
 	}
 	ss.mu.Unlock()
-	run, _, err := ss.s.Load(ctx, id)
+	run, err := ss.read(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("run %d: %w", id, ErrNotFound)
 	}
