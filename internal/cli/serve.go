@@ -1,15 +1,18 @@
 package cli
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rootwatch/rootwatch/internal/panel"
+	"github.com/rootwatch/rootwatch/internal/panel/query"
 	"github.com/rootwatch/rootwatch/internal/report"
 	"github.com/rootwatch/rootwatch/internal/rules"
 	"github.com/rootwatch/rootwatch/internal/store"
@@ -124,7 +127,8 @@ older rootwatch is refused until a command that migrates it ('rootwatch runs
 			if err != nil {
 				return err
 			}
-			handler, err := panel.New(panel.Options{Source: panel.NewStoreSource(s), Catalog: catalog, Token: token, TLS: cert != nil,
+			src := query.NewStoreSource(s)
+			handler, err := panel.New(panel.Options{Source: src, Catalog: catalog, Token: token, TLS: cert != nil,
 				Loopback: loopback, Log: log, Now: app.Now, Version: app.Version, Store: report.Clean(store.Describe(spec))})
 			if err != nil {
 				return err
@@ -133,10 +137,26 @@ older rootwatch is refused until a command that migrates it ('rootwatch runs
 			if cert != nil {
 				scheme = "https"
 			}
-			err = panel.Serve(cmd.Context(), panel.ServeOptions{Addr: addr, Handler: handler, Cert: cert, Log: log, ShutdownTimeout: shutdown,
+			// The stored runs are read while the panel listens, not when the
+			// first page is asked for.
+			ctx, stop := context.WithCancel(cmd.Context())
+			var prepared sync.WaitGroup
+			defer prepared.Wait()
+			defer stop()
+			err = panel.Serve(ctx, panel.ServeOptions{Addr: addr, Handler: handler, Cert: cert, Log: log, ShutdownTimeout: shutdown,
 				Listening: func(bound string) {
 					log.Info("serving the panel, read-only", "url", fmt.Sprintf("%s://%s/", scheme, bound), "store", report.Clean(store.Describe(spec)),
 						"authentication", map[bool]string{true: "token", false: "none (loopback only)"}[token != nil])
+					prepared.Go(func() {
+						began := time.Now()
+						runs, err := src.Prepare(ctx)
+						switch {
+						case err != nil && ctx.Err() == nil:
+							log.Warn("could not read the stored runs ahead of the first page (each page will try again)", "error", err)
+						case err == nil:
+							log.Info("read the stored runs", "runs", runs, "took", time.Since(began).Round(time.Millisecond))
+						}
+					})
 				}})
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}

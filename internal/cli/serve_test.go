@@ -162,7 +162,7 @@ func TestServeTheHistory(t *testing.T) {
 		t.Errorf("serve after SIGINT: %v (exit %d)", err, ExitCode(err))
 	}
 	logs := stderr.String()
-	for _, want := range []string{`"msg":"request","method":"GET","path":"/matrix","status":200`, `"msg":"shutting down"`} {
+	for _, want := range []string{`"msg":"request","method":"GET","path":"/matrix","status":200`, `"msg":"read the stored runs","runs":`, `"msg":"shutting down"`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("logs lack %s:\n%s", want, logs)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"github.com/rootwatch/rootwatch/internal/panel/query"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -167,7 +168,7 @@ func (b *browser) clean(what string) {
 // no page reports an error or a CSP violation.
 func TestPanelInChromium(t *testing.T) {
 	h := newHistory(t, 12, 30)
-	src := NewStoreSource(readOnly(t, h.path))
+	src := query.NewStoreSource(readOnly(t, h.path))
 	token := "browser-test-token-0123456789abcdef"
 	srv := httptest.NewServer(handler(t, Options{Source: src, Token: []byte(token), Loopback: true, Version: "e2e", Store: "rootwatch.db"}))
 	defer srv.Close()

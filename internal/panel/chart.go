@@ -2,6 +2,7 @@ package panel
 
 import (
 	"fmt"
+	"github.com/rootwatch/rootwatch/internal/panel/query"
 	"strings"
 )
 
@@ -40,7 +41,7 @@ type Tick struct {
 }
 
 // trendChart lays out the trend.
-func trendChart(points []TrendPoint) Chart {
+func trendChart(points []query.TrendPoint) Chart {
 	c := Chart{Width: 760, Height: 240, Left: 56, Right: 740, Top: 16, Bottom: 200}
 	if len(points) == 0 {
 		c.Empty = true

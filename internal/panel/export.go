@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/rootwatch/rootwatch/internal/panel/query"
 	"net/http"
 	"slices"
 	"strconv"
@@ -22,12 +23,12 @@ var ExportHeader = []string{"account_id", "name", "ou_path", "tags", "current", 
 // MatrixExport is the JSON export of the matrix (schema 1): the rows the
 // filter selects, every page of them.
 type MatrixExport struct {
-	SchemaVersion string       `json:"schema_version"`
-	LatestRunID   int64        `json:"latest_run_id,omitempty"`
-	Filter        ExportFilter `json:"filter"`
-	Rules         []Column     `json:"rules"`
+	SchemaVersion string         `json:"schema_version"`
+	LatestRunID   int64          `json:"latest_run_id,omitempty"`
+	Filter        ExportFilter   `json:"filter"`
+	Rules         []query.Column `json:"rules"`
 	// Rows' cells are in the order of Rules.
-	Rows []Row `json:"rows"`
+	Rows []query.Row `json:"rows"`
 }
 
 // ExportFilter is the filter an export was made under.
@@ -62,7 +63,7 @@ func (s *server) export(kind string) http.HandlerFunc {
 			s.error(w, r, err)
 			return
 		}
-		m, err := s.Source.Matrix(r.Context(), f, Page{})
+		m, err := s.Source.Matrix(r.Context(), f, query.Page{})
 		if err != nil {
 			s.error(w, r, err)
 			return
@@ -89,7 +90,7 @@ func (s *server) export(kind string) http.HandlerFunc {
 	}
 }
 
-func exportCSV(m Matrix) ([]byte, error) {
+func exportCSV(m query.Matrix) ([]byte, error) {
 	var b bytes.Buffer
 	cw := csv.NewWriter(&b)
 	header := slices.Clone(ExportHeader)
@@ -131,14 +132,14 @@ func exportCSV(m Matrix) ([]byte, error) {
 // cell makes a CSV cell safe for a spreadsheet and a terminal.
 func cell(s string) string { return report.NeutralizeCell(report.Sanitize(s)) }
 
-func exportJSON(m Matrix, f Filter) ([]byte, error) {
+func exportJSON(m query.Matrix, f query.Filter) ([]byte, error) {
 	e := MatrixExport{SchemaVersion: "1", Rules: m.Rules, Rows: m.Rows,
 		Filter: ExportFilter{Statuses: f.Statuses, Severities: f.Severities, Rule: f.Rule, Account: f.Account, OU: f.OU, ChangedSince: f.ChangedSince, Stale: f.Stale, Sort: f.Sort}}
 	if m.Latest != nil {
 		e.LatestRunID = m.Latest.ID
 	}
 	if e.Rules == nil {
-		e.Rules = []Column{}
+		e.Rules = []query.Column{}
 	}
 	b, err := json.MarshalIndent(e, "", "  ")
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"github.com/rootwatch/rootwatch/internal/panel/query"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -36,13 +37,13 @@ func catalog(t testing.TB) finding.Catalog {
 type fixture struct {
 	runs []*finding.Run
 	path string
-	mem  *Memory
+	mem  *query.Memory
 }
 
 func newHistory(t testing.TB, n, extra int) fixture {
 	runs := testRuns(n, extra)
 	path := recorded(t, runs) // marks the runs as the store has them
-	return fixture{runs: runs, path: path, mem: NewMemory(runs...)}
+	return fixture{runs: runs, path: path, mem: query.NewMemory(runs...)}
 }
 
 func handler(t testing.TB, o Options) http.Handler {
@@ -125,7 +126,7 @@ func TestTrendKeepsTheLastKnownState(t *testing.T) {
 }
 
 func TestEmptyStore(t *testing.T) {
-	h := handler(t, Options{Source: NewMemory()})
+	h := handler(t, Options{Source: query.NewMemory()})
 	for _, p := range []string{"/", "/matrix", "/runs", "/suppressions", "/matrix.csv"} {
 		if rec := get(t, h, p); rec.Code != http.StatusOK {
 			t.Errorf("%s on an empty store: %d", p, rec.Code)
@@ -198,7 +199,7 @@ func TestMatrixPagesAndOU(t *testing.T) {
 	for i := range run.Accounts {
 		run.Accounts[i].OUPath = map[bool]string{true: "Root/Workloads/Prod", false: "Root/Sandbox"}[i%2 == 0]
 	}
-	ou := handler(t, Options{Source: NewMemory(run)})
+	ou := handler(t, Options{Source: query.NewMemory(run)})
 	body := get(t, ou, "/matrix?ou=root%2Fworkloads").Body.String()
 	if got := rowsOf(body); !slices.Equal(got, []string{acctPayments, acctStale, acctDropped}) || !strings.Contains(body, `name="ou"`) {
 		t.Errorf("OU filter: %v", got)
@@ -296,7 +297,7 @@ func TestAccountPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(v.Timeline.Runs) != 6 || v.Timeline.Rules[2].RuleID != "iam-root-no-mfa" ||
-		!slices.Equal(v.Timeline.Rules[2].Statuses, []finding.Status{"pass", "unknown", "unknown", "unknown", StatusNotAssessed, StatusNotAssessed}) {
+		!slices.Equal(v.Timeline.Rules[2].Statuses, []finding.Status{"pass", "unknown", "unknown", "unknown", query.StatusNotAssessed, query.StatusNotAssessed}) {
 		t.Errorf("timeline: %+v", v.Timeline)
 	}
 }
@@ -310,7 +311,7 @@ func TestRulePage(t *testing.T) {
 		`rel="noopener noreferrer"`, "<ol>", p.Summary)
 	// Newest failure first.
 	v, _ := h.mem.Rule(context.Background(), "iam-root-no-mfa")
-	if len(v.Failing) < 3 || !slices.IsSortedFunc(v.Failing, func(a, b Failure) int { return b.Since.Compare(a.Since) }) || v.Failing[len(v.Failing)-1].Account.ID != acctDropped {
+	if len(v.Failing) < 3 || !slices.IsSortedFunc(v.Failing, func(a, b query.Failure) int { return b.Since.Compare(a.Since) }) || v.Failing[len(v.Failing)-1].Account.ID != acctDropped {
 		t.Errorf("failing accounts not newest first: %+v", v.Failing)
 	}
 	var order []string
@@ -466,7 +467,7 @@ func TestHostileTextIsInert(t *testing.T) {
 
 func TestStoreSourceSeesNewRunsAndETags(t *testing.T) {
 	h := newHistory(t, 6, 0)
-	src := NewStoreSource(readOnly(t, h.path))
+	src := query.NewStoreSource(readOnly(t, h.path))
 	srv := handler(t, Options{Source: src})
 	first := get(t, srv, "/")
 	tag := first.Header().Get("ETag")
@@ -502,13 +503,13 @@ func TestStoreSourceSeesNewRunsAndETags(t *testing.T) {
 		t.Errorf("the new overview revalidated: %d", rec.Code)
 	}
 	// The store-backed source answers as the memory one over the same runs.
-	mem := NewMemory(append(h.runs, next)...)
+	mem := query.NewMemory(append(h.runs, next)...)
 	compareSources(t, mem, src)
 }
 
 // compareSources asks two sources every question and compares the
 // answers (store times aside: a memory run is stored when generated).
-func compareSources(t *testing.T, a, b Source) {
+func compareSources(t *testing.T, a, b query.Source) {
 	t.Helper()
 	ctx := context.Background()
 	same := func(what string, x, y any, errX, errY error) {
@@ -530,8 +531,8 @@ func compareSources(t *testing.T, a, b Source) {
 	for _, q := range []string{"", "status=fail", "since=2", "stale=1", "q=pay", "sort=failing&status=fail"} {
 		v, _ := url.ParseQuery(q)
 		f, _, _, _ := parseFilter(v)
-		ma, ea := a.Matrix(ctx, f, Page{Limit: 3, Offset: 1})
-		mb, eb := b.Matrix(ctx, f, Page{Limit: 3, Offset: 1})
+		ma, ea := a.Matrix(ctx, f, query.Page{Limit: 3, Offset: 1})
+		mb, eb := b.Matrix(ctx, f, query.Page{Limit: 3, Offset: 1})
 		same("matrix "+q, ma, mb, ea, eb)
 	}
 	for _, id := range []string{acctPayments, acctHostile, acctStale, acctDropped, acctExpired} {
@@ -687,17 +688,17 @@ func TestDisabledRulesStayVisible(t *testing.T) {
 	last.Findings = slices.DeleteFunc(last.Findings, func(f finding.Finding) bool { return f.RuleID == "iam-root-console-login" })
 	last.DisabledRules = []finding.DisabledRule{{RuleID: "iam-root-console-login", Title: "Root console sign-in", Severity: finding.SeverityHigh}}
 	last.Summary = finding.Summarize(last.Findings)
-	mem := NewMemory(runs...)
-	m, err := mem.Matrix(context.Background(), Filter{}, Page{})
+	mem := query.NewMemory(runs...)
+	m, err := mem.Matrix(context.Background(), query.Filter{}, query.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	col := slices.IndexFunc(m.Rules, func(c Column) bool { return c.RuleID == "iam-root-console-login" })
+	col := slices.IndexFunc(m.Rules, func(c query.Column) bool { return c.RuleID == "iam-root-console-login" })
 	if col < 0 {
 		t.Fatalf("the disabled rule has no column: %v", m.Rules)
 	}
 	for _, r := range m.Rows {
-		if r.Current && r.Cells[col].Status != StatusDisabled {
+		if r.Current && r.Cells[col].Status != query.StatusDisabled {
 			t.Errorf("%s: the disabled rule's cell is %q", r.Account.ID, r.Cells[col].Status)
 		}
 	}
@@ -713,7 +714,7 @@ func TestDisabledRulesStayVisible(t *testing.T) {
 	}
 	v, _ := mem.Account(context.Background(), acctHostile)
 	for _, r := range v.Timeline.Rules {
-		if r.RuleID == "iam-root-console-login" && !slices.Equal(r.Statuses, []finding.Status{finding.StatusFail, StatusDisabled}) {
+		if r.RuleID == "iam-root-console-login" && !slices.Equal(r.Statuses, []finding.Status{finding.StatusFail, query.StatusDisabled}) {
 			t.Errorf("timeline of the disabled rule: %v", r.Statuses)
 		}
 	}

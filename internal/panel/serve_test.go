@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"github.com/rootwatch/rootwatch/internal/panel/query"
 	"io"
 	"log/slog"
 	"math/big"
@@ -42,7 +43,7 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 // Serve returns.
 func TestServeTLSAndGracefulShutdown(t *testing.T) {
 	cert, pool := selfSigned(t)
-	panelHandler := handler(t, Options{Source: NewMemory(testRuns(2, 0)...), TLS: true, Token: []byte("0123456789abcdef0123")})
+	panelHandler := handler(t, Options{Source: query.NewMemory(testRuns(2, 0)...), TLS: true, Token: []byte("0123456789abcdef0123")})
 	entered, release, stopping := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	mux := http.NewServeMux()
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {

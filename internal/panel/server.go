@@ -1,3 +1,7 @@
+// Package panel is rootwatch serve: a read-only web panel over the history
+// store. Handlers render html/template pages (embedded, with an embedded
+// stylesheet and no script) from the answers of a query.Source, the query
+// layer (internal/panel/query): the handlers ask, a Source answers.
 package panel
 
 import (
@@ -9,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/rootwatch/rootwatch/internal/panel/query"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -28,7 +33,7 @@ const CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action '
 
 // Options configure the panel's handler.
 type Options struct {
-	Source  Source
+	Source  query.Source
 	Catalog finding.Catalog
 	// Token, when set, is required of every request but /healthz, the
 	// stylesheet and the login form: as a bearer token, or through the
@@ -309,9 +314,9 @@ func badf(format string, args ...any) error { return &badRequest{fmt.Sprintf(for
 func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
 	var bad *badRequest
 	switch {
-	case errors.As(err, &bad), errors.Is(err, ErrNoEarlierRun):
+	case errors.As(err, &bad), errors.Is(err, query.ErrNoEarlierRun):
 		s.fail(w, r, http.StatusBadRequest, err.Error())
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, query.ErrNotFound):
 		s.fail(w, r, http.StatusNotFound, err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
 		s.Log.Error("request timed out", "path", r.URL.Path, "error", err.Error())

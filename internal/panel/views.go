@@ -2,6 +2,7 @@ package panel
 
 import (
 	"fmt"
+	"github.com/rootwatch/rootwatch/internal/panel/query"
 	"html/template"
 	"io"
 	"net/http"
@@ -55,7 +56,7 @@ func parsePages() (map[string]*pageTemplate, error) {
 // never the colour alone.
 var shortStatus = map[finding.Status]string{
 	finding.StatusFail: "FAIL", finding.StatusPass: "pass", finding.StatusUnknown: "UNKN", finding.StatusError: "ERR",
-	finding.StatusNotApplicable: "n/a", finding.StatusSuppressed: "supp", StatusNotAssessed: "not assessed", StatusDisabled: "off",
+	finding.StatusNotApplicable: "n/a", finding.StatusSuppressed: "supp", query.StatusNotAssessed: "not assessed", query.StatusDisabled: "off",
 }
 
 var funcs = template.FuncMap{
@@ -149,7 +150,7 @@ type countRow struct {
 }
 
 type overviewData struct {
-	O          Overview
+	O          query.Overview
 	Severities []finding.Severity
 	Rows       []countRow
 	Chart      Chart
@@ -183,32 +184,32 @@ const maxFilterText = 256
 
 // parseFilter reads the matrix's filter from a query; the page number and
 // size too, for the page itself.
-func parseFilter(q url.Values) (Filter, int, int, error) {
-	var f Filter
+func parseFilter(q url.Values) (query.Filter, int, int, error) {
+	var f query.Filter
 	for _, v := range q["status"] {
 		st := finding.Status(v)
 		if !slices.Contains(finding.Statuses(), st) {
-			return Filter{}, 0, 0, badf("status %q is not a status (want %s)", report.Clean(v), statusList())
+			return query.Filter{}, 0, 0, badf("status %q is not a status (want %s)", report.Clean(v), statusList())
 		}
 		f.Statuses = append(f.Statuses, st)
 	}
 	for _, v := range q["severity"] {
 		sev, err := finding.ParseSeverity(v)
 		if err != nil {
-			return Filter{}, 0, 0, badf("%s", report.Clean(err.Error()))
+			return query.Filter{}, 0, 0, badf("%s", report.Clean(err.Error()))
 		}
 		f.Severities = append(f.Severities, sev)
 	}
 	f.Rule, f.Account, f.OU = q.Get("rule"), strings.TrimSpace(q.Get("q")), strings.TrimSpace(q.Get("ou"))
 	for name, v := range map[string]string{"rule": f.Rule, "q": f.Account, "ou": f.OU} {
 		if len(v) > maxFilterText {
-			return Filter{}, 0, 0, badf("%s is longer than %d characters", name, maxFilterText)
+			return query.Filter{}, 0, 0, badf("%s is longer than %d characters", name, maxFilterText)
 		}
 	}
 	if v := q.Get("since"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
-			return Filter{}, 0, 0, badf("since %q is not a run number", report.Clean(v))
+			return query.Filter{}, 0, 0, badf("since %q is not a run number", report.Clean(v))
 		}
 		f.ChangedSince = n
 	}
@@ -216,20 +217,20 @@ func parseFilter(q url.Values) (Filter, int, int, error) {
 	switch f.Sort = q.Get("sort"); f.Sort {
 	case "", "account", "failing":
 	default:
-		return Filter{}, 0, 0, badf("sort %q: want account or failing", report.Clean(f.Sort))
+		return query.Filter{}, 0, 0, badf("sort %q: want account or failing", report.Clean(f.Sort))
 	}
 	pageNo, per := 1, pageSizes[0]
 	if v := q.Get("page"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1_000_000 {
-			return Filter{}, 0, 0, badf("page %q is not a page number", report.Clean(v))
+			return query.Filter{}, 0, 0, badf("page %q is not a page number", report.Clean(v))
 		}
 		pageNo = n
 	}
 	if v := q.Get("per"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || !slices.Contains(pageSizes, n) {
-			return Filter{}, 0, 0, badf("per %q: want one of %v", report.Clean(v), pageSizes)
+			return query.Filter{}, 0, 0, badf("per %q: want one of %v", report.Clean(v), pageSizes)
 		}
 		per = n
 	}
@@ -245,7 +246,7 @@ func statusList() string {
 }
 
 // filterQuery writes a filter back as a query, for links that keep it.
-func filterQuery(f Filter, per int) url.Values {
+func filterQuery(f query.Filter, per int) url.Values {
 	q := url.Values{}
 	for _, st := range f.Statuses {
 		q.Add("status", string(st))
@@ -280,8 +281,8 @@ type option struct {
 }
 
 type matrixData struct {
-	M          Matrix
-	F          Filter
+	M          query.Matrix
+	F          query.Filter
 	Statuses   []option
 	Severities []option
 	Rules      []option
@@ -299,7 +300,7 @@ func (s *server) matrix(r *http.Request) (*page, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := s.Source.Matrix(r.Context(), f, Page{Offset: (pageNo - 1) * per, Limit: per})
+	m, err := s.Source.Matrix(r.Context(), f, query.Page{Offset: (pageNo - 1) * per, Limit: per})
 	if err != nil {
 		return nil, err
 	}
@@ -365,7 +366,7 @@ type findingView struct {
 }
 
 type accountData struct {
-	V        AccountView
+	V        query.AccountView
 	Findings []findingView
 }
 
@@ -400,7 +401,7 @@ type ruleData struct {
 	Known   bool
 	Info    finding.RuleInfo
 	Params  []param
-	V       RuleView
+	V       query.RuleView
 	Counted []countRow
 }
 
@@ -415,7 +416,7 @@ func (s *server) rule(r *http.Request) (*page, error) {
 		return nil, err
 	}
 	if !known && len(v.Counts) == 0 {
-		return nil, fmt.Errorf("rule %s: %w ('rootwatch rules' lists the rules)", report.Clean(id), ErrNotFound)
+		return nil, fmt.Errorf("rule %s: %w ('rootwatch rules' lists the rules)", report.Clean(id), query.ErrNotFound)
 	}
 	d := ruleData{ID: id, Known: known, Info: info, V: v}
 	if rule, ok := rules.ByID(id); ok {
@@ -461,7 +462,7 @@ type kindCount struct {
 }
 
 type diffData struct {
-	D        Diff
+	D        query.Diff
 	Kinds    []kindCount
 	From, To []option
 }
@@ -507,7 +508,7 @@ func (s *server) diff(r *http.Request) (*page, error) {
 }
 
 type suppressionView struct {
-	Suppression
+	query.Suppression
 	// ExpiredSince says it was in force at its run but has expired since:
 	// the next scan will not apply it.
 	ExpiredSince bool

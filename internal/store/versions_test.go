@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -174,6 +175,108 @@ func versionSuite(t *testing.T, open func(t *testing.T) Store) {
 		var buf bytes.Buffer
 		if err := s.Export(ctx, 9999, &buf); err == nil || !strings.Contains(err.Error(), ErrNotFound.Error()) || buf.Len() != 0 {
 			t.Errorf("export of a missing run: %v, wrote %d bytes", err, buf.Len())
+		}
+	})
+	t.Run("a run read in parts: what the reader has is not read again", func(t *testing.T) {
+		s := open(t)
+		none := func(int) bool { return false }
+		// More accounts than one batch of parts.
+		n := partBatch + 20
+		if _, err := s.Save(ctx, orgRun(n, t0, none), "org"); err != nil {
+			t.Fatal(err)
+		}
+		day2 := orgRun(n, t0.Add(24*time.Hour+17*time.Second), func(i int) bool { return i == 4 || i == partBatch+3 })
+		info, err := s.Save(ctx, day2, "org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr, ok := s.(PartReader)
+		if !ok {
+			t.Fatal("the store does not read runs in parts")
+		}
+		loaded, _, err := s.Load(ctx, info.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Read with nothing known: every part's text, as the run holds it.
+		var accounts []finding.Account
+		findings := map[string][]finding.Finding{}
+		keys := map[int64]bool{}
+		_, frame, err := pr.ReadParts(ctx, info.ID, func(Part) Need { return NeedText }, func(p Part) error {
+			if p.JSON == nil {
+				t.Errorf("%s: a part without its text", p.Account)
+			}
+			if p.Key != 0 {
+				keys[p.Key] = true
+			}
+			if !p.Finding {
+				var a finding.Account
+				err := json.Unmarshal(p.JSON, &a)
+				accounts = append(accounts, a)
+				return err
+			}
+			var f finding.Finding
+			err := json.Unmarshal(p.JSON, &f)
+			findings[p.Account] = append(findings[p.Account], f)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(frame, []byte(`"disabled_rules":[{"rule_id":"iam-root-no-hardware-mfa"`)) {
+			t.Errorf("frame: %s", frame)
+		}
+		if !reflect.DeepEqual(accounts, loaded.Accounts) {
+			t.Errorf("accounts read in parts differ from Load's")
+		}
+		for _, a := range loaded.Accounts {
+			var whole, parts []finding.Finding
+			for _, f := range loaded.Findings {
+				if f.AccountID == a.AccountID {
+					whole = append(whole, f)
+					f.Change = "" // parts come without the change mark
+					parts = append(parts, f)
+				}
+			}
+			if !reflect.DeepEqual(findings[a.AccountID], parts) {
+				t.Errorf("%s: findings read in parts differ from Load's", a.AccountID)
+			}
+			got, err := pr.AccountFindings(ctx, info.ID, a.AccountID)
+			if err != nil || !reflect.DeepEqual(got, whole) {
+				t.Errorf("%s: AccountFindings differ from Load's (%v)", a.AccountID, err)
+			}
+		}
+		// The times moved a day: the parts that moved have no key, and
+		// only they come with their text when the rest is known.
+		if len(keys) == 0 {
+			t.Fatal("no part of the second day is its version as written")
+		}
+		texts := 0
+		need := func(p Part) Need {
+			if keys[p.Key] {
+				return NeedNothing
+			}
+			return NeedText
+		}
+		if _, _, err := pr.ReadParts(ctx, info.ID, need, func(p Part) error {
+			if (p.JSON == nil) != (p.Key != 0) || p.Version == 0 {
+				t.Errorf("%s: key %d (version %d) with %d bytes", p.Account, p.Key, p.Version, len(p.JSON))
+			}
+			if p.JSON != nil {
+				texts++
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if texts == 0 {
+			t.Error("every part of a run whose times moved has a key")
+		}
+		if fs, err := pr.AccountFindings(ctx, info.ID, "999999999999"); err != nil || len(fs) != 0 {
+			t.Errorf("an account the run does not hold: %v, %v", fs, err)
+		}
+		if _, _, err := pr.ReadParts(ctx, 9999, func(Part) Need { return NeedText }, func(Part) error { return nil }); !errors.Is(err, ErrNotFound) {
+			t.Errorf("a run not stored: %v", err)
 		}
 	})
 	t.Run("an unchanged organization the next day adds no version", func(t *testing.T) {

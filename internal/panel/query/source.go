@@ -1,9 +1,8 @@
-// Package panel is rootwatch serve: a read-only web panel over the history
-// store. Handlers render html/template pages (embedded, with an embedded
-// stylesheet and no script) from the answers of a Source, the query layer:
-// the handlers ask, a Source answers from memory (Memory, for tests) or
-// from a store (StoreSource).
-package panel
+// Package query is the query layer of rootwatch serve's panel
+// (internal/panel): a Source answers the questions the panel's views ask
+// of the stored runs, from memory (Memory, for tests) or from a store
+// (StoreSource). It knows nothing of HTTP or HTML.
+package query
 
 import (
 	"context"

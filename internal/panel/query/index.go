@@ -1,4 +1,4 @@
-package panel
+package query
 
 import (
 	"cmp"
@@ -13,78 +13,32 @@ import (
 	"github.com/rootwatch/rootwatch/internal/store"
 )
 
-// digest is what the index keeps of a stored run: its accounts and its
-// findings without evidence (the account page loads the run itself).
-type digest struct {
-	info     store.RunInfo
-	accounts map[string]finding.Account // Sources left out
-	order    []string                   // account IDs in the run's order
-	findings map[string][]brief         // by account
-	// disabled are the rules the run's configuration turned off: judged
-	// for no account, shown as such rather than left out.
-	disabled []finding.DisabledRule
-}
-
-// brief is a finding without its evidence.
-type brief struct {
-	RuleID, Title, Resource, Message, Fingerprint string
-	Status                                        finding.Status
-	Severity                                      finding.Severity
-	FirstSeen                                     time.Time
-	Sup                                           *suppressed
-}
-
-// suppressed is a suppression as a stored finding carries it: in its
-// evidence (finding.Suppression is not part of the JSON).
-type suppressed struct {
-	Reason, Owner string
-	Expires       time.Time
-	Expired       bool
-	Status        finding.Status
-}
-
-func newDigest(run *finding.Run, info store.RunInfo) *digest {
-	d := &digest{info: info, accounts: make(map[string]finding.Account, len(run.Accounts)), findings: map[string][]brief{}, disabled: run.DisabledRules}
-	for _, a := range run.Accounts {
-		a.Sources = nil
-		if _, dup := d.accounts[a.AccountID]; !dup {
-			d.order = append(d.order, a.AccountID)
-		}
-		d.accounts[a.AccountID] = a
-	}
-	for _, f := range run.Findings {
-		b := brief{RuleID: f.RuleID, Title: f.Title, Resource: f.Resource, Message: f.Message, Fingerprint: f.Fingerprint,
-			Status: f.Status, Severity: f.Severity, FirstSeen: run.AsOf, Sup: suppressionOf(f)}
-		if f.FirstSeen != nil {
-			b.FirstSeen = *f.FirstSeen
-		}
-		d.findings[f.AccountID] = append(d.findings[f.AccountID], b)
-	}
-	return d
+func evidenceOf(ev map[string]any) func(string) any {
+	return func(k string) any { return ev[k] }
 }
 
 // suppressionOf reads the suppression_* evidence keys the engine writes.
-func suppressionOf(f finding.Finding) *suppressed {
-	reason, ok := f.Evidence["suppression_reason"].(string)
+func suppressionOf(ev func(string) any, status finding.Status) *suppressed {
+	reason, ok := ev("suppression_reason").(string)
 	if !ok {
 		return nil
 	}
-	s := &suppressed{Reason: reason, Status: f.Status}
-	s.Owner, _ = f.Evidence["suppression_owner"].(string)
-	if exp, ok := f.Evidence["suppression_expired"].(string); ok {
+	s := &suppressed{Reason: reason, Status: status}
+	s.Owner, _ = ev("suppression_owner").(string)
+	if exp, ok := ev("suppression_expired").(string); ok {
 		s.Expired = true
 		s.Expires, _ = time.Parse(time.RFC3339, exp)
-	} else if exp, ok := f.Evidence["suppression_expires"].(string); ok {
+	} else if exp, ok := ev("suppression_expires").(string); ok {
 		s.Expires, _ = time.Parse(time.RFC3339, exp)
 	}
-	if st, ok := f.Evidence["suppressed_status"].(string); ok && !s.Expired {
+	if st, ok := ev("suppressed_status").(string); ok && !s.Expired {
 		s.Status = finding.Status(st)
 	}
 	return s
 }
 
 // assessed says whether a run judged the account's evidence.
-func assessed(a finding.Account) bool {
+func assessed(a *finding.Account) bool {
 	return a.Status == finding.AccountAssessed || a.Status == finding.AccountPartial
 }
 
@@ -97,8 +51,19 @@ type index struct {
 	accts   []*accountRuns  // by ID
 	byID    map[string]*accountRuns
 	columns []Column
-	trend   []TrendPoint
-	hasOU   bool
+	// now are the accounts' matrix rows at their current state, as accts.
+	now   []current
+	trend []TrendPoint
+	hasOU bool
+}
+
+// current is an account's matrix row and what its filters read.
+type current struct {
+	row Row // Cells as columns
+	// rules says which cells the current run has (a finding, or the rule
+	// turned off).
+	rules   []bool
+	failing int
 }
 
 // accountRuns are the positions (in index.runs) of the runs that held an
@@ -125,12 +90,12 @@ func newIndex(ds []*digest) *index {
 				x.accts = append(x.accts, a)
 			}
 			a.held = append(a.held, i)
-			if assessed(d.accounts[id]) {
+			if assessed(d.account(id)) {
 				a.assessed = append(a.assessed, i)
 			}
 			// The newest run that says something of the account names it:
 			// a run that did not read names (one account) keeps the last.
-			acc := d.accounts[id]
+			acc := d.account(id)
 			a.info.ID = id
 			if acc.Name != "" {
 				a.info.Name = acc.Name
@@ -148,6 +113,20 @@ func newIndex(ds []*digest) *index {
 	slices.SortFunc(x.accts, func(a, b *accountRuns) int { return strings.Compare(a.id, b.id) })
 	x.columns = x.columnsOf()
 	x.trend = x.buildTrend()
+	x.now = make([]current, len(x.accts))
+	for i, a := range x.accts {
+		cs := cells(x.currentRun(a), a.id)
+		c := current{row: x.row(a), rules: make([]bool, len(x.columns))}
+		c.row.Cells = make([]Cell, len(x.columns))
+		for k, col := range x.columns {
+			cell, ok := cs[col.RuleID]
+			c.row.Cells[k], c.rules[k] = cell, ok
+			if cell.Status == finding.StatusFail {
+				c.failing++
+			}
+		}
+		x.now[i] = c
+	}
 	return x
 }
 
@@ -160,7 +139,7 @@ func (x *index) columnsOf() []Column {
 		if d == nil {
 			continue
 		}
-		for _, b := range d.findings[a.id] {
+		for _, b := range d.findingsOf(a.id) {
 			if _, ok := seen[b.RuleID]; !ok {
 				seen[b.RuleID] = Column{RuleID: b.RuleID, Title: b.Title, Severity: b.Severity}
 			}
@@ -200,9 +179,9 @@ func (x *index) currentRun(a *accountRuns) *digest {
 }
 
 // current is an account's findings in the last run that assessed it.
-func (x *index) current(a *accountRuns) []brief {
+func (x *index) current(a *accountRuns) []*brief {
 	if d := x.currentRun(a); d != nil {
-		return d.findings[a.id]
+		return d.findingsOf(a.id)
 	}
 	return nil
 }
@@ -253,7 +232,7 @@ func cells(d *digest, account string) map[string]Cell {
 	if d == nil {
 		return map[string]Cell{}
 	}
-	bs := d.findings[account]
+	bs := d.findingsOf(account)
 	out := make(map[string]Cell, len(bs)+len(d.disabled))
 	for _, b := range bs {
 		c, ok := out[b.RuleID]
@@ -278,12 +257,12 @@ func (x *index) buildTrend() []TrendPoint {
 	for _, d := range x.runs {
 		here := 0
 		for _, id := range d.order {
-			if !assessed(d.accounts[id]) {
+			if !assessed(d.account(id)) {
 				continue
 			}
 			here++
 			n := 0
-			for _, b := range d.findings[id] {
+			for _, b := range d.findingsOf(id) {
 				if b.Status == finding.StatusFail {
 					n++
 				}
@@ -310,13 +289,11 @@ func (x *index) overview() Overview {
 	}
 	info := d.info
 	o.Latest = &info
-	for _, bs := range d.findings {
-		for _, b := range bs {
-			if o.Counts[b.Status] == nil {
-				o.Counts[b.Status] = map[finding.Severity]int{}
-			}
-			o.Counts[b.Status][b.Severity]++
+	for b := range d.all() {
+		if o.Counts[b.Status] == nil {
+			o.Counts[b.Status] = map[finding.Severity]int{}
 		}
+		o.Counts[b.Status][b.Severity]++
 	}
 	for _, a := range d.accounts {
 		if !assessed(a) {
@@ -335,13 +312,13 @@ func (x *index) row(a *accountRuns) Row {
 		r.RunID, r.AsOf, r.Age, r.Current = d.info.ID, d.info.AsOf, latest.info.AsOf.Sub(d.info.AsOf), a.assessed[n-1] == len(x.runs)-1
 	}
 	last := x.runs[a.held[len(a.held)-1]]
-	out := last.accounts[a.id]
+	out := last.account(a.id)
 	r.Outcome, r.Reason, r.LastRunID = out.Status, accountReason(out), last.info.ID
 	return r
 }
 
 // accountReason says why an account was not (fully) assessed.
-func accountReason(a finding.Account) string {
+func accountReason(a *finding.Account) string {
 	if a.Error != "" || a.Status != finding.AccountPartial {
 		return a.Error
 	}
@@ -364,27 +341,23 @@ func (x *index) matrix(f Filter, p Page) (Matrix, error) {
 	}
 	account, ou := strings.ToLower(f.Account), strings.ToLower(f.OU)
 	cellFilter := len(f.Statuses) > 0 || len(f.Severities) > 0 || f.Rule != ""
-	type match struct {
-		row     Row
-		failing int
-	}
-	var rows []match
-	for _, a := range x.accts {
+	var rows []*current
+	for i, a := range x.accts {
 		if account != "" && !accountMatches(a.info, account) {
 			continue
 		}
 		if ou != "" && !strings.HasPrefix(strings.ToLower(a.info.OUPath), ou) {
 			continue
 		}
-		r := x.row(a)
-		if f.Stale && r.Current {
+		c := &x.now[i]
+		if f.Stale && c.row.Current {
 			continue
 		}
-		now := cells(x.currentRun(a), a.id)
-		if cellFilter && !anyCell(now, f) {
+		if cellFilter && !x.anyCell(c, f) {
 			continue
 		}
 		if since >= 0 {
+			now := cells(x.currentRun(a), a.id)
 			before := x.runAt(a, since)
 			if before != nil && sameStatuses(now, cells(before, a.id)) {
 				continue
@@ -393,18 +366,10 @@ func (x *index) matrix(f Filter, p Page) (Matrix, error) {
 				continue
 			}
 		}
-		r.Cells = make([]Cell, len(x.columns))
-		failing := 0
-		for i, c := range x.columns {
-			r.Cells[i] = now[c.RuleID]
-			if r.Cells[i].Status == finding.StatusFail {
-				failing++
-			}
-		}
-		rows = append(rows, match{r, failing})
+		rows = append(rows, c)
 	}
 	if f.Sort == "failing" {
-		slices.SortStableFunc(rows, func(a, b match) int { return cmp.Compare(b.failing, a.failing) })
+		slices.SortStableFunc(rows, func(a, b *current) int { return cmp.Compare(b.failing, a.failing) })
 	}
 	m.Total = len(rows)
 	start := min(max(p.Offset, 0), len(rows))
@@ -412,8 +377,10 @@ func (x *index) matrix(f Filter, p Page) (Matrix, error) {
 	if p.Limit > 0 {
 		end = min(start+p.Limit, len(rows))
 	}
-	for _, r := range rows[start:end] {
-		m.Rows = append(m.Rows, r.row)
+	for _, c := range rows[start:end] {
+		r := c.row
+		r.Cells = slices.Clone(r.Cells)
+		m.Rows = append(m.Rows, r)
 	}
 	return m, nil
 }
@@ -430,10 +397,12 @@ func accountMatches(a AccountInfo, q string) bool {
 	return false
 }
 
-func anyCell(cs map[string]Cell, f Filter) bool {
-	for rule, c := range cs {
-		if c.Status != StatusDisabled && (f.Rule == "" || f.Rule == rule) && (len(f.Statuses) == 0 || slices.Contains(f.Statuses, c.Status)) &&
-			(len(f.Severities) == 0 || slices.Contains(f.Severities, c.Severity)) {
+// anyCell says whether one of the cells the account's current run has
+// meets the filter's cell conditions.
+func (x *index) anyCell(c *current, f Filter) bool {
+	for k, cell := range c.row.Cells {
+		if c.rules[k] && cell.Status != StatusDisabled && (f.Rule == "" || f.Rule == x.columns[k].RuleID) && (len(f.Statuses) == 0 || slices.Contains(f.Statuses, cell.Status)) &&
+			(len(f.Severities) == 0 || slices.Contains(f.Severities, cell.Severity)) {
 			return true
 		}
 	}
@@ -453,23 +422,20 @@ func sameStatuses(a, b map[string]Cell) bool {
 }
 
 // account builds the account page (findings worst first, then in catalog
-// order); load reads a stored run whole.
-func (x *index) account(ctx context.Context, id string, load func(context.Context, int64) (*finding.Run, error)) (AccountView, error) {
+// order); read reads whole the findings a stored run holds of an
+// account.
+func (x *index) account(ctx context.Context, id string, read func(ctx context.Context, run int64, account string) ([]finding.Finding, error)) (AccountView, error) {
 	a := x.byID[id]
 	if a == nil {
 		return AccountView{}, fmt.Errorf("account %s: %w", id, ErrNotFound)
 	}
 	v := AccountView{Row: x.row(a), Latest: x.latest().info, Findings: []finding.Finding{}}
 	if v.RunID != 0 {
-		run, err := load(ctx, v.RunID)
+		fs, err := read(ctx, v.RunID, id)
 		if err != nil {
 			return AccountView{}, err
 		}
-		for _, f := range run.Findings {
-			if f.AccountID == id {
-				v.Findings = append(v.Findings, f)
-			}
-		}
+		v.Findings = append(v.Findings, fs...)
 		order := map[string]int{}
 		for i, r := range rules.Catalog() {
 			order[r.ID] = i
@@ -489,7 +455,7 @@ func (x *index) account(ctx context.Context, id string, load func(context.Contex
 	seen := map[string]Column{}
 	for _, p := range a.held {
 		v.Timeline.Runs = append(v.Timeline.Runs, x.runs[p].info)
-		for _, b := range x.runs[p].findings[id] {
+		for _, b := range x.runs[p].findingsOf(id) {
 			seen[b.RuleID] = Column{RuleID: b.RuleID, Title: b.Title, Severity: b.Severity}
 		}
 		for _, r := range x.runs[p].disabled {
@@ -502,7 +468,7 @@ func (x *index) account(ctx context.Context, id string, load func(context.Contex
 		row := TimelineRow{Column: c, Statuses: make([]finding.Status, len(a.held))}
 		for i, p := range a.held {
 			d := x.runs[p]
-			if !assessed(d.accounts[id]) {
+			if !assessed(d.account(id)) {
 				row.Statuses[i] = StatusNotAssessed
 				continue
 			}
@@ -517,10 +483,9 @@ func (x *index) rule(id string) RuleView {
 	v := RuleView{Counts: map[finding.Status]int{}, Failing: []Failure{}}
 	for _, a := range x.accts {
 		var worst *brief
-		bs := x.current(a)
-		for i := range bs {
-			if bs[i].RuleID == id && (worst == nil || worstRank(bs[i].Status) < worstRank(worst.Status)) {
-				worst = &bs[i]
+		for _, b := range x.current(a) {
+			if b.RuleID == id && (worst == nil || worstRank(b.Status) < worstRank(worst.Status)) {
+				worst = b
 			}
 		}
 		if worst == nil {
@@ -544,7 +509,7 @@ func (x *index) suppressions() []Suppression {
 			continue
 		}
 		d := x.runs[a.assessed[len(a.assessed)-1]]
-		for _, b := range d.findings[a.id] {
+		for _, b := range d.findingsOf(a.id) {
 			if b.Sup == nil {
 				continue
 			}

@@ -1,4 +1,4 @@
-package panel
+package query
 
 import (
 	"context"
@@ -46,7 +46,7 @@ func (m *Memory) Overview(context.Context) (Overview, error) { return m.x.overvi
 func (m *Memory) Matrix(_ context.Context, f Filter, p Page) (Matrix, error) { return m.x.matrix(f, p) }
 
 func (m *Memory) Account(ctx context.Context, id string) (AccountView, error) {
-	return m.x.account(ctx, id, m.load)
+	return m.x.account(ctx, id, m.accountFindings)
 }
 
 func (m *Memory) Rule(_ context.Context, id string) (RuleView, error) { return m.x.rule(id), nil }
@@ -67,12 +67,23 @@ func (m *Memory) Diff(ctx context.Context, from, to int64) (Diff, error) {
 	return Diff{From: fi, To: ti, Changes: changes}, nil
 }
 
-func (m *Memory) load(_ context.Context, id int64) (*finding.Run, error) {
+func (m *Memory) accountFindings(_ context.Context, id int64, account string) ([]finding.Finding, error) {
 	r, ok := m.runs[id]
 	if !ok {
 		return nil, fmt.Errorf("run %d: %w", id, ErrNotFound)
 	}
-	return r, nil
+	return accountFindings(r, account), nil
+}
+
+// accountFindings are the findings a run holds of an account.
+func accountFindings(r *finding.Run, account string) []finding.Finding {
+	var out []finding.Finding
+	for _, f := range r.Findings {
+		if f.AccountID == account {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // memoryVerdicts answers LastJudged over the memory's runs, which is all
