@@ -723,3 +723,28 @@ func TestDisabledRulesStayVisible(t *testing.T) {
 		t.Errorf("CSV cell of a disabled rule: %q", rows[1])
 	}
 }
+
+// stalledSource is a store that never answers: each question waits for
+// its request's context to end.
+type stalledSource struct{ query.Source }
+
+func (stalledSource) Generation(ctx context.Context) (string, error) {
+	<-ctx.Done()
+	return "", ctx.Err()
+}
+
+func (stalledSource) Overview(ctx context.Context) (query.Overview, error) {
+	<-ctx.Done()
+	return query.Overview{}, ctx.Err()
+}
+
+// TestRequestTimeLimit: a page whose store does not answer is given up
+// after RequestTimeout with 503 and a sentence, instead of holding the
+// connection for as long as the store takes.
+func TestRequestTimeLimit(t *testing.T) {
+	srv := handler(t, Options{Source: stalledSource{}, Loopback: true, RequestTimeout: 50 * time.Millisecond})
+	rec := get(t, srv, "/")
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "did not answer in time") {
+		t.Errorf("a stalled store: %d %q", rec.Code, rec.Body.String())
+	}
+}
