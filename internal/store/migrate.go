@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
 	"github.com/rootwatch/rootwatch/internal/store/runcodec"
 
 	"github.com/pressly/goose/v3"
@@ -73,8 +74,8 @@ func (s *sqlStore) convertRun(ctx context.Context, tx *sql.Tx, id int64) error {
 	if err != nil {
 		return fmt.Errorf("its stored JSON: %w", err)
 	}
-	lay := layOut(raw)
-	if _, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET frame = ?, finding_order = ? WHERE id = ?`), string(raw.Frame), nullBytes(lay.order), id); err != nil {
+	lay := runcodec.LayOut(raw)
+	if _, err := tx.ExecContext(ctx, s.q(`UPDATE runs SET frame = ?, finding_order = ? WHERE id = ?`), string(raw.Frame), nullBytes(lay.Order), id); err != nil {
 		return err
 	}
 	if err := s.writeParts(ctx, tx, id, at, raw, lay); err != nil {

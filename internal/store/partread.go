@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
 	"github.com/rootwatch/rootwatch/internal/store/runcodec"
 
 	"github.com/rootwatch/rootwatch/internal/finding"

@@ -2,15 +2,9 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 )
 
@@ -31,72 +25,9 @@ func OpenReadOnly(ctx context.Context, spec string, o Options) (Store, error) {
 	}
 	o.Existing = true
 	if isPostgres(spec) {
-		return openPostgresReadOnly(ctx, spec, o)
+		return openPostgres(ctx, spec, o, true)
 	}
-	return openSQLiteReadOnly(ctx, strings.TrimPrefix(spec, "sqlite:"), o)
-}
-
-func openSQLiteReadOnly(ctx context.Context, path string, o Options) (Store, error) {
-	if err := checkSQLitePath(path); err != nil {
-		return nil, err
-	}
-	st, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, &NoStoreError{Name: path}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store %s: %w", path, err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("store %s is not a file", path)
-	}
-	// mode=ro: SQLite refuses every write on these connections. A store
-	// written by rootwatch is in WAL mode already (a property of the file),
-	// so this reader sees each run a writer commits, and does not block it.
-	dsn := fmt.Sprintf("file:%s?mode=ro&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", path, o.LockTimeout.Milliseconds())
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("store %s: %w", path, err)
-	}
-	s := &sqlStore{db: db, name: path, opts: o}
-	if err := s.requireStore(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := s.checkSchema(ctx, goose.DialectSQLite3, "sqlite"); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return s, nil
-}
-
-func openPostgresReadOnly(ctx context.Context, url string, o Options) (Store, error) {
-	name := Describe(url)
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		return nil, fmt.Errorf("store %s: %w", name, scrub(err, url))
-	}
-	// Every transaction of these connections is read-only, those the
-	// driver opens implicitly for a single statement included.
-	cfg.RuntimeParams["default_transaction_read_only"] = "on"
-	db := stdlib.OpenDB(*cfg)
-	pctx, cancel := context.WithTimeout(ctx, o.LockTimeout)
-	err = db.PingContext(pctx)
-	cancel()
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store %s: %w", name, scrub(err, url))
-	}
-	s := &sqlStore{db: db, postgres: true, name: name, opts: o}
-	if err := s.requireStore(ctx); err != nil {
-		db.Close()
-		return nil, scrub(err, url)
-	}
-	if err := s.checkSchema(ctx, goose.DialectPostgres, "postgres"); err != nil {
-		db.Close()
-		return nil, scrub(err, url)
-	}
-	return s, nil
+	return openSQLite(ctx, strings.TrimPrefix(spec, "sqlite:"), o, true)
 }
 
 // SchemaError says a store's schema is not the one this rootwatch reads,

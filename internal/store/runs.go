@@ -4,15 +4,16 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/rootwatch/rootwatch/internal/store/runcodec"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/rootwatch/rootwatch/internal/store/runcodec"
 
 	"github.com/rootwatch/rootwatch/internal/finding"
 )
@@ -77,63 +78,12 @@ func (s *sqlStore) readTx(ctx context.Context) (*sql.Tx, error) {
 	return tx, nil
 }
 
-// layout places a run's findings in run_accounts rows: one row per
-// account the run lists, in its order, holding that account's findings
-// in the run's order; then one row per account that only findings name.
-type layout struct {
-	rows []layRow
-	// order, when the findings are not in the rows' order, gives each
-	// finding's place among them (uvarints).
-	order []byte
-}
-
-type layRow struct {
-	accountID, status string
-	account           int // index in the run's accounts; -1: not listed
-	findings          []int
-}
-
-func layOut(raw *runcodec.Doc) layout {
-	var lay layout
-	first := map[string]int{}
-	for i, id := range raw.AccountIDs {
-		if _, ok := first[id]; !ok {
-			first[id] = len(lay.rows)
-		}
-		lay.rows = append(lay.rows, layRow{accountID: id, status: raw.AccountStatus[i], account: i})
-	}
-	for j, f := range raw.Facts {
-		k, ok := first[f.AccountID]
-		if !ok {
-			k = len(lay.rows)
-			first[f.AccountID] = k
-			lay.rows = append(lay.rows, layRow{accountID: f.AccountID, account: -1})
-		}
-		lay.rows[k].findings = append(lay.rows[k].findings, j)
-	}
-	place := make([]int, len(raw.Facts))
-	pos, inOrder := 0, true
-	for _, r := range lay.rows {
-		for _, j := range r.findings {
-			place[j] = pos
-			inOrder = inOrder && j == pos
-			pos++
-		}
-	}
-	if !inOrder {
-		for _, p := range place {
-			lay.order = binary.AppendUvarint(lay.order, uint64(p))
-		}
-	}
-	return lay
-}
-
 func (s *sqlStore) save(ctx context.Context, run *finding.Run, scope string, unique bool) (RunInfo, error) {
 	raw, err := runcodec.FromRun(run)
 	if err != nil {
 		return RunInfo{}, err
 	}
-	lay := layOut(raw)
+	lay := runcodec.LayOut(raw)
 	sum, _ := json.Marshal(run.Summary)
 	info := RunInfo{Scope: scope, GeneratedAt: run.GeneratedAt.UTC(), AsOf: run.AsOf.UTC(), StoredAt: time.Now().UTC(),
 		ToolVersion: run.Tool.Version, Accounts: len(run.Accounts), Summary: run.Summary}
@@ -162,7 +112,7 @@ func (s *sqlStore) save(ctx context.Context, run *finding.Run, scope string, uni
 	}
 	err = tx.QueryRowContext(ctx, s.q(`INSERT INTO runs (scope, generated_at, as_of, stored_at, tool_version, accounts, summary, frame, finding_order)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		scope, fmtTime(info.GeneratedAt), fmtTime(info.AsOf), fmtTime(info.StoredAt), info.ToolVersion, info.Accounts, string(sum), string(raw.Frame), nullBytes(lay.order)).Scan(&info.ID)
+		scope, fmtTime(info.GeneratedAt), fmtTime(info.AsOf), fmtTime(info.StoredAt), info.ToolVersion, info.Accounts, string(sum), string(raw.Frame), nullBytes(lay.Order)).Scan(&info.ID)
 	if err != nil {
 		return RunInfo{}, fmt.Errorf("store %s: save run: %w", s.name, s.lockErr(err))
 	}
@@ -234,7 +184,7 @@ var (
 
 // writeParts stores what the run holds: the versions the store does not
 // have yet, and one run_accounts row per layout row with its references.
-func (s *sqlStore) writeParts(ctx context.Context, q querier, runID int64, asOf time.Time, raw *runcodec.Doc, lay layout) error {
+func (s *sqlStore) writeParts(ctx context.Context, q querier, runID int64, asOf time.Time, raw *runcodec.Doc, lay runcodec.Layout) error {
 	fparts := make([]runcodec.Part, len(raw.Findings))
 	changes := make([]string, len(raw.Findings))
 	for i, b := range raw.Findings {
@@ -287,30 +237,30 @@ func (s *sqlStore) writeParts(ctx context.Context, q querier, runID int64, asOf 
 		}
 		return nil
 	}
-	for seq, r := range lay.rows {
+	for seq, r := range lay.Rows {
 		var rr runcodec.Row
-		if r.account >= 0 {
-			p := aparts[r.account]
-			if rr.Account, err = refTo(av[p.Hash], p, "", raw.Accounts[r.account], "account "+r.accountID); err != nil {
+		if r.Account >= 0 {
+			p := aparts[r.Account]
+			if rr.Account, err = refTo(av[p.Hash], p, "", raw.Accounts[r.Account], "account "+r.AccountID); err != nil {
 				return err
 			}
 		}
-		for _, j := range r.findings {
+		for _, j := range r.Findings {
 			p := fparts[j]
-			fr, err := refTo(fv[p.Hash], p, changes[j], raw.Findings[j], fmt.Sprintf("finding %s of account %s", raw.Facts[j].RuleID, r.accountID))
+			fr, err := refTo(fv[p.Hash], p, changes[j], raw.Findings[j], fmt.Sprintf("finding %s of account %s", raw.Facts[j].RuleID, r.AccountID))
 			if err != nil {
 				return err
 			}
 			rr.Findings = append(rr.Findings, fr)
 		}
 		failing := 0
-		for _, j := range r.findings {
+		for _, j := range r.Findings {
 			if raw.Facts[j].Status == string(finding.StatusFail) {
 				failing++
 			}
 		}
 		rows = append(rows, "(?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, runID, seq, r.accountID, r.status, len(r.findings), failing, runcodec.EncodeRow(rr))
+		args = append(args, runID, seq, r.AccountID, r.Status, len(r.Findings), failing, runcodec.EncodeRow(rr))
 		if len(rows) == batch {
 			if err := flush(); err != nil {
 				return err
@@ -594,20 +544,8 @@ func (s *sqlStore) readRun(ctx context.Context, q querier, id int64) (RunInfo, *
 			raw.Findings = append(raw.Findings, runcodec.WithChange(b, f.Change))
 		}
 	}
-	if len(order) > 0 {
-		placed := make([][]byte, len(raw.Findings))
-		rd := runcodec.Reader{B: order}
-		for i := range placed {
-			p := rd.Uvarint()
-			if rd.Err != nil || p >= uint64(len(raw.Findings)) || placed[i] != nil {
-				return RunInfo{}, nil, runcodec.ErrCorrupt
-			}
-			placed[i] = raw.Findings[p]
-		}
-		if rd.Done() != nil {
-			return RunInfo{}, nil, runcodec.ErrCorrupt
-		}
-		raw.Findings = placed
+	if raw.Findings, err = runcodec.Reorder(raw.Findings, order); err != nil {
+		return RunInfo{}, nil, err
 	}
 	return info, raw, nil
 }
@@ -802,14 +740,8 @@ func (s *sqlStore) LastJudged(ctx context.Context, fingerprints []string, asOf t
 	return out, nil
 }
 
-func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
+// keys are a map's keys, sorted.
+func keys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // accountRows visits the run_accounts rows of accounts, newest first per
 // account (as-of time, then id): with newest, only each account's newest

@@ -15,7 +15,9 @@ import (
 
 	// The two database/sql drivers the store speaks: pure-Go SQLite
 	// (registers "sqlite") and pgx's database/sql adapter ("pgx").
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -48,11 +50,13 @@ func checkSQLitePath(path string) error {
 	return nil
 }
 
-func openSQLite(ctx context.Context, path string, o Options) (Store, error) {
+// openSQLite opens a store file; readOnly (the panel's) never creates or
+// migrates one and sets mode=ro, so SQLite refuses every write.
+func openSQLite(ctx context.Context, path string, o Options, readOnly bool) (Store, error) {
 	if err := checkSQLitePath(path); err != nil {
 		return nil, err
 	}
-	if o.Existing {
+	if o.Existing || readOnly {
 		st, err := os.Stat(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, &NoStoreError{Name: path}
@@ -74,32 +78,38 @@ func openSQLite(ctx context.Context, path string, o Options) (Store, error) {
 	}
 	// WAL lets readers run beside a writer; busy_timeout makes a second
 	// writer wait for the first (writes say that they wait, see
-	// beginWrite) instead of failing at once.
+	// beginWrite) instead of failing at once. A store rootwatch wrote is in
+	// WAL mode already (a property of the file), so a read-only open sees
+	// each run a writer commits, and does not block it.
 	dsn := fmt.Sprintf("file:%s?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate", path, o.LockTimeout.Milliseconds())
+	if readOnly {
+		dsn = fmt.Sprintf("file:%s?mode=ro&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", path, o.LockTimeout.Milliseconds())
+	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
 	s := &sqlStore{db: db, name: path, opts: o}
-	if o.Existing {
-		if err := s.requireStore(ctx); err != nil {
-			db.Close()
-			return nil, err
-		}
-	}
-	if err := s.migrate(ctx, goose.DialectSQLite3, "sqlite"); err != nil {
+	if err := s.prepare(ctx, o.Existing || readOnly, readOnly, goose.DialectSQLite3, "sqlite"); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-func openPostgres(ctx context.Context, url string, o Options) (Store, error) {
+// openPostgres opens a store database; readOnly (the panel's) never
+// migrates it and makes every transaction of its connections read-only,
+// those the driver opens implicitly for a single statement included.
+func openPostgres(ctx context.Context, url string, o Options, readOnly bool) (Store, error) {
 	name := Describe(url)
-	db, err := sql.Open("pgx", url)
+	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %w", name, scrub(err, url))
 	}
+	if readOnly {
+		cfg.RuntimeParams["default_transaction_read_only"] = "on"
+	}
+	db := stdlib.OpenDB(*cfg)
 	// A server that does not answer is not waited for longer than a lock.
 	pctx, cancel := context.WithTimeout(ctx, o.LockTimeout)
 	err = db.PingContext(pctx)
@@ -109,22 +119,31 @@ func openPostgres(ctx context.Context, url string, o Options) (Store, error) {
 		return nil, fmt.Errorf("store %s: %w", name, scrub(err, url))
 	}
 	s := &sqlStore{db: db, postgres: true, name: name, opts: o}
-	if o.Existing {
-		if err := s.requireStore(ctx); err != nil {
-			db.Close()
-			return nil, scrub(err, url)
-		}
-	}
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	if err := s.migrate(ctx, goose.DialectPostgres, "postgres", goose.WithSessionLocker(locker)); err != nil {
+	if err := s.prepare(ctx, o.Existing || readOnly, readOnly, goose.DialectPostgres, "postgres", goose.WithSessionLocker(locker)); err != nil {
 		db.Close()
 		return nil, scrub(err, url)
 	}
 	return s, nil
+}
+
+// prepare checks an opened database: that it holds a store (existing),
+// then its schema, migrated to this rootwatch's or, read-only, only
+// compared with it.
+func (s *sqlStore) prepare(ctx context.Context, existing, readOnly bool, dialect goose.Dialect, dir string, opts ...goose.ProviderOption) error {
+	if existing {
+		if err := s.requireStore(ctx); err != nil {
+			return err
+		}
+	}
+	if readOnly {
+		return s.checkSchema(ctx, dialect, dir)
+	}
+	return s.migrate(ctx, dialect, dir, opts...)
 }
 
 // requireStore refuses a database that holds no rootwatch store (goose's

@@ -175,9 +175,9 @@ func OpenWith(ctx context.Context, spec string, o Options) (Store, error) {
 		o.LockTimeout = DefaultLockTimeout
 	}
 	if isPostgres(spec) {
-		return openPostgres(ctx, spec, o)
+		return openPostgres(ctx, spec, o, false)
 	}
-	return openSQLite(ctx, strings.TrimPrefix(spec, "sqlite:"), o)
+	return openSQLite(ctx, strings.TrimPrefix(spec, "sqlite:"), o, false)
 }
 
 // Check says, before a long scan, whether a run could be saved in the
