@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/pressly/goose/v3"
 )
@@ -16,18 +15,8 @@ import (
 // command that migrates it, a newer one as every open refuses it. Writes
 // through the returned Store fail.
 func OpenReadOnly(ctx context.Context, spec string, o Options) (Store, error) {
-	spec, err := resolve(spec, o.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	if o.LockTimeout <= 0 {
-		o.LockTimeout = DefaultLockTimeout
-	}
 	o.Existing = true
-	if isPostgres(spec) {
-		return openPostgres(ctx, spec, o, true)
-	}
-	return openSQLite(ctx, strings.TrimPrefix(spec, "sqlite:"), o, true)
+	return open(ctx, spec, o, true)
 }
 
 // SchemaError says a store's schema is not the one this rootwatch reads,

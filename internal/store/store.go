@@ -167,6 +167,11 @@ func Open(ctx context.Context, spec string, getenv func(string) string) (Store, 
 
 // OpenWith is Open with options.
 func OpenWith(ctx context.Context, spec string, o Options) (Store, error) {
+	return open(ctx, spec, o, false)
+}
+
+// open resolves spec and opens it in its dialect, read-only or not.
+func open(ctx context.Context, spec string, o Options, readOnly bool) (Store, error) {
 	spec, err := resolve(spec, o.Getenv)
 	if err != nil {
 		return nil, err
@@ -175,9 +180,9 @@ func OpenWith(ctx context.Context, spec string, o Options) (Store, error) {
 		o.LockTimeout = DefaultLockTimeout
 	}
 	if isPostgres(spec) {
-		return openPostgres(ctx, spec, o, false)
+		return openPostgres(ctx, spec, o, readOnly)
 	}
-	return openSQLite(ctx, strings.TrimPrefix(spec, "sqlite:"), o, false)
+	return openSQLite(ctx, strings.TrimPrefix(spec, "sqlite:"), o, readOnly)
 }
 
 // Check says, before a long scan, whether a run could be saved in the
