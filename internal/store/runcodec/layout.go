@@ -63,12 +63,14 @@ func Reorder(findings [][]byte, order []byte) ([][]byte, error) {
 		return findings, nil
 	}
 	placed := make([][]byte, len(findings))
+	taken := make([]bool, len(findings))
 	rd := Reader{B: order}
 	for i := range placed {
 		p := rd.Uvarint()
-		if rd.Err != nil || p >= uint64(len(findings)) || placed[i] != nil {
+		if rd.Err != nil || p >= uint64(len(findings)) || taken[p] {
 			return nil, ErrCorrupt
 		}
+		taken[p] = true
 		placed[i] = findings[p]
 	}
 	if rd.Done() != nil {

@@ -2,6 +2,7 @@ package runcodec
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -159,4 +160,27 @@ func FuzzParts(f *testing.F) {
 			t.Fatalf("written back as %q (%v), want %q", back, err, cur)
 		}
 	})
+}
+
+// TestReorder: a stored order puts findings back; one that names a
+// finding twice, or one past the end, is a damaged store, not a run with
+// a finding lost.
+func TestReorder(t *testing.T) {
+	fs := [][]byte{[]byte("a"), []byte("b"), []byte("c")}
+	enc := func(ps ...uint64) []byte {
+		var b []byte
+		for _, p := range ps {
+			b = binary.AppendUvarint(b, p)
+		}
+		return b
+	}
+	got, err := Reorder(fs, enc(2, 0, 1))
+	if err != nil || string(bytes.Join(got, nil)) != "cab" {
+		t.Errorf("reorder: %q %v", got, err)
+	}
+	for _, bad := range [][]byte{enc(0, 0, 1), enc(0, 1, 3), enc(0, 1)} {
+		if _, err := Reorder(fs, bad); err != ErrCorrupt {
+			t.Errorf("order %v: %v, want ErrCorrupt", bad, err)
+		}
+	}
 }
