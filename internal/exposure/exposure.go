@@ -13,6 +13,7 @@ import (
 
 	"github.com/rootwatch/rootwatch/internal/evidence"
 	"github.com/rootwatch/rootwatch/internal/finding"
+	"github.com/rootwatch/rootwatch/internal/rootsession"
 )
 
 // The rules whose findings answer "could anyone become root here?".
@@ -269,29 +270,11 @@ func reachTasks(ev map[string]any, id string) []string {
 // account's root user in any partition.
 func globARN(pattern, id string) bool {
 	for _, p := range []string{"aws", "aws-us-gov", "aws-cn"} {
-		if glob(pattern, "arn:"+p+":iam::"+id+":root") {
+		if rootsession.Glob(pattern, "arn:"+p+":iam::"+id+":root") {
 			return true
 		}
 	}
 	return false
-}
-
-func glob(pattern, s string) bool {
-	if pattern == "" {
-		return s == ""
-	}
-	switch pattern[0] {
-	case '*':
-		for i := 0; i <= len(s); i++ {
-			if glob(pattern[1:], s[i:]) {
-				return true
-			}
-		}
-		return false
-	case '?':
-		return s != "" && glob(pattern[1:], s[1:])
-	}
-	return s != "" && s[0] == pattern[0] && glob(pattern[1:], s[1:])
 }
 
 // credentialsRow answers with the worst of the root credential rules'
